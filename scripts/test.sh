@@ -1,0 +1,99 @@
+#!/usr/bin/env bash
+# Runs every check and test of dsplay, failing fast; this is exactly what CI runs (.ci/run).
+#   setup        scripts/setup.sh (installs what is missing)
+#   fmt          cargo fmt --check
+#   clippy       natively for core and cli, for wasm32 for the web crate, warnings are errors
+#   test-native  cargo test for dsplay-core and dsplay-cli
+#   test-wasm    the web crate's wasm-bindgen tests in headless Chromium
+#   trunk-build  trunk build --release into dist/
+#   e2e          e2e/run.sh, when it exists
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+
+export PATH="$ROOT/node_modules/.bin:${CARGO_HOME:-$HOME/.cargo}/bin:$PATH"
+export TRUNK_SKIP_VERSION_CHECK=true
+export CHROMEDRIVER="${CHROMEDRIVER:-/usr/bin/chromedriver}"
+
+WASM_TARGET="wasm32-unknown-unknown"
+TEST_LOG="$(mktemp -t dsplay-test.XXXXXX)"
+TIMINGS=()
+total_start=$SECONDS
+current=""
+
+summary() {
+  local status=$?
+  echo
+  echo "==== timings"
+  local line
+  for line in "${TIMINGS[@]}"; do
+    echo "  $line"
+  done
+  if [ "$status" -ne 0 ] && [ -n "$current" ]; then
+    echo "  $(printf '%-12s FAILED after %ds' "$current" $((SECONDS - stage_start)))"
+  fi
+  echo "  $(printf '%-12s %5ds' total $((SECONDS - total_start)))"
+  # One closing line for all test runners: cargo's "test result:" lines and any plain
+  # "N passed, N failed" lines that e2e/run.sh prints.
+  local passed failed
+  passed=$(sed -n -E 's/^test result: [A-Za-z]+\. ([0-9]+) passed; ([0-9]+) failed.*/\1/p; s/^([A-Za-z-]+: )?([0-9]+) passed, ([0-9]+) failed.*/\2/p' "$TEST_LOG" | awk '{s+=$1} END {print s+0}')
+  failed=$(sed -n -E 's/^test result: [A-Za-z]+\. ([0-9]+) passed; ([0-9]+) failed.*/\2/p; s/^([A-Za-z-]+: )?([0-9]+) passed, ([0-9]+) failed.*/\3/p' "$TEST_LOG" | awk '{s+=$1} END {print s+0}')
+  rm -f "$TEST_LOG"
+  if [ "$status" -eq 0 ]; then
+    echo "test.sh: all stages passed"
+  else
+    echo "test.sh: FAILED in stage '$current' (exit $status)"
+  fi
+  echo "tests: $passed passed, $failed failed"
+  exit "$status"
+}
+trap summary EXIT
+
+# stage NAME COMMAND...: runs one stage, records its time; a failure ends the script.
+stage() {
+  current="$1"
+  shift
+  local shown="$*"
+  echo
+  echo "==== $current: ${shown#tee_output }"
+  stage_start=$SECONDS
+  "$@"
+  local took=$((SECONDS - stage_start))
+  echo "==== $current: ok (${took}s)"
+  TIMINGS+=("$(printf '%-12s %5ds' "$current" "$took")")
+  current=""
+}
+
+# Like stage, but keeps a copy of the output to count the tests at the end.
+test_stage() {
+  local name="$1"
+  shift
+  stage "$name" tee_output "$@"
+}
+tee_output() {
+  "$@" 2>&1 | tee -a "$TEST_LOG"
+}
+
+bundle_size() {
+  local wasm
+  for wasm in dist/*.wasm; do
+    [ -f "$wasm" ] || continue
+    echo "bundle: $wasm $(wc -c <"$wasm") bytes, $(gzip -9 -c "$wasm" | wc -c) bytes gzipped"
+  done
+}
+
+stage setup bash scripts/setup.sh
+stage fmt cargo fmt --all -- --check
+stage clippy cargo clippy --workspace --all-targets --exclude dsplay-web -- -D warnings
+stage clippy-wasm cargo clippy -p dsplay-web --all-targets --target "$WASM_TARGET" -- -D warnings
+test_stage test-native cargo test -p dsplay-core -p dsplay-cli
+test_stage test-wasm cargo test -p dsplay-web --target "$WASM_TARGET"
+stage trunk-build trunk build --release
+bundle_size
+if [ -f e2e/run.sh ]; then
+  test_stage e2e bash e2e/run.sh
+else
+  echo
+  echo "==== e2e: skipped (no e2e/run.sh yet)"
+fi
