@@ -1,0 +1,3 @@
+//! The algorithms, one module per family.
+
+pub mod messaging;

@@ -1,0 +1,130 @@
+//! Random workloads and fault schedules for seed sweeps and property tests.
+
+use crate::protocol::Protocol;
+use crate::scenario::ScriptedAction;
+use crate::sim::{Action, NodeId, Time};
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+
+/// What a random schedule may contain.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct FaultMix {
+    pub crashes: bool,
+    pub pauses: bool,
+    pub partitions: bool,
+    pub loss: bool,
+}
+
+impl FaultMix {
+    pub const NONE: FaultMix = FaultMix {
+        crashes: false,
+        pauses: false,
+        partitions: false,
+        loss: false,
+    };
+    pub const ALL: FaultMix = FaultMix {
+        crashes: true,
+        pauses: true,
+        partitions: true,
+        loss: true,
+    };
+}
+
+/// A random script: client commands spread over `[0, span)` ms and, per `mix`, faults that
+/// are each undone later (restart after crash, resume after pause, heal after partition).
+/// Everything is healed by `span`, so liveness can be checked after it. Draws only `u32`
+/// and `u64` values, so the schedule is the same on every target.
+pub fn random_schedule<P: Protocol>(
+    proto: &P,
+    seed: u64,
+    span: Time,
+    commands: u32,
+    faults: u32,
+    mix: FaultMix,
+) -> Vec<ScriptedAction<P::Cmd>> {
+    let mut rng = ChaCha8Rng::seed_from_u64(seed ^ 0x5eed_fa17);
+    let n = proto.node_names().len() as u32;
+    let span = span.max(10);
+    let mut out: Vec<ScriptedAction<P::Cmd>> = Vec::new();
+    let at = |t: Time, action| ScriptedAction {
+        at: Some(t),
+        at_step: None,
+        action,
+    };
+    for _ in 0..commands {
+        if let Some((node, cmd)) = proto.random_cmd(&mut rng) {
+            let t = rng.random_range(0..span);
+            out.push(at(t, Action::Command { node, cmd }));
+        }
+    }
+    let mut kinds = Vec::new();
+    if mix.crashes {
+        kinds.push(0u32);
+    }
+    if mix.pauses {
+        kinds.push(1);
+    }
+    if mix.partitions {
+        kinds.push(2);
+    }
+    if mix.loss {
+        kinds.push(3);
+    }
+    if kinds.is_empty() || n == 0 {
+        return sorted(out);
+    }
+    for _ in 0..faults {
+        let kind = kinds[rng.random_range(0..kinds.len() as u32) as usize];
+        let start = rng.random_range(0..span * 3 / 4);
+        let end = rng.random_range(start + 1..=span);
+        let node = NodeId(rng.random_range(0..n));
+        match kind {
+            0 => {
+                out.push(at(start, Action::Crash { node }));
+                out.push(at(end, Action::Restart { node }));
+            }
+            1 => {
+                out.push(at(start, Action::Pause { node }));
+                out.push(at(end, Action::Resume { node }));
+            }
+            2 => {
+                let mut a = Vec::new();
+                let mut b = Vec::new();
+                for i in 0..n {
+                    if rng.random_bool(0.5) {
+                        a.push(NodeId(i));
+                    } else {
+                        b.push(NodeId(i));
+                    }
+                }
+                out.push(at(start, Action::Partition { groups: vec![a, b] }));
+                out.push(at(end, Action::Heal));
+            }
+            _ => {
+                let loss = f64::from(rng.random_range(1..=5u32)) / 10.0;
+                out.push(at(
+                    start,
+                    Action::Network {
+                        latency: None,
+                        loss: Some(loss),
+                        duplicate: Some(0.1),
+                    },
+                ));
+                out.push(at(
+                    end,
+                    Action::Network {
+                        latency: None,
+                        loss: Some(0.0),
+                        duplicate: Some(0.0),
+                    },
+                ));
+            }
+        }
+    }
+    sorted(out)
+}
+
+fn sorted<C>(mut v: Vec<ScriptedAction<C>>) -> Vec<ScriptedAction<C>> {
+    v.sort_by_key(|a| a.at);
+    v
+}

@@ -1,0 +1,24 @@
+//! dsplay-core: a deterministic discrete-event simulator for distributed algorithms.
+//!
+//! The kernel ([`sim::Sim`]) runs any [`protocol::Protocol`] over a simulated network with
+//! seeded randomness. [`timeline::Timeline`] adds time travel (step back, seek, fork),
+//! [`trace`] records every step and message, [`invariant`] holds the safety-property
+//! machinery, and [`scenario`] loads the JSON scenario format shared by the CLI and the web.
+//! [`registry`] erases the protocol type so front ends can drive any algorithm by name.
+
+pub mod algo;
+pub mod faults;
+pub mod hash;
+pub mod invariant;
+pub mod names;
+pub mod protocol;
+pub mod registry;
+pub mod scenario;
+pub mod sim;
+pub mod timeline;
+pub mod trace;
+
+pub use invariant::{Checker, Property, Violation};
+pub use protocol::{Ctx, Protocol};
+pub use sim::{Action, NodeId, NodeStatus, Sim, Time};
+pub use timeline::Timeline;

@@ -1,0 +1,643 @@
+//! Algorithms by name, built-in scenarios, and [`Session`]: an object-safe facade over a
+//! [`Timeline`] so the CLI and the web's generic components drive any algorithm alike.
+
+use crate::algo::messaging::Messaging;
+use crate::faults::{random_schedule, FaultMix};
+use crate::hash::hash_json;
+use crate::invariant::{Property, Violation};
+use crate::names::with_names;
+use crate::protocol::Protocol;
+use crate::scenario::{algorithm_of, Scenario, ScenarioError, ScriptedAction};
+use crate::sim::{Action, NodeId, NodeStatus, Time};
+use crate::timeline::{TimedAction, Timeline};
+use crate::trace::{Fate, MsgRecord, StepKind, StepRecord};
+use serde::Serialize;
+
+/// An algorithm the playground has.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct AlgoInfo {
+    pub name: &'static str,
+    pub title: &'static str,
+    pub summary: &'static str,
+}
+
+pub const ALGORITHMS: &[AlgoInfo] = &[AlgoInfo {
+    name: crate::algo::messaging::NAME,
+    title: "Messaging",
+    summary: "Point-to-point requests with timeouts and retries, best-effort and reliable broadcast, publish/subscribe through a broker.",
+}];
+
+/// A scenario that ships with dsplay (from `static/scenarios/`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Builtin {
+    /// File name without `.json`, also the id used in URLs.
+    pub id: &'static str,
+    pub algorithm: &'static str,
+    pub json: &'static str,
+}
+
+macro_rules! builtin {
+    ($algo:expr, $id:literal) => {
+        Builtin {
+            id: $id,
+            algorithm: $algo,
+            json: include_str!(concat!("../../static/scenarios/", $id, ".json")),
+        }
+    };
+}
+
+pub const BUILTINS: &[Builtin] = &[
+    builtin!("messaging", "messaging-normal"),
+    builtin!("messaging", "messaging-lossy-link"),
+    builtin!("messaging", "messaging-partition-heal"),
+    builtin!("messaging", "messaging-broker-crash"),
+    builtin!("messaging", "messaging-no-dedup"),
+];
+
+pub fn builtin(id: &str) -> Option<&'static Builtin> {
+    BUILTINS.iter().find(|b| b.id == id)
+}
+
+pub fn builtins_of(algorithm: &str) -> impl Iterator<Item = &'static Builtin> + '_ {
+    BUILTINS.iter().filter(move |b| b.algorithm == algorithm)
+}
+
+fn unknown_algorithm(name: &str) -> ScenarioError {
+    let known: Vec<&str> = ALGORITHMS.iter().map(|a| a.name).collect();
+    ScenarioError::new(
+        "algorithm",
+        format!("unknown algorithm `{name}` (known: {})", known.join(", ")),
+    )
+}
+
+/// Load a scenario of any algorithm.
+pub fn load(json: &str) -> Result<Box<dyn Session>, ScenarioError> {
+    match algorithm_of(json)?.as_str() {
+        crate::algo::messaging::NAME => Ok(Box::new(Loaded::<Messaging>::parse(json)?)),
+        other => Err(unknown_algorithm(other)),
+    }
+}
+
+/// A step, for lists and diagrams.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct StepView {
+    pub index: u64,
+    pub time: Time,
+    pub node: Option<u32>,
+    /// The first line is the event; then what the node did and why.
+    pub narration: Vec<String>,
+    /// A fault or network change (drawn on the scrubber).
+    pub fault: bool,
+    /// Done by a person rather than the script.
+    pub user: bool,
+    /// Message ids sent in this step.
+    pub sent: Vec<u64>,
+    pub violations: Vec<Violation>,
+}
+
+/// A message, for diagrams.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct MsgView {
+    pub id: u64,
+    pub from: u32,
+    pub to: u32,
+    pub label: &'static str,
+    pub text: String,
+    pub sent_step: u64,
+    pub sent_at: Time,
+    pub deliver_at: Time,
+    pub fate: Fate,
+    pub resolved_step: Option<u64>,
+    pub duplicate: bool,
+}
+
+/// Counts after a run.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct Summary {
+    pub steps: u64,
+    pub time: Time,
+    pub messages: u64,
+    pub delivered: u64,
+    pub dropped: u64,
+    pub in_flight: u64,
+    pub violations: u64,
+    pub ended: bool,
+}
+
+/// What a seed sweep found for one seed.
+#[derive(Clone, Debug)]
+pub struct SweepOutcome {
+    pub seed: u64,
+    pub steps: u64,
+    pub violations: Vec<Violation>,
+    /// A scenario file that reproduces the run.
+    pub scenario: String,
+}
+
+/// Object-safe control of one loaded scenario.
+pub trait Session {
+    fn algorithm(&self) -> &'static str;
+    fn title(&self) -> &str;
+    fn description(&self) -> &str;
+    fn seed(&self) -> u64;
+    fn names(&self) -> &[String];
+    fn pos(&self) -> u64;
+    fn horizon(&self) -> u64;
+    fn ended(&self) -> bool;
+    /// Simulated time at the current step.
+    fn time(&self) -> Time;
+    /// Time of the next step, if there is one.
+    fn next_time(&self) -> Option<Time>;
+    /// The concrete [`Loaded`] behind the facade, for algorithm-specific views.
+    fn as_any(&self) -> &dyn std::any::Any;
+    fn step_forward(&mut self) -> bool;
+    fn step_back(&mut self);
+    fn seek(&mut self, step: u64) -> u64;
+    /// The scenario's `run.steps`.
+    fn run_bound(&self) -> u64;
+    /// Run from here as the scenario's `run` section says (or the given bounds).
+    fn run(&mut self, steps: Option<u64>, until: Option<Time>) -> Summary;
+    fn properties(&self) -> Vec<Property>;
+    /// Violations up to the horizon.
+    fn violations(&self) -> Vec<Violation>;
+    fn step_view(&self, step: u64) -> Option<StepView>;
+    fn messages(&self) -> Vec<MsgView>;
+    /// Messages travelling at the current step, with their fate as known at this step:
+    /// those in flight, and those lost when sent until the time they would have arrived
+    /// (drawn vanishing on the way).
+    fn in_flight(&self) -> Vec<MsgView>;
+    fn status(&self, node: u32) -> Option<NodeStatus>;
+    /// Node pairs that cannot reach each other now (each pair once, lower id first).
+    fn cut_links(&self) -> Vec<(u32, u32)>;
+    /// The node that acted in the step just taken, if any.
+    fn last_actor(&self) -> Option<u32>;
+    /// A node's state as JSON (node ids as names), for the inspector.
+    fn node_state(&self, node: u32) -> Option<serde_json::Value>;
+    /// Do an action (JSON, node names accepted) at the current step. Returns whether
+    /// computed steps were dropped (a fork).
+    fn apply_json(&mut self, action: &str) -> Result<bool, ScenarioError>;
+    /// The actions people did, as JSON.
+    fn user_actions_json(&self) -> String;
+    /// Replace the actions people did (from a shared link).
+    fn set_user_actions_json(&mut self, json: &str) -> Result<(), ScenarioError>;
+    /// A scenario file reproducing this session: the scenario plus what people did.
+    fn scenario_json(&self) -> String;
+    fn summary(&self) -> Summary;
+    /// The trace in the documented format (`docs/trace-format.md`).
+    fn trace_json(&self) -> String;
+    /// Hash of the trace's steps and messages (see [`crate::hash`]).
+    fn trace_hash(&self) -> u64;
+}
+
+/// A scenario with its timeline.
+#[derive(Clone, Debug)]
+pub struct Loaded<P: Protocol> {
+    pub scenario: Scenario<P>,
+    pub timeline: Timeline<P>,
+    names: Vec<String>,
+}
+
+impl<P: Protocol> Loaded<P> {
+    pub fn parse(json: &str) -> Result<Self, ScenarioError> {
+        Self::new(Scenario::parse(json)?)
+    }
+
+    pub fn new(scenario: Scenario<P>) -> Result<Self, ScenarioError> {
+        let timeline = scenario.timeline()?;
+        let names = timeline.sim().names().to_vec();
+        Ok(Loaded {
+            scenario,
+            timeline,
+            names,
+        })
+    }
+
+    fn msg_view(&self, m: &MsgRecord<P>) -> MsgView {
+        MsgView {
+            id: m.id,
+            from: m.from.0,
+            to: m.to.0,
+            label: m.label,
+            text: self
+                .timeline
+                .sim()
+                .proto()
+                .describe_msg(&m.body, &self.names),
+            sent_step: m.sent_step,
+            sent_at: m.sent_at,
+            deliver_at: m.deliver_at,
+            fate: m.fate,
+            resolved_step: m.resolved_step,
+            duplicate: m.duplicate_of.is_some(),
+        }
+    }
+
+    fn trace_doc(&self) -> TraceDoc<'_, P> {
+        let tl = &self.timeline;
+        let sim = tl.sim();
+        let trace = tl.trace();
+        let proto = sim.proto();
+        TraceDoc {
+            format: "dsplay-trace",
+            version: TRACE_VERSION,
+            algorithm: P::NAME,
+            title: &self.scenario.title,
+            seed: self.scenario.seed,
+            params: &self.scenario.params,
+            nodes: &self.names,
+            properties: proto.properties(),
+            steps: trace
+                .steps
+                .iter()
+                .map(|s| StepDoc {
+                    narration: trace.narrate(proto, &self.names, s),
+                    record: s,
+                })
+                .collect(),
+            messages: &trace.messages,
+            violations: trace.violations().collect(),
+            final_step: tl.pos(),
+            final_time: sim.time(),
+            final_states: sim
+                .node_ids()
+                .map(|n| NodeDoc {
+                    node: n,
+                    status: sim.status(n),
+                    state: sim.node(n),
+                })
+                .collect(),
+        }
+    }
+}
+
+/// Version of the trace format (`docs/trace-format.md`).
+pub const TRACE_VERSION: u32 = 1;
+
+#[derive(Serialize)]
+#[serde(bound = "")]
+struct StepDoc<'a, P: Protocol> {
+    #[serde(flatten)]
+    record: &'a StepRecord<P>,
+    narration: Vec<String>,
+}
+
+#[derive(Serialize)]
+#[serde(bound = "")]
+struct NodeDoc<'a, P: Protocol> {
+    node: NodeId,
+    #[serde(flatten)]
+    status: NodeStatus,
+    state: &'a P::Node,
+}
+
+#[derive(Serialize)]
+#[serde(bound = "")]
+struct TraceDoc<'a, P: Protocol> {
+    format: &'static str,
+    version: u32,
+    algorithm: &'static str,
+    title: &'a str,
+    seed: u64,
+    params: &'a P::Params,
+    nodes: &'a [String],
+    properties: Vec<Property>,
+    steps: Vec<StepDoc<'a, P>>,
+    messages: &'a [MsgRecord<P>],
+    violations: Vec<&'a Violation>,
+    final_step: u64,
+    final_time: Time,
+    final_states: Vec<NodeDoc<'a, P>>,
+}
+
+impl<P: Protocol> Session for Loaded<P> {
+    fn algorithm(&self) -> &'static str {
+        P::NAME
+    }
+
+    fn title(&self) -> &str {
+        &self.scenario.title
+    }
+
+    fn description(&self) -> &str {
+        &self.scenario.description
+    }
+
+    fn seed(&self) -> u64 {
+        self.scenario.seed
+    }
+
+    fn names(&self) -> &[String] {
+        &self.names
+    }
+
+    fn pos(&self) -> u64 {
+        self.timeline.pos()
+    }
+
+    fn horizon(&self) -> u64 {
+        self.timeline.horizon()
+    }
+
+    fn ended(&self) -> bool {
+        self.timeline.ended()
+    }
+
+    fn time(&self) -> Time {
+        self.timeline.sim().time()
+    }
+
+    fn next_time(&self) -> Option<Time> {
+        let tl = &self.timeline;
+        match tl.trace().steps.get(tl.pos() as usize) {
+            Some(s) => Some(s.time),
+            None if tl.ended() => None,
+            // Actions due now run before anything in the queue.
+            None if tl.actions().iter().any(|a| a.step == tl.pos()) => Some(tl.sim().time()),
+            None => tl.sim().next_time(),
+        }
+    }
+
+    fn as_any(&self) -> &dyn std::any::Any {
+        self
+    }
+
+    fn step_forward(&mut self) -> bool {
+        self.timeline.step_forward()
+    }
+
+    fn step_back(&mut self) {
+        self.timeline.step_back()
+    }
+
+    fn seek(&mut self, step: u64) -> u64 {
+        self.timeline.seek(step)
+    }
+
+    fn run_bound(&self) -> u64 {
+        self.scenario.run.steps
+    }
+
+    fn run(&mut self, steps: Option<u64>, until: Option<Time>) -> Summary {
+        let steps = steps.unwrap_or(self.scenario.run.steps);
+        let until = until.or(self.scenario.run.until);
+        let stop = self.timeline.pos().saturating_add(steps);
+        while self.timeline.pos() < stop {
+            if let (Some(limit), Some(next)) = (until, self.timeline.sim().next_time()) {
+                if next > limit {
+                    break;
+                }
+            }
+            if !self.timeline.step_forward() {
+                break;
+            }
+        }
+        self.summary()
+    }
+
+    fn properties(&self) -> Vec<Property> {
+        self.timeline.sim().proto().properties()
+    }
+
+    fn violations(&self) -> Vec<Violation> {
+        self.timeline.violations().cloned().collect()
+    }
+
+    fn step_view(&self, step: u64) -> Option<StepView> {
+        let trace = self.timeline.trace();
+        let s = trace.steps.get(step as usize)?;
+        let (fault, user) = match &s.kind {
+            StepKind::Action { action, user } => (action.is_fault(), *user),
+            _ => (false, false),
+        };
+        Some(StepView {
+            index: s.index,
+            time: s.time,
+            node: s.node.map(|n| n.0),
+            narration: trace.narrate(self.timeline.sim().proto(), &self.names, s),
+            fault,
+            user,
+            sent: s.sent.clone(),
+            violations: s.violations.clone(),
+        })
+    }
+
+    fn messages(&self) -> Vec<MsgView> {
+        self.timeline
+            .trace()
+            .messages
+            .iter()
+            .map(|m| self.msg_view(m))
+            .collect()
+    }
+
+    fn in_flight(&self) -> Vec<MsgView> {
+        let pos = self.timeline.pos();
+        let now = self.timeline.sim().time();
+        let msgs = &self.timeline.trace().messages;
+        // Messages are in send order: only the recent ones can still be travelling.
+        let end = msgs.partition_point(|m| m.sent_step < pos);
+        msgs[..end]
+            .iter()
+            .filter(|m| {
+                m.resolved_step.is_none_or(|r| r >= pos)
+                    || (m.resolved_step == Some(m.sent_step) && m.deliver_at > now)
+            })
+            .map(|m| {
+                let mut v = self.msg_view(m);
+                if m.resolved_step.is_none_or(|r| r >= pos) {
+                    v.fate = Fate::InFlight;
+                    v.resolved_step = None;
+                }
+                v
+            })
+            .collect()
+    }
+
+    fn status(&self, node: u32) -> Option<NodeStatus> {
+        let sim = self.timeline.sim();
+        (node < sim.node_count()).then(|| sim.status(NodeId(node)))
+    }
+
+    fn cut_links(&self) -> Vec<(u32, u32)> {
+        let net = self.timeline.sim().net();
+        net.blocked()
+            .filter(|(a, b)| a < b || !net.is_blocked(*b, *a))
+            .map(|(a, b)| (a.0.min(b.0), a.0.max(b.0)))
+            .collect()
+    }
+
+    fn last_actor(&self) -> Option<u32> {
+        let pos = self.timeline.pos();
+        let step = pos.checked_sub(1)?;
+        self.timeline
+            .trace()
+            .steps
+            .get(step as usize)?
+            .node
+            .map(|n| n.0)
+    }
+
+    fn node_state(&self, node: u32) -> Option<serde_json::Value> {
+        let sim = self.timeline.sim();
+        if node >= sim.node_count() {
+            return None;
+        }
+        with_names(&self.names, || {
+            serde_json::to_value(sim.node(NodeId(node))).ok()
+        })
+    }
+
+    fn apply_json(&mut self, action: &str) -> Result<bool, ScenarioError> {
+        let action: Action<P::Cmd> = with_names(&self.names, || {
+            let mut de = serde_json::Deserializer::from_str(action);
+            serde_path_to_error::deserialize(&mut de)
+        })
+        .map_err(|e| {
+            let path = e.path().to_string();
+            ScenarioError::new(
+                if path == "." {
+                    "action".into()
+                } else {
+                    format!("action.{path}")
+                },
+                e.into_inner().to_string(),
+            )
+        })?;
+        action
+            .validate("action")
+            .map_err(|m| ScenarioError::new("", m))?;
+        Ok(self.timeline.apply(action))
+    }
+
+    fn user_actions_json(&self) -> String {
+        let v: Vec<&TimedAction<P::Cmd>> = self.timeline.user_actions().collect();
+        with_names(&self.names, || {
+            serde_json::to_string(&v).expect("actions serialize")
+        })
+    }
+
+    fn set_user_actions_json(&mut self, json: &str) -> Result<(), ScenarioError> {
+        let actions: Vec<TimedAction<P::Cmd>> = with_names(&self.names, || {
+            let mut de = serde_json::Deserializer::from_str(json);
+            serde_path_to_error::deserialize(&mut de)
+        })
+        .map_err(|e| {
+            ScenarioError::new(format!("actions{}", e.path()), e.into_inner().to_string())
+        })?;
+        for (i, a) in actions.iter().enumerate() {
+            if a.scripted {
+                return Err(ScenarioError::new(
+                    format!("actions[{i}].scripted"),
+                    "shared actions cannot be marked scripted",
+                ));
+            }
+            a.action
+                .validate(&format!("actions[{i}].action"))
+                .map_err(|m| ScenarioError::new("", m))?;
+        }
+        let mut all: Vec<TimedAction<P::Cmd>> = self
+            .timeline
+            .actions()
+            .iter()
+            .filter(|a| a.scripted)
+            .cloned()
+            .collect();
+        all.extend(actions);
+        self.timeline.set_actions(all);
+        Ok(())
+    }
+
+    fn scenario_json(&self) -> String {
+        let mut sc = self.scenario.clone();
+        sc.actions
+            .extend(self.timeline.user_actions().map(|a| ScriptedAction {
+                at: None,
+                at_step: Some(a.step),
+                action: a.action.clone(),
+            }));
+        sc.to_json()
+    }
+
+    fn summary(&self) -> Summary {
+        let tl = &self.timeline;
+        let pos = tl.pos();
+        let mut s = Summary {
+            steps: pos,
+            time: tl.sim().time(),
+            ended: tl.ended() && pos == tl.horizon(),
+            ..Summary::default()
+        };
+        for m in &tl.trace().messages {
+            if m.sent_step >= pos {
+                break;
+            }
+            s.messages += 1;
+            match (m.fate, m.resolved_step) {
+                (_, Some(r)) if r >= pos => s.in_flight += 1,
+                (Fate::Delivered, _) => s.delivered += 1,
+                (Fate::Dropped { .. }, _) => s.dropped += 1,
+                (Fate::InFlight, _) => s.in_flight += 1,
+            }
+        }
+        s.violations = tl.violations().filter(|v| v.step < pos).count() as u64;
+        s
+    }
+
+    fn trace_json(&self) -> String {
+        let doc = self.trace_doc();
+        with_names(&self.names, || {
+            serde_json::to_string_pretty(&doc).expect("traces serialize")
+        })
+    }
+
+    fn trace_hash(&self) -> u64 {
+        let trace = self.timeline.trace();
+        with_names(&self.names, || hash_json(&(&trace.steps, &trace.messages)))
+    }
+}
+
+/// Run one seed of a sweep: the algorithm's first built-in scenario with the seed, a random
+/// workload and (per `mix`) a random fault schedule over `span` ms.
+pub fn sweep_one(
+    algorithm: &str,
+    seed: u64,
+    mix: FaultMix,
+    span: Time,
+    params: Option<&serde_json::Value>,
+) -> Result<SweepOutcome, ScenarioError> {
+    match algorithm {
+        crate::algo::messaging::NAME => sweep_typed::<Messaging>(seed, mix, span, params),
+        other => Err(unknown_algorithm(other)),
+    }
+}
+
+fn sweep_typed<P: Protocol>(
+    seed: u64,
+    mix: FaultMix,
+    span: Time,
+    params: Option<&serde_json::Value>,
+) -> Result<SweepOutcome, ScenarioError> {
+    let mut value = serde_json::json!({
+        "algorithm": P::NAME,
+        "title": format!("{} sweep, seed {seed}", P::NAME),
+        "seed": seed,
+    });
+    if let Some(p) = params {
+        value["params"] = p.clone();
+    }
+    let mut sc = Scenario::<P>::from_value(value)?;
+    let proto = sc.protocol()?;
+    let faults = if mix == FaultMix::NONE { 0 } else { 4 };
+    sc.actions = random_schedule(&proto, seed, span, 12, faults, mix);
+    // Run well past the last fault so that retries can finish.
+    sc.run.until = Some(span * 3);
+    sc.run.steps = 20_000;
+    let mut loaded = Loaded::new(sc)?;
+    let summary = loaded.run(None, None);
+    Ok(SweepOutcome {
+        seed,
+        steps: summary.steps,
+        violations: loaded.violations(),
+        scenario: loaded.scenario.to_json(),
+    })
+}

@@ -1,0 +1,364 @@
+//! The scenario format: a JSON file naming the algorithm, its parameters, the seed, the
+//! network and scripted actions. Built-in scenarios live in `static/scenarios/` and are
+//! compiled in ([`crate::registry`]), so the CLI and the web share them.
+//!
+//! ```json
+//! {
+//!   "version": 1,
+//!   "algorithm": "messaging",
+//!   "title": "Lossy link",
+//!   "seed": 7,
+//!   "params": { "nodes": 3 },
+//!   "network": { "latency": [10, 50], "loss": 0.0,
+//!                "links": [{ "from": "n1", "to": "n2", "loss": 0.5 }] },
+//!   "actions": [ { "at": 100, "action": { "crash": { "node": "n2" } } },
+//!                { "at_step": 40, "action": "heal" } ],
+//!   "run": { "steps": 500 }
+//! }
+//! ```
+//! Unknown fields and out-of-range values are refused with an error naming the field.
+
+use crate::names::with_names;
+use crate::protocol::Protocol;
+use crate::sim::{
+    check_latency, check_probability, Action, LinkParams, Network, NodeId, Sim, Time,
+};
+use crate::timeline::{TimedAction, Timeline};
+use serde::{Deserialize, Serialize};
+
+pub const FORMAT_VERSION: u32 = 1;
+/// The most steps a scenario may ask to run.
+pub const MAX_STEPS: u64 = 10_000_000;
+
+/// A scenario that cannot be used, and where.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ScenarioError {
+    /// The field, as a path (`params.nodes`, `actions[2].action.crash.node`); empty when the
+    /// file as a whole is at fault.
+    pub path: String,
+    pub message: String,
+}
+
+impl ScenarioError {
+    pub fn new(path: impl Into<String>, message: impl Into<String>) -> Self {
+        ScenarioError {
+            path: path.into(),
+            message: message.into(),
+        }
+    }
+
+    fn from_path(prefix: &str, e: serde_path_to_error::Error<serde_json::Error>) -> Self {
+        let inner = e.path().to_string();
+        let path = match (prefix.is_empty(), inner.as_str()) {
+            (_, ".") => prefix.to_string(),
+            (true, _) => inner,
+            (false, _) => format!("{prefix}.{inner}"),
+        };
+        ScenarioError::new(path, e.into_inner().to_string())
+    }
+
+    /// Build from a `"field: message"` string as the validators produce.
+    fn from_field(s: String) -> Self {
+        match s.split_once(": ") {
+            Some((path, msg)) => ScenarioError::new(path, msg),
+            None => ScenarioError::new("", s),
+        }
+    }
+}
+
+impl std::fmt::Display for ScenarioError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if self.path.is_empty() || self.path == "." {
+            write!(f, "{}", self.message)
+        } else {
+            write!(f, "{}: {}", self.path, self.message)
+        }
+    }
+}
+
+impl std::error::Error for ScenarioError {}
+
+/// One link's overrides.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LinkSpec {
+    pub from: NodeId,
+    pub to: NodeId,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub latency: Option<[Time; 2]>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub loss: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub duplicate: Option<f64>,
+    /// Apply to both directions (default true).
+    #[serde(default = "yes")]
+    pub both: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// The network a scenario starts with.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NetworkSpec {
+    #[serde(default = "default_latency")]
+    pub latency: [Time; 2],
+    #[serde(default)]
+    pub loss: f64,
+    #[serde(default)]
+    pub duplicate: f64,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub links: Vec<LinkSpec>,
+}
+
+fn default_latency() -> [Time; 2] {
+    LinkParams::default().latency
+}
+
+impl Default for NetworkSpec {
+    fn default() -> Self {
+        NetworkSpec {
+            latency: default_latency(),
+            loss: 0.0,
+            duplicate: 0.0,
+            links: Vec::new(),
+        }
+    }
+}
+
+impl NetworkSpec {
+    fn validate(&self) -> Result<(), String> {
+        check_latency("network.latency", self.latency)?;
+        check_probability("network.loss", self.loss)?;
+        check_probability("network.duplicate", self.duplicate)?;
+        for (i, l) in self.links.iter().enumerate() {
+            let f = format!("network.links[{i}]");
+            if let Some(lat) = l.latency {
+                check_latency(&format!("{f}.latency"), lat)?;
+            }
+            if let Some(p) = l.loss {
+                check_probability(&format!("{f}.loss"), p)?;
+            }
+            if let Some(p) = l.duplicate {
+                check_probability(&format!("{f}.duplicate"), p)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// The network model this describes.
+    pub fn build(&self) -> Network {
+        let default = LinkParams {
+            latency: self.latency,
+            loss: self.loss,
+            duplicate: self.duplicate,
+        };
+        let mut net = Network::new(default.clone());
+        for l in &self.links {
+            let p = LinkParams {
+                latency: l.latency.unwrap_or(default.latency),
+                loss: l.loss.unwrap_or(default.loss),
+                duplicate: l.duplicate.unwrap_or(default.duplicate),
+            };
+            if l.both {
+                net.set_link(l.to, l.from, p.clone());
+            }
+            net.set_link(l.from, l.to, p);
+        }
+        net
+    }
+}
+
+/// An action of the script, at a simulated time (`at`, ms) or before a step (`at_step`).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ScriptedAction<C> {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub at: Option<Time>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub at_step: Option<u64>,
+    pub action: Action<C>,
+}
+
+/// How far the CLI and the web's first view run a scenario.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RunSpec {
+    /// Stop after this many steps.
+    #[serde(default = "default_steps")]
+    pub steps: u64,
+    /// Stop before the first event after this simulated time (ms).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub until: Option<Time>,
+}
+
+fn default_steps() -> u64 {
+    1000
+}
+
+impl Default for RunSpec {
+    fn default() -> Self {
+        RunSpec {
+            steps: default_steps(),
+            until: None,
+        }
+    }
+}
+
+fn default_version() -> u32 {
+    FORMAT_VERSION
+}
+
+/// A scenario for protocol `P`.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, bound = "")]
+pub struct Scenario<P: Protocol> {
+    #[serde(default = "default_version")]
+    pub version: u32,
+    pub algorithm: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub title: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub description: String,
+    #[serde(default)]
+    pub seed: u64,
+    #[serde(default)]
+    pub params: P::Params,
+    #[serde(default)]
+    pub network: NetworkSpec,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub actions: Vec<ScriptedAction<P::Cmd>>,
+    #[serde(default)]
+    pub run: RunSpec,
+}
+
+/// Read the `algorithm` field of a scenario without knowing its protocol.
+pub fn algorithm_of(json: &str) -> Result<String, ScenarioError> {
+    let v: serde_json::Value = parse_value(json)?;
+    match v.get("algorithm") {
+        Some(serde_json::Value::String(s)) => Ok(s.clone()),
+        Some(_) => Err(ScenarioError::new("algorithm", "must be a string")),
+        None if v.is_object() => Err(ScenarioError::new("algorithm", "missing field")),
+        None => Err(ScenarioError::new("", "a scenario must be a JSON object")),
+    }
+}
+
+fn parse_value(json: &str) -> Result<serde_json::Value, ScenarioError> {
+    serde_json::from_str(json).map_err(|e| ScenarioError::new("", format!("not valid JSON: {e}")))
+}
+
+impl<P: Protocol> Scenario<P> {
+    /// Parse and validate a scenario.
+    pub fn parse(json: &str) -> Result<Self, ScenarioError> {
+        Self::from_value(parse_value(json)?)
+    }
+
+    pub fn from_value(v: serde_json::Value) -> Result<Self, ScenarioError> {
+        if !v.is_object() {
+            return Err(ScenarioError::new("", "a scenario must be a JSON object"));
+        }
+        // The node names depend on the parameters, so those come first.
+        let params: P::Params = match v.get("params") {
+            Some(p) => serde_path_to_error::deserialize(p)
+                .map_err(|e| ScenarioError::from_path("params", e))?,
+            None => P::Params::default(),
+        };
+        let proto = P::new(params)
+            .map_err(|e| ScenarioError::new(format!("params.{}", e.field), e.message))?;
+        let names = proto.node_names();
+        let sc: Scenario<P> = with_names(&names, || serde_path_to_error::deserialize(&v))
+            .map_err(|e| ScenarioError::from_path("", e))?;
+        sc.validate()?;
+        Ok(sc)
+    }
+
+    fn validate(&self) -> Result<(), ScenarioError> {
+        if self.version != FORMAT_VERSION {
+            return Err(ScenarioError::new(
+                "version",
+                format!(
+                    "unsupported version {} (this build reads version {FORMAT_VERSION})",
+                    self.version
+                ),
+            ));
+        }
+        if self.algorithm != P::NAME {
+            return Err(ScenarioError::new(
+                "algorithm",
+                format!("expected `{}`, got `{}`", P::NAME, self.algorithm),
+            ));
+        }
+        self.network.validate().map_err(ScenarioError::from_field)?;
+        for (i, a) in self.actions.iter().enumerate() {
+            let f = format!("actions[{i}]");
+            match (a.at, a.at_step) {
+                (Some(_), Some(_)) => {
+                    return Err(ScenarioError::new(
+                        f,
+                        "give either `at` or `at_step`, not both",
+                    ))
+                }
+                (None, None) => {
+                    return Err(ScenarioError::new(
+                        f,
+                        "give a time (`at`, ms) or a step (`at_step`)",
+                    ))
+                }
+                (_, Some(s)) if s > MAX_STEPS => {
+                    return Err(ScenarioError::new(
+                        format!("{f}.at_step"),
+                        format!("must be at most {MAX_STEPS} (got {s})"),
+                    ))
+                }
+                _ => {}
+            }
+            a.action
+                .validate(&format!("{f}.action"))
+                .map_err(ScenarioError::from_field)?;
+        }
+        if self.run.steps > MAX_STEPS {
+            return Err(ScenarioError::new(
+                "run.steps",
+                format!("must be at most {MAX_STEPS} (got {})", self.run.steps),
+            ));
+        }
+        Ok(())
+    }
+
+    /// The protocol with this scenario's parameters.
+    pub fn protocol(&self) -> Result<P, ScenarioError> {
+        P::new(self.params.clone())
+            .map_err(|e| ScenarioError::new(format!("params.{}", e.field), e.message))
+    }
+
+    /// A timeline at step 0, with the script loaded.
+    pub fn timeline(&self) -> Result<Timeline<P>, ScenarioError> {
+        let proto = self.protocol()?;
+        let mut sim = Sim::new(proto, self.seed, self.network.build());
+        let mut stepped = Vec::new();
+        for a in &self.actions {
+            match (a.at, a.at_step) {
+                (Some(t), _) => sim.schedule(t, a.action.clone()),
+                (None, Some(s)) => stepped.push(TimedAction {
+                    step: s,
+                    action: a.action.clone(),
+                    scripted: true,
+                }),
+                (None, None) => {}
+            }
+        }
+        let mut tl = Timeline::new(sim);
+        tl.set_actions(stepped);
+        Ok(tl)
+    }
+
+    /// Pretty JSON with node names.
+    pub fn to_json(&self) -> String {
+        let names = self.protocol().map(|p| p.node_names()).unwrap_or_default();
+        with_names(&names, || {
+            serde_json::to_string_pretty(self).expect("scenarios serialize")
+        })
+    }
+}

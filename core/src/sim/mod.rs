@@ -1,0 +1,874 @@
+//! The discrete-event simulator.
+//!
+//! [`Sim`] holds every node's state, a queue of events ordered by `(time, priority,
+//! sequence)`, the network model, node status and the seeded RNG. [`Sim::step`] pops exactly
+//! one event and returns its record. Client commands, faults and network changes are events
+//! in the same queue, so a script, a person clicking and the CLI all go through one path.
+
+mod net;
+
+pub use net::{check_latency, check_probability, LinkParams, Network, MAX_LATENCY};
+
+use crate::invariant::{Checker, Violation};
+use crate::protocol::{Ctx, Effect, Protocol};
+use crate::trace::{
+    DropReason, Fate, KernelNote, MsgId, MsgRecord, MsgUpdate, StepKind, StepOutcome, StepRecord,
+};
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+/// Simulated time in milliseconds.
+pub type Time = u64;
+
+/// A node, as an index into the protocol's node list. Serialized as the node's name where
+/// a name table is in scope (see [`crate::names`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct NodeId(pub u32);
+
+impl NodeId {
+    pub fn index(self) -> usize {
+        self.0 as usize
+    }
+}
+
+/// Whether a node runs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case", tag = "status")]
+pub enum NodeStatus {
+    Up,
+    /// Crashed at `since`: handles nothing; volatile state and timers are gone.
+    Crashed {
+        since: Time,
+    },
+    /// Paused at `since` (a GC pause, a frozen VM): events wait until it resumes.
+    Paused {
+        since: Time,
+    },
+}
+
+/// Something done to the system from outside: a client command or a fault.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
+pub enum Action<C> {
+    /// A client request or command delivered to `node`.
+    Command {
+        node: NodeId,
+        cmd: C,
+    },
+    Crash {
+        node: NodeId,
+    },
+    Restart {
+        node: NodeId,
+    },
+    Pause {
+        node: NodeId,
+    },
+    Resume {
+        node: NodeId,
+    },
+    /// Split the nodes into groups that cannot reach each other, replacing any cuts in
+    /// place; nodes in no group form one more group.
+    Partition {
+        groups: Vec<Vec<NodeId>>,
+    },
+    /// Cut both directions between two nodes.
+    Cut {
+        a: NodeId,
+        b: NodeId,
+    },
+    /// Restore every cut link.
+    Heal,
+    /// Change the whole network's defaults (fields left out stay as they are).
+    Network {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        latency: Option<[Time; 2]>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        loss: Option<f64>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        duplicate: Option<f64>,
+    },
+    /// Set one link's behaviour (both directions when `both`).
+    Link {
+        from: NodeId,
+        to: NodeId,
+        #[serde(flatten)]
+        params: LinkParams,
+        #[serde(default)]
+        both: bool,
+    },
+    /// Drop a message in flight.
+    DropMessage {
+        id: MsgId,
+    },
+    /// Deliver a message in flight `by` ms later than planned.
+    DelayMessage {
+        id: MsgId,
+        by: Time,
+    },
+}
+
+impl<C> Action<C> {
+    /// Refuse values out of range. `field` names the action in the message.
+    pub fn validate(&self, field: &str) -> Result<(), String> {
+        match self {
+            Action::Network {
+                latency,
+                loss,
+                duplicate,
+            } => {
+                if let Some(l) = latency {
+                    check_latency(&format!("{field}.latency"), *l)?;
+                }
+                if let Some(p) = loss {
+                    check_probability(&format!("{field}.loss"), *p)?;
+                }
+                if let Some(p) = duplicate {
+                    check_probability(&format!("{field}.duplicate"), *p)?;
+                }
+                Ok(())
+            }
+            Action::Link { params, .. } => params.validate(field),
+            Action::DelayMessage { by, .. } if *by > MAX_LATENCY => Err(format!(
+                "{field}.by: must be at most {MAX_LATENCY} ms (got {by})"
+            )),
+            _ => Ok(()),
+        }
+    }
+
+    /// The node this action is about, if one.
+    pub fn node(&self) -> Option<NodeId> {
+        match self {
+            Action::Command { node, .. }
+            | Action::Crash { node }
+            | Action::Restart { node }
+            | Action::Pause { node }
+            | Action::Resume { node } => Some(*node),
+            _ => None,
+        }
+    }
+
+    /// True for faults and network changes, false for client commands.
+    pub fn is_fault(&self) -> bool {
+        !matches!(self, Action::Command { .. })
+    }
+}
+
+impl<C: Clone> Action<C> {
+    /// The action in plain words ("crash n2", "cut n1 <-> n3").
+    pub fn describe<P: Protocol<Cmd = C>>(&self, proto: &P, names: &[String]) -> String {
+        let name = |n: &NodeId| names.get(n.index()).cloned().unwrap_or_else(|| "?".into());
+        match self {
+            Action::Command { node, cmd } => {
+                format!("tell {} to {}", name(node), proto.describe_cmd(cmd, names))
+            }
+            Action::Crash { node } => format!("crash {}", name(node)),
+            Action::Restart { node } => format!("restart {}", name(node)),
+            Action::Pause { node } => format!("pause {}", name(node)),
+            Action::Resume { node } => format!("resume {}", name(node)),
+            Action::Partition { groups } => {
+                let gs: Vec<String> = groups
+                    .iter()
+                    .map(|g| g.iter().map(name).collect::<Vec<_>>().join(" "))
+                    .collect();
+                format!("partition the network into {{{}}}", gs.join("} | {"))
+            }
+            Action::Cut { a, b } => format!("cut the link {} <-> {}", name(a), name(b)),
+            Action::Heal => "heal the network".into(),
+            Action::Network {
+                latency,
+                loss,
+                duplicate,
+            } => {
+                let mut parts = Vec::new();
+                if let Some([lo, hi]) = latency {
+                    parts.push(format!("latency {lo}-{hi} ms"));
+                }
+                if let Some(p) = loss {
+                    parts.push(format!("loss {:.0}%", p * 100.0));
+                }
+                if let Some(p) = duplicate {
+                    parts.push(format!("duplication {:.0}%", p * 100.0));
+                }
+                format!("set the network to {}", parts.join(", "))
+            }
+            Action::Link {
+                from,
+                to,
+                params,
+                both,
+            } => format!(
+                "set the link {} {} {} to latency {}-{} ms, loss {:.0}%, duplication {:.0}%",
+                name(from),
+                if *both { "<->" } else { "->" },
+                name(to),
+                params.latency[0],
+                params.latency[1],
+                params.loss * 100.0,
+                params.duplicate * 100.0
+            ),
+            Action::DropMessage { id } => format!("drop message m{id}"),
+            Action::DelayMessage { id, by } => format!("delay message m{id} by {by} ms"),
+        }
+    }
+}
+
+/// Key of the event queue, ordered by its fields in turn. Actions a person injects get
+/// priority 0 and the current time, so they are the very next step (even before events
+/// that waited for a node that just resumed); everything else has priority 1 and runs in
+/// time order, ties by sequence.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+struct EvKey {
+    prio: u8,
+    time: Time,
+    seq: u64,
+}
+
+#[derive(Clone, Debug)]
+enum Event<P: Protocol> {
+    Deliver {
+        id: MsgId,
+        from: NodeId,
+        to: NodeId,
+        msg: P::Msg,
+    },
+    Timer {
+        node: NodeId,
+        id: u64,
+    },
+    Action {
+        action: Action<P::Cmd>,
+        user: bool,
+    },
+}
+
+impl<P: Protocol> Event<P> {
+    /// The node that handles the event, if it is addressed to one.
+    fn target(&self) -> Option<NodeId> {
+        match self {
+            Event::Deliver { to, .. } => Some(*to),
+            Event::Timer { node, .. } => Some(*node),
+            Event::Action {
+                action: Action::Command { node, .. },
+                ..
+            } => Some(*node),
+            Event::Action { .. } => None,
+        }
+    }
+}
+
+#[derive(Clone, Debug)]
+struct PendingTimer<P: Protocol> {
+    id: u64,
+    timer: P::Timer,
+    /// Where it sits in the queue.
+    key: EvKey,
+}
+
+#[derive(Clone, Debug)]
+struct Slot<P: Protocol> {
+    state: P::Node,
+    status: NodeStatus,
+    timers: Vec<PendingTimer<P>>,
+}
+
+/// A deterministic simulation of one protocol.
+#[derive(Clone, Debug)]
+pub struct Sim<P: Protocol> {
+    proto: P,
+    names: Arc<[String]>,
+    time: Time,
+    steps: u64,
+    seq: u64,
+    next_msg: MsgId,
+    queue: BTreeMap<EvKey, Event<P>>,
+    /// Scripted actions, by time (stable). Shared by every clone of the simulation, so a
+    /// long script costs nothing per checkpoint; `script_done` marks what has run.
+    script: Arc<Vec<(Time, Action<P::Cmd>)>>,
+    script_done: Vec<u64>,
+    /// Every scripted action before this index has run.
+    script_from: usize,
+    script_left: usize,
+    slots: Vec<Slot<P>>,
+    net: Network,
+    rng: ChaCha8Rng,
+    /// Where each message in flight sits in the queue.
+    in_flight: BTreeMap<MsgId, EvKey>,
+    /// Always `Some` except while it runs (it reads the whole simulation).
+    checker: Option<P::Checker>,
+    /// Scratch buffer for handler effects (empty between steps).
+    effects: Vec<Effect<P>>,
+}
+
+impl<P: Protocol> Sim<P> {
+    /// Start a simulation: every node runs `init` at time 0, in node order.
+    pub fn new(proto: P, seed: u64, net: Network) -> Self {
+        let names: Arc<[String]> = proto.node_names().into();
+        let n = names.len() as u32;
+        let checker = proto.checker();
+        let mut sim = Sim {
+            proto,
+            names,
+            time: 0,
+            steps: 0,
+            seq: 0,
+            next_msg: 0,
+            queue: BTreeMap::new(),
+            script: Arc::new(Vec::new()),
+            script_done: Vec::new(),
+            script_from: 0,
+            script_left: 0,
+            slots: Vec::with_capacity(n as usize),
+            net,
+            rng: ChaCha8Rng::seed_from_u64(seed),
+            in_flight: BTreeMap::new(),
+            checker: Some(checker),
+            effects: Vec::new(),
+        };
+        for i in 0..n {
+            let mut effects = std::mem::take(&mut sim.effects);
+            let state = {
+                let mut ctx = Ctx::new(0, NodeId(i), n, &mut sim.rng, &mut effects);
+                sim.proto.init(NodeId(i), &mut ctx)
+            };
+            sim.slots.push(Slot {
+                state,
+                status: NodeStatus::Up,
+                timers: Vec::new(),
+            });
+            // Only timers take effect at init: a message needs a step to be sent from.
+            effects.retain(|e| matches!(e, Effect::SetTimer { .. } | Effect::CancelTimer { .. }));
+            let mut b = Builder::new(0);
+            sim.apply_effects(NodeId(i), &mut effects, &mut b);
+            sim.effects = effects;
+        }
+        sim
+    }
+
+    pub fn proto(&self) -> &P {
+        &self.proto
+    }
+
+    pub fn names(&self) -> &[String] {
+        &self.names
+    }
+
+    pub fn name(&self, n: NodeId) -> &str {
+        self.names.get(n.index()).map_or("?", |s| s.as_str())
+    }
+
+    pub fn node_count(&self) -> u32 {
+        self.slots.len() as u32
+    }
+
+    pub fn node_ids(&self) -> impl Iterator<Item = NodeId> {
+        (0..self.node_count()).map(NodeId)
+    }
+
+    /// Current simulated time.
+    pub fn time(&self) -> Time {
+        self.time
+    }
+
+    /// Number of steps taken.
+    pub fn steps(&self) -> u64 {
+        self.steps
+    }
+
+    pub fn node(&self, n: NodeId) -> &P::Node {
+        &self.slots[n.index()].state
+    }
+
+    pub fn status(&self, n: NodeId) -> NodeStatus {
+        self.slots[n.index()].status
+    }
+
+    pub fn is_up(&self, n: NodeId) -> bool {
+        self.status(n) == NodeStatus::Up
+    }
+
+    pub fn net(&self) -> &Network {
+        &self.net
+    }
+
+    /// Pending timers of a node with their due time (`None` while paused).
+    pub fn timers(&self, n: NodeId) -> impl Iterator<Item = (&P::Timer, Option<Time>)> {
+        self.slots[n.index()]
+            .timers
+            .iter()
+            .map(|t| (&t.timer, Some(t.key.time)))
+    }
+
+    /// Events waiting in the queue.
+    pub fn pending_events(&self) -> usize {
+        self.queue.len() + self.script_left
+    }
+
+    /// Time of the next step, if any.
+    pub fn next_time(&self) -> Option<Time> {
+        let t = match self.next_event()? {
+            Next::Queue(k) => k.time,
+            Next::Script(i) => self.script[i].0,
+        };
+        Some(t.max(self.time))
+    }
+
+    fn runnable(&self, target: Option<NodeId>) -> bool {
+        target.is_none_or(|n| !matches!(self.slots[n.index()].status, NodeStatus::Paused { .. }))
+    }
+
+    /// The next event that can run: a queued event or a scripted action, whichever comes
+    /// first (the script wins ties), skipping what is addressed to a paused node. A paused
+    /// node's events stay where they are, so they run in their order, at once, when it
+    /// resumes; looking for the next event changes nothing.
+    fn next_event(&self) -> Option<Next> {
+        let queued = self
+            .queue
+            .iter()
+            .find(|(_, ev)| self.runnable(ev.target()))
+            .map(|(k, _)| *k);
+        let scripted = (self.script_from..self.script.len()).find(|&i| {
+            self.script_done[i / 64] & (1 << (i % 64)) == 0
+                && self.runnable(
+                    self.script[i]
+                        .1
+                        .node()
+                        .filter(|_| matches!(self.script[i].1, Action::Command { .. })),
+                )
+        });
+        match (queued, scripted) {
+            (Some(k), Some(i)) if (k.prio, k.time) < (1, self.script[i].0) => Some(Next::Queue(k)),
+            (_, Some(i)) => Some(Next::Script(i)),
+            (Some(k), None) => Some(Next::Queue(k)),
+            (None, None) => None,
+        }
+    }
+
+    fn push(&mut self, time: Time, prio: u8, ev: Event<P>) -> EvKey {
+        let key = EvKey {
+            time,
+            prio,
+            seq: self.seq,
+        };
+        self.seq += 1;
+        if let Event::Deliver { id, .. } = &ev {
+            self.in_flight.insert(*id, key);
+        }
+        self.queue.insert(key, ev);
+        key
+    }
+
+    /// Schedule an action at simulated time `at` (a scripted action); one due in the past
+    /// runs next.
+    pub fn schedule(&mut self, at: Time, action: Action<P::Cmd>) {
+        let script = Arc::make_mut(&mut self.script);
+        // Stable: after those already scheduled at the same time.
+        let i = script.partition_point(|(t, _)| *t <= at);
+        script.insert(i, (at, action));
+        // Rebuild the marks: an insertion shifts the indexes after it.
+        let mut done: Vec<bool> = (0..script.len() - 1)
+            .map(|j| self.script_done[j / 64] & (1 << (j % 64)) != 0)
+            .collect();
+        done.insert(i, false);
+        self.script_done = vec![0; script.len().div_ceil(64)];
+        for (j, d) in done.iter().enumerate() {
+            if *d {
+                self.script_done[j / 64] |= 1 << (j % 64);
+            }
+        }
+        self.script_from = done.iter().position(|d| !d).unwrap_or(done.len());
+        self.script_left += 1;
+    }
+
+    /// Inject an action now: it is the very next step. `user` marks what a person did (as
+    /// opposed to a scenario's script).
+    pub fn inject(&mut self, action: Action<P::Cmd>, user: bool) {
+        self.push(self.time, 0, Event::Action { action, user });
+    }
+
+    /// Run one event. `None` when nothing is left to happen.
+    pub fn step(&mut self) -> Option<StepOutcome<P>> {
+        let (due, ev) = match self.next_event()? {
+            Next::Queue(key) => {
+                let ev = self.queue.remove(&key)?;
+                if let Event::Deliver { id, .. } = &ev {
+                    self.in_flight.remove(id);
+                }
+                (key.time, ev)
+            }
+            Next::Script(i) => {
+                self.script_done[i / 64] |= 1 << (i % 64);
+                self.script_left -= 1;
+                while self.script_from < self.script.len()
+                    && self.script_done[self.script_from / 64] & (1 << (self.script_from % 64)) != 0
+                {
+                    self.script_from += 1;
+                }
+                let action = self.script[i].1.clone();
+                (
+                    self.script[i].0,
+                    Event::Action {
+                        action,
+                        user: false,
+                    },
+                )
+            }
+        };
+        // An event that waited for a paused node runs late, at the current time.
+        let late = due < self.time;
+        self.time = self.time.max(due);
+        let index = self.steps;
+        self.steps += 1;
+        let mut b = Builder::new(index);
+        if let (true, Event::Deliver { id, .. }) = (late, &ev) {
+            b.updates.push(MsgUpdate::Rescheduled {
+                id: *id,
+                deliver_at: self.time,
+            });
+        }
+        let (node, kind) = match ev {
+            Event::Deliver { id, from, to, msg } => {
+                let reason = if self.net.is_blocked(from, to) {
+                    Some(DropReason::Partition)
+                } else if self.slots[to.index()].status != NodeStatus::Up {
+                    Some(DropReason::NodeDown)
+                } else {
+                    None
+                };
+                match reason {
+                    Some(reason) => {
+                        b.updates.push(MsgUpdate::Resolved {
+                            id,
+                            fate: Fate::Dropped { reason },
+                        });
+                        (
+                            Some(to),
+                            StepKind::Drop {
+                                msg: id,
+                                from,
+                                reason,
+                            },
+                        )
+                    }
+                    None => {
+                        b.updates.push(MsgUpdate::Resolved {
+                            id,
+                            fate: Fate::Delivered,
+                        });
+                        self.handle(to, &mut b, |p, s, ctx| p.on_msg(s, from, msg, ctx));
+                        (Some(to), StepKind::Deliver { msg: id, from })
+                    }
+                }
+            }
+            Event::Timer { node, id } => {
+                let slot = &mut self.slots[node.index()];
+                let pos = slot.timers.iter().position(|t| t.id == id);
+                // The queue holds only live timers, so the timer is there.
+                let timer = slot.timers.remove(pos.expect("live timer")).timer;
+                let kind = StepKind::Timer {
+                    timer: timer.clone(),
+                };
+                self.handle(node, &mut b, |p, s, ctx| p.on_timer(s, timer, ctx));
+                (Some(node), kind)
+            }
+            Event::Action { action, user } => {
+                let node = action.node();
+                let kind = StepKind::Action {
+                    action: action.clone(),
+                    user,
+                };
+                self.act(action, &mut b);
+                (node, kind)
+            }
+        };
+        let mut outcome = StepOutcome {
+            record: StepRecord {
+                index,
+                time: self.time,
+                node,
+                kind,
+                notes: b.notes,
+                kernel: b.kernel,
+                sent: b.sent,
+                updates: b.updates,
+                violations: Vec::new(),
+            },
+            messages: b.msgs,
+        };
+        let mut violations: Vec<Violation> = Vec::new();
+        if let Some(mut checker) = self.checker.take() {
+            checker.check(self, &outcome, &mut violations);
+            self.checker = Some(checker);
+        }
+        for v in &mut violations {
+            v.step = index;
+            v.time = self.time;
+        }
+        outcome.record.violations = violations;
+        Some(outcome)
+    }
+
+    /// Run a handler on node `n` and apply its effects.
+    fn handle(
+        &mut self,
+        n: NodeId,
+        b: &mut Builder<P>,
+        f: impl FnOnce(&P, &mut P::Node, &mut Ctx<P>),
+    ) {
+        let count = self.node_count();
+        let mut effects = std::mem::take(&mut self.effects);
+        {
+            let mut ctx = Ctx::new(self.time, n, count, &mut self.rng, &mut effects);
+            f(&self.proto, &mut self.slots[n.index()].state, &mut ctx);
+        }
+        self.apply_effects(n, &mut effects, b);
+        self.effects = effects;
+    }
+
+    fn apply_effects(&mut self, n: NodeId, effects: &mut Vec<Effect<P>>, b: &mut Builder<P>) {
+        for e in effects.drain(..) {
+            match e {
+                Effect::Send { to, msg } => self.transmit(n, to, msg, b, None),
+                Effect::SetTimer { timer, at } => {
+                    self.cancel_timer(n, &timer);
+                    let id = self.seq;
+                    let key = self.push(at, 1, Event::Timer { node: n, id });
+                    self.slots[n.index()]
+                        .timers
+                        .push(PendingTimer { id, timer, key });
+                }
+                Effect::CancelTimer { timer } => self.cancel_timer(n, &timer),
+                Effect::Note(note) => b.notes.push(note),
+            }
+        }
+    }
+
+    fn cancel_timer(&mut self, n: NodeId, timer: &P::Timer) {
+        let slot = &mut self.slots[n.index()];
+        if let Some(pos) = slot.timers.iter().position(|t| &t.timer == timer) {
+            let t = slot.timers.remove(pos);
+            self.queue.remove(&t.key);
+        }
+    }
+
+    /// Put a message on the wire: decide its fate now (cut link, loss), draw its latency
+    /// and maybe a duplicate.
+    fn transmit(
+        &mut self,
+        from: NodeId,
+        to: NodeId,
+        msg: P::Msg,
+        b: &mut Builder<P>,
+        duplicate_of: Option<MsgId>,
+    ) {
+        if to.index() >= self.slots.len() {
+            return; // a protocol addressing a node that does not exist sends nothing
+        }
+        let link = self.net.link(from, to).clone();
+        let [lo, hi] = link.latency;
+        let latency = if lo >= hi {
+            lo
+        } else {
+            self.rng.random_range(lo..=hi)
+        };
+        let id = self.next_msg;
+        self.next_msg += 1;
+        let deliver_at = self.time.saturating_add(latency);
+        let fate = if self.net.is_blocked(from, to) {
+            Fate::Dropped {
+                reason: DropReason::Partition,
+            }
+        } else if link.loss > 0.0 && self.rng.random_bool(link.loss) {
+            Fate::Dropped {
+                reason: DropReason::Loss,
+            }
+        } else {
+            Fate::InFlight
+        };
+        let record = MsgRecord {
+            id,
+            from,
+            to,
+            label: self.proto.msg_label(&msg),
+            body: msg.clone(),
+            sent_step: b.index,
+            sent_at: self.time,
+            deliver_at,
+            fate,
+            resolved_step: (fate != Fate::InFlight).then_some(b.index),
+            duplicate_of,
+            reschedules: Vec::new(),
+        };
+        b.msgs.push(record);
+        b.sent.push(id);
+        if fate == Fate::InFlight {
+            let dup = duplicate_of.is_none()
+                && link.duplicate > 0.0
+                && self.rng.random_bool(link.duplicate);
+            self.push(
+                deliver_at,
+                1,
+                Event::Deliver {
+                    id,
+                    from,
+                    to,
+                    msg: msg.clone(),
+                },
+            );
+            if dup {
+                self.transmit(from, to, msg, b, Some(id));
+            }
+        }
+    }
+
+    /// Carry out a command or fault.
+    fn act(&mut self, action: Action<P::Cmd>, b: &mut Builder<P>) {
+        if let Some(n) = action.node() {
+            if n.index() >= self.slots.len() {
+                return; // validated before scheduling; ignore rather than panic
+            }
+        }
+        match action {
+            Action::Command { node, cmd } => {
+                if self.slots[node.index()].status == NodeStatus::Up {
+                    self.handle(node, b, |p, s, ctx| p.on_cmd(s, cmd, ctx));
+                } else {
+                    b.kernel = Some(KernelNote::NodeDown);
+                }
+            }
+            Action::Crash { node } => {
+                if let NodeStatus::Crashed { .. } = self.slots[node.index()].status {
+                    b.kernel = Some(KernelNote::AlreadyCrashed);
+                    return;
+                }
+                let time = self.time;
+                let slot = &mut self.slots[node.index()];
+                slot.status = NodeStatus::Crashed { since: time };
+                self.proto.on_crash(&mut slot.state);
+                // Its timers are gone; messages and commands for it stay queued and find
+                // it down when they arrive.
+                for t in std::mem::take(&mut slot.timers) {
+                    self.queue.remove(&t.key);
+                }
+            }
+            Action::Restart { node } => {
+                if let NodeStatus::Crashed { .. } = self.slots[node.index()].status {
+                    self.slots[node.index()].status = NodeStatus::Up;
+                    self.handle(node, b, |p, s, ctx| p.on_restart(s, ctx));
+                } else {
+                    b.kernel = Some(KernelNote::NotCrashed);
+                }
+            }
+            Action::Pause { node } => match self.slots[node.index()].status {
+                NodeStatus::Up => {
+                    self.slots[node.index()].status = NodeStatus::Paused { since: self.time }
+                }
+                NodeStatus::Paused { .. } => b.kernel = Some(KernelNote::AlreadyPaused),
+                NodeStatus::Crashed { .. } => b.kernel = Some(KernelNote::NodeDown),
+            },
+            Action::Resume { node } => {
+                if let NodeStatus::Paused { .. } = self.slots[node.index()].status {
+                    // What came due meanwhile is still queued, in order, and runs next.
+                    self.slots[node.index()].status = NodeStatus::Up;
+                } else {
+                    b.kernel = Some(KernelNote::NotPaused);
+                }
+            }
+            Action::Partition { groups } => {
+                // A partition replaces the cuts in place, as its narration says.
+                self.net.heal();
+                self.net.partition(self.node_count(), &groups)
+            }
+            Action::Cut { a, b } => self.net.cut(a, b),
+            Action::Heal => self.net.heal(),
+            Action::Network {
+                latency,
+                loss,
+                duplicate,
+            } => {
+                if let Some(l) = latency {
+                    self.net.default.latency = l;
+                }
+                if let Some(p) = loss {
+                    self.net.default.loss = p;
+                }
+                if let Some(p) = duplicate {
+                    self.net.default.duplicate = p;
+                }
+            }
+            Action::Link {
+                from,
+                to,
+                params,
+                both,
+            } => {
+                if both {
+                    self.net.set_link(to, from, params.clone());
+                }
+                self.net.set_link(from, to, params);
+            }
+            Action::DropMessage { id } => match self.take_in_flight(id) {
+                Some(_) => b.updates.push(MsgUpdate::Resolved {
+                    id,
+                    fate: Fate::Dropped {
+                        reason: DropReason::User,
+                    },
+                }),
+                None => b.kernel = Some(KernelNote::NotInFlight),
+            },
+            Action::DelayMessage { id, by } => match self.take_in_flight(id) {
+                Some((due, ev)) => {
+                    let at = due.max(self.time).saturating_add(by);
+                    self.push(at, 1, ev);
+                    b.updates
+                        .push(MsgUpdate::Rescheduled { id, deliver_at: at });
+                }
+                None => b.kernel = Some(KernelNote::NotInFlight),
+            },
+        }
+    }
+
+    /// Take a message in flight out of the queue, with the time it was due.
+    fn take_in_flight(&mut self, id: MsgId) -> Option<(Time, Event<P>)> {
+        let key = self.in_flight.remove(&id)?;
+        self.queue.remove(&key).map(|ev| (key.time, ev))
+    }
+
+    /// Whether the given message is still waiting to be delivered.
+    pub fn is_in_flight(&self, id: MsgId) -> bool {
+        self.in_flight.contains_key(&id)
+    }
+}
+
+/// Where the next event comes from.
+#[derive(Clone, Copy, Debug)]
+enum Next {
+    Queue(EvKey),
+    Script(usize),
+}
+
+/// What a step collects while it runs; becomes its [`StepRecord`].
+struct Builder<P: Protocol> {
+    index: u64,
+    notes: Vec<P::Note>,
+    kernel: Option<KernelNote>,
+    sent: Vec<MsgId>,
+    updates: Vec<MsgUpdate>,
+    msgs: Vec<MsgRecord<P>>,
+}
+
+impl<P: Protocol> Builder<P> {
+    fn new(index: u64) -> Self {
+        Builder {
+            index,
+            notes: Vec::new(),
+            kernel: None,
+            sent: Vec::new(),
+            updates: Vec::new(),
+            msgs: Vec::new(),
+        }
+    }
+}

@@ -1,0 +1,298 @@
+//! What happened: one record per step and one per message.
+//!
+//! The trace lives beside the simulation (in the [`Timeline`](crate::Timeline)), not inside
+//! it, so checkpoints stay small. Narration is stored as typed notes and turned into words
+//! only when shown ([`Trace::narrate`]).
+
+use crate::invariant::Violation;
+use crate::protocol::Protocol;
+use crate::sim::{Action, NodeId, Time};
+use serde::Serialize;
+
+pub type MsgId = u64;
+
+/// Why a message was not delivered.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DropReason {
+    /// Lost on the link (its loss rate).
+    Loss,
+    /// The link was cut when it was sent or when it arrived.
+    Partition,
+    /// The receiver was down when it arrived (or crashed while it waited).
+    NodeDown,
+    /// Dropped by hand from the fault palette or a script.
+    User,
+}
+
+impl DropReason {
+    pub fn describe(self) -> &'static str {
+        match self {
+            DropReason::Loss => "lost on the link",
+            DropReason::Partition => "the link is cut",
+            DropReason::NodeDown => "the receiver is down",
+            DropReason::User => "dropped by hand",
+        }
+    }
+}
+
+/// A message's fate so far.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case", tag = "fate")]
+pub enum Fate {
+    InFlight,
+    Delivered,
+    Dropped { reason: DropReason },
+}
+
+/// One message, from send to delivery or drop.
+#[derive(Clone, Debug, Serialize)]
+#[serde(bound = "")]
+pub struct MsgRecord<P: Protocol> {
+    pub id: MsgId,
+    pub from: NodeId,
+    pub to: NodeId,
+    pub label: &'static str,
+    pub body: P::Msg,
+    pub sent_step: u64,
+    pub sent_at: Time,
+    /// When it arrives (or would have, for a lost message).
+    pub deliver_at: Time,
+    #[serde(flatten)]
+    pub fate: Fate,
+    /// The step that delivered or dropped it.
+    pub resolved_step: Option<u64>,
+    /// Set on the second copy of a duplicated message: the original's id.
+    pub duplicate_of: Option<MsgId>,
+    /// Earlier delivery times, with the step that changed them (undone on a fork).
+    #[serde(skip)]
+    pub(crate) reschedules: Vec<(u64, Time)>,
+}
+
+impl<P: Protocol> MsgRecord<P> {
+    /// Whether the message is in flight after `step` steps have run.
+    pub fn in_flight_at(&self, step: u64) -> bool {
+        self.sent_step < step && self.resolved_step.is_none_or(|r| r >= step)
+    }
+}
+
+/// A change to an earlier message made by a step.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case", tag = "update")]
+pub enum MsgUpdate {
+    Resolved { id: MsgId, fate: Fate },
+    Rescheduled { id: MsgId, deliver_at: Time },
+}
+
+/// What kind of event a step was.
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "snake_case", tag = "kind", bound = "")]
+pub enum StepKind<P: Protocol> {
+    Deliver {
+        msg: MsgId,
+        from: NodeId,
+    },
+    /// A message reached a node that could not take it.
+    Drop {
+        msg: MsgId,
+        from: NodeId,
+        reason: DropReason,
+    },
+    Timer {
+        timer: P::Timer,
+    },
+    /// A command or fault, from a script (`user: false`) or a person (`user: true`).
+    Action {
+        action: Action<P::Cmd>,
+        user: bool,
+    },
+}
+
+/// The kernel's own narration, for actions that did nothing.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum KernelNote {
+    /// A command to a node that is down is lost.
+    NodeDown,
+    AlreadyCrashed,
+    NotCrashed,
+    AlreadyPaused,
+    NotPaused,
+    /// The message to drop or delay is no longer in flight.
+    NotInFlight,
+}
+
+/// One step: exactly one event.
+#[derive(Clone, Debug, Serialize)]
+#[serde(bound = "")]
+pub struct StepRecord<P: Protocol> {
+    pub index: u64,
+    pub time: Time,
+    /// The node that acted, if any.
+    pub node: Option<NodeId>,
+    #[serde(flatten)]
+    pub kind: StepKind<P>,
+    pub notes: Vec<P::Note>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub kernel: Option<KernelNote>,
+    /// Messages sent during the step.
+    pub sent: Vec<MsgId>,
+    pub updates: Vec<MsgUpdate>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub violations: Vec<Violation>,
+}
+
+/// A step's record together with the messages it created.
+#[derive(Clone, Debug)]
+pub struct StepOutcome<P: Protocol> {
+    pub record: StepRecord<P>,
+    pub messages: Vec<MsgRecord<P>>,
+}
+
+/// The whole run so far.
+#[derive(Clone, Debug)]
+pub struct Trace<P: Protocol> {
+    pub steps: Vec<StepRecord<P>>,
+    /// Indexed by [`MsgId`].
+    pub messages: Vec<MsgRecord<P>>,
+}
+
+impl<P: Protocol> Default for Trace<P> {
+    fn default() -> Self {
+        Trace {
+            steps: Vec::new(),
+            messages: Vec::new(),
+        }
+    }
+}
+
+impl<P: Protocol> Trace<P> {
+    pub fn len(&self) -> u64 {
+        self.steps.len() as u64
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.steps.is_empty()
+    }
+
+    pub fn push(&mut self, out: StepOutcome<P>) {
+        let step = out.record.index;
+        debug_assert_eq!(step, self.len());
+        self.messages.extend(out.messages);
+        for u in &out.record.updates {
+            match *u {
+                MsgUpdate::Resolved { id, fate } => {
+                    if let Some(m) = self.messages.get_mut(id as usize) {
+                        m.fate = fate;
+                        m.resolved_step = Some(step);
+                    }
+                }
+                MsgUpdate::Rescheduled { id, deliver_at } => {
+                    if let Some(m) = self.messages.get_mut(id as usize) {
+                        m.reschedules.push((step, m.deliver_at));
+                        m.deliver_at = deliver_at;
+                    }
+                }
+            }
+        }
+        self.steps.push(out.record);
+    }
+
+    /// Forget every step from `step` on, and undo what those steps did to messages.
+    pub fn truncate(&mut self, step: u64) {
+        if step >= self.len() {
+            return;
+        }
+        self.steps.truncate(step as usize);
+        let keep = self.messages.partition_point(|m| m.sent_step < step);
+        self.messages.truncate(keep);
+        for m in &mut self.messages {
+            if m.resolved_step.is_some_and(|r| r >= step) {
+                m.resolved_step = None;
+                m.fate = Fate::InFlight;
+            }
+            while let Some(&(s, prev)) = m.reschedules.last() {
+                if s < step {
+                    break;
+                }
+                m.deliver_at = prev;
+                m.reschedules.pop();
+            }
+        }
+    }
+
+    /// Every violation recorded, in step order.
+    pub fn violations(&self) -> impl Iterator<Item = &Violation> {
+        self.steps.iter().flat_map(|s| s.violations.iter())
+    }
+
+    /// Messages in flight after `step` steps.
+    pub fn in_flight_at(&self, step: u64) -> impl Iterator<Item = &MsgRecord<P>> {
+        self.messages.iter().filter(move |m| m.in_flight_at(step))
+    }
+
+    /// The step's narration in plain words: the event, then each note.
+    pub fn narrate(&self, proto: &P, names: &[String], step: &StepRecord<P>) -> Vec<String> {
+        let name = |n: NodeId| names.get(n.index()).map_or("?", |s| s.as_str());
+        let mut lines = Vec::with_capacity(1 + step.notes.len());
+        let msg = |id: MsgId| self.messages.get(id as usize);
+        let head = match &step.kind {
+            StepKind::Deliver { msg: id, from } => match msg(*id) {
+                Some(m) => format!(
+                    "{} receives {} from {}",
+                    name(m.to),
+                    proto.describe_msg(&m.body, names),
+                    name(*from)
+                ),
+                None => format!("message m{id} arrives"),
+            },
+            StepKind::Drop {
+                msg: id,
+                from,
+                reason,
+            } => match msg(*id) {
+                Some(m) => format!(
+                    "{} from {} to {} is dropped: {}",
+                    proto.describe_msg(&m.body, names),
+                    name(*from),
+                    name(m.to),
+                    reason.describe()
+                ),
+                None => format!("message m{id} is dropped: {}", reason.describe()),
+            },
+            StepKind::Timer { timer } => format!(
+                "{}: {} fires",
+                step.node.map_or("?", name),
+                proto.describe_timer(timer, names)
+            ),
+            StepKind::Action { action, user } => {
+                let who = if *user { "You" } else { "Script" };
+                format!("{who}: {}", action.describe(proto, names))
+            }
+        };
+        lines.push(head);
+        if let Some(k) = step.kernel {
+            lines.push(
+                match k {
+                    KernelNote::NodeDown => "nothing happens: the node is down",
+                    KernelNote::AlreadyCrashed => "nothing happens: the node is already down",
+                    KernelNote::NotCrashed => "nothing happens: the node is not down",
+                    KernelNote::AlreadyPaused => "nothing happens: the node is already paused",
+                    KernelNote::NotPaused => "nothing happens: the node is not paused",
+                    KernelNote::NotInFlight => {
+                        "nothing happens: that message is no longer in flight"
+                    }
+                }
+                .to_string(),
+            );
+        }
+        let actor = step.node.unwrap_or(NodeId(0));
+        for n in &step.notes {
+            lines.push(proto.describe_note(actor, n, names));
+        }
+        for v in &step.violations {
+            lines.push(format!("VIOLATION of {}: {}", v.property, v.explanation));
+        }
+        lines
+    }
+}
