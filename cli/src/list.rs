@@ -1,0 +1,45 @@
+//! `dsplay list`: the algorithms and the built-in scenarios.
+
+use crate::args::Parser;
+use crate::Failure;
+use dsplay_core::registry;
+use std::io::Write;
+use std::process::ExitCode;
+
+pub const HELP: &str = "\
+Usage: dsplay list
+
+List the algorithms (names for `dsplay sweep --algo`) and the built-in scenarios (names
+for `dsplay run`).";
+
+pub fn main(args: Vec<String>) -> Result<ExitCode, Failure> {
+    let mut p = Parser::new("list", args);
+    if let Some(a) = p.next()? {
+        return Err(p.unknown(&a));
+    }
+    let mut out = std::io::stdout().lock();
+    writeln!(out, "Algorithms (dsplay sweep --algo NAME):")?;
+    let width = registry::ALGORITHMS
+        .iter()
+        .map(|a| a.name.len())
+        .max()
+        .unwrap_or(0);
+    for a in registry::ALGORITHMS {
+        writeln!(out, "  {:width$}  {}: {}", a.name, a.title, a.summary)?;
+    }
+    writeln!(out)?;
+    writeln!(out, "Built-in scenarios (dsplay run NAME):")?;
+    let width = registry::BUILTINS
+        .iter()
+        .map(|b| b.id.len())
+        .max()
+        .unwrap_or(0);
+    for b in registry::BUILTINS {
+        let title = match registry::load(b.json) {
+            Ok(s) => s.title().to_string(),
+            Err(e) => format!("(does not load: {e})"),
+        };
+        writeln!(out, "  {:width$}  {}", b.id, title)?;
+    }
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,591 @@
+//! End-to-end tests of the `dsplay` binary.
+
+use dsplay_core::registry;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::sync::atomic::{AtomicU32, Ordering};
+
+fn dsplay(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_dsplay"))
+        .args(args)
+        .output()
+        .expect("the dsplay binary runs")
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8(o.stdout.clone()).expect("stdout is UTF-8")
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8(o.stderr.clone()).expect("stderr is UTF-8")
+}
+
+/// A fresh directory under the system's temp dir, removed on drop.
+struct TempDir(PathBuf);
+
+impl TempDir {
+    fn new(tag: &str) -> Self {
+        static COUNTER: AtomicU32 = AtomicU32::new(0);
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_nanos())
+            .unwrap_or(0);
+        let dir = std::env::temp_dir().join(format!(
+            "dsplay-cli-test-{tag}-{}-{}-{nanos}",
+            std::process::id(),
+            COUNTER.fetch_add(1, Ordering::Relaxed)
+        ));
+        std::fs::create_dir_all(&dir).expect("temp dir");
+        TempDir(dir)
+    }
+
+    fn path(&self, name: &str) -> PathBuf {
+        self.0.join(name)
+    }
+
+    fn write(&self, name: &str, contents: &str) -> String {
+        let p = self.path(name);
+        std::fs::write(&p, contents).expect("write temp file");
+        p.to_str().expect("UTF-8 temp path").to_string()
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// The value of a `key: value` line of the summary.
+fn field(out: &str, key: &str) -> String {
+    let prefix = format!("{key}:");
+    out.lines()
+        .find_map(|l| l.strip_prefix(&prefix))
+        .unwrap_or_else(|| panic!("no `{key}:` line in:\n{out}"))
+        .trim()
+        .to_string()
+}
+
+fn num(out: &str, key: &str) -> u64 {
+    let v = field(out, key);
+    v.split_whitespace()
+        .next()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("`{key}: {v}` is not a number"))
+}
+
+#[test]
+fn run_every_builtin_scenario() {
+    assert!(!registry::BUILTINS.is_empty());
+    for b in registry::BUILTINS {
+        let o = dsplay(&["run", b.id]);
+        let out = stdout(&o);
+        assert_eq!(o.status.code(), Some(0), "{}: {}", b.id, stderr(&o));
+        assert!(stderr(&o).is_empty(), "{}: {}", b.id, stderr(&o));
+
+        // The summary agrees with the library.
+        let mut s = registry::load(b.json).expect("built-ins load");
+        let sum = s.run(None, None);
+        assert_eq!(field(&out, "algorithm"), b.algorithm);
+        assert_eq!(field(&out, "title"), s.title());
+        assert_eq!(num(&out, "seed"), s.seed());
+        assert_eq!(num(&out, "steps"), sum.steps);
+        assert!(sum.steps > 0, "{}", b.id);
+        assert_eq!(field(&out, "time"), format!("{} ms", sum.time));
+        assert_eq!(
+            field(&out, "messages"),
+            format!(
+                "{} sent, {} delivered, {} dropped, {} in flight",
+                sum.messages, sum.delivered, sum.dropped, sum.in_flight
+            )
+        );
+        assert_eq!(field(&out, "ended").starts_with("yes"), sum.ended, "{out}");
+        assert_eq!(num(&out, "violations"), sum.violations);
+        let listed = out
+            .lines()
+            .filter(|l| l.trim_start().starts_with("step "))
+            .count();
+        assert_eq!(listed as u64, sum.violations, "{out}");
+    }
+}
+
+#[test]
+fn run_reads_a_file_and_a_path_wins_over_a_builtin_name() {
+    let tmp = TempDir::new("file");
+    let normal = registry::builtin("messaging-normal").unwrap();
+    let file = tmp.write("s.json", normal.json);
+    let o = dsplay(&["run", &file]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(field(&stdout(&o), "scenario"), file);
+
+    // A file named like a built-in scenario is read instead of the built-in one.
+    let crash = registry::builtin("messaging-broker-crash").unwrap();
+    std::fs::write(tmp.path("messaging-normal"), crash.json).unwrap();
+    let o = Command::new(env!("CARGO_BIN_EXE_dsplay"))
+        .args(["run", "messaging-normal"])
+        .current_dir(&tmp.0)
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(field(&stdout(&o), "title"), "Broker crash");
+}
+
+#[test]
+fn run_bounds_steps_and_time() {
+    let o = dsplay(&["run", "messaging-normal", "--steps", "5"]);
+    let out = stdout(&o);
+    assert_eq!(o.status.code(), Some(0));
+    assert_eq!(num(&out, "steps"), 5);
+    assert!(
+        field(&out, "ended").starts_with("no (stopped at the step limit"),
+        "{out}"
+    );
+
+    let o = dsplay(&["run", "messaging-broker-crash", "--until", "300"]);
+    let out = stdout(&o);
+    assert_eq!(o.status.code(), Some(0));
+    assert!(num(&out, "time") <= 300, "{out}");
+    assert!(
+        field(&out, "ended").starts_with("no (stopped at the time limit"),
+        "{out}"
+    );
+}
+
+#[test]
+fn hash_is_stable() {
+    let hash = |args: &[&str]| {
+        let o = dsplay(args);
+        assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+        let out = stdout(&o);
+        let lines: Vec<&str> = out.lines().filter(|l| l.starts_with("hash: ")).collect();
+        assert_eq!(lines.len(), 1, "{out}");
+        let h = lines[0]["hash: ".len()..].to_string();
+        assert_eq!(h.len(), 16, "{h}");
+        assert!(
+            h.bytes()
+                .all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase()),
+            "{h}"
+        );
+        h
+    };
+    for b in registry::BUILTINS {
+        let h = hash(&["run", b.id, "--hash"]);
+        assert_eq!(h, hash(&["run", b.id, "--hash"]), "{}", b.id);
+        let mut s = registry::load(b.json).unwrap();
+        s.run(None, None);
+        assert_eq!(h, dsplay_core::hash::hex(s.trace_hash()), "{}", b.id);
+    }
+    // A different run has a different hash.
+    assert_ne!(
+        hash(&["run", "messaging-normal", "--hash"]),
+        hash(&["run", "messaging-normal", "--hash", "--steps", "5"])
+    );
+}
+
+#[test]
+fn trace_is_written_in_the_documented_format() {
+    let tmp = TempDir::new("trace");
+    for b in registry::BUILTINS {
+        let path = tmp.path(&format!("{}.json", b.id));
+        let p = path.to_str().unwrap();
+        let o = dsplay(&["run", b.id, "--trace", p]);
+        assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+        let out = stdout(&o);
+        assert_eq!(field(&out, "trace"), p);
+        let text = std::fs::read_to_string(&path).expect("trace written");
+        let doc: serde_json::Value = serde_json::from_str(&text).expect("trace is JSON");
+        assert_eq!(doc["format"], "dsplay-trace");
+        assert_eq!(doc["version"], 1);
+        assert_eq!(doc["algorithm"], b.algorithm);
+        assert_eq!(doc["title"].as_str(), Some(field(&out, "title").as_str()));
+        assert_eq!(doc["seed"].as_u64(), Some(num(&out, "seed")));
+        let steps = doc["steps"].as_array().expect("steps");
+        assert_eq!(steps.len() as u64, num(&out, "steps"), "{}", b.id);
+        assert_eq!(doc["final_step"].as_u64(), Some(num(&out, "steps")));
+        assert_eq!(doc["final_time"].as_u64(), Some(num(&out, "time")));
+        let sent = doc["messages"].as_array().expect("messages").len() as u64;
+        assert_eq!(sent, num(&out, "messages"));
+        assert_eq!(
+            doc["violations"].as_array().unwrap().len() as u64,
+            num(&out, "violations")
+        );
+        let nodes = doc["nodes"].as_array().unwrap();
+        assert_eq!(doc["final_states"].as_array().unwrap().len(), nodes.len());
+        for (i, s) in steps.iter().enumerate() {
+            assert_eq!(s["index"].as_u64(), Some(i as u64));
+            assert!(s["narration"].as_array().is_some_and(|n| !n.is_empty()));
+            // Node ids are written as names.
+            if let Some(n) = s["node"].as_str() {
+                assert!(nodes.iter().any(|x| x == n), "{n}");
+            }
+        }
+    }
+}
+
+#[test]
+fn no_dedup_scenario_reports_duplication() {
+    let o = dsplay(&["run", "messaging-no-dedup"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let out = stdout(&o);
+    assert!(num(&out, "violations") > 0, "{out}");
+    let line = out
+        .lines()
+        .map(str::trim)
+        .find(|l| l.starts_with("step ") && l.contains(": No duplication: "))
+        .unwrap_or_else(|| panic!("no violation line in:\n{out}"));
+    // `step N (t=T ms): No duplication: explanation`
+    let (head, _) = line.split_once(": No duplication: ").unwrap();
+    let rest = head.strip_prefix("step ").unwrap();
+    let (step, t) = rest.split_once(" (t=").unwrap();
+    step.parse::<u64>().expect("step number");
+    t.strip_suffix(" ms)")
+        .unwrap()
+        .parse::<u64>()
+        .expect("time");
+}
+
+/// The `seed S: ...` lines of a sweep.
+fn seed_lines(out: &str) -> Vec<String> {
+    out.lines()
+        .filter(|l| l.starts_with("seed "))
+        .map(String::from)
+        .collect()
+}
+
+#[test]
+fn sweep_with_dedup_finds_no_violation() {
+    let tmp = TempDir::new("sweep-ok");
+    let out_dir = tmp.path("failures");
+    let o = dsplay(&[
+        "sweep",
+        "--algo",
+        "messaging",
+        "--seeds",
+        "0..20",
+        "--faults",
+        "random",
+        "--out",
+        out_dir.to_str().unwrap(),
+    ]);
+    let out = stdout(&o);
+    assert_eq!(o.status.code(), Some(0), "{out}\n{}", stderr(&o));
+    assert!(seed_lines(&out).is_empty(), "{out}");
+    assert!(field(&out, "seeds run").starts_with("20 "), "{out}");
+    assert_eq!(num(&out, "seeds with violations"), 0);
+    field(&out, "elapsed");
+    field(&out, "seeds per second");
+    assert!(
+        !out_dir.exists(),
+        "the failure directory is made only on a failure"
+    );
+}
+
+#[test]
+fn sweep_without_dedup_finds_and_saves_reproducible_violations() {
+    let tmp = TempDir::new("sweep-fail");
+    let out_dir = tmp.path("failures");
+    let dir = out_dir.to_str().unwrap();
+    let o = dsplay(&[
+        "sweep",
+        "--algo",
+        "messaging",
+        "--params",
+        r#"{"dedup": false}"#,
+        "--seeds",
+        "0..40",
+        "--out",
+        dir,
+    ]);
+    let out = stdout(&o);
+    assert_eq!(o.status.code(), Some(1), "{out}\n{}", stderr(&o));
+    let lines = seed_lines(&out);
+    assert!(!lines.is_empty(), "{out}");
+    assert_eq!(num(&out, "seeds with violations"), lines.len() as u64);
+    assert!(field(&out, "seeds run").starts_with("40 "), "{out}");
+    let per_property = out
+        .lines()
+        .find(|l| l.trim_start().starts_with("No duplication: "))
+        .unwrap_or_else(|| panic!("no per-property count in:\n{out}"));
+    assert!(
+        per_property.contains(&format!("{} seed", lines.len())),
+        "{per_property}"
+    );
+
+    // `seed S: No duplication at step N: explanation ... -> DIR/messaging-seed-S.json`
+    let mut checked = 0;
+    for line in &lines {
+        let (head, file) = line.rsplit_once(" -> ").expect("the line names the file");
+        let rest = head.strip_prefix("seed ").unwrap();
+        let (seed, rest) = rest.split_once(": ").unwrap();
+        let seed: u64 = seed.parse().unwrap();
+        assert!(seed < 40);
+        assert_eq!(
+            Path::new(file),
+            out_dir.join(format!("messaging-seed-{seed}.json"))
+        );
+        assert!(Path::new(file).is_file(), "{file}");
+        let (prop, rest) = rest.split_once(" at step ").unwrap();
+        let step: u64 = rest.split_once(':').unwrap().0.parse().unwrap();
+        if checked < 3 {
+            // Running the saved scenario reports the same violation at the same step.
+            let r = dsplay(&["run", file]);
+            assert_eq!(r.status.code(), Some(0), "{}", stderr(&r));
+            let rout = stdout(&r);
+            assert_eq!(num(&rout, "seed"), seed);
+            let first = rout
+                .lines()
+                .map(str::trim)
+                .find(|l| l.starts_with("step "))
+                .unwrap_or_else(|| panic!("no violation when rerunning {file}:\n{rout}"));
+            assert!(
+                first.starts_with(&format!("step {step} (t=")),
+                "{first} vs {line}"
+            );
+            assert!(first.contains(&format!(": {prop}: ")), "{first} vs {line}");
+            checked += 1;
+        }
+    }
+    let files = std::fs::read_dir(&out_dir).unwrap().count();
+    assert_eq!(files, lines.len());
+
+    // The same report, in the same order, with one job.
+    let o1 = dsplay(&[
+        "sweep",
+        "--algo",
+        "messaging",
+        "--params",
+        r#"{"dedup": false}"#,
+        "--seeds",
+        "0..40",
+        "--out",
+        dir,
+        "--jobs",
+        "1",
+    ]);
+    assert_eq!(o1.status.code(), Some(1));
+    assert_eq!(seed_lines(&stdout(&o1)), lines);
+}
+
+#[test]
+fn sweep_accepts_inclusive_ranges_and_no_faults() {
+    let o = dsplay(&[
+        "sweep",
+        "--algo",
+        "messaging",
+        "--seeds",
+        "3..=7",
+        "--faults",
+        "none",
+        "--span",
+        "500",
+        "-j",
+        "1",
+    ]);
+    let out = stdout(&o);
+    assert_eq!(o.status.code(), Some(0), "{out}\n{}", stderr(&o));
+    assert!(
+        field(&out, "seeds run").starts_with("5 (3..8, faults none"),
+        "{out}"
+    );
+}
+
+/// Runs `args`, expects exit status 2 and one `error:` line containing each of `words`.
+fn refused(args: &[&str], words: &[&str]) {
+    let o = dsplay(args);
+    let err = stderr(&o);
+    assert_eq!(o.status.code(), Some(2), "{args:?}: {err}");
+    assert_eq!(err.lines().count(), 1, "{args:?}: not one line: {err}");
+    assert!(err.starts_with("error: "), "{args:?}: {err}");
+    for w in words {
+        assert!(err.contains(w), "{args:?}: `{w}` missing in: {err}");
+    }
+    assert!(!err.contains("panicked"), "{err}");
+    assert!(stdout(&o).is_empty(), "{args:?}: {}", stdout(&o));
+}
+
+#[test]
+fn bad_inputs_are_refused_with_one_line() {
+    let tmp = TempDir::new("bad");
+    let missing = tmp.path("missing.json");
+    let missing = missing.to_str().unwrap();
+    refused(&["run", missing], &["cannot read", missing]);
+    refused(
+        &["run", "no-such-scenario"],
+        &["cannot read", "no-such-scenario"],
+    );
+
+    let f = tmp.write("bad.json", "{\"algorithm\": ");
+    refused(&["run", &f], &[&f, "not valid JSON"]);
+    let f = tmp.write("array.json", "[1, 2]");
+    refused(&["run", &f], &[&f, "JSON object"]);
+    let f = tmp.write(
+        "field.json",
+        r#"{"algorithm": "messaging", "colour": "red"}"#,
+    );
+    refused(&["run", &f], &[&f, "unknown field", "colour"]);
+    let f = tmp.write(
+        "nodes.json",
+        r#"{"algorithm": "messaging", "params": {"nodes": 50}}"#,
+    );
+    refused(&["run", &f], &[&f, "params.nodes", "50"]);
+    let f = tmp.write("algo.json", r#"{"algorithm": "paxos"}"#);
+    refused(&["run", &f], &[&f, "algorithm", "paxos"]);
+    let f = tmp.write(
+        "node.json",
+        r#"{"algorithm": "messaging", "actions": [{"at": 1, "action": {"crash": {"node": "n9"}}}]}"#,
+    );
+    refused(&["run", &f], &[&f, "actions[0].action.crash.node", "n9"]);
+
+    refused(&["run"], &["missing"]);
+    refused(&["run", "messaging-normal", "--bogus"], &["--bogus"]);
+    refused(
+        &["run", "messaging-normal", "--steps", "many"],
+        &["--steps", "many"],
+    );
+    refused(&["run", "messaging-normal", "--steps"], &["--steps"]);
+    refused(&["run", "messaging-normal", "--hash=yes"], &["--hash"]);
+    refused(
+        &[
+            "run",
+            "messaging-normal",
+            "--trace",
+            missing.replace(".json", "/x/t.json").as_str(),
+        ],
+        &["cannot write"],
+    );
+
+    refused(
+        &["sweep", "--algo", "paxos", "--seeds", "0..3"],
+        &["unknown algorithm", "paxos"],
+    );
+    refused(
+        &["sweep", "--algo", "messaging", "--seeds", "5..2"],
+        &["--seeds", "5..2"],
+    );
+    refused(
+        &["sweep", "--algo", "messaging", "--seeds", "5..5"],
+        &["--seeds", "5..5"],
+    );
+    refused(
+        &["sweep", "--algo", "messaging", "--seeds", "a..9"],
+        &["--seeds", "a..9"],
+    );
+    refused(
+        &["sweep", "--algo", "messaging", "--seeds", "ten"],
+        &["--seeds", "ten"],
+    );
+    refused(&["sweep", "--algo", "messaging"], &["--seeds"]);
+    refused(&["sweep", "--seeds", "0..2"], &["--algo"]);
+    refused(
+        &[
+            "sweep",
+            "--algo",
+            "messaging",
+            "--seeds",
+            "0..2",
+            "--params",
+            r#"{"nodes": 50}"#,
+        ],
+        &["params.nodes", "50"],
+    );
+    refused(
+        &[
+            "sweep",
+            "--algo",
+            "messaging",
+            "--seeds",
+            "0..2",
+            "--params",
+            "{",
+        ],
+        &["--params", "JSON"],
+    );
+    refused(
+        &[
+            "sweep",
+            "--algo",
+            "messaging",
+            "--seeds",
+            "0..2",
+            "--faults",
+            "some",
+        ],
+        &["--faults", "some"],
+    );
+    refused(
+        &[
+            "sweep",
+            "--algo",
+            "messaging",
+            "--seeds",
+            "0..2",
+            "--jobs",
+            "0",
+        ],
+        &["--jobs"],
+    );
+    refused(
+        &[
+            "sweep",
+            "--algo",
+            "messaging",
+            "--seeds",
+            "0..2",
+            "--frobnicate",
+        ],
+        &["--frobnicate"],
+    );
+
+    refused(&["frobnicate"], &["unknown command", "frobnicate"]);
+    refused(&["--frobnicate"], &["--frobnicate"]);
+    refused(&["list", "extra"], &["extra"]);
+}
+
+#[test]
+fn help_version_and_list() {
+    for args in [&["--help"][..], &["help"], &[]] {
+        let o = dsplay(args);
+        assert_eq!(o.status.code(), Some(0));
+        let out = stdout(&o);
+        for cmd in ["dsplay run", "dsplay sweep", "dsplay list"] {
+            assert!(out.contains(cmd), "{args:?}: {out}");
+        }
+    }
+    for cmd in ["run", "sweep", "list"] {
+        let a = dsplay(&[cmd, "--help"]);
+        let b = dsplay(&["help", cmd]);
+        assert_eq!(a.status.code(), Some(0));
+        assert_eq!(stdout(&a), stdout(&b));
+        assert!(
+            stdout(&a).starts_with(&format!("Usage: dsplay {cmd}")),
+            "{}",
+            stdout(&a)
+        );
+    }
+    assert!(stdout(&dsplay(&["sweep", "--help"])).contains("--seeds"));
+
+    let o = dsplay(&["--version"]);
+    assert_eq!(o.status.code(), Some(0));
+    assert_eq!(
+        stdout(&o).trim(),
+        format!("dsplay {}", env!("CARGO_PKG_VERSION"))
+    );
+
+    let o = dsplay(&["list"]);
+    assert_eq!(o.status.code(), Some(0));
+    let out = stdout(&o);
+    for a in registry::ALGORITHMS {
+        assert!(
+            out.contains(a.name) && out.contains(a.title) && out.contains(a.summary),
+            "{out}"
+        );
+    }
+    for b in registry::BUILTINS {
+        let title = registry::load(b.json).unwrap().title().to_string();
+        let line = out
+            .lines()
+            .find(|l| l.split_whitespace().next() == Some(b.id))
+            .unwrap_or_else(|| panic!("{} not listed:\n{out}", b.id));
+        assert!(line.contains(&title), "{line}");
+    }
+}
