@@ -1,0 +1,225 @@
+//! The cluster drawing every message-passing page uses: nodes at given positions, cut
+//! links, and the messages travelling between them at the displayed time.
+
+use super::use_store;
+use crate::store::Msg;
+use dsplay_core::registry::MsgView;
+use dsplay_core::trace::Fate;
+use dsplay_core::NodeStatus;
+use yew::prelude::*;
+
+/// Radius of a node's circle in SVG units.
+pub const NODE_R: f64 = 36.0;
+/// Okabe-Ito colours for node identities (colour-blind safe), as CSS variables.
+pub const NODE_COLOURS: usize = 7;
+
+/// A colour index for a message label, stable across pages.
+pub fn label_colour(label: &str) -> usize {
+    let h = label
+        .bytes()
+        .fold(7u32, |h, b| h.wrapping_mul(31).wrapping_add(u32::from(b)));
+    (h as usize) % NODE_COLOURS
+}
+
+#[derive(Properties, PartialEq, Clone)]
+pub struct ClusterProps {
+    /// Centre of each node, in the 1000 x 640 view box.
+    pub positions: Vec<(f64, f64)>,
+    /// One short line under each node (e.g. "3 delivered").
+    #[prop_or_default]
+    pub details: Vec<String>,
+}
+
+#[function_component(ClusterView)]
+pub fn cluster_view(props: &ClusterProps) -> Html {
+    let store = use_store();
+    let s = store.session.borrow();
+    let names = s.names().to_vec();
+    let pos = &props.positions;
+    let t = store.display_time;
+    let actor = s.last_actor();
+    let at = |i: u32| pos.get(i as usize).copied().unwrap_or((0.0, 0.0));
+
+    let cuts = s.cut_links().into_iter().map(|(a, b)| {
+        let (x1, y1) = at(a);
+        let (x2, y2) = at(b);
+        let (mx, my) = ((x1 + x2) / 2.0, (y1 + y2) / 2.0);
+        html! {
+            <g class="cut" key={format!("cut-{a}-{b}")}>
+                <line x1={f(x1)} y1={f(y1)} x2={f(x2)} y2={f(y2)} />
+                <text x={f(mx)} y={f(my + 7.0)} text-anchor="middle" class="cut-mark">{ "✕" }</text>
+            </g>
+        }
+    });
+
+    let nodes = names.iter().enumerate().map(|(i, name)| {
+        let i = i as u32;
+        let (x, y) = at(i);
+        let status = s.status(i).unwrap_or(NodeStatus::Up);
+        let mut class = classes!("node", format!("c{}", i as usize % NODE_COLOURS));
+        let badge = match status {
+            NodeStatus::Up => None,
+            NodeStatus::Crashed { .. } => {
+                class.push("crashed");
+                Some("crashed")
+            }
+            NodeStatus::Paused { .. } => {
+                class.push("paused");
+                Some("paused")
+            }
+        };
+        if actor == Some(i) {
+            class.push("acted");
+        }
+        if store.selected == Some(i) {
+            class.push("selected");
+        }
+        let onclick = {
+            let store = store.clone();
+            let sel = store.selected;
+            Callback::from(move |_: MouseEvent| {
+                store.dispatch(Msg::Select(if sel == Some(i) { None } else { Some(i) }))
+            })
+        };
+        let onkeydown = {
+            let store = store.clone();
+            Callback::from(move |e: KeyboardEvent| {
+                if e.key() == "Enter" {
+                    e.prevent_default();
+                    store.dispatch(Msg::Select(Some(i)));
+                }
+            })
+        };
+        let detail = props.details.get(i as usize).cloned().unwrap_or_default();
+        let label = format!("{name}{}", badge.map(|b| format!(", {b}")).unwrap_or_default());
+        html! {
+            <g {class} key={name.clone()} {onclick} {onkeydown} tabindex="0" role="button"
+                aria-label={label} aria-pressed={(store.selected == Some(i)).to_string()}>
+                <circle class="halo" cx={f(x)} cy={f(y)} r={f(NODE_R + 9.0)} />
+                <circle class="body" cx={f(x)} cy={f(y)} r={f(NODE_R)} />
+                <text class={classes!("name", (name.len() > 3).then_some("long"))} x={f(x)} y={f(y + 8.0)} text-anchor="middle">{ name.clone() }</text>
+                if matches!(status, NodeStatus::Crashed { .. }) {
+                    <path class="cross" d={format!("M{} {} L{} {} M{} {} L{} {}",
+                        f(x - 24.0), f(y - 24.0), f(x + 24.0), f(y + 24.0),
+                        f(x + 24.0), f(y - 24.0), f(x - 24.0), f(y + 24.0))} />
+                }
+                if matches!(status, NodeStatus::Paused { .. }) {
+                    <g class="pause-bars">
+                        <rect x={f(x + 22.0)} y={f(y - 44.0)} width="7" height="22" />
+                        <rect x={f(x + 33.0)} y={f(y - 44.0)} width="7" height="22" />
+                    </g>
+                }
+                if let Some(b) = badge {
+                    <text class="badge" x={f(x)} y={f(y + NODE_R + 24.0)} text-anchor="middle">{ b }</text>
+                } else if !detail.is_empty() {
+                    <text class="detail" x={f(x)} y={f(y + NODE_R + 24.0)} text-anchor="middle">{ detail }</text>
+                }
+            </g>
+        }
+    });
+
+    let msgs: Vec<MsgView> = s.in_flight();
+    let dots = msgs.iter().filter_map(|m| {
+        let (x1, y1) = at(m.from);
+        let (x2, y2) = at(m.to);
+        let span = (m.deliver_at.saturating_sub(m.sent_at)).max(1) as f64;
+        let frac = ((t - m.sent_at as f64) / span).clamp(0.0, 1.0);
+        let lost = matches!(m.fate, Fate::Dropped { .. });
+        if lost && frac > 0.6 {
+            return None;
+        }
+        let path = Arc::between((x1, y1), (x2, y2));
+        let (px, py) = path.at(frac);
+        let colour = format!("m{}", label_colour(m.label));
+        let class = classes!("msg", colour, lost.then_some("lost"), m.duplicate.then_some("dup"));
+        Some(html! {
+            <g {class} key={format!("m{}", m.id)}>
+                <title>{ format!("m{}: {} ({} → {}, sent t={} ms, due t={} ms){}",
+                    m.id, m.text, names.get(m.from as usize).map_or("?", |s| s.as_str()),
+                    names.get(m.to as usize).map_or("?", |s| s.as_str()), m.sent_at, m.deliver_at,
+                    if lost { ", lost" } else { "" }) }</title>
+                <path class="trail" d={path.partial_d(frac)} />
+                <circle cx={f(px)} cy={f(py)} r="11" />
+                <text class="msg-label" x={f(px)} y={f(py - 17.0)} text-anchor="middle">{ m.label }</text>
+                if lost && frac > 0.4 {
+                    <text class="lost-mark" x={f(px)} y={f(py + 8.0)} text-anchor="middle">{ "✕" }</text>
+                }
+            </g>
+        })
+    });
+
+    html! {
+        <svg class="cluster" viewBox="0 0 1000 640" role="img"
+            aria-label={format!("{} nodes and {} messages in flight", names.len(), msgs.len())}>
+            <g class="cuts">{ for cuts }</g>
+            <g class="nodes">{ for nodes }</g>
+            <g class="msgs">{ for dots }</g>
+        </svg>
+    }
+}
+
+/// The curved path a message takes from rim to rim: a quadratic curve bowed to the left of
+/// the direction of travel, so messages in opposite directions use different lanes and a
+/// message between two nodes does not run through a node in the middle.
+#[derive(Clone, Copy, Debug)]
+pub struct Arc {
+    start: (f64, f64),
+    ctrl: (f64, f64),
+    end: (f64, f64),
+}
+
+impl Arc {
+    pub fn between((x1, y1): (f64, f64), (x2, y2): (f64, f64)) -> Arc {
+        let (dx, dy) = (x2 - x1, y2 - y1);
+        let len = (dx * dx + dy * dy).sqrt().max(1.0);
+        let (ux, uy) = (dx / len, dy / len);
+        // Left normal, bow of 15% of the distance.
+        let (nx, ny) = (uy, -ux);
+        let bow = 0.15 * len;
+        let ctrl = ((x1 + x2) / 2.0 + nx * bow, (y1 + y2) / 2.0 + ny * bow);
+        // Start and end on the rims, towards the control point.
+        let rim = |(px, py): (f64, f64)| {
+            let (cx, cy) = (ctrl.0 - px, ctrl.1 - py);
+            let l = (cx * cx + cy * cy).sqrt().max(1.0);
+            (px + cx / l * NODE_R, py + cy / l * NODE_R)
+        };
+        Arc {
+            start: rim((x1, y1)),
+            ctrl,
+            end: rim((x2, y2)),
+        }
+    }
+
+    /// The point at fraction `t` of the way.
+    pub fn at(&self, t: f64) -> (f64, f64) {
+        let u = 1.0 - t;
+        (
+            u * u * self.start.0 + 2.0 * u * t * self.ctrl.0 + t * t * self.end.0,
+            u * u * self.start.1 + 2.0 * u * t * self.ctrl.1 + t * t * self.end.1,
+        )
+    }
+
+    /// SVG path data for the part of the curve from the start to fraction `t`.
+    pub fn partial_d(&self, t: f64) -> String {
+        // De Casteljau: the sub-curve [0, t] has control point lerp(start, ctrl, t).
+        let c = (
+            self.start.0 + (self.ctrl.0 - self.start.0) * t,
+            self.start.1 + (self.ctrl.1 - self.start.1) * t,
+        );
+        let e = self.at(t);
+        format!(
+            "M{} {} Q{} {} {} {}",
+            f(self.start.0),
+            f(self.start.1),
+            f(c.0),
+            f(c.1),
+            f(e.0),
+            f(e.1)
+        )
+    }
+}
+
+/// SVG coordinates with one decimal.
+pub fn f(x: f64) -> String {
+    format!("{x:.1}")
+}

@@ -1,0 +1,87 @@
+//! The control bar: play/pause, step, speed, scrubber, current step and time.
+
+use super::use_store;
+use crate::store::{Msg, SPEEDS};
+use web_sys::HtmlInputElement;
+use yew::prelude::*;
+
+#[function_component(ControlBar)]
+pub fn control_bar() -> Html {
+    let store = use_store();
+    let (pos, horizon, time, ended) = {
+        let s = store.session.borrow();
+        (s.pos(), s.horizon(), s.time(), s.ended())
+    };
+    let send = |m: fn() -> Msg| {
+        let store = store.clone();
+        Callback::from(move |_: MouseEvent| store.dispatch(m()))
+    };
+    let on_scrub = {
+        let store = store.clone();
+        Callback::from(move |e: InputEvent| {
+            let input: HtmlInputElement = e.target_unchecked_into();
+            if let Ok(n) = input.value().parse::<u64>() {
+                store.dispatch(Msg::Seek(n));
+            }
+        })
+    };
+    let on_speed = {
+        let store = store.clone();
+        Callback::from(move |e: Event| {
+            let input: HtmlInputElement = e.target_unchecked_into();
+            if let Ok(x) = input.value().parse::<f64>() {
+                store.dispatch(Msg::SetSpeed(x));
+            }
+        })
+    };
+    let at_end = ended && pos == horizon;
+    let play_label = if store.playing { "Pause" } else { "Play" };
+    html! {
+        <div class="control-bar" role="toolbar" aria-label="Playback">
+            <button class="ctl" onclick={send(|| Msg::Home)} disabled={pos == 0}
+                title="Go to the start (Home)" aria-label="Go to the start">{ icon("first") }</button>
+            <button class="ctl" onclick={send(|| Msg::StepBack)} disabled={pos == 0}
+                title="Step back (Left)" aria-label="Step back">{ icon("back") }</button>
+            <button class="ctl play" onclick={send(|| Msg::TogglePlay)} disabled={at_end && !store.playing}
+                title={format!("{play_label} (Space)")} aria-label={play_label}
+                aria-pressed={store.playing.to_string()}>
+                { icon(if store.playing { "pause" } else { "play" }) }
+                <span>{ play_label }</span>
+            </button>
+            <button class="ctl" onclick={send(|| Msg::StepForward)} disabled={at_end}
+                title="Step forward (Right)" aria-label="Step forward">{ icon("forward") }</button>
+            <button class="ctl" onclick={send(|| Msg::End)} disabled={pos == horizon}
+                title="Go to the last computed step (End)" aria-label="Go to the end">{ icon("last") }</button>
+            <label class="speed">
+                <span>{ "Speed" }</span>
+                <select onchange={on_speed} aria-label="Playback speed">
+                    { for SPEEDS.iter().map(|&x| html! {
+                        <option value={x.to_string()} selected={x == store.speed}>{ format!("{x}x") }</option>
+                    }) }
+                </select>
+            </label>
+            <input class="scrubber" type="range" min="0" max={horizon.max(pos).to_string()}
+                value={pos.to_string()} oninput={on_scrub} aria-label="Step" />
+            <span class="clock" aria-live="polite">
+                { format!("step {pos} / {horizon}") }
+                <span class="time">{ format!("t={} ms", time) }</span>
+            </span>
+        </div>
+    }
+}
+
+/// A small inline SVG icon (no icon font: the system fonts may lack the glyphs).
+pub fn icon(name: &str) -> Html {
+    let d = match name {
+        "first" => "M3 3h3v14H3zM17 3v14L7 10z",
+        "last" => "M14 3h3v14h-3zM3 3v14l10-7z",
+        "back" => "M15 3v14L5 10z",
+        "forward" => "M5 3v14l10-7z",
+        "play" => "M5 2v16l13-8z",
+        "pause" => "M4 3h4v14H4zM12 3h4v14h-4z",
+        _ => "",
+    };
+    html! {
+        <svg class="icon" viewBox="0 0 20 20" aria-hidden="true" focusable="false"><path d={d} /></svg>
+    }
+}

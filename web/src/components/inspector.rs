@@ -1,0 +1,131 @@
+//! The inspector: the selected node's state as a readable tree.
+
+use super::use_store;
+use crate::store::Msg;
+use dsplay_core::NodeStatus;
+use serde_json::{json, Value};
+use yew::prelude::*;
+
+#[function_component(Inspector)]
+pub fn inspector() -> Html {
+    let store = use_store();
+    let s = store.session.borrow();
+    let Some(n) = store.selected else {
+        return html! {
+            <section class="panel inspector" aria-label="Inspector">
+                <h2>{ "Inspector" }</h2>
+                <p class="muted">{ "Click a node to see its state." }</p>
+            </section>
+        };
+    };
+    let name = s.names().get(n as usize).cloned().unwrap_or_default();
+    let node_status = s.status(n).unwrap_or(NodeStatus::Up);
+    let status = match node_status {
+        NodeStatus::Up => "up".to_string(),
+        NodeStatus::Crashed { since } => format!("crashed at t={since} ms"),
+        NodeStatus::Paused { since } => format!("paused since t={since} ms"),
+    };
+    let state = s.node_state(n).unwrap_or(Value::Null);
+    // Only the actions that do something in this status are offered.
+    let actions: &[(&str, &str, &str)] = match node_status {
+        NodeStatus::Up => &[
+            (
+                "crash",
+                "Crash",
+                "Stop it: volatile state and timers are lost",
+            ),
+            (
+                "pause",
+                "Pause",
+                "Freeze it (a GC pause): it handles nothing until resumed",
+            ),
+        ],
+        NodeStatus::Crashed { .. } => &[(
+            "restart",
+            "Restart",
+            "Start it again from its persistent state",
+        )],
+        NodeStatus::Paused { .. } => &[(
+            "resume",
+            "Resume",
+            "Wake it: what came in meanwhile runs now",
+        )],
+    };
+    let buttons = actions.iter().map(|(key, verb, tip)| {
+        let store = store.clone();
+        let action = json!({ *key: { "node": name } }).to_string();
+        let onclick = Callback::from(move |_: MouseEvent| store.dispatch(Msg::Apply(action.clone())));
+        html! { <button class="ctl fault" {onclick} title={*tip}>{ format!("{verb} {name}") }</button> }
+    });
+    html! {
+        <section class="panel inspector" aria-label="Inspector">
+            <h2>{ format!("{name}: {status}") }</h2>
+            <div class="node-actions">{ for buttons }</div>
+            <div class="tree">{ tree(&state) }</div>
+        </section>
+    }
+}
+
+/// Turn `snake_case` field names into words.
+fn label(key: &str) -> String {
+    key.replace('_', " ")
+}
+
+fn tree(v: &Value) -> Html {
+    match v {
+        Value::Object(map) if map.is_empty() => {
+            html! { <span class="leaf muted">{ "none" }</span> }
+        }
+        Value::Array(items) if items.is_empty() => {
+            html! { <span class="leaf muted">{ "none" }</span> }
+        }
+        Value::Object(map) => html! {
+            <ul class="tree-map">
+                { for map.iter().map(|(k, v)| html! {
+                    <li>
+                        <span class="key">{ label(k) }</span>
+                        { if is_leaf(v) { html!{ <span class="leaf">{ leaf(v) }</span> } } else { tree(v) } }
+                    </li>
+                }) }
+            </ul>
+        },
+        Value::Array(items) => {
+            if items.iter().all(is_leaf) {
+                let text = items.iter().map(leaf).collect::<Vec<_>>().join(", ");
+                html! { <span class="leaf">{ text }</span> }
+            } else {
+                html! {
+                    <ol class="tree-list">
+                        { for items.iter().map(|x| html! { <li>{ if is_leaf(x) { html!{ <span class="leaf">{ leaf(x) }</span> } } else { tree(x) } }</li> }) }
+                    </ol>
+                }
+            }
+        }
+        other => html! { <span class="leaf">{ leaf(other) }</span> },
+    }
+}
+
+fn is_leaf(v: &Value) -> bool {
+    !matches!(v, Value::Object(m) if !m.is_empty())
+        && !matches!(v, Value::Array(a) if !a.iter().all(|x| !x.is_object() && !x.is_array()))
+}
+
+fn leaf(v: &Value) -> String {
+    match v {
+        Value::Null => "none".into(),
+        Value::String(s) if s.is_empty() => "\"\"".into(),
+        Value::String(s) => s.clone(),
+        Value::Bool(b) => {
+            if *b {
+                "yes".into()
+            } else {
+                "no".into()
+            }
+        }
+        Value::Number(n) => n.to_string(),
+        Value::Array(a) if a.is_empty() => "none".into(),
+        Value::Object(m) if m.is_empty() => "none".into(),
+        Value::Array(a) => a.iter().map(leaf).collect::<Vec<_>>().join(", "),
+        Value::Object(_) => String::new(),
+    }
+}

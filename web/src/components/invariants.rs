@@ -1,0 +1,49 @@
+//! The invariant panel: each safety property with its status at the current step.
+
+use super::use_store;
+use crate::store::Msg;
+use yew::prelude::*;
+
+#[function_component(InvariantPanel)]
+pub fn invariant_panel() -> Html {
+    let store = use_store();
+    let s = store.session.borrow();
+    let pos = s.pos();
+    let violations = s.violations();
+    let rows = s.properties().into_iter().map(|p| {
+        let first = violations.iter().find(|v| v.property == p.name);
+        let now = first.filter(|v| v.step < pos);
+        let (class, status) = match (now, first) {
+            (Some(_), _) => ("prop violated", "✗ violated"),
+            (None, Some(_)) => ("prop later", "✓ holds so far"),
+            (None, None) => ("prop ok", "✓ holds"),
+        };
+        let jump = first.map(|v| {
+            let store = store.clone();
+            let step = v.step + 1;
+            let onclick = Callback::from(move |_: MouseEvent| store.dispatch(Msg::Seek(step)));
+            html! {
+                <button class="jump" {onclick}>{ format!("Jump to first violation (step {step})") }</button>
+            }
+        });
+        html! {
+            <li class={class}>
+                <div class="prop-head">
+                    <span class="prop-name">{ p.name }</span>
+                    <span class="prop-status">{ status }</span>
+                </div>
+                <div class="prop-desc">{ p.description }</div>
+                if let Some(v) = now {
+                    <div class="prop-why">{ format!("step {}: {}", v.step + 1, v.explanation) }</div>
+                }
+                { for jump }
+            </li>
+        }
+    });
+    html! {
+        <section class="panel invariants" aria-label="Safety properties">
+            <h2>{ "Safety properties" }</h2>
+            <ul class="prop-list">{ for rows }</ul>
+        </section>
+    }
+}

@@ -1,0 +1,33 @@
+//! Routes: one per algorithm, plus the home page.
+
+use crate::pages::{Home, NotFound, Playground};
+use yew::prelude::*;
+use yew_router::prelude::*;
+
+#[derive(Clone, Routable, PartialEq, Debug)]
+pub enum Route {
+    #[at("/")]
+    Home,
+    #[at("/messaging")]
+    Messaging,
+    #[not_found]
+    #[at("/404")]
+    NotFound,
+}
+
+impl Route {
+    pub fn for_algorithm(name: &str) -> Route {
+        match name {
+            "messaging" => Route::Messaging,
+            _ => Route::NotFound,
+        }
+    }
+}
+
+pub fn switch(route: Route) -> Html {
+    match route {
+        Route::Home => html! { <Home /> },
+        Route::Messaging => html! { <Playground algorithm="messaging" /> },
+        Route::NotFound => html! { <NotFound /> },
+    }
+}

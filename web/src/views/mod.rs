@@ -1,0 +1,3 @@
+//! Algorithm views: one per page, over the typed state of its protocol.
+
+pub mod messaging;
