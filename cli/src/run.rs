@@ -114,7 +114,7 @@ pub fn main(args: Vec<String>) -> Result<ExitCode, Failure> {
     // The trace first: if it cannot be written, the one line of the error is all the output.
     if let Some(path) = &o.trace {
         let trace = catch(|| session.trace_json()).map_err(Failure::Internal)?;
-        std::fs::write(path, trace + "\n")
+        std::fs::write(path, dsplay_core::registry::pretty_json(&trace) + "\n")
             .map_err(|e| Failure::Input(format!("cannot write {path}: {e}")))?;
     }
 

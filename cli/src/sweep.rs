@@ -515,7 +515,8 @@ fn save(o: &Options, outcome: &SweepOutcome, dir: &mut OutDir) -> Result<PathBuf
         }
     }
     let path: PathBuf = Path::new(&o.out).join(format!("{}-seed-{}.json", o.algo, outcome.seed));
-    std::fs::write(&path, format!("{}\n", outcome.scenario))
+    let scenario = dsplay_core::registry::pretty_json(&outcome.scenario);
+    std::fs::write(&path, format!("{scenario}\n"))
         .map_err(|e| Some(format!("cannot write {}: {e}", path.display())))?;
     Ok(path)
 }

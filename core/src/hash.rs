@@ -37,11 +37,15 @@ impl std::io::Write for Fnv64 {
     }
 }
 
-/// Hash of any serializable value through its JSON form.
+/// Hash of any serializable value through its compact JSON form.
+///
+/// The JSON is built in memory with `serde_json::to_vec`, the one serializer the rest of the
+/// crate uses, rather than streamed into the hasher: every extra serializer would compile
+/// every `Serialize` impl once more into the WebAssembly bundle.
 pub fn hash_json<T: serde::Serialize + ?Sized>(value: &T) -> u64 {
     let mut h = Fnv64::default();
-    // Writing into the hasher cannot fail; a serializer error would be a bug in a type.
-    serde_json::to_writer(&mut h, value).expect("trace values serialize");
+    // A serializer error would be a bug in a type (e.g. a map with non-string keys).
+    h.update(&serde_json::to_vec(value).expect("trace values serialize"));
     h.finish()
 }
 

@@ -270,6 +270,15 @@ impl<P: Protocol> Loaded<P> {
     }
 }
 
+/// Indent compact JSON for people (scenario files, traces written by the CLI). Input that
+/// is not JSON comes back unchanged.
+pub fn pretty_json(json: &str) -> String {
+    serde_json::from_str::<serde_json::Value>(json)
+        .ok()
+        .and_then(|v| serde_json::to_string_pretty(&v).ok())
+        .unwrap_or_else(|| json.to_string())
+}
+
 /// Version of the trace format (`docs/trace-format.md`).
 pub const TRACE_VERSION: u32 = 1;
 
@@ -483,26 +492,29 @@ impl<P: Protocol> Session for Loaded<P> {
             return None;
         }
         with_names(&self.names, || {
-            serde_json::to_value(sim.node(NodeId(node))).ok()
+            // Through the compact writer and the value parser the crate uses anyway: a
+            // `to_value` serializer would add code to the bundle for every state type.
+            serde_json::to_string(sim.node(NodeId(node)))
+                .ok()
+                .and_then(|s| serde_json::from_str(&s).ok())
         })
     }
 
     fn apply_json(&mut self, action: &str) -> Result<bool, ScenarioError> {
-        let action: Action<P::Cmd> = with_names(&self.names, || {
-            let mut de = serde_json::Deserializer::from_str(action);
-            serde_path_to_error::deserialize(&mut de)
-        })
-        .map_err(|e| {
-            let path = e.path().to_string();
-            ScenarioError::new(
-                if path == "." {
-                    "action".into()
-                } else {
-                    format!("action.{path}")
-                },
-                e.into_inner().to_string(),
-            )
-        })?;
+        let value: serde_json::Value = serde_json::from_str(action)
+            .map_err(|e| ScenarioError::new("action", format!("not valid JSON: {e}")))?;
+        let action: Action<P::Cmd> =
+            with_names(&self.names, || serde_path_to_error::deserialize(&value)).map_err(|e| {
+                let path = e.path().to_string();
+                ScenarioError::new(
+                    if path == "." {
+                        "action".into()
+                    } else {
+                        format!("action.{path}")
+                    },
+                    e.into_inner().to_string(),
+                )
+            })?;
         action
             .validate("action")
             .map_err(|m| ScenarioError::new("", m))?;
@@ -517,13 +529,12 @@ impl<P: Protocol> Session for Loaded<P> {
     }
 
     fn set_user_actions_json(&mut self, json: &str) -> Result<(), ScenarioError> {
-        let actions: Vec<TimedAction<P::Cmd>> = with_names(&self.names, || {
-            let mut de = serde_json::Deserializer::from_str(json);
-            serde_path_to_error::deserialize(&mut de)
-        })
-        .map_err(|e| {
-            ScenarioError::new(format!("actions{}", e.path()), e.into_inner().to_string())
-        })?;
+        let value: serde_json::Value = serde_json::from_str(json)
+            .map_err(|e| ScenarioError::new("actions", format!("not valid JSON: {e}")))?;
+        let actions: Vec<TimedAction<P::Cmd>> =
+            with_names(&self.names, || serde_path_to_error::deserialize(&value)).map_err(|e| {
+                ScenarioError::new(format!("actions{}", e.path()), e.into_inner().to_string())
+            })?;
         for (i, a) in actions.iter().enumerate() {
             if a.scripted {
                 return Err(ScenarioError::new(
@@ -586,7 +597,7 @@ impl<P: Protocol> Session for Loaded<P> {
     fn trace_json(&self) -> String {
         let doc = self.trace_doc();
         with_names(&self.names, || {
-            serde_json::to_string_pretty(&doc).expect("traces serialize")
+            serde_json::to_string(&doc).expect("traces serialize")
         })
     }
 

@@ -354,11 +354,11 @@ impl<P: Protocol> Scenario<P> {
         Ok(tl)
     }
 
-    /// Pretty JSON with node names.
+    /// Compact JSON with node names ([`crate::registry::pretty_json`] indents it).
     pub fn to_json(&self) -> String {
         let names = self.protocol().map(|p| p.node_names()).unwrap_or_default();
         with_names(&names, || {
-            serde_json::to_string_pretty(self).expect("scenarios serialize")
+            serde_json::to_string(self).expect("scenarios serialize")
         })
     }
 }
