@@ -8,7 +8,7 @@ use crate::invariant::{Property, Violation};
 use crate::names::with_names;
 use crate::protocol::Protocol;
 use crate::scenario::{algorithm_of, Scenario, ScenarioError, ScriptedAction};
-use crate::sim::{Action, NodeId, NodeStatus, Time};
+use crate::sim::{Action, LinkParams, NodeId, NodeStatus, Time};
 use crate::timeline::{TimedAction, Timeline};
 use crate::trace::{Fate, MsgRecord, StepKind, StepRecord};
 use serde::Serialize;
@@ -111,6 +111,17 @@ pub struct MsgView {
     pub duplicate: bool,
 }
 
+/// The network as it is at the current step.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct NetView {
+    /// Defaults for every link.
+    pub default: LinkParams,
+    /// Per-link overrides (directed).
+    pub links: Vec<(u32, u32, LinkParams)>,
+    /// Cut directed links.
+    pub blocked: Vec<(u32, u32)>,
+}
+
 /// Counts after a run.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct Summary {
@@ -167,6 +178,8 @@ pub trait Session {
     /// (drawn vanishing on the way).
     fn in_flight(&self) -> Vec<MsgView>;
     fn status(&self, node: u32) -> Option<NodeStatus>;
+    /// The network's settings and cuts at the current step.
+    fn network(&self) -> NetView;
     /// Node pairs that cannot reach each other now (each pair once, lower id first).
     fn cut_links(&self) -> Vec<(u32, u32)>;
     /// The node that acted in the step just taken, if any.
@@ -465,6 +478,15 @@ impl<P: Protocol> Session for Loaded<P> {
     fn status(&self, node: u32) -> Option<NodeStatus> {
         let sim = self.timeline.sim();
         (node < sim.node_count()).then(|| sim.status(NodeId(node)))
+    }
+
+    fn network(&self) -> NetView {
+        let net = self.timeline.sim().net();
+        NetView {
+            default: net.default.clone(),
+            links: net.overrides().map(|(a, b, p)| (a.0, b.0, p.clone())).collect(),
+            blocked: net.blocked().map(|(a, b)| (a.0, b.0)).collect(),
+        }
     }
 
     fn cut_links(&self) -> Vec<(u32, u32)> {

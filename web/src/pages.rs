@@ -1,6 +1,8 @@
 //! The pages: home (the algorithms) and the playground of one algorithm.
 
 use crate::components::controls::ControlBar;
+use crate::components::faults::FaultPalette;
+use crate::components::spacetime::SpaceTime;
 use crate::components::inspector::Inspector;
 use crate::components::invariants::InvariantPanel;
 use crate::components::log::EventLog;
@@ -139,9 +141,13 @@ pub fn playground(props: &PlaygroundProps) -> Html {
                     </details>
                     { algorithm_panel(&props.algorithm) }
                     <Inspector />
+                    <FaultPalette />
                     <InvariantPanel />
                 </aside>
-                <section class="log-panel wide">
+                <section class="diagram-panel">
+                    <SpaceTime />
+                </section>
+                <section class="log-panel">
                     <EventLog />
                 </section>
                 <ControlBar />

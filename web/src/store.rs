@@ -32,6 +32,8 @@ pub struct State {
     pub playing: bool,
     pub speed: f64,
     pub selected: Option<u32>,
+    /// The message clicked (in the view or the diagram), by id.
+    pub selected_msg: Option<u64>,
     /// A message for the person (a bad file, a refused action).
     pub error: Option<String>,
     /// Set when the last action dropped steps that had been computed.
@@ -47,6 +49,7 @@ impl PartialEq for State {
             && self.playing == other.playing
             && self.speed == other.speed
             && self.selected == other.selected
+            && self.selected_msg == other.selected_msg
             && self.error == other.error
             && self.forked == other.forked
     }
@@ -71,6 +74,8 @@ pub enum Msg {
     /// Do an action (JSON, see `dsplay_core::sim::Action`) at the current step.
     Apply(String),
     Select(Option<u32>),
+    /// Select a message (to drop or delay it from the fault palette).
+    SelectMessage(Option<u64>),
     Reset,
     DismissError,
 }
@@ -99,6 +104,7 @@ impl State {
             playing: false,
             speed: 1.0,
             selected: None,
+            selected_msg: None,
             error,
             forked: false,
         };
@@ -245,6 +251,7 @@ impl Reducible for State {
                 }
             }
             Msg::Select(n) => st.selected = n,
+            Msg::SelectMessage(m) => st.selected_msg = m,
             Msg::Reset => {
                 // The script stays; what people did goes.
                 let r = st.session.borrow_mut().set_user_actions_json("[]");

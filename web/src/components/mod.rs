@@ -2,9 +2,11 @@
 
 pub mod cluster;
 pub mod controls;
+pub mod faults;
 pub mod inspector;
 pub mod invariants;
 pub mod log;
+pub mod spacetime;
 
 use crate::store::State;
 use yew::prelude::*;
