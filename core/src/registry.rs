@@ -111,6 +111,25 @@ pub struct MsgView {
     pub duplicate: bool,
 }
 
+/// What the scrubber marks at a step.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MarkKind {
+    /// Something a person did.
+    User,
+    /// A scripted fault or network change.
+    Fault,
+    /// An invariant was found violated.
+    Violation,
+}
+
+/// A mark on the scrubber: the step index and why it is marked.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub struct Mark {
+    pub step: u64,
+    pub kind: MarkKind,
+}
+
 /// The network as it is at the current step.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct NetView {
@@ -172,6 +191,12 @@ pub trait Session {
     /// Violations up to the horizon.
     fn violations(&self) -> Vec<Violation>;
     fn step_view(&self, step: u64) -> Option<StepView>;
+    /// The node that acted in a step (`Some(None)`: no node; `None`: no such step). Cheap.
+    fn step_node(&self, step: u64) -> Option<Option<u32>>;
+    /// Steps worth marking on the scrubber, up to the horizon (cheap: no narration).
+    fn marks(&self) -> Vec<Mark>;
+    /// The scenario as loaded, without what people did since.
+    fn original_json(&self) -> String;
     fn messages(&self) -> Vec<MsgView>;
     /// Messages travelling at the current step, with their fate as known at this step:
     /// those in flight, and those lost when sent until the time they would have arrived
@@ -443,6 +468,41 @@ impl<P: Protocol> Session for Loaded<P> {
         })
     }
 
+    fn step_node(&self, step: u64) -> Option<Option<u32>> {
+        let s = self.timeline.trace().steps.get(step as usize)?;
+        Some(s.node.map(|n| n.0))
+    }
+
+    fn marks(&self) -> Vec<Mark> {
+        let mut out = Vec::new();
+        for s in &self.timeline.trace().steps {
+            if let StepKind::Action { action, user } = &s.kind {
+                if *user {
+                    out.push(Mark {
+                        step: s.index,
+                        kind: MarkKind::User,
+                    });
+                } else if action.is_fault() {
+                    out.push(Mark {
+                        step: s.index,
+                        kind: MarkKind::Fault,
+                    });
+                }
+            }
+            if !s.violations.is_empty() {
+                out.push(Mark {
+                    step: s.index,
+                    kind: MarkKind::Violation,
+                });
+            }
+        }
+        out
+    }
+
+    fn original_json(&self) -> String {
+        self.scenario.to_json()
+    }
+
     fn messages(&self) -> Vec<MsgView> {
         self.timeline
             .trace()
@@ -484,7 +544,10 @@ impl<P: Protocol> Session for Loaded<P> {
         let net = self.timeline.sim().net();
         NetView {
             default: net.default.clone(),
-            links: net.overrides().map(|(a, b, p)| (a.0, b.0, p.clone())).collect(),
+            links: net
+                .overrides()
+                .map(|(a, b, p)| (a.0, b.0, p.clone()))
+                .collect(),
             blocked: net.blocked().map(|(a, b)| (a.0, b.0)).collect(),
         }
     }

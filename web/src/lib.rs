@@ -8,10 +8,13 @@
 //! - [`pages`], [`route`], [`app`]: the pages, the routes and the root component.
 
 pub mod app;
+pub mod browser;
 pub mod components;
 pub mod pages;
+pub mod panic;
 pub mod route;
 pub mod store;
+pub mod url;
 pub mod views;
 
 pub use app::App;

@@ -1,4 +1,4 @@
 fn main() {
-    console_error_panic_hook::set_once();
+    dsplay_web::panic::install();
     dsplay_web::start();
 }

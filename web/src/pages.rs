@@ -1,23 +1,28 @@
 //! The pages: home (the algorithms) and the playground of one algorithm.
 
+use crate::browser;
 use crate::components::controls::ControlBar;
 use crate::components::faults::FaultPalette;
-use crate::components::spacetime::SpaceTime;
+use crate::components::help::ShortcutSheet;
 use crate::components::inspector::Inspector;
 use crate::components::invariants::InvariantPanel;
+use crate::components::keys::use_keyboard;
 use crate::components::log::EventLog;
+use crate::components::share::{self, ExportMenu, ShareButton};
+use crate::components::spacetime::SpaceTime;
 use crate::components::Store;
 use crate::route::Route;
 use crate::store::{Msg, State};
+use crate::url::UrlState;
 use crate::views::messaging::{MessagingCommands, MessagingView};
 use dsplay_core::registry::{builtins_of, AlgoInfo, ALGORITHMS};
 use gloo::timers::callback::Interval;
-use web_sys::HtmlSelectElement;
+use web_sys::{HtmlInputElement, HtmlSelectElement};
 use yew::prelude::*;
 use yew_router::prelude::*;
 
 /// Milliseconds between playback frames.
-const FRAME_MS: u32 = 33;
+const FRAME_MS: u32 = 16;
 
 #[function_component(Home)]
 pub fn home() -> Html {
@@ -56,19 +61,40 @@ pub struct PlaygroundProps {
 #[function_component(Playground)]
 pub fn playground(props: &PlaygroundProps) -> Html {
     let algorithm = props.algorithm.clone();
-    let store: Store = use_reducer(move || State::new(&algorithm, None));
+    let store: Store = use_reducer(move || {
+        let (url, problems) = UrlState::parse(&browser::hash_query());
+        State::from_url(&algorithm, &url, problems)
+    });
+    use_keyboard(store.clone());
+    use_playback(store.clone());
+    {
+        // A hand-edited URL (or back/forward) shows what it says.
+        let store = store.clone();
+        let algo = props.algorithm.to_string();
+        use_effect_with((), move |_| {
+            let listener =
+                gloo::events::EventListener::new(&gloo::utils::window(), "hashchange", move |_| {
+                    store.dispatch(Msg::FromUrl {
+                        algorithm: algo.clone(),
+                        query: browser::hash_query(),
+                    });
+                });
+            move || drop(listener)
+        });
+    }
 
-    // Playback: a frame every FRAME_MS while playing.
+    // Keep the URL in step with what is shown (not during playback: it would churn history).
     {
         let store = store.clone();
-        use_effect_with(store.playing, move |playing| {
-            let interval = playing.then(|| {
-                Interval::new(FRAME_MS, move || {
-                    store.dispatch(Msg::Tick(f64::from(FRAME_MS)))
-                })
-            });
-            move || drop(interval)
-        });
+        let algo = props.algorithm.clone();
+        use_effect_with(
+            (store.version, store.scenario.clone(), store.playing),
+            move |_| {
+                if !store.playing {
+                    browser::replace_hash(&format!("#/{algo}?{}", store.to_url().to_query()));
+                }
+            },
+        );
     }
 
     let info = ALGORITHMS
@@ -79,29 +105,43 @@ pub fn playground(props: &PlaygroundProps) -> Html {
         let s = store.session.borrow();
         (s.title().to_string(), s.description().to_string())
     };
-    let on_scenario = {
-        let store = store.clone();
-        Callback::from(move |e: Event| {
-            let el: HtmlSelectElement = e.target_unchecked_into();
-            store.dispatch(Msg::Load(el.value()));
-        })
-    };
     let dismiss = {
         let store = store.clone();
         Callback::from(move |_: MouseEvent| store.dispatch(Msg::DismissError))
     };
-    let reset = {
-        let store = store.clone();
-        Callback::from(move |_: MouseEvent| store.dispatch(Msg::Reset))
+    let banners = html! {
+        <>
+            if let Some(err) = &store.error {
+                <div class="banner error-banner" role="alert">
+                    <span>{ err.clone() }</span>
+                    <button onclick={dismiss} aria-label="Dismiss">{ "✕" }</button>
+                </div>
+            }
+            if store.forked {
+                <div class="banner fork-banner" role="status">
+                    { "You acted in the past: the old future was dropped and the run goes on from here." }
+                </div>
+            }
+        </>
     };
-    let scenarios: Vec<(&str, String)> = builtins_of(&props.algorithm)
-        .map(|b| {
-            let title = dsplay_core::registry::load(b.json)
-                .map(|s| s.title().to_string())
-                .unwrap_or_else(|_| b.id.to_string());
-            (b.id, title)
-        })
-        .collect();
+
+    if store.embed {
+        let full = share::state_link(&store, false);
+        return html! {
+            <ContextProvider<Store> context={store.clone()}>
+                <div class="app-shell embed">
+                    <main class="app-view">
+                        { banners }
+                        <a class="open-full" href={full} target="_blank" rel="noopener">{ "Open in dsplay" }</a>
+                        { algorithm_view(&props.algorithm) }
+                    </main>
+                    <ControlBar />
+                    <ShortcutSheet />
+                </div>
+            </ContextProvider<Store>>
+        };
+    }
+
     html! {
         <ContextProvider<Store> context={store.clone()}>
             <div class="app-shell playground">
@@ -109,29 +149,17 @@ pub fn playground(props: &PlaygroundProps) -> Html {
                     <Link<Route> to={Route::Home} classes="brand">{ "dsplay" }</Link<Route>>
                     <span class="crumb">{ "/" }</span>
                     <h1 class="page-title">{ title }</h1>
+                    <ScenarioPicker algorithm={props.algorithm.clone()} />
+                    <SeedField />
                     <span class="spacer"></span>
-                    <label class="scenario-pick">
-                        <span>{ "Scenario" }</span>
-                        <select onchange={on_scenario} aria-label="Scenario">
-                            { for scenarios.iter().map(|(id, t)| html! {
-                                <option value={*id} selected={store.scenario.as_deref() == Some(*id)}>{ t.clone() }</option>
-                            }) }
-                        </select>
-                    </label>
-                    <button class="ctl" onclick={reset} title="Undo everything you did in this scenario">{ "Reset" }</button>
+                    <ResetButton />
+                    <ShareButton />
+                    <ExportMenu />
+                    <ViewToggles />
+                    <HelpButton />
                 </header>
                 <main class="app-view">
-                    if let Some(err) = &store.error {
-                        <div class="banner error-banner" role="alert">
-                            <span>{ err.clone() }</span>
-                            <button onclick={dismiss} aria-label="Dismiss">{ "✕" }</button>
-                        </div>
-                    }
-                    if store.forked {
-                        <div class="banner fork-banner" role="status">
-                            { "You acted in the past: the old future was dropped and the run goes on from here." }
-                        </div>
-                    }
+                    { banners }
                     { algorithm_view(&props.algorithm) }
                 </main>
                 <aside class="side-panel">
@@ -151,8 +179,172 @@ pub fn playground(props: &PlaygroundProps) -> Html {
                     <EventLog />
                 </section>
                 <ControlBar />
+                <ShortcutSheet />
             </div>
         </ContextProvider<Store>>
+    }
+}
+
+/// Playback: one frame per animation frame while playing, with the real time elapsed.
+#[hook]
+fn use_playback(store: Store) {
+    use_effect_with(store.playing, move |playing| {
+        let handle = playing.then(|| {
+            let reduced = browser::prefers_reduced_motion();
+            let last = std::rc::Rc::new(std::cell::Cell::new(browser::now_ms()));
+            Interval::new(FRAME_MS, move || {
+                let now = browser::now_ms();
+                // A hidden tab or a long frame must not jump the simulation far ahead.
+                let dt = (now - last.replace(now)).clamp(0.0, 100.0);
+                store.dispatch(if reduced {
+                    Msg::TickJump(dt)
+                } else {
+                    Msg::Tick(dt)
+                });
+            })
+        });
+        move || drop(handle)
+    });
+}
+
+#[derive(Properties, PartialEq)]
+struct AlgoProps {
+    algorithm: AttrValue,
+}
+
+#[function_component(ScenarioPicker)]
+fn scenario_picker(props: &AlgoProps) -> Html {
+    let store = crate::components::use_store();
+    let scenarios: Vec<(&str, String)> = builtins_of(&props.algorithm)
+        .map(|b| {
+            let title = dsplay_core::registry::load(b.json)
+                .map(|s| s.title().to_string())
+                .unwrap_or_else(|_| b.id.to_string());
+            (b.id, title)
+        })
+        .collect();
+    let on_change = {
+        let store = store.clone();
+        Callback::from(move |e: Event| {
+            let el: HtmlSelectElement = e.target_unchecked_into();
+            store.dispatch(Msg::Load(el.value()));
+        })
+    };
+    html! {
+        <label class="scenario-pick">
+            <span>{ "Scenario" }</span>
+            <select onchange={on_change} aria-label="Scenario">
+                { for scenarios.iter().map(|(id, t)| html! {
+                    <option value={*id} selected={store.scenario.as_deref() == Some(*id)}>{ t.clone() }</option>
+                }) }
+                if store.scenario.is_none() {
+                    <option value="" selected=true disabled=true>{ "Custom (imported)" }</option>
+                }
+            </select>
+        </label>
+    }
+}
+
+#[function_component(SeedField)]
+fn seed_field() -> Html {
+    let store = crate::components::use_store();
+    let seed = store.session.borrow().seed();
+    let on_change = {
+        let store = store.clone();
+        Callback::from(move |e: Event| {
+            let el: HtmlInputElement = e.target_unchecked_into();
+            match el.value().trim().parse::<u64>() {
+                Ok(n) => store.dispatch(Msg::SetSeed(n)),
+                Err(_) => {
+                    store.dispatch(Msg::Fail(format!(
+                        "a seed is a whole number from 0 to {}, not `{}`",
+                        u64::MAX,
+                        el.value()
+                    )));
+                    el.set_value(&store.session.borrow().seed().to_string());
+                }
+            }
+        })
+    };
+    let new_seed = {
+        let store = store.clone();
+        Callback::from(move |_: MouseEvent| store.dispatch(Msg::SetSeed(browser::random_seed())))
+    };
+    html! {
+        <div class="seed">
+            <label>
+                <span>{ "Seed" }</span>
+                <input type="text" inputmode="numeric" value={seed.to_string()} onchange={on_change}
+                    aria-label="Seed" size="8" />
+            </label>
+            <button class="ctl" onclick={new_seed} title="Run the scenario again with a random seed"
+                aria-label="New seed">{ "New" }</button>
+        </div>
+    }
+}
+
+#[function_component(ResetButton)]
+fn reset_button() -> Html {
+    let store = crate::components::use_store();
+    let has_actions = store.session.borrow().user_actions_json() != "[]";
+    let reset = {
+        let store = store.clone();
+        Callback::from(move |_: MouseEvent| store.dispatch(Msg::Reset))
+    };
+    html! {
+        <button class="ctl" onclick={reset} disabled={!has_actions}
+            title="Undo everything you did in this scenario">{ "Reset" }</button>
+    }
+}
+
+#[function_component(ViewToggles)]
+fn view_toggles() -> Html {
+    let presenter = use_state(|| false);
+    let theme = use_state(|| None::<&'static str>);
+    {
+        let on = *presenter;
+        use_effect_with(on, move |on| browser::root_class("presenter", *on));
+    }
+    {
+        let t = *theme;
+        use_effect_with(t, move |t| browser::set_theme(*t));
+    }
+    let toggle_presenter = {
+        let presenter = presenter.clone();
+        Callback::from(move |_: MouseEvent| presenter.set(!*presenter))
+    };
+    let next_theme = {
+        let theme = theme.clone();
+        Callback::from(move |_: MouseEvent| {
+            theme.set(match *theme {
+                None => Some("dark"),
+                Some("dark") => Some("light"),
+                _ => None,
+            })
+        })
+    };
+    let theme_label = match *theme {
+        None => "Theme: as the system (click for dark)",
+        Some("dark") => "Theme: dark (click for light)",
+        _ => "Theme: light (click to follow the system)",
+    };
+    html! {
+        <>
+            <button class="ctl" onclick={toggle_presenter} aria-pressed={presenter.to_string()}
+                title="Large type and thick lines for a projector">{ "Presenter" }</button>
+            <button class="ctl" onclick={next_theme} title={theme_label} aria-label={theme_label}>
+                { match *theme { None => "◐", Some("dark") => "●", _ => "○" } }
+            </button>
+        </>
+    }
+}
+
+#[function_component(HelpButton)]
+fn help_button() -> Html {
+    let store = crate::components::use_store();
+    let onclick = Callback::from(move |_: MouseEvent| store.dispatch(Msg::ToggleHelp));
+    html! {
+        <button class="ctl" {onclick} aria-label="Keyboard shortcuts" title="Keyboard shortcuts (?)">{ "?" }</button>
     }
 }
 

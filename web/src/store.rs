@@ -4,6 +4,7 @@
 //! The session lives in an `Rc<RefCell<..>>` and is mutated in place; every change bumps
 //! `version`, which is what components compare to know they must re-render.
 
+use crate::url::UrlState;
 use dsplay_core::registry::{builtin, builtins_of, load, Session};
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -29,6 +30,9 @@ pub struct State {
     pub scenario: Option<String>,
     /// Simulated time drawn (between the current step's time and the next step's).
     pub display_time: f64,
+    /// The playback clock (simulated ms); equals `display_time` except with reduced
+    /// motion, where the drawing only moves at step times.
+    pub clock: f64,
     pub playing: bool,
     pub speed: f64,
     pub selected: Option<u32>,
@@ -38,6 +42,10 @@ pub struct State {
     pub error: Option<String>,
     /// Set when the last action dropped steps that had been computed.
     pub forked: bool,
+    /// The page runs inside another page: only the view and the controls.
+    pub embed: bool,
+    /// The keyboard shortcut sheet is open.
+    pub help: bool,
 }
 
 impl PartialEq for State {
@@ -52,6 +60,8 @@ impl PartialEq for State {
             && self.selected_msg == other.selected_msg
             && self.error == other.error
             && self.forked == other.forked
+            && self.embed == other.embed
+            && self.help == other.help
     }
 }
 
@@ -66,6 +76,9 @@ pub enum Msg {
     TogglePlay,
     /// Playback: `dt` real milliseconds passed.
     Tick(f64),
+    /// Playback with reduced motion: as `Tick`, but messages are drawn only at step
+    /// times (they jump instead of gliding).
+    TickJump(f64),
     SetSpeed(f64),
     /// Load a built-in scenario by id.
     Load(String),
@@ -78,38 +91,125 @@ pub enum Msg {
     SelectMessage(Option<u64>),
     Reset,
     DismissError,
+    /// Run the scenario again with another seed (what people did is dropped).
+    SetSeed(u64),
+    ToggleHelp,
+    CloseHelp,
+    /// Show an error from outside the store (a file that could not be read).
+    Fail(String),
+    /// The URL was changed by hand (or by back/forward): show what it says.
+    FromUrl {
+        algorithm: String,
+        query: String,
+    },
 }
 
 impl State {
     /// A state for the first built-in scenario of `algorithm`, or for `scenario` if given.
     pub fn new(algorithm: &str, scenario: Option<&str>) -> Self {
-        let id = scenario
-            .and_then(builtin)
-            .filter(|b| b.algorithm == algorithm)
-            .or_else(|| builtins_of(algorithm).next())
-            .map(|b| b.id);
-        let (session, error) = match id.and_then(builtin).map(|b| load(b.json)) {
-            Some(Ok(s)) => (s, None),
-            Some(Err(e)) => (empty_session(), Some(format!("built-in scenario: {e}"))),
-            None => (
-                empty_session(),
-                Some(format!("no scenario for algorithm `{algorithm}`")),
-            ),
+        let url = UrlState {
+            scenario: scenario.map(str::to_string),
+            ..UrlState::default()
+        };
+        Self::from_url(algorithm, &url, Vec::new())
+    }
+
+    /// The state a URL describes. Each part that cannot be used is named in `error` and
+    /// left out; the page always shows something that works.
+    pub fn from_url(algorithm: &str, url: &UrlState, mut problems: Vec<String>) -> Self {
+        let default = builtins_of(algorithm).next();
+        let mut scenario = None;
+        let mut json = None;
+        if let Some(text) = &url.custom {
+            match load(text) {
+                Ok(s) if s.algorithm() == algorithm => json = Some(text.clone()),
+                Ok(s) => problems.push(format!(
+                    "the scenario in the link is for `{}`, not this page",
+                    s.algorithm()
+                )),
+                Err(e) => problems.push(format!("the scenario in the link: {e}")),
+            }
+        } else if let Some(id) = &url.scenario {
+            match builtin(id).filter(|b| b.algorithm == algorithm) {
+                Some(b) => {
+                    scenario = Some(b.id.to_string());
+                    json = Some(b.json.to_string());
+                }
+                None => problems.push(format!(
+                    "there is no built-in scenario `{id}` on this page; showing the first one"
+                )),
+            }
+        }
+        if json.is_none() {
+            if let Some(b) = default {
+                scenario = Some(b.id.to_string());
+                json = Some(b.json.to_string());
+            }
+        }
+        let mut json = json.unwrap_or_else(|| dsplay_core::registry::BUILTINS[0].json.to_string());
+        if let Some(seed) = url.seed {
+            json = with_seed(&json, seed);
+        }
+        let session = match load(&json) {
+            Ok(s) => s,
+            Err(e) => {
+                problems.push(format!("scenario: {e}"));
+                empty_session()
+            }
         };
         let mut st = State {
             session: Rc::new(RefCell::new(session)),
             version: 0,
-            scenario: id.map(str::to_string),
+            scenario,
             display_time: 0.0,
+            clock: 0.0,
             playing: false,
             speed: 1.0,
             selected: None,
             selected_msg: None,
-            error,
+            error: None,
             forked: false,
+            embed: url.embed,
+            help: false,
         };
+        if let Some(actions) = &url.actions {
+            let r = st.session.borrow_mut().set_user_actions_json(actions);
+            if let Err(e) = r {
+                problems.push(format!("the actions in the link: {e}"));
+            }
+        }
         st.precompute();
+        if let Some(step) = url.step {
+            let reached = st.session.borrow_mut().seek(step);
+            if reached < step {
+                problems.push(format!(
+                    "the run ends at step {reached}, before step {step} of the link"
+                ));
+            }
+            st.display_time = st.session.borrow().time() as f64;
+            st.clock = st.display_time;
+        }
+        if !problems.is_empty() {
+            st.error = Some(format!(
+                "Some of the link could not be used: {}",
+                problems.join("; ")
+            ));
+        }
         st
+    }
+
+    /// The URL state for what is shown now.
+    pub fn to_url(&self) -> UrlState {
+        let s = self.session.borrow();
+        let actions = s.user_actions_json();
+        UrlState {
+            scenario: self.scenario.clone(),
+            custom: self.scenario.is_none().then(|| s.original_json()),
+            seed: Some(s.seed()),
+            step: Some(s.pos()),
+            actions: (actions != "[]").then_some(actions),
+            embed: self.embed,
+        }
     }
 
     /// Compute the scenario's run ahead (its `run` section) so the scrubber spans it, then
@@ -121,10 +221,22 @@ impl State {
         s.run(Some(steps), None);
         s.seek(0);
         self.display_time = s.time() as f64;
+        self.clock = self.display_time;
+    }
+
+    /// Compute ahead to the scenario's run bound (after a fork), staying where we are.
+    fn extend(&mut self) {
+        let mut s = self.session.borrow_mut();
+        let here = s.pos();
+        let bound = s.run_bound().clamp(here, here + PRECOMPUTE_MAX);
+        s.seek(bound);
+        s.seek(here);
     }
 
     fn after_move(&mut self) {
         self.display_time = self.session.borrow().time() as f64;
+        self.clock = self.display_time;
+        self.forked = false;
         self.version += 1;
     }
 }
@@ -178,15 +290,16 @@ impl Reducible for State {
                     st.playing = false;
                 }
             }
-            Msg::Tick(dt) => {
+            Msg::Tick(dt) | Msg::TickJump(dt) => {
                 if !st.playing {
                     return self;
                 }
+                let jump = matches!(msg, Msg::TickJump(_));
                 let mut s = st.session.borrow_mut();
-                let mut t = st.display_time + dt * BASE_RATE * st.speed;
+                let mut t = st.clock + dt * BASE_RATE * st.speed;
                 // Skip idle stretches: nothing is drawn moving, so nothing is lost.
                 if let Some(next) = s.next_time() {
-                    let idle = !has_motion(s.as_ref(), st.display_time);
+                    let idle = !has_motion(s.as_ref(), st.clock);
                     if idle && next as f64 - t > IDLE_SKIP {
                         t = next as f64 - IDLE_SKIP;
                     }
@@ -205,8 +318,13 @@ impl Reducible for State {
                     st.playing = false;
                     t = s.time() as f64;
                 }
+                if jump {
+                    t = t.max(s.time() as f64);
+                }
+                let shown = if jump { s.time() as f64 } else { t };
                 drop(s);
-                st.display_time = t;
+                st.display_time = shown;
+                st.clock = t;
                 if moved {
                     st.version += 1;
                 }
@@ -243,9 +361,10 @@ impl Reducible for State {
                 let r = st.session.borrow_mut().apply_json(&json);
                 match r {
                     Ok(forked) => {
-                        st.forked = forked;
                         st.error = None;
+                        st.extend();
                         st.after_move();
+                        st.forked = forked;
                     }
                     Err(e) => st.error = Some(format!("cannot do that: {e}")),
                 }
@@ -264,8 +383,43 @@ impl Reducible for State {
                 st.version += 1;
             }
             Msg::DismissError => st.error = None,
+            Msg::SetSeed(seed) => {
+                let json = with_seed(&st.session.borrow().original_json(), seed);
+                match load(&json) {
+                    Ok(s) => {
+                        st.session = Rc::new(RefCell::new(s));
+                        st.playing = false;
+                        st.forked = false;
+                        st.selected_msg = None;
+                        st.precompute();
+                        st.version += 1;
+                    }
+                    Err(e) => st.error = Some(format!("cannot use seed {seed}: {e}")),
+                }
+            }
+            Msg::ToggleHelp => st.help = !st.help,
+            Msg::CloseHelp => st.help = false,
+            Msg::Fail(e) => st.error = Some(e),
+            Msg::FromUrl { algorithm, query } => {
+                if query == st.to_url().to_query() {
+                    return self;
+                }
+                let (url, problems) = UrlState::parse(&query);
+                return Rc::new(State::from_url(&algorithm, &url, problems));
+            }
         }
         Rc::new(st)
+    }
+}
+
+/// The scenario JSON with another seed.
+fn with_seed(json: &str, seed: u64) -> String {
+    match serde_json::from_str::<serde_json::Value>(json) {
+        Ok(mut v) if v.is_object() => {
+            v["seed"] = seed.into();
+            v.to_string()
+        }
+        _ => json.to_string(),
     }
 }
 

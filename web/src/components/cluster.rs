@@ -140,7 +140,11 @@ pub fn cluster_view(props: &ClusterProps) -> Html {
                     if lost { ", lost" } else { "" }) }</title>
                 <path class="trail" d={path.partial_d(frac)} />
                 <circle cx={f(px)} cy={f(py)} r="11" />
-                <text class="msg-label" x={f(px)} y={f(py - 17.0)} text-anchor="middle">{ m.label }</text>
+                // The label sits beside the dot, on the outer side of the curve, once the
+                // message has left its sender (so it does not cover the node's name).
+                if frac > 0.12 || lost {
+                    <text class="msg-label" x={f(px + path.normal().0 * 22.0)} y={f(py + path.normal().1 * 22.0 + 6.0)} text-anchor="middle">{ m.label }</text>
+                }
                 if lost && frac > 0.4 {
                     <text class="lost-mark" x={f(px)} y={f(py + 8.0)} text-anchor="middle">{ "✕" }</text>
                 }
@@ -188,6 +192,17 @@ impl Arc {
             ctrl,
             end: rim((x2, y2)),
         }
+    }
+
+    /// Unit vector to the outer side of the curve.
+    pub fn normal(&self) -> (f64, f64) {
+        let (mx, my) = (
+            (self.start.0 + self.end.0) / 2.0,
+            (self.start.1 + self.end.1) / 2.0,
+        );
+        let (dx, dy) = (self.ctrl.0 - mx, self.ctrl.1 - my);
+        let l = (dx * dx + dy * dy).sqrt().max(1e-9);
+        (dx / l, dy / l)
     }
 
     /// The point at fraction `t` of the way.

@@ -2,15 +2,16 @@
 
 use super::use_store;
 use crate::store::{Msg, SPEEDS};
+use dsplay_core::registry::MarkKind;
 use web_sys::HtmlInputElement;
 use yew::prelude::*;
 
 #[function_component(ControlBar)]
 pub fn control_bar() -> Html {
     let store = use_store();
-    let (pos, horizon, time, ended) = {
+    let (pos, horizon, time, ended, marks) = {
         let s = store.session.borrow();
-        (s.pos(), s.horizon(), s.time(), s.ended())
+        (s.pos(), s.horizon(), s.time(), s.ended(), s.marks())
     };
     let send = |m: fn() -> Msg| {
         let store = store.clone();
@@ -60,8 +61,29 @@ pub fn control_bar() -> Html {
                     }) }
                 </select>
             </label>
-            <input class="scrubber" type="range" min="0" max={horizon.max(pos).to_string()}
-                value={pos.to_string()} oninput={on_scrub} aria-label="Step" />
+            <div class="scrub">
+                <input class="scrubber" type="range" min="0" max={horizon.max(pos).to_string()}
+                    value={pos.to_string()} oninput={on_scrub} aria-label="Step"
+                    aria-valuetext={format!("step {pos} of {horizon}")} />
+                <div class="marks" aria-hidden="true">
+                    { for marks.iter().map(|m| {
+                        // A mark sits where the scrubber is after that step.
+                        let left = (m.step + 1) as f64 / horizon.max(1) as f64 * 100.0;
+                        let (class, what) = match m.kind {
+                            MarkKind::User => ("mark user", "you acted"),
+                            MarkKind::Fault => ("mark fault", "fault"),
+                            MarkKind::Violation => ("mark violation", "violation"),
+                        };
+                        let store = store.clone();
+                        let step = m.step + 1;
+                        let onclick = Callback::from(move |_: MouseEvent| store.dispatch(Msg::Seek(step)));
+                        html! {
+                            <span class={class} style={format!("left: {left:.3}%")} {onclick}
+                                title={format!("step {step}: {what}")}></span>
+                        }
+                    }) }
+                </div>
+            </div>
             <span class="clock" aria-live="polite">
                 { format!("step {pos} / {horizon}") }
                 <span class="time">{ format!("t={} ms", time) }</span>

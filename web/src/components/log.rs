@@ -2,20 +2,38 @@
 
 use super::use_store;
 use crate::store::Msg;
+use web_sys::HtmlSelectElement;
 use yew::prelude::*;
 
-/// How many steps before the current one the log lists.
-const WINDOW: u64 = 200;
+/// How many entries the log lists, newest first.
+const WINDOW: usize = 200;
+/// How far back a filtered log looks for entries.
+const SCAN: u64 = 20_000;
 
 #[function_component(EventLog)]
 pub fn event_log() -> Html {
     let store = use_store();
+    let filter = use_state(|| None::<u32>);
     let s = store.session.borrow();
     let pos = s.pos();
-    let start = pos.saturating_sub(WINDOW);
     let names = s.names().to_vec();
-    let items: Vec<Html> = (start..pos)
+    let wanted = *filter;
+    let mut views: Vec<_> = (pos.saturating_sub(SCAN)..pos)
+        .rev()
+        .filter(|&i| wanted.is_none() || s.step_node(i) == Some(wanted))
+        .take(WINDOW)
         .filter_map(|i| s.step_view(i))
+        .collect();
+    views.reverse();
+    let on_filter = {
+        let filter = filter.clone();
+        Callback::from(move |e: Event| {
+            let el: HtmlSelectElement = e.target_unchecked_into();
+            filter.set(el.value().parse::<u32>().ok());
+        })
+    };
+    let items: Vec<Html> = views
+        .into_iter()
         .map(|v| {
             let current = v.index + 1 == pos;
             let store = store.clone();
@@ -56,7 +74,18 @@ pub fn event_log() -> Html {
         .collect();
     html! {
         <section class="panel event-log" aria-label="Event log">
-            <h2>{ "What happened" }</h2>
+            <div class="log-head-row">
+                <h2>{ "What happened" }</h2>
+                <label class="log-filter">
+                    <span>{ "Show" }</span>
+                    <select onchange={on_filter} aria-label="Show the steps of">
+                        <option value="" selected={wanted.is_none()}>{ "all nodes" }</option>
+                        { for names.iter().enumerate().map(|(i, n)| html! {
+                            <option value={i.to_string()} selected={wanted == Some(i as u32)}>{ n.clone() }</option>
+                        }) }
+                    </select>
+                </label>
+            </div>
             if pos == 0 {
                 <p class="muted">{ "Nothing yet: press Play or step forward." }</p>
             }

@@ -3,9 +3,12 @@
 pub mod cluster;
 pub mod controls;
 pub mod faults;
+pub mod help;
 pub mod inspector;
 pub mod invariants;
+pub mod keys;
 pub mod log;
+pub mod share;
 pub mod spacetime;
 
 use crate::store::State;

@@ -1,0 +1,142 @@
+//! Small wrappers over browser APIs: clipboard, downloads, the page URL, CSS of the page,
+//! media queries, the root element's classes. Each fails softly (returns an error text or
+//! `false`) rather than panicking: a missing API must not take the page down.
+
+use wasm_bindgen::JsCast;
+
+/// The page's URL without the hash, e.g. `http://127.0.0.1:8080/`.
+pub fn base_url() -> String {
+    let href = gloo::utils::window().location().href().unwrap_or_default();
+    href.split('#').next().unwrap_or_default().to_string()
+}
+
+/// Replace the hash part of the URL without adding a history entry or reloading.
+pub fn replace_hash(hash: &str) {
+    let w = gloo::utils::window();
+    if let Ok(h) = w.history() {
+        let _ = h.replace_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some(hash));
+    }
+}
+
+/// The query part of the current hash route (after `?`), if any.
+pub fn hash_query() -> String {
+    let hash = gloo::utils::window().location().hash().unwrap_or_default();
+    hash.split_once('?')
+        .map(|(_, q)| q.to_string())
+        .unwrap_or_default()
+}
+
+/// Copy text to the clipboard. Resolves to an error text when the browser refuses.
+pub async fn copy_text(text: String) -> Result<(), String> {
+    let clipboard = gloo::utils::window().navigator().clipboard();
+    wasm_bindgen_futures::JsFuture::from(clipboard.write_text(&text))
+        .await
+        .map(|_| ())
+        .map_err(|_| "the browser did not allow copying; select the text and copy it".to_string())
+}
+
+/// Offer `text` as a file download named `name`.
+pub fn download(name: &str, mime: &str, text: &str) -> Result<(), String> {
+    let parts = js_sys::Array::of1(&wasm_bindgen::JsValue::from_str(text));
+    let opts = web_sys::BlobPropertyBag::new();
+    opts.set_type(mime);
+    let blob = web_sys::Blob::new_with_str_sequence_and_options(&parts, &opts)
+        .map_err(|_| "could not build the file".to_string())?;
+    let url = web_sys::Url::create_object_url_with_blob(&blob)
+        .map_err(|_| "could not offer the file".to_string())?;
+    let doc = gloo::utils::document();
+    let a: web_sys::HtmlAnchorElement = doc
+        .create_element("a")
+        .map_err(|_| "could not offer the file".to_string())?
+        .unchecked_into();
+    a.set_href(&url);
+    a.set_download(name);
+    a.click();
+    let _ = web_sys::Url::revoke_object_url(&url);
+    Ok(())
+}
+
+/// The CSS rules of the page's own stylesheets, for exported SVG files.
+pub fn page_css() -> String {
+    let mut css = String::new();
+    let sheets = gloo::utils::document().style_sheets();
+    for i in 0..sheets.length() {
+        let Some(sheet) = sheets.item(i) else {
+            continue;
+        };
+        let Ok(sheet) = sheet.dyn_into::<web_sys::CssStyleSheet>() else {
+            continue;
+        };
+        let Ok(rules) = sheet.css_rules() else {
+            continue;
+        };
+        for j in 0..rules.length() {
+            if let Some(rule) = rules.item(j) {
+                css.push_str(&rule.css_text());
+                css.push('\n');
+            }
+        }
+    }
+    css
+}
+
+/// An element of the page as a standalone SVG file with the page's styles inside.
+pub fn svg_file(selector: &str) -> Result<String, String> {
+    let el = gloo::utils::document()
+        .query_selector(selector)
+        .ok()
+        .flatten()
+        .ok_or_else(|| format!("nothing to export: `{selector}` is not on the page"))?;
+    let svg = el.outer_html();
+    // The page's rules use `:root` variables; in a standalone SVG the svg element is the root.
+    let style = format!("<style>{}</style>", page_css().replace("]]>", ""));
+    let body = svg.replacen(
+        '>',
+        &format!(" xmlns=\"http://www.w3.org/2000/svg\">{style}"),
+        1,
+    );
+    Ok(format!(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n{body}\n"
+    ))
+}
+
+/// Whether the person asked for reduced motion.
+pub fn prefers_reduced_motion() -> bool {
+    gloo::utils::window()
+        .match_media("(prefers-reduced-motion: reduce)")
+        .ok()
+        .flatten()
+        .is_some_and(|m| m.matches())
+}
+
+/// Set or clear a class on the `<html>` element.
+pub fn root_class(class: &str, on: bool) {
+    if let Some(el) = gloo::utils::document().document_element() {
+        let list = el.class_list();
+        let _ = if on {
+            list.add_1(class)
+        } else {
+            list.remove_1(class)
+        };
+    }
+}
+
+/// Set `data-theme` on the `<html>` element (`None`: follow the system).
+pub fn set_theme(theme: Option<&str>) {
+    if let Some(el) = gloo::utils::document().document_element() {
+        let _ = match theme {
+            Some(t) => el.set_attribute("data-theme", t),
+            None => el.remove_attribute("data-theme"),
+        };
+    }
+}
+
+/// Milliseconds since the page loaded (for frame times).
+pub fn now_ms() -> f64 {
+    gloo::utils::window().performance().map_or(0.0, |p| p.now())
+}
+
+/// A new random seed (the simulation itself never uses this: only the "New seed" button).
+pub fn random_seed() -> u64 {
+    (js_sys::Math::random() * 1_000_000.0) as u64
+}

@@ -1,0 +1,62 @@
+//! Keyboard control of the playground, on the whole document.
+
+use super::Store;
+use crate::store::Msg;
+use gloo::events::{EventListener, EventListenerOptions};
+use wasm_bindgen::JsCast;
+use yew::prelude::*;
+
+/// What a key does, if anything. `None` leaves the key to the browser.
+pub fn key_action(key: &str, shift: bool) -> Option<Msg> {
+    Some(match (key, shift) {
+        (" " | "Spacebar", _) => Msg::TogglePlay,
+        ("ArrowRight", false) | ("PageDown", _) => Msg::StepForward,
+        ("ArrowLeft", false) | ("PageUp", _) => Msg::StepBack,
+        ("ArrowRight", true) => Msg::StepBy(10),
+        ("ArrowLeft", true) => Msg::StepBy(-10),
+        ("Home", _) => Msg::Home,
+        ("End", _) => Msg::End,
+        ("?", _) => Msg::ToggleHelp,
+        ("Escape", _) => Msg::CloseHelp,
+        _ => return None,
+    })
+}
+
+/// Whether keys typed at this element belong to it (text fields, selects, the scrubber).
+fn is_typing_target(target: Option<web_sys::EventTarget>) -> bool {
+    let Some(el) = target.and_then(|t| t.dyn_into::<web_sys::Element>().ok()) else {
+        return false;
+    };
+    match el.tag_name().to_ascii_lowercase().as_str() {
+        "textarea" | "select" => true,
+        "input" => {
+            let kind = el.get_attribute("type").unwrap_or_default();
+            // Buttons and checkboxes do not take text; a range slider takes arrows.
+            !matches!(kind.as_str(), "button" | "checkbox" | "radio" | "submit")
+        }
+        _ => el.has_attribute("contenteditable"),
+    }
+}
+
+/// Listen to keys on the document while the component lives.
+#[hook]
+pub fn use_keyboard(store: Store) {
+    use_effect_with((), move |_| {
+        let doc = gloo::utils::document();
+        let opts = EventListenerOptions::enable_prevent_default();
+        let listener = EventListener::new_with_options(&doc, "keydown", opts, move |e| {
+            let Some(e) = e.dyn_ref::<web_sys::KeyboardEvent>() else {
+                return;
+            };
+            if e.ctrl_key() || e.meta_key() || e.alt_key() || is_typing_target(e.target()) {
+                return;
+            }
+            if let Some(msg) = key_action(&e.key(), e.shift_key()) {
+                // Space would also press a focused button, arrows would scroll: ours wins.
+                e.prevent_default();
+                store.dispatch(msg);
+            }
+        });
+        move || drop(listener)
+    });
+}

@@ -1,0 +1,177 @@
+//! Share, embed, export and import: the header's tools.
+
+use super::use_store;
+use crate::browser;
+use crate::store::Msg;
+use wasm_bindgen::JsCast;
+use web_sys::HtmlInputElement;
+use yew::prelude::*;
+
+/// The link to the current state (`embed` as asked).
+pub fn state_link(store: &super::Store, embed: bool) -> String {
+    let mut url = store.to_url();
+    url.embed = embed;
+    let algo = store.session.borrow().algorithm();
+    format!("{}#/{algo}?{}", browser::base_url(), url.to_query())
+}
+
+/// The iframe snippet for the current state.
+pub fn embed_code(store: &super::Store) -> String {
+    let title = store.session.borrow().title().to_string();
+    format!(
+        "<iframe src=\"{}\" width=\"800\" height=\"520\" title=\"dsplay: {}\" style=\"border:1px solid #ccc\" loading=\"lazy\"></iframe>",
+        state_link(store, true),
+        title.replace('"', "&quot;")
+    )
+}
+
+#[function_component(ShareButton)]
+pub fn share_button() -> Html {
+    let store = use_store();
+    let open = use_state(|| false);
+    let note = use_state(|| None::<String>);
+    let toggle = {
+        let open = open.clone();
+        let note = note.clone();
+        Callback::from(move |_: MouseEvent| {
+            note.set(None);
+            open.set(!*open);
+        })
+    };
+    let copy = |text: String, what: &'static str| {
+        let note = note.clone();
+        Callback::from(move |_: MouseEvent| {
+            let note = note.clone();
+            let text = text.clone();
+            wasm_bindgen_futures::spawn_local(async move {
+                note.set(Some(match browser::copy_text(text).await {
+                    Ok(()) => format!("{what} copied"),
+                    Err(e) => e,
+                }));
+            });
+        })
+    };
+    let link = state_link(&store, false);
+    let code = embed_code(&store);
+    html! {
+        <div class="share">
+            <button class="ctl" onclick={toggle.clone()} aria-expanded={open.to_string()}
+                title="Copy a link to this exact state, or the code to embed it">{ "Share" }</button>
+            if *open {
+                <div class="popover" role="dialog" aria-label="Share">
+                    <label class="field">{ "Link to this step" }
+                        <input type="text" readonly=true value={link.clone()} aria-label="Link to this step" />
+                    </label>
+                    <button class="ctl" onclick={copy(link, "Link")}>{ "Copy link" }</button>
+                    <label class="field">{ "Embed in a page" }
+                        <textarea readonly=true rows="3" aria-label="Embed code" value={code.clone()} />
+                    </label>
+                    <button class="ctl" onclick={copy(code, "Embed code")}>{ "Copy embed code" }</button>
+                    if let Some(n) = &*note {
+                        <p class="note" role="status">{ n.clone() }</p>
+                    }
+                    <button class="ctl" onclick={toggle}>{ "Close" }</button>
+                </div>
+            }
+        </div>
+    }
+}
+
+#[function_component(ExportMenu)]
+pub fn export_menu() -> Html {
+    let store = use_store();
+    let open = use_state(|| false);
+    let toggle = {
+        let open = open.clone();
+        Callback::from(move |_: MouseEvent| open.set(!*open))
+    };
+    let fail = {
+        let store = store.clone();
+        move |r: Result<(), String>| {
+            if let Err(e) = r {
+                store.dispatch(Msg::Fail(format!("export: {e}")));
+            }
+        }
+    };
+    let name = {
+        let s = store.session.borrow();
+        format!("dsplay-{}-step{}", s.algorithm(), s.pos())
+    };
+    let trace = {
+        let (store, fail, name) = (store.clone(), fail.clone(), name.clone());
+        Callback::from(move |_: MouseEvent| {
+            let json = dsplay_core::registry::pretty_json(&store.session.borrow().trace_json());
+            fail(browser::download(
+                &format!("{name}-trace.json"),
+                "application/json",
+                &json,
+            ));
+        })
+    };
+    let scenario = {
+        let (store, fail, name) = (store.clone(), fail.clone(), name.clone());
+        Callback::from(move |_: MouseEvent| {
+            let json = dsplay_core::registry::pretty_json(&store.session.borrow().scenario_json());
+            fail(browser::download(
+                &format!("{name}-scenario.json"),
+                "application/json",
+                &json,
+            ));
+        })
+    };
+    let svg = |selector: &'static str, suffix: &'static str| {
+        let (fail, name) = (fail.clone(), name.clone());
+        Callback::from(move |_: MouseEvent| {
+            fail(browser::svg_file(selector).and_then(|svg| {
+                browser::download(&format!("{name}-{suffix}.svg"), "image/svg+xml", &svg)
+            }));
+        })
+    };
+    let on_file = {
+        let store = store.clone();
+        Callback::from(move |e: Event| {
+            let input: HtmlInputElement = e.target_unchecked_into();
+            let Some(file) = input.files().and_then(|f| f.get(0)) else {
+                return;
+            };
+            input.set_value("");
+            let store = store.clone();
+            wasm_bindgen_futures::spawn_local(async move {
+                match wasm_bindgen_futures::JsFuture::from(file.text()).await {
+                    Ok(text) => match text.as_string() {
+                        Some(t) => store.dispatch(Msg::Import(t)),
+                        None => store.dispatch(Msg::Fail("import: the file is not text".into())),
+                    },
+                    Err(_) => {
+                        store.dispatch(Msg::Fail("import: the file could not be read".into()))
+                    }
+                }
+            });
+        })
+    };
+    let pick_file = Callback::from(|_: MouseEvent| {
+        if let Some(el) = gloo::utils::document().get_element_by_id("import-file") {
+            if let Ok(el) = el.dyn_into::<web_sys::HtmlElement>() {
+                el.click();
+            }
+        }
+    });
+    html! {
+        <div class="share">
+            <button class="ctl" onclick={toggle.clone()} aria-expanded={open.to_string()}
+                title="Save the trace, the scenario or the drawings; load a scenario file">{ "Files" }</button>
+            if *open {
+                <div class="popover" role="dialog" aria-label="Files">
+                    <button class="ctl" onclick={trace}>{ "Export trace (JSON)" }</button>
+                    <button class="ctl" onclick={scenario}>{ "Export scenario (JSON)" }</button>
+                    <button class="ctl" onclick={svg("svg.cluster", "view")}>{ "Export view (SVG)" }</button>
+                    <button class="ctl" onclick={svg("svg.spacetime", "diagram")}>{ "Export diagram (SVG)" }</button>
+                    <button class="ctl" onclick={pick_file}>{ "Import scenario file…" }</button>
+                    <input id="import-file" type="file" accept=".json,application/json" class="visually-hidden"
+                        onchange={on_file} aria-label="Scenario file to import" />
+                    <button class="ctl" onclick={toggle}>{ "Close" }</button>
+                </div>
+            }
+        </div>
+    }
+}
