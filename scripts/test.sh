@@ -37,8 +37,8 @@ summary() {
   # One closing line for all test runners: cargo's "test result:" lines and any plain
   # "N passed, N failed" lines that e2e/run.sh prints.
   local passed failed
-  passed=$(sed -n -E 's/^test result: [A-Za-z]+\. ([0-9]+) passed; ([0-9]+) failed.*/\1/p; s/^([A-Za-z-]+: )?([0-9]+) passed, ([0-9]+) failed.*/\2/p' "$TEST_LOG" | awk '{s+=$1} END {print s+0}')
-  failed=$(sed -n -E 's/^test result: [A-Za-z]+\. ([0-9]+) passed; ([0-9]+) failed.*/\2/p; s/^([A-Za-z-]+: )?([0-9]+) passed, ([0-9]+) failed.*/\3/p' "$TEST_LOG" | awk '{s+=$1} END {print s+0}')
+  passed=$(sed -n -E 's/^test result: [A-Za-z]+\. ([0-9]+) passed; ([0-9]+) failed.*/\1/p; s/^([A-Za-z0-9-]+: )?([0-9]+) passed, ([0-9]+) failed.*/\2/p' "$TEST_LOG" | awk '{s+=$1} END {print s+0}')
+  failed=$(sed -n -E 's/^test result: [A-Za-z]+\. ([0-9]+) passed; ([0-9]+) failed.*/\2/p; s/^([A-Za-z0-9-]+: )?([0-9]+) passed, ([0-9]+) failed.*/\3/p' "$TEST_LOG" | awk '{s+=$1} END {print s+0}')
   rm -f "$TEST_LOG"
   if [ "$status" -eq 0 ]; then
     echo "test.sh: all stages passed"

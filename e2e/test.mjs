@@ -1,0 +1,765 @@
+// End-to-end test of the release bundle: what a person does in the browser and what they see.
+//
+//   node e2e/test.mjs <base-url>      (e2e/run.sh serves dist/ and calls this)
+//
+// A sequence of named checks. Each prints `ok` or `FAIL` with the reason; the last line is
+// exactly `e2e: N passed, N failed` (CI reads it) and the exit status is 1 if any failed.
+// Every console error and uncaught page error that appears while a check runs fails that
+// check. Every request any page makes is recorded, and the last check fails if one went to a
+// host other than the local server. Screenshots go to e2e/screenshots/.
+import { chromium } from 'playwright-core';
+import { mkdir, readdir, rm } from 'node:fs/promises';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const HERE = path.dirname(fileURLToPath(import.meta.url));
+const SHOTS = path.join(HERE, 'screenshots');
+// The same arguments as web/webdriver.json (headless is playwright's own option); no sandbox
+// because the tests run as root here.
+const CHROMIUM_ARGS = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-dev-shm-usage',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
+/// How long an action or a wait may take before the check fails (the app is local).
+const ACTION_TIMEOUT = 5000;
+/// How long a key press has to show its effect.
+const KEY_TIMEOUT = 1000;
+/// The whole run, after which it stops and reports what it has.
+const WATCHDOG_MS = 150_000;
+
+const baseArg = process.argv[2];
+if (!baseArg) {
+  console.error('usage: node e2e/test.mjs <base-url>   (e.g. http://127.0.0.1:8094/)');
+  process.exit(2);
+}
+const BASE = baseArg.endsWith('/') ? baseArg : baseArg + '/';
+const ORIGIN = new URL(BASE).origin;
+const at = (hash) => `${BASE}#${hash}`;
+
+// ---------- the check runner -------------------------------------------------------------
+
+let passed = 0;
+let failed = 0;
+const done = new Set(); // names of checks that passed
+const problems = []; // console errors and page errors, in order: { text }
+const requests = []; // every URL any page requested
+
+function finish() {
+  console.log(`e2e: ${passed} passed, ${failed} failed`);
+}
+
+const watchdog = setTimeout(() => {
+  console.log(`FAIL watchdog: the run took more than ${WATCHDOG_MS / 1000} s and was stopped`);
+  failed += 1;
+  finish();
+  process.exit(1);
+}, WATCHDOG_MS);
+watchdog.unref();
+
+/** The first lines of an error's message (playwright adds a long call log). */
+function short(e) {
+  const text = e instanceof Error ? e.message : String(e);
+  return text.split('\n').filter((l) => l.trim() !== '').slice(0, 3).join(' | ');
+}
+
+/**
+ * Runs one named check. `needs` names checks that must have passed first; when one did not,
+ * this check fails at once with that reason instead of timing out on a page that is not there.
+ */
+async function check(name, fn, { needs = [] } = {}) {
+  const missing = needs.filter((n) => !done.has(n));
+  if (missing.length) {
+    failed += 1;
+    console.log(`FAIL ${name}: not run, needs: ${missing.join('; ')}`);
+    return;
+  }
+  const from = problems.length;
+  const t0 = Date.now();
+  let why = null;
+  try {
+    await fn();
+  } catch (e) {
+    why = short(e);
+  }
+  // Errors that happened while the check ran, whatever the check itself found.
+  const errs = problems.slice(from).map((p) => p.text);
+  if (errs.length) {
+    const list = `${errs.length} console/page error(s): ${errs.slice(0, 3).join(' || ')}`;
+    why = why ? `${why}; and ${list}` : list;
+  }
+  const ms = Date.now() - t0;
+  if (why) {
+    failed += 1;
+    console.log(`FAIL ${name}: ${why} (${ms} ms)`);
+  } else {
+    passed += 1;
+    done.add(name);
+    console.log(`ok   ${name} (${ms} ms)`);
+  }
+}
+
+function assert(cond, message) {
+  if (!cond) throw new Error(message);
+}
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+/** Polls `get` until `ok(value)` or the timeout; returns the last value either way. */
+async function poll(get, ok, timeout = KEY_TIMEOUT) {
+  const end = Date.now() + timeout;
+  for (;;) {
+    const v = await get();
+    if (ok(v) || Date.now() > end) return v;
+    await sleep(40);
+  }
+}
+
+// ---------- the browser ------------------------------------------------------------------
+
+const browser = await chromium.launch({
+  executablePath: '/usr/bin/chromium',
+  headless: true,
+  args: CHROMIUM_ARGS,
+});
+
+/** A fresh context (no shared storage or state) that records errors and requests. */
+async function newContext(options = {}) {
+  const ctx = await browser.newContext({ viewport: { width: 1280, height: 800 }, ...options });
+  ctx.setDefaultTimeout(ACTION_TIMEOUT);
+  ctx.on('request', (r) => requests.push(r.url()));
+  ctx.on('page', (page) => watchPage(page));
+  // Time of the first render: when svg.cluster first appears, in ms since navigation start.
+  await ctx.addInitScript(() => {
+    const seen = () => {
+      if (window.__e2eFirstRender === undefined && document.querySelector('svg.cluster')) {
+        window.__e2eFirstRender = performance.now();
+        observer.disconnect();
+      }
+    };
+    const observer = new MutationObserver(seen);
+    observer.observe(document, { childList: true, subtree: true });
+  });
+  return ctx;
+}
+
+function watchPage(page) {
+  // Nothing is ignored: a 404, a failed fetch, a wasm panic (console.error from the panic
+  // hook) and an uncaught exception all fail the check that is running.
+  page.on('console', (m) => {
+    if (m.type() === 'error') {
+      const loc = m.location();
+      const where = loc && loc.url ? ` [${loc.url}]` : '';
+      problems.push({ text: `console.error: ${m.text()}${where}` });
+    }
+  });
+  page.on('pageerror', (e) => problems.push({ text: `page error: ${short(e)}` }));
+}
+
+async function shot(page, file) {
+  await page.screenshot({ path: path.join(SHOTS, file) });
+}
+
+// ---------- what the page shows ----------------------------------------------------------
+
+/** The clock `step P / H` of a page or frame. */
+async function clock(frame) {
+  const text = (await frame.locator('.control-bar .clock').textContent({ timeout: ACTION_TIMEOUT })) ?? '';
+  const m = /step\s+(\d+)\s*\/\s*(\d+)/.exec(text);
+  assert(m, `the clock reads "${text}", not "step P / H"`);
+  const t = /t=\s*(\d+)\s*ms/.exec(text);
+  return { pos: Number(m[1]), horizon: Number(m[2]), time: t ? Number(t[1]) : null, text: text.trim() };
+}
+const pos = async (frame) => (await clock(frame)).pos;
+
+/** Waits (KEY_TIMEOUT) for the step to become `want`; fails with what it is instead. */
+async function expectStep(frame, want, what) {
+  const got = await poll(() => pos(frame), (p) => p === want);
+  assert(got === want, `${what}: expected step ${want}, the clock says step ${got}`);
+}
+
+/** The newest event-log entry (highest step number), whitespace collapsed; null if none. */
+function newestLogEntry(frame) {
+  return frame.evaluate(() => {
+    const entries = [...document.querySelectorAll('.event-log .log-entry')];
+    if (!entries.length) return null;
+    const num = (e) => {
+      const m = /#(\d+)/.exec(e.querySelector('.log-step')?.textContent ?? '');
+      return m ? Number(m[1]) : -1;
+    };
+    const newest = entries.reduce((a, b) => (num(b) > num(a) ? b : a));
+    return newest.innerText.replace(/\s+/g, ' ').trim();
+  });
+}
+
+/** aria-labels of the nodes drawn as crashed, sorted. */
+function crashedNodes(frame) {
+  return frame.evaluate(() =>
+    [...document.querySelectorAll('svg.cluster g.node.crashed')]
+      .map((g) => g.getAttribute('aria-label'))
+      .sort(),
+  );
+}
+
+/** The route and the query of a URL's hash: `#/messaging?a=1&b` → { route, params }. */
+function hashState(url) {
+  const hash = new URL(url).hash.replace(/^#/, '');
+  const q = hash.indexOf('?');
+  const route = q < 0 ? hash : hash.slice(0, q);
+  const params = new URLSearchParams(q < 0 ? '' : hash.slice(q + 1));
+  return { route, params };
+}
+const paramsObject = (params, drop = []) =>
+  Object.fromEntries([...params].filter(([k]) => !drop.includes(k)).sort(([a], [b]) => a.localeCompare(b)));
+
+/** Moves the keyboard focus to the page body (nothing focused), then presses `key`. */
+async function pressOnBody(page, key) {
+  await page.evaluate(() => {
+    if (document.activeElement && document.activeElement !== document.body) document.activeElement.blur();
+  });
+  await page.keyboard.press(key);
+}
+
+/** Waits for the cluster to be drawn (the wasm app has started). */
+async function waitForApp(frame, timeout = 15000) {
+  await frame.locator('svg.cluster').waitFor({ state: 'visible', timeout });
+}
+
+const button = (frame, text) => frame.locator('button', { hasText: text });
+
+// ---------- the checks -------------------------------------------------------------------
+
+await mkdir(SHOTS, { recursive: true });
+for (const f of await readdir(SHOTS)) {
+  if (f.endsWith('.png')) await rm(path.join(SHOTS, f));
+}
+console.log(`e2e: testing ${BASE} with ${browser.version()}`);
+
+// 1. The home page and the way to the messaging page.
+{
+  const ctx = await newContext();
+  const page = await ctx.newPage();
+  await check('home: lists the Messaging card', async () => {
+    await page.goto(BASE);
+    const card = page.locator('.cards .card', { hasText: 'Messaging' });
+    await card.first().waitFor({ state: 'visible', timeout: 15000 });
+    await shot(page, '01-home.png');
+  });
+  await check(
+    'home: the Messaging card opens the messaging page',
+    async () => {
+      await page.locator('.cards .card', { hasText: 'Messaging' }).first().locator('a').first().click();
+      await waitForApp(page);
+      const { route } = hashState(page.url());
+      assert(route === '/messaging', `the link went to #${route}, not #/messaging`);
+    },
+    { needs: ['home: lists the Messaging card'] },
+  );
+  await ctx.close();
+}
+
+{
+  // A fresh context: nothing cached, as a first visit.
+  const ctx = await newContext();
+  const page = await ctx.newPage();
+  await check('messaging: first render (navigation start to svg.cluster)', async () => {
+    await page.goto(at('/messaging'));
+    await waitForApp(page);
+    const ms = await page.evaluate(() => window.__e2eFirstRender);
+    assert(typeof ms === 'number', 'the first render was not recorded');
+    console.log(`first render: ${Math.round(ms)} ms`);
+  });
+  await ctx.close();
+}
+
+// 2-5. One visit: play, step, keys, crash, then the link to that state.
+const story = await newContext();
+const page = await story.newPage();
+const LOADED = 'messaging: clock reads step 0 / M';
+
+await check(LOADED, async () => {
+  await page.goto(at('/messaging'));
+  await waitForApp(page);
+  const c = await clock(page);
+  assert(c.pos === 0, `the clock reads "${c.text}", expected step 0`);
+  // The keyboard checks below move between steps 0 and 20.
+  assert(c.horizon >= 20, `the clock reads "${c.text}", expected a horizon M >= 20`);
+});
+
+await check(
+  'messaging: Play, wait 1.5 s, Pause advances the step',
+  async () => {
+    await page.locator('button[aria-label="Play"]').click();
+    await page.locator('button[aria-label="Pause"]').waitFor({ state: 'visible' });
+    await sleep(1500);
+    await shot(page, '02-playing.png');
+    // Playback stops by itself at the end of the run; then there is no Pause to click.
+    const pause = page.locator('button[aria-label="Pause"]');
+    if (await pause.count()) await pause.click();
+    await page.locator('button[aria-label="Play"]').waitFor({ state: 'visible' });
+    const p = await pos(page);
+    assert(p > 0, `the step is still ${p} after 1.5 s of playing`);
+  },
+  { needs: [LOADED] },
+);
+
+await check(
+  'messaging: the event log has entries',
+  async () => {
+    const n = await page.locator('.event-log .log-entry').count();
+    assert(n > 0, 'no .event-log .log-entry after playing');
+  },
+  { needs: [LOADED] },
+);
+
+await check(
+  'controls: Step forward adds one step',
+  async () => {
+    const p = await pos(page);
+    await page.locator('button[aria-label="Step forward"]').click();
+    await expectStep(page, p + 1, 'after Step forward');
+  },
+  { needs: [LOADED] },
+);
+
+await check(
+  'controls: Step back removes one step',
+  async () => {
+    await page.locator('button[aria-label="Step forward"]').click();
+    const p = await pos(page);
+    assert(p > 0, 'cannot test Step back at step 0');
+    await page.locator('button[aria-label="Step back"]').click();
+    await expectStep(page, p - 1, 'after Step back');
+  },
+  { needs: [LOADED] },
+);
+
+// Keyboard shortcuts, pressed with the focus on the page body (the contract: Right/PageDown
+// +1, Left/PageUp -1, Shift+Right +10, Shift+Left -10, Home 0, End horizon, Space play/pause,
+// ? the shortcut sheet, Escape closes it).
+/** Moves to step `n` with the Step forward / Step back buttons (at most 60 clicks). */
+async function goToStep(frame, n) {
+  for (let i = 0; i < 60; i++) {
+    const p = await pos(frame);
+    if (p === n) return;
+    await frame.locator(`button[aria-label="${p < n ? 'Step forward' : 'Step back'}"]`).click();
+  }
+  throw new Error(`could not reach step ${n} with the step buttons (at step ${await pos(frame)})`);
+}
+/** Presses `key` on the body at step `from` and expects step `from + delta`. */
+const keyStep = (key, from, delta) =>
+  check(
+    `keys: ${key} moves ${delta > 0 ? '+' : ''}${delta}`,
+    async () => {
+      await goToStep(page, from);
+      await pressOnBody(page, key);
+      await expectStep(page, from + delta, `after ${key} at step ${from}`);
+    },
+    { needs: [LOADED] },
+  );
+// Each key starts from a step of its own (the built-in scenario has 20 steps), so one
+// missing shortcut does not throw the next check off.
+await keyStep('ArrowRight', 10, 1);
+await keyStep('ArrowLeft', 10, -1);
+await keyStep('PageDown', 10, 1);
+await keyStep('PageUp', 10, -1);
+await keyStep('Shift+ArrowRight', 5, 10);
+await keyStep('Shift+ArrowLeft', 15, -10);
+
+await check(
+  'keys: End goes to the horizon',
+  async () => {
+    await goToStep(page, 10);
+    await pressOnBody(page, 'End');
+    const c = await poll(() => clock(page), (c) => c.pos === c.horizon);
+    assert(c.pos === c.horizon, `after End at step 10 the clock reads "${c.text}"`);
+  },
+  { needs: [LOADED] },
+);
+
+await check(
+  'keys: Home goes to step 0',
+  async () => {
+    await goToStep(page, 10);
+    await pressOnBody(page, 'Home');
+    await expectStep(page, 0, 'after Home at step 10');
+  },
+  { needs: [LOADED] },
+);
+
+await check(
+  'keys: Space starts and stops playback',
+  async () => {
+    // Not at the end, where there is nothing to play.
+    await goToStep(page, 5);
+    await pressOnBody(page, 'Space');
+    const playing = await poll(
+      () => page.locator('.control-bar button[aria-label="Pause"]').count(),
+      (n) => n > 0,
+    );
+    assert(playing > 0, 'Space did not start playback (no Pause button)');
+    await sleep(300);
+    await pressOnBody(page, 'Space');
+    const stopped = await poll(
+      () => page.locator('.control-bar button[aria-label="Play"]').count(),
+      (n) => n > 0,
+    );
+    assert(stopped > 0, 'the second Space did not stop playback (no Play button)');
+  },
+  { needs: [LOADED] },
+);
+
+await check(
+  'keys: ? opens the shortcut sheet and Escape closes it',
+  async () => {
+    const sheet = page.locator('[role="dialog"]', { hasText: 'Shortcuts' });
+    await pressOnBody(page, '?');
+    const open = await poll(() => sheet.isVisible(), (v) => v);
+    assert(open, 'no visible [role="dialog"] containing "Shortcuts" after pressing ?');
+    await page.keyboard.press('Escape');
+    const closed = await poll(() => sheet.isVisible(), (v) => !v);
+    assert(!closed, 'the shortcut sheet is still visible after Escape');
+  },
+  { needs: [LOADED] },
+);
+
+await check(
+  'keys: typing in the message text field does not step',
+  async () => {
+    // Mid-run, so that every key could move the step if it leaked out of the field.
+    await goToStep(page, 10);
+    const p = await pos(page);
+    const input = page.locator('input[aria-label="Message text"]');
+    await input.click();
+    await page.keyboard.type('a b?');
+    for (const key of ['ArrowLeft', 'ArrowRight', 'Shift+ArrowLeft', 'Home', 'End', 'PageDown', 'PageUp']) {
+      await page.keyboard.press(key);
+    }
+    await sleep(300);
+    const value = await input.inputValue();
+    const after = await pos(page);
+    const sheet = await page.locator('[role="dialog"]', { hasText: 'Shortcuts' }).isVisible();
+    const playing = await page.locator('.control-bar button[aria-label="Pause"]').count();
+    assert(value === 'a b?', `the field holds "${value}", expected "a b?"`);
+    assert(after === p, `typing moved the step from ${p} to ${after}`);
+    assert(!sheet, 'typing ? in the field opened the shortcut sheet');
+    assert(playing === 0, 'typing a space in the field started playback');
+    await input.fill('');
+    await input.blur();
+  },
+  { needs: [LOADED] },
+);
+
+// 4. Crash a node.
+let spacetimeBefore = null;
+const CRASHED = 'crash n2: the node is drawn crashed';
+await check(
+  CRASHED,
+  async () => {
+    await goToStep(page, 8);
+    spacetimeBefore = await page.evaluate(() => document.querySelector('svg.spacetime')?.innerHTML ?? null);
+    const node = page.locator('svg.cluster g.node[aria-label^="n2"]');
+    await node.click();
+    await page.locator('button', { hasText: /^\s*Crash n2\s*$/ }).click();
+    const cls = await poll(() => node.getAttribute('class'), (c) => /\bcrashed\b/.test(c ?? ''));
+    assert(/\bcrashed\b/.test(cls ?? ''), `the node's class is "${cls}", without "crashed"`);
+    await shot(page, '03-crash.png');
+  },
+  { needs: [LOADED] },
+);
+await check(
+  'crash n2: the newest log entry mentions it',
+  async () => {
+    const text = await newestLogEntry(page);
+    assert(text !== null, 'the event log is empty');
+    assert(/crash(es|ed)?\s+n2\b/i.test(text), `the newest log entry is "${text}"`);
+  },
+  { needs: [CRASHED] },
+);
+await check(
+  'crash n2: the space-time diagram changed',
+  async () => {
+    assert(spacetimeBefore !== null, 'there was no svg.spacetime before the crash');
+    const arrows = await page.locator('svg.spacetime .st-msg').count();
+    assert(arrows > 0, 'svg.spacetime has no .st-msg message arrows');
+    const after = await page.evaluate(() => document.querySelector('svg.spacetime')?.innerHTML ?? null);
+    assert(after !== null, 'svg.spacetime is gone after the crash');
+    assert(after !== spacetimeBefore, 'svg.spacetime is the same before and after the crash');
+  },
+  { needs: [CRASHED] },
+);
+
+// 5. The URL holds the state.
+await check(
+  'url: the hash holds scenario, step and the actions',
+  async () => {
+    const p = await pos(page);
+    const scenario = await page.locator('select[aria-label="Scenario"]').inputValue();
+    // The app may update the URL after rendering: give it a moment.
+    const url = await poll(
+      () => page.url(),
+      (u) => hashState(u).params.get('step') === String(p),
+    );
+    const { route, params } = hashState(url);
+    assert(route === '/messaging', `the hash route is "${route}" in ${url}`);
+    assert(params.get('scenario') === scenario, `scenario=${params.get('scenario')} in ${url}, expected ${scenario}`);
+    assert(params.get('step') === String(p), `step=${params.get('step')} in ${url}, expected ${p}`);
+    if (params.has('seed')) assert(/^\d+$/.test(params.get('seed')), `seed is not a number in ${url}`);
+    const actions = params.get('actions');
+    assert(actions, `no actions= in ${url} after crashing n2`);
+    let decoded;
+    try {
+      assert(/^[A-Za-z0-9_-]+={0,2}$/.test(actions), 'not base64url');
+      decoded = JSON.parse(Buffer.from(actions, 'base64url').toString('utf8'));
+    } catch (e) {
+      throw new Error(`actions=${actions} is not base64url JSON: ${short(e)}`);
+    }
+    const json = JSON.stringify(decoded);
+    assert(/crash/.test(json) && /n2/.test(json), `the actions ${json} do not hold the crash of n2`);
+  },
+  { needs: [CRASHED] },
+);
+await check('url: the Share popover offers "Copy link" with the link to this state', async () => {
+  await button(page, 'Share').first().click();
+  assert((await button(page, 'Copy link').count()) > 0, 'no button with the text "Copy link"');
+  const link = await page.locator('input[aria-label="Link to this step"]').inputValue();
+  assert(link === page.url(), `the link shown is ${link}, the page is at ${page.url()}`);
+}, { needs: [LOADED] });
+await check('embed: the Share popover offers "Copy embed code" with an iframe of this state', async () => {
+  assert((await button(page, 'Copy embed code').count()) > 0, 'no button with the text "Copy embed code"');
+  const code = await page.locator('textarea[aria-label="Embed code"]').inputValue();
+  assert(/^<iframe src="[^"]*[?&]embed[^"]*"/.test(code), `the embed code is ${code}`);
+  assert(code.includes(`step=${await pos(page)}`), `the embed code ${code} is not at step ${await pos(page)}`);
+  await button(page, 'Close').first().click();
+}, { needs: [LOADED] });
+
+const REOPENED = 'url: the link opens in a new context';
+let reopened = null;
+let original = null;
+await check(
+  REOPENED,
+  async () => {
+    original = {
+      url: page.url(),
+      clock: await clock(page),
+      crashed: await crashedNodes(page),
+      newest: await newestLogEntry(page),
+    };
+    const ctx = await newContext();
+    reopened = await ctx.newPage();
+    await reopened.goto(original.url);
+    await waitForApp(reopened);
+    await sleep(200);
+    await shot(reopened, '04-reopened.png');
+  },
+  { needs: [CRASHED] },
+);
+await check(
+  'url: reopened at the same step',
+  async () => {
+    const c = await clock(reopened);
+    const o = original.clock;
+    assert(
+      c.pos === o.pos && c.time === o.time,
+      `the clock reads "${c.text}", the original "${o.text}" (${original.url})`,
+    );
+  },
+  { needs: [REOPENED] },
+);
+await check(
+  'url: reopened with the same crashed nodes',
+  async () => {
+    const got = await crashedNodes(reopened);
+    assert(
+      JSON.stringify(got) === JSON.stringify(original.crashed),
+      `crashed nodes ${JSON.stringify(got)}, the original ${JSON.stringify(original.crashed)}`,
+    );
+  },
+  { needs: [REOPENED] },
+);
+await check(
+  'url: reopened with the same newest log entry',
+  async () => {
+    const got = await newestLogEntry(reopened);
+    assert(got === original.newest, `the newest log entry is "${got}", the original "${original.newest}"`);
+  },
+  { needs: [REOPENED] },
+);
+if (reopened) await reopened.context().close();
+await story.close();
+
+// A malformed link: a message that says what is wrong, and a page that still works.
+{
+  const ctx = await newContext();
+  const bad = await ctx.newPage();
+  const BAD_URL = at('/messaging?scenario=nope&step=abc&actions=%%%');
+  await check('bad url: an alert names the problem', async () => {
+    await bad.goto(BAD_URL);
+    await waitForApp(bad);
+    const alert = bad.locator('[role="alert"]');
+    const visible = await poll(() => alert.first().isVisible(), (v) => v);
+    assert(visible, `no visible [role="alert"] for ${BAD_URL}`);
+    const text = (await alert.allInnerTexts()).join(' ').replace(/\s+/g, ' ').trim();
+    assert(/nope|scenario|step|abc|action/i.test(text), `the alert says "${text}", naming none of scenario, step, actions`);
+  });
+  await check('bad url: the page still works', async () => {
+    if (!(await bad.locator('svg.cluster').count())) await bad.goto(BAD_URL);
+    await waitForApp(bad);
+    const p = await pos(bad);
+    await bad.locator('button[aria-label="Step forward"]').click();
+    await expectStep(bad, p + 1, 'Step forward after a malformed link');
+  });
+  await ctx.close();
+}
+
+// 2 (performance). The busiest built-in scenario at 8x.
+{
+  const ctx = await newContext();
+  const perf = await ctx.newPage();
+  await check('perf: frame time while playing messaging-no-dedup at 8x', async () => {
+    await perf.goto(at('/messaging'));
+    await waitForApp(perf);
+    await perf.locator('select[aria-label="Scenario"]').selectOption('messaging-no-dedup');
+    await perf.locator('select[aria-label="Playback speed"]').selectOption('8');
+    const before = await pos(perf);
+    await perf.locator('button[aria-label="Play"]').click();
+    // Frame deltas from requestAnimationFrame, counted while the Pause button shows (playing).
+    const deltas = await perf.evaluate(
+      (ms) =>
+        new Promise((resolve) => {
+          const out = [];
+          let last = null;
+          const end = performance.now() + ms;
+          const tick = (now) => {
+            const playing = !!document.querySelector('.control-bar button[aria-label="Pause"]');
+            if (last !== null && playing) out.push(now - last);
+            last = now;
+            if (now < end) requestAnimationFrame(tick);
+            else resolve(out);
+          };
+          requestAnimationFrame(tick);
+        }),
+      3000,
+    );
+    const after = await pos(perf);
+    if (await perf.locator('button[aria-label="Pause"]').count()) await perf.locator('button[aria-label="Pause"]').click();
+    assert(deltas.length >= 10, `only ${deltas.length} frames while playing (did playback stop at once?)`);
+    const sorted = [...deltas].sort((a, b) => a - b);
+    const pick = (q) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
+    const median = pick(0.5);
+    const p95 = pick(0.95);
+    console.log(
+      `frame time: median ${median.toFixed(1)} ms, p95 ${p95.toFixed(1)} ms (${deltas.length} frames, steps ${before} -> ${after})`,
+    );
+    assert(median <= 100, `median frame time ${median.toFixed(1)} ms is over 100 ms`);
+  });
+  await ctx.close();
+}
+
+// 6. Embedding.
+{
+  const ctx = await newContext();
+  const em = await ctx.newPage();
+  const EMBED_URL = at('/messaging?scenario=messaging-lossy-link&step=5&embed');
+  const SHOWN = 'embed: cluster and control bar shown, no header, no side panel';
+  await check(SHOWN, async () => {
+    await em.goto(EMBED_URL);
+    await waitForApp(em);
+    await em.locator('.control-bar').waitFor({ state: 'visible' });
+    await sleep(200);
+    await shot(em, '05-embed.png');
+    const header = await em.locator('.app-header').first().isVisible();
+    const side = await em.locator('.side-panel').first().isVisible();
+    assert(!header && !side, `visible in embed mode: ${[header && '.app-header', side && '.side-panel'].filter(Boolean).join(', ')}`);
+  });
+  await check('embed: clock reads step 5', async () => {
+    await expectStep(em, 5, EMBED_URL);
+  }, { needs: [SHOWN] });
+  await check('embed: "Open in dsplay" links to the same state without embed', async () => {
+    const link = em.locator('a', { hasText: 'Open in dsplay' });
+    assert((await link.count()) > 0, 'no link with the text "Open in dsplay"');
+    const href = new URL(await link.first().getAttribute('href'), em.url()).href;
+    const target = hashState(href);
+    const here = hashState(em.url());
+    assert(href.startsWith(BASE), `the link goes to ${href}, outside ${BASE}`);
+    assert(target.route === '/messaging', `the link's route is "${target.route}" (${href})`);
+    assert(!target.params.has('embed'), `the link keeps embed: ${href}`);
+    assert(target.params.get('scenario') === 'messaging-lossy-link', `the link's scenario is ${target.params.get('scenario')} (${href})`);
+    assert(target.params.get('step') === '5', `the link's step is ${target.params.get('step')} (${href})`);
+    const a = JSON.stringify(paramsObject(target.params));
+    const b = JSON.stringify(paramsObject(here.params, ['embed']));
+    assert(a === b, `the link's state ${a} differs from the page's ${b}`);
+  }, { needs: [SHOWN] });
+
+  // Two embeds of different scenarios on one page (as in a course's notes).
+  const two = await ctx.newPage();
+  await two.setViewportSize({ width: 1400, height: 900 });
+  const A = at('/messaging?scenario=messaging-lossy-link&step=5&embed');
+  const B = at('/messaging?scenario=messaging-normal&step=3&embed');
+  let frames = null;
+  const TWO = 'embed: two iframes each show their own state';
+  await check(TWO, async () => {
+    await two.setContent(`<!DOCTYPE html><html><body style="margin:0;display:flex;gap:8px">
+      <iframe id="a" src="${A}" style="width:690px;height:880px;border:1px solid #888"></iframe>
+      <iframe id="b" src="${B}" style="width:690px;height:880px;border:1px solid #888"></iframe>
+      </body></html>`);
+    frames = {
+      a: await (await two.locator('iframe#a').elementHandle()).contentFrame(),
+      b: await (await two.locator('iframe#b').elementHandle()).contentFrame(),
+    };
+    await waitForApp(frames.a);
+    await waitForApp(frames.b);
+    await sleep(200);
+    await shot(two, '06-two-iframes.png');
+    const [pa, pb] = [await pos(frames.a), await pos(frames.b)];
+    assert(pa === 5 && pb === 3, `the iframes show steps ${pa} and ${pb}, expected 5 (${A}) and 3 (${B})`);
+  });
+  await check('embed: stepping one iframe does not move the other', async () => {
+    if (!frames) throw new Error('the iframes did not load');
+    const [pa, pb] = [await pos(frames.a), await pos(frames.b)];
+    await frames.a.locator('button[aria-label="Step forward"]').click();
+    await expectStep(frames.a, pa + 1, 'the first iframe after Step forward');
+    await sleep(200);
+    const pb2 = await pos(frames.b);
+    assert(pb2 === pb, `the second iframe moved from step ${pb} to ${pb2}`);
+  });
+  await ctx.close();
+}
+
+// Presenter mode at 1920x1080, for the screenshot.
+{
+  const ctx = await newContext({ viewport: { width: 1920, height: 1080 } });
+  const pres = await ctx.newPage();
+  await check('presenter: the page at 1920x1080 in presenter mode', async () => {
+    await pres.goto(at('/messaging'));
+    await waitForApp(pres);
+    for (let i = 0; i < 8; i++) await pres.locator('button[aria-label="Step forward"]').click();
+    await pres.evaluate(() => document.documentElement.classList.add('presenter'));
+    await sleep(200);
+    await shot(pres, '07-presenter.png');
+    const px = await pres.evaluate(() => parseFloat(getComputedStyle(document.body).fontSize));
+    assert(px >= 20, `presenter mode: the body's font size is ${px}px, under 20px`);
+  });
+  await ctx.close();
+}
+
+// 7. Offline: everything came from the local server.
+await check('offline: every request went to the local server', async () => {
+  assert(requests.length > 0, 'no request was recorded');
+  const foreign = requests.filter((u) => {
+    const url = new URL(u);
+    if (['data:', 'blob:', 'about:'].includes(url.protocol)) return false;
+    return url.origin !== ORIGIN;
+  });
+  assert(foreign.length === 0, `${foreign.length} request(s) elsewhere: ${[...new Set(foreign)].slice(0, 5).join(', ')}`);
+  console.log(`requests: ${requests.length}, all to ${ORIGIN}`);
+});
+
+await browser.close();
+finish();
+process.exit(failed ? 1 : 0);
