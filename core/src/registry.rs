@@ -211,6 +211,8 @@ pub trait Session {
     fn last_actor(&self) -> Option<u32>;
     /// A node's state as JSON (node ids as names), for the inspector.
     fn node_state(&self, node: u32) -> Option<serde_json::Value>;
+    /// A node's state before the step just taken (for showing what it changed).
+    fn node_state_before(&self, node: u32) -> Option<serde_json::Value>;
     /// Do an action (JSON, node names accepted) at the current step. Returns whether
     /// computed steps were dropped (a fork).
     fn apply_json(&mut self, action: &str) -> Result<bool, ScenarioError>;
@@ -569,6 +571,19 @@ impl<P: Protocol> Session for Loaded<P> {
             .get(step as usize)?
             .node
             .map(|n| n.0)
+    }
+
+    fn node_state_before(&self, node: u32) -> Option<serde_json::Value> {
+        let pos = self.timeline.pos().checked_sub(1)?;
+        let sim = self.timeline.sim_at(pos);
+        if node >= sim.node_count() {
+            return None;
+        }
+        with_names(&self.names, || {
+            serde_json::to_string(sim.node(NodeId(node)))
+                .ok()
+                .and_then(|s| serde_json::from_str(&s).ok())
+        })
     }
 
     fn node_state(&self, node: u32) -> Option<serde_json::Value> {

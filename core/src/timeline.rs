@@ -142,6 +142,31 @@ impl<P: Protocol> Timeline<P> {
         self.interval
     }
 
+    /// The simulation after `step` steps (at most the horizon), without moving: the
+    /// nearest checkpoint replayed. For looking at an earlier state (what changed).
+    pub fn sim_at(&self, step: u64) -> Sim<P> {
+        let step = step.min(self.horizon());
+        if step == self.pos() {
+            return self.sim.clone();
+        }
+        let i = ((step / self.interval) as usize).min(self.checkpoints.len().saturating_sub(1));
+        let mut sim = match self.checkpoints.get(i) {
+            Some(cp) if cp.steps() <= step => cp.clone(),
+            _ => return self.sim.clone(),
+        };
+        while sim.steps() < step {
+            let pos = sim.steps();
+            let start = self.actions.partition_point(|a| a.step < pos);
+            for a in self.actions[start..].iter().take_while(|a| a.step == pos) {
+                sim.inject(a.action.clone(), !a.scripted);
+            }
+            if sim.step().is_none() {
+                break;
+            }
+        }
+        sim
+    }
+
     /// One step forward. False when the run has ended.
     pub fn step_forward(&mut self) -> bool {
         self.advance()

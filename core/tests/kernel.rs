@@ -1668,3 +1668,30 @@ fn set_actions_resets_to_the_start() {
         }
     ));
 }
+
+#[test]
+fn sim_at_an_earlier_step_equals_the_state_seen_there() {
+    use dsplay_core::registry::{builtin, Loaded};
+    let mut l = Loaded::<dsplay_core::algo::messaging::Messaging>::parse(
+        builtin("messaging-lossy-link").unwrap().json,
+    )
+    .unwrap();
+    l.timeline.extend_to(60);
+    let h = l.timeline.horizon();
+    assert!(h > 10, "the scenario runs long enough to look back in");
+    for step in [0, 1, 7, h / 2, h - 1, h] {
+        let before = l.timeline.sim_at(step);
+        l.timeline.seek(step);
+        let here = l.timeline.sim();
+        assert_eq!(before.steps(), step);
+        assert_eq!(before.time(), here.time());
+        for n in here.node_ids() {
+            assert_eq!(
+                serde_json::to_string(before.node(n)).unwrap(),
+                serde_json::to_string(here.node(n)).unwrap(),
+                "node {n:?} at step {step}"
+            );
+        }
+        l.timeline.seek(h);
+    }
+}

@@ -119,6 +119,8 @@ pub fn cluster_view(props: &ClusterProps) -> Html {
     });
 
     let msgs: Vec<MsgView> = s.in_flight();
+    // Messages sent by the step just taken are ringed.
+    let just_sent = s.pos().checked_sub(1);
     let dots = msgs.iter().filter_map(|m| {
         let (x1, y1) = at(m.from);
         let (x2, y2) = at(m.to);
@@ -131,9 +133,25 @@ pub fn cluster_view(props: &ClusterProps) -> Html {
         let path = Arc::between((x1, y1), (x2, y2));
         let (px, py) = path.at(frac);
         let colour = format!("m{}", label_colour(m.label));
-        let class = classes!("msg", colour, lost.then_some("lost"), m.duplicate.then_some("dup"));
+        let fresh = Some(m.sent_step) == just_sent;
+        let class = classes!(
+            "msg",
+            colour,
+            lost.then_some("lost"),
+            m.duplicate.then_some("dup"),
+            fresh.then_some("fresh"),
+            (store.selected_msg == Some(m.id)).then_some("selected")
+        );
+        let onclick = {
+            let store = store.clone();
+            let id = m.id;
+            Callback::from(move |e: MouseEvent| {
+                e.stop_propagation();
+                store.dispatch(Msg::SelectMessage(Some(id)))
+            })
+        };
         Some(html! {
-            <g {class} key={format!("m{}", m.id)}>
+            <g {class} key={format!("m{}", m.id)} {onclick}>
                 <title>{ format!("m{}: {} ({} → {}, sent t={} ms, due t={} ms){}",
                     m.id, m.text, names.get(m.from as usize).map_or("?", |s| s.as_str()),
                     names.get(m.to as usize).map_or("?", |s| s.as_str()), m.sent_at, m.deliver_at,

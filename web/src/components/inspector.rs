@@ -26,6 +26,20 @@ pub fn inspector() -> Html {
         NodeStatus::Paused { since } => format!("paused since t={since} ms"),
     };
     let state = s.node_state(n).unwrap_or(Value::Null);
+    // What the last step changed, if this node took it.
+    let acted = s.last_actor() == Some(n);
+    let changed: Vec<String> = if acted {
+        match (s.node_state_before(n), &state) {
+            (Some(Value::Object(before)), Value::Object(now)) => now
+                .iter()
+                .filter(|(k, v)| before.get(*k) != Some(*v))
+                .map(|(k, _)| k.clone())
+                .collect(),
+            _ => Vec::new(),
+        }
+    } else {
+        Vec::new()
+    };
     // Only the actions that do something in this status are offered.
     let actions: &[(&str, &str, &str)] = match node_status {
         NodeStatus::Up => &[
@@ -61,7 +75,13 @@ pub fn inspector() -> Html {
         <section class="panel inspector" aria-label="Inspector">
             <h2>{ format!("{name}: {status}") }</h2>
             <div class="node-actions">{ for buttons }</div>
-            <div class="tree">{ tree(&state) }</div>
+            if acted {
+                <p class="changed-note">{
+                    if changed.is_empty() { "It acted in the last step; its state did not change.".to_string() }
+                    else { format!("Changed by the last step: {}", changed.iter().map(|k| label(k)).collect::<Vec<_>>().join(", ")) }
+                }</p>
+            }
+            <div class="tree">{ top_tree(&state, &changed) }</div>
         </section>
     }
 }
@@ -69,6 +89,26 @@ pub fn inspector() -> Html {
 /// Turn `snake_case` field names into words.
 fn label(key: &str) -> String {
     key.replace('_', " ")
+}
+
+/// The state's top level, with the fields the last step changed highlighted.
+fn top_tree(v: &Value, changed: &[String]) -> Html {
+    match v {
+        Value::Object(map) if !map.is_empty() => html! {
+            <ul class="tree-map">
+                { for map.iter().map(|(k, v)| {
+                    let class = classes!(changed.contains(k).then_some("changed"));
+                    html! {
+                        <li {class}>
+                            <span class="key">{ label(k) }</span>
+                            { if is_leaf(v) { html!{ <span class="leaf">{ leaf(v) }</span> } } else { tree(v) } }
+                        </li>
+                    }
+                }) }
+            </ul>
+        },
+        other => tree(other),
+    }
 }
 
 fn tree(v: &Value) -> Html {
