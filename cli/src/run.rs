@@ -152,7 +152,8 @@ pub fn main(args: Vec<String>) -> Result<ExitCode, Failure> {
         writeln!(
             out,
             "  step {} (t={} ms): {}: {}",
-            v.step,
+            // Counted from 1, as the web app shows steps (the trace's `index` is 0-based).
+            v.step + 1,
             v.time,
             v.property,
             crate::one_line(&v.explanation)

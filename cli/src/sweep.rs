@@ -402,7 +402,7 @@ pub fn main(args: Vec<String>) -> Result<ExitCode, Failure> {
                                 stdout,
                                 "seed {seed}: {} at step {}: {}{more}{saved}",
                                 v.property,
-                                v.step,
+                                v.step + 1,
                                 one_line(&v.explanation)
                             )?;
                             stdout.flush()?;
