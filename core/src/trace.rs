@@ -286,6 +286,29 @@ impl<P: Protocol> Trace<P> {
                 .to_string(),
             );
         }
+        // What an action did to messages (a drop or delay by hand, a late delivery).
+        if let StepKind::Action { .. } = step.kind {
+            for u in &step.updates {
+                let (id, text) = match *u {
+                    MsgUpdate::Resolved {
+                        id,
+                        fate: Fate::Dropped { reason },
+                    } => (id, format!("is {}", reason.describe())),
+                    MsgUpdate::Rescheduled { id, deliver_at } => {
+                        (id, format!("now arrives at t={deliver_at} ms"))
+                    }
+                    _ => continue,
+                };
+                if let Some(m) = msg(id) {
+                    lines.push(format!(
+                        "m{id}, {} from {} to {}, {text}",
+                        proto.describe_msg(&m.body, names),
+                        name(m.from),
+                        name(m.to)
+                    ));
+                }
+            }
+        }
         let actor = step.node.unwrap_or(NodeId(0));
         for n in &step.notes {
             lines.push(proto.describe_note(actor, n, names));

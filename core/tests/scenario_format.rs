@@ -510,3 +510,24 @@ proptest! {
         exercise(&doc.to_string());
     }
 }
+
+#[test]
+fn pretty_json_keeps_field_order_and_meaning() {
+    use dsplay_core::registry::pretty_json;
+    let compact =
+        r#"{"version":1,"title":"a \"b\", c: {d}","empty":{},"list":[],"xs":[1,{"z":2,"a":[3]}]}"#;
+    let pretty = pretty_json(compact);
+    let v: serde_json::Value = serde_json::from_str(&pretty).unwrap();
+    assert_eq!(
+        v,
+        serde_json::from_str::<serde_json::Value>(compact).unwrap()
+    );
+    assert!(pretty.find("version").unwrap() < pretty.find("title").unwrap());
+    assert!(pretty.find("\"z\"").unwrap() < pretty.find("\"a\"").unwrap());
+    assert!(
+        pretty.contains("\"empty\": {}") && pretty.contains("\"list\": []"),
+        "{pretty}"
+    );
+    assert!(pretty.contains("\n    1,\n"), "{pretty}");
+    assert_eq!(pretty_json("not json"), "not json");
+}

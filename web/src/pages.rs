@@ -2,6 +2,7 @@
 
 use crate::browser;
 use crate::components::controls::ControlBar;
+use crate::components::custom::CustomScenario;
 use crate::components::faults::FaultPalette;
 use crate::components::help::ShortcutSheet;
 use crate::components::inspector::Inspector;
@@ -45,6 +46,7 @@ fn card(a: &AlgoInfo) -> Html {
     html! {
         <li class="card">
             <Link<Route> to={route}>
+                { crate::views::preview(a.name) }
                 <h2>{ a.title }</h2>
                 <p>{ a.summary }</p>
                 <span class="muted">{ format!("{count} scenarios") }</span>
@@ -167,10 +169,10 @@ pub fn playground(props: &PlaygroundProps) -> Html {
                         <summary>{ scenario_title }</summary>
                         <p>{ description }</p>
                     </details>
-                    { algorithm_panel(&props.algorithm) }
+                    <InvariantPanel />
                     <Inspector />
                     <FaultPalette />
-                    <InvariantPanel />
+                    { algorithm_panel(&props.algorithm) }
                 </aside>
                 <section class="diagram-panel">
                     <SpaceTime />
@@ -180,6 +182,7 @@ pub fn playground(props: &PlaygroundProps) -> Html {
                 </section>
                 <ControlBar />
                 <ShortcutSheet />
+                <CustomScenario />
             </div>
         </ContextProvider<Store>>
     }
@@ -227,7 +230,17 @@ fn scenario_picker(props: &AlgoProps) -> Html {
         let store = store.clone();
         Callback::from(move |e: Event| {
             let el: HtmlSelectElement = e.target_unchecked_into();
-            store.dispatch(Msg::Load(el.value()));
+            match el.value().as_str() {
+                "" => {}
+                "custom" => {
+                    // The picker keeps showing the scenario that is loaded.
+                    if let Some(id) = store.scenario.as_deref() {
+                        el.set_value(id);
+                    }
+                    store.dispatch(Msg::EditScenario(true));
+                }
+                id => store.dispatch(Msg::Load(id.to_string())),
+            }
         })
     };
     html! {
@@ -238,8 +251,9 @@ fn scenario_picker(props: &AlgoProps) -> Html {
                     <option value={*id} selected={store.scenario.as_deref() == Some(*id)}>{ t.clone() }</option>
                 }) }
                 if store.scenario.is_none() {
-                    <option value="" selected=true disabled=true>{ "Custom (imported)" }</option>
+                    <option value="" selected=true disabled=true>{ "Custom" }</option>
                 }
+                <option value="custom">{ "Custom… (edit parameters)" }</option>
             </select>
         </label>
     }

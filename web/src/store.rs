@@ -46,6 +46,8 @@ pub struct State {
     pub embed: bool,
     /// The keyboard shortcut sheet is open.
     pub help: bool,
+    /// The custom scenario editor is open.
+    pub editing: bool,
 }
 
 impl PartialEq for State {
@@ -62,6 +64,7 @@ impl PartialEq for State {
             && self.forked == other.forked
             && self.embed == other.embed
             && self.help == other.help
+            && self.editing == other.editing
     }
 }
 
@@ -95,6 +98,8 @@ pub enum Msg {
     SetSeed(u64),
     ToggleHelp,
     CloseHelp,
+    /// Open or close the custom scenario editor.
+    EditScenario(bool),
     /// Show an error from outside the store (a file that could not be read).
     Fail(String),
     /// The URL was changed by hand (or by back/forward): show what it says.
@@ -171,6 +176,7 @@ impl State {
             forked: false,
             embed: url.embed,
             help: false,
+            editing: false,
         };
         if let Some(actions) = &url.actions {
             let r = st.session.borrow_mut().set_user_actions_json(actions);
@@ -336,6 +342,7 @@ impl Reducible for State {
                     st.scenario = Some(id);
                     st.playing = false;
                     st.selected = None;
+                    st.selected_msg = None;
                     st.error = None;
                     st.forked = false;
                     st.precompute();
@@ -345,11 +352,20 @@ impl Reducible for State {
                 None => st.error = Some(format!("there is no built-in scenario `{id}`")),
             },
             Msg::Import(text) => match load(&text) {
+                Ok(s) if s.algorithm() != st.session.borrow().algorithm() => {
+                    st.error = Some(format!(
+                        "that scenario is for `{}`; open the {} page to use it",
+                        s.algorithm(),
+                        s.algorithm()
+                    ))
+                }
                 Ok(s) => {
                     st.session = Rc::new(RefCell::new(s));
                     st.scenario = None;
+                    st.editing = false;
                     st.playing = false;
                     st.selected = None;
+                    st.selected_msg = None;
                     st.error = None;
                     st.forked = false;
                     st.precompute();
@@ -379,6 +395,7 @@ impl Reducible for State {
                 }
                 st.playing = false;
                 st.forked = false;
+                st.selected_msg = None;
                 st.precompute();
                 st.version += 1;
             }
@@ -400,6 +417,10 @@ impl Reducible for State {
             Msg::ToggleHelp => st.help = !st.help,
             Msg::CloseHelp => st.help = false,
             Msg::Fail(e) => st.error = Some(e),
+            Msg::EditScenario(on) => {
+                st.editing = on;
+                st.playing = false;
+            }
             Msg::FromUrl { algorithm, query } => {
                 if query == st.to_url().to_query() {
                     return self;

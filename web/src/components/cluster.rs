@@ -157,6 +157,8 @@ pub fn cluster_view(props: &ClusterProps) -> Html {
                     names.get(m.to as usize).map_or("?", |s| s.as_str()), m.sent_at, m.deliver_at,
                     if lost { ", lost" } else { "" }) }</title>
                 <path class="trail" d={path.partial_d(frac)} />
+                // A larger invisible target: the dot itself is small on screen.
+                <circle class="hit" cx={f(px)} cy={f(py)} r="18" />
                 <circle cx={f(px)} cy={f(py)} r="11" />
                 // The label sits beside the dot, on the outer side of the curve, once the
                 // message has left its sender (so it does not cover the node's name).

@@ -2,6 +2,7 @@
 
 pub mod cluster;
 pub mod controls;
+pub mod custom;
 pub mod faults;
 pub mod help;
 pub mod inspector;

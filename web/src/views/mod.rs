@@ -1,3 +1,13 @@
 //! Algorithm views: one per page, over the typed state of its protocol.
 
 pub mod messaging;
+
+use yew::prelude::*;
+
+/// The home page's small drawing of an algorithm.
+pub fn preview(algorithm: &str) -> Html {
+    match algorithm {
+        "messaging" => messaging::preview(),
+        _ => html! {},
+    }
+}

@@ -1,0 +1,63 @@
+//! "Custom…": edit the scenario itself (parameters, network, script) as JSON. A scenario
+//! that cannot be used is refused with the field named, and the page keeps what it had.
+
+use super::use_store;
+use crate::store::Msg;
+use web_sys::HtmlTextAreaElement;
+use yew::prelude::*;
+
+#[function_component(CustomScenario)]
+pub fn custom_scenario() -> Html {
+    let store = use_store();
+    let text = use_state(String::new);
+    if !store.editing {
+        return html! {};
+    }
+    let current = dsplay_core::registry::pretty_json(&store.session.borrow().original_json());
+    let shown = if text.is_empty() {
+        current.clone()
+    } else {
+        (*text).clone()
+    };
+    let on_input = {
+        let text = text.clone();
+        Callback::from(move |e: InputEvent| {
+            let el: HtmlTextAreaElement = e.target_unchecked_into();
+            text.set(el.value());
+        })
+    };
+    let apply = {
+        let store = store.clone();
+        let text = text.clone();
+        let shown = shown.clone();
+        Callback::from(move |_: MouseEvent| {
+            store.dispatch(Msg::Import(shown.clone()));
+            text.set(String::new());
+        })
+    };
+    let close = {
+        let store = store.clone();
+        let text = text.clone();
+        Callback::from(move |_: MouseEvent| {
+            text.set(String::new());
+            store.dispatch(Msg::EditScenario(false));
+        })
+    };
+    html! {
+        <div class="modal-backdrop">
+            <div class="modal wide" role="dialog" aria-modal="true" aria-labelledby="custom-title">
+                <h2 id="custom-title">{ "Custom scenario" }</h2>
+                <p class="muted">{ "Change the parameters (under \"params\"), the seed, the network or the scripted actions, then load it. A value out of range is refused with the field named, and the page keeps the scenario it has." }</p>
+                if let Some(err) = &store.error {
+                    <p class="form-error" role="alert">{ err.clone() }</p>
+                }
+                <textarea class="scenario-editor" rows="18" spellcheck="false" value={shown}
+                    oninput={on_input} aria-label="Scenario JSON" />
+                <div class="modal-buttons">
+                    <button class="primary" onclick={apply}>{ "Load this scenario" }</button>
+                    <button class="ctl" onclick={close}>{ "Close" }</button>
+                </div>
+            </div>
+        </div>
+    }
+}
