@@ -465,7 +465,8 @@ await check(
     spacetimeBefore = await page.evaluate(() => document.querySelector('svg.spacetime')?.innerHTML ?? null);
     const node = page.locator('svg.cluster g.node[aria-label^="n2"]');
     await node.click();
-    await page.locator('button', { hasText: /^\s*Crash n2\s*$/ }).click();
+    // The inspector of the clicked node offers the crash (the fault palette has one too).
+    await page.locator('.inspector button', { hasText: /^\s*Crash n2\s*$/ }).click();
     const cls = await poll(() => node.getAttribute('class'), (c) => /\bcrashed\b/.test(c ?? ''));
     assert(/\bcrashed\b/.test(cls ?? ''), `the node's class is "${cls}", without "crashed"`);
     await shot(page, '03-crash.png');
