@@ -1,8 +1,1112 @@
-//! Placeholder: replaced by the real component.
+//! The space-time diagram every algorithm page shares: one lane per node with time flowing
+//! to the right, an arrow per message from its send to its delivery, lost messages ending in
+//! a cross, crashes, pauses and partitions drawn on the lanes, and the current time as a
+//! line. Clicking a message or a step seeks there.
+//!
+//! Only a window of time around the current time is drawn (the last few hundred steps at
+//! most), so the cost of a frame does not grow with the length of the run. Nothing after the
+//! current step is shown: a message still travelling is drawn up to the current time, with
+//! the fate known at this step.
+//!
+//! The drawing is in pixels (the SVG is measured, not scaled), so text keeps its size and
+//! follows the page's font size (presenter mode). Everything that moves with time sits in
+//! one group that is translated as the window pans; the coordinates inside it are absolute
+//! (time times scale), so they do not change from frame to frame.
 
+use super::cluster::{f, label_colour, NODE_COLOURS};
+use super::use_store;
+use crate::store::{Msg, Shared};
+use dsplay_core::registry::{MsgView, Session, StepView};
+use dsplay_core::trace::{DropReason, Fate};
+use dsplay_core::{NodeStatus, Time};
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::rc::{Rc, Weak};
+use web_sys::js_sys::{self, Array, Function, Reflect};
+use web_sys::wasm_bindgen::closure::Closure;
+use web_sys::wasm_bindgen::{JsCast, JsValue};
 use yew::prelude::*;
+
+/// The default window spans about this many steps (from the run's average step rate).
+const STEPS_IN_VIEW: f64 = 40.0;
+/// The default window is at least this long (ms).
+const MIN_SPAN: f64 = 300.0;
+/// At most this many steps before the current one are looked at.
+const MAX_STEPS: u64 = 400;
+/// Where the current time sits across the plot (the rest shows a little of what follows).
+const NOW_AT: f64 = 0.9;
+/// A message lost on the way (when sent) is drawn vanishing at this fraction of its way.
+const LOST_AT: f64 = 0.5;
+/// Index of 300 ms in [`span_at`]'s sequence: the smallest default window.
+const MIN_SPAN_INDEX: i32 = 5;
+/// How far the zoom buttons go from the default, in steps of [`span_at`].
+const MAX_ZOOM: i32 = 12;
+
+/// The box the diagram fills, and the size of its text, in CSS pixels.
+#[derive(Clone, Copy, PartialEq, Debug)]
+struct Size {
+    w: f64,
+    h: f64,
+    em: f64,
+}
+
+impl Size {
+    /// Before the first measurement: the diagram panel at 1280 x 720.
+    const DEFAULT: Size = Size {
+        w: 860.0,
+        h: 200.0,
+        em: 14.0,
+    };
+}
+
+/// The box's size and the text size (a hidden 1em probe), if laid out.
+fn measure(boxed: &NodeRef, probe: &NodeRef) -> Option<Size> {
+    let b = boxed.cast::<web_sys::Element>()?;
+    let (w, h) = (f64::from(b.client_width()), f64::from(b.client_height()));
+    let em = probe
+        .cast::<web_sys::Element>()
+        .map(|p| f64::from(p.client_width()))
+        .filter(|x| *x > 0.0)
+        .unwrap_or(Size::DEFAULT.em);
+    (w > 0.0 && h > 0.0).then_some(Size { w, h, em })
+}
+
+/// Calls a function whenever one of some elements changes size (a `ResizeObserver`, reached
+/// through `js_sys` because web-sys's own binding needs a feature this crate does not turn
+/// on), or, in a browser without one, when the window is resized. Stops when dropped.
+struct Watch {
+    target: JsValue,
+    cb: Closure<dyn Fn()>,
+    observer: bool,
+}
+
+impl Watch {
+    fn new(f: impl Fn() + 'static, els: &[web_sys::Element]) -> Option<Watch> {
+        let cb = Closure::<dyn Fn()>::new(f);
+        let ctor = Reflect::get(&js_sys::global(), &"ResizeObserver".into()).ok();
+        if let Some(ctor) = ctor.as_ref().and_then(|c| c.dyn_ref::<Function>()) {
+            let obs = Reflect::construct(ctor, &Array::of1(cb.as_ref())).ok()?;
+            let observe: Function = Reflect::get(&obs, &"observe".into())
+                .ok()?
+                .dyn_into()
+                .ok()?;
+            for el in els {
+                let _ = observe.call1(&obs, el);
+            }
+            return Some(Watch {
+                target: obs,
+                cb,
+                observer: true,
+            });
+        }
+        let win = gloo::utils::window();
+        win.add_event_listener_with_callback("resize", cb.as_ref().unchecked_ref())
+            .ok()?;
+        Some(Watch {
+            target: win.into(),
+            cb,
+            observer: false,
+        })
+    }
+}
+
+impl Drop for Watch {
+    fn drop(&mut self) {
+        if self.observer {
+            if let Some(d) = Reflect::get(&self.target, &"disconnect".into())
+                .ok()
+                .and_then(|d| d.dyn_into::<Function>().ok())
+            {
+                let _ = d.call0(&self.target);
+            }
+        } else if let Some(w) = self.target.dyn_ref::<web_sys::Window>() {
+            let _ =
+                w.remove_event_listener_with_callback("resize", self.cb.as_ref().unchecked_ref());
+        }
+    }
+}
+
+/// The run's messages, kept between renders: the list costs a string per message to make,
+/// and a run can have many thousands. The trace is a function of the scenario and of what
+/// people did, so the list stays right while the session, its user actions and the computed
+/// steps it covers stay the same.
+struct MsgCache {
+    session: Weak<RefCell<Box<dyn Session>>>,
+    actions: String,
+    horizon: u64,
+    msgs: Rc<Vec<MsgView>>,
+}
+
+/// Every message of the run (up to the computed horizon), from the cache when it is valid
+/// for the current step.
+fn cached_messages(
+    cache: &Rc<RefCell<Option<MsgCache>>>,
+    session: &Shared,
+    s: &dyn Session,
+) -> Rc<Vec<MsgView>> {
+    let actions = s.user_actions_json();
+    let pos = s.pos();
+    let mut c = cache.borrow_mut();
+    if let Some(c) = c.as_ref().filter(|c| {
+        std::ptr::addr_eq(c.session.as_ptr(), Rc::as_ptr(session))
+            && c.actions == actions
+            && pos <= c.horizon
+    }) {
+        return c.msgs.clone();
+    }
+    let msgs = Rc::new(s.messages());
+    *c = Some(MsgCache {
+        session: Rc::downgrade(session),
+        actions,
+        horizon: s.horizon(),
+        msgs: msgs.clone(),
+    });
+    msgs
+}
+
+/// Window lengths: 1, 1.2, 1.5, 2, 2.5, 3, 4, 5, 6, 8 times a power of ten, from 100 ms.
+fn span_at(i: i32) -> f64 {
+    const M: [f64; 10] = [1.0, 1.2, 1.5, 2.0, 2.5, 3.0, 4.0, 5.0, 6.0, 8.0];
+    M[i.rem_euclid(10) as usize] * 10f64.powi(i.div_euclid(10) + 2)
+}
+
+/// The smallest index whose window is at least `ms` long (and at least [`MIN_SPAN`]).
+fn span_index(ms: f64) -> i32 {
+    let want = ms.max(MIN_SPAN);
+    (MIN_SPAN_INDEX..80)
+        .find(|&i| span_at(i) >= want)
+        .unwrap_or(80)
+}
+
+/// A tick spacing of 1, 2 or 5 times a power of ten, at least `raw`.
+fn tick_step(raw: f64) -> f64 {
+    let raw = raw.max(1.0);
+    let p = 10f64.powf(raw.log10().floor());
+    [1.0, 2.0, 5.0, 10.0]
+        .iter()
+        .map(|m| m * p)
+        .find(|s| *s >= raw)
+        .unwrap_or(10.0 * p)
+}
+
+/// Where things go. Inside the plot, x is `time * k` (the plot group is translated by
+/// `-t0 * k`), y is absolute.
+struct Geo {
+    em: f64,
+    /// Left edge of the plot (the gutter's width) and its width.
+    x0: f64,
+    plot_w: f64,
+    /// Top of the first lane's band and bottom of the last.
+    top: f64,
+    bottom: f64,
+    lane_h: f64,
+    /// Pixels per millisecond.
+    k: f64,
+    t0: f64,
+    t1: f64,
+}
+
+impl Geo {
+    fn y(&self, lane: u32) -> f64 {
+        self.top + self.lane_h * (f64::from(lane) + 0.5)
+    }
+    fn x(&self, t: f64) -> f64 {
+        t * self.k
+    }
+    /// The strip above the lanes where node-less events (network changes) go.
+    fn net_y(&self) -> f64 {
+        self.top * 0.5
+    }
+}
+
+/// A quadratic path (straight when the control point is the midpoint).
+#[derive(Clone, Copy, PartialEq, Debug)]
+struct Curve {
+    s: (f64, f64),
+    c: (f64, f64),
+    e: (f64, f64),
+}
+
+impl Curve {
+    fn new(s: (f64, f64), e: (f64, f64), bow: f64) -> Curve {
+        let mid = ((s.0 + e.0) / 2.0, (s.1 + e.1) / 2.0);
+        Curve {
+            s,
+            c: (mid.0, mid.1 - bow),
+            e,
+        }
+    }
+    fn at(&self, t: f64) -> (f64, f64) {
+        let u = 1.0 - t;
+        (
+            u * u * self.s.0 + 2.0 * u * t * self.c.0 + t * t * self.e.0,
+            u * u * self.s.1 + 2.0 * u * t * self.c.1 + t * t * self.e.1,
+        )
+    }
+    /// The part from the start to fraction `t`.
+    fn until(&self, t: f64) -> Curve {
+        Curve {
+            s: self.s,
+            c: (
+                self.s.0 + (self.c.0 - self.s.0) * t,
+                self.s.1 + (self.c.1 - self.s.1) * t,
+            ),
+            e: self.at(t),
+        }
+    }
+    fn d(&self) -> String {
+        format!(
+            "M{} {}Q{} {} {} {}",
+            f(self.s.0),
+            f(self.s.1),
+            f(self.c.0),
+            f(self.c.1),
+            f(self.e.0),
+            f(self.e.1)
+        )
+    }
+    /// An arrowhead at the end, `a` long.
+    fn head(&self, a: f64) -> String {
+        let (dx, dy) = (self.e.0 - self.c.0, self.e.1 - self.c.1);
+        let (dx, dy) = if dx.abs() + dy.abs() < 1e-6 {
+            (self.e.0 - self.s.0, self.e.1 - self.s.1)
+        } else {
+            (dx, dy)
+        };
+        let l = (dx * dx + dy * dy).sqrt().max(1e-6);
+        let (ux, uy) = (dx / l, dy / l);
+        let (bx, by) = (self.e.0 - ux * a, self.e.1 - uy * a);
+        let (px, py) = (-uy * a * 0.45, ux * a * 0.45);
+        format!(
+            "M{} {}L{} {}L{} {}Z",
+            f(self.e.0),
+            f(self.e.1),
+            f(bx + px),
+            f(by + py),
+            f(bx - px),
+            f(by - py)
+        )
+    }
+}
+
+/// An X centred at `(x, y)`, `r` from the centre to each arm's end.
+fn cross_d(x: f64, y: f64, r: f64) -> String {
+    format!(
+        "M{} {}L{} {}M{} {}L{} {}",
+        f(x - r),
+        f(y - r),
+        f(x + r),
+        f(y + r),
+        f(x + r),
+        f(y - r),
+        f(x - r),
+        f(y + r)
+    )
+}
+
+/// A stretch of a lane during which the node was down or paused.
+struct Stretch {
+    node: u32,
+    from: f64,
+    to: f64,
+    /// Whether it began inside the window (its start gets a mark).
+    starts: bool,
+    /// Still going at the current step.
+    ongoing: bool,
+}
+
+/// A time during which the network was split: all lanes (a partition, with each node's
+/// group) or two (one cut link).
+struct Band {
+    from: f64,
+    to: f64,
+    label: String,
+    /// Group of each node for a partition (None: in no group drawn), or the two cut ends.
+    groups: Vec<Option<usize>>,
+    starts: bool,
+}
+
+/// What a fault step did, read from its narration ("Script: crash n2").
+enum FaultKind<'a> {
+    Crash,
+    Restart,
+    Pause,
+    Resume,
+    /// The groups, as written ("{n1 n2} | {n3 n4 broker}").
+    Partition(&'a str),
+    /// The two ends, by name.
+    Cut(&'a str, &'a str),
+    Heal,
+    Other,
+}
+
+fn fault_kind(v: &StepView) -> FaultKind<'_> {
+    let head = v.narration.first().map_or("", String::as_str);
+    let desc = head
+        .strip_prefix("Script: ")
+        .or_else(|| head.strip_prefix("You: "))
+        .unwrap_or(head);
+    let word = desc.split(' ').next().unwrap_or("");
+    if let Some(g) = desc.strip_prefix("partition the network into ") {
+        return FaultKind::Partition(g);
+    }
+    if let Some(ends) = desc.strip_prefix("cut the link ") {
+        if let Some((a, b)) = ends.split_once(" <-> ") {
+            return FaultKind::Cut(a, b);
+        }
+    }
+    match word {
+        "crash" => FaultKind::Crash,
+        "restart" => FaultKind::Restart,
+        "pause" => FaultKind::Pause,
+        "resume" => FaultKind::Resume,
+        "heal" => FaultKind::Heal,
+        _ => FaultKind::Other,
+    }
+}
+
+/// Whether the kernel said the step did nothing ("nothing happens: the node is down").
+fn no_op(v: &StepView) -> bool {
+    v.narration
+        .get(1)
+        .is_some_and(|l| l.starts_with("nothing happens"))
+}
+
+/// Each node's group in "{n1 n2} | {n3 n4 broker}"; nodes in no group form one more.
+fn partition_groups(text: &str, names: &[String]) -> Vec<Option<usize>> {
+    let mut g: Vec<Option<usize>> = vec![None; names.len()];
+    let mut count = 0;
+    for (i, part) in text.split('|').enumerate() {
+        count = i + 1;
+        for name in part
+            .trim()
+            .trim_start_matches('{')
+            .trim_end_matches('}')
+            .split_whitespace()
+        {
+            if let Some(n) = names.iter().position(|x| x == name) {
+                g[n] = Some(i);
+            }
+        }
+    }
+    for x in g.iter_mut().filter(|x| x.is_none()) {
+        *x = Some(count);
+    }
+    g
+}
 
 #[function_component(SpaceTime)]
 pub fn spacetime_component() -> Html {
-    html! {}
+    let store = use_store();
+    let boxed = use_node_ref();
+    let probe = use_node_ref();
+    let size = use_state_eq(|| Size::DEFAULT);
+    let zoom = use_state(|| 0i32);
+    let cache = use_mut_ref(|| None::<MsgCache>);
+
+    // Measure when the box or the text size changes (observing the box and the 1em probe),
+    // never during a render: reading sizes then would force a layout on every frame.
+    {
+        let (size, boxed, probe) = (size.clone(), boxed.clone(), probe.clone());
+        use_effect_with((), move |_| {
+            let els: Vec<web_sys::Element> =
+                [boxed.cast(), probe.cast()].into_iter().flatten().collect();
+            let update = move || {
+                if let Some(s) = measure(&boxed, &probe) {
+                    size.set(s);
+                }
+            };
+            update();
+            let watch = Watch::new(update, &els);
+            move || drop(watch)
+        });
+    }
+
+    let s = store.session.borrow();
+    let names = s.names();
+    let n = names.len() as u32;
+    let pos = s.pos();
+    let now = store.display_time.max(s.time() as f64);
+    let Size { w, h, em } = *size;
+
+    // The window: about STEPS_IN_VIEW steps at the run's average rate, then the zoom.
+    let horizon = s.horizon();
+    let end_time = horizon
+        .checked_sub(1)
+        .and_then(|i| s.step_view(i))
+        .map_or(0.0, |v| v.time as f64);
+    let per_step = if horizon > 0 {
+        end_time / horizon as f64
+    } else {
+        0.0
+    };
+    // A short run is shown whole rather than lost in a long window.
+    let base = span_index((per_step * STEPS_IN_VIEW).min(end_time * 1.05));
+    let level = (base + *zoom).max(0);
+    let span = span_at(level);
+
+    let name_chars = names
+        .iter()
+        .map(|s| s.chars().count())
+        .max()
+        .unwrap_or(2)
+        .max(2) as f64;
+    let x0 = (em * (1.7 + 0.62 * name_chars)).max(em * 4.2);
+    let plot_w = (w - x0 - em * 0.4).max(10.0);
+    let top = em * 1.5;
+    let axis_h = em * 1.5;
+    let bottom = (h - axis_h).max(top + 10.0);
+    let lane_h = (bottom - top) / f64::from(n.max(1));
+    let k = plot_w / span;
+    let t0 = (now - NOW_AT * span).max(-0.02 * span);
+    let g = Geo {
+        em,
+        x0,
+        plot_w,
+        top,
+        bottom,
+        lane_h,
+        k,
+        t0,
+        t1: t0 + span,
+    };
+
+    // Steps in the window, oldest first (at most MAX_STEPS).
+    let mut views: Vec<StepView> = Vec::new();
+    let mut i = pos;
+    while i > 0 && pos - i < MAX_STEPS {
+        i -= 1;
+        match s.step_view(i) {
+            Some(v) if v.time as f64 >= g.t0 => views.push(v),
+            _ => break,
+        }
+    }
+    views.reverse();
+    // Before this, nothing is known: stretches already going start off-screen.
+    let before = g.t0 - 0.05 * span;
+    let step_time: HashMap<u64, f64> = views.iter().map(|v| (v.index, v.time as f64)).collect();
+
+    // Crashes, pauses and cuts, from the fault steps in the window and the current status.
+    let mut down: Vec<Stretch> = Vec::new();
+    let mut paused: Vec<Stretch> = Vec::new();
+    let mut bands: Vec<Band> = Vec::new();
+    let mut open_bands: Vec<Band> = Vec::new();
+    let mut down_since: Vec<Option<f64>> = vec![None; n as usize];
+    let mut paused_since: Vec<Option<f64>> = vec![None; n as usize];
+    let close = |open: &mut Vec<Band>, bands: &mut Vec<Band>, t: f64| {
+        for mut b in open.drain(..) {
+            b.to = t;
+            bands.push(b);
+        }
+    };
+    for v in views.iter().filter(|v| v.fault && !no_op(v)) {
+        let t = v.time as f64;
+        let node = v.node.filter(|x| *x < n);
+        match (fault_kind(v), node) {
+            (FaultKind::Crash, Some(x)) => down_since[x as usize] = Some(t),
+            (FaultKind::Pause, Some(x)) => paused_since[x as usize] = Some(t),
+            (FaultKind::Restart, Some(x)) => {
+                let from = down_since[x as usize].take();
+                down.push(Stretch {
+                    node: x,
+                    from: from.unwrap_or(before),
+                    to: t,
+                    starts: from.is_some(),
+                    ongoing: false,
+                });
+            }
+            (FaultKind::Resume, Some(x)) => {
+                let from = paused_since[x as usize].take();
+                paused.push(Stretch {
+                    node: x,
+                    from: from.unwrap_or(before),
+                    to: t,
+                    starts: from.is_some(),
+                    ongoing: false,
+                });
+            }
+            (FaultKind::Partition(groups), _) => {
+                close(&mut open_bands, &mut bands, t);
+                open_bands.push(Band {
+                    from: t,
+                    to: t,
+                    label: format!("partition {groups}"),
+                    groups: partition_groups(groups, names),
+                    starts: true,
+                });
+            }
+            (FaultKind::Cut(a, b), _) => {
+                let mut groups = vec![None; n as usize];
+                for (j, end) in [a, b].iter().enumerate() {
+                    if let Some(p) = names.iter().position(|x| x == end) {
+                        groups[p] = Some(j);
+                    }
+                }
+                open_bands.push(Band {
+                    from: t,
+                    to: t,
+                    label: format!("cut {a} ↔ {b}"),
+                    groups,
+                    starts: true,
+                });
+            }
+            (FaultKind::Heal, _) => {
+                if open_bands.is_empty() {
+                    open_bands.push(Band {
+                        from: before,
+                        to: t,
+                        label: "network cut".into(),
+                        groups: vec![Some(0); n as usize],
+                        starts: false,
+                    });
+                }
+                close(&mut open_bands, &mut bands, t);
+            }
+            _ => {}
+        }
+    }
+    let cuts = s.cut_links();
+    if open_bands.is_empty() && !cuts.is_empty() {
+        let mut groups = vec![None; n as usize];
+        for (a, b) in &cuts {
+            for x in [a, b] {
+                if let Some(slot) = groups.get_mut(*x as usize) {
+                    *slot = Some(0);
+                }
+            }
+        }
+        let pairs: Vec<String> = cuts
+            .iter()
+            .map(|(a, b)| format!("{}↔{}", name_of(names, *a), name_of(names, *b)))
+            .collect();
+        open_bands.push(Band {
+            from: before,
+            to: now,
+            label: format!("cut {}", pairs.join(" ")),
+            groups,
+            starts: false,
+        });
+    }
+    close(&mut open_bands, &mut bands, now);
+    for x in 0..n {
+        match s.status(x) {
+            Some(NodeStatus::Crashed { since }) => down.push(Stretch {
+                node: x,
+                from: (since as f64).max(before),
+                to: now,
+                starts: since as f64 >= g.t0,
+                ongoing: true,
+            }),
+            Some(NodeStatus::Paused { since }) => paused.push(Stretch {
+                node: x,
+                from: (since as f64).max(before),
+                to: now,
+                starts: since as f64 >= g.t0,
+                ongoing: true,
+            }),
+            _ => {}
+        }
+    }
+
+    // Messages sent before the current step that show in the window, with the fate known now.
+    let all = cached_messages(&cache, &store.session, s.as_ref());
+    let flying: HashMap<u64, MsgView> = s.in_flight().into_iter().map(|m| (m.id, m)).collect();
+    let all = &all[..all.partition_point(|m| m.sent_step < pos)];
+    let lane_names: Vec<Rc<str>> = names.iter().map(|x| Rc::from(x.as_str())).collect();
+    let lane_name = |i: u32| {
+        lane_names
+            .get(i as usize)
+            .cloned()
+            .unwrap_or_else(|| Rc::from("?"))
+    };
+    let selected = store.selected_msg;
+    let mut labels: Vec<(f64, f64, f64, f64)> = Vec::new();
+    let mut arrows: Vec<ArrowProps> = Vec::new();
+    for m in all.iter().rev() {
+        let (fate, resolved) = match flying.get(&m.id) {
+            Some(v) => (v.fate, v.resolved_step),
+            None => (m.fate, m.resolved_step),
+        };
+        let (ts, td) = (m.sent_at as f64, m.deliver_at as f64);
+        let lost_on_way = matches!(fate, Fate::Dropped { .. }) && resolved == Some(m.sent_step);
+        let drop_at = match fate {
+            Fate::Dropped { .. } if lost_on_way => Some(ts + LOST_AT * (td - ts)),
+            Fate::Dropped {
+                reason: DropReason::User,
+            } => resolved.map(|r| {
+                step_time
+                    .get(&r)
+                    .copied()
+                    .or_else(|| s.step_view(r).map(|v| v.time as f64))
+                    .unwrap_or(td)
+            }),
+            Fate::Dropped { .. } => Some(td),
+            _ => None,
+        };
+        let end = match fate {
+            Fate::InFlight => now.min(td),
+            Fate::Delivered => td,
+            Fate::Dropped { .. } => drop_at.unwrap_or(td).min(now),
+        };
+        if ts > g.t1 || end < g.t0 {
+            continue;
+        }
+        let frac_at = |t: f64| {
+            if td > ts {
+                ((t - ts) / (td - ts)).clamp(0.0, 1.0)
+            } else {
+                1.0
+            }
+        };
+        let (frac, ended) = match fate {
+            Fate::Delivered => (1.0, true),
+            Fate::InFlight => (frac_at(now), false),
+            Fate::Dropped { .. } => {
+                let at = drop_at.unwrap_or(td);
+                (frac_at(at.min(now)), now >= at)
+            }
+        };
+        let bow = if m.from == m.to { g.lane_h * 0.45 } else { 0.0 };
+        let full = Curve::new((g.x(ts), g.y(m.from)), (g.x(td), g.y(m.to)), bow);
+        let path = if frac >= 1.0 { full } else { full.until(frac) };
+        // The label at the middle of what is drawn, if it overlaps no other label.
+        let (mx, my) = path.at(0.5);
+        let lw = g.em * 0.82 * 0.7 * m.label.chars().count() as f64 + g.em * 0.4;
+        let lh = g.em * 0.95;
+        let seg = (path.e.0 - path.s.0).hypot(path.e.1 - path.s.1);
+        let (lx, ly) = (mx + g.em * 0.3, my + g.em * 0.3);
+        let rect = (lx, ly - lh * 0.8, lx + lw, ly + lh * 0.2);
+        let room = seg >= lh * 1.2
+            && rect.0 >= g.x(g.t0)
+            && rect.2 <= g.x(g.t1)
+            && !labels
+                .iter()
+                .any(|r| rect.0 < r.2 && r.0 < rect.2 && rect.1 < r.3 && r.1 < rect.3);
+        if room {
+            labels.push(rect);
+        }
+        arrows.push(ArrowProps {
+            id: m.id,
+            label: m.label,
+            from: lane_name(m.from),
+            to: lane_name(m.to),
+            sent_step: m.sent_step,
+            ts,
+            td,
+            full,
+            frac,
+            fate,
+            ended,
+            lost_on_way,
+            drop_at,
+            dup: m.duplicate,
+            selected: selected == Some(m.id),
+            label_at: room.then_some((lx, ly)),
+            em: g.em,
+            text: m.text.clone(),
+        });
+    }
+    let shown = arrows.len();
+    let msg_html = arrows.into_iter().rev().map(|p| {
+        let key = p.id;
+        html! { <Arrow {key} ..p /> }
+    });
+
+    let actor = s.last_actor();
+    let step_html = views.iter().map(|v| {
+        let node = v.node.filter(|x| *x < n);
+        let current = v.index + 1 == pos;
+        html! {
+            <StepDot key={v.index} index={v.index} time={v.time} {node}
+                x={g.x(v.time as f64)} y={node.map_or(g.net_y(), |i| g.y(i))} em={g.em}
+                fault={v.fault} user={v.user} {current} violation={!v.violations.is_empty()}
+                head={v.narration.first().cloned().unwrap_or_default()}
+                who={node.map(lane_name)} />
+        }
+    });
+    let violation_html = views
+        .iter()
+        .filter(|v| !v.violations.is_empty())
+        .map(|v| violation_mark(v, &g, n));
+
+    // Lanes, names, the crash and pause stretches, the cuts.
+    let gutter = (0..n).map(|i| {
+        let y = g.y(i);
+        let mut class = classes!("st-name", format!("c{}", i as usize % NODE_COLOURS));
+        if actor == Some(i) {
+            class.push("acted");
+        }
+        let status = match s.status(i) {
+            Some(NodeStatus::Crashed { .. }) => ", crashed",
+            Some(NodeStatus::Paused { .. }) => ", paused",
+            _ => "",
+        };
+        html! {
+            <g {class} key={i}>
+                <title>{ format!("{}{status}", name_of(names, i)) }</title>
+                <rect class="st-swatch" x={f(em * 0.45)} y={f(y - em * 0.4)} width={f(em * 0.8)} height={f(em * 0.8)} rx="2" />
+                <text x={f(em * 1.5)} y={f(y + em * 0.35)}>{ name_of(names, i) }</text>
+            </g>
+        }
+    });
+    let lanes = (0..n).map(|i| {
+        let y = f(g.y(i));
+        html! {
+            <line class={classes!("st-lane", format!("c{}", i as usize % NODE_COLOURS))} key={i}
+                x1={f(g.x0)} x2={f(g.x0 + g.plot_w)} y1={y.clone()} y2={y} />
+        }
+    });
+    let band_html = bands.iter().map(|b| band(b, &g, n));
+    let down_html = down.iter().map(|st| stretch(st, &g, names, true));
+    let paused_html = paused.iter().map(|st| stretch(st, &g, names, false));
+
+    // Ticks: labels at least ~5.5em apart, none under the current time's label.
+    let step = tick_step(span / (plot_w / (em * 5.5)).max(1.0));
+    let now_x = g.x(now);
+    let first = (g.t0.max(0.0) / step).ceil() as i64;
+    let last = (g.t1 / step).floor() as i64;
+    let ticks = (first..=last).map(|j| {
+        let t = j as f64 * step;
+        let x = g.x(t);
+        let near_now = (x - now_x).abs() < em * 4.0;
+        html! {
+            <g class="st-tick" key={j}>
+                <line x1={f(x)} x2={f(x)} y1={f(g.top)} y2={f(g.bottom)} />
+                if !near_now {
+                    <text x={f(x)} y={f(g.bottom + em * 1.1)} text-anchor="middle">{ format!("{} ms", t as i64) }</text>
+                }
+            </g>
+        }
+    });
+
+    let onclick = {
+        let store = store.clone();
+        Callback::from(move |e: MouseEvent| {
+            on_pick(&store, e.target());
+        })
+    };
+    let onkeydown = {
+        let store = store.clone();
+        Callback::from(move |e: KeyboardEvent| {
+            if (e.key() == "Enter" || e.key() == " ") && on_pick(&store, e.target()) {
+                e.prevent_default();
+            }
+        })
+    };
+    let zoom_by = |d: i32| {
+        let zoom = zoom.clone();
+        Callback::from(move |_: MouseEvent| zoom.set((*zoom + d).clamp(-MAX_ZOOM, MAX_ZOOM)))
+    };
+    let min_h = format!("min-height: {}em", f(2.6 + 1.7 * f64::from(n.max(1))));
+    let aria = format!(
+        "space-time diagram: {n} lane{}, {shown} message{} shown",
+        if n == 1 { "" } else { "s" },
+        if shown == 1 { "" } else { "s" }
+    );
+    let shift = format!("translate({} 0)", f(-g.t0 * g.k));
+    html! {
+        <div class="spacetime-box" ref={boxed} style={min_h}>
+            <span class="st-em" ref={probe} aria-hidden="true"></span>
+            <svg class="spacetime" role="img" aria-label={aria} {onclick} {onkeydown}
+                width={f(w)} height={f(h)} viewBox={format!("0 0 {} {}", f(w), f(h))}>
+                <g class="st-gutter">{ for gutter }</g>
+                <g class="st-lanes">{ for lanes }</g>
+                <svg class="st-plot" x={f(g.x0)} y="0" width={f(g.plot_w)} height={f(h)}>
+                    <g transform={shift}>
+                        <g class="st-ticks">{ for ticks }</g>
+                        <g class="st-bands">{ for band_html }</g>
+                        <g class="st-down">{ for down_html }</g>
+                        <g class="st-paused">{ for paused_html }</g>
+                        <g class="st-msgs">{ for msg_html }</g>
+                        <g class="st-steps">{ for step_html }</g>
+                        <g class="st-violations">{ for violation_html }</g>
+                        <g class="st-now">
+                            <line x1={f(now_x)} x2={f(now_x)} y1={f(g.top * 0.35)} y2={f(g.bottom)} />
+                            <text x={f(now_x)} y={f(g.bottom + em * 1.1)} text-anchor="middle">{ format!("{} ms", now.round() as i64) }</text>
+                        </g>
+                    </g>
+                </svg>
+            </svg>
+            <div class="st-zoom" role="group" aria-label="Time axis zoom">
+                <button type="button" onclick={zoom_by(1)} disabled={*zoom >= MAX_ZOOM}
+                    title={format!("Show more time (now {} ms across)", span as i64)} aria-label="Zoom out the time axis">{ "−" }</button>
+                <button type="button" onclick={zoom_by(-1)} disabled={*zoom <= -MAX_ZOOM || level <= 0}
+                    title={format!("Show less time (now {} ms across)", span as i64)} aria-label="Zoom in the time axis">{ "+" }</button>
+            </div>
+        </div>
+    }
+}
+
+fn name_of(names: &[String], i: u32) -> &str {
+    names.get(i as usize).map_or("?", String::as_str)
+}
+
+/// One message arrow, as plain data so that an unchanged arrow is not drawn again.
+#[derive(Properties, PartialEq, Clone)]
+struct ArrowProps {
+    id: u64,
+    label: &'static str,
+    /// The message in words ("REQ(ping)").
+    text: String,
+    from: Rc<str>,
+    to: Rc<str>,
+    sent_step: u64,
+    ts: f64,
+    td: f64,
+    /// From (sender, sent time) to (receiver, delivery time), in plot coordinates.
+    full: Curve,
+    /// How much of it is drawn (less than 1 while in flight or when dropped on the way).
+    frac: f64,
+    /// The fate known at the current step.
+    fate: Fate,
+    /// Dropped and past the drop point: draw the X.
+    ended: bool,
+    lost_on_way: bool,
+    drop_at: Option<f64>,
+    dup: bool,
+    selected: bool,
+    label_at: Option<(f64, f64)>,
+    em: f64,
+}
+
+/// A message: a line from (sender, sent time) to (receiver, delivery time), cut at the
+/// current time while it travels, ending in an arrowhead when delivered and in an X where it
+/// was dropped. Clicking it (see [`on_pick`]) goes to the step that sent it and selects it.
+#[function_component(Arrow)]
+fn arrow(p: &ArrowProps) -> Html {
+    let path = if p.frac >= 1.0 {
+        p.full
+    } else {
+        p.full.until(p.frac)
+    };
+    let lost = matches!(p.fate, Fate::Dropped { .. });
+    let class = classes!(
+        "st-msg",
+        format!("m{}", label_colour(p.label)),
+        match p.fate {
+            Fate::Delivered => "delivered",
+            Fate::InFlight => "flying",
+            Fate::Dropped { .. } => "dropped",
+        },
+        p.dup.then_some("dup"),
+        p.selected.then_some("selected")
+    );
+    let fate = match p.fate {
+        Fate::Delivered => format!("delivered t={} ms", p.td),
+        Fate::InFlight => format!("in flight, due t={} ms", p.td),
+        Fate::Dropped { reason } if p.lost_on_way && !p.ended => {
+            format!("will not arrive: {}", reason.describe())
+        }
+        Fate::Dropped { reason } => format!(
+            "dropped t={} ms: {}",
+            p.drop_at.unwrap_or(p.td).round(),
+            reason.describe()
+        ),
+    };
+    let dup = if p.dup { " (duplicate)" } else { "" };
+    let tip = format!(
+        "m{} {} {} → {}, sent t={} ms, {fate}{dup}\n{}\nClick: go to the step that sent it",
+        p.id, p.label, p.from, p.to, p.ts, p.text
+    );
+    let aria = format!("m{} {} {} to {}, {fate}{dup}", p.id, p.label, p.from, p.to);
+    let d = path.d();
+    html! {
+        <g {class} tabindex="0" role="button" aria-label={aria}
+            data-seek={(p.sent_step + 1).to_string()} data-msg={p.id.to_string()}>
+            <title>{ tip }</title>
+            <path class="st-hit" d={d.clone()} />
+            if p.selected {
+                <path class="st-sel" d={d.clone()} />
+            }
+            <path class="st-line" {d} />
+            if matches!(p.fate, Fate::Delivered) {
+                <path class="st-head" d={p.full.head(p.em * 0.6)} />
+            } else if !lost || !p.ended {
+                <circle class="st-dot" cx={f(path.e.0)} cy={f(path.e.1)} r={f(p.em * 0.28)} />
+            }
+            if lost && p.ended {
+                <path class="st-x" d={cross_d(path.e.0, path.e.1, p.em * 0.38)} />
+            }
+            if let Some((x, y)) = p.label_at {
+                <text class="st-label" x={f(x)} y={f(y)}>{ p.label }</text>
+            }
+        </g>
+    }
+}
+
+#[derive(Properties, PartialEq)]
+struct StepProps {
+    index: u64,
+    time: Time,
+    /// The acting node's lane; `None` for network changes (drawn in the strip above).
+    node: Option<u32>,
+    x: f64,
+    y: f64,
+    em: f64,
+    fault: bool,
+    user: bool,
+    /// The step just taken.
+    current: bool,
+    violation: bool,
+    /// The first line of its narration.
+    head: String,
+    who: Option<Rc<str>>,
+}
+
+/// A step: a dot on its node's lane (a diamond above the lanes for a network change).
+/// Clicking it goes to the state right after it.
+#[function_component(StepDot)]
+fn step_dot(p: &StepProps) -> Html {
+    let mut class = classes!("st-step");
+    match p.node {
+        Some(i) => class.push(format!("c{}", i as usize % NODE_COLOURS)),
+        None => class.push("net"),
+    }
+    if p.fault {
+        class.push("fault");
+    }
+    if p.user {
+        class.push("user");
+    }
+    if p.current {
+        class.push("current");
+    }
+    if p.violation {
+        class.push("violation");
+    }
+    let who = p
+        .who
+        .as_ref()
+        .map(|w| format!("{w} · "))
+        .unwrap_or_default();
+    let tip = format!(
+        "step {} · t={} ms · {who}{}\nClick: go to this step",
+        p.index + 1,
+        p.time,
+        p.head
+    );
+    let aria = format!("step {} at {} ms: {}", p.index + 1, p.time, p.head);
+    let (x, y) = (p.x, p.y);
+    let r = p.em * if p.current { 0.42 } else { 0.3 };
+    html! {
+        <g {class} tabindex="0" role="button" aria-label={aria} data-seek={(p.index + 1).to_string()}>
+            <title>{ tip }</title>
+            <circle class="st-hit" cx={f(x)} cy={f(y)} r={f(p.em * 0.6)} />
+            if p.current {
+                <circle class="st-ring" cx={f(x)} cy={f(y)} r={f(r + p.em * 0.22)} />
+            }
+            if p.node.is_some() {
+                <circle class="st-pt" cx={f(x)} cy={f(y)} r={f(r)} />
+            } else {
+                <path class="st-pt" d={format!("M{} {}l{} {}l{} {}l{} {}Z",
+                    f(x), f(y - r * 1.3), f(r * 1.3), f(r * 1.3), f(-r * 1.3), f(r * 1.3), f(-r * 1.3), f(-r * 1.3))} />
+            }
+        </g>
+    }
+}
+
+/// What a click or key on the diagram picked: the step to go to, and the message, if any
+/// (from the `data-seek` and `data-msg` of the element hit or one of its ancestors).
+fn picked(target: Option<web_sys::EventTarget>) -> Option<(u64, Option<u64>)> {
+    let el = target?.dyn_into::<web_sys::Element>().ok()?;
+    let el = el.closest("[data-seek]").ok()??;
+    let seek = el.get_attribute("data-seek")?.parse().ok()?;
+    let msg = el.get_attribute("data-msg").and_then(|m| m.parse().ok());
+    Some((seek, msg))
+}
+
+/// Go to a picked step and select its message (one listener for the whole diagram).
+fn on_pick(store: &super::Store, target: Option<web_sys::EventTarget>) -> bool {
+    let Some((seek, msg)) = picked(target) else {
+        return false;
+    };
+    store.dispatch(Msg::Seek(seek));
+    if msg.is_some() {
+        store.dispatch(Msg::SelectMessage(msg));
+    }
+    true
+}
+
+/// A violation: a marker in the violation colour above the acting node's lane point.
+fn violation_mark(v: &StepView, g: &Geo, n: u32) -> Html {
+    let x = g.x(v.time as f64);
+    let y = v.node.filter(|i| *i < n).map_or(g.net_y(), |i| g.y(i)) - g.em * 0.55;
+    let r = g.em * 0.45;
+    let text: Vec<String> = v
+        .violations
+        .iter()
+        .map(|x| format!("VIOLATION of {}: {}", x.property, x.explanation))
+        .collect();
+    html! {
+        <g class="st-violation" key={v.index}>
+            <title>{ format!("step {} · t={} ms\n{}", v.index + 1, v.time, text.join("\n")) }</title>
+            <path d={format!("M{} {}L{} {}L{} {}Z", f(x), f(y), f(x - r), f(y - r * 1.6), f(x + r), f(y - r * 1.6))} />
+            <text x={f(x)} y={f(y - r * 0.45)} text-anchor="middle">{ "!" }</text>
+        </g>
+    }
+}
+
+/// A crashed (shaded, dashed, with an X where it began) or paused (pause bars) stretch of a lane.
+fn stretch(st: &Stretch, g: &Geo, names: &[String], crashed: bool) -> Html {
+    let y = g.y(st.node);
+    let (x1, x2) = (g.x(st.from), g.x(st.to).max(g.x(st.from)));
+    let hh = (g.lane_h * 0.26).min(g.em * 0.55);
+    let who = name_of(names, st.node);
+    let what = if crashed { "down" } else { "paused" };
+    let tip = if st.ongoing {
+        format!("{who} {what} since t={} ms", st.from.round())
+    } else if st.starts {
+        format!(
+            "{who} {what} from t={} to t={} ms",
+            st.from.round(),
+            st.to.round()
+        )
+    } else {
+        format!("{who} {what} until t={} ms", st.to.round())
+    };
+    let class = classes!(
+        "st-stretch",
+        if crashed { "crashed" } else { "paused" },
+        format!("c{}", st.node as usize % NODE_COLOURS)
+    );
+    let r = g.em * 0.42;
+    html! {
+        <g {class} key={format!("{what}-{}-{}", st.node, st.from)}>
+            <title>{ tip }</title>
+            <rect x={f(x1)} y={f(y - hh)} width={f(x2 - x1)} height={f(hh * 2.0)} />
+            <line x1={f(x1)} x2={f(x2)} y1={f(y)} y2={f(y)} />
+            if st.starts && crashed {
+                <path class="st-crash-x" d={cross_d(x1, y, r)} />
+            }
+            if st.starts && !crashed {
+                <g class="st-bars">
+                    <rect x={f(x1 - r * 0.8)} y={f(y - r * 1.1)} width={f(r * 0.55)} height={f(r * 2.2)} />
+                    <rect x={f(x1 + r * 0.25)} y={f(y - r * 1.1)} width={f(r * 0.55)} height={f(r * 2.2)} />
+                </g>
+            }
+        </g>
+    }
+}
+
+/// A partition or cut: shaded lanes (one shade per side) and its label.
+fn band(b: &Band, g: &Geo, n: u32) -> Html {
+    let (x1, x2) = (g.x(b.from), g.x(b.to).max(g.x(b.from)));
+    let lanes = (0..n).filter_map(|i| {
+        let grp = b.groups.get(i as usize).copied().flatten()?;
+        let y = g.y(i) - g.lane_h * 0.5;
+        Some(html! {
+            <rect class={classes!("st-band-lane", if grp % 2 == 0 { "ga" } else { "gb" })}
+                x={f(x1)} y={f(y)} width={f(x2 - x1)} height={f(g.lane_h)} />
+        })
+    });
+    html! {
+        <g class="st-band" key={format!("band-{}", b.from)}>
+            <title>{ format!("{} (t={} to {} ms)", b.label, b.from.max(0.0).round(), b.to.round()) }</title>
+            { for lanes }
+            if b.starts {
+                <line class="st-band-edge" x1={f(x1)} x2={f(x1)} y1={f(g.top * 0.15)} y2={f(g.bottom)} />
+            }
+            <text class="st-band-label" x={f(x1.max(g.x(g.t0)) + g.em * 0.75)} y={f(g.top * 0.72)}>{ b.label.clone() }</text>
+        </g>
+    }
 }
