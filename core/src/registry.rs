@@ -252,6 +252,20 @@ impl<P: Protocol> Loaded<P> {
         })
     }
 
+    /// A node's state as JSON with node names. Through the compact writer and the value
+    /// parser the crate uses anyway: a `to_value` serializer would add code to the bundle
+    /// for every state type.
+    fn node_json(&self, sim: &crate::sim::Sim<P>, node: u32) -> Option<serde_json::Value> {
+        if node >= sim.node_count() {
+            return None;
+        }
+        with_names(&self.names, || {
+            serde_json::to_string(sim.node(NodeId(node)))
+                .ok()
+                .and_then(|s| serde_json::from_str(&s).ok())
+        })
+    }
+
     fn msg_view(&self, m: &MsgRecord<P>) -> MsgView {
         MsgView {
             id: m.id,
@@ -624,29 +638,11 @@ impl<P: Protocol> Session for Loaded<P> {
 
     fn node_state_before(&self, node: u32) -> Option<serde_json::Value> {
         let pos = self.timeline.pos().checked_sub(1)?;
-        let sim = self.timeline.sim_at(pos);
-        if node >= sim.node_count() {
-            return None;
-        }
-        with_names(&self.names, || {
-            serde_json::to_string(sim.node(NodeId(node)))
-                .ok()
-                .and_then(|s| serde_json::from_str(&s).ok())
-        })
+        self.node_json(&self.timeline.sim_at(pos), node)
     }
 
     fn node_state(&self, node: u32) -> Option<serde_json::Value> {
-        let sim = self.timeline.sim();
-        if node >= sim.node_count() {
-            return None;
-        }
-        with_names(&self.names, || {
-            // Through the compact writer and the value parser the crate uses anyway: a
-            // `to_value` serializer would add code to the bundle for every state type.
-            serde_json::to_string(sim.node(NodeId(node)))
-                .ok()
-                .and_then(|s| serde_json::from_str(&s).ok())
-        })
+        self.node_json(self.timeline.sim(), node)
     }
 
     fn apply_json(&mut self, action: &str) -> Result<bool, ScenarioError> {

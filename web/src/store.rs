@@ -230,6 +230,20 @@ impl State {
         self.clock = self.display_time;
     }
 
+    /// Show another scenario (or the same with another seed) from its start.
+    fn replace_session(&mut self, s: Box<dyn Session>, scenario: Option<String>) {
+        self.session = Rc::new(RefCell::new(s));
+        self.scenario = scenario;
+        self.editing = false;
+        self.playing = false;
+        self.selected = None;
+        self.selected_msg = None;
+        self.error = None;
+        self.forked = false;
+        self.precompute();
+        self.version += 1;
+    }
+
     /// Compute ahead to the scenario's run bound (after a fork), staying where we are.
     fn extend(&mut self) {
         let mut s = self.session.borrow_mut();
@@ -337,17 +351,7 @@ impl Reducible for State {
             }
             Msg::SetSpeed(x) => st.speed = x.clamp(SPEEDS[0], SPEEDS[SPEEDS.len() - 1]),
             Msg::Load(id) => match builtin(&id).map(|b| load(b.json)) {
-                Some(Ok(s)) => {
-                    st.session = Rc::new(RefCell::new(s));
-                    st.scenario = Some(id);
-                    st.playing = false;
-                    st.selected = None;
-                    st.selected_msg = None;
-                    st.error = None;
-                    st.forked = false;
-                    st.precompute();
-                    st.version += 1;
-                }
+                Some(Ok(s)) => st.replace_session(s, Some(id)),
                 Some(Err(e)) => st.error = Some(format!("scenario {id}: {e}")),
                 None => st.error = Some(format!("there is no built-in scenario `{id}`")),
             },
@@ -359,18 +363,7 @@ impl Reducible for State {
                         s.algorithm()
                     ))
                 }
-                Ok(s) => {
-                    st.session = Rc::new(RefCell::new(s));
-                    st.scenario = None;
-                    st.editing = false;
-                    st.playing = false;
-                    st.selected = None;
-                    st.selected_msg = None;
-                    st.error = None;
-                    st.forked = false;
-                    st.precompute();
-                    st.version += 1;
-                }
+                Ok(s) => st.replace_session(s, None),
                 Err(e) => st.error = Some(format!("cannot load that scenario: {e}")),
             },
             Msg::Apply(json) => {
@@ -404,12 +397,8 @@ impl Reducible for State {
                 let json = with_seed(&st.session.borrow().original_json(), seed);
                 match load(&json) {
                     Ok(s) => {
-                        st.session = Rc::new(RefCell::new(s));
-                        st.playing = false;
-                        st.forked = false;
-                        st.selected_msg = None;
-                        st.precompute();
-                        st.version += 1;
+                        let scenario = st.scenario.take();
+                        st.replace_session(s, scenario);
                     }
                     Err(e) => st.error = Some(format!("cannot use seed {seed}: {e}")),
                 }
