@@ -85,9 +85,12 @@ pub fn export_menu() -> Html {
         let open = open.clone();
         Callback::from(move |_: MouseEvent| open.set(!*open))
     };
+    // After an export: close the popover, and say what went wrong if anything did.
     let fail = {
         let store = store.clone();
+        let open = open.clone();
         move |r: Result<(), String>| {
+            open.set(false);
             if let Err(e) = r {
                 store.dispatch(Msg::Fail(format!("export: {e}")));
             }
