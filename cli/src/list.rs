@@ -19,22 +19,20 @@ pub fn main(args: Vec<String>) -> Result<ExitCode, Failure> {
     }
     let mut out = std::io::stdout().lock();
     writeln!(out, "Algorithms (dsplay sweep --algo NAME):")?;
-    let width = registry::ALGORITHMS
-        .iter()
+    let width = registry::all_algorithms()
         .map(|a| a.name.len())
         .max()
         .unwrap_or(0);
-    for a in registry::ALGORITHMS {
+    for a in registry::all_algorithms() {
         writeln!(out, "  {:width$}  {}: {}", a.name, a.title, a.summary)?;
     }
     writeln!(out)?;
     writeln!(out, "Built-in scenarios (dsplay run NAME):")?;
-    let width = registry::BUILTINS
-        .iter()
+    let width = registry::all_builtins()
         .map(|b| b.id.len())
         .max()
         .unwrap_or(0);
-    for b in registry::BUILTINS {
+    for b in registry::all_builtins() {
         let title = match registry::load(b.json) {
             Ok(s) => s.title().to_string(),
             Err(e) => format!("(does not load: {e})"),

@@ -168,8 +168,8 @@ fn parse(args: Vec<String>) -> Result<Options, Failure> {
 
 /// Refuse an unknown algorithm or bad parameters before starting any worker.
 fn check_inputs(o: &Options) -> Result<(), Failure> {
-    if !registry::ALGORITHMS.iter().any(|a| a.name == o.algo) {
-        let known: Vec<&str> = registry::ALGORITHMS.iter().map(|a| a.name).collect();
+    if !registry::all_algorithms().any(|a| a.name == o.algo) {
+        let known: Vec<&str> = registry::all_algorithms().map(|a| a.name).collect();
         return Err(Failure::Input(format!(
             "unknown algorithm `{}` (known: {})",
             o.algo,

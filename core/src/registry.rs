@@ -1,6 +1,7 @@
 //! Algorithms by name, built-in scenarios, and [`Session`]: an object-safe facade over a
 //! [`Timeline`] so the CLI and the web's generic components drive any algorithm alike.
 
+use crate::algo::hashring::Hashring;
 use crate::algo::messaging::Messaging;
 use crate::faults::{random_schedule, FaultMix};
 use crate::hash::hash_json;
@@ -26,6 +27,18 @@ pub const ALGORITHMS: &[AlgoInfo] = &[AlgoInfo {
     title: "Messaging",
     summary: "Point-to-point requests with timeouts and retries, best-effort and reliable broadcast, publish/subscribe through a broker.",
 }];
+
+/// Algorithms the core and the CLI run that have no web page yet (not on the home page).
+pub const CORE_ONLY: &[AlgoInfo] = &[AlgoInfo {
+    name: crate::algo::hashring::NAME,
+    title: "Consistent hashing",
+    summary: "A hash ring with virtual nodes, weights and replicas; adding or removing a node migrates keys through the network; load balance compared with hash mod N.",
+}];
+
+/// Every algorithm the core runs: those with a page, then the core-only ones.
+pub fn all_algorithms() -> impl Iterator<Item = &'static AlgoInfo> {
+    ALGORITHMS.iter().chain(CORE_ONLY)
+}
 
 /// A scenario that ships with dsplay (from `static/scenarios/`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -54,16 +67,33 @@ pub const BUILTINS: &[Builtin] = &[
     builtin!("messaging", "messaging-no-dedup"),
 ];
 
+/// Built-in scenarios of the [`CORE_ONLY`] algorithms. Kept out of [`BUILTINS`] for now:
+/// tests elsewhere still treat every entry of `BUILTINS` as a messaging scenario (they
+/// parse it as one and send it messaging commands), and `BUILTINS` feeds the web app.
+/// [`builtin`] and [`builtins_of`] search both lists, so `dsplay run` finds these.
+pub const CORE_ONLY_BUILTINS: &[Builtin] = &[
+    builtin!("hashring", "hashring-no-vnodes"),
+    builtin!("hashring", "hashring-vnodes"),
+    builtin!("hashring", "hashring-add-node"),
+    builtin!("hashring", "hashring-crash-replicas"),
+    builtin!("hashring", "hashring-weights"),
+];
+
+/// Every built-in scenario: [`BUILTINS`], then [`CORE_ONLY_BUILTINS`].
+pub fn all_builtins() -> impl Iterator<Item = &'static Builtin> {
+    BUILTINS.iter().chain(CORE_ONLY_BUILTINS)
+}
+
 pub fn builtin(id: &str) -> Option<&'static Builtin> {
-    BUILTINS.iter().find(|b| b.id == id)
+    all_builtins().find(|b| b.id == id)
 }
 
 pub fn builtins_of(algorithm: &str) -> impl Iterator<Item = &'static Builtin> + '_ {
-    BUILTINS.iter().filter(move |b| b.algorithm == algorithm)
+    all_builtins().filter(move |b| b.algorithm == algorithm)
 }
 
 fn unknown_algorithm(name: &str) -> ScenarioError {
-    let known: Vec<&str> = ALGORITHMS.iter().map(|a| a.name).collect();
+    let known: Vec<&str> = all_algorithms().map(|a| a.name).collect();
     ScenarioError::new(
         "algorithm",
         format!("unknown algorithm `{name}` (known: {})", known.join(", ")),
@@ -74,6 +104,7 @@ fn unknown_algorithm(name: &str) -> ScenarioError {
 pub fn load(json: &str) -> Result<Box<dyn Session>, ScenarioError> {
     match algorithm_of(json)?.as_str() {
         crate::algo::messaging::NAME => Ok(Box::new(Loaded::<Messaging>::parse(json)?)),
+        crate::algo::hashring::NAME => Ok(Box::new(Loaded::<Hashring>::parse(json)?)),
         other => Err(unknown_algorithm(other)),
     }
 }
@@ -763,6 +794,7 @@ pub fn sweep_one(
 ) -> Result<SweepOutcome, ScenarioError> {
     match algorithm {
         crate::algo::messaging::NAME => sweep_typed::<Messaging>(seed, mix, span, params),
+        crate::algo::hashring::NAME => sweep_typed::<Hashring>(seed, mix, span, params),
         other => Err(unknown_algorithm(other)),
     }
 }

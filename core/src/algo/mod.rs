@@ -1,3 +1,4 @@
 //! The algorithms, one module per family.
 
+pub mod hashring;
 pub mod messaging;

@@ -1,0 +1,539 @@
+//! Consistent hashing: the outcome of each built-in scenario, hash stability, and property
+//! tests over random rings and key sets (invariants, fraction of keys moved, balance,
+//! remove after add).
+
+use dsplay_core::algo::hashring::{
+    balance, hash_key, key_name, mod_n_moved, vnode_hash, Coord, Hashring, Node, Note, Op, Params,
+    Ring, MONOTONICITY, PLACEMENT, REPLICA_PLACEMENT,
+};
+use dsplay_core::faults::FaultMix;
+use dsplay_core::hash::hex;
+use dsplay_core::protocol::Protocol;
+use dsplay_core::registry::{builtin, builtins_of, load, sweep_one, Loaded, Session};
+use dsplay_core::scenario::Scenario;
+use dsplay_core::sim::NodeId;
+use proptest::prelude::*;
+use serde_json::json;
+use std::collections::{BTreeMap, BTreeSet};
+
+fn run_builtin(id: &str) -> Loaded<Hashring> {
+    let mut l = Loaded::<Hashring>::parse(builtin(id).unwrap().json).unwrap();
+    let sum = l.run(None, None);
+    assert!(
+        sum.ended,
+        "{id} runs to its end within its `run` bound: {sum:?}"
+    );
+    assert!(l.violations().is_empty(), "{id}: {:?}", l.violations());
+    l
+}
+
+fn id_of(l: &Loaded<Hashring>, name: &str) -> NodeId {
+    NodeId(l.names().iter().position(|n| n == name).unwrap() as u32)
+}
+
+fn node<'a>(l: &'a Loaded<Hashring>, name: &str) -> &'a Node {
+    l.timeline.sim().node(id_of(l, name))
+}
+
+fn coord(l: &Loaded<Hashring>) -> &Coord {
+    node(l, "coord").coord.as_deref().unwrap()
+}
+
+fn notes(l: &Loaded<Hashring>) -> impl Iterator<Item = &Note> {
+    l.timeline.trace().steps.iter().flat_map(|s| s.notes.iter())
+}
+
+/// Coefficient of variation (std dev / mean) of the load.
+fn cv(c: &Coord) -> f64 {
+    c.stats.std_dev / c.stats.mean
+}
+
+/// Every node stores exactly the keys it owns.
+fn assert_placed(l: &Loaded<Hashring>) {
+    let c = coord(l);
+    assert!(c.tasks.is_empty(), "no migration pending: {:?}", c.tasks);
+    let k = l.names().len() as u32 - 1;
+    for n in (0..k).map(NodeId) {
+        let want: BTreeSet<&String> = c
+            .owners
+            .iter()
+            .filter(|(_, o)| o.contains(&n))
+            .map(|(k, _)| k)
+            .collect();
+        let have: BTreeSet<&String> = l.timeline.sim().node(n).stored.iter().collect();
+        assert_eq!(want, have, "{}", l.names()[n.index()]);
+    }
+}
+
+#[test]
+fn hash_is_stable() {
+    // Computed once with this implementation (FNV-1a 64 then splitmix64's finalizer) and
+    // written down: a change of these values changes every ring in every saved scenario.
+    assert_eq!(hash_key(""), 0xf52a15e9a9b5e89b);
+    assert_eq!(hash_key("a"), 0x02c0bdbf481420f8);
+    assert_eq!(hash_key("k0001"), 0xc83f7947fc99b873);
+    assert_eq!(hash_key("n1#0"), 0xe73b9b96754f50a4);
+    assert_eq!(vnode_hash(NodeId(0), 0), hash_key("n1#0"));
+    assert_eq!(key_name(42), "k0042");
+    assert_eq!(key_name(12345), "k12345");
+}
+
+#[test]
+fn no_vnodes_is_unbalanced_and_vnodes_balance() {
+    let one = run_builtin("hashring-no-vnodes");
+    let c1 = coord(&one);
+    assert_eq!(c1.ring.vnodes.len(), 4);
+    assert_eq!(c1.stats.keys, 1000);
+    assert_eq!(c1.stats.load.values().sum::<u32>(), 1000);
+    assert!(
+        cv(c1) > 0.3,
+        "one vnode per node is unbalanced: {:?}",
+        c1.stats
+    );
+    assert!(c1.stats.max_over_mean > 1.3, "{:?}", c1.stats);
+    // Both lookups were served by the key's owner.
+    let served: Vec<&Note> = notes(&one)
+        .filter(|n| matches!(n, Note::LookupServed { replica: 1, .. }))
+        .collect();
+    assert_eq!(served.len(), 2);
+    assert_placed(&one);
+
+    let many = run_builtin("hashring-vnodes");
+    let c = coord(&many);
+    assert_eq!(c.ring.vnodes.len(), 400);
+    assert!(
+        cv(c) < 0.15,
+        "100 vnodes per node balance the load: {:?}",
+        c.stats
+    );
+    assert!(cv(c) < cv(c1) / 2.0);
+    // It went to 1 virtual node and back: two operations that moved keys, both complete.
+    let changes: Vec<(&Op, u32)> = notes(&many)
+        .filter_map(|n| match n {
+            Note::RingChanged { op, moved_keys, .. } => Some((op, *moved_keys)),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(changes.len(), 2);
+    assert!(changes.iter().all(|(_, m)| *m > 100), "{changes:?}");
+    let complete = notes(&many)
+        .filter(|n| matches!(n, Note::MigrationComplete { .. }))
+        .count();
+    assert_eq!(complete, 2);
+    assert_placed(&many);
+}
+
+#[test]
+fn adding_a_fifth_node_moves_about_a_fifth() {
+    let l = run_builtin("hashring-add-node");
+    let c = coord(&l);
+    let n5 = id_of(&l, "n5");
+    assert!(c.members.contains_key(&n5));
+    let moved = f64::from(c.stats.moved_keys) / 1000.0;
+    let mod_n = f64::from(c.stats.mod_n_moved) / 1000.0;
+    assert!((0.12..=0.28).contains(&moved), "moved {moved}");
+    assert!((0.7..=0.88).contains(&mod_n), "mod N would move {mod_n}");
+    assert!(c.moves.iter().all(|m| m.to == n5), "monotonicity");
+    assert_eq!(c.moves.len() as u32, c.stats.moved_keys);
+    assert_eq!(node(&l, "n5").stored.len() as u32, c.stats.moved_keys);
+    for n in ["n1", "n2", "n3", "n4"] {
+        assert!(node(&l, n).outgoing.is_empty(), "{n} finished sending");
+    }
+    assert!(notes(&l).any(|n| matches!(n, Note::MigrationComplete { epoch: 1 })));
+    assert_placed(&l);
+}
+
+#[test]
+fn a_crash_sends_lookups_to_the_next_replica() {
+    let l = run_builtin("hashring-crash-replicas");
+    let n4 = id_of(&l, "n4");
+    let n5 = id_of(&l, "n5");
+    let served: Vec<(NodeId, u32)> = notes(&l)
+        .filter_map(|n| match n {
+            Note::LookupServed { by, replica, .. } => Some((*by, *replica)),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(served, vec![(n4, 1), (n5, 2), (n4, 1)]);
+    assert!(notes(&l).any(|n| matches!(n, Note::LookupNoAnswer { from, .. } if *from == n4)));
+    // Three copies of every key on three distinct nodes.
+    let c = coord(&l);
+    assert!(c.owners.values().all(|o| o.len() == 3));
+    assert_eq!(c.stats.load.values().sum::<u32>(), 900);
+    assert_placed(&l);
+}
+
+#[test]
+fn r1_with_the_owner_down_is_unavailable() {
+    let mut sc =
+        Scenario::<Hashring>::parse(builtin("hashring-crash-replicas").unwrap().json).unwrap();
+    sc.params.replicas = 1;
+    let mut l = Loaded::new(sc).unwrap();
+    l.run(None, None);
+    assert!(l.violations().is_empty());
+    // The same ring with one copy: k0001 lives on n4 only, which is down.
+    let n4 = id_of(&l, "n4");
+    assert_eq!(coord(&l).owners["k0001"], vec![n4]);
+    let outcomes: Vec<&Note> = notes(&l)
+        .filter(|n| {
+            matches!(
+                n,
+                Note::LookupServed { .. } | Note::LookupUnavailable { .. }
+            )
+        })
+        .collect();
+    assert_eq!(outcomes.len(), 3, "{outcomes:?}");
+    assert!(
+        matches!(outcomes[1], Note::LookupUnavailable { tried, .. } if *tried == vec![n4]),
+        "{outcomes:?}"
+    );
+    let text = l
+        .step_view(
+            l.timeline
+                .trace()
+                .steps
+                .iter()
+                .find(|s| {
+                    s.notes
+                        .iter()
+                        .any(|n| matches!(n, Note::LookupUnavailable { .. }))
+                })
+                .unwrap()
+                .index,
+        )
+        .unwrap()
+        .narration
+        .join("\n");
+    assert!(
+        text.contains("unavailable") && text.contains("R = 1"),
+        "{text}"
+    );
+}
+
+#[test]
+fn weights_share_the_load_in_proportion() {
+    let l = run_builtin("hashring-weights");
+    let c = coord(&l);
+    let load = |n: &str| f64::from(c.stats.load[&id_of(&l, n)]);
+    assert_eq!(c.ring.vnodes.len(), 50 * (1 + 2 + 3 + 4 + 2));
+    let ratio = load("n4") / load("n1");
+    assert!((2.5..=6.0).contains(&ratio), "weight 4 vs 1: {ratio}");
+    let n5 = load("n5") / 2000.0;
+    assert!((0.1..=0.25).contains(&n5), "n5 (weight 2 of 12) holds {n5}");
+    assert!(c.moves.iter().all(|m| m.to == id_of(&l, "n5")));
+    assert_placed(&l);
+}
+
+#[test]
+fn params_out_of_range_are_refused_with_the_field() {
+    let bad = [
+        (json!({ "nodes": 0 }), "nodes"),
+        (json!({ "nodes": 65 }), "nodes"),
+        (json!({ "spare": 17 }), "spare"),
+        (json!({ "vnodes": 501 }), "vnodes"),
+        (json!({ "replicas": 5, "nodes": 4 }), "replicas"),
+        (json!({ "replicas": 0 }), "replicas"),
+        (json!({ "keys": 20001 }), "keys"),
+        (json!({ "weights": { "n9": 2 } }), "weights.n9"),
+        (json!({ "weights": { "n1": 9 } }), "weights.n1"),
+        (json!({ "transfer_timeout": 1 }), "transfer_timeout"),
+    ];
+    for (params, field) in bad {
+        let p: Params = serde_json::from_value(params.clone()).unwrap();
+        let e = Hashring::new(p).unwrap_err();
+        assert_eq!(e.field, field, "{params}: {e}");
+    }
+    let doc = json!({ "algorithm": "hashring", "title": "t", "seed": 1, "params": { "vnode": 3 } });
+    assert!(
+        load(&doc.to_string()).is_err(),
+        "unknown fields are refused"
+    );
+}
+
+/// A scenario over `params` with the given commands to coord, on a lossy, duplicating
+/// network with a crash, run to its end.
+fn run_ops(
+    params: serde_json::Value,
+    ops: &[(u64, serde_json::Value)],
+    faults: bool,
+) -> Loaded<Hashring> {
+    let mut actions: Vec<serde_json::Value> = ops
+        .iter()
+        .map(|(at, cmd)| json!({ "at": at, "action": { "command": { "node": "coord", "cmd": cmd } } }))
+        .collect();
+    if faults {
+        actions
+            .push(json!({ "at": 5, "action": { "network": { "loss": 0.3, "duplicate": 0.2 } } }));
+        actions.push(json!({ "at": 50, "action": { "crash": { "node": "n1" } } }));
+        actions.push(json!({ "at": 900, "action": { "restart": { "node": "n1" } } }));
+        actions.push(
+            json!({ "at": 1500, "action": { "network": { "loss": 0.0, "duplicate": 0.0 } } }),
+        );
+    }
+    actions.sort_by_key(|a| a["at"].as_u64());
+    let doc = json!({
+        "algorithm": "hashring", "title": "t", "seed": 9,
+        "params": params,
+        "network": { "latency": [10, 80] },
+        "actions": actions,
+        "run": { "steps": 100000 }
+    });
+    let mut l = Loaded::<Hashring>::parse(&doc.to_string()).unwrap();
+    let sum = l.run(None, None);
+    assert!(sum.ended, "{sum:?}");
+    l
+}
+
+#[test]
+fn remove_after_add_restores_the_placement() {
+    let params = json!({ "nodes": 5, "spare": 1, "vnodes": 20, "replicas": 2, "keys": 500 });
+    let before = run_ops(params.clone(), &[], false);
+    let after = run_ops(
+        params,
+        &[
+            (10, json!({ "add_node": { "node": "n6" } })),
+            (20, json!({ "remove_node": { "node": "n6" } })),
+        ],
+        true,
+    );
+    assert!(after.violations().is_empty(), "{:?}", after.violations());
+    for i in 0..6 {
+        let n = NodeId(i);
+        assert_eq!(
+            before.timeline.sim().node(n).stored,
+            after.timeline.sim().node(n).stored,
+            "n{}",
+            i + 1
+        );
+    }
+    assert_eq!(coord(&before).owners, coord(&after).owners);
+    // Both operations moved keys, and the second waited for the first.
+    assert!(notes(&after).any(|n| matches!(n, Note::Queued { .. })));
+    assert_eq!(
+        notes(&after)
+            .filter(|n| matches!(n, Note::MigrationComplete { .. }))
+            .count(),
+        2
+    );
+}
+
+/// Members: `count` distinct physical nodes drawn from 80 by `seed`.
+fn members(seed: u64, count: u32) -> BTreeMap<NodeId, u32> {
+    let mut ids: Vec<u32> = (0..80).collect();
+    let mut s = seed;
+    for i in (1..ids.len()).rev() {
+        s = s
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        ids.swap(i, (s >> 33) as usize % (i + 1));
+    }
+    ids[..count as usize]
+        .iter()
+        .map(|&i| (NodeId(i), 1))
+        .collect()
+}
+
+fn keys(prefix: u32, count: u32) -> BTreeSet<String> {
+    (0..count).map(|i| format!("user{prefix}:{i}")).collect()
+}
+
+#[test]
+fn balance_improves_with_more_virtual_nodes() {
+    let mut avg = [0.0f64; 3];
+    let seeds = 8;
+    for seed in 0..seeds {
+        let m = members(seed, 8);
+        let ks = keys(seed as u32, 4000);
+        for (slot, v) in [1u32, 10, 100].into_iter().enumerate() {
+            let owners = Ring::build(&m, v).place(&ks, 1);
+            let mut load: BTreeMap<NodeId, u32> = m.keys().map(|&n| (n, 0)).collect();
+            for o in owners.values() {
+                *load.get_mut(&o[0]).unwrap() += 1;
+            }
+            let (mean, sd, _) = balance(load.values().copied());
+            avg[slot] += sd / mean / seeds as f64;
+        }
+    }
+    assert!(
+        avg[0] > avg[1] && avg[1] > avg[2],
+        "std dev / mean for 1, 10, 100 vnodes: {avg:?}"
+    );
+    assert!(avg[2] < 0.15, "{avg:?}");
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(24))]
+
+    /// Adding the (n+1)-th node moves about 1/(n+1) of the keys, all onto it; mod N moves
+    /// far more; removing it again restores every key's owners.
+    #[test]
+    fn adding_a_node_moves_about_one_over_n_plus_one(
+        seed in any::<u64>(),
+        n in 2u32..12,
+        prefix in any::<u32>(),
+    ) {
+        let mut m = members(seed, n + 1);
+        let (&new, _) = m.iter().nth((seed % u64::from(n + 1)) as usize).unwrap();
+        m.remove(&new);
+        let ks = keys(prefix, 4000);
+        let before = Ring::build(&m, 200).place(&ks, 1);
+        let mut m2 = m.clone();
+        m2.insert(new, 1);
+        let after = Ring::build(&m2, 200).place(&ks, 1);
+        let mut moved = 0u32;
+        for (k, o) in &after {
+            if before[k] != *o {
+                moved += 1;
+                prop_assert_eq!(o[0], new, "{} moved elsewhere than the new node", k);
+            }
+        }
+        let frac = f64::from(moved) / 4000.0;
+        let want = 1.0 / f64::from(n + 1);
+        prop_assert!((frac - want).abs() < 0.3 * want + 0.01, "moved {} want {}", frac, want);
+        let old: Vec<NodeId> = m.keys().copied().collect();
+        let new_list: Vec<NodeId> = m2.keys().copied().collect();
+        let modn = f64::from(mod_n_moved(ks.iter(), &old, &new_list)) / 4000.0;
+        prop_assert!(modn > frac, "mod N {} vs ring {}", modn, frac);
+        let back = Ring::build(&m, 200).place(&ks, 1);
+        prop_assert_eq!(back, before);
+    }
+}
+
+fn cmd() -> impl Strategy<Value = serde_json::Value> {
+    let node = (1u32..=6).prop_map(|i| format!("n{i}"));
+    prop_oneof![
+        2 => node.clone().prop_map(|n| json!({ "add_node": { "node": n } })),
+        2 => node.prop_map(|n| json!({ "remove_node": { "node": n } })),
+        1 => (1u32..30).prop_map(|c| json!({ "set_vnodes": { "count": c } })),
+        1 => (1u32..40).prop_map(|c| json!({ "add_keys": { "count": c } })),
+        1 => (1u32..60).prop_map(|i| json!({ "remove_key": { "key": key_name(i) } })),
+        1 => (1u32..60).prop_map(|i| json!({ "lookup": { "key": key_name(i) } })),
+    ]
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(20))]
+
+    /// Random rings, key sets and operations on a lossy, duplicating network with a crash:
+    /// no invariant is violated, and at the end every key is on exactly its owners.
+    #[test]
+    fn invariants_hold_on_random_rings(
+        nodes in 1u32..=4,
+        vnodes in 1u32..=30,
+        replicas in 1u32..=3,
+        nkeys in 0u32..=120,
+        ops in prop::collection::vec((0u64..1200, cmd()), 1..8),
+    ) {
+        let replicas = replicas.min(nodes);
+        let params = json!({
+            "nodes": nodes, "spare": 6 - nodes, "vnodes": vnodes,
+            "replicas": replicas, "keys": nkeys, "transfer_timeout": 100
+        });
+        let l = run_ops(params, &ops, true);
+        let v = l.violations();
+        prop_assert!(v.is_empty(), "{:?}", v);
+        let c = coord(&l);
+        prop_assert!(c.tasks.is_empty() && c.queue.is_empty());
+        for o in c.owners.values() {
+            prop_assert_eq!(o.len(), replicas as usize);
+        }
+        assert_placed(&l);
+    }
+}
+
+#[test]
+fn seed_sweep_with_faults_finds_no_violation() {
+    for seed in 0..40 {
+        let o = sweep_one("hashring", seed, FaultMix::ALL, 2000, None).unwrap();
+        assert!(
+            o.violations.is_empty(),
+            "seed {seed}: {:?}\n{}",
+            o.violations,
+            o.scenario
+        );
+        assert!(o.steps > 0);
+    }
+    let p = json!({ "nodes": 6, "spare": 3, "vnodes": 20, "replicas": 3, "keys": 400 });
+    for seed in 0..10 {
+        let o = sweep_one("hashring", seed, FaultMix::ALL, 2000, Some(&p)).unwrap();
+        assert!(o.violations.is_empty(), "seed {seed}: {:?}", o.violations);
+    }
+}
+
+#[test]
+fn properties_are_named() {
+    let p = Hashring::new(Params::default()).unwrap();
+    let names: Vec<&str> = p.properties().iter().map(|p| p.name).collect();
+    assert_eq!(names, vec![REPLICA_PLACEMENT, PLACEMENT, MONOTONICITY]);
+    assert_eq!(p.node_names().last().map(String::as_str), Some("coord"));
+    assert_eq!(p.node_names().len(), 7);
+}
+
+#[test]
+fn commands_to_storage_nodes_and_bad_commands_are_refused_in_words() {
+    let mut l = run_ops(
+        json!({ "nodes": 2, "spare": 1, "keys": 10 }),
+        &[
+            (10, json!({ "add_node": { "node": "n1" } })),
+            (20, json!({ "remove_node": { "node": "n3" } })),
+            (30, json!({ "add_keys": { "count": 30000 } })),
+            (40, json!({ "remove_key": { "key": "nope" } })),
+            (50, json!({ "lookup": { "key": "nope" } })),
+        ],
+        false,
+    );
+    let refusals = notes(&l)
+        .filter(|n| matches!(n, Note::Refused { .. }))
+        .count();
+    assert_eq!(refusals, 4);
+    l.apply_json(r#"{ "command": { "node": "n1", "cmd": { "add_keys": { "count": 1 } } } }"#)
+        .unwrap();
+    l.run(Some(5), None);
+    let last = l.step_view(l.pos() - 1).unwrap();
+    assert!(
+        last.narration.iter().any(|s| s.contains("only coord")),
+        "{:?}",
+        last.narration
+    );
+}
+
+/// Trace hashes of the hashring built-ins run to their `run` bound (like
+/// `golden_hashes.txt`, which lists only `BUILTINS` for now). Regenerate after an intended
+/// change: `DSPLAY_BLESS=1 cargo test -p dsplay-core --test hashring golden -- --nocapture`
+/// prints the new lines.
+const GOLDEN: &[(&str, &str)] = &[
+    ("hashring-no-vnodes", "2cc385e62d46e12e"),
+    ("hashring-vnodes", "2f78d5e0aa1c6337"),
+    ("hashring-add-node", "c9d343a89d742b3d"),
+    ("hashring-crash-replicas", "05d1056264f91f5a"),
+    ("hashring-weights", "ff752644c2f938f3"),
+];
+
+#[test]
+fn golden_hashes_and_determinism() {
+    let all: Vec<_> = builtins_of("hashring").collect();
+    assert_eq!(all.len(), 5);
+    let mut lines = Vec::new();
+    for b in &all {
+        let mut one = load(b.json).unwrap();
+        let s1 = one.run(None, None);
+        let mut two = load(b.json).unwrap();
+        two.seek(s1.steps);
+        two.seek(0);
+        two.seek(s1.steps);
+        assert_eq!(one.trace_hash(), two.trace_hash(), "{} sought", b.id);
+        assert_eq!(one.trace_json(), two.trace_json(), "{}", b.id);
+        lines.push((b.id, hex(one.trace_hash())));
+    }
+    if std::env::var_os("DSPLAY_BLESS").is_some() {
+        for (id, h) in &lines {
+            println!("    (\"{id}\", \"{h}\"),");
+        }
+        return;
+    }
+    let got: Vec<(&str, &str)> = lines.iter().map(|(i, h)| (*i, h.as_str())).collect();
+    assert_eq!(
+        got, GOLDEN,
+        "trace hashes changed (if intended, regenerate: see GOLDEN)"
+    );
+}
