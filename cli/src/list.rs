@@ -28,11 +28,12 @@ pub fn main(args: Vec<String>) -> Result<ExitCode, Failure> {
     }
     writeln!(out)?;
     writeln!(out, "Built-in scenarios (dsplay run NAME):")?;
-    let width = registry::all_builtins()
+    let width = registry::BUILTINS
+        .iter()
         .map(|b| b.id.len())
         .max()
         .unwrap_or(0);
-    for b in registry::all_builtins() {
+    for b in registry::BUILTINS {
         let title = match registry::load(b.json) {
             Ok(s) => s.title().to_string(),
             Err(e) => format!("(does not load: {e})"),

@@ -65,13 +65,6 @@ pub const BUILTINS: &[Builtin] = &[
     builtin!("messaging", "messaging-partition-heal"),
     builtin!("messaging", "messaging-broker-crash"),
     builtin!("messaging", "messaging-no-dedup"),
-];
-
-/// Built-in scenarios of the [`CORE_ONLY`] algorithms. Kept out of [`BUILTINS`] for now:
-/// tests elsewhere still treat every entry of `BUILTINS` as a messaging scenario (they
-/// parse it as one and send it messaging commands), and `BUILTINS` feeds the web app.
-/// [`builtin`] and [`builtins_of`] search both lists, so `dsplay run` finds these.
-pub const CORE_ONLY_BUILTINS: &[Builtin] = &[
     builtin!("hashring", "hashring-no-vnodes"),
     builtin!("hashring", "hashring-vnodes"),
     builtin!("hashring", "hashring-add-node"),
@@ -79,17 +72,12 @@ pub const CORE_ONLY_BUILTINS: &[Builtin] = &[
     builtin!("hashring", "hashring-weights"),
 ];
 
-/// Every built-in scenario: [`BUILTINS`], then [`CORE_ONLY_BUILTINS`].
-pub fn all_builtins() -> impl Iterator<Item = &'static Builtin> {
-    BUILTINS.iter().chain(CORE_ONLY_BUILTINS)
-}
-
 pub fn builtin(id: &str) -> Option<&'static Builtin> {
-    all_builtins().find(|b| b.id == id)
+    BUILTINS.iter().find(|b| b.id == id)
 }
 
 pub fn builtins_of(algorithm: &str) -> impl Iterator<Item = &'static Builtin> + '_ {
-    all_builtins().filter(move |b| b.algorithm == algorithm)
+    BUILTINS.iter().filter(move |b| b.algorithm == algorithm)
 }
 
 fn unknown_algorithm(name: &str) -> ScenarioError {

@@ -132,8 +132,17 @@ fn shared_actions_reproduce_the_trace() {
         s.seek(3);
         s.apply_json(r#"{ "crash": { "node": "n2" } }"#).unwrap();
         s.seek(8);
-        s.apply_json(r#"{ "command": { "node": "n1", "cmd": { "broadcast": { "body": "x" } } } }"#)
-            .unwrap();
+        // A client command of the scenario's own algorithm.
+        let command = match b.algorithm {
+            "messaging" => {
+                r#"{ "command": { "node": "n1", "cmd": { "broadcast": { "body": "x" } } } }"#
+            }
+            "hashring" => {
+                r#"{ "command": { "node": "coord", "cmd": { "add_keys": { "count": 7 } } } }"#
+            }
+            other => panic!("no test command for {other}"),
+        };
+        s.apply_json(command).unwrap();
         s.seek(12);
         s.apply_json(r#"{ "restart": { "node": "n2" } }"#).unwrap();
         s.apply_json(r#"{ "drop_message": { "id": 5 } }"#).unwrap();
