@@ -218,14 +218,18 @@ struct AlgoProps {
 #[function_component(ScenarioPicker)]
 fn scenario_picker(props: &AlgoProps) -> Html {
     let store = crate::components::use_store();
-    let scenarios: Vec<(&str, String)> = builtins_of(&props.algorithm)
-        .map(|b| {
-            let title = dsplay_core::registry::load(b.json)
-                .map(|s| s.title().to_string())
-                .unwrap_or_else(|_| b.id.to_string());
-            (b.id, title)
-        })
-        .collect();
+    // Titles read once from the files (loading a scenario would run its set-up).
+    let scenarios = use_memo(props.algorithm.clone(), |algorithm| {
+        builtins_of(algorithm)
+            .map(|b| {
+                let title = serde_json::from_str::<serde_json::Value>(b.json)
+                    .ok()
+                    .and_then(|v| v.get("title").and_then(|t| t.as_str()).map(str::to_string))
+                    .unwrap_or_else(|| b.id.to_string());
+                (b.id, title)
+            })
+            .collect::<Vec<_>>()
+    });
     let on_change = {
         let store = store.clone();
         Callback::from(move |e: Event| {

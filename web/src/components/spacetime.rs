@@ -326,7 +326,8 @@ struct Band {
     starts: bool,
 }
 
-/// What a fault step did, read from its narration ("Script: crash n2").
+/// What a fault step did, read from its narration ("Script: crash n2"). A stopgap until
+/// `StepView` says which action a step was: the tests below fail if the wording changes.
 enum FaultKind<'a> {
     Crash,
     Restart,
@@ -768,12 +769,15 @@ pub fn spacetime_component() -> Html {
     let ticks = (first..=last).map(|j| {
         let t = j as f64 * step;
         let x = g.x(t);
-        let near_now = (x - now_x).abs() < em * 4.0;
+        let text = format!("{} ms", t as i64);
+        // Half the label's width: labels cut by the plot's edges are left out.
+        let half = em * 0.85 * 0.3 * text.len() as f64;
+        let show = (x - now_x).abs() >= em * 4.0 && x - half >= g.x(g.t0) && x + half <= g.x(g.t1);
         html! {
             <g class="st-tick" key={j}>
                 <line x1={f(x)} x2={f(x)} y1={f(g.top)} y2={f(g.bottom)} />
-                if !near_now {
-                    <text x={f(x)} y={f(g.bottom + em * 1.1)} text-anchor="middle">{ format!("{} ms", t as i64) }</text>
+                if show {
+                    <text x={f(x)} y={f(g.bottom + em * 1.1)} text-anchor="middle">{ text }</text>
                 }
             </g>
         }
@@ -793,11 +797,16 @@ pub fn spacetime_component() -> Html {
             }
         })
     };
+    // The current time's label, kept inside the plot.
+    let now_text = format!("{} ms", now.round() as i64);
+    let now_half = em * 0.85 * 0.33 * now_text.len() as f64;
+    let now_label_x = now_x.max(g.x(g.t0) + now_half).min(g.x(g.t1) - now_half);
     let zoom_by = |d: i32| {
         let zoom = zoom.clone();
         Callback::from(move |_: MouseEvent| zoom.set((*zoom + d).clamp(-MAX_ZOOM, MAX_ZOOM)))
     };
-    let min_h = format!("min-height: {}em", f(2.6 + 1.7 * f64::from(n.max(1))));
+    // The lane count sets the box's minimum height (static/spacetime.css).
+    let min_h = format!("--st-lanes: {}", n.max(1));
     let aria = format!(
         "space-time diagram: {n} lane{}, {shown} message{} shown",
         if n == 1 { "" } else { "s" },
@@ -822,7 +831,7 @@ pub fn spacetime_component() -> Html {
                         <g class="st-violations">{ for violation_html }</g>
                         <g class="st-now">
                             <line x1={f(now_x)} x2={f(now_x)} y1={f(g.top * 0.35)} y2={f(g.bottom)} />
-                            <text x={f(now_x)} y={f(g.bottom + em * 1.1)} text-anchor="middle">{ format!("{} ms", now.round() as i64) }</text>
+                            <text x={f(now_label_x)} y={f(g.bottom + em * 1.1)} text-anchor="middle">{ now_text }</text>
                         </g>
                     </g>
                 </svg>
@@ -923,9 +932,12 @@ fn arrow(p: &ArrowProps) -> Html {
                 <path class="st-head" d={p.full.head(p.em * 0.6)} />
             } else if !lost || !p.ended {
                 <circle class="st-dot" cx={f(path.e.0)} cy={f(path.e.1)} r={f(p.em * 0.28)} />
+                if p.selected {
+                    <circle class="st-sel-ring" cx={f(path.e.0)} cy={f(path.e.1)} r={f(p.em * 0.95)} />
+                }
             }
             if lost && p.ended {
-                <path class="st-x" d={cross_d(path.e.0, path.e.1, p.em * 0.38)} />
+                <path class="st-x" d={cross_d(path.e.0, path.e.1, p.em * 0.5)} />
             }
             if let Some((x, y)) = p.label_at {
                 <text class="st-label" x={f(x)} y={f(y)}>{ p.label }</text>
@@ -1030,8 +1042,8 @@ fn on_pick(store: &super::Store, target: Option<web_sys::EventTarget>) -> bool {
 /// A violation: a marker in the violation colour above the acting node's lane point.
 fn violation_mark(v: &StepView, g: &Geo, n: u32) -> Html {
     let x = g.x(v.time as f64);
-    let y = v.node.filter(|i| *i < n).map_or(g.net_y(), |i| g.y(i)) - g.em * 0.55;
-    let r = g.em * 0.45;
+    let y = v.node.filter(|i| *i < n).map_or(g.net_y(), |i| g.y(i)) - g.em * 0.45;
+    let r = g.em * 0.55;
     let text: Vec<String> = v
         .violations
         .iter()
@@ -1069,7 +1081,7 @@ fn stretch(st: &Stretch, g: &Geo, names: &[String], crashed: bool) -> Html {
         if crashed { "crashed" } else { "paused" },
         format!("c{}", st.node as usize % NODE_COLOURS)
     );
-    let r = g.em * 0.42;
+    let r = g.em * 0.5;
     html! {
         <g {class} key={format!("{what}-{}-{}", st.node, st.from)}>
             <title>{ tip }</title>
@@ -1080,8 +1092,8 @@ fn stretch(st: &Stretch, g: &Geo, names: &[String], crashed: bool) -> Html {
             }
             if st.starts && !crashed {
                 <g class="st-bars">
-                    <rect x={f(x1 - r * 0.8)} y={f(y - r * 1.1)} width={f(r * 0.55)} height={f(r * 2.2)} />
-                    <rect x={f(x1 + r * 0.25)} y={f(y - r * 1.1)} width={f(r * 0.55)} height={f(r * 2.2)} />
+                    <rect x={f(x1 + r * 0.95)} y={f(y - r * 1.1)} width={f(r * 0.5)} height={f(r * 2.2)} />
+                    <rect x={f(x1 + r * 1.8)} y={f(y - r * 1.1)} width={f(r * 0.5)} height={f(r * 2.2)} />
                 </g>
             }
         </g>
@@ -1108,5 +1120,104 @@ fn band(b: &Band, g: &Geo, n: u32) -> Html {
             }
             <text class="st-band-label" x={f(x1.max(g.x(g.t0)) + g.em * 0.75)} y={f(g.top * 0.72)}>{ b.label.clone() }</text>
         </g>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use dsplay_core::registry::{builtin, load};
+    use wasm_bindgen_test::wasm_bindgen_test;
+
+    /// A built-in scenario with its run computed.
+    fn run(id: &str) -> Box<dyn Session> {
+        let mut s = load(builtin(id).expect("built-in scenario").json).expect("it loads");
+        let steps = s.run_bound();
+        s.run(Some(steps), None);
+        s
+    }
+
+    /// What the diagram reads from each fault step, in order.
+    fn faults(s: &dyn Session) -> Vec<String> {
+        (0..s.horizon())
+            .filter_map(|i| s.step_view(i))
+            .filter(|v| v.fault && !no_op(v))
+            .map(|v| match fault_kind(&v) {
+                FaultKind::Crash => format!("crash {:?}", v.node),
+                FaultKind::Restart => format!("restart {:?}", v.node),
+                FaultKind::Pause => format!("pause {:?}", v.node),
+                FaultKind::Resume => format!("resume {:?}", v.node),
+                FaultKind::Partition(g) => {
+                    format!("partition {:?}", partition_groups(g, s.names()))
+                }
+                FaultKind::Cut(a, b) => format!("cut {a} {b}"),
+                FaultKind::Heal => "heal".into(),
+                FaultKind::Other => "other".into(),
+            })
+            .collect()
+    }
+
+    // The diagram reads crashes and partitions from the steps' narration: these fail if the
+    // core's wording changes.
+    #[wasm_bindgen_test]
+    fn partitions_and_heals_are_read_from_the_steps() {
+        let s = run("messaging-partition-heal");
+        assert_eq!(
+            faults(s.as_ref()),
+            [
+                "partition [Some(0), Some(0), Some(1), Some(1), Some(1)]",
+                "heal"
+            ]
+        );
+    }
+
+    #[wasm_bindgen_test]
+    fn crashes_and_restarts_are_read_from_the_steps() {
+        let s = run("messaging-broker-crash");
+        assert_eq!(faults(s.as_ref()), ["crash Some(3)", "restart Some(3)"]);
+    }
+
+    #[wasm_bindgen_test]
+    fn cuts_pauses_and_no_ops_are_read_from_the_steps() {
+        let mut s = run("messaging-normal");
+        s.seek(3);
+        for a in [
+            r#"{"pause": {"node": "n2"}}"#,
+            r#"{"pause": {"node": "n2"}}"#,
+            r#"{"resume": {"node": "n2"}}"#,
+            r#"{"cut": {"a": "n1", "b": "n3"}}"#,
+        ] {
+            s.apply_json(a).expect("the action is accepted");
+            s.step_forward();
+        }
+        let seen = faults(s.as_ref());
+        assert_eq!(
+            seen,
+            ["pause Some(1)", "resume Some(1)", "cut n1 n3"],
+            "{seen:?}"
+        );
+    }
+
+    #[wasm_bindgen_test]
+    fn windows_are_round_and_at_least_300_ms() {
+        assert_eq!(span_at(MIN_SPAN_INDEX), 300.0);
+        assert_eq!(span_at(10), 1000.0);
+        assert_eq!(span_at(0), 100.0);
+        assert_eq!(span_at(span_index(0.0)), 300.0);
+        assert_eq!(span_at(span_index(301.0)), 400.0);
+        assert_eq!(span_at(span_index(1234.0)), 1500.0);
+        assert_eq!(tick_step(37.0), 50.0);
+        assert_eq!(tick_step(100.0), 100.0);
+        assert_eq!(tick_step(101.0), 200.0);
+    }
+
+    #[wasm_bindgen_test]
+    fn a_partial_curve_ends_on_the_curve() {
+        let c = Curve::new((0.0, 0.0), (100.0, 50.0), 20.0);
+        let half = c.until(0.5);
+        assert_eq!(half.s, c.s);
+        let (a, b) = (half.e, c.at(0.5));
+        assert!((a.0 - b.0).abs() < 1e-9 && (a.1 - b.1).abs() < 1e-9);
+        assert_eq!(c.until(1.0).e, c.e);
     }
 }
