@@ -97,6 +97,74 @@ pub fn load(json: &str) -> Result<Box<dyn Session>, ScenarioError> {
     }
 }
 
+/// Which fault or network change a step was (node ids as indexes).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case", tag = "kind")]
+pub enum FaultKind {
+    Crash {
+        node: u32,
+    },
+    Restart {
+        node: u32,
+    },
+    Pause {
+        node: u32,
+    },
+    Resume {
+        node: u32,
+    },
+    Partition {
+        groups: Vec<Vec<u32>>,
+    },
+    Cut {
+        a: u32,
+        b: u32,
+    },
+    Heal,
+    /// The whole network's settings changed.
+    Network,
+    /// One link's settings changed.
+    Link {
+        from: u32,
+        to: u32,
+        both: bool,
+    },
+    DropMessage {
+        id: u64,
+    },
+    DelayMessage {
+        id: u64,
+    },
+}
+
+impl FaultKind {
+    fn of<C>(action: &Action<C>) -> Option<FaultKind> {
+        Some(match action {
+            Action::Command { .. } => return None,
+            Action::Crash { node } => FaultKind::Crash { node: node.0 },
+            Action::Restart { node } => FaultKind::Restart { node: node.0 },
+            Action::Pause { node } => FaultKind::Pause { node: node.0 },
+            Action::Resume { node } => FaultKind::Resume { node: node.0 },
+            Action::Partition { groups } => FaultKind::Partition {
+                groups: groups
+                    .iter()
+                    .map(|g| g.iter().map(|n| n.0).collect())
+                    .collect(),
+            },
+            Action::Cut { a, b } => FaultKind::Cut { a: a.0, b: b.0 },
+            Action::Heal => FaultKind::Heal,
+            Action::Network { .. } => FaultKind::Network,
+            Action::Link { from, to, both, .. } => FaultKind::Link {
+                from: from.0,
+                to: to.0,
+                both: *both,
+            },
+            Action::DropMessage { id } => FaultKind::DropMessage { id: *id },
+            Action::DelayMessage { id, .. } => FaultKind::DelayMessage { id: *id },
+        })
+    }
+}
+
 /// A step, for lists and diagrams.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct StepView {
@@ -107,6 +175,10 @@ pub struct StepView {
     pub narration: Vec<String>,
     /// A fault or network change (drawn on the scrubber).
     pub fault: bool,
+    /// Which fault, when `fault`.
+    pub fault_kind: Option<FaultKind>,
+    /// The kernel found nothing to do (e.g. crashing a node that is down).
+    pub no_op: bool,
     /// Done by a person rather than the script.
     pub user: bool,
     /// Message ids sent in this step.
@@ -536,16 +608,18 @@ impl<P: Protocol> Session for Loaded<P> {
     fn step_view(&self, step: u64) -> Option<StepView> {
         let trace = self.timeline.trace();
         let s = trace.steps.get(step as usize)?;
-        let (fault, user) = match &s.kind {
-            StepKind::Action { action, user } => (action.is_fault(), *user),
-            _ => (false, false),
+        let (fault_kind, user) = match &s.kind {
+            StepKind::Action { action, user } => (FaultKind::of(action), *user),
+            _ => (None, false),
         };
         Some(StepView {
             index: s.index,
             time: s.time,
             node: s.node.map(|n| n.0),
             narration: trace.narrate(self.timeline.sim().proto(), &self.names, s),
-            fault,
+            fault: fault_kind.is_some(),
+            fault_kind,
+            no_op: s.kernel.is_some(),
             user,
             sent: s.sent.clone(),
             violations: s.violations.clone(),

@@ -326,72 +326,51 @@ struct Band {
     starts: bool,
 }
 
-/// What a fault step did, read from its narration ("Script: crash n2"). A stopgap until
-/// `StepView` says which action a step was: the tests below fail if the wording changes.
-enum FaultKind<'a> {
+/// What a fault step did (from the core's typed record of the step).
+enum FaultKind {
     Crash,
     Restart,
     Pause,
     Resume,
-    /// The groups, as written ("{n1 n2} | {n3 n4 broker}").
-    Partition(&'a str),
-    /// The two ends, by name.
-    Cut(&'a str, &'a str),
+    /// Each node's group.
+    Partition(Vec<Option<usize>>),
+    /// The two ends.
+    Cut(u32, u32),
     Heal,
     Other,
 }
 
-fn fault_kind(v: &StepView) -> FaultKind<'_> {
-    let head = v.narration.first().map_or("", String::as_str);
-    let desc = head
-        .strip_prefix("Script: ")
-        .or_else(|| head.strip_prefix("You: "))
-        .unwrap_or(head);
-    let word = desc.split(' ').next().unwrap_or("");
-    if let Some(g) = desc.strip_prefix("partition the network into ") {
-        return FaultKind::Partition(g);
-    }
-    if let Some(ends) = desc.strip_prefix("cut the link ") {
-        if let Some((a, b)) = ends.split_once(" <-> ") {
-            return FaultKind::Cut(a, b);
-        }
-    }
-    match word {
-        "crash" => FaultKind::Crash,
-        "restart" => FaultKind::Restart,
-        "pause" => FaultKind::Pause,
-        "resume" => FaultKind::Resume,
-        "heal" => FaultKind::Heal,
+fn fault_kind(v: &StepView, nodes: usize) -> FaultKind {
+    use dsplay_core::registry::FaultKind as F;
+    match &v.fault_kind {
+        Some(F::Crash { .. }) => FaultKind::Crash,
+        Some(F::Restart { .. }) => FaultKind::Restart,
+        Some(F::Pause { .. }) => FaultKind::Pause,
+        Some(F::Resume { .. }) => FaultKind::Resume,
+        Some(F::Partition { groups }) => FaultKind::Partition(partition_groups(groups, nodes)),
+        Some(F::Cut { a, b }) => FaultKind::Cut(*a, *b),
+        Some(F::Heal) => FaultKind::Heal,
         _ => FaultKind::Other,
     }
 }
 
 /// Whether the kernel said the step did nothing ("nothing happens: the node is down").
 fn no_op(v: &StepView) -> bool {
-    v.narration
-        .get(1)
-        .is_some_and(|l| l.starts_with("nothing happens"))
+    v.no_op
 }
 
-/// Each node's group in "{n1 n2} | {n3 n4 broker}"; nodes in no group form one more.
-fn partition_groups(text: &str, names: &[String]) -> Vec<Option<usize>> {
-    let mut g: Vec<Option<usize>> = vec![None; names.len()];
-    let mut count = 0;
-    for (i, part) in text.split('|').enumerate() {
-        count = i + 1;
-        for name in part
-            .trim()
-            .trim_start_matches('{')
-            .trim_end_matches('}')
-            .split_whitespace()
-        {
-            if let Some(n) = names.iter().position(|x| x == name) {
-                g[n] = Some(i);
+/// Each node's group; nodes in no group form one more (as the kernel does).
+fn partition_groups(groups: &[Vec<u32>], nodes: usize) -> Vec<Option<usize>> {
+    let mut g: Vec<Option<usize>> = vec![None; nodes];
+    for (i, members) in groups.iter().enumerate() {
+        for &n in members {
+            if let Some(x) = g.get_mut(n as usize) {
+                *x = Some(i);
             }
         }
     }
     for x in g.iter_mut().filter(|x| x.is_none()) {
-        *x = Some(count);
+        *x = Some(groups.len());
     }
     g
 }
@@ -503,7 +482,7 @@ pub fn spacetime_component() -> Html {
     for v in views.iter().filter(|v| v.fault && !no_op(v)) {
         let t = v.time as f64;
         let node = v.node.filter(|x| *x < n);
-        match (fault_kind(v), node) {
+        match (fault_kind(v, names.len()), node) {
             (FaultKind::Crash, Some(x)) => down_since[x as usize] = Some(t),
             (FaultKind::Pause, Some(x)) => paused_since[x as usize] = Some(t),
             (FaultKind::Restart, Some(x)) => {
@@ -528,25 +507,38 @@ pub fn spacetime_component() -> Html {
             }
             (FaultKind::Partition(groups), _) => {
                 close(&mut open_bands, &mut bands, t);
+                let count = groups.iter().flatten().max().map_or(0, |m| m + 1);
+                let sides: Vec<String> = (0..count)
+                    .map(|k| {
+                        let members: Vec<&str> = names
+                            .iter()
+                            .zip(&groups)
+                            .filter(|(_, g)| **g == Some(k))
+                            .map(|(name, _)| name.as_str())
+                            .collect();
+                        format!("{{{}}}", members.join(" "))
+                    })
+                    .collect();
                 open_bands.push(Band {
                     from: t,
                     to: t,
-                    label: format!("partition {groups}"),
-                    groups: partition_groups(groups, names),
+                    label: format!("partition {}", sides.join(" | ")),
+                    groups,
                     starts: true,
                 });
             }
             (FaultKind::Cut(a, b), _) => {
                 let mut groups = vec![None; n as usize];
                 for (j, end) in [a, b].iter().enumerate() {
-                    if let Some(p) = names.iter().position(|x| x == end) {
-                        groups[p] = Some(j);
+                    if let Some(g) = groups.get_mut(*end as usize) {
+                        *g = Some(j);
                     }
                 }
+                let name = |x: u32| names.get(x as usize).map_or("?", |s| s.as_str());
                 open_bands.push(Band {
                     from: t,
                     to: t,
-                    label: format!("cut {a} ↔ {b}"),
+                    label: format!("cut {} ↔ {}", name(a), name(b)),
                     groups,
                     starts: true,
                 });
@@ -1142,23 +1134,22 @@ mod tests {
         (0..s.horizon())
             .filter_map(|i| s.step_view(i))
             .filter(|v| v.fault && !no_op(v))
-            .map(|v| match fault_kind(&v) {
+            .map(|v| match fault_kind(&v, s.names().len()) {
                 FaultKind::Crash => format!("crash {:?}", v.node),
                 FaultKind::Restart => format!("restart {:?}", v.node),
                 FaultKind::Pause => format!("pause {:?}", v.node),
                 FaultKind::Resume => format!("resume {:?}", v.node),
-                FaultKind::Partition(g) => {
-                    format!("partition {:?}", partition_groups(g, s.names()))
+                FaultKind::Partition(g) => format!("partition {g:?}"),
+                FaultKind::Cut(a, b) => {
+                    format!("cut {} {}", s.names()[a as usize], s.names()[b as usize])
                 }
-                FaultKind::Cut(a, b) => format!("cut {a} {b}"),
                 FaultKind::Heal => "heal".into(),
                 FaultKind::Other => "other".into(),
             })
             .collect()
     }
 
-    // The diagram reads crashes and partitions from the steps' narration: these fail if the
-    // core's wording changes.
+    // The diagram reads crashes, pauses and partitions from the steps' typed fault kinds.
     #[wasm_bindgen_test]
     fn partitions_and_heals_are_read_from_the_steps() {
         let s = run("messaging-partition-heal");
