@@ -22,18 +22,24 @@ pub struct AlgoInfo {
     pub summary: &'static str,
 }
 
-pub const ALGORITHMS: &[AlgoInfo] = &[AlgoInfo {
-    name: crate::algo::messaging::NAME,
-    title: "Messaging",
-    summary: "Point-to-point requests with timeouts and retries, best-effort and reliable broadcast, publish/subscribe through a broker.",
-}];
+/// Algorithms with a web page (a card on the home page each).
+pub const ALGORITHMS: &[AlgoInfo] = &[
+    AlgoInfo {
+        name: crate::algo::messaging::NAME,
+        title: "Messaging",
+        summary: "Point-to-point requests with timeouts and retries, best-effort and reliable broadcast, publish/subscribe through a broker.",
+    },
+    AlgoInfo {
+        name: crate::algo::hashring::NAME,
+        title: "Consistent hashing",
+        summary: "A hash ring with virtual nodes, weights and replicas; adding or removing a node migrates keys through the network; load balance compared with hash mod N.",
+    },
+];
 
 /// Algorithms the core and the CLI run that have no web page yet (not on the home page).
-pub const CORE_ONLY: &[AlgoInfo] = &[AlgoInfo {
-    name: crate::algo::hashring::NAME,
-    title: "Consistent hashing",
-    summary: "A hash ring with virtual nodes, weights and replicas; adding or removing a node migrates keys through the network; load balance compared with hash mod N.",
-}];
+/// An algorithm lands here first, with its core module, and moves to [`ALGORITHMS`] with
+/// its page.
+pub const CORE_ONLY: &[AlgoInfo] = &[];
 
 /// Every algorithm the core runs: those with a page, then the core-only ones.
 pub fn all_algorithms() -> impl Iterator<Item = &'static AlgoInfo> {

@@ -15,6 +15,7 @@ use crate::components::Store;
 use crate::route::Route;
 use crate::store::{Msg, State};
 use crate::url::UrlState;
+use crate::views::hashring::{HashringPanel, HashringView};
 use crate::views::messaging::{MessagingCommands, MessagingView};
 use dsplay_core::registry::{builtins_of, AlgoInfo, ALGORITHMS};
 use gloo::timers::callback::Interval;
@@ -369,6 +370,7 @@ fn help_button() -> Html {
 fn algorithm_view(algorithm: &str) -> Html {
     match algorithm {
         "messaging" => html! { <MessagingView /> },
+        "hashring" => html! { <HashringView /> },
         _ => html! { <p>{ "No view for this algorithm yet." }</p> },
     }
 }
@@ -376,6 +378,7 @@ fn algorithm_view(algorithm: &str) -> Html {
 fn algorithm_panel(algorithm: &str) -> Html {
     match algorithm {
         "messaging" => html! { <MessagingCommands /> },
+        "hashring" => html! { <HashringPanel /> },
         _ => html! {},
     }
 }

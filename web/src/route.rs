@@ -10,6 +10,8 @@ pub enum Route {
     Home,
     #[at("/messaging")]
     Messaging,
+    #[at("/hashring")]
+    Hashring,
     #[not_found]
     #[at("/404")]
     NotFound,
@@ -19,6 +21,7 @@ impl Route {
     pub fn for_algorithm(name: &str) -> Route {
         match name {
             "messaging" => Route::Messaging,
+            "hashring" => Route::Hashring,
             _ => Route::NotFound,
         }
     }
@@ -28,6 +31,7 @@ pub fn switch(route: Route) -> Html {
     match route {
         Route::Home => html! { <Home /> },
         Route::Messaging => html! { <Playground algorithm="messaging" /> },
+        Route::Hashring => html! { <Playground algorithm="hashring" /> },
         Route::NotFound => html! { <NotFound /> },
     }
 }

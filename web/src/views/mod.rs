@@ -1,5 +1,6 @@
 //! Algorithm views: one per page, over the typed state of its protocol.
 
+pub mod hashring;
 pub mod messaging;
 
 use yew::prelude::*;
@@ -8,6 +9,7 @@ use yew::prelude::*;
 pub fn preview(algorithm: &str) -> Html {
     match algorithm {
         "messaging" => messaging::preview(),
+        "hashring" => hashring::preview(),
         _ => html! {},
     }
 }
