@@ -749,6 +749,36 @@ await story.close();
   await ctx.close();
 }
 
+// 6b. The consistent hashing page: from its home card, the ring renders and moves on.
+{
+  const ctx = await newContext();
+  const hp = await ctx.newPage();
+  const CARD = 'hashring: the home card opens the page and the ring renders';
+  await check(CARD, async () => {
+    await hp.goto(BASE);
+    await hp.locator('.cards .card', { hasText: 'Consistent hashing' }).first().locator('a').first().click();
+    await hp.locator('svg.hashring').waitFor({ state: 'visible', timeout: 15000 });
+    const { route } = hashState(hp.url());
+    assert(route === '/hashring', `the card went to #${route}`);
+  });
+  await check(
+    'hashring: adding a node migrates keys, narrated step by step',
+    async () => {
+      await hp.goto(at('/hashring?scenario=hashring-add-node'));
+      await hp.reload();
+      await hp.locator('svg.hashring').waitFor({ state: 'visible' });
+      for (let i = 0; i < 5; i++) await hp.locator('button[aria-label="Step forward"]').click();
+      const c = await clock(hp);
+      assert(c.pos === 5, `the clock reads "${c.text}", expected step 5`);
+      const log = await hp.locator('.event-log .log-entry').allTextContents();
+      assert(log.some((t) => /n5/.test(t) && /keys/.test(t)), `no log entry about keys moving to n5: ${log.slice(0, 3).join(' | ')}`);
+      await shot(hp, '08-hashring.png');
+    },
+    { needs: [CARD] },
+  );
+  await ctx.close();
+}
+
 // 7. Offline: everything came from the local server.
 await check('offline: every request went to the local server', async () => {
   assert(requests.length > 0, 'no request was recorded');
