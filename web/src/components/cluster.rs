@@ -57,17 +57,7 @@ pub fn cluster_view(props: &ClusterProps) -> Html {
         let (x, y) = at(i);
         let status = s.status(i).unwrap_or(NodeStatus::Up);
         let mut class = classes!("node", format!("c{}", i as usize % NODE_COLOURS));
-        let badge = match status {
-            NodeStatus::Up => None,
-            NodeStatus::Crashed { .. } => {
-                class.push("crashed");
-                Some("crashed")
-            }
-            NodeStatus::Paused { .. } => {
-                class.push("paused");
-                Some("paused")
-            }
-        };
+        let badge = status_badge(status, &mut class);
         if actor == Some(i) {
             class.push("acted");
         }
@@ -252,6 +242,18 @@ impl Arc {
             f(e.1)
         )
     }
+}
+
+/// The class and the word a node's status adds to its drawing (`None` while it is up):
+/// a crashed or paused node is marked by more than its colour.
+pub fn status_badge(status: NodeStatus, class: &mut Classes) -> Option<&'static str> {
+    let word = match status {
+        NodeStatus::Up => return None,
+        NodeStatus::Crashed { .. } => "crashed",
+        NodeStatus::Paused { .. } => "paused",
+    };
+    class.push(word);
+    Some(word)
 }
 
 /// SVG coordinates with one decimal.

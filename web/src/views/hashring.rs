@@ -8,7 +8,7 @@
 //! change (`use_memo` on the session and its version), in a child component whose props
 //! do not change during playback frames, so only the messages are redrawn per frame.
 
-use crate::components::cluster::{f, label_colour, Arc, NODE_COLOURS};
+use crate::components::cluster::{f, label_colour, status_badge, Arc, NODE_COLOURS};
 use crate::components::use_store;
 use crate::store::Msg;
 use dsplay_core::algo::hashring::{
@@ -577,17 +577,7 @@ fn nodes_layer(props: &NodesProps) -> Html {
         if !is_coord && !member {
             class.push("spare");
         }
-        let badge = match status {
-            NodeStatus::Up => None,
-            NodeStatus::Crashed { .. } => {
-                class.push("crashed");
-                Some("crashed")
-            }
-            NodeStatus::Paused { .. } => {
-                class.push("paused");
-                Some("paused")
-            }
-        };
+        let badge = status_badge(status, &mut class);
         if props.actor == Some(i) {
             class.push("acted");
         }
