@@ -685,12 +685,11 @@ impl<P: Protocol> Session for Loaded<P> {
         msgs[..end]
             .iter()
             .filter(|m| {
-                m.resolved_step.is_none_or(|r| r >= pos)
-                    || (m.resolved_step == Some(m.sent_step) && m.deliver_at > now)
+                m.in_flight_at(pos) || (m.resolved_step == Some(m.sent_step) && m.deliver_at > now)
             })
             .map(|m| {
                 let mut v = self.msg_view(m);
-                if m.resolved_step.is_none_or(|r| r >= pos) {
+                if m.in_flight_at(pos) {
                     v.fate = Fate::InFlight;
                     v.resolved_step = None;
                 }

@@ -137,11 +137,6 @@ impl<P: Protocol> Timeline<P> {
         self.interval *= 2;
     }
 
-    /// Steps between checkpoints now (grows on long runs).
-    pub fn checkpoint_interval(&self) -> u64 {
-        self.interval
-    }
-
     /// The simulation after `step` steps (at most the horizon), without moving: the
     /// nearest checkpoint replayed. For looking at an earlier state (what changed).
     pub fn sim_at(&self, step: u64) -> Sim<P> {

@@ -226,11 +226,6 @@ impl<P: Protocol> Trace<P> {
         self.steps.iter().flat_map(|s| s.violations.iter())
     }
 
-    /// Messages in flight after `step` steps.
-    pub fn in_flight_at(&self, step: u64) -> impl Iterator<Item = &MsgRecord<P>> {
-        self.messages.iter().filter(move |m| m.in_flight_at(step))
-    }
-
     /// The step's narration in plain words: the event, then each note.
     pub fn narrate(&self, proto: &P, names: &[String], step: &StepRecord<P>) -> Vec<String> {
         let name = |n: NodeId| names.get(n.index()).map_or("?", |s| s.as_str());
