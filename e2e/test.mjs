@@ -776,6 +776,42 @@ await story.close();
     },
     { needs: [CARD] },
   );
+  await check(
+    'hashring: a key pointed at (keys, then hover) shows its hash and preference list',
+    async () => {
+      await hp.goto(at('/hashring?scenario=hashring-crash-replicas&step=0'));
+      await hp.reload();
+      await hp.locator('svg.hashring').waitFor({ state: 'visible' });
+      const before = await pos(hp);
+      // Keyboard: focus the keys' band, the arrows walk the keys (and do not step).
+      await hp.locator('.keys-hit').focus();
+      await hp.keyboard.press('ArrowRight');
+      await hp.keyboard.press('ArrowRight');
+      const card = hp.locator('.probe-card');
+      await card.waitFor({ state: 'visible' });
+      const text = (await card.allTextContents()).join(' ');
+      const key = text.match(/^(k\d+)/)?.[1];
+      assert(key, `the card does not start with a key name: ${text}`);
+      assert(/hash [0-9a-f]{16} = \d+\.\d°/.test(text), `no hash position in: ${text}`);
+      const list = text.match(/preference list: ((?:n\d+(?:, )?)+)/)?.[1]?.split(', ') ?? [];
+      assert(list.length === 3 && new Set(list).size === 3, `expected 3 distinct nodes (R = 3) in: ${text}`);
+      assert((await pos(hp)) === before, `the arrows on the keys stepped the run to ${await pos(hp)}`);
+      assert((await hp.locator('.probe .pref').count()) === 3, 'no line to each of the 3 nodes');
+      await hp.keyboard.press('Escape');
+      assert((await poll(() => card.count(), (n) => n === 0)) === 0, 'Escape left the key pinned');
+      // Pointer: hovering where that key's dot is shows the same key.
+      await hp.keyboard.press('ArrowRight');
+      await hp.keyboard.press('ArrowRight');
+      const spot = await hp.locator('.probe .spot').boundingBox();
+      await hp.keyboard.press('Escape');
+      await hp.mouse.move(spot.x + spot.width / 2, spot.y + spot.height / 2);
+      const hovered = await poll(() => card.allTextContents(), (t) => t.length > 0);
+      assert(hovered.join(' ').startsWith(key), `hovering the dot shows ${hovered.join(' ')}, expected ${key}`);
+      await hp.mouse.move(5, 5);
+      assert((await poll(() => card.count(), (n) => n === 0)) === 0, 'the card stayed after the pointer left');
+    },
+    { needs: [CARD] },
+  );
   await ctx.close();
 }
 

@@ -18,6 +18,11 @@ pub fn replace_hash(hash: &str) {
     }
 }
 
+/// The hash part of the current URL (with its `#`).
+pub fn current_hash() -> String {
+    gloo::utils::window().location().hash().unwrap_or_default()
+}
+
 /// The query part of the current hash route (after `?`), if any.
 pub fn hash_query() -> String {
     let hash = gloo::utils::window().location().hash().unwrap_or_default();

@@ -61,6 +61,9 @@ pub struct PlaygroundProps {
     pub algorithm: AttrValue,
 }
 
+/// How long the page stays still before the URL is brought up to date (ms).
+const URL_DELAY_MS: u32 = 150;
+
 #[function_component(Playground)]
 pub fn playground(props: &PlaygroundProps) -> Html {
     let algorithm = props.algorithm.clone();
@@ -86,16 +89,25 @@ pub fn playground(props: &PlaygroundProps) -> Html {
         });
     }
 
-    // Keep the URL in step with what is shown (not during playback: it would churn history).
+    // Keep the URL in step with what is shown: not during playback, and only once the
+    // page has been still for a moment (a browser takes milliseconds to replace a URL,
+    // which stepping through a run with a held key would pay on every step).
     {
         let store = store.clone();
         let algo = props.algorithm.clone();
+        let pending = use_mut_ref(|| None::<gloo::timers::callback::Timeout>);
         use_effect_with(
             (store.version, store.scenario.clone(), store.playing),
             move |_| {
-                if !store.playing {
-                    browser::replace_hash(&format!("#/{algo}?{}", store.to_url().to_query()));
-                }
+                // Replacing the timer cancels the one before it.
+                *pending.borrow_mut() = (!store.playing).then(|| {
+                    gloo::timers::callback::Timeout::new(URL_DELAY_MS, move || {
+                        let hash = format!("#/{algo}?{}", store.to_url().to_query());
+                        if browser::current_hash() != hash {
+                            browser::replace_hash(&hash);
+                        }
+                    })
+                });
             },
         );
     }

@@ -26,7 +26,9 @@ use std::rc::Rc;
 use web_sys::{HtmlInputElement, HtmlSelectElement};
 use yew::prelude::*;
 
-/// Centre of the ring in the 1000 x 640 view box.
+/// Height of the view box (1000 wide): room below the lowest node for its status badge.
+const VIEW_H: f64 = 624.0;
+/// Centre of the ring in the view box.
 const CX: f64 = 640.0;
 const CY: f64 = 300.0;
 /// The ring line.
@@ -108,6 +110,9 @@ pub struct RingDrawing {
     migrating: usize,
     /// Keys being looked up: (key, angle, first owner).
     lookups: Vec<(String, f64, Option<usize>)>,
+    /// The keys sorted by hash, for pointing at one: filled on first use (hovering), so a
+    /// state change does not pay for it.
+    sorted: std::cell::OnceCell<Vec<(u64, String)>>,
 }
 
 impl PartialEq for RingDrawing {
@@ -349,6 +354,100 @@ fn draw_ring(l: &Loaded<Hashring>) -> RingDrawing {
         halos,
         migrating: migrating.len(),
         lookups,
+        sorted: std::cell::OnceCell::new(),
+    }
+}
+
+impl RingDrawing {
+    /// The coordinator's keys sorted by hash (computed once per drawing).
+    fn sorted_keys(&self, l: &Loaded<Hashring>) -> &[(u64, String)] {
+        self.sorted.get_or_init(|| {
+            let mut v: Vec<(u64, String)> = coord_of(l)
+                .map(|c| c.keys.iter().map(|k| (hash_key(k), k.clone())).collect())
+                .unwrap_or_default();
+            v.sort_unstable();
+            v
+        })
+    }
+
+    /// Where a key is drawn: its dot, or the outer end of the density band.
+    fn key_spot(&self, h: u64) -> (f64, f64) {
+        if self.density {
+            polar(angle(h), R_KEYS_OUT + 4.0)
+        } else {
+            key_point(h)
+        }
+    }
+
+    /// The key drawn nearest to view-box point (`x`, `y`), if the point is on the keys'
+    /// band and a key is close: within a dot's reach, or (density bars) the nearest in
+    /// angle within a few pixels of arc.
+    fn key_at(&self, l: &Loaded<Hashring>, x: f64, y: f64) -> Option<String> {
+        let (dx, dy) = (x - CX, y - CY);
+        let r = dx.hypot(dy);
+        if !(R_KEYS_IN - 12.0..=R_KEYS_OUT + 14.0).contains(&r) {
+            return None;
+        }
+        let keys = self.sorted_keys(l);
+        if keys.is_empty() {
+            return None;
+        }
+        let a = dx.atan2(-dy).rem_euclid(TAU);
+        let h = (a / TAU * 18_446_744_073_709_551_616.0) as u64;
+        let at = keys.partition_point(|(k, _)| *k < h);
+        let n = keys.len();
+        // Candidates: neighbours in angle, both ways round, within 16 units of arc.
+        let reach = 16.0 / r.max(1.0);
+        let mut best: Option<(f64, usize)> = None;
+        for dir in [0usize, 1] {
+            for step in 0..n.min(400) {
+                let i = if dir == 0 {
+                    (at + step) % n
+                } else {
+                    (at + n - 1 - step) % n
+                };
+                let ka = angle(keys[i].0);
+                let gap = (ka - a).abs();
+                let gap = gap.min(TAU - gap);
+                if gap > reach {
+                    break;
+                }
+                let d = if self.density {
+                    gap * r
+                } else {
+                    let (px, py) = key_point(keys[i].0);
+                    (px - x).hypot(py - y)
+                };
+                if d <= 12.0 && best.is_none_or(|(b, _)| d < b) {
+                    best = Some((d, i));
+                }
+            }
+        }
+        best.map(|(_, i)| keys[i].1.clone())
+    }
+
+    /// The key after (`forward`) or before `from` in hash order, wrapping; the first key
+    /// when there is no `from`.
+    fn key_next(&self, l: &Loaded<Hashring>, from: Option<&str>, forward: bool) -> Option<String> {
+        let keys = self.sorted_keys(l);
+        let n = keys.len();
+        if n == 0 {
+            return None;
+        }
+        let i = match from {
+            None => 0,
+            Some(k) => {
+                let h = hash_key(k);
+                let at = keys.partition_point(|(x, s)| (*x, s.as_str()) < (h, k));
+                let found = keys.get(at).is_some_and(|(_, s)| s == k);
+                match (forward, found) {
+                    (true, true) => (at + 1) % n,
+                    (true, false) => at % n,
+                    (false, _) => (at + n - 1) % n,
+                }
+            }
+        };
+        Some(keys[i].1.clone())
     }
 }
 
@@ -641,6 +740,9 @@ fn nodes_layer(props: &NodesProps) -> Html {
 #[function_component(HashringView)]
 pub fn hashring_view() -> Html {
     let store = use_store();
+    let svg_ref = use_node_ref();
+    let hover = use_state(|| None::<String>);
+    let pinned = use_state(|| None::<String>);
     let fp = fingerprint(&store.session);
     let drawing = {
         let session = store.session.clone();
@@ -719,14 +821,214 @@ pub fn hashring_view() -> Html {
         })
     });
 
+    // Pointing at a key: hover shows it, a click pins it (click it again or Escape to
+    // let go); with the keys' band focused, arrow keys walk the keys in ring order.
+    let to_view = {
+        let svg_ref = svg_ref.clone();
+        move |e: &MouseEvent| -> Option<(f64, f64)> {
+            let el: web_sys::Element = svg_ref.cast()?;
+            let b = el.get_bounding_client_rect();
+            let s = (b.width() / 1000.0).min(b.height() / VIEW_H);
+            if s <= 0.0 {
+                return None;
+            }
+            let x = (f64::from(e.client_x()) - b.left() - (b.width() - 1000.0 * s) / 2.0) / s;
+            let y = (f64::from(e.client_y()) - b.top() - (b.height() - VIEW_H * s) / 2.0) / s;
+            Some((x, y))
+        }
+    };
+    let pick = {
+        let session = store.session.clone();
+        let drawing = drawing.clone();
+        move |e: &MouseEvent| -> Option<String> {
+            let (x, y) = to_view(e)?;
+            let s = session.borrow();
+            let l = s.as_any().downcast_ref::<Loaded<Hashring>>()?;
+            drawing.key_at(l, x, y)
+        }
+    };
+    let onpointermove = {
+        let hover = hover.clone();
+        let pick = pick.clone();
+        Callback::from(move |e: PointerEvent| {
+            let k = pick(&e);
+            if *hover != k {
+                hover.set(k);
+            }
+        })
+    };
+    let onpointerleave = {
+        let hover = hover.clone();
+        Callback::from(move |_: PointerEvent| hover.set(None))
+    };
+    let onclick_keys = {
+        let pinned = pinned.clone();
+        Callback::from(move |e: MouseEvent| {
+            let k = pick(&e);
+            pinned.set(if k == *pinned { None } else { k });
+        })
+    };
+    let onkeydown_keys = {
+        let pinned = pinned.clone();
+        let session = store.session.clone();
+        let drawing = drawing.clone();
+        Callback::from(move |e: KeyboardEvent| {
+            let forward = match e.key().as_str() {
+                "ArrowRight" | "ArrowDown" => true,
+                "ArrowLeft" | "ArrowUp" => false,
+                "Escape" if pinned.is_some() => {
+                    e.prevent_default();
+                    e.stop_propagation();
+                    pinned.set(None);
+                    return;
+                }
+                _ => return,
+            };
+            // The arrows belong to the keys while they have focus, not to the stepper.
+            e.prevent_default();
+            e.stop_propagation();
+            let s = session.borrow();
+            if let Some(l) = s.as_any().downcast_ref::<Loaded<Hashring>>() {
+                pinned.set(drawing.key_next(l, pinned.as_deref(), forward));
+            }
+        })
+    };
+    let shown = (*pinned).clone().or_else(|| (*hover).clone());
+    let probe = shown.and_then(|key| {
+        let l = s.as_any().downcast_ref::<Loaded<Hashring>>()?;
+        let c = coord_of(l)?;
+        Some(probe_layer(
+            &drawing,
+            l,
+            c,
+            &key,
+            pinned.is_some(),
+            &at,
+            &names,
+        ))
+    });
+
     html! {
-        <svg class="hashring" viewBox="0 0 1000 600" role="img"
+        <svg class="hashring" viewBox={format!("0 0 1000 {VIEW_H}")} role="img" ref={svg_ref}
             aria-label={format!("Hash ring of {} nodes and {} keys; {} messages in flight",
                 drawing.members.len(), drawing.keys, msgs.len())}>
             <RingLayer drawing={drawing.clone()} />
+            if drawing.keys > 0 {
+                <path class="keys-hit" d={annulus(R_KEYS_IN - 12.0, R_KEYS_OUT + 14.0)}
+                    tabindex="0" role="button"
+                    aria-label="Keys: point at one, or press the arrow keys, to see its hash and preference list"
+                    {onpointermove} {onpointerleave} onclick={onclick_keys} onkeydown={onkeydown_keys} />
+            }
+            { probe.unwrap_or_default() }
             <NodesLayer ..node_props />
             <g class="msgs">{ for dots }</g>
         </svg>
+    }
+}
+
+/// An annulus (ring between two radii) around the centre, as a path filled even-odd.
+fn annulus(r0: f64, r1: f64) -> String {
+    let mut d = String::new();
+    for r in [r1, r0] {
+        let _ = write!(
+            d,
+            "M{} {}a{r} {r} 0 1 0 {} 0a{r} {r} 0 1 0 {} 0",
+            f(CX - r),
+            f(CY),
+            f(2.0 * r),
+            f(-2.0 * r)
+        );
+    }
+    d
+}
+
+/// One key pointed at: its spot ringed, its hash position on the ring, lines to the nodes
+/// of its preference list (the first solid), and a card saying all of it in words.
+fn probe_layer(
+    d: &RingDrawing,
+    l: &Loaded<Hashring>,
+    c: &Coord,
+    key: &str,
+    pinned: bool,
+    at: &dyn Fn(u32) -> (f64, f64),
+    names: &[String],
+) -> Html {
+    let h = hash_key(key);
+    let a = angle(h);
+    let (kx, ky) = d.key_spot(h);
+    let r = l.scenario.params.replicas as usize;
+    let mut pref = Vec::with_capacity(r);
+    let first = c.ring.preference(h, r, &mut pref);
+    let nm = |n: NodeId| {
+        names
+            .get(n.index())
+            .cloned()
+            .unwrap_or_else(|| format!("n{}", n.0 + 1))
+    };
+    let sim = l.timeline.sim();
+    let up = |n: NodeId| matches!(sim.status(n), NodeStatus::Up);
+    let (rx0, ry0) = polar(a, R_RING - 14.0);
+    let (rx1, ry1) = polar(a, R_RING + 14.0);
+    let lines = pref.iter().enumerate().map(|(rank, &n)| {
+        let (nx, ny) = at(n.0);
+        let class = classes!(
+            "pref",
+            (rank == 0).then_some("primary"),
+            (!up(n)).then_some("down")
+        );
+        html! { <line {class} x1={f(kx)} y1={f(ky)} x2={f(nx)} y2={f(ny)} /> }
+    });
+    let mut rows: Vec<String> = Vec::new();
+    rows.push(format!("hash {h:016x} = {:.1}°", a.to_degrees()));
+    if !c.keys.contains(key) {
+        rows.push("no longer in the key set".to_string());
+    }
+    if let Some(v) = first {
+        rows.push(format!(
+            "next virtual node: {}#{} at {:.1}°",
+            nm(v.node),
+            v.index,
+            angle(v.pos).to_degrees()
+        ));
+    }
+    let list: Vec<String> = pref.iter().map(|&n| nm(n)).collect();
+    rows.push(format!(
+        "preference list: {}",
+        if list.is_empty() {
+            "none".to_string()
+        } else {
+            list.join(", ")
+        }
+    ));
+    match pref.iter().position(|&n| up(n)) {
+        Some(0) => rows.push(format!("reads and writes go to {}", list[0])),
+        Some(i) => rows.push(format!("{} is down: reads go to {}", list[0], list[i])),
+        None if !pref.is_empty() => rows.push("unavailable: all replicas down".to_string()),
+        None => {}
+    }
+    if let Some(stored) = c.owners.get(key) {
+        if *stored != pref {
+            let s: Vec<String> = stored.iter().map(|&n| nm(n)).collect();
+            rows.push(format!("still stored on {} (moving)", s.join(", ")));
+        }
+    }
+    let title = if pinned {
+        format!("{key} (pinned: Esc lets go)")
+    } else {
+        key.to_string()
+    };
+    html! {
+        <g class="probe" aria-live="polite">
+            <line class="hash-mark" x1={f(rx0)} y1={f(ry0)} x2={f(rx1)} y2={f(ry1)} />
+            { for lines }
+            <circle class="spot" cx={f(kx)} cy={f(ky)} r="9" />
+            <g class="probe-card">
+                <text class="probe-key" x="12" y="150">{ title }</text>
+                { for rows.iter().enumerate().map(|(i, t)| html! {
+                    <text x="12" y={f(182.0 + 28.0 * i as f64)}>{ t.clone() }</text>
+                }) }
+            </g>
+        </g>
     }
 }
 
