@@ -812,6 +812,65 @@ await story.close();
     },
     { needs: [CARD] },
   );
+  // Measured, printed: the page at the issue's size (64 nodes x 200 virtual nodes, 10,000
+  // keys): the main-thread time of adding a node (the ring rebuilt, every key placed again,
+  // the migration planned and drawn) and of each step through the migration after it.
+  await check('perf: consistent hashing at 64 nodes x 200 virtual nodes x 10,000 keys', async () => {
+    const scenario = {
+      version: 1, algorithm: 'hashring', title: 'Stress: 64 nodes', seed: 1,
+      params: { nodes: 64, spare: 2, vnodes: 200, keys: 10000, replicas: 1 }, run: { steps: 0 },
+    };
+    const custom = Buffer.from(JSON.stringify(scenario)).toString('base64url');
+    await hp.goto(at(`/hashring?custom=${custom}`));
+    await hp.reload();
+    await hp.locator('svg.hashring').waitFor({ state: 'visible' });
+    const cdp = await ctx.newCDPSession(hp);
+    await cdp.send('Performance.enable');
+    const busy = async () => {
+      const m = Object.fromEntries((await cdp.send('Performance.getMetrics')).metrics.map((x) => [x.name, x.value]));
+      return (m.ScriptDuration + m.RecalcStyleDuration + m.LayoutDuration) * 1000;
+    };
+    // One action, then let the page settle (the URL is written a moment later).
+    const timed = async (act) => {
+      const t0 = await busy();
+      await act();
+      await sleep(250);
+      return (await busy()) - t0;
+    };
+    const add = await timed(() => hp.locator('button', { hasText: /^Add n6/ }).first().click());
+    const start = await pos(hp);
+    assert(start === 1, `adding a node made the run ${start} steps long, expected 1`);
+    const steps = [];
+    for (let i = 0; i < 12; i++) steps.push(await timed(() => hp.keyboard.press('ArrowRight')));
+    const end = await pos(hp);
+    assert(end === 13, `12 steps forward ended at step ${end}`);
+    steps.sort((a, b) => a - b);
+    // Then play the rest of the migration and time the frames.
+    await hp.locator('select[aria-label="Playback speed"]').selectOption('2');
+    await hp.locator('button[aria-label="Play"]').click();
+    const deltas = await hp.evaluate(
+      (ms) =>
+        new Promise((resolve) => {
+          const out = [];
+          let last = null;
+          const end = performance.now() + ms;
+          const tick = (now) => {
+            if (last !== null) out.push(now - last);
+            last = now;
+            if (now < end) requestAnimationFrame(tick);
+            else resolve(out);
+          };
+          requestAnimationFrame(tick);
+        }),
+      2000,
+    );
+    if (await hp.locator('button[aria-label="Pause"]').count()) await hp.locator('button[aria-label="Pause"]').click();
+    assert((await pos(hp)) > end, 'playing did not move the run on');
+    deltas.sort((a, b) => a - b);
+    console.log(
+      `hashring 64x200x10k: add node ${add.toFixed(1)} ms; one step and its 250 ms of animation: median ${steps[6].toFixed(1)} ms, max ${steps[11].toFixed(1)} ms (script + style + layout); playing at 2x: frame median ${deltas[deltas.length >> 1].toFixed(1)} ms, p95 ${deltas[Math.floor(deltas.length * 0.95)].toFixed(1)} ms`,
+    );
+  }, { needs: [CARD] });
   await ctx.close();
 }
 
