@@ -262,7 +262,7 @@ fn scenario_picker(props: &AlgoProps) -> Html {
     };
     html! {
         <label class="scenario-pick">
-            <span>{ "Scenario" }</span>
+            <span class="hdr-label">{ "Scenario" }</span>
             <select onchange={on_change} aria-label="Scenario">
                 { for scenarios.iter().map(|(id, t)| html! {
                     <option value={*id} selected={store.scenario.as_deref() == Some(*id)}>{ t.clone() }</option>
