@@ -110,6 +110,30 @@ function assert(cond, message) {
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
+/**
+ * Frame-to-frame times (ms) from requestAnimationFrame over `ms` milliseconds, counted
+ * while the page is playing (its Pause button shows).
+ */
+async function frameTimes(page, ms) {
+  return page.evaluate(
+    (ms) =>
+      new Promise((resolve) => {
+        const out = [];
+        let last = null;
+        const end = performance.now() + ms;
+        const tick = (now) => {
+          const playing = !!document.querySelector('.control-bar button[aria-label="Pause"]');
+          if (last !== null && playing) out.push(now - last);
+          last = now;
+          if (now < end) requestAnimationFrame(tick);
+          else resolve(out);
+        };
+        requestAnimationFrame(tick);
+      }),
+    ms,
+  );
+}
+
 /** Polls `get` until `ok(value)` or the timeout; returns the last value either way. */
 async function poll(get, ok, timeout = KEY_TIMEOUT) {
   const end = Date.now() + timeout;
@@ -630,23 +654,7 @@ await story.close();
     const before = await pos(perf);
     await perf.locator('button[aria-label="Play"]').click();
     // Frame deltas from requestAnimationFrame, counted while the Pause button shows (playing).
-    const deltas = await perf.evaluate(
-      (ms) =>
-        new Promise((resolve) => {
-          const out = [];
-          let last = null;
-          const end = performance.now() + ms;
-          const tick = (now) => {
-            const playing = !!document.querySelector('.control-bar button[aria-label="Pause"]');
-            if (last !== null && playing) out.push(now - last);
-            last = now;
-            if (now < end) requestAnimationFrame(tick);
-            else resolve(out);
-          };
-          requestAnimationFrame(tick);
-        }),
-      3000,
-    );
+    const deltas = await frameTimes(perf, 3000);
     const after = await pos(perf);
     if (await perf.locator('button[aria-label="Pause"]').count()) await perf.locator('button[aria-label="Pause"]').click();
     assert(deltas.length >= 10, `only ${deltas.length} frames while playing (did playback stop at once?)`);
@@ -848,22 +856,8 @@ await story.close();
     // Then play the rest of the migration and time the frames.
     await hp.locator('select[aria-label="Playback speed"]').selectOption('2');
     await hp.locator('button[aria-label="Play"]').click();
-    const deltas = await hp.evaluate(
-      (ms) =>
-        new Promise((resolve) => {
-          const out = [];
-          let last = null;
-          const end = performance.now() + ms;
-          const tick = (now) => {
-            if (last !== null) out.push(now - last);
-            last = now;
-            if (now < end) requestAnimationFrame(tick);
-            else resolve(out);
-          };
-          requestAnimationFrame(tick);
-        }),
-      2000,
-    );
+    const deltas = await frameTimes(hp, 2000);
+    assert(deltas.length >= 10, `only ${deltas.length} frames while playing`);
     if (await hp.locator('button[aria-label="Pause"]').count()) await hp.locator('button[aria-label="Pause"]').click();
     assert((await pos(hp)) > end, 'playing did not move the run on');
     deltas.sort((a, b) => a - b);

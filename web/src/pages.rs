@@ -11,7 +11,7 @@ use crate::components::keys::use_keyboard;
 use crate::components::log::EventLog;
 use crate::components::share::{self, ExportMenu, ShareButton};
 use crate::components::spacetime::SpaceTime;
-use crate::components::Store;
+use crate::components::{StableStore, Store};
 use crate::route::Route;
 use crate::store::{Msg, State};
 use crate::url::UrlState;
@@ -144,6 +144,7 @@ pub fn playground(props: &PlaygroundProps) -> Html {
         let full = share::state_link(&store, false);
         return html! {
             <ContextProvider<Store> context={store.clone()}>
+            <ContextProvider<StableStore> context={StableStore::new(&store)}>
                 <div class="app-shell embed">
                     <main class="app-view">
                         { banners }
@@ -153,12 +154,14 @@ pub fn playground(props: &PlaygroundProps) -> Html {
                     <ControlBar />
                     <ShortcutSheet />
                 </div>
+            </ContextProvider<StableStore>>
             </ContextProvider<Store>>
         };
     }
 
     html! {
         <ContextProvider<Store> context={store.clone()}>
+            <ContextProvider<StableStore> context={StableStore::new(&store)}>
             <div class="app-shell playground">
                 <header class="app-header">
                     <Link<Route> to={Route::Home} classes="brand">{ "dsplay" }</Link<Route>>
@@ -197,7 +200,8 @@ pub fn playground(props: &PlaygroundProps) -> Html {
                 <ShortcutSheet />
                 <CustomScenario />
             </div>
-        </ContextProvider<Store>>
+        </ContextProvider<StableStore>>
+            </ContextProvider<Store>>
     }
 }
 
@@ -230,7 +234,7 @@ struct AlgoProps {
 
 #[function_component(ScenarioPicker)]
 fn scenario_picker(props: &AlgoProps) -> Html {
-    let store = crate::components::use_store();
+    let store = crate::components::use_stable_store();
     // Titles read once from the files (loading a scenario would run its set-up).
     let scenarios = use_memo(props.algorithm.clone(), |algorithm| {
         builtins_of(algorithm)
@@ -278,7 +282,7 @@ fn scenario_picker(props: &AlgoProps) -> Html {
 
 #[function_component(SeedField)]
 fn seed_field() -> Html {
-    let store = crate::components::use_store();
+    let store = crate::components::use_stable_store();
     let seed = store.session.borrow().seed();
     let on_change = {
         let store = store.clone();
@@ -316,7 +320,7 @@ fn seed_field() -> Html {
 
 #[function_component(ResetButton)]
 fn reset_button() -> Html {
-    let store = crate::components::use_store();
+    let store = crate::components::use_stable_store();
     let has_actions = store.session.borrow().user_actions_json() != "[]";
     let reset = {
         let store = store.clone();
@@ -372,7 +376,7 @@ fn view_toggles() -> Html {
 
 #[function_component(HelpButton)]
 fn help_button() -> Html {
-    let store = crate::components::use_store();
+    let store = crate::components::use_stable_store();
     let onclick = Callback::from(move |_: MouseEvent| store.dispatch(Msg::ToggleHelp));
     html! {
         <button class="ctl" {onclick} aria-label="Keyboard shortcuts" title="Keyboard shortcuts (?)">{ "?" }</button>

@@ -132,14 +132,7 @@ pub fn cluster_view(props: &ClusterProps) -> Html {
             fresh.then_some("fresh"),
             (store.selected_msg == Some(m.id)).then_some("selected")
         );
-        let onclick = {
-            let store = store.clone();
-            let id = m.id;
-            Callback::from(move |e: MouseEvent| {
-                e.stop_propagation();
-                store.dispatch(Msg::SelectMessage(Some(id)))
-            })
-        };
+        let onclick = select_message(&store, m.id);
         Some(html! {
             <g {class} key={format!("m{}", m.id)} {onclick}>
                 <title>{ format!("m{}: {} ({} → {}, sent t={} ms, due t={} ms){}",
@@ -259,4 +252,13 @@ pub fn status_badge(status: NodeStatus, class: &mut Classes) -> Option<&'static 
 /// SVG coordinates with one decimal.
 pub fn f(x: f64) -> String {
     format!("{x:.1}")
+}
+
+/// Clicking a message selects it (the inspector shows it), and not what lies under it.
+pub fn select_message(store: &super::Store, id: u64) -> Callback<MouseEvent> {
+    let store = store.clone();
+    Callback::from(move |e: MouseEvent| {
+        e.stop_propagation();
+        store.dispatch(Msg::SelectMessage(Some(id)))
+    })
 }

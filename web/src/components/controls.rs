@@ -1,6 +1,6 @@
 //! The control bar: play/pause, step, speed, scrubber, current step and time.
 
-use super::use_store;
+use super::use_stable_store;
 use crate::store::{Msg, SPEEDS};
 use dsplay_core::registry::MarkKind;
 use web_sys::HtmlInputElement;
@@ -8,7 +8,7 @@ use yew::prelude::*;
 
 #[function_component(ControlBar)]
 pub fn control_bar() -> Html {
-    let store = use_store();
+    let store = use_stable_store();
     let (pos, horizon, time, ended, marks) = {
         let s = store.session.borrow();
         (s.pos(), s.horizon(), s.time(), s.ended(), s.marks())

@@ -1,14 +1,14 @@
 //! "Custom…": edit the scenario itself (parameters, network, script) as JSON. A scenario
 //! that cannot be used is refused with the field named, and the page keeps what it had.
 
-use super::use_store;
+use super::use_stable_store;
 use crate::store::Msg;
 use web_sys::HtmlTextAreaElement;
 use yew::prelude::*;
 
 #[function_component(CustomScenario)]
 pub fn custom_scenario() -> Html {
-    let store = use_store();
+    let store = use_stable_store();
     let text = use_state(String::new);
     if !store.editing {
         return html! {};

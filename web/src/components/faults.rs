@@ -11,7 +11,7 @@
 //! Yew component adds its own lifecycle code to the bundle.
 
 use super::cluster::{label_colour, NODE_COLOURS};
-use super::{use_store, Store};
+use super::{use_stable_store, Store};
 use crate::store::Msg;
 use dsplay_core::registry::{MsgView, NetView};
 use dsplay_core::sim::{LinkParams, MAX_LATENCY};
@@ -44,7 +44,7 @@ type Edit = UseStateHandle<Option<(Target, ParamsForm)>>;
 
 #[function_component(FaultPalette)]
 pub fn faults_component() -> Html {
-    let store = use_store();
+    let store = use_stable_store();
     let cut_a = use_state(|| 0usize);
     let cut_b = use_state(|| 1usize);
     let group = use_state(|| None::<Vec<bool>>);

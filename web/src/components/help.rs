@@ -1,6 +1,6 @@
 //! The keyboard shortcut sheet (`?`).
 
-use super::use_store;
+use super::use_stable_store;
 use crate::store::Msg;
 use yew::prelude::*;
 
@@ -17,7 +17,7 @@ pub const SHORTCUTS: &[(&str, &str)] = &[
 
 #[function_component(ShortcutSheet)]
 pub fn shortcut_sheet() -> Html {
-    let store = use_store();
+    let store = use_stable_store();
     if !store.help {
         return html! {};
     }

@@ -1,6 +1,6 @@
 //! The inspector: the selected node's state as a readable tree.
 
-use super::use_store;
+use super::use_stable_store;
 use crate::store::Msg;
 use dsplay_core::NodeStatus;
 use serde_json::{json, Value};
@@ -8,7 +8,7 @@ use yew::prelude::*;
 
 #[function_component(Inspector)]
 pub fn inspector() -> Html {
-    let store = use_store();
+    let store = use_stable_store();
     let s = store.session.borrow();
     let Some(n) = store.selected else {
         return html! {

@@ -1,12 +1,12 @@
 //! The invariant panel: each safety property with its status at the current step.
 
-use super::use_store;
+use super::use_stable_store;
 use crate::store::Msg;
 use yew::prelude::*;
 
 #[function_component(InvariantPanel)]
 pub fn invariant_panel() -> Html {
-    let store = use_store();
+    let store = use_stable_store();
     let s = store.session.borrow();
     let pos = s.pos();
     let violations = s.violations();

@@ -1,6 +1,6 @@
 //! The event log: every step's narration up to the current one, newest last.
 
-use super::use_store;
+use super::use_stable_store;
 use crate::store::Msg;
 use web_sys::HtmlSelectElement;
 use yew::prelude::*;
@@ -12,7 +12,7 @@ const SCAN: u64 = 20_000;
 
 #[function_component(EventLog)]
 pub fn event_log() -> Html {
-    let store = use_store();
+    let store = use_stable_store();
     let filter = use_state(|| None::<u32>);
     let s = store.session.borrow();
     let pos = s.pos();

@@ -23,3 +23,38 @@ pub type Store = UseReducerHandle<State>;
 pub fn use_store() -> Store {
     use_context::<Store>().expect("components are rendered inside the playground's store")
 }
+
+/// The store for components that draw nothing that moves between steps (panels, the log,
+/// the palette, the controls): the same handle, in a context that stays equal while only
+/// the playback clock moves, so they are not rendered again on every animation frame.
+/// Views that draw motion between steps (messages in flight, timers) use [`use_store`].
+#[derive(Clone)]
+pub struct StableStore {
+    store: Store,
+    /// The state when this context value was made: a handle reads the newest state, so
+    /// two handles always look alike; the snapshots tell what changed.
+    snapshot: State,
+}
+
+impl StableStore {
+    pub fn new(store: &Store) -> Self {
+        StableStore {
+            store: store.clone(),
+            snapshot: (**store).clone(),
+        }
+    }
+}
+
+impl PartialEq for StableStore {
+    fn eq(&self, other: &Self) -> bool {
+        self.snapshot.same_but_clock(&other.snapshot)
+    }
+}
+
+/// The store from the nearest `ContextProvider<StableStore>` (see [`StableStore`]).
+#[hook]
+pub fn use_stable_store() -> Store {
+    use_context::<StableStore>()
+        .expect("components are rendered inside the playground's store")
+        .store
+}

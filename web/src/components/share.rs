@@ -1,6 +1,6 @@
 //! Share, embed, export and import: the header's tools.
 
-use super::use_store;
+use super::use_stable_store;
 use crate::browser;
 use crate::store::Msg;
 use wasm_bindgen::JsCast;
@@ -27,7 +27,7 @@ pub fn embed_code(store: &super::Store) -> String {
 
 #[function_component(ShareButton)]
 pub fn share_button() -> Html {
-    let store = use_store();
+    let store = use_stable_store();
     let open = use_state(|| false);
     let note = use_state(|| None::<String>);
     let toggle = {
@@ -79,7 +79,7 @@ pub fn share_button() -> Html {
 
 #[function_component(ExportMenu)]
 pub fn export_menu() -> Html {
-    let store = use_store();
+    let store = use_stable_store();
     let open = use_state(|| false);
     let toggle = {
         let open = open.clone();

@@ -137,6 +137,54 @@ struct MsgCache {
     msgs: Rc<Vec<MsgView>>,
 }
 
+/// The steps shown before the current one (at most `MAX_STEPS`, back to time `t0`) and
+/// the time of the last step computed, for one state of one session (`key`: the session
+/// and its version). Narrating steps costs: this is made once per state and kept while
+/// the window only slides forward in time (playback frames), not once per frame.
+struct RecentSteps {
+    key: (usize, u64),
+    end_time: f64,
+    t0: f64,
+    views: Rc<Vec<StepView>>,
+}
+
+impl RecentSteps {
+    fn new(key: (usize, u64), s: &dyn Session) -> Self {
+        let end_time = s
+            .horizon()
+            .checked_sub(1)
+            .and_then(|i| s.step_view(i))
+            .map_or(0.0, |v| v.time as f64);
+        RecentSteps {
+            key,
+            end_time,
+            t0: f64::INFINITY,
+            views: Rc::new(Vec::new()),
+        }
+    }
+
+    /// The steps from time `t0` on, oldest first; computed again only when `t0` is earlier
+    /// than what is kept.
+    fn since(&mut self, t0: f64, s: &dyn Session) -> Rc<Vec<StepView>> {
+        if t0 < self.t0 {
+            let pos = s.pos();
+            let mut views = Vec::new();
+            let mut i = pos;
+            while i > 0 && pos - i < MAX_STEPS {
+                i -= 1;
+                match s.step_view(i) {
+                    Some(v) if v.time as f64 >= t0 => views.push(v),
+                    _ => break,
+                }
+            }
+            views.reverse();
+            self.views = Rc::new(views);
+            self.t0 = t0;
+        }
+        self.views.clone()
+    }
+}
+
 /// Every message of the run (up to the computed horizon), from the cache when it is valid
 /// for the current step.
 fn cached_messages(
@@ -383,6 +431,7 @@ pub fn spacetime_component() -> Html {
     let size = use_state_eq(|| Size::DEFAULT);
     let zoom = use_state(|| 0i32);
     let cache = use_mut_ref(|| None::<MsgCache>);
+    let recent_cache = use_mut_ref(|| None::<RecentSteps>);
 
     // Measure when the box or the text size changes (observing the box and the 1em probe),
     // never during a render: reading sizes then would force a layout on every frame.
@@ -408,13 +457,20 @@ pub fn spacetime_component() -> Html {
     let pos = s.pos();
     let now = store.display_time.max(s.time() as f64);
     let Size { w, h, em } = *size;
+    // The steps before this one (narrated), made once per state rather than per frame.
+    let key = (
+        Rc::as_ptr(&store.session) as *const () as usize,
+        store.version,
+    );
+    let mut recent = recent_cache.borrow_mut();
+    if recent.as_ref().is_none_or(|r| r.key != key) {
+        *recent = Some(RecentSteps::new(key, &**s));
+    }
+    let recent = recent.as_mut().expect("just made");
 
     // The window: about STEPS_IN_VIEW steps at the run's average rate, then the zoom.
     let horizon = s.horizon();
-    let end_time = horizon
-        .checked_sub(1)
-        .and_then(|i| s.step_view(i))
-        .map_or(0.0, |v| v.time as f64);
+    let end_time = recent.end_time;
     let per_step = if horizon > 0 {
         end_time / horizon as f64
     } else {
@@ -452,16 +508,12 @@ pub fn spacetime_component() -> Html {
     };
 
     // Steps in the window, oldest first (at most MAX_STEPS).
-    let mut views: Vec<StepView> = Vec::new();
-    let mut i = pos;
-    while i > 0 && pos - i < MAX_STEPS {
-        i -= 1;
-        match s.step_view(i) {
-            Some(v) if v.time as f64 >= g.t0 => views.push(v),
-            _ => break,
-        }
-    }
-    views.reverse();
+    let kept = recent.since(g.t0, &**s);
+    let first = kept
+        .iter()
+        .position(|v| v.time as f64 >= g.t0)
+        .unwrap_or(kept.len());
+    let views: &[StepView] = &kept[first..];
     // Before this, nothing is known: stretches already going start off-screen.
     let before = g.t0 - 0.05 * span;
     let step_time: HashMap<u64, f64> = views.iter().map(|v| (v.index, v.time as f64)).collect();

@@ -8,8 +8,10 @@
 //! change (`use_memo` on the session and its version), in a child component whose props
 //! do not change during playback frames, so only the messages are redrawn per frame.
 
-use crate::components::cluster::{f, label_colour, status_badge, Arc, NODE_COLOURS};
-use crate::components::use_store;
+use crate::components::cluster::{
+    f, label_colour, select_message, status_badge, Arc, NODE_COLOURS,
+};
+use crate::components::{use_stable_store, use_store};
 use crate::store::Msg;
 use dsplay_core::algo::hashring::{
     balance, hash_key, vnode_hash, Coord, Hashring, Op, Ring, TaskKind, MAX_KEYS,
@@ -799,14 +801,7 @@ pub fn hashring_view() -> Html {
             (m.label == "XFER").then_some("xfer"),
             (store.selected_msg == Some(m.id)).then_some("selected")
         );
-        let onclick = {
-            let store = store.clone();
-            let id = m.id;
-            Callback::from(move |e: MouseEvent| {
-                e.stop_propagation();
-                store.dispatch(Msg::SelectMessage(Some(id)))
-            })
-        };
+        let onclick = select_message(&store, m.id);
         let nm = |i: u32| names.get(i as usize).map_or("?", |s| s.as_str());
         Some(html! {
             <g {class} key={format!("m{}", m.id)} {onclick}>
@@ -1169,7 +1164,7 @@ fn parse_in(text: &str, lo: u32, hi: u32) -> Result<u32, String> {
 
 #[function_component(HashringPanel)]
 pub fn hashring_panel() -> Html {
-    let store = use_store();
+    let store = use_stable_store();
     let fp = fingerprint(&store.session);
     let data = {
         let session = store.session.clone();

@@ -2,7 +2,7 @@
 //! form to make nodes send requests, broadcast, publish and subscribe.
 
 use crate::components::cluster::ClusterView;
-use crate::components::use_store;
+use crate::components::{use_stable_store, use_store};
 use crate::store::Msg;
 use dsplay_core::algo::messaging::Messaging;
 use dsplay_core::registry::Loaded;
@@ -116,7 +116,7 @@ impl Kind {
 /// The form that tells a node to send something.
 #[function_component(MessagingCommands)]
 pub fn messaging_commands() -> Html {
-    let store = use_store();
+    let store = use_stable_store();
     let names: Vec<String> = {
         let s = store.session.borrow();
         let v = s.names();
