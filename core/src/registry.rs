@@ -35,16 +35,17 @@ pub const ALGORITHMS: &[AlgoInfo] = &[
         title: "Consistent hashing",
         summary: "A hash ring with virtual nodes, weights and replicas; adding or removing a node migrates keys through the network; load balance compared with hash mod N.",
     },
+    AlgoInfo {
+        name: crate::algo::transactions::NAME,
+        title: "Distributed transactions",
+        summary: "Two-phase and three-phase commit with write-ahead logs, crashes and recovery: why 2PC blocks and why 3PC is unsafe under partitions.",
+    },
 ];
 
 /// Algorithms the core and the CLI run that have no web page yet (not on the home page).
 /// An algorithm lands here first, with its core module, and moves to [`ALGORITHMS`] with
 /// its page.
-pub const CORE_ONLY: &[AlgoInfo] = &[AlgoInfo {
-    name: crate::algo::transactions::NAME,
-    title: "Distributed transactions",
-    summary: "Two-phase and three-phase commit with write-ahead logs, crashes and recovery: why 2PC blocks and why 3PC is unsafe under partitions.",
-}];
+pub const CORE_ONLY: &[AlgoInfo] = &[];
 
 /// Every algorithm the core runs: those with a page, then the core-only ones.
 pub fn all_algorithms() -> impl Iterator<Item = &'static AlgoInfo> {
