@@ -802,6 +802,10 @@ await story.close();
       assert(/blocked: voted YES, coordinator down since t=165/.test(alert ?? ''), `the alert reads "${alert}"`);
       const lanes = await tp.locator('svg.txn .lane').count();
       assert(lanes === 4, `${lanes} lanes, expected 4`);
+      // Selecting a process highlights its state in the state diagram.
+      await tp.locator('svg.txn .lane-label[aria-label^="n2:"]').click();
+      const current = await tp.locator('svg.txn .sbox.current .sname').textContent();
+      assert(/READY/.test(current ?? ''), `the diagram highlights "${current}" for n2`);
       await shot(tp, '09-transactions-blocked.png');
     },
     { needs: [CARD] },
