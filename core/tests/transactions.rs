@@ -4,7 +4,7 @@
 //! with partitions finds the AC1 violation).
 
 use dsplay_core::algo::transactions::{
-    self, note_state, Node, Note, Rec, Transactions, TxState, AC1, COORD,
+    self, note_state, Node, Note, Rec, Transactions, TxState, AC1, AC4, COORD,
 };
 use dsplay_core::faults::FaultMix;
 use dsplay_core::protocol::Protocol;
@@ -302,6 +302,30 @@ fn parameters_out_of_range_are_refused() {
 }
 
 #[test]
+fn timeouts_shorter_than_the_delays_violate_non_triviality() {
+    // Nothing fails and everyone votes YES, but the coordinator gives up on the votes
+    // before they can arrive: AC4 catches the needless abort.
+    let doc = json!({
+        "algorithm": "transactions", "seed": 3,
+        "params": { "timeout": 50 },
+        "network": { "latency": [40, 60] },
+        "actions": [
+            { "at": 10, "action": { "command": { "node": "coord", "cmd": { "begin": {} } } } }
+        ]
+    });
+    let l = run(&doc.to_string());
+    let v = l.violations();
+    assert!(v.iter().any(|v| v.property == AC4), "{v:?}");
+    assert_eq!(decision(&l, "coord", 1), Some(false));
+    // With the default timeout the same run commits.
+    let mut doc = doc;
+    doc["params"] = json!({});
+    let l = run(&doc.to_string());
+    assert!(l.violations().is_empty(), "{:?}", l.violations());
+    assert_eq!(decision(&l, "coord", 1), Some(true));
+}
+
+#[test]
 fn restart_rebuilds_volatile_state_from_the_log() {
     // Crash n1 while it is READY (voted YES, no decision) in 2PC: on restart it is READY
     // again, asks, and learns the decision.
@@ -335,10 +359,11 @@ fn restart_rebuilds_volatile_state_from_the_log() {
     assert_eq!(decision(&l, "n2", 1), Some(true));
 }
 
-/// Every process that logged anything about a transaction ends with a decision on it.
+/// Every process that is up and logged anything about a transaction ends with a decision
+/// on it (a participant set to fail before voting may stay down).
 fn all_decided(l: &Loaded<Transactions>) -> Result<(), String> {
     let sim = l.timeline.sim();
-    for n in sim.node_ids() {
+    for n in sim.node_ids().filter(|n| sim.is_up(*n)) {
         let node = sim.node(n);
         for r in &node.log {
             if node.logged_decision(r.tx).is_none() {
