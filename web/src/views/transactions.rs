@@ -236,7 +236,7 @@ pub fn transactions_view() -> Html {
         };
         let why = match coord_down_since {
             Some(c) => format!("coordinator down since t={c}"),
-            None => format!("no decision heard since t={since}"),
+            None => format!("no decision since it voted at t={}", t.since.min(since)),
         };
         let what = if t.recovering {
             "restarted uncertain: voted YES, asking"
@@ -310,6 +310,8 @@ pub fn transactions_view() -> Html {
         let node = sim.node(NodeId(i as u32));
         let y = TOP + lane_h * i as f64;
         let mid = y + lane_h / 2.0;
+        // Many processes: one line per lane (the segments show the state).
+        let compact = lane_h < 52.0;
         let mut class = classes!("lane", format!("c{}", i % NODE_COLOURS));
         let badge = status_badge(status[i], &mut class);
         if store.selected == Some(i as u32) {
@@ -419,16 +421,18 @@ pub fn transactions_view() -> Html {
                     role="button" aria-label={aria.clone()} aria-pressed={(store.selected == Some(i as u32)).to_string()}>
                     <title>{ aria }</title>
                     <rect class="hit" x="0" y={f(y)} width={f(LABEL_W)} height={f(lane_h)} />
-                    <circle class="dot" cx="14" cy={f(mid - 8.0)} r="7" />
-                    <text class="name" x="28" y={f(mid - 2.0)}>{ names[i].clone() }</text>
-                    <text class={classes!("state-word", state.map(state_class))} x="28" y={f(mid + 18.0)}>{ state_word }</text>
+                    <circle class="dot" cx="14" cy={f(if compact { mid } else { mid - 8.0 })} r="7" />
+                    <text class="name" x="28" y={f(if compact { mid + 7.0 } else { mid - 2.0 })}>{ names[i].clone() }</text>
+                    if !compact {
+                        <text class={classes!("state-word", state.map(state_class))} x="28" y={f(mid + 18.0)}>{ state_word }</text>
+                    }
                     if let Some((word, cls)) = vote {
                         <g class={classes!("vote", cls)}>
-                            <rect x="96" y={f(mid - 22.0)} width="50" height="22" rx="11" />
-                            <text x="121" y={f(mid - 6.0)} text-anchor="middle">{ word }</text>
+                            <rect x="96" y={f(if compact { mid - 11.0 } else { mid - 22.0 })} width="50" height="22" rx="11" />
+                            <text x="121" y={f(if compact { mid + 5.0 } else { mid - 6.0 })} text-anchor="middle">{ word }</text>
                         </g>
                     }
-                    if let Some(sw) = setting {
+                    if let (Some(sw), false) = (setting, compact) {
                         <text class="setting" x="96" y={f(mid + 18.0)}>{ sw }</text>
                     }
                 </g>
