@@ -1316,7 +1316,7 @@ impl Protocol for Transactions {
                     DecideWhy::AllYes => "every participant voted YES".to_string(),
                     DecideWhy::VotedNo => "a participant voted NO".to_string(),
                     DecideWhy::Timeout => format!("not every participant answered within {t} ms, and a coordinator that has not decided may always abort"),
-                    DecideWhy::Recovery => "its log shows T{tx} started but holds no decision, so nobody can have committed: it aborts".replace("{tx}", &tx.to_string()),
+                    DecideWhy::Recovery => format!("its log shows T{tx} started but holds no decision, so nobody can have committed"),
                     DecideWhy::PrecommitTimeout => format!("not every participant acknowledged PRECOMMIT within {t} ms; everyone voted YES, so it commits anyway (3PC rule)"),
                     DecideWhy::RecoveryPrecommit => "its log shows PRECOMMIT: everyone voted YES, so it commits (3PC recovery)".to_string(),
                     DecideWhy::AllAcked => "every participant acknowledged PRECOMMIT".to_string(),
@@ -1415,7 +1415,9 @@ impl Protocol for Transactions {
                 "{} does not know the decision on T{tx} either: {me} keeps waiting",
                 n(from)
             ),
-            Note::Ignores { tx } => format!("{me} has nothing to do with this message about T{tx} (already handled)"),
+            Note::Ignores { tx } => format!(
+                "{me} has nothing left to do for this on T{tx} (it is past that step of the protocol): it ignores it"
+            ),
             Note::Recovers { tx, state } => match state {
                 TxState::Committed | TxState::Aborted => format!(
                     "{me}'s log holds the decision on T{tx} ({}) but no 'end': some participants may not know it, so it sends it again",
