@@ -868,6 +868,82 @@ await story.close();
   await ctx.close();
 }
 
+// 6c. The distributed transactions page: lanes render, 3PC's partition violates AC1 in a
+// few clicks, bad input is refused, and a scenario embeds.
+{
+  const ctx = await newContext();
+  const tp = await ctx.newPage();
+  const CARD = 'transactions: the home card opens the page and the lanes render';
+  await check(CARD, async () => {
+    await tp.goto(BASE);
+    await tp.locator('.cards .card', { hasText: 'Distributed transactions' }).first().locator('a').first().click();
+    await tp.locator('.txn-view').waitFor({ state: 'visible', timeout: 15000 });
+    const { route } = hashState(tp.url());
+    assert(route === '/transactions', `the card went to #${route}`);
+  });
+  await check(
+    'transactions: the 2PC coordinator crash shows participants blocked',
+    async () => {
+      await tp.goto(at('/transactions?scenario=txn-2pc-coord-crash&step=20'));
+      await tp.reload();
+      await tp.locator('svg.txn').waitFor({ state: 'visible' });
+      const alert = await tp.locator('.txn-alerts li.blocked').first().textContent();
+      assert(/blocked: voted YES, coordinator down since t=165/.test(alert ?? ''), `the alert reads "${alert}"`);
+      const lanes = await tp.locator('svg.txn .lane').count();
+      assert(lanes === 4, `${lanes} lanes, expected 4`);
+      // Selecting a process highlights its state in the state diagram.
+      await tp.locator('svg.txn .lane-label[aria-label^="n2:"]').click();
+      const current = await tp.locator('svg.txn .sbox.current .sname').textContent();
+      assert(/READY/.test(current ?? ''), `the diagram highlights "${current}" for n2`);
+      await shot(tp, '09-transactions-blocked.png');
+    },
+    { needs: [CARD] },
+  );
+  await check(
+    'transactions: the 3PC partition preset violates AC1 in two clicks',
+    async () => {
+      await tp.goto(at('/transactions?scenario=txn-3pc-coord-crash'));
+      await tp.reload();
+      await tp.locator('svg.txn').waitFor({ state: 'visible' });
+      assert(/No transaction yet/.test(await tp.locator('.txn-phase').textContent()), 'step 0 says no transaction yet');
+      await button(tp, 'Partition once PRECOMMIT reaches one participant').click();
+      await tp.locator('.preset-msg').waitFor({ state: 'visible' });
+      await tp.locator('button[aria-label="Go to the end"]').click();
+      const v = tp.locator('.txn-alerts li.violation');
+      await v.waitFor({ state: 'visible' });
+      const text = await v.textContent();
+      assert(/AC1 violated/.test(text ?? ''), `the alert reads "${text}"`);
+      await shot(tp, '10-transactions-3pc-partition.png');
+    },
+    { needs: [CARD] },
+  );
+  await check(
+    'transactions: malformed writes are refused with a message',
+    async () => {
+      const input = tp.locator('input[aria-label="Values the transaction writes"]');
+      await input.fill('x');
+      const err = await tp.locator('.txn-panel .form-error').textContent();
+      assert(/key=value/.test(err ?? ''), `the error reads "${err}"`);
+      const disabled = await button(tp, 'Run a transaction').isDisabled();
+      assert(disabled, 'the Run button is enabled with malformed writes');
+      await input.fill('x=7');
+      assert(!(await button(tp, 'Run a transaction').isDisabled()), 'the Run button stays disabled');
+    },
+    { needs: [CARD] },
+  );
+  await check(
+    'transactions: a scenario embeds at a chosen step',
+    async () => {
+      await tp.goto(at('/transactions?scenario=txn-2pc-happy&step=12&embed'));
+      await tp.reload();
+      await tp.locator('.app-shell.embed svg.txn').waitFor({ state: 'visible' });
+      await expectStep(tp, 12, 'the embed');
+    },
+    { needs: [CARD] },
+  );
+  await ctx.close();
+}
+
 // 7. Offline: everything came from the local server.
 await check('offline: every request went to the local server', async () => {
   assert(requests.length > 0, 'no request was recorded');

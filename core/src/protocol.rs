@@ -113,10 +113,21 @@ pub trait Protocol: Clone + Debug + Sized + 'static {
 /// An effect a handler emits; applied by the kernel in order after the handler returns.
 #[derive(Clone, Debug)]
 pub enum Effect<P: Protocol> {
-    Send { to: NodeId, msg: P::Msg },
-    SetTimer { timer: P::Timer, at: Time },
-    CancelTimer { timer: P::Timer },
+    Send {
+        to: NodeId,
+        msg: P::Msg,
+    },
+    SetTimer {
+        timer: P::Timer,
+        at: Time,
+    },
+    CancelTimer {
+        timer: P::Timer,
+    },
     Note(P::Note),
+    /// The node crashes at the end of this step (a failure the protocol's own options
+    /// call for, such as a participant set to fail before voting).
+    Crash,
 }
 
 /// What a handler can do: send, set and cancel timers, draw random numbers, narrate.
@@ -193,6 +204,12 @@ impl<'a, P: Protocol> Ctx<'a, P> {
     /// Record a narration note for this step.
     pub fn note(&mut self, note: P::Note) {
         self.effects.push(Effect::Note(note));
+    }
+
+    /// Crash this node once the handler returns: its other effects (sends, notes) still
+    /// happen, then it is down exactly as if a person had crashed it.
+    pub fn crash(&mut self) {
+        self.effects.push(Effect::Crash);
     }
 
     /// A uniform draw from `range` with the simulation's seeded RNG.

@@ -3,6 +3,7 @@
 
 use crate::algo::hashring::Hashring;
 use crate::algo::messaging::Messaging;
+use crate::algo::transactions::Transactions;
 use crate::faults::{random_schedule, FaultMix};
 use crate::hash::hash_json;
 use crate::invariant::{Property, Violation};
@@ -33,6 +34,11 @@ pub const ALGORITHMS: &[AlgoInfo] = &[
         name: crate::algo::hashring::NAME,
         title: "Consistent hashing",
         summary: "A hash ring with virtual nodes, weights and replicas; adding or removing a node migrates keys through the network; load balance compared with hash mod N.",
+    },
+    AlgoInfo {
+        name: crate::algo::transactions::NAME,
+        title: "Distributed transactions",
+        summary: "Two-phase and three-phase commit with write-ahead logs, crashes and recovery: why 2PC blocks and why 3PC is unsafe under partitions.",
     },
 ];
 
@@ -76,6 +82,13 @@ pub const BUILTINS: &[Builtin] = &[
     builtin!("hashring", "hashring-add-node"),
     builtin!("hashring", "hashring-crash-replicas"),
     builtin!("hashring", "hashring-weights"),
+    builtin!("transactions", "txn-2pc-happy"),
+    builtin!("transactions", "txn-2pc-vote-no"),
+    builtin!("transactions", "txn-2pc-coord-crash"),
+    builtin!("transactions", "txn-2pc-partial-commit"),
+    builtin!("transactions", "txn-2pc-cooperative"),
+    builtin!("transactions", "txn-3pc-coord-crash"),
+    builtin!("transactions", "txn-3pc-partition"),
 ];
 
 pub fn builtin(id: &str) -> Option<&'static Builtin> {
@@ -99,6 +112,7 @@ pub fn load(json: &str) -> Result<Box<dyn Session>, ScenarioError> {
     match algorithm_of(json)?.as_str() {
         crate::algo::messaging::NAME => Ok(Box::new(Loaded::<Messaging>::parse(json)?)),
         crate::algo::hashring::NAME => Ok(Box::new(Loaded::<Hashring>::parse(json)?)),
+        crate::algo::transactions::NAME => Ok(Box::new(Loaded::<Transactions>::parse(json)?)),
         other => Err(unknown_algorithm(other)),
     }
 }
@@ -862,6 +876,7 @@ pub fn sweep_one(
     match algorithm {
         crate::algo::messaging::NAME => sweep_typed::<Messaging>(seed, mix, span, params),
         crate::algo::hashring::NAME => sweep_typed::<Hashring>(seed, mix, span, params),
+        crate::algo::transactions::NAME => sweep_typed::<Transactions>(seed, mix, span, params),
         other => Err(unknown_algorithm(other)),
     }
 }

@@ -140,6 +140,9 @@ fn shared_actions_reproduce_the_trace() {
             "hashring" => {
                 r#"{ "command": { "node": "coord", "cmd": { "add_keys": { "count": 7 } } } }"#
             }
+            "transactions" => {
+                r#"{ "command": { "node": "coord", "cmd": { "begin": { "writes": { "z": "9" } } } } }"#
+            }
             other => panic!("no test command for {other}"),
         };
         s.apply_json(command).unwrap();

@@ -629,6 +629,7 @@ impl<P: Protocol> Sim<P> {
     }
 
     fn apply_effects(&mut self, n: NodeId, effects: &mut Vec<Effect<P>>, b: &mut Builder<P>) {
+        let mut crash = false;
         for e in effects.drain(..) {
             match e {
                 Effect::Send { to, msg } => self.transmit(n, to, msg, b, None),
@@ -642,7 +643,24 @@ impl<P: Protocol> Sim<P> {
                 }
                 Effect::CancelTimer { timer } => self.cancel_timer(n, &timer),
                 Effect::Note(note) => b.notes.push(note),
+                Effect::Crash => crash = true,
             }
+        }
+        if crash {
+            self.crash_node(n);
+        }
+    }
+
+    /// Crash a node that is up: volatile state and timers go.
+    fn crash_node(&mut self, node: NodeId) {
+        let time = self.time;
+        let slot = &mut self.slots[node.index()];
+        slot.status = NodeStatus::Crashed { since: time };
+        self.proto.on_crash(&mut slot.state);
+        // Its timers are gone; messages and commands for it stay queued and find it down
+        // when they arrive.
+        for t in std::mem::take(&mut slot.timers) {
+            self.queue.remove(&t.key);
         }
     }
 
@@ -744,15 +762,7 @@ impl<P: Protocol> Sim<P> {
                     b.kernel = Some(KernelNote::AlreadyCrashed);
                     return;
                 }
-                let time = self.time;
-                let slot = &mut self.slots[node.index()];
-                slot.status = NodeStatus::Crashed { since: time };
-                self.proto.on_crash(&mut slot.state);
-                // Its timers are gone; messages and commands for it stay queued and find
-                // it down when they arrive.
-                for t in std::mem::take(&mut slot.timers) {
-                    self.queue.remove(&t.key);
-                }
+                self.crash_node(node);
             }
             Action::Restart { node } => {
                 if let NodeStatus::Crashed { .. } = self.slots[node.index()].status {

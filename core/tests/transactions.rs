@@ -1,0 +1,467 @@
+//! Distributed transactions (2PC, 3PC): the outcome of each built-in scenario, parameter
+//! checks, the participant options, and property tests over seeds and fault schedules
+//! (2PC keeps AC1-AC4 under every fault; 3PC keeps them without partitions, and a sweep
+//! with partitions finds the AC1 violation).
+
+use dsplay_core::algo::transactions::{
+    self, note_state, Node, Note, Rec, Transactions, TxState, AC1, AC4, COORD,
+};
+use dsplay_core::faults::FaultMix;
+use dsplay_core::protocol::Protocol;
+use dsplay_core::registry::{builtin, builtins_of, load, sweep_one, Loaded, Session};
+use dsplay_core::scenario::Scenario;
+use dsplay_core::sim::{NodeId, NodeStatus};
+use proptest::prelude::*;
+use serde_json::json;
+
+fn run(json: &str) -> Loaded<Transactions> {
+    let mut l = Loaded::<Transactions>::parse(json).unwrap();
+    let sum = l.run(None, None);
+    assert!(sum.ended, "runs to its end within its `run` bound: {sum:?}");
+    l
+}
+
+fn run_builtin(id: &str) -> Loaded<Transactions> {
+    run(builtin(id).unwrap().json)
+}
+
+fn node<'a>(l: &'a Loaded<Transactions>, name: &str) -> &'a Node {
+    let i = l.names().iter().position(|n| n == name).unwrap();
+    l.timeline.sim().node(NodeId(i as u32))
+}
+
+fn decision(l: &Loaded<Transactions>, name: &str, tx: u32) -> Option<bool> {
+    node(l, name).logged_decision(tx)
+}
+
+fn notes(l: &Loaded<Transactions>) -> impl Iterator<Item = (Option<NodeId>, u64, &Note)> {
+    l.timeline
+        .trace()
+        .steps
+        .iter()
+        .flat_map(|s| s.notes.iter().map(move |n| (s.node, s.time, n)))
+}
+
+const ALL: [&str; 4] = ["coord", "n1", "n2", "n3"];
+
+#[test]
+fn every_builtin_loads_and_names_its_nodes() {
+    let ids: Vec<&str> = builtins_of(transactions::NAME).map(|b| b.id).collect();
+    assert_eq!(ids.len(), 7, "{ids:?}");
+    for id in ids {
+        let l = Loaded::<Transactions>::parse(builtin(id).unwrap().json).unwrap();
+        assert_eq!(l.names()[0], "coord");
+        assert!(!l.scenario.description.is_empty(), "{id}");
+    }
+}
+
+#[test]
+fn happy_path_commits_both_transactions_everywhere() {
+    let l = run_builtin("txn-2pc-happy");
+    assert!(l.violations().is_empty(), "{:?}", l.violations());
+    for tx in [1, 2] {
+        for n in ALL {
+            assert_eq!(decision(&l, n, tx), Some(true), "{n} T{tx}");
+        }
+    }
+    // The second transaction wrote x=5 over the first's x=1.
+    let d = &node(&l, "n2").data;
+    assert_eq!(d.get("x").map(String::as_str), Some("5"));
+    assert_eq!(d.get("y").map(String::as_str), Some("2"));
+    // The coordinator logs the decision before it sends it, and ends after the acks.
+    let recs: Vec<(u32, Rec)> = node(&l, "coord")
+        .log
+        .iter()
+        .map(|r| (r.tx, r.rec))
+        .collect();
+    let pos = |x| recs.iter().position(|r| *r == x).unwrap();
+    assert!(pos((1, Rec::Begin)) < pos((1, Rec::Commit)));
+    assert!(pos((1, Rec::Commit)) < pos((1, Rec::End)));
+    assert!(
+        pos((1, Rec::Commit)) < pos((2, Rec::Begin)),
+        "one after the other"
+    );
+    // Each participant logged YES before the decision.
+    let p = &node(&l, "n1").log;
+    assert_eq!(
+        p.iter()
+            .filter(|r| r.tx == 1)
+            .map(|r| r.rec)
+            .collect::<Vec<_>>(),
+        vec![Rec::Work, Rec::Yes, Rec::Commit]
+    );
+}
+
+#[test]
+fn one_no_vote_aborts_everyone() {
+    let l = run_builtin("txn-2pc-vote-no");
+    assert!(l.violations().is_empty(), "{:?}", l.violations());
+    for n in ALL {
+        assert_eq!(decision(&l, n, 1), Some(false), "{n}");
+    }
+    assert!(!node(&l, "n2").has(1, Rec::Yes));
+    assert!(node(&l, "n1").has(1, Rec::Yes));
+    assert!(
+        node(&l, "n1").data.is_empty(),
+        "aborted writes are discarded"
+    );
+}
+
+#[test]
+fn coordinator_crash_after_prepare_blocks_until_it_recovers_and_aborts() {
+    let l = run_builtin("txn-2pc-coord-crash");
+    assert!(l.violations().is_empty(), "{:?}", l.violations());
+    let blocked: Vec<(NodeId, u64)> = notes(&l)
+        .filter(|(_, _, note)| matches!(note, Note::Blocked { .. }))
+        .map(|(n, t, _)| (n.unwrap(), t))
+        .collect();
+    for p in 1..=3 {
+        assert!(
+            blocked.iter().any(|(n, _)| *n == NodeId(p)),
+            "n{p} blocks: {blocked:?}"
+        );
+    }
+    // Nobody decided while the coordinator was down (crashed at 165, restarted at 1000).
+    let first_decision = notes(&l)
+        .find_map(|(_, t, n)| {
+            matches!(
+                note_state(n),
+                Some((1, TxState::Committed | TxState::Aborted))
+            )
+            .then_some(t)
+        })
+        .unwrap();
+    assert!(first_decision >= 1000, "decided at {first_decision}");
+    for n in ALL {
+        assert_eq!(decision(&l, n, 1), Some(false), "{n}");
+    }
+}
+
+#[test]
+fn partial_commit_blocks_n3_until_the_coordinator_resends_from_its_log() {
+    let l = run_builtin("txn-2pc-partial-commit");
+    assert!(l.violations().is_empty(), "{:?}", l.violations());
+    for n in ALL {
+        assert_eq!(decision(&l, n, 1), Some(true), "{n}");
+    }
+    let learned: Vec<(u64, NodeId)> = notes(&l)
+        .filter_map(|(n, t, note)| match note {
+            Note::Learns { tx: 1, from, .. } if n == Some(NodeId(3)) => Some((t, *from)),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(learned.len(), 1, "{learned:?}");
+    assert!(learned[0].0 >= 1300, "n3 waits for the coordinator");
+    assert_eq!(learned[0].1, COORD);
+    assert!(notes(&l)
+        .any(|(n, _, note)| n == Some(NodeId(3))
+            && matches!(note, Note::Blocked { again: true, .. })));
+}
+
+#[test]
+fn cooperative_termination_unblocks_n3_through_a_peer() {
+    let l = run_builtin("txn-2pc-cooperative");
+    assert!(l.violations().is_empty(), "{:?}", l.violations());
+    for n in ALL {
+        assert_eq!(decision(&l, n, 1), Some(true), "{n}");
+    }
+    let learned = notes(&l)
+        .find_map(|(n, t, note)| match note {
+            Note::Learns { tx: 1, from, .. } if n == Some(NodeId(3)) => Some((t, *from)),
+            _ => None,
+        })
+        .unwrap();
+    assert!(
+        learned.0 < 1500,
+        "before the coordinator restarts: {learned:?}"
+    );
+    assert_ne!(learned.1, COORD, "from a peer");
+}
+
+#[test]
+fn three_pc_coordinator_crash_participants_commit_by_timeout() {
+    let l = run_builtin("txn-3pc-coord-crash");
+    assert!(l.violations().is_empty(), "{:?}", l.violations());
+    let by_timeout = notes(&l)
+        .filter(|(_, t, n)| matches!(n, Note::TimeoutCommits { tx: 1 }) && *t < 1000)
+        .count();
+    assert_eq!(by_timeout, 3, "each participant commits by the 3PC rule");
+    for n in ALL {
+        assert_eq!(decision(&l, n, 1), Some(true), "{n}");
+    }
+}
+
+#[test]
+fn three_pc_partition_violates_agreement() {
+    let l = run_builtin("txn-3pc-partition");
+    let v = l.violations();
+    assert_eq!(v.len(), 1, "{v:?}");
+    assert_eq!(v[0].property, AC1);
+    assert_eq!(decision(&l, "coord", 1), Some(true));
+    assert_eq!(decision(&l, "n1", 1), Some(true));
+    assert_eq!(decision(&l, "n2", 1), Some(false));
+    assert_eq!(decision(&l, "n3", 1), Some(false));
+    assert_eq!(
+        notes(&l)
+            .filter(|(_, _, n)| matches!(n, Note::TimeoutAborts { tx: 1 }))
+            .count(),
+        2
+    );
+    // Without the partition the same run commits everywhere.
+    let mut v: serde_json::Value =
+        serde_json::from_str(builtin("txn-3pc-partition").unwrap().json).unwrap();
+    v["actions"].as_array_mut().unwrap().truncate(1);
+    let l = run(&v.to_string());
+    assert!(l.violations().is_empty());
+    for n in ALL {
+        assert_eq!(decision(&l, n, 1), Some(true), "{n}");
+    }
+}
+
+#[test]
+fn a_participant_that_fails_before_voting_crashes_and_aborts_on_restart() {
+    let doc = json!({
+        "algorithm": "transactions", "seed": 4,
+        "params": { "votes": { "n2": "fail" } },
+        "network": { "latency": [20, 60] },
+        "actions": [
+            { "at": 10, "action": { "command": { "node": "coord", "cmd": { "begin": { "writes": { "a": "1" } } } } } },
+            { "at": 900, "action": { "restart": { "node": "n2" } } }
+        ]
+    });
+    let mut l = Loaded::<Transactions>::parse(&doc.to_string()).unwrap();
+    l.run(Some(30), Some(800));
+    assert!(matches!(l.status(2), Some(NodeStatus::Crashed { .. })));
+    l.run(Some(500), None);
+    assert!(l.violations().is_empty(), "{:?}", l.violations());
+    for n in ALL {
+        assert_eq!(decision(&l, n, 1), Some(false), "{n}");
+    }
+    assert!(notes(&l).any(|(_, _, n)| matches!(n, Note::FailsBeforeVoting { tx: 1 })));
+    assert!(!node(&l, "n2").has(1, Rec::Yes));
+}
+
+#[test]
+fn set_vote_and_misaddressed_commands_are_narrated() {
+    let mut s = load(builtin("txn-2pc-happy").unwrap().json).unwrap();
+    s.apply_json(r#"{ "command": { "node": "n1", "cmd": { "set_vote": { "vote": "no" } } } }"#)
+        .unwrap();
+    s.apply_json(r#"{ "command": { "node": "n1", "cmd": { "begin": {} } } }"#)
+        .unwrap();
+    s.apply_json(r#"{ "command": { "node": "coord", "cmd": { "set_vote": { "vote": "no" } } } }"#)
+        .unwrap();
+    s.apply_json(
+        r#"{ "command": { "node": "coord", "cmd": { "begin": { "writes": { "bad key": "1" } } } } }"#,
+    )
+    .unwrap();
+    s.seek(4);
+    let text: Vec<String> = (0..4)
+        .flat_map(|i| s.step_view(i).unwrap().narration)
+        .collect();
+    let all = text.join("\n");
+    assert!(all.contains("n1 will vote NO from now on"), "{all}");
+    assert!(
+        all.contains("transactions are started at the coordinator"),
+        "{all}"
+    );
+    assert!(all.contains("only participants vote"), "{all}");
+    assert!(all.contains("refuses the transaction"), "{all}");
+    // n1 now votes NO: the scripted transactions abort.
+    s.run(Some(400), None);
+    let l = s.as_any().downcast_ref::<Loaded<Transactions>>().unwrap();
+    assert_eq!(decision(l, "coord", 1), Some(false));
+    assert!(l.violations().is_empty());
+    assert!(s
+        .apply_json(
+            r#"{ "command": { "node": "n1", "cmd": { "set_vote": { "vote": "maybe" } } } }"#
+        )
+        .is_err());
+}
+
+#[test]
+fn parameters_out_of_range_are_refused() {
+    for (params, field) in [
+        (json!({ "participants": 1 }), "participants"),
+        (json!({ "participants": 8 }), "participants"),
+        (json!({ "timeout": 10 }), "timeout"),
+        (json!({ "votes": { "n4": "no" } }), "votes.n4"),
+        (json!({ "votes": { "coord": "no" } }), "votes.coord"),
+    ] {
+        let e = Transactions::new(serde_json::from_value(params.clone()).unwrap()).unwrap_err();
+        assert_eq!(e.field, field, "{params}");
+        let doc = json!({ "algorithm": "transactions", "params": params });
+        let err = load(&doc.to_string()).err().unwrap();
+        assert!(err.path.contains(field), "{err}");
+    }
+    let doc = json!({ "algorithm": "transactions", "params": { "protocol": "4pc" } });
+    assert!(load(&doc.to_string()).is_err());
+    let doc =
+        json!({ "algorithm": "transactions", "params": { "participants": 7, "protocol": "3pc" } });
+    let s = load(&doc.to_string()).unwrap();
+    assert_eq!(s.names().len(), 8);
+}
+
+#[test]
+fn timeouts_shorter_than_the_delays_violate_non_triviality() {
+    // Nothing fails and everyone votes YES, but the coordinator gives up on the votes
+    // before they can arrive: AC4 catches the needless abort.
+    let doc = json!({
+        "algorithm": "transactions", "seed": 3,
+        "params": { "timeout": 50 },
+        "network": { "latency": [40, 60] },
+        "actions": [
+            { "at": 10, "action": { "command": { "node": "coord", "cmd": { "begin": {} } } } }
+        ]
+    });
+    let l = run(&doc.to_string());
+    let v = l.violations();
+    assert!(v.iter().any(|v| v.property == AC4), "{v:?}");
+    assert_eq!(decision(&l, "coord", 1), Some(false));
+    // With the default timeout the same run commits.
+    let mut doc = doc;
+    doc["params"] = json!({});
+    let l = run(&doc.to_string());
+    assert!(l.violations().is_empty(), "{:?}", l.violations());
+    assert_eq!(decision(&l, "coord", 1), Some(true));
+}
+
+#[test]
+fn restart_rebuilds_volatile_state_from_the_log() {
+    // Crash n1 while it is READY (voted YES, no decision) in 2PC: on restart it is READY
+    // again, asks, and learns the decision.
+    let mut l = Loaded::<Transactions>::parse(builtin("txn-2pc-happy").unwrap().json).unwrap();
+    let ready_at = loop {
+        assert!(l.step_forward());
+        if l.timeline.sim().node(NodeId(1)).state_of(1) == Some(TxState::Ready) {
+            break l.pos();
+        }
+    };
+    l.apply_json(r#"{ "crash": { "node": "n1" } }"#).unwrap();
+    l.step_forward();
+    assert!(
+        l.timeline.sim().node(NodeId(1)).txns.is_empty(),
+        "volatile state lost"
+    );
+    l.run(Some(10), None);
+    l.apply_json(r#"{ "restart": { "node": "n1" } }"#).unwrap();
+    l.step_forward();
+    let n1 = l.timeline.sim().node(NodeId(1));
+    assert!(ready_at > 0);
+    assert_eq!(
+        n1.state_of(1),
+        Some(TxState::Ready),
+        "rebuilt from 'yes T1'"
+    );
+    assert!(n1.txns[&1].recovering);
+    l.run(Some(500), None);
+    assert!(l.violations().is_empty(), "{:?}", l.violations());
+    assert_eq!(decision(&l, "n1", 1), Some(true));
+    assert_eq!(decision(&l, "n2", 1), Some(true));
+}
+
+/// Every process that is up and logged anything about a transaction ends with a decision
+/// on it (a participant set to fail before voting may stay down).
+fn all_decided(l: &Loaded<Transactions>) -> Result<(), String> {
+    let sim = l.timeline.sim();
+    for n in sim.node_ids().filter(|n| sim.is_up(*n)) {
+        let node = sim.node(n);
+        for r in &node.log {
+            if node.logged_decision(r.tx).is_none() {
+                return Err(format!("{} has no decision on T{}", sim.name(n), r.tx));
+            }
+        }
+    }
+    Ok(())
+}
+
+fn sweep_loaded(
+    seed: u64,
+    mix: FaultMix,
+    span: u64,
+    params: serde_json::Value,
+) -> Loaded<Transactions> {
+    let out = sweep_one(transactions::NAME, seed, mix, span, Some(&params)).unwrap();
+    let sc: Scenario<Transactions> = Scenario::parse(&out.scenario).unwrap();
+    let mut l = Loaded::new(sc).unwrap();
+    l.run(None, None);
+    assert_eq!(
+        l.violations(),
+        out.violations,
+        "the sweep's file reproduces it"
+    );
+    // Everything is healed by `span`: let the queued transactions and the resends finish.
+    l.run(Some(50_000), Some(span * 3 + 60_000));
+    l
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(120))]
+
+    /// 2PC never violates AC1-AC4, whatever the faults (crashes, restarts, pauses, loss,
+    /// partitions), with or without cooperative termination; once everything is healed
+    /// every transaction gets decided everywhere.
+    #[test]
+    fn two_pc_is_safe_under_any_faults(
+        seed in any::<u64>(),
+        crashes in any::<bool>(),
+        pauses in any::<bool>(),
+        partitions in any::<bool>(),
+        loss in any::<bool>(),
+        cooperative in any::<bool>(),
+        participants in 2u32..=5,
+        span in 300u64..2500,
+    ) {
+        let mix = FaultMix { crashes, pauses, partitions, loss };
+        let params = json!({ "protocol": "2pc", "cooperative": cooperative, "participants": participants });
+        let l = sweep_loaded(seed, mix, span, params);
+        prop_assert!(l.violations().is_empty(), "{:?}\n{}", l.violations(), l.scenario.to_json());
+        prop_assert!(all_decided(&l).is_ok(), "{:?}\n{}", all_decided(&l), l.scenario.to_json());
+    }
+
+    /// 3PC keeps AC1-AC4 when processes crash and restart but the network neither
+    /// partitions nor loses messages (its synchrony assumption).
+    #[test]
+    fn three_pc_is_safe_with_crashes_only(
+        seed in any::<u64>(),
+        participants in 2u32..=5,
+        span in 300u64..2500,
+    ) {
+        let mix = FaultMix { crashes: true, ..FaultMix::NONE };
+        let params = json!({ "protocol": "3pc", "participants": participants });
+        let l = sweep_loaded(seed, mix, span, params);
+        prop_assert!(l.violations().is_empty(), "{:?}\n{}", l.violations(), l.scenario.to_json());
+        prop_assert!(all_decided(&l).is_ok(), "{:?}\n{}", all_decided(&l), l.scenario.to_json());
+    }
+}
+
+#[test]
+fn a_sweep_finds_the_three_pc_partition_violation() {
+    let params = json!({ "protocol": "3pc" });
+    let mix = FaultMix {
+        partitions: true,
+        ..FaultMix::NONE
+    };
+    let found = (0..200u64).find_map(|seed| {
+        let out = sweep_one(transactions::NAME, seed, mix, 2000, Some(&params)).unwrap();
+        (!out.violations.is_empty()).then_some(out)
+    });
+    let out = found.expect("an AC1 violation within 200 seeds");
+    assert!(
+        out.violations.iter().any(|v| v.property == AC1),
+        "{:?}",
+        out.violations
+    );
+    let mut s = load(&out.scenario).unwrap();
+    s.run(None, None);
+    assert_eq!(s.violations().first(), out.violations.first());
+    // The same seed under 2PC is safe.
+    let two = sweep_one(
+        transactions::NAME,
+        out.seed,
+        mix,
+        2000,
+        Some(&json!({ "protocol": "2pc" })),
+    )
+    .unwrap();
+    assert!(two.violations.is_empty(), "{:?}", two.violations);
+}
