@@ -111,22 +111,14 @@ pub trait Protocol: Clone + Debug + Sized + 'static {
 }
 
 /// An effect a handler emits; applied by the kernel in order after the handler returns.
+/// `Crash`: the node crashes at the end of the step (a failure the protocol's own options
+/// call for, such as a participant set to fail before voting).
 #[derive(Clone, Debug)]
 pub enum Effect<P: Protocol> {
-    Send {
-        to: NodeId,
-        msg: P::Msg,
-    },
-    SetTimer {
-        timer: P::Timer,
-        at: Time,
-    },
-    CancelTimer {
-        timer: P::Timer,
-    },
+    Send { to: NodeId, msg: P::Msg },
+    SetTimer { timer: P::Timer, at: Time },
+    CancelTimer { timer: P::Timer },
     Note(P::Note),
-    /// The node crashes at the end of this step (a failure the protocol's own options
-    /// call for, such as a participant set to fail before voting).
     Crash,
 }
 

@@ -380,11 +380,13 @@ pub fn transactions_view() -> Html {
             Cast::No => ("NO", "vote-no"),
             Cast::Failed => ("failed", "vote-fail"),
         });
+        // Before it votes, a participant set to vote NO or to fail shows what it will do.
         let setting = match (i, node.vote) {
             (0, _) | (_, Vote::Yes) => None,
-            (_, Vote::No) => Some("set: NO"),
-            (_, Vote::Fail) => Some("set: fail"),
+            (_, Vote::No) => Some("→ NO"),
+            (_, Vote::Fail) => Some("→ fail"),
         };
+        let shown_vote = vote.or(setting.map(|w| (w, "vote-setting")));
         // The last records of its write-ahead log.
         let recs: Vec<_> = node.log.iter().rev().take(3).collect();
         let log = recs.iter().rev().enumerate().map(|(k, r)| {
@@ -411,7 +413,11 @@ pub fn transactions_view() -> Html {
             "{}: {} for T{tx}{}{}",
             names[i],
             state_word,
-            vote.map(|v| format!(", voted {}", v.0)).unwrap_or_default(),
+            match (vote, setting) {
+                (Some(v), _) => format!(", voted {}", v.0),
+                (None, Some(_)) => format!(", set to {}", vote_words(node.vote)),
+                _ => String::new(),
+            },
             badge.map(|b| format!(", {b}")).unwrap_or_default()
         );
         html! {
@@ -426,14 +432,11 @@ pub fn transactions_view() -> Html {
                     if !compact {
                         <text class={classes!("state-word", state.map(state_class))} x="28" y={f(mid + 18.0)}>{ state_word }</text>
                     }
-                    if let Some((word, cls)) = vote {
+                    if let Some((word, cls)) = shown_vote {
                         <g class={classes!("vote", cls)}>
                             <rect x="96" y={f(if compact { mid - 11.0 } else { mid - 22.0 })} width="50" height="22" rx="11" />
                             <text x="121" y={f(if compact { mid + 5.0 } else { mid - 6.0 })} text-anchor="middle">{ word }</text>
                         </g>
-                    }
-                    if let (Some(sw), false) = (setting, compact) {
-                        <text class="setting" x="96" y={f(mid + 18.0)}>{ sw }</text>
                     }
                 </g>
                 { for segs }
@@ -733,6 +736,14 @@ pub fn preview() -> Html {
             }) }
             <rect class="blocked-bar" x="420" y="330" width="200" height="12" />
         </svg>
+    }
+}
+
+fn vote_words(v: Vote) -> &'static str {
+    match v {
+        Vote::Yes => "vote YES",
+        Vote::No => "vote NO",
+        Vote::Fail => "fail before voting",
     }
 }
 
