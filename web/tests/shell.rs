@@ -240,10 +240,16 @@ async fn the_page_answers_clicks_and_keys() {
     settle().await;
     assert!(clock(&root).starts_with("step 0 /"), "{}", clock(&root));
 
-    // The URL follows what is shown.
+    // The URL follows what is shown, once the page has been still for a moment.
     key("ArrowRight", false);
-    settle().await;
-    let hash = window.location().hash().unwrap();
+    let mut hash = String::new();
+    for _ in 0..50 {
+        settle().await;
+        hash = window.location().hash().unwrap();
+        if hash.contains("step=1") {
+            break;
+        }
+    }
     assert!(
         hash.contains("step=1") && hash.contains("scenario=messaging-normal"),
         "{hash}"
