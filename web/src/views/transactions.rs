@@ -6,7 +6,7 @@
 //! vote, and replays the classic failures (crash or partition at the critical moment).
 
 use crate::components::cluster::{f, status_badge, NODE_COLOURS};
-use crate::components::use_store;
+use crate::components::{use_stable_store, use_store};
 use crate::store::Msg;
 use dsplay_core::algo::transactions::{
     note_state, show_writes, Node, Note, Rec, Transactions, TxState, Vote, Writes, COORD,
@@ -842,7 +842,7 @@ impl Preset {
 
 #[function_component(TransactionsPanel)]
 pub fn transactions_panel() -> Html {
-    let store = use_store();
+    let store = use_stable_store();
     let writes_text = use_state(|| "x=1, y=2".to_string());
     let preset_msg = use_state(|| None::<String>);
     let (names, votes, three, params_line) = {
