@@ -100,11 +100,18 @@ pub fn playground(props: &PlaygroundProps) -> Html {
         use_effect_with(
             (store.version, store.scenario.clone(), store.playing),
             move |_| {
-                // Replacing the timer cancels the one before it.
+                // Replacing the timer cancels the one before it. A URL that changed
+                // meanwhile (typed, back/forward, a link) wins: its hashchange brings the
+                // state in line, and that new state schedules its own write.
+                let seen = browser::current_hash();
                 *pending.borrow_mut() = (!store.playing).then(|| {
                     gloo::timers::callback::Timeout::new(URL_DELAY_MS, move || {
+                        let now = browser::current_hash();
+                        if now != seen {
+                            return;
+                        }
                         let hash = format!("#/{algo}?{}", store.to_url().to_query());
-                        if browser::current_hash() != hash {
+                        if now != hash {
                             browser::replace_hash(&hash);
                         }
                     })
