@@ -2,6 +2,7 @@
 //! [`Timeline`] so the CLI and the web's generic components drive any algorithm alike.
 
 use crate::algo::hashring::Hashring;
+use crate::algo::locks::Locks;
 use crate::algo::messaging::Messaging;
 use crate::faults::{random_schedule, FaultMix};
 use crate::hash::hash_json;
@@ -39,7 +40,11 @@ pub const ALGORITHMS: &[AlgoInfo] = &[
 /// Algorithms the core and the CLI run that have no web page yet (not on the home page).
 /// An algorithm lands here first, with its core module, and moves to [`ALGORITHMS`] with
 /// its page.
-pub const CORE_ONLY: &[AlgoInfo] = &[];
+pub const CORE_ONLY: &[AlgoInfo] = &[AlgoInfo {
+    name: crate::algo::locks::NAME,
+    title: "Distributed locks",
+    summary: "A lock server with a wait queue, a Redis-style lease lock and the ZooKeeper recipe guarding one storage node; pauses past the lease break mutual exclusion, fencing tokens restore it.",
+}];
 
 /// Every algorithm the core runs: those with a page, then the core-only ones.
 pub fn all_algorithms() -> impl Iterator<Item = &'static AlgoInfo> {
@@ -76,6 +81,12 @@ pub const BUILTINS: &[Builtin] = &[
     builtin!("hashring", "hashring-add-node"),
     builtin!("hashring", "hashring-crash-replicas"),
     builtin!("hashring", "hashring-weights"),
+    builtin!("locks", "locks-queue"),
+    builtin!("locks", "locks-holder-crash"),
+    builtin!("locks", "locks-lease-pause"),
+    builtin!("locks", "locks-fencing"),
+    builtin!("locks", "locks-zookeeper"),
+    builtin!("locks", "locks-herd"),
 ];
 
 pub fn builtin(id: &str) -> Option<&'static Builtin> {
@@ -99,6 +110,7 @@ pub fn load(json: &str) -> Result<Box<dyn Session>, ScenarioError> {
     match algorithm_of(json)?.as_str() {
         crate::algo::messaging::NAME => Ok(Box::new(Loaded::<Messaging>::parse(json)?)),
         crate::algo::hashring::NAME => Ok(Box::new(Loaded::<Hashring>::parse(json)?)),
+        crate::algo::locks::NAME => Ok(Box::new(Loaded::<Locks>::parse(json)?)),
         other => Err(unknown_algorithm(other)),
     }
 }
@@ -862,6 +874,7 @@ pub fn sweep_one(
     match algorithm {
         crate::algo::messaging::NAME => sweep_typed::<Messaging>(seed, mix, span, params),
         crate::algo::hashring::NAME => sweep_typed::<Hashring>(seed, mix, span, params),
+        crate::algo::locks::NAME => sweep_typed::<Locks>(seed, mix, span, params),
         other => Err(unknown_algorithm(other)),
     }
 }

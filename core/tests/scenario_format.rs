@@ -296,6 +296,7 @@ fn to_json_round_trips() {
         match b.algorithm {
             "messaging" => round_trip::<Messaging>(b),
             "hashring" => round_trip::<dsplay_core::algo::hashring::Hashring>(b),
+            "locks" => round_trip::<dsplay_core::algo::locks::Locks>(b),
             other => panic!("no round trip for {other}"),
         }
     }

@@ -1,4 +1,5 @@
 //! The algorithms, one module per family.
 
 pub mod hashring;
+pub mod locks;
 pub mod messaging;
