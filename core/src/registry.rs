@@ -35,16 +35,17 @@ pub const ALGORITHMS: &[AlgoInfo] = &[
         title: "Consistent hashing",
         summary: "A hash ring with virtual nodes, weights and replicas; adding or removing a node migrates keys through the network; load balance compared with hash mod N.",
     },
+    AlgoInfo {
+        name: crate::algo::locks::NAME,
+        title: "Distributed locks",
+        summary: "A lock server with a wait queue, a Redis-style lease lock and the ZooKeeper recipe guarding one storage node; a pause past the lease breaks mutual exclusion, fencing tokens restore it.",
+    },
 ];
 
 /// Algorithms the core and the CLI run that have no web page yet (not on the home page).
 /// An algorithm lands here first, with its core module, and moves to [`ALGORITHMS`] with
 /// its page.
-pub const CORE_ONLY: &[AlgoInfo] = &[AlgoInfo {
-    name: crate::algo::locks::NAME,
-    title: "Distributed locks",
-    summary: "A lock server with a wait queue, a Redis-style lease lock and the ZooKeeper recipe guarding one storage node; pauses past the lease break mutual exclusion, fencing tokens restore it.",
-}];
+pub const CORE_ONLY: &[AlgoInfo] = &[];
 
 /// Every algorithm the core runs: those with a page, then the core-only ones.
 pub fn all_algorithms() -> impl Iterator<Item = &'static AlgoInfo> {
@@ -85,6 +86,7 @@ pub const BUILTINS: &[Builtin] = &[
     builtin!("locks", "locks-holder-crash"),
     builtin!("locks", "locks-lease-pause"),
     builtin!("locks", "locks-fencing"),
+    builtin!("locks", "locks-lease-try"),
     builtin!("locks", "locks-zookeeper"),
     builtin!("locks", "locks-herd"),
 ];

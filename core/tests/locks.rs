@@ -467,3 +467,39 @@ fn nodes_have_the_roles_their_names_say() {
     assert!(matches!(sim.node(NodeId(4)), Node::Storage(_)));
     assert_eq!(sim.proto().params().variant, Variant::Queue);
 }
+
+/// What the page's "pause the holder for longer than the TTL" button does: pause the
+/// holder now, resume it two TTLs later. Without fencing the run violates mutual
+/// exclusion; with fencing the same clicks leave it intact.
+#[test]
+fn pausing_the_holder_past_the_ttl_breaks_the_lease_lock_unless_fenced() {
+    for fencing in [false, true] {
+        let mut v: Value = serde_json::from_str(builtin("locks-lease-try").unwrap().json).unwrap();
+        v["params"]["fencing"] = json!(fencing);
+        let mut s = load(&v.to_string()).unwrap();
+        s.run(None, None);
+        assert!(s.violations().is_empty(), "nothing goes wrong by itself");
+        // Step until c1 holds the lock and has written once.
+        s.seek(12);
+        s.apply_json(r#"{ "pause": { "node": "c1" } }"#).unwrap();
+        let target = s.time() + 2 * 400;
+        // Run on (computing the future as we go) to the first step at the target time.
+        while s.next_time().is_some_and(|t| t < target) {
+            s.step_forward();
+        }
+        s.apply_json(r#"{ "resume": { "node": "c1" } }"#).unwrap();
+        s.run(None, None);
+        let me: Vec<_> = s
+            .violations()
+            .into_iter()
+            .filter(|v| v.property == MUTUAL_EXCLUSION)
+            .collect();
+        if fencing {
+            assert!(me.is_empty(), "{me:?}");
+            let l = s.as_any().downcast_ref::<Loaded<Locks>>().unwrap();
+            assert!(storage(l).log.iter().any(|w| !w.accepted));
+        } else {
+            assert!(!me.is_empty(), "the pause past the TTL is found");
+        }
+    }
+}

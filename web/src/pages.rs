@@ -16,6 +16,7 @@ use crate::route::Route;
 use crate::store::{Msg, State};
 use crate::url::UrlState;
 use crate::views::hashring::{HashringPanel, HashringView};
+use crate::views::locks::{LocksPanel, LocksView};
 use crate::views::messaging::{MessagingCommands, MessagingView};
 use dsplay_core::registry::{builtins_of, AlgoInfo, ALGORITHMS};
 use gloo::timers::callback::Interval;
@@ -371,6 +372,7 @@ fn algorithm_view(algorithm: &str) -> Html {
     match algorithm {
         "messaging" => html! { <MessagingView /> },
         "hashring" => html! { <HashringView /> },
+        "locks" => html! { <LocksView /> },
         _ => html! { <p>{ "No view for this algorithm yet." }</p> },
     }
 }
@@ -379,6 +381,7 @@ fn algorithm_panel(algorithm: &str) -> Html {
     match algorithm {
         "messaging" => html! { <MessagingCommands /> },
         "hashring" => html! { <HashringPanel /> },
+        "locks" => html! { <LocksPanel /> },
         _ => html! {},
     }
 }

@@ -1,6 +1,7 @@
 //! Algorithm views: one per page, over the typed state of its protocol.
 
 pub mod hashring;
+pub mod locks;
 pub mod messaging;
 
 use yew::prelude::*;
@@ -10,6 +11,7 @@ pub fn preview(algorithm: &str) -> Html {
     match algorithm {
         "messaging" => messaging::preview(),
         "hashring" => hashring::preview(),
+        "locks" => locks::preview(),
         _ => html! {},
     }
 }
