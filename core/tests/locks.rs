@@ -503,3 +503,34 @@ fn pausing_the_holder_past_the_ttl_breaks_the_lease_lock_unless_fenced() {
         }
     }
 }
+
+/// Every step says what happened and why: each delivered message and each timer of a run
+/// under random faults carries at least one narration note.
+#[test]
+fn every_step_is_narrated() {
+    for params in [
+        json!({ "variant": "queue", "clients": 4 }),
+        json!({ "variant": "queue", "leases": false, "clients": 3 }),
+        json!({ "variant": "lease", "fencing": true, "safe_release": false }),
+        json!({ "variant": "zookeeper", "clients": 4 }),
+        json!({ "variant": "zookeeper", "herd": true, "clients": 4 }),
+    ] {
+        for seed in 0..30 {
+            let out = sweep_one("locks", seed, FaultMix::ALL, 2000, Some(&params)).unwrap();
+            let mut l = Loaded::<Locks>::parse(&out.scenario).unwrap();
+            l.run(None, None);
+            for st in &l.timeline.trace().steps {
+                let silent = matches!(st.kind, StepKind::Deliver { .. } | StepKind::Timer { .. })
+                    && st.notes.is_empty();
+                assert!(
+                    !silent,
+                    "{params} seed {seed}: step {} has no narration",
+                    st.index
+                );
+                for line in l.step_view(st.index).unwrap().narration {
+                    assert!(!line.is_empty() && !line.contains("{:"), "{line}");
+                }
+            }
+        }
+    }
+}

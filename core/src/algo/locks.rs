@@ -605,6 +605,11 @@ pub enum Note {
         n: u32,
     },
     WrongNode,
+    /// A timer fired that no longer has anything to do.
+    TimerNotNeeded,
+    StorageRestarts {
+        max_token: u64,
+    },
 }
 
 /// The locks algorithm.
@@ -951,6 +956,7 @@ impl Locks {
         match timer {
             Timer::Work => {
                 if c.phase != Phase::Holding {
+                    ctx.note(Note::TimerNotNeeded);
                     return;
                 }
                 let token = c.token.unwrap_or(0);
@@ -961,6 +967,7 @@ impl Locks {
             }
             Timer::WriteRetry => {
                 if c.phase != Phase::Holding {
+                    ctx.note(Note::TimerNotNeeded);
                     return;
                 }
                 let token = c.token.unwrap_or(0);
@@ -970,7 +977,10 @@ impl Locks {
                 ctx.note(Note::ResendsWrite { n });
             }
             Timer::Retry => {
-                let Some(msg) = c.pending.clone() else { return };
+                let Some(msg) = c.pending.clone() else {
+                    ctx.note(Note::TimerNotNeeded);
+                    return;
+                };
                 if self.params.variant == Variant::Lease && matches!(msg, Msg::SetNx { .. }) {
                     // No answer to SET: treat it as failed and back off.
                     c.pending = None;
@@ -987,6 +997,8 @@ impl Locks {
                 if c.phase == Phase::Waiting {
                     ctx.note(Note::RetriesSet);
                     self.send_set(c, ctx);
+                } else {
+                    ctx.note(Note::TimerNotNeeded);
                 }
             }
             Timer::KeepAlive => {
@@ -999,11 +1011,12 @@ impl Locks {
                     ctx.send(self.lock_node(), Msg::KeepAlive);
                     ctx.note(Note::SendsKeepAlive);
                 } else {
+                    ctx.note(Note::TimerNotNeeded);
                     return;
                 }
                 ctx.set_timer(Timer::KeepAlive, Self::fixed(self.keepalive()));
             }
-            Timer::Session { .. } | Timer::KeyExpiry => {}
+            Timer::Session { .. } | Timer::KeyExpiry => ctx.note(Note::TimerNotNeeded),
         }
     }
 
@@ -1168,10 +1181,10 @@ impl Locks {
                 } else {
                     l.queue.push(from);
                     l.requests.insert(from, req);
-                    if l.holder.is_none() {
-                        self.grant_next(l, ctx);
-                    } else {
-                        let position = l.queue.len() as u32;
+                    // Free (or just freed): the first in line gets it, maybe this client.
+                    self.grant_next(l, ctx);
+                    if let Some(i) = l.queue.iter().position(|&c| c == from) {
+                        let position = i as u32 + 1;
                         ctx.send(from, Msg::Queued { position });
                         ctx.note(Note::Enqueues {
                             client: from,
@@ -1179,7 +1192,6 @@ impl Locks {
                         });
                     }
                 }
-                self.grant_next(l, ctx);
             }
             Msg::Release { token } => {
                 match l.holder {
@@ -1402,10 +1414,8 @@ impl Locks {
     fn lock_timer(&self, l: &mut LockService, timer: Timer, ctx: &mut Ctx<Self>) {
         match timer {
             Timer::Session { client } => {
-                let Some(&at) = l.sessions.get(&client) else {
-                    return;
-                };
-                if at > ctx.now() {
+                if l.sessions.get(&client).is_none_or(|&at| at > ctx.now()) {
+                    ctx.note(Note::TimerNotNeeded);
                     return;
                 }
                 l.sessions.remove(&client);
@@ -1431,15 +1441,14 @@ impl Locks {
                 }
                 self.grant_next(l, ctx);
             }
-            Timer::KeyExpiry => {
-                if let Some(h) = l.holder.take() {
-                    ctx.note(Note::KeyExpires {
-                        client: h.client,
-                        token: h.token,
-                    });
-                }
-            }
-            _ => {}
+            Timer::KeyExpiry => match l.holder.take() {
+                Some(h) => ctx.note(Note::KeyExpires {
+                    client: h.client,
+                    token: h.token,
+                }),
+                None => ctx.note(Note::TimerNotNeeded),
+            },
+            _ => ctx.note(Note::TimerNotNeeded),
         }
     }
 
@@ -1553,7 +1562,7 @@ impl Protocol for Locks {
         match node {
             Node::Client(c) => self.client_timer(c, timer, ctx),
             Node::Lock(l) => self.lock_timer(l, timer, ctx),
-            Node::Storage(_) => {}
+            Node::Storage(_) => ctx.note(Note::TimerNotNeeded),
         }
     }
 
@@ -1607,7 +1616,9 @@ impl Protocol for Locks {
                 });
                 self.grant_next(l, ctx);
             }
-            Node::Storage(_) => {}
+            Node::Storage(s) => ctx.note(Note::StorageRestarts {
+                max_token: s.max_token,
+            }),
         }
     }
 
@@ -2023,6 +2034,12 @@ impl Protocol for Locks {
                 n(client)
             ),
             Note::WrongNode => format!("{me} ignores a message not meant for its role"),
+            Note::TimerNotNeeded => format!(
+                "{me}'s timer has nothing left to do (what it was waiting for already happened): it is ignored"
+            ),
+            Note::StorageRestarts { max_token } => format!(
+                "storage restarts: its data and the highest token it accepted ({max_token}) were on disk"
+            ),
         }
     }
 

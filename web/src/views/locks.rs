@@ -537,7 +537,10 @@ fn lock_panel(
                     let left = h.expires.map(|e| e as f64 - t);
                     html! {
                         <>
-                            { mini_chip(x0 + 110.0, y0 + 26.0, h.client.index(), &nm(h.client), Some("holder")) }
+                            // Keyed by the token: a new grant is a new element, which pops in.
+                            <g class="holder-chip" key={format!("h{}", h.token)}>
+                                { mini_chip(x0 + 110.0, y0 + 26.0, h.client.index(), &nm(h.client), Some("holder")) }
+                            </g>
                             <text class="svc-text" x={f(x0 + 140.0)} y={f(y0 + 32.0)}>{ format!("token {}", h.token) }</text>
                             if let Some(left) = left {
                                 { lease_bar(x0, y0 + 58.0, BX1 - BX0 - 28.0, left, p.ttl as f64,
@@ -560,7 +563,7 @@ fn lock_panel(
                 let per = ((BX1 - BX0 - 28.0) / l.queue.len().max(1) as f64).min(44.0);
                 html! {
                     <>
-                        <text class="svc-label" x={f(x0)} y={f(y0 + 116.0)}>{ "wait queue (leftmost is next: first come, first served)" }</text>
+                        <text class="svc-label" x={f(x0)} y={f(y0 + 116.0)}>{ "wait queue · first come, first served" }</text>
                         if l.queue.is_empty() {
                             <text class="svc-text muted" x={f(x0)} y={f(y0 + 150.0)}>{ "empty" }</text>
                         }
@@ -743,16 +746,16 @@ fn storage_panel(
 /// A small still drawing for the home page: a holder, a queue and the storage.
 pub fn preview() -> Html {
     html! {
-        <svg class="preview locks-preview" viewBox="0 0 640 420" role="img" aria-label="Clients taking turns with a lock; their holdings on a timeline">
-            <g class="bar c0"><rect x="40" y="60" width="200" height="34" rx="6" /></g>
-            <g class="bar c1"><rect x="250" y="140" width="150" height="34" rx="6" /></g>
-            <g class="bar c2"><rect x="330" y="220" width="180" height="34" rx="6" /></g>
-            <g class="overlap"><rect x="330" y="134" width="70" height="126" /></g>
-            <rect class="svc lock" x="40" y="300" width="260" height="90" rx="10" />
-            <rect class="svc storage" x="340" y="300" width="260" height="90" rx="10" />
-            <g class="mini c0"><circle cx="100" cy="345" r="26" /></g>
-            <g class="mini c1"><circle cx="170" cy="345" r="26" /></g>
-            <g class="mini c2"><circle cx="240" cy="345" r="26" /></g>
+        <svg class="preview locks-preview" viewBox="20 30 580 380" role="img" aria-label="Clients taking turns with a lock; two of them believe they hold it at once">
+            <g class="bar c0"><rect x="40" y="50" width="230" height="48" rx="8" /></g>
+            <g class="bar c1"><rect x="250" y="130" width="170" height="48" rx="8" /></g>
+            <g class="bar c2"><rect x="350" y="210" width="210" height="48" rx="8" /></g>
+            <g class="overlap"><rect x="350" y="122" width="70" height="144" /></g>
+            <rect class="svc lock" x="40" y="296" width="250" height="100" rx="12" />
+            <rect class="svc storage" x="320" y="296" width="250" height="100" rx="12" />
+            <g class="mini c0"><circle cx="100" cy="346" r="30" /></g>
+            <g class="mini c1"><circle cx="168" cy="346" r="30" /></g>
+            <g class="mini c2"><circle cx="236" cy="346" r="30" /></g>
         </svg>
     }
 }
@@ -857,7 +860,10 @@ pub fn locks_panel() -> Html {
                 v["params"][k] = x;
             }
             form_error.set(None);
+            // The same run from the start, then back to the step the person was at.
+            let here = store.session.borrow().pos();
             store.dispatch(Msg::Import(v.to_string()));
+            store.dispatch(Msg::Seek(here));
         }
     };
     let on_variant = {
@@ -943,7 +949,7 @@ pub fn locks_panel() -> Html {
                 { match &holder { Some(h) => format!("Pause {h} (the holder) for longer than the TTL"), None => "Pause the holder for longer than the TTL".to_string() } }
             </button>
             <h2>{ "Lock variant" }</h2>
-            <p class="muted small">{ "A change restarts the run with the same script and your actions." }</p>
+            <p class="muted small">{ "A change reruns the scenario with the same script and your actions, and comes back to this step." }</p>
             <label class="variant-pick">{ "Variant" }
                 <select onchange={on_variant} aria-label="Lock variant">
                     { for [(Variant::Queue, "queue", "Lock server with wait queue"),
