@@ -716,6 +716,8 @@ impl Locks {
         Self::end_belief(c, ctx.now(), Ended::Released);
         ctx.cancel_timer(Timer::Work);
         ctx.cancel_timer(Timer::WriteRetry);
+        // The release ends the session: no more pings.
+        ctx.cancel_timer(Timer::KeepAlive);
         c.phase = Phase::Releasing;
         ctx.note(Note::Releases { token });
         let msg = match self.params.variant {

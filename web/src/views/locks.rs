@@ -20,7 +20,7 @@ use yew::prelude::*;
 
 /// The view box.
 const W: f64 = 1000.0;
-const H: f64 = 540.0;
+const H: f64 = 560.0;
 /// The timeline's track, left to right.
 const GX0: f64 = 70.0;
 const GX1: f64 = 440.0;
@@ -33,7 +33,7 @@ const BX1: f64 = 990.0;
 const LOCK_Y0: f64 = 14.0;
 const LOCK_Y1: f64 = 262.0;
 const STORE_Y0: f64 = 274.0;
-const STORE_Y1: f64 = 532.0;
+const STORE_Y1: f64 = 546.0;
 const ROWS_Y0: f64 = 64.0;
 const ROWS_Y1: f64 = 468.0;
 
@@ -114,6 +114,44 @@ fn overlaps(bars: &[Bar]) -> Vec<(usize, usize, Time, Time)> {
             if s < e {
                 out.push((a.client, b.client, s, e));
             }
+        }
+    }
+    out
+}
+
+/// When each client was paused or down, up to `now`: `(client, from, to, paused)`.
+fn outages(l: &Loaded<Locks>, clients: usize, now: Time) -> Vec<(usize, Time, Time, bool)> {
+    let trace = l.timeline.trace();
+    let pos = (l.timeline.pos() as usize).min(trace.steps.len());
+    let mut open: Vec<Option<(Time, bool)>> = vec![None; clients];
+    let mut out = Vec::new();
+    for st in &trace.steps[..pos] {
+        let StepKind::Action { action, .. } = &st.kind else {
+            continue;
+        };
+        if st.kernel.is_some() {
+            continue; // did nothing (already paused, not crashed, ...)
+        }
+        let (node, start, paused) = match action {
+            Action::Pause { node } => (*node, true, true),
+            Action::Crash { node } => (*node, true, false),
+            Action::Resume { node } | Action::Restart { node } => (*node, false, false),
+            _ => continue,
+        };
+        let Some(slot) = open.get_mut(node.index()) else {
+            continue;
+        };
+        if start {
+            if slot.is_none() {
+                *slot = Some((st.time, paused));
+            }
+        } else if let Some((from, was_paused)) = slot.take() {
+            out.push((node.index(), from, st.time, was_paused));
+        }
+    }
+    for (i, slot) in open.into_iter().enumerate() {
+        if let Some((from, paused)) = slot {
+            out.push((i, from, now, paused));
         }
     }
     out
@@ -251,6 +289,20 @@ pub fn locks_view() -> Html {
                 }
                 if !end_mark.is_empty() {
                     <text class="bar-end" x={f(x1 - 4.0)} y={f(y + bar_h / 2.0 + 17.0)} text-anchor="middle">{ end_mark }</text>
+                }
+            </g>
+        }
+    });
+    let outage_marks = outages(l, n, now).into_iter().enumerate().map(|(k, (c, s0, s1, paused))| {
+        let y = row_y(c, n);
+        let (x0, x1) = (scale(s0 as f64), scale(s1 as f64));
+        let word = if paused { "paused" } else { "down" };
+        html! {
+            <g class={classes!("outage", word)} key={format!("out{k}")}>
+                <title>{ format!("{} {word} from {s0} to {s1} ms", names[c]) }</title>
+                <rect x={f(x0)} y={f(y - bar_h / 2.0 - 5.0)} width={f((x1 - x0).max(2.0))} height={f(bar_h + 10.0)} />
+                if x1 - x0 > 60.0 {
+                    <text x={f((x0 + x1) / 2.0)} y={f(y + bar_h / 2.0 + 20.0)} text-anchor="middle">{ word }</text>
                 }
             </g>
         }
@@ -445,10 +497,19 @@ pub fn locks_view() -> Html {
                 <text class="overlap-note" x={f(GX0 - 50.0)} y="52">{ "two clients believe they hold it now" }</text>
             }
             <g class="rows">{ for rows }</g>
+            <g class="outages">{ for outage_marks }</g>
             <g class="overlaps">{ for overlap_marks }</g>
             <g class="bars">{ for bar_rects }</g>
             <g class="writes">{ for writes }</g>
             { axis }
+            <g class="legend">
+                <path class="lg-ok" d={format!("M{} {} l7 -12 l7 12 z", f(GX0 - 50.0), f(ROWS_Y1 + 84.0))} />
+                <text x={f(GX0 - 30.0)} y={f(ROWS_Y1 + 84.0)}>{ "write accepted" }</text>
+                <path class="lg-rej" d={format!("M{} {} l12 12 M{} {} l-12 12", f(GX0 + 100.0), f(ROWS_Y1 + 72.0), f(GX0 + 112.0), f(ROWS_Y1 + 72.0))} />
+                <text x={f(GX0 + 120.0)} y={f(ROWS_Y1 + 84.0)}>{ "rejected" }</text>
+                <rect class="lg-overlap" x={f(GX0 + 200.0)} y={f(ROWS_Y1 + 70.0)} width="22" height="16" />
+                <text x={f(GX0 + 228.0)} y={f(ROWS_Y1 + 84.0)}>{ "two believe they hold it" }</text>
+            </g>
             <line class="now" x1={f(now_x)} y1={f(ROWS_Y0 - 10.0)} x2={f(now_x)} y2={f(ROWS_Y1 + 30.0)} />
             <g class="violations">{ for violation_marks }</g>
             { lock_box }
@@ -1026,6 +1087,16 @@ mod tests {
         let (a, c, s, e) = o[0];
         assert_eq!((a, c), (0, 1));
         assert!(s < e);
+    }
+
+    #[wasm_bindgen_test]
+    fn pauses_and_crashes_are_bands_on_the_rows() {
+        let l = loaded("locks-lease-pause", 400);
+        let now = l.timeline.sim().time();
+        assert_eq!(outages(&l, 2, now), vec![(0, 170, 730, true)]);
+        let l = loaded("locks-holder-crash", 600);
+        let now = l.timeline.sim().time();
+        assert_eq!(outages(&l, 3, now), vec![(0, 130, 1200, false)]);
     }
 
     #[wasm_bindgen_test]
