@@ -534,3 +534,36 @@ fn every_step_is_narrated() {
         }
     }
 }
+
+/// The network reorders an old Acquire behind a newer one from the same client (after it
+/// gave up and asked again): the lock server recognises it as stale by its request number
+/// instead of voiding the grant it just made.
+#[test]
+fn a_late_copy_of_an_old_request_is_stale() {
+    let sc = json!({
+        "algorithm": "locks",
+        "seed": 1,
+        "params": { "variant": "queue", "clients": 2, "leases": false },
+        "network": { "latency": [10, 10] },
+        "actions": [
+            { "at": 10, "action": { "command": { "node": "c1", "cmd": "acquire" } } },
+            { "at": 11, "action": { "delay_message": { "id": 0, "by": 100 } } },
+            { "at": 12, "action": { "command": { "node": "c1", "cmd": "release" } } },
+            { "at": 13, "action": { "command": { "node": "c1", "cmd": "acquire" } } },
+            { "at": 14, "action": { "command": { "node": "c2", "cmd": "acquire" } } }
+        ],
+        "run": { "steps": 300, "until": 2000 }
+    });
+    let l = run_json(&sc.to_string());
+    assert!(l.violations().is_empty(), "{:?}", l.violations());
+    assert_eq!(
+        steps_with(&l, |n| matches!(n, Note::StaleRequest { req: 1, .. })).count(),
+        1
+    );
+    assert_eq!(
+        steps_with(&l, |n| matches!(n, Note::VoidsGrant { .. })).count(),
+        0
+    );
+    // c1 holds once (its second request), then c2.
+    assert_eq!(holdings(&l), vec![("c1".into(), 1), ("c2".into(), 2)]);
+}

@@ -216,6 +216,10 @@ pub struct LockService {
     /// Queue: the request number of each queued client.
     #[serde(skip)]
     pub requests: BTreeMap<NodeId, u32>,
+    /// Queue: the newest request number heard from each client; an older one arriving
+    /// late (the network reorders) is stale.
+    #[serde(skip)]
+    pub last_req: BTreeMap<NodeId, u32>,
     /// Sessions (queue with leases, zookeeper): client -> expiry time.
     pub sessions: BTreeMap<NodeId, Time>,
     /// Zookeeper: the children of `/lock`, by sequence number.
@@ -303,8 +307,10 @@ pub enum Msg {
     Queued {
         position: u32,
     },
+    /// Release a grant (`token`), or (`token` 0) give up request `req`.
     Release {
         token: u64,
+        req: u32,
     },
     Released {
         token: u64,
@@ -500,6 +506,10 @@ pub enum Note {
     VoidsGrant {
         client: NodeId,
         token: u64,
+    },
+    StaleRequest {
+        client: NodeId,
+        req: u32,
     },
     StillQueued {
         client: NodeId,
@@ -721,7 +731,10 @@ impl Locks {
         c.phase = Phase::Releasing;
         ctx.note(Note::Releases { token });
         let msg = match self.params.variant {
-            Variant::Queue => Msg::Release { token },
+            Variant::Queue => Msg::Release {
+                token,
+                req: c.attempt,
+            },
             Variant::Lease => Msg::Del {
                 token,
                 compare: self.params.safe_release,
@@ -797,7 +810,13 @@ impl Locks {
                 } else {
                     // A grant for a request it gave up (or forgot in a crash): hand it back.
                     ctx.note(Note::StaleGrant { token });
-                    ctx.send(from, Msg::Release { token });
+                    ctx.send(
+                        from,
+                        Msg::Release {
+                            token,
+                            req: c.attempt,
+                        },
+                    );
                 }
             }
             Msg::Queued { position } => {
@@ -1045,9 +1064,13 @@ impl Locks {
                 Phase::Requesting | Phase::Waiting => {
                     ctx.note(Note::GivesUp);
                     match (self.params.variant, c.znode) {
-                        (Variant::Queue, _) => {
-                            ctx.send(self.lock_node(), Msg::Release { token: 0 })
-                        }
+                        (Variant::Queue, _) => ctx.send(
+                            self.lock_node(),
+                            Msg::Release {
+                                token: 0,
+                                req: c.attempt,
+                            },
+                        ),
                         (Variant::Zookeeper, Some(seq)) => {
                             ctx.send(self.lock_node(), Msg::Delete { seq })
                         }
@@ -1146,6 +1169,11 @@ impl Locks {
         }
         match msg {
             Msg::Acquire { req } => {
+                if req < l.last_req.get(&from).copied().unwrap_or(0) {
+                    ctx.note(Note::StaleRequest { client: from, req });
+                    return;
+                }
+                l.last_req.insert(from, req);
                 self.renew(l, from, ctx);
                 match l.holder {
                     Some(h) if h.client == from && h.attempt == req => {
@@ -1195,7 +1223,11 @@ impl Locks {
                     }
                 }
             }
-            Msg::Release { token } => {
+            Msg::Release { token, req } => {
+                if token == 0 && req < l.last_req.get(&from).copied().unwrap_or(0) {
+                    ctx.note(Note::StaleRequest { client: from, req });
+                    return;
+                }
                 match l.holder {
                     Some(h) if h.client == from && (token == 0 || token == h.token) => {
                         l.holder = None;
@@ -1405,8 +1437,12 @@ impl Locks {
                         token: seq,
                     });
                 }
-                l.watches.retain(|w| w.watcher != from);
-                self.end_session(l, from, ctx);
+                // Its session ends with its last znode (a late copy of an old delete
+                // leaves a newer request alone).
+                if !l.znodes.iter().any(|z| z.owner == from) {
+                    l.watches.retain(|w| w.watcher != from);
+                    self.end_session(l, from, ctx);
+                }
                 ctx.send(from, Msg::Deleted { seq });
             }
             _ => ctx.note(Note::WrongNode),
@@ -1660,7 +1696,8 @@ impl Protocol for Locks {
             Msg::Acquire { req } => format!("Acquire (give me the lock; request {req})"),
             Msg::Granted { token, .. } => format!("Granted (you hold the lock, token {token})"),
             Msg::Queued { position } => format!("Queued (you are number {position} in line)"),
-            Msg::Release { token } => format!("Release (token {token})"),
+            Msg::Release { token: 0, req } => format!("Release (give up request {req})"),
+            Msg::Release { token, .. } => format!("Release (token {token})"),
             Msg::Released { token } => format!("Released (token {token})"),
             Msg::KeepAlive => "KeepAlive (session ping)".into(),
             Msg::SessionExpired => "SessionExpired (your session is gone)".into(),
@@ -1893,6 +1930,10 @@ impl Protocol for Locks {
             ),
             Note::VoidsGrant { client, token } => format!(
                 "{} asks anew while the server still counts it as holder (token {token}): it gave that grant up, so the server frees it",
+                n(client)
+            ),
+            Note::StaleRequest { client, req } => format!(
+                "request {req} of {} arrives after a newer one (the network reordered them): it is stale and ignored",
                 n(client)
             ),
             Note::StillQueued { client, position } => format!(
