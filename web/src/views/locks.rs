@@ -312,9 +312,12 @@ pub fn locks_view() -> Html {
         let ya = row_y(*a, n);
         let yb = row_y(*b, n);
         let (top, bot) = (ya.min(yb) - bar_h / 2.0 - 3.0, ya.max(yb) + bar_h / 2.0 + 3.0);
+        // The storage accepted a stale write inside it: the overlap became a violation.
+        let violated = violations.iter().any(|v| v.time >= *s0 && v.time <= *s1);
         html! {
-            <g class="overlap" key={format!("ov{k}")}>
-                <title>{ format!("{} and {} both believe they hold the lock from {s0} to {s1} ms", names[*a], names[*b]) }</title>
+            <g class={classes!("overlap", violated.then_some("violated"))} key={format!("ov{k}")}>
+                <title>{ format!("{} and {} both believe they hold the lock from {s0} to {s1} ms{}", names[*a], names[*b],
+                    if violated { "; the storage accepted writes from both: mutual exclusion violated" } else { "" }) }</title>
                 <rect x={f(x0)} y={f(top)} width={f((x1 - x0).max(3.0))} height={f(bot - top)} />
             </g>
         }
