@@ -944,6 +944,67 @@ await story.close();
   await ctx.close();
 }
 
+// 6c. The distributed locks page: the lesson in a few clicks. Pause the holder of a lease
+// lock past its TTL: mutual exclusion is violated; tick fencing: the stale write is rejected.
+{
+  const ctx = await newContext();
+  const lp = await ctx.newPage();
+  const CARD = 'locks: the home card opens the page and the timeline renders';
+  const meStatus = () =>
+    lp.locator('.invariants li', { hasText: 'Mutual exclusion' }).locator('.prop-status').textContent();
+  await check(CARD, async () => {
+    await lp.goto(BASE);
+    await lp.locator('.cards .card', { hasText: 'Distributed locks' }).first().locator('a').first().click();
+    await lp.locator('svg.locks').waitFor({ state: 'visible', timeout: 15000 });
+    const { route } = hashState(lp.url());
+    assert(route === '/locks', `the card went to #${route}`);
+  });
+  await check(
+    'locks: pausing the holder past the TTL violates mutual exclusion; fencing rejects the stale write',
+    async () => {
+      await lp.goto(at('/locks?scenario=locks-lease-try'));
+      await lp.reload();
+      await lp.locator('svg.locks').waitFor({ state: 'visible' });
+      const pause = lp.locator('button.pause-holder');
+      assert(await pause.isDisabled(), 'the pause button is enabled before anyone holds the lock');
+      for (let i = 0; i < 12; i++) await lp.locator('button[aria-label="Step forward"]').click();
+      await expectStep(lp, 12, 'stepping to c1 holding the lock');
+      assert(!(await pause.isDisabled()), 'the pause button stays disabled while c1 holds the lock');
+      await pause.click();
+      await poll(() => lp.locator('svg.locks .chip.paused').count(), (n) => n === 1);
+      await lp.locator('button[aria-label="Go to the end"]').first().click();
+      const st = await poll(meStatus, (t) => /violated/.test(t ?? ''));
+      assert(/violated/.test(st ?? ''), `after the pause, mutual exclusion reads "${st}"`);
+      assert((await lp.locator('svg.locks .violation-mark').count()) > 0, 'no violation mark on the timeline');
+      await shot(lp, '09-locks-violation.png');
+      // The same run with fencing tokens (the pause is kept).
+      await lp.locator('.locks-panel label.check', { hasText: 'Fencing' }).locator('input').check();
+      // The rerun comes back to the step we were at (the end): End makes sure of it.
+      await pressOnBody(lp, 'End');
+      const st2 = await poll(meStatus, (t) => /holds/.test(t ?? ''));
+      assert(/holds/.test(st2 ?? ''), `with fencing, mutual exclusion reads "${st2}"`);
+      const rejected = await lp.locator('svg.locks .log-line.rejected').count();
+      assert(rejected > 0, 'with fencing, the storage log shows no rejected write');
+      await shot(lp, '10-locks-fencing.png');
+    },
+    { needs: [CARD] },
+  );
+  await check(
+    'locks: a parameter out of range is refused and the page keeps its state',
+    async () => {
+      const before = await lp.locator('svg.locks .row').count();
+      const field = lp.locator('.lock-params input[aria-label="clients"]');
+      await field.fill('40');
+      await lp.locator('.lock-params button[type="submit"]').click();
+      const err = await lp.locator('.locks-panel .form-error').textContent();
+      assert(/clients/.test(err ?? '') && /1 to 12/.test(err ?? ''), `the error reads "${err}"`);
+      assert((await lp.locator('svg.locks .row').count()) === before, 'the timeline changed');
+    },
+    { needs: [CARD] },
+  );
+  await ctx.close();
+}
+
 // 7. Offline: everything came from the local server.
 await check('offline: every request went to the local server', async () => {
   assert(requests.length > 0, 'no request was recorded');

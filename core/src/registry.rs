@@ -2,6 +2,7 @@
 //! [`Timeline`] so the CLI and the web's generic components drive any algorithm alike.
 
 use crate::algo::hashring::Hashring;
+use crate::algo::locks::Locks;
 use crate::algo::messaging::Messaging;
 use crate::algo::transactions::Transactions;
 use crate::faults::{random_schedule, FaultMix};
@@ -39,6 +40,11 @@ pub const ALGORITHMS: &[AlgoInfo] = &[
         name: crate::algo::transactions::NAME,
         title: "Distributed transactions",
         summary: "Two-phase and three-phase commit with write-ahead logs, crashes and recovery: why 2PC blocks and why 3PC is unsafe under partitions.",
+    },
+    AlgoInfo {
+        name: crate::algo::locks::NAME,
+        title: "Distributed locks",
+        summary: "A lock server with a wait queue, a Redis-style lease lock and the ZooKeeper recipe guarding one storage node; a pause past the lease breaks mutual exclusion, fencing tokens restore it.",
     },
 ];
 
@@ -89,6 +95,13 @@ pub const BUILTINS: &[Builtin] = &[
     builtin!("transactions", "txn-2pc-cooperative"),
     builtin!("transactions", "txn-3pc-coord-crash"),
     builtin!("transactions", "txn-3pc-partition"),
+    builtin!("locks", "locks-queue"),
+    builtin!("locks", "locks-holder-crash"),
+    builtin!("locks", "locks-lease-pause"),
+    builtin!("locks", "locks-fencing"),
+    builtin!("locks", "locks-lease-try"),
+    builtin!("locks", "locks-zookeeper"),
+    builtin!("locks", "locks-herd"),
 ];
 
 pub fn builtin(id: &str) -> Option<&'static Builtin> {
@@ -113,6 +126,7 @@ pub fn load(json: &str) -> Result<Box<dyn Session>, ScenarioError> {
         crate::algo::messaging::NAME => Ok(Box::new(Loaded::<Messaging>::parse(json)?)),
         crate::algo::hashring::NAME => Ok(Box::new(Loaded::<Hashring>::parse(json)?)),
         crate::algo::transactions::NAME => Ok(Box::new(Loaded::<Transactions>::parse(json)?)),
+        crate::algo::locks::NAME => Ok(Box::new(Loaded::<Locks>::parse(json)?)),
         other => Err(unknown_algorithm(other)),
     }
 }
@@ -877,6 +891,7 @@ pub fn sweep_one(
         crate::algo::messaging::NAME => sweep_typed::<Messaging>(seed, mix, span, params),
         crate::algo::hashring::NAME => sweep_typed::<Hashring>(seed, mix, span, params),
         crate::algo::transactions::NAME => sweep_typed::<Transactions>(seed, mix, span, params),
+        crate::algo::locks::NAME => sweep_typed::<Locks>(seed, mix, span, params),
         other => Err(unknown_algorithm(other)),
     }
 }

@@ -130,7 +130,10 @@ fn shared_actions_reproduce_the_trace() {
     for b in BUILTINS {
         let mut s = load(b.json).unwrap();
         s.seek(3);
-        s.apply_json(r#"{ "crash": { "node": "n2" } }"#).unwrap();
+        // A node the scenario's algorithm has.
+        let node = if b.algorithm == "locks" { "c2" } else { "n2" };
+        s.apply_json(&format!(r#"{{ "crash": {{ "node": "{node}" }} }}"#))
+            .unwrap();
         s.seek(8);
         // A client command of the scenario's own algorithm.
         let command = match b.algorithm {
@@ -143,11 +146,13 @@ fn shared_actions_reproduce_the_trace() {
             "transactions" => {
                 r#"{ "command": { "node": "coord", "cmd": { "begin": { "writes": { "z": "9" } } } } }"#
             }
+            "locks" => r#"{ "command": { "node": "c1", "cmd": "release" } }"#,
             other => panic!("no test command for {other}"),
         };
         s.apply_json(command).unwrap();
         s.seek(12);
-        s.apply_json(r#"{ "restart": { "node": "n2" } }"#).unwrap();
+        s.apply_json(&format!(r#"{{ "restart": {{ "node": "{node}" }} }}"#))
+            .unwrap();
         s.apply_json(r#"{ "drop_message": { "id": 5 } }"#).unwrap();
         s.run(Some(150), None);
         let link = s.user_actions_json();

@@ -297,6 +297,7 @@ fn to_json_round_trips() {
             "messaging" => round_trip::<Messaging>(b),
             "hashring" => round_trip::<dsplay_core::algo::hashring::Hashring>(b),
             "transactions" => round_trip::<dsplay_core::algo::transactions::Transactions>(b),
+            "locks" => round_trip::<dsplay_core::algo::locks::Locks>(b),
             other => panic!("no round trip for {other}"),
         }
     }

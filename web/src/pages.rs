@@ -16,6 +16,7 @@ use crate::route::Route;
 use crate::store::{Msg, State};
 use crate::url::UrlState;
 use crate::views::hashring::{HashringPanel, HashringView};
+use crate::views::locks::{LocksPanel, LocksView};
 use crate::views::messaging::{MessagingCommands, MessagingView};
 use crate::views::transactions::{TransactionsPanel, TransactionsView};
 use dsplay_core::registry::{builtins_of, AlgoInfo, ALGORITHMS};
@@ -396,6 +397,7 @@ fn algorithm_view(algorithm: &str) -> Html {
         "messaging" => html! { <MessagingView /> },
         "hashring" => html! { <HashringView /> },
         "transactions" => html! { <TransactionsView /> },
+        "locks" => html! { <LocksView /> },
         _ => html! { <p>{ "No view for this algorithm yet." }</p> },
     }
 }
@@ -405,6 +407,7 @@ fn algorithm_panel(algorithm: &str) -> Html {
         "messaging" => html! { <MessagingCommands /> },
         "hashring" => html! { <HashringPanel /> },
         "transactions" => html! { <TransactionsPanel /> },
+        "locks" => html! { <LocksPanel /> },
         _ => html! {},
     }
 }

@@ -14,6 +14,8 @@ pub enum Route {
     Hashring,
     #[at("/transactions")]
     Transactions,
+    #[at("/locks")]
+    Locks,
     #[not_found]
     #[at("/404")]
     NotFound,
@@ -25,6 +27,7 @@ impl Route {
             "messaging" => Route::Messaging,
             "hashring" => Route::Hashring,
             "transactions" => Route::Transactions,
+            "locks" => Route::Locks,
             _ => Route::NotFound,
         }
     }
@@ -36,6 +39,7 @@ pub fn switch(route: Route) -> Html {
         Route::Messaging => html! { <Playground algorithm="messaging" /> },
         Route::Hashring => html! { <Playground algorithm="hashring" /> },
         Route::Transactions => html! { <Playground algorithm="transactions" /> },
+        Route::Locks => html! { <Playground algorithm="locks" /> },
         Route::NotFound => html! { <NotFound /> },
     }
 }

@@ -1,6 +1,7 @@
 //! Algorithm views: one per page, over the typed state of its protocol.
 
 pub mod hashring;
+pub mod locks;
 pub mod messaging;
 pub mod transactions;
 
@@ -12,6 +13,7 @@ pub fn preview(algorithm: &str) -> Html {
         "messaging" => messaging::preview(),
         "hashring" => hashring::preview(),
         "transactions" => transactions::preview(),
+        "locks" => locks::preview(),
         _ => html! {},
     }
 }

@@ -1,0 +1,1123 @@
+//! The distributed locks page: who believes they hold the lock (a Gantt row per client),
+//! the clients, the lock service (holder, draining lease, wait queue; or ZooKeeper's znode
+//! tree with watch arrows) and the storage (highest token, accepted and rejected writes).
+//! The side panel makes clients act, pauses the holder past its lease, and switches the
+//! variant and its toggles (the run restarts with the same script and actions).
+
+use crate::components::cluster::{f, label_colour, Arc, NODE_COLOURS};
+use crate::components::{use_stable_store, use_store};
+use crate::store::Msg;
+use dsplay_core::algo::locks::{
+    Client, Ended, LockService, Locks, Node, Note, Phase, Storage, Variant, MUTUAL_EXCLUSION,
+};
+use dsplay_core::registry::{load, Loaded};
+use dsplay_core::sim::{Action, NodeId, NodeStatus, Time};
+use dsplay_core::trace::{Fate, StepKind};
+use dsplay_core::Protocol;
+use serde_json::{json, Value};
+use web_sys::{HtmlInputElement, HtmlSelectElement};
+use yew::prelude::*;
+
+/// The view box.
+const W: f64 = 1000.0;
+const H: f64 = 560.0;
+/// The timeline's track, left to right.
+const GX0: f64 = 70.0;
+const GX1: f64 = 440.0;
+/// The clients' column.
+const CX: f64 = 505.0;
+const CHIP_R: f64 = 20.0;
+/// The lock service and storage boxes.
+const BX0: f64 = 610.0;
+const BX1: f64 = 990.0;
+const LOCK_Y0: f64 = 14.0;
+const LOCK_Y1: f64 = 262.0;
+const STORE_Y0: f64 = 274.0;
+const STORE_Y1: f64 = 546.0;
+const ROWS_Y0: f64 = 64.0;
+const ROWS_Y1: f64 = 468.0;
+
+fn row_height(n: usize) -> f64 {
+    ((ROWS_Y1 - ROWS_Y0) / n.max(1) as f64).min(96.0)
+}
+
+fn row_y(i: usize, n: usize) -> f64 {
+    let h = row_height(n);
+    // Centre the rows when there are few.
+    let used = h * n as f64;
+    ROWS_Y0 + (ROWS_Y1 - ROWS_Y0 - used) / 2.0 + h * (i as f64 + 0.5)
+}
+
+fn colour(i: usize) -> String {
+    format!("c{}", i % NODE_COLOURS)
+}
+
+/// One interval a client believed it held the lock, as drawn.
+#[derive(Clone, Debug, PartialEq)]
+struct Bar {
+    client: usize,
+    token: u64,
+    from: Time,
+    to: Time,
+    open: bool,
+    ended: Option<Ended>,
+}
+
+/// A client's beliefs as bars up to `now`; a belief ended by a crash ends at the crash.
+fn bars(l: &Loaded<Locks>, now: Time) -> Vec<Bar> {
+    let sim = l.timeline.sim();
+    let trace = l.timeline.trace();
+    let pos = l.timeline.pos() as usize;
+    let mut out = Vec::new();
+    for id in sim.node_ids() {
+        let Some(c) = sim.node(id).client() else {
+            continue;
+        };
+        for b in &c.beliefs {
+            let (to, open) = match (b.to, b.ended) {
+                (Some(t), _) => (t, false),
+                (None, None) => (now, true),
+                (None, Some(_)) => {
+                    // Crashed: the first crash of this client after the belief began.
+                    let crash = trace.steps[..pos.min(trace.steps.len())]
+                        .iter()
+                        .find(|s| {
+                            s.time >= b.from
+                                && matches!(&s.kind, StepKind::Action { action: Action::Crash { node }, .. } if *node == id)
+                        })
+                        .map_or(now, |s| s.time);
+                    (crash, false)
+                }
+            };
+            out.push(Bar {
+                client: id.index(),
+                token: b.token,
+                from: b.from,
+                to: to.max(b.from),
+                open,
+                ended: b.ended,
+            });
+        }
+    }
+    out
+}
+
+/// Stretches where two clients believed they held the lock at once.
+fn overlaps(bars: &[Bar]) -> Vec<(usize, usize, Time, Time)> {
+    let mut out = Vec::new();
+    for (i, a) in bars.iter().enumerate() {
+        for b in &bars[i + 1..] {
+            if a.client == b.client {
+                continue;
+            }
+            let (s, e) = (a.from.max(b.from), a.to.min(b.to));
+            if s < e {
+                out.push((a.client, b.client, s, e));
+            }
+        }
+    }
+    out
+}
+
+/// When each client was paused or down, up to `now`: `(client, from, to, paused)`.
+fn outages(l: &Loaded<Locks>, clients: usize, now: Time) -> Vec<(usize, Time, Time, bool)> {
+    let trace = l.timeline.trace();
+    let pos = (l.timeline.pos() as usize).min(trace.steps.len());
+    let mut open: Vec<Option<(Time, bool)>> = vec![None; clients];
+    let mut out = Vec::new();
+    for st in &trace.steps[..pos] {
+        let StepKind::Action { action, .. } = &st.kind else {
+            continue;
+        };
+        if st.kernel.is_some() {
+            continue; // did nothing (already paused, not crashed, ...)
+        }
+        let (node, start, paused) = match action {
+            Action::Pause { node } => (*node, true, true),
+            Action::Crash { node } => (*node, true, false),
+            Action::Resume { node } | Action::Restart { node } => (*node, false, false),
+            _ => continue,
+        };
+        let Some(slot) = open.get_mut(node.index()) else {
+            continue;
+        };
+        if start {
+            if slot.is_none() {
+                *slot = Some((st.time, paused));
+            }
+        } else if let Some((from, was_paused)) = slot.take() {
+            out.push((node.index(), from, st.time, was_paused));
+        }
+    }
+    for (i, slot) in open.into_iter().enumerate() {
+        if let Some((from, paused)) = slot {
+            out.push((i, from, now, paused));
+        }
+    }
+    out
+}
+
+/// Notification counts over time of the same run with the other watch style (herd or
+/// recipe): `(time, cumulative count)`.
+fn counterpart_notifications(json: &str, herd: bool) -> Option<Vec<(Time, u64)>> {
+    let mut v: Value = serde_json::from_str(json).ok()?;
+    v["params"]["herd"] = json!(!herd);
+    let mut s = load(&v.to_string()).ok()?;
+    s.run(Some(20_000), None);
+    let l = s.as_any().downcast_ref::<Loaded<Locks>>()?;
+    let mut total = 0u64;
+    let mut out = Vec::new();
+    for st in &l.timeline.trace().steps {
+        for n in &st.notes {
+            if let Note::Notifies { to, .. } = n {
+                total += to.len() as u64;
+                out.push((st.time, total));
+            }
+        }
+    }
+    Some(out)
+}
+
+fn count_at(series: &[(Time, u64)], t: f64) -> u64 {
+    series
+        .iter()
+        .take_while(|(at, _)| *at as f64 <= t)
+        .last()
+        .map_or(0, |(_, c)| *c)
+}
+
+fn phase_text(c: &Client, status: NodeStatus, lock: &LockService, me: NodeId) -> String {
+    match status {
+        NodeStatus::Crashed { .. } => return "crashed".into(),
+        NodeStatus::Paused { .. } => {
+            return match (c.phase, c.token) {
+                (Phase::Holding, Some(t)) => format!("paused, holds t{t}?"),
+                _ => "paused".into(),
+            }
+        }
+        NodeStatus::Up => {}
+    }
+    match c.phase {
+        Phase::Idle => "idle".into(),
+        Phase::Requesting => "asking".into(),
+        Phase::Waiting => match lock.queue.iter().position(|&q| q == me) {
+            Some(i) => format!("queued #{}", i + 1),
+            None => "waiting".into(),
+        },
+        Phase::Holding => format!("holds t{}", c.token.unwrap_or(0)),
+        Phase::Releasing => "releasing".into(),
+    }
+}
+
+#[function_component(LocksView)]
+pub fn locks_view() -> Html {
+    let store = use_store();
+    let scenario_json = store.session.borrow().scenario_json();
+    let herd_series = {
+        use_memo(scenario_json, |json| {
+            let v: Value = serde_json::from_str(json).unwrap_or(Value::Null);
+            let zk = v["params"]["variant"] == json!("zookeeper");
+            let herd = v["params"]["herd"] == json!(true);
+            zk.then(|| counterpart_notifications(json, herd)).flatten()
+        })
+    };
+    let s = store.session.borrow();
+    let Some(l) = s.as_any().downcast_ref::<Loaded<Locks>>() else {
+        return html! {};
+    };
+    let sim = l.timeline.sim();
+    let proto = sim.proto();
+    let p = proto.params();
+    let names = s.names().to_vec();
+    let n = p.clients as usize;
+    let t = store.display_time;
+    let now = s.time();
+    let lock_id = proto.lock_node();
+    let store_id = proto.storage_node();
+    let Some(lock) = sim.node(lock_id).lock() else {
+        return html! {};
+    };
+    let Some(storage) = sim.node(store_id).storage() else {
+        return html! {};
+    };
+    let end_time = l
+        .timeline
+        .trace()
+        .steps
+        .last()
+        .map_or(0, |st| st.time)
+        .max(now)
+        .max(1);
+    let scale = |time: f64| GX0 + (GX1 - GX0) * (time / end_time as f64).clamp(0.0, 1.0);
+
+    // ---- Timeline: who believes they hold the lock.
+    let bars = bars(l, now);
+    let overlaps = overlaps(&bars);
+    let violations: Vec<_> = s
+        .violations()
+        .into_iter()
+        .filter(|v| v.step < s.pos() && v.property == MUTUAL_EXCLUSION)
+        .collect();
+    let rh = row_height(n);
+    let bar_h = (rh * 0.42).clamp(10.0, 30.0);
+    let rows = (0..n).map(|i| {
+        let y = row_y(i, n);
+        html! {
+            <g class="row" key={format!("row{i}")}>
+                <line class="track" x1={f(GX0)} y1={f(y)} x2={f(GX1)} y2={f(y)} />
+                <text class="row-name" x={f(GX0 - 10.0)} y={f(y + 6.0)} text-anchor="end">{ names[i].clone() }</text>
+            </g>
+        }
+    });
+    let bar_rects = bars.iter().enumerate().map(|(k, b)| {
+        let y = row_y(b.client, n);
+        let (x0, x1) = (scale(b.from as f64), scale(b.to as f64));
+        let w = (x1 - x0).max(3.0);
+        let end_mark = match b.ended {
+            Some(Ended::Fenced) => "✗ fenced",
+            Some(Ended::Crashed) => "✗ crashed",
+            Some(Ended::Expired) => "✗ expired",
+            _ => "",
+        };
+        html! {
+            <g class={classes!("bar", colour(b.client), b.open.then_some("open"))} key={format!("bar{k}")}>
+                <title>{ format!("{} believes it holds the lock with token {} from {} ms to {} ms{}",
+                    names[b.client], b.token, b.from, b.to, if b.open { " (still)" } else { "" }) }</title>
+                <rect x={f(x0)} y={f(y - bar_h / 2.0)} width={f(w)} height={f(bar_h)} rx="4" />
+                if w > 34.0 {
+                    <text class="bar-label" x={f(x0 + 6.0)} y={f(y + 6.0)}>{ format!("t{}", b.token) }</text>
+                }
+                if !end_mark.is_empty() {
+                    <text class="bar-end" x={f(x1 - 4.0)} y={f(y + bar_h / 2.0 + 17.0)} text-anchor="middle">{ end_mark }</text>
+                }
+            </g>
+        }
+    });
+    let outage_marks = outages(l, n, now).into_iter().enumerate().map(|(k, (c, s0, s1, paused))| {
+        let y = row_y(c, n);
+        let (x0, x1) = (scale(s0 as f64), scale(s1 as f64));
+        let word = if paused { "paused" } else { "down" };
+        html! {
+            <g class={classes!("outage", word)} key={format!("out{k}")}>
+                <title>{ format!("{} {word} from {s0} to {s1} ms", names[c]) }</title>
+                <rect x={f(x0)} y={f(y - bar_h / 2.0 - 5.0)} width={f((x1 - x0).max(2.0))} height={f(bar_h + 10.0)} />
+                if x1 - x0 > 60.0 {
+                    <text x={f((x0 + x1) / 2.0)} y={f(y + bar_h / 2.0 + 20.0)} text-anchor="middle">{ word }</text>
+                }
+            </g>
+        }
+    });
+    let overlap_marks = overlaps.iter().enumerate().map(|(k, (a, b, s0, s1))| {
+        let (x0, x1) = (scale(*s0 as f64), scale(*s1 as f64));
+        let ya = row_y(*a, n);
+        let yb = row_y(*b, n);
+        let (top, bot) = (ya.min(yb) - bar_h / 2.0 - 3.0, ya.max(yb) + bar_h / 2.0 + 3.0);
+        // The storage accepted a stale write inside it: the overlap became a violation.
+        let violated = violations.iter().any(|v| v.time >= *s0 && v.time <= *s1);
+        html! {
+            <g class={classes!("overlap", violated.then_some("violated"))} key={format!("ov{k}")}>
+                <title>{ format!("{} and {} both believe they hold the lock from {s0} to {s1} ms{}", names[*a], names[*b],
+                    if violated { "; the storage accepted writes from both: mutual exclusion violated" } else { "" }) }</title>
+                <rect x={f(x0)} y={f(top)} width={f((x1 - x0).max(3.0))} height={f(bot - top)} />
+            </g>
+        }
+    });
+    let writes = storage.log.iter().enumerate().filter(|(_, w)| w.client.index() < n).map(|(k, w)| {
+        let y = row_y(w.client.index(), n) - bar_h / 2.0 - 10.0;
+        let x = scale(w.at as f64);
+        let stale = violations.iter().any(|v| v.time == w.at) && w.accepted;
+        html! {
+            <g class={classes!("write", if w.accepted { "ok" } else { "rejected" }, stale.then_some("violating"))} key={format!("w{k}")}>
+                <title>{ format!("{} ms: storage {} {}'s write #{} with token {}", w.at,
+                    if w.accepted { "accepted" } else { "rejected" }, names[w.client.index()], w.n, w.token) }</title>
+                if w.accepted {
+                    <path d={format!("M{} {} l7 -12 l7 12 z", f(x - 7.0), f(y + 6.0))} />
+                } else {
+                    <path d={format!("M{} {} l12 12 M{} {} l-12 12", f(x - 6.0), f(y - 6.0), f(x + 6.0), f(y - 6.0))} />
+                }
+            </g>
+        }
+    });
+    let violation_marks = violations.iter().enumerate().map(|(k, v)| {
+        let x = scale(v.time as f64);
+        html! {
+            <g class="violation-mark" key={format!("v{k}")}>
+                <title>{ v.explanation.clone() }</title>
+                <line x1={f(x)} y1={f(ROWS_Y0 - 6.0)} x2={f(x)} y2={f(ROWS_Y1 + 4.0)} />
+                if k == 0 {
+                    <text x={f(x.clamp(GX0 + 150.0, GX1 - 150.0))} y={f(ROWS_Y1 + 24.0)} text-anchor="middle">{ "✗ mutual exclusion violated" }</text>
+                }
+            </g>
+        }
+    });
+    let now_x = scale(t);
+    let axis_ticks = {
+        let step = nice_step(end_time as f64 / 5.0);
+        let mut v = Vec::new();
+        let mut x = 0.0;
+        while x <= end_time as f64 + 0.5 {
+            v.push(x);
+            x += step;
+        }
+        v
+    };
+    let axis = html! {
+        <g class="axis">
+            { for axis_ticks.iter().map(|ms| html! {
+                <g key={format!("tick{ms}")}>
+                    <line x1={f(scale(*ms))} y1={f(ROWS_Y1 + 30.0)} x2={f(scale(*ms))} y2={f(ROWS_Y1 + 36.0)} />
+                    <text x={f(scale(*ms))} y={f(ROWS_Y1 + 46.0)} text-anchor="middle">{ format!("{ms:.0}") }</text>
+                </g>
+            }) }
+            <text class="axis-unit" x={f(GX1)} y={f(ROWS_Y1 + 46.0)} text-anchor="end" dx="30">{ "ms" }</text>
+        </g>
+    };
+    let overlap_now = overlaps.iter().any(|(_, _, _, e)| *e >= now)
+        && bars.iter().filter(|b| b.open).count() >= 2;
+
+    // ---- Clients.
+    let chips = (0..n).map(|i| {
+        let id = NodeId(i as u32);
+        let y = row_y(i, n);
+        let status = s.status(i as u32).unwrap_or(NodeStatus::Up);
+        let c = sim.node(id).client().cloned().unwrap_or_default();
+        let holding = c.phase == Phase::Holding;
+        let class = classes!(
+            "chip",
+            colour(i),
+            holding.then_some("holding"),
+            matches!(status, NodeStatus::Crashed { .. }).then_some("crashed"),
+            matches!(status, NodeStatus::Paused { .. }).then_some("paused"),
+            (s.last_actor() == Some(i as u32)).then_some("acted"),
+            (store.selected == Some(i as u32)).then_some("selected")
+        );
+        let onclick = {
+            let store = store.clone();
+            let sel = store.selected;
+            let i = i as u32;
+            Callback::from(move |_: MouseEvent| {
+                store.dispatch(Msg::Select(if sel == Some(i) { None } else { Some(i) }))
+            })
+        };
+        let onkeydown = {
+            let store = store.clone();
+            let i = i as u32;
+            Callback::from(move |e: KeyboardEvent| {
+                if e.key() == "Enter" {
+                    e.prevent_default();
+                    store.dispatch(Msg::Select(Some(i)));
+                }
+            })
+        };
+        let text = phase_text(&c, status, lock, id);
+        let r = CHIP_R.min(rh * 0.4);
+        html! {
+            <g {class} key={format!("chip{i}")} {onclick} {onkeydown} tabindex="0" role="button"
+                aria-label={format!("{}, {text}", names[i])}>
+                <circle class="halo" cx={f(CX)} cy={f(y)} r={f(r + 6.0)} />
+                <circle class="body" cx={f(CX)} cy={f(y)} r={f(r)} />
+                <text class="chip-name" x={f(CX)} y={f(y + 6.0)} text-anchor="middle">{ names[i].clone() }</text>
+                if matches!(status, NodeStatus::Paused { .. }) {
+                    <g class="pause-bars">
+                        <rect x={f(CX + r + 4.0)} y={f(y - 9.0)} width="5" height="18" />
+                        <rect x={f(CX + r + 12.0)} y={f(y - 9.0)} width="5" height="18" />
+                    </g>
+                }
+                <text class="chip-state" x={f(CX - r - 8.0)} y={f(y + 5.0)} text-anchor="end">{ text }</text>
+            </g>
+        }
+    });
+
+    // ---- Lock service.
+    let lock_status = s.status(lock_id.0).unwrap_or(NodeStatus::Up);
+    let lock_box = lock_panel(
+        proto,
+        lock,
+        lock_status,
+        &names,
+        t,
+        herd_series.as_ref().as_ref(),
+    );
+    // ---- Storage.
+    let store_status = s.status(store_id.0).unwrap_or(NodeStatus::Up);
+    let storage_box = storage_panel(p.fencing, storage, store_status, &names, &violations);
+
+    // ---- Messages: between a client's chip and the service boxes.
+    let anchor = |node: u32| -> (f64, f64) {
+        if node == lock_id.0 {
+            (BX0 + 16.0, (LOCK_Y0 + LOCK_Y1) / 2.0)
+        } else if node == store_id.0 {
+            (BX0 + 16.0, (STORE_Y0 + STORE_Y1) / 2.0)
+        } else {
+            (CX + 16.0, row_y(node as usize, n))
+        }
+    };
+    let msgs = s.in_flight();
+    let few = msgs.len() <= 10;
+    let dots = msgs.iter().filter_map(|m| {
+        let span = (m.deliver_at.saturating_sub(m.sent_at)).max(1) as f64;
+        let frac = ((t - m.sent_at as f64) / span).clamp(0.0, 1.0);
+        let lost = matches!(m.fate, Fate::Dropped { .. });
+        if lost && frac > 0.6 {
+            return None;
+        }
+        let path = Arc::between(anchor(m.from), anchor(m.to));
+        let (px, py) = path.at(frac);
+        let class = classes!(
+            "msg",
+            format!("m{}", label_colour(m.label)),
+            lost.then_some("lost"),
+            (store.selected_msg == Some(m.id)).then_some("selected")
+        );
+        let onclick = {
+            let store = store.clone();
+            let id = m.id;
+            Callback::from(move |e: MouseEvent| {
+                e.stop_propagation();
+                store.dispatch(Msg::SelectMessage(Some(id)))
+            })
+        };
+        let nm = |i: u32| names.get(i as usize).map_or("?", |s| s.as_str());
+        Some(html! {
+            <g {class} key={format!("m{}", m.id)} {onclick}>
+                <title>{ format!("{}: {} ({} → {})", m.label, m.text, nm(m.from), nm(m.to)) }</title>
+                <path class="trail" d={path.partial_d(frac)} />
+                <circle class="hit" cx={f(px)} cy={f(py)} r="14" />
+                <circle cx={f(px)} cy={f(py)} r="8" />
+                if few && frac > 0.15 {
+                    <text class="msg-label" x={f(px + path.normal().0 * 18.0)} y={f(py + path.normal().1 * 18.0 + 5.0)} text-anchor="middle">{ m.label }</text>
+                }
+            </g>
+        })
+    });
+
+    html! {
+        <svg class="locks" viewBox={format!("0 0 {W} {H}")} role="img"
+            aria-label={format!("{}: {} clients; {}", p.variant.title(), n,
+                if violations.is_empty() { "no violation so far" } else { "mutual exclusion violated" })}>
+            <text class="heading" x={f(GX0 - 50.0)} y="30">{ "Who believes they hold the lock" }</text>
+            if overlap_now {
+                <text class="overlap-note" x={f(GX0 - 50.0)} y="52">{ "two clients believe they hold it now" }</text>
+            }
+            <g class="rows">{ for rows }</g>
+            <g class="outages">{ for outage_marks }</g>
+            <g class="overlaps">{ for overlap_marks }</g>
+            <g class="bars">{ for bar_rects }</g>
+            <g class="writes">{ for writes }</g>
+            { axis }
+            <g class="legend">
+                <path class="lg-ok" d={format!("M{} {} l7 -12 l7 12 z", f(GX0 - 50.0), f(ROWS_Y1 + 84.0))} />
+                <text x={f(GX0 - 30.0)} y={f(ROWS_Y1 + 84.0)}>{ "write accepted" }</text>
+                <path class="lg-rej" d={format!("M{} {} l12 12 M{} {} l-12 12", f(GX0 + 100.0), f(ROWS_Y1 + 72.0), f(GX0 + 112.0), f(ROWS_Y1 + 72.0))} />
+                <text x={f(GX0 + 120.0)} y={f(ROWS_Y1 + 84.0)}>{ "rejected" }</text>
+                <rect class="lg-overlap" x={f(GX0 + 200.0)} y={f(ROWS_Y1 + 70.0)} width="22" height="16" />
+                <text x={f(GX0 + 228.0)} y={f(ROWS_Y1 + 84.0)}>{ "two believe they hold it" }</text>
+            </g>
+            <line class="now" x1={f(now_x)} y1={f(ROWS_Y0 - 10.0)} x2={f(now_x)} y2={f(ROWS_Y1 + 30.0)} />
+            <g class="violations">{ for violation_marks }</g>
+            { lock_box }
+            { storage_box }
+            <g class="chips">{ for chips }</g>
+            <g class="msgs">{ for dots }</g>
+        </svg>
+    }
+}
+
+fn nice_step(raw: f64) -> f64 {
+    let mut step = 1.0;
+    for s in [1.0, 2.0, 5.0].iter().cycle().scan(1.0, |m, s| {
+        let v = s * *m;
+        if *s == 5.0 {
+            *m *= 10.0;
+        }
+        Some(v)
+    }) {
+        step = s;
+        if s >= raw {
+            break;
+        }
+    }
+    step
+}
+
+fn status_word(status: NodeStatus) -> Option<&'static str> {
+    match status {
+        NodeStatus::Up => None,
+        NodeStatus::Crashed { .. } => Some("crashed"),
+        NodeStatus::Paused { .. } => Some("paused"),
+    }
+}
+
+fn box_frame(class: &'static str, y0: f64, y1: f64, title: String, status: NodeStatus) -> Html {
+    let word = status_word(status);
+    html! {
+        <>
+            <rect class={classes!("svc", class, word)} x={f(BX0)} y={f(y0)} width={f(BX1 - BX0)} height={f(y1 - y0)} rx="10" />
+            <text class="svc-title" x={f(BX0 + 14.0)} y={f(y0 + 28.0)}>{ title }</text>
+            if let Some(w) = word {
+                <text class="svc-status" x={f(BX1 - 14.0)} y={f(y0 + 28.0)} text-anchor="end">{ format!("✗ {w}") }</text>
+            }
+        </>
+    }
+}
+
+/// A client chip inside a box.
+fn mini_chip(x: f64, y: f64, i: usize, name: &str, extra: Option<&'static str>) -> Html {
+    html! {
+        <g class={classes!("mini", colour(i), extra)}>
+            <circle cx={f(x)} cy={f(y)} r="17" />
+            <text x={f(x)} y={f(y + 5.0)} text-anchor="middle">{ name.to_string() }</text>
+        </g>
+    }
+}
+
+fn lease_bar(x: f64, y: f64, w: f64, left: f64, ttl: f64, label: String) -> Html {
+    let frac = (left / ttl).clamp(0.0, 1.0);
+    html! {
+        <g class={classes!("lease", (frac < 0.25).then_some("low"))}>
+            <rect class="lease-track" x={f(x)} y={f(y)} width={f(w)} height="14" rx="4" />
+            <rect class="lease-fill" x={f(x)} y={f(y)} width={f(w * frac)} height="14" rx="4" />
+            <text class="lease-text" x={f(x)} y={f(y + 34.0)}>{ label }</text>
+        </g>
+    }
+}
+
+fn lock_panel(
+    proto: &Locks,
+    l: &LockService,
+    status: NodeStatus,
+    names: &[String],
+    t: f64,
+    counterpart: Option<&Vec<(Time, u64)>>,
+) -> Html {
+    let p = proto.params();
+    let nm = |id: NodeId| names.get(id.index()).cloned().unwrap_or_default();
+    let (x0, y0) = (BX0 + 14.0, LOCK_Y0 + 36.0);
+    let body = match p.variant {
+        Variant::Queue | Variant::Lease => {
+            let holder = l.holder;
+            let holder_html = match holder {
+                Some(h) => {
+                    let left = h.expires.map(|e| e as f64 - t);
+                    html! {
+                        <>
+                            // Keyed by the token: a new grant is a new element, which pops in.
+                            <g class="holder-chip" key={format!("h{}", h.token)}>
+                                { mini_chip(x0 + 110.0, y0 + 26.0, h.client.index(), &nm(h.client), Some("holder")) }
+                            </g>
+                            <text class="svc-text" x={f(x0 + 140.0)} y={f(y0 + 32.0)}>{ format!("token {}", h.token) }</text>
+                            if let Some(left) = left {
+                                { lease_bar(x0, y0 + 58.0, BX1 - BX0 - 28.0, left, p.ttl as f64,
+                                    if left > 0.0 {
+                                        format!("{} {:.0} ms left of {} ms", if p.variant == Variant::Lease { "key expires:" } else { "session:" }, left, p.ttl)
+                                    } else {
+                                        "lease over: expiring now".to_string()
+                                    }) }
+                            } else {
+                                <text class="svc-text muted" x={f(x0)} y={f(y0 + 72.0)}>{ "no lease: held until released" }</text>
+                            }
+                        </>
+                    }
+                }
+                None => html! {
+                    <text class="svc-text muted" x={f(x0 + 92.0)} y={f(y0 + 32.0)}>{ "free" }</text>
+                },
+            };
+            let queue_html = if p.variant == Variant::Queue {
+                let per = ((BX1 - BX0 - 28.0) / l.queue.len().max(1) as f64).min(44.0);
+                html! {
+                    <>
+                        <text class="svc-label" x={f(x0)} y={f(y0 + 116.0)}>{ "wait queue · first come, first served" }</text>
+                        if l.queue.is_empty() {
+                            <text class="svc-text muted" x={f(x0)} y={f(y0 + 150.0)}>{ "empty" }</text>
+                        }
+                        { for l.queue.iter().enumerate().map(|(k, c)| html! {
+                            <g key={format!("q{}", c.0)}>
+                                { mini_chip(x0 + 20.0 + per * k as f64, y0 + 146.0, c.index(), &nm(*c), None) }
+                            </g>
+                        }) }
+                    </>
+                }
+            } else {
+                html! {
+                    <>
+                        <text class="svc-text muted small" x={f(x0)} y={f(y0 + 120.0)}>{ "no queue: a client that finds the key" }</text>
+                        <text class="svc-text muted small" x={f(x0)} y={f(y0 + 140.0)}>{ "taken retries after a random back-off" }</text>
+                        <text class="svc-text small" x={f(x0)} y={f(y0 + 172.0)}>
+                            { if p.safe_release { "release: compare-and-delete by token" } else { "release: plain DEL (any holder's key!)" } }
+                        </text>
+                    </>
+                }
+            };
+            html! {
+                <>
+                    <text class="svc-label" x={f(x0)} y={f(y0 + 32.0)}>{ if p.variant == Variant::Lease { "key" } else { "holder" } }</text>
+                    { holder_html }
+                    { queue_html }
+                    <text class="svc-text small" x={f(x0)} y={f(LOCK_Y1 - 10.0)}>{ format!("last token handed out: {} · grants: {}", l.last_token, l.grants) }</text>
+                </>
+            }
+        }
+        Variant::Zookeeper => zk_tree(p.herd, l, names, t, counterpart),
+    };
+    let title = match p.variant {
+        Variant::Queue => format!(
+            "lock server · FIFO queue{}",
+            if p.leases {
+                " · leases"
+            } else {
+                " · no leases"
+            }
+        ),
+        Variant::Lease => format!("lease lock · SET NX PX {}", p.ttl),
+        Variant::Zookeeper => {
+            format!("ZooKeeper · {}", if p.herd { "herd" } else { "recipe" })
+        }
+    };
+    html! {
+        <g class="lock-box">
+            { box_frame("lock", LOCK_Y0, LOCK_Y1, title, status) }
+            { body }
+        </g>
+    }
+}
+
+fn zk_tree(
+    herd: bool,
+    l: &LockService,
+    names: &[String],
+    t: f64,
+    counterpart: Option<&Vec<(Time, u64)>>,
+) -> Html {
+    let nm = |id: NodeId| names.get(id.index()).cloned().unwrap_or_default();
+    let root = ((BX0 + BX1) / 2.0, LOCK_Y0 + 58.0);
+    let k = l.znodes.len();
+    let width = BX1 - BX0 - 30.0;
+    let per = (width / k.max(1) as f64).min(70.0);
+    let x_of = |i: usize| BX0 + 15.0 + per * (i as f64 + 0.5) + (width - per * k as f64) / 2.0;
+    let y_node = LOCK_Y0 + 120.0;
+    let pos_of = |seq: u64| l.znodes.iter().position(|z| z.seq == seq).map(x_of);
+    let edges = (0..k).map(|i| {
+        html! { <line class="zk-edge" key={format!("e{i}")} x1={f(root.0)} y1={f(root.1 + 14.0)} x2={f(x_of(i))} y2={f(y_node - 16.0)} /> }
+    });
+    let boxes = l.znodes.iter().enumerate().map(|(i, z)| {
+        let x = x_of(i);
+        let bw = (per - 6.0).min(60.0);
+        html! {
+            <g class={classes!("znode", colour(z.owner.index()), (i == 0).then_some("holder"))} key={format!("z{}", z.seq)}>
+                <title>{ format!("/lock/n-{} owned by {}{}", z.seq, nm(z.owner), if i == 0 { ": the lowest, it holds the lock" } else { "" }) }</title>
+                <rect x={f(x - bw / 2.0)} y={f(y_node - 16.0)} width={f(bw)} height="32" rx="5" />
+                <text class="zk-seq" x={f(x)} y={f(y_node + 6.0)} text-anchor="middle">{ format!("n-{}", z.seq) }</text>
+                <text class="zk-owner" x={f(x)} y={f(y_node + 38.0)} text-anchor="middle">{ nm(z.owner) }</text>
+            </g>
+        }
+    });
+    // Watch arrows: from the watcher's znode to what it watches.
+    let arrows = l.watches.iter().enumerate().filter_map(|(i, w)| {
+        let from = l
+            .znodes
+            .iter()
+            .position(|z| z.owner == w.watcher)
+            .map(x_of)?;
+        match w.on {
+            Some(seq) => {
+                let to = pos_of(seq)?;
+                let mid = (from + to) / 2.0;
+                let lift = 12.0 + (from - to).abs() * 0.05;
+                Some(html! {
+                    <path class="watch" key={format!("w{i}")} marker-end="url(#lk-arrow)"
+                        d={format!("M{} {} Q{} {} {} {}", f(from), f(y_node + 44.0), f(mid), f(y_node + 44.0 + lift), f(to + 6.0), f(y_node + 44.0))} />
+                })
+            }
+            None => Some(html! {
+                <path class="watch herd" key={format!("w{i}")} marker-end="url(#lk-arrow)"
+                    d={format!("M{} {} L{} {}", f(from), f(y_node - 18.0), f(root.0 + (from - root.0) * 0.25), f(root.1 + 18.0))} />
+            }),
+        }
+    });
+    let other = counterpart.map(|series| count_at(series, t));
+    html! {
+        <>
+            <defs>
+                <marker id="lk-arrow" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse">
+                    <path d="M0 0 L10 5 L0 10 z" class="arrow-head" />
+                </marker>
+            </defs>
+            <g class="zk-root">
+                <rect x={f(root.0 - 36.0)} y={f(root.1 - 14.0)} width="72" height="28" rx="5" />
+                <text x={f(root.0)} y={f(root.1 + 6.0)} text-anchor="middle">{ "/lock" }</text>
+            </g>
+            { for edges }
+            { for boxes }
+            <g class="watches">{ for arrows }</g>
+            if k == 0 {
+                <text class="svc-text muted" x={f(root.0)} y={f(y_node + 6.0)} text-anchor="middle">{ "no znodes: the lock is free" }</text>
+            }
+            <text class="svc-text" x={f(BX0 + 14.0)} y={f(LOCK_Y1 - 34.0)}>
+                { format!("watch notifications: {}", l.notifications) }
+            </text>
+            if let Some(o) = other {
+                <text class="svc-text compare" x={f(BX0 + 14.0)} y={f(LOCK_Y1 - 10.0)}>
+                    { format!("same run {}: {o}", if herd { "with the recipe" } else { "with the herd" }) }
+                </text>
+            }
+        </>
+    }
+}
+
+fn storage_panel(
+    fencing: bool,
+    st: &Storage,
+    status: NodeStatus,
+    names: &[String],
+    violations: &[dsplay_core::invariant::Violation],
+) -> Html {
+    let nm = |id: NodeId| names.get(id.index()).cloned().unwrap_or_default();
+    let x0 = BX0 + 14.0;
+    let y0 = STORE_Y0 + 58.0;
+    let shown: Vec<_> = st.log.iter().rev().take(6).collect();
+    let lines = shown.iter().rev().enumerate().map(|(k, w)| {
+        let y = y0 + 62.0 + 26.0 * k as f64;
+        let stale = w.accepted && violations.iter().any(|v| v.time == w.at);
+        html! {
+            <g class={classes!("log-line", if w.accepted { "ok" } else { "rejected" }, stale.then_some("violating"))} key={format!("l{k}")}>
+                <text x={f(x0)} y={f(y)}>{ format!("{} ms", w.at) }</text>
+                <text x={f(x0 + 72.0)} y={f(y)}>{ format!("{} #{}", nm(w.client), w.n) }</text>
+                <text x={f(x0 + 130.0)} y={f(y)}>{ format!("token {}", w.token) }</text>
+                <text class="verdict" x={f(BX1 - 14.0)} y={f(y)} text-anchor="end">
+                    { if stale { "⚠ accepted" } else if w.accepted { "✓ accepted" } else { "✗ rejected" } }
+                </text>
+            </g>
+        }
+    });
+    html! {
+        <g class="storage-box">
+            { box_frame("storage", STORE_Y0, STORE_Y1, "storage: the shared resource".to_string(), status) }
+            <text class="svc-text" x={f(x0)} y={f(y0 + 4.0)}>
+                { format!("highest token accepted: {}", st.max_token) }
+            </text>
+            <text class={classes!("svc-text", "small", if fencing { "fence-on" } else { "fence-off" })} x={f(x0)} y={f(y0 + 26.0)}>
+                { if fencing { format!("fencing ON: rejects any token below {}", st.max_token) } else { "fencing OFF: accepts every write".to_string() } }
+            </text>
+            if st.log.is_empty() {
+                <text class="svc-text muted" x={f(x0)} y={f(y0 + 62.0)}>{ "no writes yet" }</text>
+            }
+            { for lines }
+        </g>
+    }
+}
+
+/// A small still drawing for the home page: a holder, a queue and the storage.
+pub fn preview() -> Html {
+    html! {
+        <svg class="preview locks-preview" viewBox="20 30 580 380" role="img" aria-label="Clients taking turns with a lock; two of them believe they hold it at once">
+            <g class="bar c0"><rect x="40" y="50" width="230" height="48" rx="8" /></g>
+            <g class="bar c1"><rect x="250" y="130" width="170" height="48" rx="8" /></g>
+            <g class="bar c2"><rect x="350" y="210" width="210" height="48" rx="8" /></g>
+            <g class="overlap"><rect x="350" y="122" width="70" height="144" /></g>
+            <rect class="svc lock" x="40" y="296" width="250" height="100" rx="12" />
+            <rect class="svc storage" x="320" y="296" width="250" height="100" rx="12" />
+            <g class="mini c0"><circle cx="100" cy="346" r="30" /></g>
+            <g class="mini c1"><circle cx="168" cy="346" r="30" /></g>
+            <g class="mini c2"><circle cx="236" cy="346" r="30" /></g>
+        </svg>
+    }
+}
+
+/// The side panel: make clients act, pause the holder past its lease, change the variant.
+#[function_component(LocksPanel)]
+pub fn locks_panel() -> Html {
+    let store = use_stable_store();
+    let clients_text = use_state(|| None::<String>);
+    let ttl_text = use_state(|| None::<String>);
+    let work_text = use_state(|| None::<String>);
+    let writes_text = use_state(|| None::<String>);
+    let form_error = use_state(|| None::<String>);
+
+    let s = store.session.borrow();
+    let Some(l) = s.as_any().downcast_ref::<Loaded<Locks>>() else {
+        return html! {};
+    };
+    let sim = l.timeline.sim();
+    let p = sim.proto().params().clone();
+    let names = s.names().to_vec();
+    let n = p.clients as usize;
+    let clients: Vec<(usize, Client, NodeStatus)> = (0..n)
+        .map(|i| {
+            let c = match sim.node(NodeId(i as u32)) {
+                Node::Client(c) => c.clone(),
+                _ => Client::default(),
+            };
+            (i, c, s.status(i as u32).unwrap_or(NodeStatus::Up))
+        })
+        .collect();
+    let holder = clients
+        .iter()
+        .find(|(_, c, st)| c.phase == Phase::Holding && *st == NodeStatus::Up)
+        .map(|(i, _, _)| names[*i].clone());
+    let scenario_json = s.scenario_json();
+    let ttl = p.ttl;
+    drop(s);
+
+    let command = |node: String, cmd: &'static str| {
+        let store = store.clone();
+        Callback::from(move |_: MouseEvent| {
+            let action = json!({"command": {"node": node, "cmd": cmd}});
+            store.dispatch(Msg::Apply(action.to_string()));
+        })
+    };
+    let client_buttons = clients.iter().map(|(i, c, st)| {
+        let name = names[*i].clone();
+        let down = *st != NodeStatus::Up;
+        let (label, cmd, title) = match c.phase {
+            Phase::Idle => ("acquire", "acquire", "Ask for the lock, write, release"),
+            Phase::Holding => ("release", "release", "Release the lock now"),
+            _ => ("give up", "release", "Stop waiting for the lock"),
+        };
+        html! {
+            <button class={classes!("ctl", "client-btn", colour(*i))} key={name.clone()} disabled={down}
+                onclick={command(name.clone(), cmd)}
+                title={if down { format!("{name} is {}: it cannot act", status_word(*st).unwrap_or("down")) } else { format!("{title} ({name})") }}>
+                <span class="swatch"></span>{ format!("{name} {label}") }
+            </button>
+        }
+    });
+
+    let pause_holder = {
+        let store = store.clone();
+        let holder = holder.clone();
+        Callback::from(move |_: MouseEvent| {
+            let Some(h) = holder.clone() else { return };
+            store.dispatch(Msg::Apply(json!({"pause": {"node": h}}).to_string()));
+            // Run on to two TTLs later (computing the future as needed), resume the
+            // holder there, and come back so the person can watch it happen.
+            let (from, target_step) = {
+                let mut s = store.session.borrow_mut();
+                let from = s.pos();
+                let target = s.time() + 2 * ttl;
+                while s.next_time().is_some_and(|t| t < target) {
+                    if !s.step_forward() {
+                        break;
+                    }
+                }
+                let k = s.pos();
+                s.seek(from);
+                (from, k)
+            };
+            store.dispatch(Msg::Seek(target_step));
+            store.dispatch(Msg::Apply(json!({"resume": {"node": h}}).to_string()));
+            store.dispatch(Msg::Seek(from));
+        })
+    };
+
+    // Settings: each change restarts the run with the same script and your actions.
+    let restart_with = {
+        let store = store.clone();
+        let scenario_json = scenario_json.clone();
+        let form_error = form_error.clone();
+        move |changes: Vec<(&'static str, Value)>| {
+            let mut v: Value = match serde_json::from_str(&scenario_json) {
+                Ok(v) => v,
+                Err(_) => return,
+            };
+            for (k, x) in changes {
+                v["params"][k] = x;
+            }
+            form_error.set(None);
+            // The same run from the start, then back to the step the person was at.
+            let here = store.session.borrow().pos();
+            store.dispatch(Msg::Import(v.to_string()));
+            store.dispatch(Msg::Seek(here));
+        }
+    };
+    let on_variant = {
+        let restart_with = restart_with.clone();
+        Callback::from(move |e: Event| {
+            let el: HtmlSelectElement = e.target_unchecked_into();
+            restart_with(vec![("variant", json!(el.value()))]);
+        })
+    };
+    let toggle = |key: &'static str, on: bool| {
+        let restart_with = restart_with.clone();
+        Callback::from(move |_: Event| restart_with(vec![(key, json!(!on))]))
+    };
+    let text_input = |state: UseStateHandle<Option<String>>| {
+        Callback::from(move |e: InputEvent| {
+            let el: HtmlInputElement = e.target_unchecked_into();
+            state.set(Some(el.value()));
+        })
+    };
+    let shown = |state: &UseStateHandle<Option<String>>, v: String| (**state).clone().unwrap_or(v);
+    let fields = [
+        (
+            "clients",
+            shown(&clients_text, p.clients.to_string()),
+            1u64,
+            12u64,
+        ),
+        ("ttl", shown(&ttl_text, p.ttl.to_string()), 30, 60_000),
+        ("work", shown(&work_text, p.work.to_string()), 1, 60_000),
+        ("writes", shown(&writes_text, p.writes.to_string()), 1, 10),
+    ];
+    let on_apply = {
+        let restart_with = restart_with.clone();
+        let fields = fields.clone();
+        let form_error = form_error.clone();
+        let states = [
+            clients_text.clone(),
+            ttl_text.clone(),
+            work_text.clone(),
+            writes_text.clone(),
+        ];
+        Callback::from(move |e: SubmitEvent| {
+            e.prevent_default();
+            let mut changes = Vec::new();
+            for (key, text, lo, hi) in &fields {
+                match text.trim().parse::<u64>() {
+                    Ok(v) if (*lo..=*hi).contains(&v) => changes.push((*key, json!(v))),
+                    _ => {
+                        form_error.set(Some(format!(
+                            "{key} must be a whole number from {lo} to {hi} (got `{}`); nothing was changed",
+                            text.trim()
+                        )));
+                        return;
+                    }
+                }
+            }
+            for st in &states {
+                st.set(None);
+            }
+            restart_with(changes);
+        })
+    };
+    let field_input = |i: usize, state: &UseStateHandle<Option<String>>, label: &'static str| {
+        let (key, text, lo, hi) = fields[i].clone();
+        let bad = !matches!(text.trim().parse::<u64>(), Ok(v) if (lo..=hi).contains(&v));
+        html! {
+            <label title={format!("{label}: {lo} to {hi}")}>{ label }
+                <input type="text" inputmode="numeric" size="5" value={text} oninput={text_input(state.clone())}
+                    aria-label={key} aria-invalid={bad.to_string()} />
+            </label>
+        }
+    };
+
+    html! {
+        <section class="panel locks-panel" aria-label="Distributed locks">
+            <h2>{ "Make the clients act" }</h2>
+            <div class="client-buttons">{ for client_buttons }</div>
+            <button class="primary pause-holder" disabled={holder.is_none()} onclick={pause_holder}
+                title={match &holder {
+                    Some(h) => format!("Pause {h} now (a long GC pause) and resume it {} ms later, two leases on; then press play", 2 * ttl),
+                    None => "No running client holds the lock right now".to_string(),
+                }}>
+                { match &holder { Some(h) => format!("Pause {h} (the holder) for longer than the TTL"), None => "Pause the holder for longer than the TTL".to_string() } }
+            </button>
+            <h2>{ "Lock variant" }</h2>
+            <p class="muted small">{ "A change reruns the scenario with the same script and your actions, and comes back to this step." }</p>
+            <label class="variant-pick">{ "Variant" }
+                <select onchange={on_variant} aria-label="Lock variant">
+                    { for [(Variant::Queue, "queue", "Lock server with wait queue"),
+                           (Variant::Lease, "lease", "Redis-style lease lock (SET NX PX)"),
+                           (Variant::Zookeeper, "zookeeper", "ZooKeeper lock recipe")].iter().map(|(v, key, text)| html! {
+                        <option value={*key} selected={p.variant == *v}>{ *text }</option>
+                    }) }
+                </select>
+            </label>
+            <label class="check" title="The storage rejects writes whose token is lower than the highest it has accepted">
+                <input type="checkbox" checked={p.fencing} onchange={toggle("fencing", p.fencing)} />
+                { "Fencing tokens (storage rejects stale tokens)" }
+            </label>
+            if p.variant == Variant::Queue {
+                <label class="check" title="Sessions with a lease: a silent client loses its place after the TTL">
+                    <input type="checkbox" checked={p.leases} onchange={toggle("leases", p.leases)} />
+                    { "Session leases (a silent holder loses the lock)" }
+                </label>
+            }
+            if p.variant == Variant::Lease {
+                <label class="check" title="Release deletes the key only if it still holds the client's token">
+                    <input type="checkbox" checked={p.safe_release} onchange={toggle("safe_release", p.safe_release)} />
+                    { "Compare-and-delete release (off: plain DEL)" }
+                </label>
+            }
+            if p.variant == Variant::Zookeeper {
+                <label class="check" title="Every waiter watches /lock and wakes on every change">
+                    <input type="checkbox" checked={p.herd} onchange={toggle("herd", p.herd)} />
+                    { "Herd: everyone watches /lock" }
+                </label>
+            }
+            <form class="lock-params" onsubmit={on_apply}>
+                { field_input(0, &clients_text, "clients") }
+                { field_input(1, &ttl_text, "TTL ms") }
+                { field_input(2, &work_text, "work ms") }
+                { field_input(3, &writes_text, "writes") }
+                <button type="submit" class="ctl">{ "Apply" }</button>
+            </form>
+            if let Some(e) = &*form_error {
+                <p class="form-error" role="alert">{ e.clone() }</p>
+            }
+        </section>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use dsplay_core::registry::builtin;
+    use wasm_bindgen_test::*;
+
+    fn loaded(id: &str, steps: u64) -> Loaded<Locks> {
+        let mut l = Loaded::<Locks>::parse(builtin(id).unwrap().json).unwrap();
+        dsplay_core::registry::Session::run(&mut l, Some(steps), None);
+        l
+    }
+
+    #[wasm_bindgen_test]
+    fn axis_steps_are_round() {
+        assert_eq!(nice_step(180.0), 200.0);
+        assert_eq!(nice_step(228.0), 500.0);
+        assert_eq!(nice_step(3.0), 5.0);
+        assert_eq!(nice_step(1000.0), 1000.0);
+    }
+
+    #[wasm_bindgen_test]
+    fn the_pause_scenario_shows_two_clients_believing_at_once() {
+        let l = loaded("locks-lease-pause", 400);
+        let now = l.timeline.sim().time();
+        let b = bars(&l, now);
+        assert_eq!(b.len(), 2, "{b:?}");
+        let o = overlaps(&b);
+        assert_eq!(o.len(), 1);
+        let (a, c, s, e) = o[0];
+        assert_eq!((a, c), (0, 1));
+        assert!(s < e);
+    }
+
+    #[wasm_bindgen_test]
+    fn pauses_and_crashes_are_bands_on_the_rows() {
+        let l = loaded("locks-lease-pause", 400);
+        let now = l.timeline.sim().time();
+        assert_eq!(outages(&l, 2, now), vec![(0, 170, 730, true)]);
+        let l = loaded("locks-holder-crash", 600);
+        let now = l.timeline.sim().time();
+        assert_eq!(outages(&l, 3, now), vec![(0, 130, 1200, false)]);
+    }
+
+    #[wasm_bindgen_test]
+    fn a_crashed_belief_ends_at_the_crash() {
+        let l = loaded("locks-holder-crash", 600);
+        let now = l.timeline.sim().time();
+        let b = bars(&l, now);
+        let c1 = b.iter().find(|x| x.client == 0).unwrap();
+        assert_eq!(c1.ended, Some(Ended::Crashed));
+        assert_eq!(c1.to, 130, "the scripted crash time");
+        assert!(overlaps(&b).is_empty(), "the queue keeps holders apart");
+    }
+
+    #[wasm_bindgen_test]
+    fn the_herd_counterpart_counts_more_notifications() {
+        let json = builtin("locks-zookeeper").unwrap().json;
+        let herd = counterpart_notifications(json, false).unwrap();
+        assert!(count_at(&herd, 1e9) >= 55);
+        assert_eq!(count_at(&herd, 0.0), 0);
+    }
+}
