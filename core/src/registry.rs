@@ -3,6 +3,7 @@
 
 use crate::algo::hashring::Hashring;
 use crate::algo::messaging::Messaging;
+use crate::algo::raft::Raft;
 use crate::faults::{random_schedule, FaultMix};
 use crate::hash::hash_json;
 use crate::invariant::{Property, Violation};
@@ -39,7 +40,11 @@ pub const ALGORITHMS: &[AlgoInfo] = &[
 /// Algorithms the core and the CLI run that have no web page yet (not on the home page).
 /// An algorithm lands here first, with its core module, and moves to [`ALGORITHMS`] with
 /// its page.
-pub const CORE_ONLY: &[AlgoInfo] = &[];
+pub const CORE_ONLY: &[AlgoInfo] = &[AlgoInfo {
+    name: crate::algo::raft::NAME,
+    title: "Raft",
+    summary: "Leader election, log replication and commitment as in the Raft paper, with crashes, partitions and the five safety properties checked at every step.",
+}];
 
 /// Every algorithm the core runs: those with a page, then the core-only ones.
 pub fn all_algorithms() -> impl Iterator<Item = &'static AlgoInfo> {
@@ -76,6 +81,13 @@ pub const BUILTINS: &[Builtin] = &[
     builtin!("hashring", "hashring-add-node"),
     builtin!("hashring", "hashring-crash-replicas"),
     builtin!("hashring", "hashring-weights"),
+    builtin!("raft", "raft-first-election"),
+    builtin!("raft", "raft-leader-crash"),
+    builtin!("raft", "raft-partition"),
+    builtin!("raft", "raft-divergent-follower"),
+    builtin!("raft", "raft-figure8-unsafe"),
+    builtin!("raft", "raft-figure8-safe"),
+    builtin!("raft", "raft-split-vote"),
 ];
 
 pub fn builtin(id: &str) -> Option<&'static Builtin> {
@@ -99,6 +111,7 @@ pub fn load(json: &str) -> Result<Box<dyn Session>, ScenarioError> {
     match algorithm_of(json)?.as_str() {
         crate::algo::messaging::NAME => Ok(Box::new(Loaded::<Messaging>::parse(json)?)),
         crate::algo::hashring::NAME => Ok(Box::new(Loaded::<Hashring>::parse(json)?)),
+        crate::algo::raft::NAME => Ok(Box::new(Loaded::<Raft>::parse(json)?)),
         other => Err(unknown_algorithm(other)),
     }
 }
@@ -862,6 +875,7 @@ pub fn sweep_one(
     match algorithm {
         crate::algo::messaging::NAME => sweep_typed::<Messaging>(seed, mix, span, params),
         crate::algo::hashring::NAME => sweep_typed::<Hashring>(seed, mix, span, params),
+        crate::algo::raft::NAME => sweep_typed::<Raft>(seed, mix, span, params),
         other => Err(unknown_algorithm(other)),
     }
 }

@@ -140,6 +140,9 @@ fn shared_actions_reproduce_the_trace() {
             "hashring" => {
                 r#"{ "command": { "node": "coord", "cmd": { "add_keys": { "count": 7 } } } }"#
             }
+            "raft" => {
+                r#"{ "command": { "node": "n1", "cmd": { "client": { "key": "k", "value": "7" } } } }"#
+            }
             other => panic!("no test command for {other}"),
         };
         s.apply_json(command).unwrap();

@@ -2,3 +2,4 @@
 
 pub mod hashring;
 pub mod messaging;
+pub mod raft;
