@@ -17,6 +17,7 @@ use crate::store::{Msg, State};
 use crate::url::UrlState;
 use crate::views::hashring::{HashringPanel, HashringView};
 use crate::views::messaging::{MessagingCommands, MessagingView};
+use crate::views::raft::{RaftPanel, RaftView};
 use dsplay_core::registry::{builtins_of, AlgoInfo, ALGORITHMS};
 use gloo::timers::callback::Interval;
 use web_sys::{HtmlInputElement, HtmlSelectElement};
@@ -371,6 +372,7 @@ fn algorithm_view(algorithm: &str) -> Html {
     match algorithm {
         "messaging" => html! { <MessagingView /> },
         "hashring" => html! { <HashringView /> },
+        "raft" => html! { <RaftView /> },
         _ => html! { <p>{ "No view for this algorithm yet." }</p> },
     }
 }
@@ -379,6 +381,7 @@ fn algorithm_panel(algorithm: &str) -> Html {
     match algorithm {
         "messaging" => html! { <MessagingCommands /> },
         "hashring" => html! { <HashringPanel /> },
+        "raft" => html! { <RaftPanel /> },
         _ => html! {},
     }
 }

@@ -12,6 +12,8 @@ pub enum Route {
     Messaging,
     #[at("/hashring")]
     Hashring,
+    #[at("/raft")]
+    Raft,
     #[not_found]
     #[at("/404")]
     NotFound,
@@ -22,6 +24,7 @@ impl Route {
         match name {
             "messaging" => Route::Messaging,
             "hashring" => Route::Hashring,
+            "raft" => Route::Raft,
             _ => Route::NotFound,
         }
     }
@@ -32,6 +35,7 @@ pub fn switch(route: Route) -> Html {
         Route::Home => html! { <Home /> },
         Route::Messaging => html! { <Playground algorithm="messaging" /> },
         Route::Hashring => html! { <Playground algorithm="hashring" /> },
+        Route::Raft => html! { <Playground algorithm="raft" /> },
         Route::NotFound => html! { <NotFound /> },
     }
 }

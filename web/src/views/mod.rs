@@ -2,6 +2,7 @@
 
 pub mod hashring;
 pub mod messaging;
+pub mod raft;
 
 use yew::prelude::*;
 
@@ -10,6 +11,7 @@ pub fn preview(algorithm: &str) -> Html {
     match algorithm {
         "messaging" => messaging::preview(),
         "hashring" => hashring::preview(),
+        "raft" => raft::preview(),
         _ => html! {},
     }
 }
