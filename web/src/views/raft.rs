@@ -58,11 +58,11 @@ const KINDS: [(&str, &str, &str); 9] = [
     ("PRE", "k-pre", "pre-vote request"),
     ("VOTE", "k-vote", "vote granted"),
     ("NOVOTE", "k-novote", "vote refused"),
-    ("AE", "k-ae", "AppendEntries with entries"),
-    ("HB", "k-hb", "heartbeat (no entries)"),
-    ("OK", "k-ok", "AppendEntries succeeded"),
-    ("NACK", "k-nack", "AppendEntries failed"),
-    ("CLIENT", "k-client", "client request redirected"),
+    ("AE", "k-ae", "AppendEntries + entries"),
+    ("HB", "k-hb", "heartbeat (empty AE)"),
+    ("OK", "k-ok", "append succeeded"),
+    ("NACK", "k-nack", "append failed"),
+    ("CLIENT", "k-client", "redirected request"),
 ];
 
 fn role_class(role: Role) -> &'static str {
@@ -517,6 +517,17 @@ pub fn preview() -> Html {
     }
 }
 
+/// Parse a number of servers typed by a person (the core refuses the same).
+pub fn parse_servers(text: &str) -> Result<u32, String> {
+    match text.trim().parse::<u32>() {
+        Ok(n) if (3..=9).contains(&n) => Ok(n),
+        _ => Err(format!(
+            "a Raft cluster has 3 to 9 servers, not `{}`",
+            text.trim()
+        )),
+    }
+}
+
 /// Check a key or value typed by a person (the core refuses the same).
 pub fn check_kv(key: &str, value: &str) -> Result<(), String> {
     if key.is_empty() || key.chars().count() > 16 {
@@ -605,6 +616,40 @@ pub fn raft_panel() -> Html {
         })
     };
     let kv_ok = check_kv(key.trim(), value.trim());
+    let params = dsplay_core::Protocol::params(sim.proto()).clone();
+    // Changing an option reloads the scenario with it (what people did is dropped).
+    let reload_with = |field: &'static str, value: serde_json::Value| {
+        let store = store.clone();
+        Callback::from(move |_: Event| {
+            let json = store.session.borrow().original_json();
+            match serde_json::from_str::<serde_json::Value>(&json) {
+                Ok(mut v) => {
+                    v["params"][field] = value.clone();
+                    store.dispatch(Msg::Import(v.to_string()));
+                }
+                Err(e) => store.dispatch(Msg::Fail(format!("cannot change {field}: {e}"))),
+            }
+        })
+    };
+    let on_servers = {
+        let store = store.clone();
+        Callback::from(move |e: Event| {
+            let el: HtmlInputElement = e.target_unchecked_into();
+            match parse_servers(&el.value()) {
+                Ok(n) => {
+                    let json = store.session.borrow().original_json();
+                    if let Ok(mut v) = serde_json::from_str::<serde_json::Value>(&json) {
+                        v["params"]["servers"] = json!(n);
+                        store.dispatch(Msg::Import(v.to_string()));
+                    }
+                }
+                Err(m) => {
+                    store.dispatch(Msg::Fail(m));
+                    el.set_value(&store.session.borrow().names().len().to_string());
+                }
+            }
+        })
+    };
 
     let server_actions = match sel {
         None => html! {
@@ -691,6 +736,21 @@ pub fn raft_panel() -> Html {
                     <button class="ctl fault" disabled=true title="There is no live leader">{ "Restart leader" }</button>
                 }
             </div>
+            <h2>{ "Options" }</h2>
+            <p class="muted small">{ "Changing an option restarts the scenario with it." }</p>
+            <div class="options">
+                <label title="3 to 9 servers">{ "Servers " }
+                    <input type="number" min="3" max="9" value={params.servers.to_string()} onchange={on_servers}
+                        aria-label="Number of servers" size="2" />
+                </label>
+                <label><input type="checkbox" checked={params.pre_vote}
+                    onchange={reload_with("pre_vote", json!(!params.pre_vote))} />{ " Pre-vote" }</label>
+                <label><input type="checkbox" checked={params.conflict_hint}
+                    onchange={reload_with("conflict_hint", json!(!params.conflict_hint))} />{ " Conflict-term hint" }</label>
+                <label class="unsafe-option"><input type="checkbox" checked={params.unsafe_commit_old_terms}
+                    onchange={reload_with("unsafe_commit_old_terms", json!(!params.unsafe_commit_old_terms))} />
+                    { " UNSAFE: commit earlier-term entries by counting (Figure 8)" }</label>
+            </div>
             <details class="legend" open=true>
                 <summary>{ "Legend" }</summary>
                 <ul class="kinds">
@@ -726,6 +786,10 @@ mod tests {
     #[wasm_bindgen_test]
     fn client_commands_are_checked() {
         assert!(check_kv("x", "1").is_ok());
+        assert_eq!(parse_servers(" 7 "), Ok(7));
+        assert!(parse_servers("2").is_err());
+        assert!(parse_servers("10").is_err());
+        assert!(parse_servers("five").is_err());
         assert!(check_kv("", "1").is_err());
         assert!(check_kv("x", "12345678901234567").is_err());
     }
