@@ -380,6 +380,11 @@ pub enum Note {
         next: u64,
         hint: bool,
     },
+    /// A vote arriving after the election was won.
+    VoteAfterWin {
+        from: NodeId,
+        term: u64,
+    },
     /// A reply from an earlier term, or to an old request.
     StaleReply {
         from: NodeId,
@@ -748,6 +753,10 @@ impl Raft {
             }
         } else {
             self.observe_term(node, term, from, ctx);
+            if node.role == Role::Leader && term == node.current_term {
+                ctx.note(Note::VoteAfterWin { from, term });
+                return;
+            }
             if node.role != Role::Candidate || term != node.current_term {
                 ctx.note(Note::StaleReply { from, term });
                 return;
@@ -1475,6 +1484,10 @@ impl Protocol for Raft {
                 n(from),
                 n(from),
                 if *hint { " (skipping the conflicting term, using the follower's hint)" } else { " (one entry back)" }
+            ),
+            Note::VoteAfterWin { from, term } => format!(
+                "{me} already won term {term} with a majority: {}'s vote is no longer needed",
+                n(from)
             ),
             Note::StaleReply { from, term } => format!(
                 "{me} ignores an old reply from {} (term {term}): it no longer waits for it",

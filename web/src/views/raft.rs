@@ -188,7 +188,10 @@ fn server(
         if selected { ", selected" } else { "" }
     );
     // The line under the server: its role, or its state when down.
-    let under = if up {
+    let under = if n > 6 {
+        // Nine servers leave no room for the role word: colour, border and crown say it.
+        format!("voted {vote}")
+    } else if up {
         format!("{} · voted {vote}", node.role.word())
     } else {
         format!("{} · voted {vote}", badge.unwrap_or(""))
