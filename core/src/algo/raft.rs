@@ -384,6 +384,7 @@ pub enum Note {
     VoteAfterWin {
         from: NodeId,
         term: u64,
+        pre_vote: bool,
     },
     /// A reply from an earlier term, or to an old request.
     StaleReply {
@@ -746,6 +747,12 @@ impl Raft {
                 if !granted && term > node.current_term + 1 {
                     // A refusal carrying a newer term than the one it stood for.
                     self.observe_term(node, term, from, ctx);
+                } else if term == node.current_term && node.role != Role::Follower {
+                    ctx.note(Note::VoteAfterWin {
+                        from,
+                        term,
+                        pre_vote: true,
+                    });
                 } else {
                     ctx.note(Note::StaleReply { from, term });
                 }
@@ -754,7 +761,11 @@ impl Raft {
         } else {
             self.observe_term(node, term, from, ctx);
             if node.role == Role::Leader && term == node.current_term {
-                ctx.note(Note::VoteAfterWin { from, term });
+                ctx.note(Note::VoteAfterWin {
+                    from,
+                    term,
+                    pre_vote: false,
+                });
                 return;
             }
             if node.role != Role::Candidate || term != node.current_term {
@@ -1485,10 +1496,13 @@ impl Protocol for Raft {
                 n(from),
                 if *hint { " (skipping the conflicting term, using the follower's hint)" } else { " (one entry back)" }
             ),
-            Note::VoteAfterWin { from, term } => format!(
-                "{me} already won term {term} with a majority: {}'s vote is no longer needed",
-                n(from)
-            ),
+            Note::VoteAfterWin { from, term, pre_vote } => {
+                if *pre_vote {
+                    format!("{me} already won the pre-vote and stands in term {term}: {}'s pre-vote is no longer needed", n(from))
+                } else {
+                    format!("{me} already won term {term} with a majority: {}'s vote is no longer needed", n(from))
+                }
+            }
             Note::StaleReply { from, term } => format!(
                 "{me} ignores an old reply from {} (term {term}): it no longer waits for it",
                 n(from)

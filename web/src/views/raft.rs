@@ -506,7 +506,7 @@ pub fn preview() -> Html {
         html! { <path class="pv-msg k-hb-line" d={p.partial_d(0.7)} /> }
     });
     html! {
-        <svg class="preview raft-preview" viewBox="0 110 450 450" role="img" aria-label="Five Raft servers: a leader sends heartbeats">
+        <svg class="preview raft-preview" viewBox="0 72 450 490" role="img" aria-label="Five Raft servers: a leader sends heartbeats">
             { for arrows }
             { for (0..n).map(|i| {
                 let (x, y) = position(i, n);
@@ -730,7 +730,7 @@ pub fn raft_panel() -> Html {
             <h2>{ "Cluster" }</h2>
             <div class="button-row">
                 <button class="ctl" onclick={align} disabled={non_leaders.is_empty()}
-                    title="Every live non-leader's election timer fires in 120 ms, all at once: a split vote">{ "Align timers" }</button>
+                    title="Every live non-leader's election timer fires in 120 ms, all at once: a split vote (while a leader is alive its heartbeats keep resetting them: crash it first)">{ "Align timers" }</button>
                 <button class="ctl" onclick={spread} disabled={non_leaders.is_empty()}
                     title="The timers fire 70 ms apart: the first server usually wins alone">{ "Spread timers" }</button>
                 if let Some((name, cb)) = restart_leader {
