@@ -26,7 +26,9 @@ const GRID_Y: f64 = 62.0;
 const GRID_W: f64 = 492.0;
 const LABEL_W: f64 = 62.0;
 /// Most columns shown; older entries scroll off to the left.
-const MAX_COLS: usize = 8;
+const MAX_COLS: usize = 7;
+/// The state machine column at the right of the grid.
+const KV_W: f64 = 104.0;
 /// Term colours cycle through this many classes (`t0`..`t6`).
 const TERM_COLOURS: u64 = 7;
 
@@ -298,7 +300,7 @@ fn log_grid(l: &Loaded<Raft>, names: &[String], selected: Option<u32>) -> Html {
         .unwrap_or(0);
     let first = longest.saturating_sub(MAX_COLS) + 1; // first index shown
     let cols = MAX_COLS;
-    let cell_w = (GRID_W - LABEL_W) / cols as f64;
+    let cell_w = (GRID_W - LABEL_W - KV_W) / cols as f64;
     let row_h = ((585.0 - GRID_Y) / n.max(1) as f64).min(84.0);
     let cell_h = row_h - 20.0;
     // The live leader with the highest term, for nextIndex/matchIndex.
@@ -376,9 +378,27 @@ fn log_grid(l: &Loaded<Raft>, names: &[String], selected: Option<u32>) -> Html {
             }
             _ => (None, None),
         };
+        let kv_all: Vec<String> = node.kv.iter().map(|(k, v)| format!("{k}={v}")).collect();
+        let mut kv_text = String::new();
+        for item in &kv_all {
+            if kv_text.chars().count() + item.chars().count() > 10 {
+                kv_text.push('…');
+                break;
+            }
+            if !kv_text.is_empty() {
+                kv_text.push(' ');
+            }
+            kv_text.push_str(item);
+        }
+        let kv_x = GRID_X + GRID_W - KV_W + 8.0;
         html! {
             <g class={row_class} key={names[i].clone()}>
                 <text class="row-name" x={f(GRID_X + 4.0)} y={f(y + cell_h * 0.62)}>{ names[i].clone() }</text>
+                <text class="kv" x={f(kv_x)} y={f(y + cell_h * 0.62)}>
+                    <title>{ format!("{}'s key-value store: {}", names[i],
+                        if kv_all.is_empty() { "empty".to_string() } else { kv_all.join(", ") }) }</title>
+                    { if kv_all.is_empty() { "∅".to_string() } else { kv_text } }
+                </text>
                 { for cells }
                 { for commit_bar }
                 { for applied }
@@ -393,6 +413,7 @@ fn log_grid(l: &Loaded<Raft>, names: &[String], selected: Option<u32>) -> Html {
     html! {
         <g class="log-grid" aria-label="Log of each server">
             <text class="grid-title" x={f(GRID_X)} y={f(GRID_Y - 34.0)}>{ "Logs (index →)" }</text>
+            <text class="col-index" x={f(GRID_X + GRID_W - KV_W + 8.0)} y={f(GRID_Y - 10.0)}>{ "kv store" }</text>
             { for more }
             { for header }
             { for rows }
