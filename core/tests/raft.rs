@@ -365,27 +365,28 @@ fn safe_rules_hold_under_random_fault_schedules() {
 
 #[test]
 fn the_unsafe_rule_is_found_violating_by_the_sweep() {
-    // Partitions leave leaders of different terms with entries the others lack.
+    // Figure 8 needs leaders of different terms holding entries the others lack, which
+    // partitions produce; the anomaly is rare (about one seed in a thousand), so the search
+    // stops at the first seed that shows it (seed 7 today).
     let mix = FaultMix {
         partitions: true,
         ..FaultMix::NONE
     };
-    let bad = sweep(0..20, mix, 3000, json!({ "unsafe_commit_old_terms": true }));
-    assert!(!bad.is_empty(), "the sweep finds the Figure 8 anomaly");
-    // The same seeds with Raft's rule are safe, and the reproducing scenario reproduces.
-    let seed = bad[0];
+    let unsafe_rule = json!({ "unsafe_commit_old_terms": true });
+    let found = (0..300u64)
+        .map(|seed| sweep_one("raft", seed, mix, 3000, Some(&unsafe_rule)).unwrap())
+        .find(|out| !out.violations.is_empty())
+        .expect("the sweep finds the Figure 8 anomaly");
+    assert!(found
+        .violations
+        .iter()
+        .any(|v| { v.property == STATE_MACHINE_SAFETY || v.property == LEADER_COMPLETENESS }));
+    // The same seed with Raft's rule is safe, and the reproducing scenario reproduces.
+    let seed = found.seed;
     assert!(sweep(seed..seed + 1, mix, 3000, json!({})).is_empty());
-    let out = sweep_one(
-        "raft",
-        seed,
-        mix,
-        3000,
-        Some(&json!({ "unsafe_commit_old_terms": true })),
-    )
-    .unwrap();
-    let mut again = load(&out.scenario).unwrap();
+    let mut again = load(&found.scenario).unwrap();
     again.run(None, None);
-    assert_eq!(again.violations(), out.violations);
+    assert_eq!(again.violations(), found.violations);
 }
 
 #[test]
