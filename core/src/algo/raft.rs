@@ -454,7 +454,7 @@ impl Raft {
     fn arm_exact(&self, node: &mut Node, d: Time, ctx: &mut Ctx<Self>) {
         ctx.set_timer(Timer::Election, d..=d);
         node.timer_set_at = Some(ctx.now());
-        node.timer_due = Some(ctx.now() + d);
+        node.timer_due = Some(ctx.now().saturating_add(d));
     }
 
     /// Adopt a higher term seen in a message from `from` (rule for all servers).
@@ -684,7 +684,8 @@ impl Raft {
             })
         } else if pre_vote {
             let recent = node.heard_leader_at.is_some_and(|t| {
-                ctx.now() < t + self.params.election_timeout[0] && node.leader.is_some()
+                ctx.now() < t.saturating_add(self.params.election_timeout[0])
+                    && node.leader.is_some()
             });
             match (recent, node.leader, node.role) {
                 (_, Some(l), Role::Leader) => Some(Refusal::LeaderAlive { leader: l }),
