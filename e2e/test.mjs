@@ -1005,6 +1005,56 @@ await story.close();
   await ctx.close();
 }
 
+// 6c. The Raft page: from its home card; a scenario from the URL; a server clicked and
+// crashed from the side panel; the Figure 8 scenario marks its violation.
+{
+  const ctx = await newContext();
+  const rp = await ctx.newPage();
+  const CARD = 'raft: the home card opens the page and the servers render';
+  await check(CARD, async () => {
+    await rp.goto(BASE);
+    await rp.locator('.cards .card', { hasText: 'Raft' }).first().locator('a').first().click();
+    await rp.locator('svg.raft').waitFor({ state: 'visible', timeout: 15000 });
+    const { route } = hashState(rp.url());
+    assert(route === '/raft', `the card went to #${route}`);
+    const servers = await rp.locator('svg.raft .server').count();
+    assert(servers === 5, `${servers} servers drawn, expected 5`);
+  });
+  await check(
+    'raft: a server is elected, then crashing it from the panel is narrated',
+    async () => {
+      await rp.goto(at('/raft?scenario=raft-first-election&step=40'));
+      await rp.reload();
+      await rp.locator('svg.raft').waitFor({ state: 'visible' });
+      const status = await rp.locator('svg.raft .cluster-status').textContent();
+      assert(/leader n\d · term 1/.test(status), `the view says "${status}"`);
+      await rp.locator('svg.raft .server.leader').first().click();
+      const crash = rp.locator('.raft-panel button', { hasText: /^Crash n\d$/ });
+      await crash.waitFor({ state: 'visible' });
+      await crash.click();
+      await rp.locator('button[aria-label="Step forward"]').click();
+      await rp.locator('svg.raft .server.crashed').first().waitFor({ state: 'visible' });
+      const log = await rp.locator('.event-log .log-entry').allTextContents();
+      assert(log.some((t) => /crash n\d/.test(t)), `no log entry about the crash: ${log.slice(0, 3).join(' | ')}`);
+      await shot(rp, '09-raft.png');
+    },
+    { needs: [CARD] },
+  );
+  await check(
+    'raft: Figure 8 with the unsafe rule shows the State Machine Safety violation',
+    async () => {
+      await rp.goto(at('/raft?scenario=raft-figure8-unsafe&step=200'));
+      await rp.reload();
+      await rp.locator('svg.raft').waitFor({ state: 'visible' });
+      await rp.locator('svg.raft .unsafe-flag').waitFor({ state: 'visible' });
+      const panel = await rp.locator('.side-panel').textContent();
+      assert(/State Machine Safety/.test(panel) && /violated/i.test(panel), 'the invariant panel does not show the violation');
+    },
+    { needs: [CARD] },
+  );
+  await ctx.close();
+}
+
 // 7. Offline: everything came from the local server.
 await check('offline: every request went to the local server', async () => {
   assert(requests.length > 0, 'no request was recorded');

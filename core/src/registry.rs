@@ -5,6 +5,7 @@ use crate::algo::hashring::Hashring;
 use crate::algo::locks::Locks;
 use crate::algo::messaging::Messaging;
 use crate::algo::transactions::Transactions;
+use crate::algo::raft::Raft;
 use crate::faults::{random_schedule, FaultMix};
 use crate::hash::hash_json;
 use crate::invariant::{Property, Violation};
@@ -37,14 +38,19 @@ pub const ALGORITHMS: &[AlgoInfo] = &[
         summary: "A hash ring with virtual nodes, weights and replicas; adding or removing a node migrates keys through the network; load balance compared with hash mod N.",
     },
     AlgoInfo {
+        name: crate::algo::locks::NAME,
+        title: "Distributed locks",
+        summary: "A lock server with a wait queue, a Redis-style lease lock and the ZooKeeper recipe guarding one storage node; a pause past the lease breaks mutual exclusion, fencing tokens restore it.",
+    },
+    AlgoInfo {
         name: crate::algo::transactions::NAME,
         title: "Distributed transactions",
         summary: "Two-phase and three-phase commit with write-ahead logs, crashes and recovery: why 2PC blocks and why 3PC is unsafe under partitions.",
     },
     AlgoInfo {
-        name: crate::algo::locks::NAME,
-        title: "Distributed locks",
-        summary: "A lock server with a wait queue, a Redis-style lease lock and the ZooKeeper recipe guarding one storage node; a pause past the lease breaks mutual exclusion, fencing tokens restore it.",
+        name: crate::algo::raft::NAME,
+        title: "Raft",
+        summary: "Leader election, log replication and commitment as in the Raft paper, with crashes, partitions and the five safety properties checked at every step.",
     },
 ];
 
@@ -102,6 +108,13 @@ pub const BUILTINS: &[Builtin] = &[
     builtin!("locks", "locks-lease-try"),
     builtin!("locks", "locks-zookeeper"),
     builtin!("locks", "locks-herd"),
+    builtin!("raft", "raft-first-election"),
+    builtin!("raft", "raft-leader-crash"),
+    builtin!("raft", "raft-partition"),
+    builtin!("raft", "raft-divergent-follower"),
+    builtin!("raft", "raft-figure8-unsafe"),
+    builtin!("raft", "raft-figure8-safe"),
+    builtin!("raft", "raft-split-vote"),
 ];
 
 pub fn builtin(id: &str) -> Option<&'static Builtin> {
@@ -127,6 +140,7 @@ pub fn load(json: &str) -> Result<Box<dyn Session>, ScenarioError> {
         crate::algo::hashring::NAME => Ok(Box::new(Loaded::<Hashring>::parse(json)?)),
         crate::algo::transactions::NAME => Ok(Box::new(Loaded::<Transactions>::parse(json)?)),
         crate::algo::locks::NAME => Ok(Box::new(Loaded::<Locks>::parse(json)?)),
+        crate::algo::raft::NAME => Ok(Box::new(Loaded::<Raft>::parse(json)?)),
         other => Err(unknown_algorithm(other)),
     }
 }
@@ -892,6 +906,7 @@ pub fn sweep_one(
         crate::algo::hashring::NAME => sweep_typed::<Hashring>(seed, mix, span, params),
         crate::algo::transactions::NAME => sweep_typed::<Transactions>(seed, mix, span, params),
         crate::algo::locks::NAME => sweep_typed::<Locks>(seed, mix, span, params),
+        crate::algo::raft::NAME => sweep_typed::<Raft>(seed, mix, span, params),
         other => Err(unknown_algorithm(other)),
     }
 }

@@ -147,6 +147,9 @@ fn shared_actions_reproduce_the_trace() {
                 r#"{ "command": { "node": "coord", "cmd": { "begin": { "writes": { "z": "9" } } } } }"#
             }
             "locks" => r#"{ "command": { "node": "c1", "cmd": "release" } }"#,
+            "raft" => {
+                r#"{ "command": { "node": "n1", "cmd": { "client": { "key": "k", "value": "7" } } } }"#
+            }
             other => panic!("no test command for {other}"),
         };
         s.apply_json(command).unwrap();

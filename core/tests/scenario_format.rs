@@ -196,15 +196,15 @@ fn run_steps_too_many() {
 #[test]
 fn wrong_algorithm() {
     let mut v = normal();
-    v["algorithm"] = json!("raft");
+    v["algorithm"] = json!("nonesuch");
     assert_error(
         &refused(&v),
         "algorithm",
-        &["unknown algorithm `raft`", "messaging"],
+        &["unknown algorithm `nonesuch`", "messaging"],
     );
     // The typed parser says what it expected.
     let e = Scenario::<Messaging>::parse(&v.to_string()).unwrap_err();
-    assert_error(&e, "algorithm", &["expected `messaging`", "`raft`"]);
+    assert_error(&e, "algorithm", &["expected `messaging`", "`nonesuch`"]);
     v["algorithm"] = json!(7);
     assert_error(&refused(&v), "algorithm", &["string"]);
     v.as_object_mut().unwrap().remove("algorithm");
@@ -298,6 +298,7 @@ fn to_json_round_trips() {
             "hashring" => round_trip::<dsplay_core::algo::hashring::Hashring>(b),
             "transactions" => round_trip::<dsplay_core::algo::transactions::Transactions>(b),
             "locks" => round_trip::<dsplay_core::algo::locks::Locks>(b),
+            "raft" => round_trip::<dsplay_core::algo::raft::Raft>(b),
             other => panic!("no round trip for {other}"),
         }
     }

@@ -19,6 +19,7 @@ use crate::views::hashring::{HashringPanel, HashringView};
 use crate::views::locks::{LocksPanel, LocksView};
 use crate::views::messaging::{MessagingCommands, MessagingView};
 use crate::views::transactions::{TransactionsPanel, TransactionsView};
+use crate::views::raft::{RaftPanel, RaftView};
 use dsplay_core::registry::{builtins_of, AlgoInfo, ALGORITHMS};
 use gloo::timers::callback::Interval;
 use web_sys::{HtmlInputElement, HtmlSelectElement};
@@ -398,6 +399,7 @@ fn algorithm_view(algorithm: &str) -> Html {
         "hashring" => html! { <HashringView /> },
         "transactions" => html! { <TransactionsView /> },
         "locks" => html! { <LocksView /> },
+        "raft" => html! { <RaftView /> },
         _ => html! { <p>{ "No view for this algorithm yet." }</p> },
     }
 }
@@ -408,6 +410,7 @@ fn algorithm_panel(algorithm: &str) -> Html {
         "hashring" => html! { <HashringPanel /> },
         "transactions" => html! { <TransactionsPanel /> },
         "locks" => html! { <LocksPanel /> },
+        "raft" => html! { <RaftPanel /> },
         _ => html! {},
     }
 }

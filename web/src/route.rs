@@ -16,6 +16,8 @@ pub enum Route {
     Transactions,
     #[at("/locks")]
     Locks,
+    #[at("/raft")]
+    Raft,
     #[not_found]
     #[at("/404")]
     NotFound,
@@ -28,6 +30,7 @@ impl Route {
             "hashring" => Route::Hashring,
             "transactions" => Route::Transactions,
             "locks" => Route::Locks,
+            "raft" => Route::Raft,
             _ => Route::NotFound,
         }
     }
@@ -40,6 +43,7 @@ pub fn switch(route: Route) -> Html {
         Route::Hashring => html! { <Playground algorithm="hashring" /> },
         Route::Transactions => html! { <Playground algorithm="transactions" /> },
         Route::Locks => html! { <Playground algorithm="locks" /> },
+        Route::Raft => html! { <Playground algorithm="raft" /> },
         Route::NotFound => html! { <NotFound /> },
     }
 }

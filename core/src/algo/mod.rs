@@ -4,3 +4,4 @@ pub mod hashring;
 pub mod locks;
 pub mod messaging;
 pub mod transactions;
+pub mod raft;

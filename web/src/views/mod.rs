@@ -4,6 +4,7 @@ pub mod hashring;
 pub mod locks;
 pub mod messaging;
 pub mod transactions;
+pub mod raft;
 
 use yew::prelude::*;
 
@@ -14,6 +15,7 @@ pub fn preview(algorithm: &str) -> Html {
         "hashring" => hashring::preview(),
         "transactions" => transactions::preview(),
         "locks" => locks::preview(),
+        "raft" => raft::preview(),
         _ => html! {},
     }
 }

@@ -1,0 +1,851 @@
+//! The Raft page's own view (RaftScope is the model): servers on a ring with their role,
+//! term, vote and a draining election-timer arc; the messages in flight, their kind told
+//! by colour, shape and label; and beside it the log grid (one row per server, one column
+//! per index, entries coloured by term, commit index and last applied marked, the leader's
+//! nextIndex and matchIndex shown on each follower's row). The side panel acts on the
+//! server clicked and on the whole cluster.
+
+use crate::components::cluster::{f, status_badge, Arc, NODE_R};
+use crate::components::{use_stable_store, use_store};
+use crate::store::Msg;
+use dsplay_core::algo::raft::{Node, Raft, Role};
+use dsplay_core::registry::{Loaded, MsgView};
+use dsplay_core::trace::Fate;
+use dsplay_core::NodeStatus;
+use serde_json::json;
+use web_sys::HtmlInputElement;
+use yew::prelude::*;
+
+/// The ring's centre and radius in the 1000 x 640 view box.
+const CX: f64 = 225.0;
+const CY: f64 = 330.0;
+const R_RING: f64 = 200.0;
+/// The log grid's left edge, top and cell size.
+const GRID_X: f64 = 500.0;
+const GRID_Y: f64 = 62.0;
+const GRID_W: f64 = 492.0;
+const LABEL_W: f64 = 62.0;
+/// Most columns shown; older entries scroll off to the left.
+const MAX_COLS: usize = 7;
+/// The state machine column at the right of the grid.
+const KV_W: f64 = 104.0;
+/// Term colours cycle through this many classes (`t0`..`t6`).
+const TERM_COLOURS: u64 = 7;
+
+/// Centre of server `i` of `n` on the ring, from the top, clockwise.
+pub fn position(i: usize, n: usize) -> (f64, f64) {
+    let a = -std::f64::consts::FRAC_PI_2 + std::f64::consts::TAU * i as f64 / n.max(1) as f64;
+    (CX + R_RING * a.cos(), CY + R_RING * a.sin())
+}
+
+/// What a message is, for its colour class, shape and legend.
+pub fn kind_of(label: &str) -> (&'static str, bool) {
+    // (class, is a reply)
+    match label {
+        "RV" => ("k-rv", false),
+        "PRE" => ("k-pre", false),
+        "VOTE" => ("k-vote", true),
+        "NOVOTE" => ("k-novote", true),
+        "AE" => ("k-ae", false),
+        "HB" => ("k-hb", false),
+        "OK" => ("k-ok", true),
+        "NACK" => ("k-nack", true),
+        _ => ("k-client", false),
+    }
+}
+
+/// The message kinds, for the legend: label, class, meaning.
+const KINDS: [(&str, &str, &str); 9] = [
+    ("RV", "k-rv", "RequestVote"),
+    ("PRE", "k-pre", "pre-vote request"),
+    ("VOTE", "k-vote", "vote granted"),
+    ("NOVOTE", "k-novote", "vote refused"),
+    ("AE", "k-ae", "AppendEntries + entries"),
+    ("HB", "k-hb", "heartbeat (empty AE)"),
+    ("OK", "k-ok", "append succeeded"),
+    ("NACK", "k-nack", "append failed"),
+    ("CLIENT", "k-client", "redirected request"),
+];
+
+fn role_class(role: Role) -> &'static str {
+    match role {
+        Role::Follower => "follower",
+        Role::PreCandidate => "precandidate",
+        Role::Candidate => "candidate",
+        Role::Leader => "leader",
+    }
+}
+
+fn term_class(term: u64) -> String {
+    format!("t{}", term % TERM_COLOURS)
+}
+
+/// The raft state behind the session, if it is a Raft session.
+fn raft(s: &dyn dsplay_core::registry::Session) -> Option<&Loaded<Raft>> {
+    s.as_any().downcast_ref::<Loaded<Raft>>()
+}
+
+/// One server on the ring.
+#[allow(clippy::too_many_arguments)]
+fn server(
+    i: usize,
+    n: usize,
+    name: &str,
+    node: &Node,
+    status: NodeStatus,
+    names: &[String],
+    t: f64,
+    store: &crate::components::Store,
+    acted: bool,
+) -> Html {
+    let (x, y) = position(i, n);
+    let mut class = classes!("node", "server", role_class(node.role));
+    let badge = status_badge(status, &mut class);
+    if acted {
+        class.push("acted");
+    }
+    let selected = store.selected == Some(i as u32);
+    if selected {
+        class.push("selected");
+    }
+    let up = matches!(status, NodeStatus::Up);
+    // The election timer: the arc left, draining clockwise from the top.
+    let timer = match (
+        node.timer_set_at,
+        node.timer_due,
+        up || matches!(status, NodeStatus::Paused { .. }),
+    ) {
+        (Some(set), Some(due), true) if due > set => {
+            let now = if matches!(status, NodeStatus::Paused { .. }) {
+                // A paused server's timer does not move while it is frozen.
+                match status {
+                    NodeStatus::Paused { since } => since as f64,
+                    _ => t,
+                }
+            } else {
+                t
+            };
+            let left = ((due as f64 - now) / (due - set) as f64).clamp(0.0, 1.0);
+            let r = NODE_R + 10.0;
+            let d = if left >= 0.999 {
+                format!(
+                    "M{} {} A{r} {r} 0 1 1 {} {} A{r} {r} 0 1 1 {} {}",
+                    f(x),
+                    f(y - r),
+                    f(x),
+                    f(y + r),
+                    f(x),
+                    f(y - r)
+                )
+            } else {
+                let a = std::f64::consts::TAU * left;
+                let (ex, ey) = (x + r * a.sin(), y - r * a.cos());
+                let large = if left > 0.5 { 1 } else { 0 };
+                format!(
+                    "M{} {} A{r} {r} 0 {large} 1 {} {}",
+                    f(x),
+                    f(y - r),
+                    f(ex),
+                    f(ey)
+                )
+            };
+            let ms = (due as f64 - now).max(0.0);
+            Some(html! {
+                <path class="timer" d={d}>
+                    <title>{ format!("election timer: fires in {ms:.0} ms") }</title>
+                </path>
+            })
+        }
+        _ => None,
+    };
+    let onclick = {
+        let store = store.clone();
+        let i = i as u32;
+        Callback::from(move |_: MouseEvent| {
+            store.dispatch(Msg::Select(if selected { None } else { Some(i) }))
+        })
+    };
+    let onkeydown = {
+        let store = store.clone();
+        let i = i as u32;
+        Callback::from(move |e: KeyboardEvent| {
+            if e.key() == "Enter" || e.key() == " " {
+                e.prevent_default();
+                store.dispatch(Msg::Select(Some(i)));
+            }
+        })
+    };
+    let vote = node
+        .voted_for
+        .and_then(|v| names.get(v.index()))
+        .map_or("-".to_string(), |v| v.clone());
+    let role_word = if up {
+        node.role.word()
+    } else {
+        badge.unwrap_or("")
+    };
+    let label = format!(
+        "{name}: {role_word}, term {}, voted for {vote}{}",
+        node.current_term,
+        if selected { ", selected" } else { "" }
+    );
+    // The line under the server: its role, or its state when down.
+    let under = if n > 6 {
+        // Nine servers leave no room for the role word: colour, border and crown say it.
+        format!("voted {vote}")
+    } else if up {
+        format!("{} · voted {vote}", node.role.word())
+    } else {
+        format!("{} · voted {vote}", badge.unwrap_or(""))
+    };
+    html! {
+        <g {class} key={name.to_string()} {onclick} {onkeydown} tabindex="0" role="button"
+            aria-label={label} aria-pressed={selected.to_string()}>
+            <circle class="halo" cx={f(x)} cy={f(y)} r={f(NODE_R + 18.0)} />
+            <circle class="timer-track" cx={f(x)} cy={f(y)} r={f(NODE_R + 10.0)} />
+            { for timer }
+            <circle class="body" cx={f(x)} cy={f(y)} r={f(NODE_R)} />
+            <text class="name" x={f(x)} y={f(y - 2.0)} text-anchor="middle">{ name }</text>
+            <text class="term" x={f(x)} y={f(y + 22.0)} text-anchor="middle">{ format!("T{}", node.current_term) }</text>
+            if node.role == Role::Leader && up {
+                <text class="crown" x={f(x)} y={f(y - NODE_R - 16.0)} text-anchor="middle">{ "♛ L" }</text>
+            }
+            if matches!(status, NodeStatus::Crashed { .. }) {
+                <path class="cross" d={format!("M{} {} L{} {} M{} {} L{} {}",
+                    f(x - 26.0), f(y - 26.0), f(x + 26.0), f(y + 26.0),
+                    f(x + 26.0), f(y - 26.0), f(x - 26.0), f(y + 26.0))} />
+            }
+            if matches!(status, NodeStatus::Paused { .. }) {
+                <g class="pause-bars">
+                    <rect x={f(x + 30.0)} y={f(y - 56.0)} width="7" height="22" />
+                    <rect x={f(x + 41.0)} y={f(y - 56.0)} width="7" height="22" />
+                </g>
+            }
+            <text class="detail" x={f(x)} y={f(y + NODE_R + 34.0)} text-anchor="middle">{ under }</text>
+        </g>
+    }
+}
+
+/// A message in flight at time `t`.
+fn message(
+    m: &MsgView,
+    n: usize,
+    names: &[String],
+    t: f64,
+    store: &crate::components::Store,
+    fresh: bool,
+) -> Option<Html> {
+    let from = position(m.from as usize, n);
+    let to = position(m.to as usize, n);
+    let span = (m.deliver_at.saturating_sub(m.sent_at)).max(1) as f64;
+    let frac = ((t - m.sent_at as f64) / span).clamp(0.0, 1.0);
+    let lost = matches!(m.fate, Fate::Dropped { .. });
+    if lost && frac > 0.6 {
+        return None;
+    }
+    let path = Arc::between(from, to);
+    let (px, py) = path.at(frac);
+    let (kind, reply) = kind_of(m.label);
+    let class = classes!(
+        "msg",
+        "rmsg",
+        kind,
+        lost.then_some("lost"),
+        m.duplicate.then_some("dup"),
+        fresh.then_some("fresh"),
+        (store.selected_msg == Some(m.id)).then_some("selected")
+    );
+    let onclick = {
+        let store = store.clone();
+        let id = m.id;
+        Callback::from(move |e: MouseEvent| {
+            e.stop_propagation();
+            store.dispatch(Msg::SelectMessage(Some(id)))
+        })
+    };
+    let name = |i: u32| names.get(i as usize).map_or("?", |s| s.as_str());
+    let shape = if reply {
+        // Replies are diamonds.
+        html! { <path class="shape" d={format!("M{} {} L{} {} L{} {} L{} {} Z",
+        f(px), f(py - 12.0), f(px + 12.0), f(py), f(px), f(py + 12.0), f(px - 12.0), f(py))} /> }
+    } else {
+        html! { <circle class="shape" cx={f(px)} cy={f(py)} r="10" /> }
+    };
+    Some(html! {
+        <g {class} key={format!("m{}", m.id)} {onclick}>
+            <title>{ format!("m{}: {} ({} → {}, sent t={} ms, due t={} ms){}",
+                m.id, m.text, name(m.from), name(m.to), m.sent_at, m.deliver_at,
+                if lost { ", lost" } else { "" }) }</title>
+            <path class="trail" d={path.partial_d(frac)} />
+            <circle class="hit" cx={f(px)} cy={f(py)} r="18" />
+            { shape }
+            if frac > 0.15 || lost {
+                <text class="msg-label" x={f(px + path.normal().0 * 24.0)} y={f(py + path.normal().1 * 24.0 + 6.0)} text-anchor="middle">{ m.label }</text>
+            }
+            if lost && frac > 0.4 {
+                <text class="lost-mark" x={f(px)} y={f(py + 8.0)} text-anchor="middle">{ "✕" }</text>
+            }
+        </g>
+    })
+}
+
+/// The log grid: one row per server.
+fn log_grid(l: &Loaded<Raft>, names: &[String], selected: Option<u32>) -> Html {
+    let sim = l.timeline.sim();
+    let n = names.len();
+    let longest = sim
+        .node_ids()
+        .map(|i| sim.node(i).log.len())
+        .max()
+        .unwrap_or(0);
+    let first = longest.saturating_sub(MAX_COLS) + 1; // first index shown
+    let cols = MAX_COLS;
+    let cell_w = (GRID_W - LABEL_W - KV_W) / cols as f64;
+    let row_h = ((585.0 - GRID_Y) / n.max(1) as f64).min(84.0);
+    let cell_h = row_h - 20.0;
+    // The live leader with the highest term, for nextIndex/matchIndex.
+    let leader = sim
+        .node_ids()
+        .filter(|&i| sim.is_up(i) && sim.node(i).role == Role::Leader)
+        .max_by_key(|&i| sim.node(i).current_term);
+    let col_x = |index: usize| GRID_X + LABEL_W + (index - first) as f64 * cell_w;
+
+    let header = (0..cols).map(|c| {
+        let index = first + c;
+        html! {
+            <text class="col-index" x={f(col_x(index) + cell_w / 2.0)} y={f(GRID_Y - 10.0)} text-anchor="middle">{ index }</text>
+        }
+    });
+
+    let rows = sim.node_ids().map(|id| {
+        let i = id.index();
+        let node = sim.node(id);
+        let y = GRID_Y + i as f64 * row_h;
+        let up = sim.is_up(id);
+        let mut row_class = classes!("log-row", (!up).then_some("down"));
+        if selected == Some(i as u32) {
+            row_class.push("selected");
+        }
+        let cells = (first..first + cols).map(|index| {
+            let x = col_x(index);
+            match node.entry(index as u64) {
+                Some(e) => {
+                    let committed = (index as u64) <= node.commit_index;
+                    let class = classes!("entry", term_class(e.term), if committed { "committed" } else { "uncommitted" });
+                    html! {
+                        <g {class}>
+                            <title>{ format!("{} entry {index}: {} (term {}){}", names[i], e.command(), e.term,
+                                if committed { ", committed" } else { ", not committed" }) }</title>
+                            <rect x={f(x + 2.0)} y={f(y)} width={f(cell_w - 4.0)} height={f(cell_h)} rx="4" />
+                            <text class="cmd" x={f(x + cell_w / 2.0)} y={f(y + cell_h * 0.45)} text-anchor="middle">{ e.command() }</text>
+                            <text class="eterm" x={f(x + cell_w / 2.0)} y={f(y + cell_h * 0.88)} text-anchor="middle">{ format!("t{}", e.term) }</text>
+                        </g>
+                    }
+                }
+                None => html! {
+                    <rect class="empty" x={f(x + 2.0)} y={f(y)} width={f(cell_w - 4.0)} height={f(cell_h)} rx="4" />
+                },
+            }
+        });
+        // Commit index: a bar after the last committed entry; last applied: a dot under it.
+        let marker = |index: u64, class: &'static str, dx: f64, text: &'static str| -> Option<Html> {
+            let ix = index as usize;
+            let dy = 16.0;
+            (ix >= first && ix < first + cols).then(|| {
+                let x = col_x(ix) + cell_w * (0.5 + dx);
+                html! { <text class={classes!("marker", class)} x={f(x)} y={f(y + cell_h + dy)} text-anchor="middle">{ text }</text> }
+            })
+        };
+        let commit_bar = {
+            let ix = node.commit_index as usize;
+            (ix + 1 >= first && ix < first + cols).then(|| {
+                let x = if ix + 1 == first { col_x(first) } else { col_x(ix) + cell_w };
+                html! {
+                    <line class="commit-bar" x1={f(x)} y1={f(y - 3.0)} x2={f(x)} y2={f(y + cell_h + 3.0)}>
+                        <title>{ format!("{}: commit index {}", names[i], node.commit_index) }</title>
+                    </line>
+                }
+            })
+        };
+        let applied = marker(node.last_applied, "applied", -0.3, "●");
+        let (next, matched) = match leader {
+            Some(ld) if ld != id => {
+                let lead = sim.node(ld);
+                (
+                    lead.next_index.get(i).and_then(|&ni| marker(ni, "next", 0.0, "▲n")),
+                    lead.match_index.get(i).and_then(|&mi| marker(mi, "match", 0.2, "m")),
+                )
+            }
+            _ => (None, None),
+        };
+        let kv_all: Vec<String> = node.kv.iter().map(|(k, v)| format!("{k}={v}")).collect();
+        let mut kv_text = String::new();
+        for item in &kv_all {
+            if kv_text.chars().count() + item.chars().count() > 10 {
+                kv_text.push('…');
+                break;
+            }
+            if !kv_text.is_empty() {
+                kv_text.push(' ');
+            }
+            kv_text.push_str(item);
+        }
+        let kv_x = GRID_X + GRID_W - KV_W + 8.0;
+        html! {
+            <g class={row_class} key={names[i].clone()}>
+                <text class="row-name" x={f(GRID_X + 4.0)} y={f(y + cell_h * 0.62)}>{ names[i].clone() }</text>
+                <text class="kv" x={f(kv_x)} y={f(y + cell_h * 0.62)}>
+                    <title>{ format!("{}'s key-value store: {}", names[i],
+                        if kv_all.is_empty() { "empty".to_string() } else { kv_all.join(", ") }) }</title>
+                    { if kv_all.is_empty() { "∅".to_string() } else { kv_text } }
+                </text>
+                { for cells }
+                { for commit_bar }
+                { for applied }
+                { for matched }
+                { for next }
+            </g>
+        }
+    });
+    let more = (first > 1).then(|| html! {
+        <text class="col-index" x={f(GRID_X + LABEL_W - 6.0)} y={f(GRID_Y - 10.0)} text-anchor="end">{ "…" }</text>
+    });
+    html! {
+        <g class="log-grid" aria-label="Log of each server">
+            <text class="grid-title" x={f(GRID_X)} y={f(GRID_Y - 34.0)}>{ "Logs (index →)" }</text>
+            <text class="col-index" x={f(GRID_X + GRID_W - KV_W + 8.0)} y={f(GRID_Y - 10.0)}>{ "kv store" }</text>
+            { for more }
+            { for header }
+            { for rows }
+            <g class="grid-legend">
+                <line class="commit-bar" x1={f(GRID_X + 4.0)} y1="600" x2={f(GRID_X + 4.0)} y2="622" />
+                <text x={f(GRID_X + 12.0)} y="617">{ "commit index" }</text>
+                <text class="marker applied" x={f(GRID_X + 142.0)} y="617">{ "●" }</text>
+                <text x={f(GRID_X + 156.0)} y="617">{ "last applied" }</text>
+                if leader.is_some() {
+                    <text class="marker next" x={f(GRID_X + 272.0)} y="617">{ "▲n" }</text>
+                    <text x={f(GRID_X + 298.0)} y="617">{ "nextIndex" }</text>
+                    <text class="marker match" x={f(GRID_X + 392.0)} y="617">{ "m" }</text>
+                    <text x={f(GRID_X + 408.0)} y="617">{ "matchIndex" }</text>
+                }
+            </g>
+        </g>
+    }
+}
+
+#[function_component(RaftView)]
+pub fn raft_view() -> Html {
+    let store = use_store();
+    let s = store.session.borrow();
+    let Some(l) = raft(&**s) else {
+        return html! { <p>{ "This view needs a Raft scenario." }</p> };
+    };
+    let names = s.names().to_vec();
+    let n = names.len();
+    let sim = l.timeline.sim();
+    let t = store.display_time;
+    let actor = s.last_actor();
+    let servers = sim.node_ids().map(|id| {
+        let i = id.index();
+        server(
+            i,
+            n,
+            &names[i],
+            sim.node(id),
+            sim.status(id),
+            &names,
+            t,
+            &store,
+            actor == Some(i as u32),
+        )
+    });
+    let cuts = s.cut_links().into_iter().map(|(a, b)| {
+        let (x1, y1) = position(a as usize, n);
+        let (x2, y2) = position(b as usize, n);
+        let (mx, my) = ((x1 + x2) / 2.0, (y1 + y2) / 2.0);
+        html! {
+            <g class="cut" key={format!("cut-{a}-{b}")}>
+                <line x1={f(x1)} y1={f(y1)} x2={f(x2)} y2={f(y2)} />
+                <text x={f(mx)} y={f(my + 7.0)} text-anchor="middle" class="cut-mark">{ "✕" }</text>
+            </g>
+        }
+    });
+    let msgs = s.in_flight();
+    let just_sent = s.pos().checked_sub(1);
+    let dots = msgs
+        .iter()
+        .filter_map(|m| message(m, n, &names, t, &store, Some(m.sent_step) == just_sent));
+    let leader = sim
+        .node_ids()
+        .filter(|&i| sim.is_up(i) && sim.node(i).role == Role::Leader)
+        .max_by_key(|&i| sim.node(i).current_term);
+    let term = sim
+        .node_ids()
+        .map(|i| sim.node(i).current_term)
+        .max()
+        .unwrap_or(0);
+    let status = match leader {
+        Some(ld) => format!(
+            "leader {} · term {}",
+            names[ld.index()],
+            sim.node(ld).current_term
+        ),
+        None => format!("no leader · highest term {term}"),
+    };
+    let p = l.timeline.sim().proto();
+    let mut flags = Vec::new();
+    let params = dsplay_core::Protocol::params(p);
+    if params.pre_vote {
+        flags.push("pre-vote");
+    }
+    if params.conflict_hint {
+        flags.push("conflict hint");
+    }
+    html! {
+        <svg class="raft cluster" viewBox="0 0 1000 640" role="img"
+            aria-label={format!("{n} Raft servers, {status}, {} messages in flight", msgs.len())}>
+            <text class="cluster-status" x="12" y="30">{ status }</text>
+            if params.unsafe_commit_old_terms {
+                <text class="unsafe-flag" x="12" y="56">{ "UNSAFE commit rule on" }</text>
+            } else if !flags.is_empty() {
+                <text class="flags" x="12" y="56">{ flags.join(" · ") }</text>
+            }
+            <circle class="ring-line" cx={f(CX)} cy={f(CY)} r={f(R_RING)} />
+            <g class="cuts">{ for cuts }</g>
+            <g class="nodes">{ for servers }</g>
+            <g class="msgs">{ for dots }</g>
+            { log_grid(l, &names, store.selected) }
+        </svg>
+    }
+}
+
+/// A small still drawing for the home page: five servers, a leader sending heartbeats.
+pub fn preview() -> Html {
+    let n = 5;
+    let arrows = (1..n).map(|k| {
+        let p = Arc::between(position(0, n), position(k, n));
+        html! { <path class="pv-msg k-hb-line" d={p.partial_d(0.7)} /> }
+    });
+    html! {
+        <svg class="preview raft-preview" viewBox="0 72 450 490" role="img" aria-label="Five Raft servers: a leader sends heartbeats">
+            { for arrows }
+            { for (0..n).map(|i| {
+                let (x, y) = position(i, n);
+                html! {
+                    <g class={classes!("node", "server", if i == 0 { "leader" } else { "follower" })}>
+                        <circle class="body" cx={f(x)} cy={f(y)} r="44" />
+                    </g>
+                }
+            }) }
+        </svg>
+    }
+}
+
+/// Parse a number of servers typed by a person (the core refuses the same).
+pub fn parse_servers(text: &str) -> Result<u32, String> {
+    match text.trim().parse::<u32>() {
+        Ok(n) if (3..=9).contains(&n) => Ok(n),
+        _ => Err(format!(
+            "a Raft cluster has 3 to 9 servers, not `{}`",
+            text.trim()
+        )),
+    }
+}
+
+/// Check a key or value typed by a person (the core refuses the same).
+pub fn check_kv(key: &str, value: &str) -> Result<(), String> {
+    if key.is_empty() || key.chars().count() > 16 {
+        Err("the key must be 1 to 16 characters".into())
+    } else if value.chars().count() > 16 {
+        Err("the value must be at most 16 characters".into())
+    } else {
+        Ok(())
+    }
+}
+
+/// The Raft side panel: what the selected server can do, cluster actions and the legend.
+#[function_component(RaftPanel)]
+pub fn raft_panel() -> Html {
+    let store = use_stable_store();
+    let key = use_state(|| "x".to_string());
+    let value = use_state(|| "1".to_string());
+    let s = store.session.borrow();
+    let Some(l) = raft(&**s) else {
+        return html! {};
+    };
+    let names = s.names().to_vec();
+    let sim = l.timeline.sim();
+    let sel = store.selected.filter(|&i| (i as usize) < names.len());
+    let apply = |action: serde_json::Value| {
+        let store = store.clone();
+        let a = action.to_string();
+        Callback::from(move |_: MouseEvent| store.dispatch(Msg::Apply(a.clone())))
+    };
+    let apply_all = |actions: Vec<serde_json::Value>| {
+        let store = store.clone();
+        let v: Vec<String> = actions.iter().map(|a| a.to_string()).collect();
+        Callback::from(move |_: MouseEvent| {
+            for a in &v {
+                store.dispatch(Msg::Apply(a.clone()));
+            }
+        })
+    };
+    let cmd = |node: &str, c: serde_json::Value| json!({ "command": { "node": node, "cmd": c } });
+    let up: Vec<usize> = sim
+        .node_ids()
+        .filter(|&i| sim.is_up(i))
+        .map(|i| i.index())
+        .collect();
+    let non_leaders: Vec<usize> = up
+        .iter()
+        .copied()
+        .filter(|&i| sim.node(dsplay_core::NodeId(i as u32)).role != Role::Leader)
+        .collect();
+    let leader = sim
+        .node_ids()
+        .filter(|&i| sim.is_up(i) && sim.node(i).role == Role::Leader)
+        .max_by_key(|&i| sim.node(i).current_term);
+    let align = apply_all(
+        non_leaders
+            .iter()
+            .map(|&i| cmd(&names[i], json!({ "set_timer": { "after": 120 } })))
+            .collect(),
+    );
+    let spread = apply_all(
+        non_leaders
+            .iter()
+            .enumerate()
+            .map(|(k, &i)| {
+                cmd(
+                    &names[i],
+                    json!({ "set_timer": { "after": 150 + 70 * k as u64 } }),
+                )
+            })
+            .collect(),
+    );
+    let restart_leader = leader.map(|ld| {
+        let name = &names[ld.index()];
+        (
+            name.clone(),
+            apply_all(vec![
+                json!({ "crash": { "node": name } }),
+                json!({ "restart": { "node": name } }),
+            ]),
+        )
+    });
+    let text = |state: UseStateHandle<String>| {
+        Callback::from(move |e: InputEvent| {
+            let el: HtmlInputElement = e.target_unchecked_into();
+            state.set(el.value());
+        })
+    };
+    let kv_ok = check_kv(key.trim(), value.trim());
+    let params = dsplay_core::Protocol::params(sim.proto()).clone();
+    // Changing an option reloads the scenario with it (what people did is dropped).
+    let reload_with = |field: &'static str, value: serde_json::Value| {
+        let store = store.clone();
+        Callback::from(move |_: Event| {
+            let json = store.session.borrow().original_json();
+            match serde_json::from_str::<serde_json::Value>(&json) {
+                Ok(mut v) => {
+                    v["params"][field] = value.clone();
+                    store.dispatch(Msg::Import(v.to_string()));
+                }
+                Err(e) => store.dispatch(Msg::Fail(format!("cannot change {field}: {e}"))),
+            }
+        })
+    };
+    let on_servers = {
+        let store = store.clone();
+        Callback::from(move |e: Event| {
+            let el: HtmlInputElement = e.target_unchecked_into();
+            match parse_servers(&el.value()) {
+                Ok(n) => {
+                    let json = store.session.borrow().original_json();
+                    if let Ok(mut v) = serde_json::from_str::<serde_json::Value>(&json) {
+                        v["params"]["servers"] = json!(n);
+                        store.dispatch(Msg::Import(v.to_string()));
+                    }
+                }
+                Err(m) => {
+                    store.dispatch(Msg::Fail(m));
+                    el.set_value(&store.session.borrow().names().len().to_string());
+                }
+            }
+        })
+    };
+
+    let server_actions = match sel {
+        None => html! {
+            <p class="muted">{ "Click a server on the ring (or focus it and press Enter) to act on it." }</p>
+        },
+        Some(i) => {
+            let name = names[i as usize].clone();
+            let id = dsplay_core::NodeId(i);
+            let node = sim.node(id);
+            let status = sim.status(id);
+            let up = matches!(status, NodeStatus::Up);
+            let send = {
+                let store = store.clone();
+                let name = name.clone();
+                let (k, v) = (key.trim().to_string(), value.trim().to_string());
+                let ok = kv_ok.is_ok();
+                Callback::from(move |e: SubmitEvent| {
+                    e.prevent_default();
+                    if ok {
+                        let a = json!({ "command": { "node": name, "cmd": { "client": { "key": k, "value": v } } } });
+                        store.dispatch(Msg::Apply(a.to_string()));
+                    }
+                })
+            };
+            html! {
+                <>
+                    <p class="server-summary">
+                        <strong>{ name.clone() }</strong>
+                        { format!(" — {}, term {}, voted for {}, log {} entr{}, commit {}, applied {}",
+                            match status { NodeStatus::Up => node.role.word(), NodeStatus::Crashed { .. } => "crashed", NodeStatus::Paused { .. } => "paused" },
+                            node.current_term,
+                            node.voted_for.map_or("nobody".to_string(), |v| names[v.index()].clone()),
+                            node.log.len(), if node.log.len() == 1 { "y" } else { "ies" },
+                            node.commit_index, node.last_applied) }
+                    </p>
+                    <div class="button-row">
+                        if matches!(status, NodeStatus::Crashed { .. }) {
+                            <button class="ctl fault" onclick={apply(json!({ "restart": { "node": name } }))}>{ format!("Restart {name}") }</button>
+                        } else {
+                            <button class="ctl fault" onclick={apply(json!({ "crash": { "node": name } }))}>{ format!("Crash {name}") }</button>
+                        }
+                        if matches!(status, NodeStatus::Paused { .. }) {
+                            <button class="ctl fault" onclick={apply(json!({ "resume": { "node": name } }))}>{ format!("Resume {name}") }</button>
+                        } else if up {
+                            <button class="ctl fault" onclick={apply(json!({ "pause": { "node": name } }))}>{ format!("Pause {name}") }</button>
+                        }
+                        <button class="ctl" disabled={!up || node.role == Role::Leader}
+                            title={if node.role == Role::Leader { "A leader has no election timer" } else { "Its election timer fires now: it starts an election" }}
+                            onclick={apply(cmd(&name, json!("timeout")))}>{ "Time out now" }</button>
+                    </div>
+                    <form class="client-form" onsubmit={send}>
+                        <span>{ "Client request to " }<strong>{ name.clone() }</strong>{ ": set" }</span>
+                        <input type="text" value={(*key).clone()} oninput={text(key.clone())} maxlength="16" size="4"
+                            aria-label="Key" aria-invalid={kv_ok.is_err().to_string()} />
+                        <span>{ "=" }</span>
+                        <input type="text" value={(*value).clone()} oninput={text(value.clone())} maxlength="16" size="4"
+                            aria-label="Value" aria-invalid={kv_ok.is_err().to_string()} />
+                        <button type="submit" class="primary" disabled={kv_ok.is_err() || !up}>{ "Send" }</button>
+                    </form>
+                    if let Err(e) = &kv_ok {
+                        <p class="form-error">{ e.clone() }</p>
+                    }
+                    if !up {
+                        <p class="muted">{ format!("{name} is down: it cannot take a client request now.") }</p>
+                    }
+                </>
+            }
+        }
+    };
+
+    html! {
+        <section class="panel commands raft-panel" aria-label="Raft actions">
+            <h2>{ match sel { Some(i) => format!("Server {}", names[i as usize]), None => "Servers".to_string() } }</h2>
+            { server_actions }
+            <h2>{ "Cluster" }</h2>
+            <div class="button-row">
+                <button class="ctl" onclick={align} disabled={non_leaders.is_empty()}
+                    title="Every live non-leader's election timer fires in 120 ms, all at once: a split vote (while a leader is alive its heartbeats keep resetting them: crash it first)">{ "Align timers" }</button>
+                <button class="ctl" onclick={spread} disabled={non_leaders.is_empty()}
+                    title="The timers fire 70 ms apart: the first server usually wins alone">{ "Spread timers" }</button>
+                if let Some((name, cb)) = restart_leader {
+                    <button class="ctl fault" onclick={cb} title="Crash the leader and restart it at once: it comes back as a follower">{ format!("Restart leader {name}") }</button>
+                } else {
+                    <button class="ctl fault" disabled=true title="There is no live leader">{ "Restart leader" }</button>
+                }
+            </div>
+            <h2>{ "Options" }</h2>
+            <p class="muted small">{ "Changing an option restarts the scenario with it." }</p>
+            <div class="options">
+                <label title="3 to 9 servers">{ "Servers " }
+                    <input type="number" min="3" max="9" value={params.servers.to_string()} onchange={on_servers}
+                        aria-label="Number of servers" size="2" />
+                </label>
+                <label><input type="checkbox" checked={params.pre_vote}
+                    onchange={reload_with("pre_vote", json!(!params.pre_vote))} />{ " Pre-vote" }</label>
+                <label><input type="checkbox" checked={params.conflict_hint}
+                    onchange={reload_with("conflict_hint", json!(!params.conflict_hint))} />{ " Conflict-term hint" }</label>
+                <label class="unsafe-option"><input type="checkbox" checked={params.unsafe_commit_old_terms}
+                    onchange={reload_with("unsafe_commit_old_terms", json!(!params.unsafe_commit_old_terms))} />
+                    { " UNSAFE: commit earlier-term entries by counting (Figure 8)" }</label>
+            </div>
+            <details class="legend" open=true>
+                <summary>{ "Legend" }</summary>
+                <ul class="kinds">
+                    { for KINDS.iter().map(|(label, class, meaning)| {
+                        let reply = kind_of(label).1;
+                        html! {
+                            <li>
+                                <svg class={classes!("swatch", *class)} viewBox="0 0 24 24" aria-hidden="true">
+                                    if reply {
+                                        <path class="shape" d="M12 2 L22 12 L12 22 L2 12 Z" />
+                                    } else {
+                                        <circle class="shape" cx="12" cy="12" r="9" />
+                                    }
+                                </svg>
+                                <strong>{ *label }</strong>{ format!(" {meaning}") }
+                            </li>
+                        }
+                    }) }
+                </ul>
+                <p class="muted">{ "Servers: ♛ L leader (bold), candidate (dashed ring), follower. The ring around a server is its election timer, draining until it fires. Log cells: colour = term, solid = committed, dashed = not yet committed." }</p>
+            </details>
+        </section>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use dsplay_core::algo::raft::Msg as RaftMsg;
+    use dsplay_core::Protocol;
+    use wasm_bindgen_test::*;
+
+    #[wasm_bindgen_test]
+    fn client_commands_are_checked() {
+        assert!(check_kv("x", "1").is_ok());
+        assert_eq!(parse_servers(" 7 "), Ok(7));
+        assert!(parse_servers("2").is_err());
+        assert!(parse_servers("10").is_err());
+        assert!(parse_servers("five").is_err());
+        assert!(check_kv("", "1").is_err());
+        assert!(check_kv("x", "12345678901234567").is_err());
+    }
+
+    #[wasm_bindgen_test]
+    fn every_label_has_a_kind() {
+        let p = Raft::new(Default::default()).unwrap();
+        let msgs = [
+            RaftMsg::RequestVote {
+                term: 1,
+                last_log_index: 0,
+                last_log_term: 0,
+                pre_vote: false,
+            },
+            RaftMsg::RequestVoteReply {
+                term: 1,
+                granted: false,
+                pre_vote: false,
+            },
+            RaftMsg::AppendEntries {
+                term: 1,
+                prev_log_index: 0,
+                prev_log_term: 0,
+                entries: vec![],
+                leader_commit: 0,
+            },
+        ];
+        for m in &msgs {
+            let label = p.msg_label(m);
+            assert!(KINDS
+                .iter()
+                .any(|(l, c, _)| *l == label && *c == kind_of(label).0));
+        }
+    }
+}
