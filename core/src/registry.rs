@@ -4,8 +4,8 @@
 use crate::algo::hashring::Hashring;
 use crate::algo::locks::Locks;
 use crate::algo::messaging::Messaging;
-use crate::algo::transactions::Transactions;
 use crate::algo::raft::Raft;
+use crate::algo::transactions::Transactions;
 use crate::faults::{random_schedule, FaultMix};
 use crate::hash::hash_json;
 use crate::invariant::{Property, Violation};

@@ -526,3 +526,33 @@ fn pre_vote_keeps_a_rejoining_server_from_disrupting() {
         "without pre-vote, n5 forces a new election"
     );
 }
+
+#[test]
+fn a_duplicated_client_request_is_appended_and_applied_once() {
+    // Every message from n2 to n1 arrives twice: the request n2 redirects to leader n1
+    // reaches it twice, and n1 keeps one entry.
+    let doc = json!({
+        "algorithm": "raft", "title": "t", "seed": 5,
+        "network": { "links": [ { "from": "n2", "to": "n1", "duplicate": 1.0, "both": false } ] },
+        "actions": [
+            { "at": 10, "action": { "command": { "node": "n1", "cmd": "timeout" } } },
+            { "at": 400, "action": { "command": { "node": "n2", "cmd": { "client": { "key": "x", "value": "1" } } } } },
+            { "at": 600, "action": { "command": { "node": "n2", "cmd": { "client": { "key": "y", "value": "2" } } } } }
+        ],
+        "run": { "until": 1500, "steps": 100000 }
+    })
+    .to_string();
+    let mut l = Loaded::<Raft>::parse(&doc).unwrap();
+    l.run(None, None);
+    assert!(l.violations().is_empty(), "{:?}", l.violations());
+    let dups = notes(&l)
+        .filter(|(_, who, n)| *who == id("n1") && matches!(n, Note::DuplicateRequest { .. }))
+        .count();
+    assert_eq!(dups, 2, "each redirected request arrived twice at n1");
+    assert_eq!(final_leader(&l), id("n1"));
+    assert_all_up_agree(&l, &["1:x=1", "1:y=2"]);
+    let answers = notes(&l)
+        .filter(|(_, _, n)| matches!(n, Note::AnswersClient { .. }))
+        .count();
+    assert_eq!(answers, 2, "each request is answered once");
+}

@@ -3,5 +3,5 @@
 pub mod hashring;
 pub mod locks;
 pub mod messaging;
-pub mod transactions;
 pub mod raft;
+pub mod transactions;

@@ -126,6 +126,9 @@ pub struct Node {
     pub last_applied: u64,
     /// The key-value state machine.
     pub kv: BTreeMap<String, String>,
+    /// The client requests (server, number) the state machine has applied, so a request
+    /// that reached the log twice changes it once.
+    pub applied_requests: BTreeSet<(NodeId, u32)>,
     /// Votes (or pre-votes) received in the current election.
     pub votes: BTreeSet<NodeId>,
     /// Leader only: per server, the next index to send (index by server id).
@@ -385,6 +388,7 @@ pub enum Note {
         from: NodeId,
         term: u64,
         pre_vote: bool,
+        granted: bool,
     },
     /// A reply from an earlier term, or to an old request.
     StaleReply {
@@ -410,6 +414,18 @@ pub enum Note {
     },
     ClientRedirected {
         leader: NodeId,
+    },
+    /// A leader receives a client request already in its log.
+    DuplicateRequest {
+        client: NodeId,
+        seq: u32,
+        index: u64,
+    },
+    /// A committed entry carrying a request the state machine already applied.
+    SkipsDuplicate {
+        index: u64,
+        client: NodeId,
+        seq: u32,
     },
     ClientRefused {
         hops: u32,
@@ -594,6 +610,14 @@ impl Raft {
             let Some(e) = node.entry(node.last_applied).cloned() else {
                 break;
             };
+            if !node.applied_requests.insert((e.client, e.seq)) {
+                ctx.note(Note::SkipsDuplicate {
+                    index: node.last_applied,
+                    client: e.client,
+                    seq: e.seq,
+                });
+                continue;
+            }
             node.kv.insert(e.key.clone(), e.value.clone());
             ctx.note(Note::Applies {
                 index: node.last_applied,
@@ -748,11 +772,14 @@ impl Raft {
                 if !granted && term > node.current_term + 1 {
                     // A refusal carrying a newer term than the one it stood for.
                     self.observe_term(node, term, from, ctx);
-                } else if term == node.current_term && node.role != Role::Follower {
+                } else if term == node.current_term
+                    && matches!(node.role, Role::Candidate | Role::Leader)
+                {
                     ctx.note(Note::VoteAfterWin {
                         from,
                         term,
                         pre_vote: true,
+                        granted,
                     });
                 } else {
                     ctx.note(Note::StaleReply { from, term });
@@ -760,12 +787,18 @@ impl Raft {
                 return;
             }
         } else {
+            let before = node.current_term;
             self.observe_term(node, term, from, ctx);
+            if node.current_term != before {
+                // A newer term: this server just stepped down; the reply needs no more.
+                return;
+            }
             if node.role == Role::Leader && term == node.current_term {
                 ctx.note(Note::VoteAfterWin {
                     from,
                     term,
                     pre_vote: false,
+                    granted,
                 });
                 return;
             }
@@ -1017,6 +1050,20 @@ impl Raft {
     ) {
         let me = ctx.me();
         if node.role == Role::Leader {
+            // The same request twice (the network duplicated it, or it was redirected
+            // along two paths): one entry is enough.
+            if let Some(k) = node
+                .log
+                .iter()
+                .position(|e| e.client == client && e.seq == seq)
+            {
+                ctx.note(Note::DuplicateRequest {
+                    client,
+                    seq,
+                    index: k as u64 + 1,
+                });
+                return;
+            }
             node.log.push(Entry {
                 term: node.current_term,
                 key: key.clone(),
@@ -1107,6 +1154,7 @@ impl Protocol for Raft {
             commit_index: 0,
             last_applied: 0,
             kv: BTreeMap::new(),
+            applied_requests: BTreeSet::new(),
             votes: BTreeSet::new(),
             next_index: Vec::new(),
             match_index: Vec::new(),
@@ -1234,6 +1282,7 @@ impl Protocol for Raft {
         node.commit_index = 0;
         node.last_applied = 0;
         node.kv.clear();
+        node.applied_requests.clear();
         node.votes.clear();
         node.next_index.clear();
         node.match_index.clear();
@@ -1497,11 +1546,17 @@ impl Protocol for Raft {
                 n(from),
                 if *hint { " (skipping the conflicting term, using the follower's hint)" } else { " (one entry back)" }
             ),
-            Note::VoteAfterWin { from, term, pre_vote } => {
+            Note::VoteAfterWin { from, term, pre_vote, granted } => {
+                let what = match (*pre_vote, *granted) {
+                    (true, true) => "pre-vote is no longer needed",
+                    (true, false) => "refused pre-vote changes nothing",
+                    (false, true) => "vote is no longer needed",
+                    (false, false) => "refusal changes nothing",
+                };
                 if *pre_vote {
-                    format!("{me} already won the pre-vote and stands in term {term}: {}'s pre-vote is no longer needed", n(from))
+                    format!("{me} already won the pre-vote and stands in term {term}: {}'s {what}", n(from))
                 } else {
-                    format!("{me} already won term {term} with a majority: {}'s vote is no longer needed", n(from))
+                    format!("{me} already won term {term} with a majority: {}'s {what}", n(from))
                 }
             }
             Note::StaleReply { from, term } => format!(
@@ -1528,11 +1583,19 @@ impl Protocol for Raft {
             ),
             Note::ClientRefused { hops } => {
                 if *hops >= 3 {
-                    format!("{me} is not the leader and the request was redirected too many times: it is refused (the client will retry)")
+                    format!("{me} is not the leader and the request was redirected too many times: it is refused (send it again once a leader is known)")
                 } else {
-                    format!("{me} is not the leader and knows no leader: the request is refused (the client will retry later)")
+                    format!("{me} is not the leader and knows no leader: the request is refused (send it again once a leader is elected)")
                 }
             }
+            Note::DuplicateRequest { client, seq, index } => format!(
+                "{me} already has client request {}#{seq} in its log (entry {index}): the copy is not appended again",
+                n(client)
+            ),
+            Note::SkipsDuplicate { index, client, seq } => format!(
+                "entry {index} repeats client request {}#{seq}, which {me}'s state machine already applied: it is skipped, so the request takes effect once",
+                n(client)
+            ),
             Note::BadCommand => format!("{me} refuses the client request: the key must be 1 to 16 characters and the value at most 16"),
             Note::BadTimer { after } => format!("{me} refuses to set its election timer to {after} ms: it must be between 1 and {MAX_TIMER} ms"),
             Note::LeaderIgnoresTimeout => format!("{me} is the leader: it has no election timer, so nothing happens"),
@@ -1570,18 +1633,7 @@ impl Protocol for Raft {
     }
 
     fn checker(&self) -> RaftChecker {
-        let n = self.params.servers as usize;
-        RaftChecker {
-            leaders: BTreeMap::new(),
-            leader_log: vec![None; n],
-            leader_entries: vec![Vec::new(); n],
-            was_leader: vec![None; n],
-            seen_commit: vec![0; n],
-            seen_applied: vec![0; n],
-            committed: BTreeMap::new(),
-            applied: BTreeMap::new(),
-            reported: BTreeSet::new(),
-        }
+        RaftChecker::new(self.params.servers as usize)
     }
 
     fn random_cmd(&self, rng: &mut ChaCha8Rng) -> Option<(NodeId, Cmd)> {
@@ -1637,6 +1689,9 @@ pub struct RaftChecker {
     seen_applied: Vec<u64>,
     /// index -> the first entry any server marked committed there.
     committed: BTreeMap<u64, Seen>,
+    /// term -> its leader and that leader's log when it was elected (a leader only
+    /// appends, so an entry missing then is missing for the whole term).
+    elected: BTreeMap<u64, (NodeId, Vec<Entry>)>,
     /// index -> the first entry any server applied there.
     applied: BTreeMap<u64, Seen>,
     /// (property, term or index, server) already reported, so each problem is said once.
@@ -1644,6 +1699,22 @@ pub struct RaftChecker {
 }
 
 impl RaftChecker {
+    /// A checker for `n` servers that has seen nothing yet.
+    pub fn new(n: usize) -> Self {
+        RaftChecker {
+            leaders: BTreeMap::new(),
+            leader_log: vec![None; n],
+            leader_entries: vec![Vec::new(); n],
+            was_leader: vec![None; n],
+            seen_commit: vec![0; n],
+            seen_applied: vec![0; n],
+            committed: BTreeMap::new(),
+            elected: BTreeMap::new(),
+            applied: BTreeMap::new(),
+            reported: BTreeSet::new(),
+        }
+    }
+
     fn report(
         &mut self,
         out: &mut Vec<Violation>,
@@ -1667,9 +1738,22 @@ impl Checker<Raft> for RaftChecker {
         let Some(me) = step.record.node else {
             return;
         };
-        let names = sim.names();
+        let nodes: Vec<&Node> = sim.node_ids().map(|n| sim.node(n)).collect();
+        self.check_servers(&nodes, sim.names(), me, out);
+    }
+}
+
+impl RaftChecker {
+    /// The checks after a step of server `me`, given every server's state (in id order).
+    pub fn check_servers(
+        &mut self,
+        nodes: &[&Node],
+        names: &[String],
+        me: NodeId,
+        out: &mut Vec<Violation>,
+    ) {
         let nm = |id: NodeId| name(names, id).to_string();
-        let node = sim.node(me);
+        let node = nodes[me.index()];
         let i = me.index();
 
         // Election Safety.
@@ -1733,13 +1817,13 @@ impl Checker<Raft> for RaftChecker {
         }
 
         // Log Matching: against every other server.
-        for other in sim.node_ids().filter(|&o| o != me) {
-            let theirs = &sim.node(other).log;
+        for other in (0..nodes.len() as u32).map(NodeId).filter(|&o| o != me) {
+            let theirs = &nodes[other.index()].log;
             let len = node.log.len().min(theirs.len());
             let Some(first_diff) = (0..len).find(|&k| node.log[k].id() != theirs[k].id()) else {
                 continue;
             };
-            if let Some(k) = (first_diff + 1..len)
+            if let Some(k) = (first_diff..len)
                 .rev()
                 .find(|&k| node.log[k].term == theirs[k].term)
             {
@@ -1767,17 +1851,50 @@ impl Checker<Raft> for RaftChecker {
         if node.commit_index < self.seen_commit[i] {
             self.seen_commit[i] = node.commit_index;
         }
+        let mut newly = Vec::new();
         for index in self.seen_commit[i] + 1..=node.commit_index {
             if let Some(e) = node.entry(index) {
-                self.committed.entry(index).or_insert(Seen {
-                    term: e.term,
-                    command: e.command(),
-                    by: me,
-                    in_term: node.current_term,
-                });
+                if let std::collections::btree_map::Entry::Vacant(v) = self.committed.entry(index) {
+                    let seen = Seen {
+                        term: e.term,
+                        command: e.command(),
+                        by: me,
+                        in_term: node.current_term,
+                    };
+                    newly.push((index, seen.clone()));
+                    v.insert(seen);
+                }
             }
         }
         self.seen_commit[i] = node.commit_index;
+
+        // Leader Completeness, the other way round: an entry committed now, in term t,
+        // must be in the log of every leader already elected for a term after t.
+        for (index, s) in &newly {
+            let lacking = self
+                .elected
+                .range(s.in_term + 1..)
+                .find(|(_, (_, log))| {
+                    log.get(*index as usize - 1)
+                        .is_none_or(|e| e.term != s.term || e.command() != s.command)
+                })
+                .map(|(&t, (l, log))| (t, *l, log.get(*index as usize - 1).cloned()));
+            if let Some((term, leader, has)) = lacking {
+                let has = match has {
+                    Some(e) => format!("{} (term {}) there", e.command(), e.term),
+                    None => "no entry there".to_string(),
+                };
+                let e = format!(
+                    "{} committed entry {index} ({}, term {}) in term {}, but {} was already leader of term {term} without it; it has {has}",
+                    nm(s.by),
+                    s.command,
+                    s.term,
+                    s.in_term,
+                    nm(leader)
+                );
+                self.report(out, LEADER_COMPLETENESS, (term, leader.0), e);
+            }
+        }
 
         // Leader Completeness: a new leader holds every entry committed in earlier terms.
         if node.role == Role::Leader && self.was_leader[i] != Some(node.current_term) {
@@ -1807,6 +1924,9 @@ impl Checker<Raft> for RaftChecker {
                 );
                 self.report(out, LEADER_COMPLETENESS, (term, me.0), e);
             }
+            self.elected
+                .entry(term)
+                .or_insert_with(|| (me, node.log.clone()));
         }
         self.was_leader[i] = (node.role == Role::Leader).then_some(node.current_term);
 
@@ -1842,5 +1962,204 @@ impl Checker<Raft> for RaftChecker {
             }
         }
         self.seen_applied[i] = node.last_applied;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    //! The checker on hand-made server states: each property fires on the situation it
+    //! names, and says which servers, terms and indexes disagree.
+    use super::*;
+
+    const NAMES: [&str; 3] = ["n1", "n2", "n3"];
+
+    fn names() -> Vec<String> {
+        NAMES.iter().map(|s| s.to_string()).collect()
+    }
+
+    /// A server in `term` with `role` and a log of `(term, command value)` entries for key x.
+    fn server(term: u64, role: Role, log: &[(u64, &str)]) -> Node {
+        Node {
+            current_term: term,
+            voted_for: None,
+            log: log
+                .iter()
+                .enumerate()
+                .map(|(k, &(t, v))| Entry {
+                    term: t,
+                    key: "x".into(),
+                    value: v.into(),
+                    client: NodeId(0),
+                    seq: k as u32 + 1 + 100 * t as u32,
+                })
+                .collect(),
+            next_seq: 0,
+            role,
+            leader: None,
+            commit_index: 0,
+            last_applied: 0,
+            kv: BTreeMap::new(),
+            applied_requests: BTreeSet::new(),
+            votes: BTreeSet::new(),
+            next_index: Vec::new(),
+            match_index: Vec::new(),
+            timer_set_at: None,
+            timer_due: None,
+            heard_leader_at: None,
+        }
+    }
+
+    /// Runs the checker after a step of `me` and returns what it reported.
+    fn check(c: &mut RaftChecker, servers: &[Node], me: u32) -> Vec<Violation> {
+        let refs: Vec<&Node> = servers.iter().collect();
+        let mut out = Vec::new();
+        c.check_servers(&refs, &names(), NodeId(me), &mut out);
+        out
+    }
+
+    fn only(v: &[Violation], property: &str) -> String {
+        assert_eq!(v.len(), 1, "{v:?}");
+        assert_eq!(v[0].property, property, "{v:?}");
+        v[0].explanation.clone()
+    }
+
+    #[test]
+    fn a_healthy_cluster_reports_nothing() {
+        let mut c = RaftChecker::new(3);
+        let mut s = vec![
+            server(1, Role::Leader, &[(1, "1")]),
+            server(1, Role::Follower, &[(1, "1")]),
+            server(1, Role::Follower, &[]),
+        ];
+        s[0].commit_index = 1;
+        s[0].last_applied = 1;
+        for me in [0, 1, 2, 0] {
+            assert!(check(&mut c, &s, me).is_empty());
+        }
+    }
+
+    #[test]
+    fn two_leaders_in_one_term_break_election_safety() {
+        let mut c = RaftChecker::new(3);
+        let s = vec![
+            server(2, Role::Leader, &[]),
+            server(2, Role::Leader, &[]),
+            server(2, Role::Follower, &[]),
+        ];
+        assert!(check(&mut c, &s, 0).is_empty());
+        let e = only(&check(&mut c, &s, 1), ELECTION_SAFETY);
+        assert_eq!(e, "n1 and n2 are both leaders of term 2");
+        assert!(check(&mut c, &s, 1).is_empty(), "said once");
+    }
+
+    #[test]
+    fn a_leader_overwriting_its_log_breaks_append_only() {
+        let mut c = RaftChecker::new(3);
+        let mut s = vec![
+            server(1, Role::Leader, &[(1, "1"), (1, "2")]),
+            server(1, Role::Follower, &[]),
+            server(1, Role::Follower, &[]),
+        ];
+        assert!(check(&mut c, &s, 0).is_empty());
+        s[0].log[1].value = "9".into();
+        s[0].log[1].seq = 77;
+        let e = only(&check(&mut c, &s, 0), LEADER_APPEND_ONLY);
+        assert!(
+            e.contains("n1, leader of term 1, had x=2 (term 1) at index 2 and now holds x=9"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn same_index_and_term_with_different_entries_breaks_log_matching() {
+        // The logs differ first at index 2, where both entries have term 2.
+        let mut c = RaftChecker::new(3);
+        let mut s = vec![
+            server(2, Role::Follower, &[(1, "1"), (2, "2")]),
+            server(2, Role::Follower, &[(1, "1"), (2, "2")]),
+            server(2, Role::Follower, &[]),
+        ];
+        s[1].log[1].value = "5".into();
+        s[1].log[1].seq = 55;
+        let e = only(&check(&mut c, &s, 0), LOG_MATCHING);
+        assert!(
+            e.contains("both have an entry of term 2 at index 2, but differ at index 2"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn logs_that_differ_only_in_later_terms_match() {
+        let mut c = RaftChecker::new(3);
+        let s = vec![
+            server(3, Role::Follower, &[(1, "1"), (2, "2")]),
+            server(3, Role::Follower, &[(1, "1"), (3, "3")]),
+            server(3, Role::Follower, &[(1, "1")]),
+        ];
+        assert!(check(&mut c, &s, 0).is_empty());
+        assert!(check(&mut c, &s, 1).is_empty());
+    }
+
+    #[test]
+    fn an_entry_committed_after_a_later_leader_was_elected_without_it() {
+        // n2 leads term 3 with a log lacking index 2; then n1, still in term 2, marks
+        // index 2 committed. Checking only at election time would miss this.
+        let mut c = RaftChecker::new(3);
+        let mut s = vec![
+            server(2, Role::Leader, &[(1, "1"), (2, "2")]),
+            server(3, Role::Leader, &[(1, "1")]),
+            server(3, Role::Follower, &[(1, "1")]),
+        ];
+        assert!(check(&mut c, &s, 0).is_empty());
+        assert!(check(&mut c, &s, 1).is_empty());
+        s[0].commit_index = 2;
+        let v = check(&mut c, &s, 0);
+        let e = only(&v, LEADER_COMPLETENESS);
+        assert_eq!(
+            e,
+            "n1 committed entry 2 (x=2, term 2) in term 2, but n2 was already leader of term 3 without it; it has no entry there"
+        );
+    }
+
+    #[test]
+    fn a_leader_elected_without_a_committed_entry_breaks_completeness() {
+        let mut c = RaftChecker::new(3);
+        let mut s = vec![
+            server(2, Role::Leader, &[(1, "1"), (2, "2")]),
+            server(3, Role::Follower, &[(1, "1"), (3, "3")]),
+            server(2, Role::Follower, &[]),
+        ];
+        s[0].commit_index = 2;
+        assert!(check(&mut c, &s, 0).is_empty());
+        s[1].role = Role::Leader;
+        let e = only(&check(&mut c, &s, 1), LEADER_COMPLETENESS);
+        assert!(
+            e.contains("n2 became leader of term 3 without entry 2 (x=2, term 2), which n1 committed in term 2; it has x=3 (term 3) there"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn different_commands_applied_at_one_index_break_state_machine_safety() {
+        let mut c = RaftChecker::new(3);
+        let mut s = vec![
+            server(4, Role::Follower, &[(1, "1")]),
+            server(4, Role::Follower, &[(3, "3")]),
+            server(4, Role::Follower, &[]),
+        ];
+        s[0].last_applied = 1;
+        s[1].last_applied = 1;
+        assert!(check(&mut c, &s, 0).is_empty());
+        let v = check(&mut c, &s, 1);
+        let e = v
+            .iter()
+            .find(|v| v.property == STATE_MACHINE_SAFETY)
+            .expect("State Machine Safety")
+            .explanation
+            .clone();
+        assert_eq!(
+            e,
+            "n2 applied x=3 (term 3) at index 1, but n1 had applied x=1 (term 1) there"
+        );
     }
 }

@@ -3,8 +3,8 @@
 pub mod hashring;
 pub mod locks;
 pub mod messaging;
-pub mod transactions;
 pub mod raft;
+pub mod transactions;
 
 use yew::prelude::*;
 
