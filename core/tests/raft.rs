@@ -3,14 +3,14 @@
 //! crash semantics and parameter checks.
 
 use dsplay_core::algo::raft::{
-    Cmd, Node, Note, Raft, Role, LEADER_COMPLETENESS, STATE_MACHINE_SAFETY,
+    Cmd, Msg, Node, Note, Raft, Role, LEADER_COMPLETENESS, STATE_MACHINE_SAFETY,
 };
 use dsplay_core::faults::{random_schedule, FaultMix};
 use dsplay_core::protocol::Protocol;
 use dsplay_core::registry::{builtin, load, sweep_one, Loaded, Session};
 use dsplay_core::scenario::{Scenario, ScriptedAction};
 use dsplay_core::sim::{Action, NodeId, Time};
-use dsplay_core::trace::StepRecord;
+use dsplay_core::trace::{StepKind, StepRecord};
 use serde_json::json;
 
 fn run_builtin(id: &str) -> Loaded<Raft> {
@@ -555,4 +555,47 @@ fn a_duplicated_client_request_is_appended_and_applied_once() {
         .filter(|(_, _, n)| matches!(n, Note::AnswersClient { .. }))
         .count();
     assert_eq!(answers, 2, "each request is answered once");
+}
+
+#[test]
+fn a_pre_candidate_refused_by_a_newer_term_catches_up() {
+    // With pre-vote on, n1 leads term 1 and crashes; n4 is elected in term 2.
+    // n1 restarts in term 1, cut off with n2 (a follower) from the leader, and times out
+    // at once: n2 refuses its pre-vote, and the refusal carries n2's newer term, which n1
+    // adopts.
+    let doc = json!({
+        "algorithm": "raft", "title": "t", "seed": 3,
+        "params": { "pre_vote": true },
+        "actions": [
+            { "at": 10, "action": { "command": { "node": "n1", "cmd": "timeout" } } },
+            { "at": 200, "action": { "crash": { "node": "n1" } } },
+            { "at": 1199, "action": { "partition": { "groups": [["n1", "n2"], ["n3", "n4", "n5"]] } } },
+            { "at": 1200, "action": { "restart": { "node": "n1" } } },
+            { "at": 1201, "action": { "command": { "node": "n1", "cmd": "timeout" } } }
+        ],
+        "run": { "until": 1600, "steps": 100000 }
+    })
+    .to_string();
+    let mut l = Loaded::<Raft>::parse(&doc).unwrap();
+    l.run(None, None);
+    assert!(l.violations().is_empty(), "{:?}", l.violations());
+    let later = elections(&l)
+        .into_iter()
+        .find(|&(t, _)| t >= 2)
+        .expect("a leader after n1's crash");
+    // The premise: term 2, just the term n1 asks a pre-vote for, and n2 a follower in it.
+    assert_eq!(later, (2, id("n4")));
+    let trace = l.timeline.trace();
+    let caught_up = steps(&l).iter().any(|s| {
+        s.node == Some(id("n1"))
+            && s.time > 1200
+            && matches!(&s.kind, StepKind::Deliver { msg, .. }
+                if matches!(trace.messages[*msg as usize].body, Msg::RequestVoteReply { pre_vote: true, granted: false, .. }))
+            && s.notes.iter().any(|n| matches!(n, Note::NewTerm { old: 1, new, .. } if *new == later.0))
+    });
+    assert!(
+        caught_up,
+        "n1 adopts term {} from a pre-vote refusal",
+        later.0
+    );
 }

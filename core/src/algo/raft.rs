@@ -746,8 +746,10 @@ impl Raft {
         ctx.send(
             from,
             Msg::RequestVoteReply {
-                term: if pre_vote {
-                    term.max(node.current_term)
+                // A granted pre-vote carries the term it was asked for; every other reply
+                // carries this server's own term, so a candidate behind it catches up.
+                term: if pre_vote && granted {
+                    term
                 } else {
                     node.current_term
                 },
@@ -768,11 +770,14 @@ impl Raft {
     ) {
         let me = ctx.me();
         if pre_vote {
-            if node.role != Role::PreCandidate || term != node.current_term + 1 {
-                if !granted && term > node.current_term + 1 {
-                    // A refusal carrying a newer term than the one it stood for.
-                    self.observe_term(node, term, from, ctx);
-                } else if term == node.current_term
+            if !granted && term > node.current_term {
+                // Refused by a server in a newer term: catch up with it.
+                self.observe_term(node, term, from, ctx);
+                return;
+            }
+            if node.role != Role::PreCandidate {
+                if granted
+                    && term == node.current_term
                     && matches!(node.role, Role::Candidate | Role::Leader)
                 {
                     ctx.note(Note::VoteAfterWin {
@@ -784,6 +789,10 @@ impl Raft {
                 } else {
                     ctx.note(Note::StaleReply { from, term });
                 }
+                return;
+            }
+            if granted && term != node.current_term + 1 {
+                ctx.note(Note::StaleReply { from, term });
                 return;
             }
         } else {
