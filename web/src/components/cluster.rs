@@ -112,44 +112,34 @@ pub fn cluster_view(props: &ClusterProps) -> Html {
     // Messages sent by the step just taken are ringed.
     let just_sent = s.pos().checked_sub(1);
     let dots = msgs.iter().filter_map(|m| {
-        let (x1, y1) = at(m.from);
-        let (x2, y2) = at(m.to);
-        let span = (m.deliver_at.saturating_sub(m.sent_at)).max(1) as f64;
-        let frac = ((t - m.sent_at as f64) / span).clamp(0.0, 1.0);
-        let lost = matches!(m.fate, Fate::Dropped { .. });
-        if lost && frac > 0.6 {
-            return None;
-        }
-        let path = Arc::between((x1, y1), (x2, y2));
-        let (px, py) = path.at(frac);
+        let fl = Flight::of(m, at(m.from), at(m.to), t)?;
+        let (px, py) = (f(fl.at.0), f(fl.at.1));
         let colour = format!("m{}", label_colour(m.label));
         let fresh = Some(m.sent_step) == just_sent;
         let class = classes!(
             "msg",
             colour,
-            lost.then_some("lost"),
+            fl.lost.then_some("lost"),
             m.duplicate.then_some("dup"),
             fresh.then_some("fresh"),
             (store.selected_msg == Some(m.id)).then_some("selected")
         );
         let onclick = select_message(&store, m.id);
+        let (lx, ly) = fl.label_at(22.0, 6.0);
         Some(html! {
             <g {class} key={format!("m{}", m.id)} {onclick}>
-                <title>{ format!("m{}: {} ({} → {}, sent t={} ms, due t={} ms){}",
-                    m.id, m.text, names.get(m.from as usize).map_or("?", |s| s.as_str()),
-                    names.get(m.to as usize).map_or("?", |s| s.as_str()), m.sent_at, m.deliver_at,
-                    if lost { ", lost" } else { "" }) }</title>
-                <path class="trail" d={path.partial_d(frac)} />
+                <title>{ message_title(m, &names) }</title>
+                <path class="trail" d={fl.path.partial_d(fl.frac)} />
                 // A larger invisible target: the dot itself is small on screen.
-                <circle class="hit" cx={f(px)} cy={f(py)} r="18" />
-                <circle cx={f(px)} cy={f(py)} r="11" />
+                <circle class="hit" cx={px.clone()} cy={py.clone()} r="18" />
+                <circle cx={px.clone()} cy={py} r="11" />
                 // The label sits beside the dot, on the outer side of the curve, once the
                 // message has left its sender (so it does not cover the node's name).
-                if frac > 0.12 || lost {
-                    <text class="msg-label" x={f(px + path.normal().0 * 22.0)} y={f(py + path.normal().1 * 22.0 + 6.0)} text-anchor="middle">{ m.label }</text>
+                if fl.frac > 0.12 || fl.lost {
+                    <text class="msg-label" x={lx} y={ly} text-anchor="middle">{ m.label }</text>
                 }
-                if lost && frac > 0.4 {
-                    <text class="lost-mark" x={f(px)} y={f(py + 8.0)} text-anchor="middle">{ "✕" }</text>
+                if fl.lost && fl.frac > 0.4 {
+                    <text class="lost-mark" x={px} y={f(fl.at.1 + 8.0)} text-anchor="middle">{ "✕" }</text>
                 }
             </g>
         })
@@ -235,6 +225,64 @@ impl Arc {
             f(e.1)
         )
     }
+}
+
+/// A message on its way at the displayed time: its path, how far along it is and whether
+/// it will be lost (a lost message fades out past 60% of the way).
+#[derive(Clone, Copy, Debug)]
+pub struct Flight {
+    pub path: Arc,
+    /// Fraction of the way travelled, 0 to 1.
+    pub frac: f64,
+    pub lost: bool,
+    /// Where the message is drawn.
+    pub at: (f64, f64),
+}
+
+impl Flight {
+    /// Where `m` is at time `t` between the points `from` and `to`; `None` once a lost
+    /// message has faded out.
+    pub fn of(m: &MsgView, from: (f64, f64), to: (f64, f64), t: f64) -> Option<Flight> {
+        let span = (m.deliver_at.saturating_sub(m.sent_at)).max(1) as f64;
+        let frac = ((t - m.sent_at as f64) / span).clamp(0.0, 1.0);
+        let lost = matches!(m.fate, Fate::Dropped { .. });
+        if lost && frac > 0.6 {
+            return None;
+        }
+        let path = Arc::between(from, to);
+        Some(Flight {
+            path,
+            frac,
+            lost,
+            at: path.at(frac),
+        })
+    }
+
+    /// Where a label sits `gap` units beside the message, on the outer side of its curve
+    /// (`drop` moves it down to centre text on the point).
+    pub fn label_at(&self, gap: f64, drop: f64) -> (String, String) {
+        let (nx, ny) = self.path.normal();
+        (f(self.at.0 + nx * gap), f(self.at.1 + ny * gap + drop))
+    }
+}
+
+/// The tooltip of a message: its id, what it says, who sent it to whom and when.
+pub fn message_title(m: &MsgView, names: &[String]) -> String {
+    let name = |i: u32| names.get(i as usize).map_or("?", |s| s.as_str());
+    format!(
+        "m{}: {} ({} → {}, sent t={} ms, due t={} ms){}",
+        m.id,
+        m.text,
+        name(m.from),
+        name(m.to),
+        m.sent_at,
+        m.deliver_at,
+        if matches!(m.fate, Fate::Dropped { .. }) {
+            ", lost"
+        } else {
+            ""
+        }
+    )
 }
 
 /// The class and the word a node's status adds to its drawing (`None` while it is up):

@@ -9,7 +9,7 @@
 //! do not change during playback frames, so only the messages are redrawn per frame.
 
 use crate::components::cluster::{
-    f, label_colour, select_message, status_badge, Arc, NODE_COLOURS,
+    f, label_colour, message_title, select_message, status_badge, Flight, NODE_COLOURS,
 };
 use crate::components::{use_stable_store, use_store};
 use crate::store::Msg;
@@ -18,7 +18,6 @@ use dsplay_core::algo::hashring::{
 };
 use dsplay_core::registry::Loaded;
 use dsplay_core::sim::NodeId;
-use dsplay_core::trace::Fate;
 use dsplay_core::NodeStatus;
 use serde_json::json;
 use std::collections::{BTreeMap, BTreeSet};
@@ -786,31 +785,25 @@ pub fn hashring_view() -> Html {
     let msgs = s.in_flight();
     let few = msgs.len() <= 12;
     let dots = msgs.iter().filter_map(|m| {
-        let span = (m.deliver_at.saturating_sub(m.sent_at)).max(1) as f64;
-        let frac = ((t - m.sent_at as f64) / span).clamp(0.0, 1.0);
-        let lost = matches!(m.fate, Fate::Dropped { .. });
-        if lost && frac > 0.6 {
-            return None;
-        }
-        let path = Arc::between(at(m.from), at(m.to));
-        let (px, py) = path.at(frac);
+        let fl = Flight::of(m, at(m.from), at(m.to), t)?;
+        let (px, py) = (f(fl.at.0), f(fl.at.1));
         let class = classes!(
             "msg",
             format!("m{}", label_colour(m.label)),
-            lost.then_some("lost"),
+            fl.lost.then_some("lost"),
             (m.label == "XFER").then_some("xfer"),
             (store.selected_msg == Some(m.id)).then_some("selected")
         );
         let onclick = select_message(&store, m.id);
-        let nm = |i: u32| names.get(i as usize).map_or("?", |s| s.as_str());
+        let (lx, ly) = fl.label_at(20.0, 6.0);
         Some(html! {
             <g {class} key={format!("m{}", m.id)} {onclick}>
-                <title>{ format!("{}: {} ({} → {})", m.label, m.text, nm(m.from), nm(m.to)) }</title>
-                <path class="trail" d={path.partial_d(frac)} />
-                <circle class="hit" cx={f(px)} cy={f(py)} r="16" />
-                <circle cx={f(px)} cy={f(py)} r="9" />
-                if (few || m.label == "XFER") && frac > 0.12 {
-                    <text class="msg-label" x={f(px + path.normal().0 * 20.0)} y={f(py + path.normal().1 * 20.0 + 6.0)} text-anchor="middle">{ m.label }</text>
+                <title>{ message_title(m, &names) }</title>
+                <path class="trail" d={fl.path.partial_d(fl.frac)} />
+                <circle class="hit" cx={px.clone()} cy={py.clone()} r="16" />
+                <circle cx={px} cy={py} r="9" />
+                if (few || m.label == "XFER") && fl.frac > 0.12 {
+                    <text class="msg-label" x={lx} y={ly} text-anchor="middle">{ m.label }</text>
                 }
             </g>
         })

@@ -4,7 +4,9 @@
 //! The side panel makes clients act, pauses the holder past its lease, and switches the
 //! variant and its toggles (the run restarts with the same script and actions).
 
-use crate::components::cluster::{f, label_colour, Arc, NODE_COLOURS};
+use crate::components::cluster::{
+    f, label_colour, message_title, select_message, Flight, NODE_COLOURS,
+};
 use crate::components::{use_stable_store, use_store};
 use crate::store::Msg;
 use dsplay_core::algo::locks::{
@@ -12,7 +14,7 @@ use dsplay_core::algo::locks::{
 };
 use dsplay_core::registry::{load, Loaded};
 use dsplay_core::sim::{Action, NodeId, NodeStatus, Time};
-use dsplay_core::trace::{Fate, StepKind};
+use dsplay_core::trace::StepKind;
 use dsplay_core::Protocol;
 use serde_json::{json, Value};
 use web_sys::{HtmlInputElement, HtmlSelectElement};
@@ -455,37 +457,24 @@ pub fn locks_view() -> Html {
     let msgs = s.in_flight();
     let few = msgs.len() <= 10;
     let dots = msgs.iter().filter_map(|m| {
-        let span = (m.deliver_at.saturating_sub(m.sent_at)).max(1) as f64;
-        let frac = ((t - m.sent_at as f64) / span).clamp(0.0, 1.0);
-        let lost = matches!(m.fate, Fate::Dropped { .. });
-        if lost && frac > 0.6 {
-            return None;
-        }
-        let path = Arc::between(anchor(m.from), anchor(m.to));
-        let (px, py) = path.at(frac);
+        let fl = Flight::of(m, anchor(m.from), anchor(m.to), t)?;
+        let (px, py) = (f(fl.at.0), f(fl.at.1));
         let class = classes!(
             "msg",
             format!("m{}", label_colour(m.label)),
-            lost.then_some("lost"),
+            fl.lost.then_some("lost"),
             (store.selected_msg == Some(m.id)).then_some("selected")
         );
-        let onclick = {
-            let store = store.clone();
-            let id = m.id;
-            Callback::from(move |e: MouseEvent| {
-                e.stop_propagation();
-                store.dispatch(Msg::SelectMessage(Some(id)))
-            })
-        };
-        let nm = |i: u32| names.get(i as usize).map_or("?", |s| s.as_str());
+        let onclick = select_message(&store, m.id);
+        let (lx, ly) = fl.label_at(18.0, 5.0);
         Some(html! {
             <g {class} key={format!("m{}", m.id)} {onclick}>
-                <title>{ format!("{}: {} ({} → {})", m.label, m.text, nm(m.from), nm(m.to)) }</title>
-                <path class="trail" d={path.partial_d(frac)} />
-                <circle class="hit" cx={f(px)} cy={f(py)} r="14" />
-                <circle cx={f(px)} cy={f(py)} r="8" />
-                if few && frac > 0.15 {
-                    <text class="msg-label" x={f(px + path.normal().0 * 18.0)} y={f(py + path.normal().1 * 18.0 + 5.0)} text-anchor="middle">{ m.label }</text>
+                <title>{ message_title(m, &names) }</title>
+                <path class="trail" d={fl.path.partial_d(fl.frac)} />
+                <circle class="hit" cx={px.clone()} cy={py.clone()} r="14" />
+                <circle cx={px} cy={py} r="8" />
+                if few && fl.frac > 0.15 {
+                    <text class="msg-label" x={lx} y={ly} text-anchor="middle">{ m.label }</text>
                 }
             </g>
         })

@@ -5,12 +5,13 @@
 //! nextIndex and matchIndex shown on each follower's row). The side panel acts on the
 //! server clicked and on the whole cluster.
 
-use crate::components::cluster::{f, status_badge, Arc, NODE_R};
+use crate::components::cluster::{
+    f, message_title, select_message, status_badge, Arc, Flight, NODE_R,
+};
 use crate::components::{use_stable_store, use_store};
 use crate::store::Msg;
 use dsplay_core::algo::raft::{Node, Raft, Role};
 use dsplay_core::registry::{Loaded, MsgView};
-use dsplay_core::trace::Fate;
 use dsplay_core::NodeStatus;
 use serde_json::json;
 use web_sys::HtmlInputElement;
@@ -235,35 +236,24 @@ fn message(
     store: &crate::components::Store,
     fresh: bool,
 ) -> Option<Html> {
-    let from = position(m.from as usize, n);
-    let to = position(m.to as usize, n);
-    let span = (m.deliver_at.saturating_sub(m.sent_at)).max(1) as f64;
-    let frac = ((t - m.sent_at as f64) / span).clamp(0.0, 1.0);
-    let lost = matches!(m.fate, Fate::Dropped { .. });
-    if lost && frac > 0.6 {
-        return None;
-    }
-    let path = Arc::between(from, to);
-    let (px, py) = path.at(frac);
+    let fl = Flight::of(
+        m,
+        position(m.from as usize, n),
+        position(m.to as usize, n),
+        t,
+    )?;
+    let (px, py) = fl.at;
     let (kind, reply) = kind_of(m.label);
     let class = classes!(
         "msg",
         "rmsg",
         kind,
-        lost.then_some("lost"),
+        fl.lost.then_some("lost"),
         m.duplicate.then_some("dup"),
         fresh.then_some("fresh"),
         (store.selected_msg == Some(m.id)).then_some("selected")
     );
-    let onclick = {
-        let store = store.clone();
-        let id = m.id;
-        Callback::from(move |e: MouseEvent| {
-            e.stop_propagation();
-            store.dispatch(Msg::SelectMessage(Some(id)))
-        })
-    };
-    let name = |i: u32| names.get(i as usize).map_or("?", |s| s.as_str());
+    let onclick = select_message(store, m.id);
     let shape = if reply {
         // Replies are diamonds.
         html! { <path class="shape" d={format!("M{} {} L{} {} L{} {} L{} {} Z",
@@ -271,18 +261,17 @@ fn message(
     } else {
         html! { <circle class="shape" cx={f(px)} cy={f(py)} r="10" /> }
     };
+    let (lx, ly) = fl.label_at(24.0, 6.0);
     Some(html! {
         <g {class} key={format!("m{}", m.id)} {onclick}>
-            <title>{ format!("m{}: {} ({} → {}, sent t={} ms, due t={} ms){}",
-                m.id, m.text, name(m.from), name(m.to), m.sent_at, m.deliver_at,
-                if lost { ", lost" } else { "" }) }</title>
-            <path class="trail" d={path.partial_d(frac)} />
+            <title>{ message_title(m, names) }</title>
+            <path class="trail" d={fl.path.partial_d(fl.frac)} />
             <circle class="hit" cx={f(px)} cy={f(py)} r="18" />
             { shape }
-            if frac > 0.15 || lost {
-                <text class="msg-label" x={f(px + path.normal().0 * 24.0)} y={f(py + path.normal().1 * 24.0 + 6.0)} text-anchor="middle">{ m.label }</text>
+            if fl.frac > 0.15 || fl.lost {
+                <text class="msg-label" x={lx} y={ly} text-anchor="middle">{ m.label }</text>
             }
-            if lost && frac > 0.4 {
+            if fl.lost && fl.frac > 0.4 {
                 <text class="lost-mark" x={f(px)} y={f(py + 8.0)} text-anchor="middle">{ "✕" }</text>
             }
         </g>
