@@ -88,17 +88,7 @@ pub fn cluster_view(props: &ClusterProps) -> Html {
                 <circle class="halo" cx={f(x)} cy={f(y)} r={f(NODE_R + 9.0)} />
                 <circle class="body" cx={f(x)} cy={f(y)} r={f(NODE_R)} />
                 <text class={classes!("name", (name.len() > 3).then_some("long"))} x={f(x)} y={f(y + 8.0)} text-anchor="middle">{ name.clone() }</text>
-                if matches!(status, NodeStatus::Crashed { .. }) {
-                    <path class="cross" d={format!("M{} {} L{} {} M{} {} L{} {}",
-                        f(x - 24.0), f(y - 24.0), f(x + 24.0), f(y + 24.0),
-                        f(x + 24.0), f(y - 24.0), f(x - 24.0), f(y + 24.0))} />
-                }
-                if matches!(status, NodeStatus::Paused { .. }) {
-                    <g class="pause-bars">
-                        <rect x={f(x + 22.0)} y={f(y - 44.0)} width="7" height="22" />
-                        <rect x={f(x + 33.0)} y={f(y - 44.0)} width="7" height="22" />
-                    </g>
-                }
+                { status_marks(status, (x, y), 24.0, (x + 22.0, y - 44.0)) }
                 if let Some(b) = badge {
                     <text class="badge" x={f(x)} y={f(y + NODE_R + 24.0)} text-anchor="middle">{ b }</text>
                 } else if !detail.is_empty() {
@@ -295,6 +285,26 @@ pub fn status_badge(status: NodeStatus, class: &mut Classes) -> Option<&'static 
     };
     class.push(word);
     Some(word)
+}
+
+/// What a node's status draws over it: a cross of half-size `cross` over a crashed node
+/// centred at `centre`, two pause bars with their top left at `bars` for a paused one.
+pub fn status_marks(status: NodeStatus, centre: (f64, f64), cross: f64, bars: (f64, f64)) -> Html {
+    let (x, y) = centre;
+    match status {
+        NodeStatus::Up => html! {},
+        NodeStatus::Crashed { .. } => html! {
+            <path class="cross" d={format!("M{} {} L{} {} M{} {} L{} {}",
+                f(x - cross), f(y - cross), f(x + cross), f(y + cross),
+                f(x + cross), f(y - cross), f(x - cross), f(y + cross))} />
+        },
+        NodeStatus::Paused { .. } => html! {
+            <g class="pause-bars">
+                <rect x={f(bars.0)} y={f(bars.1)} width="7" height="22" />
+                <rect x={f(bars.0 + 11.0)} y={f(bars.1)} width="7" height="22" />
+            </g>
+        },
+    }
 }
 
 /// SVG coordinates with one decimal.

@@ -6,7 +6,7 @@
 //! server clicked and on the whole cluster.
 
 use crate::components::cluster::{
-    f, message_title, select_message, status_badge, Arc, Flight, NODE_R,
+    f, message_title, select_message, status_badge, status_marks, Arc, Flight, NODE_R,
 };
 use crate::components::{use_stable_store, use_store};
 use crate::store::Msg;
@@ -211,17 +211,7 @@ fn server(
             if node.role == Role::Leader && up {
                 <text class="crown" x={f(x)} y={f(y - NODE_R - 16.0)} text-anchor="middle">{ "♛ L" }</text>
             }
-            if matches!(status, NodeStatus::Crashed { .. }) {
-                <path class="cross" d={format!("M{} {} L{} {} M{} {} L{} {}",
-                    f(x - 26.0), f(y - 26.0), f(x + 26.0), f(y + 26.0),
-                    f(x + 26.0), f(y - 26.0), f(x - 26.0), f(y + 26.0))} />
-            }
-            if matches!(status, NodeStatus::Paused { .. }) {
-                <g class="pause-bars">
-                    <rect x={f(x + 30.0)} y={f(y - 56.0)} width="7" height="22" />
-                    <rect x={f(x + 41.0)} y={f(y - 56.0)} width="7" height="22" />
-                </g>
-            }
+            { status_marks(status, (x, y), 26.0, (x + 30.0, y - 56.0)) }
             <text class="detail" x={f(x)} y={f(y + NODE_R + 34.0)} text-anchor="middle">{ under }</text>
         </g>
     }
