@@ -185,6 +185,20 @@ function watchPage(page) {
   page.on('pageerror', (e) => problems.push({ text: `page error: ${short(e)}` }));
 }
 
+/**
+ * Opens `url` in `page` as a fresh load, as if typed in a new tab. A `goto` that changes
+ * only the hash is a same-document navigation, and Playwright may count the page's own
+ * `history.replaceState` (the URL following the state) as that navigation and return before
+ * the hash changed; reloading then would reload the old URL. So: wait for the hash, then
+ * reload.
+ */
+async function openFresh(page, url) {
+  await page.goto(url);
+  const hash = new URL(url).hash;
+  await page.waitForFunction((h) => location.hash === h, hash, { timeout: ACTION_TIMEOUT });
+  await page.reload();
+}
+
 async function shot(page, file) {
   await page.screenshot({ path: path.join(SHOTS, file) });
 }
@@ -772,8 +786,7 @@ await story.close();
   await check(
     'hashring: adding a node migrates keys, narrated step by step',
     async () => {
-      await hp.goto(at('/hashring?scenario=hashring-add-node'));
-      await hp.reload();
+      await openFresh(hp, at('/hashring?scenario=hashring-add-node'));
       await hp.locator('svg.hashring').waitFor({ state: 'visible' });
       for (let i = 0; i < 5; i++) await hp.locator('button[aria-label="Step forward"]').click();
       const c = await clock(hp);
@@ -787,8 +800,7 @@ await story.close();
   await check(
     'hashring: a key pointed at (keys, then hover) shows its hash and preference list',
     async () => {
-      await hp.goto(at('/hashring?scenario=hashring-crash-replicas&step=0'));
-      await hp.reload();
+      await openFresh(hp, at('/hashring?scenario=hashring-crash-replicas&step=0'));
       await hp.locator('svg.hashring').waitFor({ state: 'visible' });
       const before = await pos(hp);
       // Keyboard: focus the keys' band, the arrows walk the keys (and do not step).
@@ -829,8 +841,7 @@ await story.close();
       params: { nodes: 64, spare: 2, vnodes: 200, keys: 10000, replicas: 1 }, run: { steps: 0 },
     };
     const custom = Buffer.from(JSON.stringify(scenario)).toString('base64url');
-    await hp.goto(at(`/hashring?custom=${custom}`));
-    await hp.reload();
+    await openFresh(hp, at(`/hashring?custom=${custom}`));
     await hp.locator('svg.hashring').waitFor({ state: 'visible' });
     const cdp = await ctx.newCDPSession(hp);
     await cdp.send('Performance.enable');
@@ -884,8 +895,7 @@ await story.close();
   await check(
     'transactions: the 2PC coordinator crash shows participants blocked',
     async () => {
-      await tp.goto(at('/transactions?scenario=txn-2pc-coord-crash&step=20'));
-      await tp.reload();
+      await openFresh(tp, at('/transactions?scenario=txn-2pc-coord-crash&step=20'));
       await tp.locator('svg.txn').waitFor({ state: 'visible' });
       const alert = await tp.locator('.txn-alerts li.blocked').first().textContent();
       assert(/blocked: voted YES, coordinator down since t=165/.test(alert ?? ''), `the alert reads "${alert}"`);
@@ -902,8 +912,7 @@ await story.close();
   await check(
     'transactions: the 3PC partition preset violates AC1 in two clicks',
     async () => {
-      await tp.goto(at('/transactions?scenario=txn-3pc-coord-crash'));
-      await tp.reload();
+      await openFresh(tp, at('/transactions?scenario=txn-3pc-coord-crash'));
       await tp.locator('svg.txn').waitFor({ state: 'visible' });
       assert(/No transaction yet/.test(await tp.locator('.txn-phase').textContent()), 'step 0 says no transaction yet');
       await button(tp, 'Partition once PRECOMMIT reaches one participant').click();
@@ -934,8 +943,7 @@ await story.close();
   await check(
     'transactions: a scenario embeds at a chosen step',
     async () => {
-      await tp.goto(at('/transactions?scenario=txn-2pc-happy&step=12&embed'));
-      await tp.reload();
+      await openFresh(tp, at('/transactions?scenario=txn-2pc-happy&step=12&embed'));
       await tp.locator('.app-shell.embed svg.txn').waitFor({ state: 'visible' });
       await expectStep(tp, 12, 'the embed');
     },
@@ -962,8 +970,7 @@ await story.close();
   await check(
     'locks: pausing the holder past the TTL violates mutual exclusion; fencing rejects the stale write',
     async () => {
-      await lp.goto(at('/locks?scenario=locks-lease-try'));
-      await lp.reload();
+      await openFresh(lp, at('/locks?scenario=locks-lease-try'));
       await lp.locator('svg.locks').waitFor({ state: 'visible' });
       const pause = lp.locator('button.pause-holder');
       assert(await pause.isDisabled(), 'the pause button is enabled before anyone holds the lock');
@@ -1023,8 +1030,7 @@ await story.close();
   await check(
     'raft: a server is elected, then crashing it from the panel is narrated',
     async () => {
-      await rp.goto(at('/raft?scenario=raft-first-election&step=40'));
-      await rp.reload();
+      await openFresh(rp, at('/raft?scenario=raft-first-election&step=40'));
       await rp.locator('svg.raft').waitFor({ state: 'visible' });
       const status = await rp.locator('svg.raft .cluster-status').textContent();
       assert(/leader n\d · term 1/.test(status), `the view says "${status}"`);
@@ -1043,8 +1049,7 @@ await story.close();
   await check(
     'raft: Figure 8 with the unsafe rule shows the State Machine Safety violation',
     async () => {
-      await rp.goto(at('/raft?scenario=raft-figure8-unsafe&step=200'));
-      await rp.reload();
+      await openFresh(rp, at('/raft?scenario=raft-figure8-unsafe&step=200'));
       await rp.locator('svg.raft').waitFor({ state: 'visible' });
       await rp.locator('svg.raft .unsafe-flag').waitFor({ state: 'visible' });
       const panel = await rp.locator('.side-panel').textContent();
