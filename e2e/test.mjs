@@ -8,7 +8,7 @@
 // check. Every request any page makes is recorded, and the last check fails if one went to a
 // host other than the local server. Screenshots go to e2e/screenshots/.
 import { chromium } from 'playwright-core';
-import { mkdir, readdir, rm } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -197,6 +197,21 @@ async function openFresh(page, url) {
   const hash = new URL(url).hash;
   await page.waitForFunction((h) => location.hash === h, hash, { timeout: ACTION_TIMEOUT });
   await page.reload();
+}
+
+/** Files → "Export view (SVG)": the text of the file the page offers. */
+async function exportView(page) {
+  await page.locator('.app-header button', { hasText: /^Files$/ }).click();
+  const [download] = await Promise.all([
+    page.waitForEvent('download'),
+    page.locator('.popover button', { hasText: 'Export view (SVG)' }).click(),
+  ]);
+  const text = await readFile(await download.path(), 'utf8');
+  await page.keyboard.press('Escape');
+  if (await page.locator('.popover[aria-label="Files"]').count()) {
+    await page.locator('.popover[aria-label="Files"] button', { hasText: 'Close' }).click();
+  }
+  return text;
 }
 
 async function shot(page, file) {
@@ -798,6 +813,17 @@ await story.close();
     { needs: [CARD] },
   );
   await check(
+    'files: "Export view (SVG)" saves the ring with the messages in flight',
+    async () => {
+      // Step 5 of hashring-add-node: keys are being transferred to n5.
+      const svg = await exportView(hp);
+      assert(/class="hashring"/.test(svg), 'the file has no ring');
+      assert(/class="msgs"/.test(svg) && /class="msg /.test(svg), 'the file has no messages in flight');
+      assert(/^<\?xml/.test(svg) && /xmlns="http:\/\/www.w3.org\/2000\/svg"/.test(svg), 'not a standalone SVG file');
+    },
+    { needs: ['hashring: adding a node migrates keys, narrated step by step'] },
+  );
+  await check(
     'hashring: a key pointed at (keys, then hover) shows its hash and preference list',
     async () => {
       await openFresh(hp, at('/hashring?scenario=hashring-crash-replicas&step=0'));
@@ -910,6 +936,14 @@ await story.close();
     { needs: [CARD] },
   );
   await check(
+    'transactions: "Export view (SVG)" saves the lanes',
+    async () => {
+      const svg = await exportView(tp);
+      assert(/class="txn"/.test(svg) && /class="lane/.test(svg), 'the file has no lanes');
+    },
+    { needs: ['transactions: the 2PC coordinator crash shows participants blocked'] },
+  );
+  await check(
     'transactions: the 3PC partition preset violates AC1 in two clicks',
     async () => {
       await openFresh(tp, at('/transactions?scenario=txn-3pc-coord-crash'));
@@ -997,6 +1031,14 @@ await story.close();
     { needs: [CARD] },
   );
   await check(
+    'locks: "Export view (SVG)" saves the timeline',
+    async () => {
+      const svg = await exportView(lp);
+      assert(/class="locks"/.test(svg) && /Who believes they hold the lock/.test(svg), 'the file has no timeline');
+    },
+    { needs: [CARD] },
+  );
+  await check(
     'locks: a parameter out of range is refused and the page keeps its state',
     async () => {
       const before = await lp.locator('svg.locks .row').count();
@@ -1045,6 +1087,14 @@ await story.close();
       await shot(rp, '09-raft.png');
     },
     { needs: [CARD] },
+  );
+  await check(
+    'raft: "Export view (SVG)" saves the servers',
+    async () => {
+      const svg = await exportView(rp);
+      assert(/class="raft cluster"/.test(svg) && /class="node server/.test(svg), 'the file has no servers');
+    },
+    { needs: ['raft: a server is elected, then crashing it from the panel is narrated'] },
   );
   await check(
     'raft: Figure 8 with the unsafe rule shows the State Machine Safety violation',

@@ -92,7 +92,21 @@ pub fn svg_file(selector: &str) -> Result<String, String> {
         .ok()
         .flatten()
         .ok_or_else(|| format!("nothing to export: `{selector}` is not on the page"))?;
-    let svg = el.outer_html();
+    let mut svg = el.outer_html();
+    // Layers drawn as SVGs of their own over this one (`data-overlay`, same view box) go
+    // into the file too, on top.
+    if let Some(parent) = el.parent_element() {
+        if let Ok(list) = parent.query_selector_all(":scope > svg[data-overlay]") {
+            let layers: String = (0..list.length())
+                .filter_map(|i| list.item(i))
+                .filter_map(|n| wasm_bindgen::JsCast::dyn_into::<web_sys::Element>(n).ok())
+                .map(|e| e.inner_html())
+                .collect();
+            if let Some(end) = svg.rfind("</svg>") {
+                svg.insert_str(end, &layers);
+            }
+        }
+    }
     // The page's rules use `:root` variables; in a standalone SVG the svg element is the root.
     let style = format!("<style>{}</style>", page_css().replace("]]>", ""));
     let body = svg.replacen(

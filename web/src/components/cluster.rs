@@ -136,7 +136,7 @@ pub fn cluster_view(props: &ClusterProps) -> Html {
     });
 
     html! {
-        <svg class="cluster" viewBox="0 0 1000 640" role="img"
+        <svg class="cluster" viewBox="0 0 1000 640" role="img" data-view=""
             aria-label={format!("{} nodes and {} messages in flight", names.len(), msgs.len())}>
             <g class="cuts">{ for cuts }</g>
             <g class="nodes">{ for nodes }</g>

@@ -167,7 +167,7 @@ pub fn export_menu() -> Html {
                 <div class="popover" role="dialog" aria-label="Files">
                     <button class="ctl" onclick={trace}>{ "Export trace (JSON)" }</button>
                     <button class="ctl" onclick={scenario}>{ "Export scenario (JSON)" }</button>
-                    <button class="ctl" onclick={svg("svg.cluster", "view")}>{ "Export view (SVG)" }</button>
+                    <button class="ctl" onclick={svg(".app-view svg[data-view]", "view")}>{ "Export view (SVG)" }</button>
                     <button class="ctl" onclick={svg("svg.spacetime", "diagram")}>{ "Export diagram (SVG)" }</button>
                     <button class="ctl" onclick={pick_file}>{ "Import scenario file…" }</button>
                     <input id="import-file" type="file" accept=".json,application/json" class="visually-hidden"

@@ -897,7 +897,8 @@ pub fn hashring_view() -> Html {
     });
 
     html! {
-        <svg class="hashring" viewBox={format!("0 0 1000 {VIEW_H}")} role="img" ref={svg_ref}
+        <div class="hashring-stack">
+        <svg class="hashring" viewBox={format!("0 0 1000 {VIEW_H}")} role="img" ref={svg_ref} data-view=""
             aria-label={format!("Hash ring of {} nodes and {} keys; {} messages in flight",
                 drawing.members.len(), drawing.keys, msgs.len())}>
             <RingLayer drawing={drawing.clone()} />
@@ -909,8 +910,12 @@ pub fn hashring_view() -> Html {
             }
             { probe.unwrap_or_default() }
             <NodesLayer ..node_props />
+        </svg>
+        // Messages move every frame: on a layer of their own (see hashring.css).
+        <svg class="hashring-msgs" viewBox={format!("0 0 1000 {VIEW_H}")} aria-hidden="true" data-overlay="">
             <g class="msgs">{ for dots }</g>
         </svg>
+        </div>
     }
 }
 

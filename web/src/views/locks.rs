@@ -481,7 +481,7 @@ pub fn locks_view() -> Html {
     });
 
     html! {
-        <svg class="locks" viewBox={format!("0 0 {W} {H}")} role="img"
+        <svg class="locks" viewBox={format!("0 0 {W} {H}")} role="img" data-view=""
             aria-label={format!("{}: {} clients; {}", p.variant.title(), n,
                 if violations.is_empty() { "no violation so far" } else { "mutual exclusion violated" })}>
             <text class="heading" x={f(GX0 - 50.0)} y="30">{ "Who believes they hold the lock" }</text>
