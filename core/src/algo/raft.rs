@@ -1468,6 +1468,7 @@ impl Protocol for Raft {
                         "{}'s log is less up to date (last entry term {their_term}, index {their_index}) than {me}'s (term {my_term}, index {my_index}); a leader must hold every committed entry",
                         n(candidate)
                     ),
+                    Refusal::LeaderAlive { leader } if n(leader) == me => format!("{me} is the leader and alive, so there is no need for an election"),
                     Refusal::LeaderAlive { leader } => format!("{me} heard from leader {} recently, so there is no need for an election", n(leader)),
                 };
                 format!("{me} refuses its {what} to {}: {why}", n(candidate))
