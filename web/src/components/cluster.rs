@@ -64,19 +64,18 @@ pub fn cluster_view(props: &ClusterProps) -> Html {
         if store.selected == Some(i) {
             class.push("selected");
         }
+        // A click, Enter or Space selects the node, or clears the selection if it was selected.
+        let toggle = if store.selected == Some(i) { None } else { Some(i) };
         let onclick = {
             let store = store.clone();
-            let sel = store.selected;
-            Callback::from(move |_: MouseEvent| {
-                store.dispatch(Msg::Select(if sel == Some(i) { None } else { Some(i) }))
-            })
+            Callback::from(move |_: MouseEvent| store.dispatch(Msg::Select(toggle)))
         };
         let onkeydown = {
             let store = store.clone();
             Callback::from(move |e: KeyboardEvent| {
-                if e.key() == "Enter" {
+                if e.key() == "Enter" || e.key() == " " {
                     e.prevent_default();
-                    store.dispatch(Msg::Select(Some(i)));
+                    store.dispatch(Msg::Select(toggle));
                 }
             })
         };

@@ -48,7 +48,14 @@ pub fn use_keyboard(store: Store) {
             let Some(e) = e.dyn_ref::<web_sys::KeyboardEvent>() else {
                 return;
             };
-            if e.ctrl_key() || e.meta_key() || e.alt_key() || is_typing_target(e.target()) {
+            // A key a focused control already handled (a server's Enter or Space, say)
+            // is not the page's as well.
+            if e.default_prevented()
+                || e.ctrl_key()
+                || e.meta_key()
+                || e.alt_key()
+                || is_typing_target(e.target())
+            {
                 return;
             }
             if let Some(msg) = key_action(&e.key(), e.shift_key()) {
