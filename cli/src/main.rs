@@ -36,7 +36,7 @@ dsplay: run distributed-algorithm scenarios headless, deterministically
 
 Usage:
   dsplay run SCENARIO [--trace OUT.json] [--steps N] [--until MS] [--hash]
-  dsplay sweep --algo NAME --seeds A..B [--faults random|none] [--span MS]
+  dsplay sweep --algo NAME --seeds A..B [--faults random|none|KIND,...] [--span MS]
                [--params JSON] [--out DIR] [--jobs N]
   dsplay list
   dsplay help [COMMAND]

@@ -30,7 +30,9 @@ a scenario file that reproduces it (`dsplay run FILE`).
 Options:
   --algo NAME        The algorithm (see `dsplay list`)
   --seeds A..B       Seeds A to B-1; also A..=B (B included) or a single seed A
-  --faults MIX       random (crashes, pauses, partitions, loss; the default) or none
+  --faults MIX       random (crashes, pauses, partitions and loss; the default), none,
+                     or a comma-separated list of those kinds, e.g. partitions or
+                     crashes,loss
   --span MS          Length of the random schedule in ms (default 2000)
   --params JSON      The algorithm's parameters, e.g. '{\"dedup\": false}'
   --out DIR          Where to write reproducing scenarios (default sweep-failures/,
@@ -120,15 +122,9 @@ fn parse(args: Vec<String>) -> Result<Options, Failure> {
                 seeds = Some(parse_seeds(&v).map_err(|m| p.usage(m))?);
             }
             "--faults" => {
-                o.mix = match p.value(f)?.as_str() {
-                    "random" | "all" => FaultMix::ALL,
-                    "none" => FaultMix::NONE,
-                    v => {
-                        return Err(p.usage(format!(
-                            "invalid --faults `{v}`: expected `random` or `none`"
-                        )))
-                    }
-                }
+                let v = p.value(f)?;
+                o.mix = FaultMix::parse(&v)
+                    .map_err(|m| p.usage(format!("invalid --faults `{v}`: {m}")))?;
             }
             "--span" => {
                 let v = p.number(f)?;
@@ -435,11 +431,7 @@ pub fn main(args: Vec<String>) -> Result<ExitCode, Failure> {
 
     let secs = progress.start.elapsed().as_secs_f64();
     let mut stdout = std::io::stdout().lock();
-    let faults = if o.mix == FaultMix::NONE {
-        "none"
-    } else {
-        "random"
-    };
+    let faults = o.mix;
     writeln!(
         stdout,
         "seeds run:             {} ({}..{}, faults {faults}, span {} ms, {jobs} job{})",

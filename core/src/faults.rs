@@ -30,6 +30,59 @@ impl FaultMix {
     };
 }
 
+impl FaultMix {
+    /// The kinds a mix is written with, in order.
+    pub const KINDS: [&'static str; 4] = ["crashes", "pauses", "partitions", "loss"];
+
+    fn flags(&self) -> [bool; 4] {
+        [self.crashes, self.pauses, self.partitions, self.loss]
+    }
+
+    /// Reads `random` (or `all`), `none`, or a comma-separated list of kinds such as
+    /// `partitions` or `crashes,loss`.
+    pub fn parse(text: &str) -> Result<FaultMix, String> {
+        match text.trim() {
+            "random" | "all" => return Ok(FaultMix::ALL),
+            "none" => return Ok(FaultMix::NONE),
+            _ => {}
+        }
+        let mut mix = FaultMix::NONE;
+        for word in text.split(',').map(str::trim) {
+            match word {
+                "crashes" | "crash" => mix.crashes = true,
+                "pauses" | "pause" => mix.pauses = true,
+                "partitions" | "partition" => mix.partitions = true,
+                "loss" => mix.loss = true,
+                _ => {
+                    return Err(format!(
+                        "`{word}` is not a kind of fault: expected `random`, `none` or a comma-separated list of {}",
+                        FaultMix::KINDS.join(", ")
+                    ))
+                }
+            }
+        }
+        Ok(mix)
+    }
+}
+
+impl std::fmt::Display for FaultMix {
+    /// `random` for every kind, `none` for none, else the list (`crashes,partitions`).
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match *self {
+            FaultMix::ALL => f.write_str("random"),
+            FaultMix::NONE => f.write_str("none"),
+            _ => {
+                let on: Vec<&str> = FaultMix::KINDS
+                    .iter()
+                    .zip(self.flags())
+                    .filter_map(|(k, on)| on.then_some(*k))
+                    .collect();
+                f.write_str(&on.join(","))
+            }
+        }
+    }
+}
+
 /// A random script: client commands spread over `[0, span)` ms and, per `mix`, faults that
 /// are each undone later (restart after crash, resume after pause, heal after partition).
 /// Everything is healed by `span`, so liveness can be checked after it. Draws only `u32`
