@@ -414,14 +414,15 @@ fn log_grid(l: &Loaded<Raft>, names: &[String], selected: Option<u32>) -> Html {
                 }
             })
         };
-        let applied = marker(node.last_applied, "applied", -0.3, "●");
+        // Left of centre: the nextIndex arrow (centre + 0.12) may share the column.
+        let applied = marker(node.last_applied, "applied", -0.38, "●");
         let (next, matched) = match leader {
             Some(ld) if ld != id => {
                 let lead = sim.node(ld);
                 (
                     lead.next_index.get(i).and_then(|&ni| {
                         let (ix, text) = next_marker(ni as usize, first)?;
-                        let x = col_x(ix) + cell_w * 0.5;
+                        let x = col_x(ix) + cell_w * 0.62;
                         Some(html! {
                             <text class="marker next" x={f(x)} y={f(y + cell_h + 16.0)} text-anchor="middle">
                                 <title>{ format!("{}'s nextIndex for {}: {ni} (the next entry it sends)", names[ld.index()], names[i]) }</title>
@@ -482,7 +483,7 @@ fn log_grid(l: &Loaded<Raft>, names: &[String], selected: Option<u32>) -> Html {
                     <text class="marker next" x={f(GRID_X + 272.0)} y="617">{ "▲n" }</text>
                     <text x={f(GRID_X + 298.0)} y="617">{ "nextIndex" }</text>
                     <text class="marker match" x={f(GRID_X + 392.0)} y="617">{ "m" }</text>
-                    <text x={f(GRID_X + 408.0)} y="617">{ "matchIndex" }</text>
+                    <text x={f(GRID_X + 414.0)} y="617">{ "matchIndex" }</text>
                 }
             </g>
         </g>
@@ -832,7 +833,11 @@ pub fn raft_panel() -> Html {
                             let fitted = fit_to_servers(&mut v, n);
                             v["params"]["servers"] = json!(n);
                             let title = v["title"].as_str().unwrap_or_default().to_string();
-                            fit_note.set(fitted.sentence(n).map(|s| (title, n, s)));
+                            // A reload that leaves nothing out (the script was already
+                            // fitted) keeps what the page said the first time.
+                            if let Some(sentence) = fitted.sentence(n) {
+                                fit_note.set(Some((title, n, sentence)));
+                            }
                             store.dispatch(Msg::Import(v.to_string()));
                         }
                         Err(e) => {
@@ -959,8 +964,10 @@ pub fn raft_panel() -> Html {
             </div>
             <h2>{ "Options" }</h2>
             <p class="muted small">{ "Changing an option restarts the scenario with it." }</p>
-            if let Some((_, _, sentence)) = fit_note.as_ref().filter(|(title, n, _)| {
-                *n == params.servers && title.as_str() == s.title()
+            // Shown while the fitted script is the one loaded (not once a built-in
+            // scenario is opened again).
+            if let Some((_, _, sentence)) = fit_note.as_ref().filter(|(title, _, _)| {
+                store.scenario.is_none() && title.as_str() == s.title()
             }) {
                 <p class="fit-note" role="status">{ sentence.clone() }</p>
             }
