@@ -972,7 +972,7 @@ pub fn raft_panel() -> Html {
                 <p class="fit-note" role="status">{ sentence.clone() }</p>
             }
             <div class="options">
-                <label title="3 to 9 servers">{ "Servers " }
+                <label title="How many servers, 3 to 9: the scenario restarts with them; with fewer, scripted actions naming a removed server are left out (the page says which)">{ "Servers " }
                     <input type="number" min="3" max="9" value={params.servers.to_string()} onchange={on_servers}
                         aria-label="Number of servers" size="2" />
                 </label>
