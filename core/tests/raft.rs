@@ -599,3 +599,78 @@ fn a_pre_candidate_refused_by_a_newer_term_catches_up() {
         later.0
     );
 }
+
+/// The divergent-follower scenario with the conflict-term hint on or off: the leader's
+/// back-offs for n1 after the heal, as (next index, hinted), and n1's rejections.
+fn divergent_backoffs(hint: bool) -> (Loaded<Raft>, Vec<(u64, bool)>, usize) {
+    let mut v: serde_json::Value =
+        serde_json::from_str(builtin("raft-divergent-follower").unwrap().json).unwrap();
+    v["params"]["conflict_hint"] = json!(hint);
+    let mut l = Loaded::<Raft>::parse(&v.to_string()).unwrap();
+    l.run(None, None);
+    assert!(l.violations().is_empty(), "{:?}", l.violations());
+    let leader = final_leader(&l);
+    let backoffs: Vec<(u64, bool)> = notes(&l)
+        .filter(|(s, who, _)| *who == leader && s.time >= 1300)
+        .filter_map(|(_, _, n)| match n {
+            Note::BacksOff { from, next, hint } if *from == id("n1") => Some((*next, *hint)),
+            _ => None,
+        })
+        .collect();
+    let rejections = l
+        .timeline
+        .trace()
+        .messages
+        .iter()
+        .filter(|m| {
+            m.from == id("n1")
+                && m.to == leader
+                && m.sent_at >= 1300
+                && matches!(m.body, Msg::AppendEntriesReply { success: false, .. })
+        })
+        .count();
+    (l, backoffs, rejections)
+}
+
+#[test]
+fn the_conflict_term_hint_backs_off_by_whole_terms() {
+    let (plain, plain_backoffs, plain_rejections) = divergent_backoffs(false);
+    let (hinted, hinted_backoffs, hinted_rejections) = divergent_backoffs(true);
+    // Without the hint: one entry at a time, 4 -> 3 -> 2.
+    assert_eq!(
+        plain_backoffs,
+        vec![(3, false), (2, false)],
+        "without the hint"
+    );
+    // With it: n1 says its entry at 3 has term 1, which it holds from index 1; the leader
+    // has term 1 only at index 1, so it jumps past the whole term at once, to 2.
+    assert!(
+        hinted_backoffs.iter().all(|&(_, h)| h),
+        "every back-off uses the hint: {hinted_backoffs:?}"
+    );
+    assert_eq!(hinted_backoffs, vec![(2, true)], "with the hint");
+    assert!(
+        hinted_rejections < plain_rejections,
+        "fewer AppendEntries rejections with the hint: {hinted_rejections} vs {plain_rejections}"
+    );
+    // n1's rejection carries the hint.
+    assert!(hinted
+        .timeline
+        .trace()
+        .messages
+        .iter()
+        .any(|m| m.from == id("n1")
+            && matches!(
+                m.body,
+                Msg::AppendEntriesReply {
+                    success: false,
+                    conflict_term: Some(1),
+                    conflict_index: Some(1),
+                    ..
+                }
+            )));
+    // Either way n1 ends with the leader's log.
+    for l in [&plain, &hinted] {
+        assert_all_up_agree(l, &["1:x=1", "2:x=5", "2:y=5"]);
+    }
+}

@@ -1357,13 +1357,16 @@ impl Protocol for Raft {
                 entries,
                 leader_commit,
             } => {
+                // The entry just before the new ones, which the follower must hold for
+                // the consistency check to pass.
+                let previous = format!(
+                    "previous entry: index {prev_log_index}, term {prev_log_term}; leader's commit index {leader_commit}"
+                );
                 if entries.is_empty() {
-                    format!(
-                        "a heartbeat (AppendEntries with no entries, term {term}, prev {prev_log_index}/t{prev_log_term}, commit {leader_commit})"
-                    )
+                    format!("a heartbeat (AppendEntries with no entries, term {term}; {previous})")
                 } else {
                     format!(
-                        "AppendEntries with entries {}..{} (term {term}, prev {prev_log_index}/t{prev_log_term}, commit {leader_commit})",
+                        "AppendEntries with entries {}..{} (term {term}; {previous})",
                         prev_log_index + 1,
                         prev_log_index + entries.len() as u64
                     )
@@ -1377,15 +1380,19 @@ impl Protocol for Raft {
                 conflict_index,
             } => {
                 if *success {
-                    format!("an AppendEntries success reply (has up to {index}, term {term})")
+                    format!(
+                        "an AppendEntries success reply (its log matches the leader's up to index {index}; term {term})"
+                    )
                 } else {
                     let hint = match (conflict_term, conflict_index) {
-                        (Some(t), Some(i)) => format!(", conflict term {t} from {i}"),
-                        (None, Some(i)) => format!(", log ends before {i}"),
+                        (Some(t), Some(i)) => format!(
+                            "; hint: its entry there has term {t}, which it holds from index {i}"
+                        ),
+                        (None, Some(i)) => format!("; hint: its log ends before index {i}"),
                         _ => String::new(),
                     };
                     format!(
-                        "an AppendEntries failure reply (no match at {index}, term {term}{hint})"
+                        "an AppendEntries failure reply (it has no entry matching the previous entry at index {index}; term {term}{hint})"
                     )
                 }
             }

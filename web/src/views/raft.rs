@@ -33,25 +33,90 @@ const KV_W: f64 = 104.0;
 /// Term colours cycle through this many classes (`t0`..`t6`).
 const TERM_COLOURS: u64 = 7;
 
+/// The first log index shown when the longest log has `longest` entries. The window ends
+/// at index `longest + 1`, one past the longest log, so a leader's nextIndex for a
+/// caught-up follower (its last index + 1) always has a column.
+pub fn first_shown(longest: usize) -> usize {
+    (longest + 1).saturating_sub(MAX_COLS) + 1
+}
+
+/// Where the leader's nextIndex `ni` for a follower is drawn when the grid starts at
+/// index `first`: its column and text. A nextIndex older than the first column shown is
+/// drawn at that column as `◀n<index>`, so it never disappears.
+pub fn next_marker(ni: usize, first: usize) -> Option<(usize, String)> {
+    if ni < first {
+        Some((first, format!("◀n{ni}")))
+    } else if ni < first + MAX_COLS {
+        Some((ni, "▲n".to_string()))
+    } else {
+        None
+    }
+}
+
 /// Centre of server `i` of `n` on the ring, from the top, clockwise.
 pub fn position(i: usize, n: usize) -> (f64, f64) {
     let a = -std::f64::consts::FRAC_PI_2 + std::f64::consts::TAU * i as f64 / n.max(1) as f64;
     (CX + R_RING * a.cos(), CY + R_RING * a.sin())
 }
 
-/// What a message is, for its colour class, shape and legend.
-pub fn kind_of(label: &str) -> (&'static str, bool) {
-    // (class, is a reply)
+/// A message's shape: RequestVote and its reply are round and pointed (circle, diamond),
+/// AppendEntries and its reply are square and triangular, a redirected client request a
+/// hexagon. Together with the colour and the label, a kind is told at a glance.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Shape {
+    Circle,
+    Diamond,
+    Square,
+    Triangle,
+    Hexagon,
+}
+
+/// What a message is, for its colour class and shape, and whether it is a reply that
+/// grants or refuses (drawn with ✓ or ✗ inside, so the answer is not told by colour alone).
+pub fn kind_of(label: &str) -> (&'static str, Shape, Option<bool>) {
     match label {
-        "RV" => ("k-rv", false),
-        "PRE" => ("k-pre", false),
-        "VOTE" => ("k-vote", true),
-        "NOVOTE" => ("k-novote", true),
-        "AE" => ("k-ae", false),
-        "HB" => ("k-hb", false),
-        "OK" => ("k-ok", true),
-        "NACK" => ("k-nack", true),
-        _ => ("k-client", false),
+        "RV" => ("k-rv", Shape::Circle, None),
+        "PRE" => ("k-pre", Shape::Circle, None),
+        "VOTE" => ("k-vote", Shape::Diamond, Some(true)),
+        "NOVOTE" => ("k-novote", Shape::Diamond, Some(false)),
+        "AE" => ("k-ae", Shape::Square, None),
+        "HB" => ("k-hb", Shape::Square, None),
+        "OK" => ("k-ok", Shape::Triangle, Some(true)),
+        "NACK" => ("k-nack", Shape::Triangle, Some(false)),
+        _ => ("k-client", Shape::Hexagon, None),
+    }
+}
+
+/// The outline of `shape` centred on (x, y), `r` about its radius.
+fn shape_html(shape: Shape, x: f64, y: f64, r: f64) -> Html {
+    let poly = |pts: &[(f64, f64)]| {
+        let mut d = String::new();
+        for (k, (px, py)) in pts.iter().enumerate() {
+            d.push_str(&format!(
+                "{}{} {} ",
+                if k == 0 { "M" } else { "L" },
+                f(x + px * r),
+                f(y + py * r)
+            ));
+        }
+        d.push('Z');
+        html! { <path class="shape" d={d} /> }
+    };
+    match shape {
+        Shape::Circle => html! { <circle class="shape" cx={f(x)} cy={f(y)} r={f(r * 0.85)} /> },
+        Shape::Diamond => poly(&[(0.0, -1.05), (1.05, 0.0), (0.0, 1.05), (-1.05, 0.0)]),
+        Shape::Square => html! {
+            <rect class="shape" x={f(x - r * 0.8)} y={f(y - r * 0.8)} width={f(r * 1.6)} height={f(r * 1.6)} rx={f(r * 0.15)} />
+        },
+        Shape::Triangle => poly(&[(0.0, -1.1), (1.1, 0.8), (-1.1, 0.8)]),
+        Shape::Hexagon => poly(&[
+            (0.0, -1.0),
+            (0.87, -0.5),
+            (0.87, 0.5),
+            (0.0, 1.0),
+            (-0.87, 0.5),
+            (-0.87, -0.5),
+        ]),
     }
 }
 
@@ -171,8 +236,9 @@ fn server(
         let i = i as u32;
         Callback::from(move |e: KeyboardEvent| {
             if e.key() == "Enter" || e.key() == " " {
+                // Handled here: the page's Space (play/pause) must not act as well.
                 e.prevent_default();
-                store.dispatch(Msg::Select(Some(i)));
+                store.dispatch(Msg::Select(if selected { None } else { Some(i) }));
             }
         })
     };
@@ -233,7 +299,7 @@ fn message(
         t,
     )?;
     let (px, py) = fl.at;
-    let (kind, reply) = kind_of(m.label);
+    let (kind, shape, verdict) = kind_of(m.label);
     let class = classes!(
         "msg",
         "rmsg",
@@ -244,13 +310,14 @@ fn message(
         (store.selected_msg == Some(m.id)).then_some("selected")
     );
     let onclick = select_message(store, m.id);
-    let shape = if reply {
-        // Replies are diamonds.
-        html! { <path class="shape" d={format!("M{} {} L{} {} L{} {} L{} {} Z",
-        f(px), f(py - 12.0), f(px + 12.0), f(py), f(px), f(py + 12.0), f(px - 12.0), f(py))} /> }
-    } else {
-        html! { <circle class="shape" cx={f(px)} cy={f(py)} r="10" /> }
-    };
+    let shape = shape_html(shape, px, py, 12.0);
+    // Granted or refused, inside the shape (a lost message shows its ✕ there instead).
+    let verdict = verdict.filter(|_| !(fl.lost && fl.frac > 0.4)).map(|ok| {
+        let dy = if matches!(kind_of(m.label).1, Shape::Triangle) { 7.0 } else { 5.0 };
+        html! {
+            <text class="verdict" x={f(px)} y={f(py + dy)} text-anchor="middle">{ if ok { "✓" } else { "✗" } }</text>
+        }
+    });
     let (lx, ly) = fl.label_at(24.0, 6.0);
     Some(html! {
         <g {class} key={format!("m{}", m.id)} {onclick}>
@@ -258,6 +325,7 @@ fn message(
             <path class="trail" d={fl.path.partial_d(fl.frac)} />
             <circle class="hit" cx={f(px)} cy={f(py)} r="18" />
             { shape }
+            { for verdict }
             if fl.frac > 0.15 || fl.lost {
                 <text class="msg-label" x={lx} y={ly} text-anchor="middle">{ m.label }</text>
             }
@@ -277,7 +345,7 @@ fn log_grid(l: &Loaded<Raft>, names: &[String], selected: Option<u32>) -> Html {
         .map(|i| sim.node(i).log.len())
         .max()
         .unwrap_or(0);
-    let first = longest.saturating_sub(MAX_COLS) + 1; // first index shown
+    let first = first_shown(longest);
     let cols = MAX_COLS;
     let cell_w = (GRID_W - LABEL_W - KV_W) / cols as f64;
     let row_h = ((585.0 - GRID_Y) / n.max(1) as f64).min(84.0);
@@ -346,12 +414,22 @@ fn log_grid(l: &Loaded<Raft>, names: &[String], selected: Option<u32>) -> Html {
                 }
             })
         };
-        let applied = marker(node.last_applied, "applied", -0.3, "●");
+        // Left of centre: the nextIndex arrow (centre + 0.12) may share the column.
+        let applied = marker(node.last_applied, "applied", -0.38, "●");
         let (next, matched) = match leader {
             Some(ld) if ld != id => {
                 let lead = sim.node(ld);
                 (
-                    lead.next_index.get(i).and_then(|&ni| marker(ni, "next", 0.0, "▲n")),
+                    lead.next_index.get(i).and_then(|&ni| {
+                        let (ix, text) = next_marker(ni as usize, first)?;
+                        let x = col_x(ix) + cell_w * 0.62;
+                        Some(html! {
+                            <text class="marker next" x={f(x)} y={f(y + cell_h + 16.0)} text-anchor="middle">
+                                <title>{ format!("{}'s nextIndex for {}: {ni} (the next entry it sends)", names[ld.index()], names[i]) }</title>
+                                { text }
+                            </text>
+                        })
+                    }),
                     lead.match_index.get(i).and_then(|&mi| marker(mi, "match", 0.2, "m")),
                 )
             }
@@ -405,7 +483,7 @@ fn log_grid(l: &Loaded<Raft>, names: &[String], selected: Option<u32>) -> Html {
                     <text class="marker next" x={f(GRID_X + 272.0)} y="617">{ "▲n" }</text>
                     <text x={f(GRID_X + 298.0)} y="617">{ "nextIndex" }</text>
                     <text class="marker match" x={f(GRID_X + 392.0)} y="617">{ "m" }</text>
-                    <text x={f(GRID_X + 408.0)} y="617">{ "matchIndex" }</text>
+                    <text x={f(GRID_X + 414.0)} y="617">{ "matchIndex" }</text>
                 }
             </g>
         </g>
@@ -531,6 +609,111 @@ pub fn parse_servers(text: &str) -> Result<u32, String> {
     }
 }
 
+/// What fitting a scenario to fewer servers changed: scripted actions left out and
+/// partitions narrowed, and the servers they named that are gone.
+#[derive(Debug, Default, PartialEq)]
+pub struct Fitted {
+    pub left_out: usize,
+    pub narrowed: usize,
+    pub gone: std::collections::BTreeSet<String>,
+}
+
+impl Fitted {
+    /// The sentence shown in the page, if anything changed.
+    pub fn sentence(&self, servers: u32) -> Option<String> {
+        if self.left_out == 0 && self.narrowed == 0 {
+            return None;
+        }
+        let mut gone: Vec<&String> = self.gone.iter().collect();
+        gone.sort_by_key(|g| (g.len(), g.to_string()));
+        let names = gone
+            .iter()
+            .map(|g| g.as_str())
+            .collect::<Vec<_>>()
+            .join(", ");
+        let mut parts = Vec::new();
+        if self.left_out > 0 {
+            parts.push(format!(
+                "{} scripted action{} naming {names} {} left out",
+                self.left_out,
+                if self.left_out == 1 { "" } else { "s" },
+                if self.left_out == 1 { "was" } else { "were" }
+            ));
+        }
+        if self.narrowed > 0 {
+            parts.push(format!(
+                "{} partition{} now leave{} out {names}",
+                self.narrowed,
+                if self.narrowed == 1 { "" } else { "s" },
+                if self.narrowed == 1 { "s" } else { "" }
+            ));
+        }
+        Some(format!("With {servers} servers: {}.", parts.join("; ")))
+    }
+}
+
+/// Fit a scenario (JSON) to `servers` servers named n1..n<servers>: scripted actions that
+/// name a server that no longer exists are left out, and partitions keep only the servers
+/// that remain (left out too if fewer than two groups are left).
+pub fn fit_to_servers(scenario: &mut serde_json::Value, servers: u32) -> Fitted {
+    use serde_json::Value;
+    let exists = |name: &str| {
+        name.strip_prefix('n')
+            .and_then(|k| k.parse::<u32>().ok())
+            .is_some_and(|k| (1..=servers).contains(&k))
+    };
+    let mut fitted = Fitted::default();
+    let Some(actions) = scenario.get_mut("actions").and_then(Value::as_array_mut) else {
+        return fitted;
+    };
+    actions.retain_mut(|entry| {
+        let Some(Value::Object(inner)) = entry
+            .get_mut("action")
+            .and_then(Value::as_object_mut)
+            .and_then(|o| o.values_mut().next())
+        else {
+            return true; // "heal" and the like name nobody
+        };
+        let mut gone = Vec::new();
+        for key in ["node", "a", "b", "from", "to"] {
+            if let Some(Value::String(name)) = inner.get(key) {
+                if !exists(name) {
+                    gone.push(name.clone());
+                }
+            }
+        }
+        if !gone.is_empty() {
+            fitted.left_out += 1;
+            fitted.gone.extend(gone);
+            return false;
+        }
+        if let Some(Value::Array(groups)) = inner.get_mut("groups") {
+            let before = groups.clone();
+            for g in groups.iter_mut() {
+                if let Value::Array(members) = g {
+                    members.retain(|m| match m.as_str() {
+                        Some(name) if !exists(name) => {
+                            fitted.gone.insert(name.to_string());
+                            false
+                        }
+                        _ => true,
+                    });
+                }
+            }
+            groups.retain(|g| g.as_array().is_none_or(|m| !m.is_empty()));
+            if *groups != before {
+                if groups.len() < 2 {
+                    fitted.left_out += 1;
+                    return false;
+                }
+                fitted.narrowed += 1;
+            }
+        }
+        true
+    });
+    fitted
+}
+
 /// Check a key or value typed by a person (the core refuses the same).
 pub fn check_kv(key: &str, value: &str) -> Result<(), String> {
     if key.is_empty() || key.chars().count() > 16 {
@@ -548,6 +731,8 @@ pub fn raft_panel() -> Html {
     let store = use_stable_store();
     let key = use_state(|| "x".to_string());
     let value = use_state(|| "1".to_string());
+    // What fitting the script to fewer servers left out: (scenario title, servers, sentence).
+    let fit_note = use_state(|| None::<(String, u32, String)>);
     let s = store.session.borrow();
     let Some(l) = raft(&**s) else {
         return html! {};
@@ -636,14 +821,28 @@ pub fn raft_panel() -> Html {
     };
     let on_servers = {
         let store = store.clone();
+        let fit_note = fit_note.clone();
         Callback::from(move |e: Event| {
             let el: HtmlInputElement = e.target_unchecked_into();
             match parse_servers(&el.value()) {
                 Ok(n) => {
                     let json = store.session.borrow().original_json();
-                    if let Ok(mut v) = serde_json::from_str::<serde_json::Value>(&json) {
-                        v["params"]["servers"] = json!(n);
-                        store.dispatch(Msg::Import(v.to_string()));
+                    match serde_json::from_str::<serde_json::Value>(&json) {
+                        Ok(mut v) => {
+                            // The script may name servers that a smaller cluster lacks.
+                            let fitted = fit_to_servers(&mut v, n);
+                            v["params"]["servers"] = json!(n);
+                            let title = v["title"].as_str().unwrap_or_default().to_string();
+                            // A reload that leaves nothing out (the script was already
+                            // fitted) keeps what the page said the first time.
+                            if let Some(sentence) = fitted.sentence(n) {
+                                fit_note.set(Some((title, n, sentence)));
+                            }
+                            store.dispatch(Msg::Import(v.to_string()));
+                        }
+                        Err(e) => {
+                            store.dispatch(Msg::Fail(format!("cannot change the servers: {e}")))
+                        }
                     }
                 }
                 Err(m) => {
@@ -664,6 +863,8 @@ pub fn raft_panel() -> Html {
             let node = sim.node(id);
             let status = sim.status(id);
             let up = matches!(status, NodeStatus::Up);
+            let crashed = matches!(status, NodeStatus::Crashed { .. });
+            let paused = matches!(status, NodeStatus::Paused { .. });
             let send = {
                 let store = store.clone();
                 let name = name.clone();
@@ -690,33 +891,55 @@ pub fn raft_panel() -> Html {
                     </p>
                     <div class="button-row">
                         if matches!(status, NodeStatus::Crashed { .. }) {
-                            <button class="ctl fault" onclick={apply(json!({ "restart": { "node": name } }))}>{ format!("Restart {name}") }</button>
+                            <button class="ctl fault" onclick={apply(json!({ "restart": { "node": name } }))}
+                                title={format!("Restart {name}: it comes back as a follower with the term, vote and log it kept on disk; its commit index and key-value store start empty until the leader tells it what is committed")}>
+                                { format!("Restart {name}") }</button>
                         } else {
-                            <button class="ctl fault" onclick={apply(json!({ "crash": { "node": name } }))}>{ format!("Crash {name}") }</button>
+                            <button class="ctl fault" onclick={apply(json!({ "crash": { "node": name } }))}
+                                title={format!("Crash {name}: it stops; its term, vote and log survive on disk, its role, commit index, key-value store and (as leader) nextIndex/matchIndex are lost")}>
+                                { format!("Crash {name}") }</button>
                         }
                         if matches!(status, NodeStatus::Paused { .. }) {
-                            <button class="ctl fault" onclick={apply(json!({ "resume": { "node": name } }))}>{ format!("Resume {name}") }</button>
+                            <button class="ctl fault" onclick={apply(json!({ "resume": { "node": name } }))}
+                                title={format!("Resume {name}: what reached it while it was frozen (messages, timers that came due, client requests) runs now, in order")}>
+                                { format!("Resume {name}") }</button>
                         } else if up {
-                            <button class="ctl fault" onclick={apply(json!({ "pause": { "node": name } }))}>{ format!("Pause {name}") }</button>
+                            <button class="ctl fault" onclick={apply(json!({ "pause": { "node": name } }))}
+                                title={format!("Pause {name}: it freezes (a long GC pause) and loses nothing; its timers and the messages it receives wait until it resumes")}>
+                                { format!("Pause {name}") }</button>
                         }
                         <button class="ctl" disabled={!up || node.role == Role::Leader}
-                            title={if node.role == Role::Leader { "A leader has no election timer" } else { "Its election timer fires now: it starts an election" }}
+                            title={match status {
+                                NodeStatus::Crashed { .. } => format!("{name} is crashed: it has no election timer until it restarts"),
+                                NodeStatus::Paused { .. } => format!("{name} is paused: its election timer waits until it resumes"),
+                                NodeStatus::Up if node.role == Role::Leader => format!("{name} is the leader: a leader has no election timer"),
+                                NodeStatus::Up => format!("{name}'s election timer fires now: it starts an election for term {}", node.current_term + 1),
+                            }}
                             onclick={apply(cmd(&name, json!("timeout")))}>{ "Time out now" }</button>
                     </div>
                     <form class="client-form" onsubmit={send}>
                         <span>{ "Client request to " }<strong>{ name.clone() }</strong>{ ": set" }</span>
                         <input type="text" value={(*key).clone()} oninput={text(key.clone())} maxlength="16" size="4"
-                            aria-label="Key" aria-invalid={kv_ok.is_err().to_string()} />
+                            aria-label="Key" aria-invalid={kv_ok.is_err().to_string()} title="Key (1 to 16 characters)" />
                         <span>{ "=" }</span>
                         <input type="text" value={(*value).clone()} oninput={text(value.clone())} maxlength="16" size="4"
-                            aria-label="Value" aria-invalid={kv_ok.is_err().to_string()} />
-                        <button type="submit" class="primary" disabled={kv_ok.is_err() || !up}>{ "Send" }</button>
+                            aria-label="Value" aria-invalid={kv_ok.is_err().to_string()} title="Value (at most 16 characters)" />
+                        <button type="submit" class="primary" disabled={kv_ok.is_err() || crashed}
+                            title={if crashed {
+                                format!("{name} is crashed: it cannot take a client request")
+                            } else if paused {
+                                format!("Send the request to {name}: it is paused, so the request waits and {name} handles it when it resumes")
+                            } else {
+                                format!("Send the request to {name}: a follower redirects it to the leader it knows; the leader appends it and answers once it is committed")
+                            }}>{ "Send" }</button>
                     </form>
                     if let Err(e) = &kv_ok {
                         <p class="form-error">{ e.clone() }</p>
                     }
-                    if !up {
-                        <p class="muted">{ format!("{name} is down: it cannot take a client request now.") }</p>
+                    if crashed {
+                        <p class="muted">{ format!("{name} is crashed: it cannot take a client request until it restarts.") }</p>
+                    } else if paused {
+                        <p class="muted">{ format!("{name} is paused: a client request waits and {name} handles it when it resumes.") }</p>
                     }
                 </>
             }
@@ -741,16 +964,23 @@ pub fn raft_panel() -> Html {
             </div>
             <h2>{ "Options" }</h2>
             <p class="muted small">{ "Changing an option restarts the scenario with it." }</p>
+            // Shown while the fitted script is the one loaded (not once a built-in
+            // scenario is opened again).
+            if let Some((_, _, sentence)) = fit_note.as_ref().filter(|(title, _, _)| {
+                store.scenario.is_none() && title.as_str() == s.title()
+            }) {
+                <p class="fit-note" role="status">{ sentence.clone() }</p>
+            }
             <div class="options">
-                <label title="3 to 9 servers">{ "Servers " }
+                <label title="How many servers, 3 to 9: the scenario restarts with them; with fewer, scripted actions naming a removed server are left out (the page says which)">{ "Servers " }
                     <input type="number" min="3" max="9" value={params.servers.to_string()} onchange={on_servers}
                         aria-label="Number of servers" size="2" />
                 </label>
-                <label><input type="checkbox" checked={params.pre_vote}
+                <label title="Before a real election a server asks whether it could win (a pre-vote, without raising its term): a server cut off for a while cannot disrupt the cluster with a higher term when it returns"><input type="checkbox" checked={params.pre_vote}
                     onchange={reload_with("pre_vote", json!(!params.pre_vote))} />{ " Pre-vote" }</label>
-                <label><input type="checkbox" checked={params.conflict_hint}
+                <label title="A follower that rejects AppendEntries tells the leader the term of its conflicting entry and where that term starts, so the leader backs nextIndex off a whole term at a time instead of one entry"><input type="checkbox" checked={params.conflict_hint}
                     onchange={reload_with("conflict_hint", json!(!params.conflict_hint))} />{ " Conflict-term hint" }</label>
-                <label class="unsafe-option"><input type="checkbox" checked={params.unsafe_commit_old_terms}
+                <label class="unsafe-option" title="Breaks Raft on purpose: a leader commits entries of earlier terms by counting replicas, which the paper forbids (Figure 8); State Machine Safety can then be violated"><input type="checkbox" checked={params.unsafe_commit_old_terms}
                     onchange={reload_with("unsafe_commit_old_terms", json!(!params.unsafe_commit_old_terms))} />
                     { " UNSAFE: commit earlier-term entries by counting (Figure 8)" }</label>
             </div>
@@ -758,14 +988,13 @@ pub fn raft_panel() -> Html {
                 <summary>{ "Legend" }</summary>
                 <ul class="kinds">
                     { for KINDS.iter().map(|(label, class, meaning)| {
-                        let reply = kind_of(label).1;
+                        let (_, shape, verdict) = kind_of(label);
                         html! {
                             <li>
-                                <svg class={classes!("swatch", *class)} viewBox="0 0 24 24" aria-hidden="true">
-                                    if reply {
-                                        <path class="shape" d="M12 2 L22 12 L12 22 L2 12 Z" />
-                                    } else {
-                                        <circle class="shape" cx="12" cy="12" r="9" />
+                                <svg class={classes!("swatch", *class)} viewBox="0 0 28 28" aria-hidden="true">
+                                    { shape_html(shape, 14.0, 14.0, 11.0) }
+                                    if let Some(ok) = verdict {
+                                        <text class="verdict" x="14" y={if shape == Shape::Triangle { "22" } else { "19" }} text-anchor="middle">{ if ok { "✓" } else { "✗" } }</text>
                                     }
                                 </svg>
                                 <strong>{ *label }</strong>{ format!(" {meaning}") }
@@ -773,7 +1002,7 @@ pub fn raft_panel() -> Html {
                         }
                     }) }
                 </ul>
-                <p class="muted">{ "Servers: ♛ L leader (bold), candidate (dashed ring), follower. The ring around a server is its election timer, draining until it fires. Log cells: colour = term, solid = committed, dashed = not yet committed." }</p>
+                <p class="muted">{ "Servers: ♛ L leader (bold), candidate (dashed ring), follower. The ring around a server is its election timer, draining until it fires. Messages: RequestVote ● and its reply ◆, AppendEntries ■ (hollow: heartbeat) and its reply ▲, ✓ granted or succeeded, ✗ refused or failed. Log cells: colour = term, solid = committed, dashed = not yet committed." }</p>
             </details>
         </section>
     }
@@ -798,8 +1027,88 @@ mod tests {
     }
 
     #[wasm_bindgen_test]
+    fn next_index_always_has_a_column() {
+        // The leader's nextIndex for a follower is at most one past the longest log.
+        for longest in 0..40 {
+            let first = first_shown(longest);
+            for ni in 1..=longest + 1 {
+                let (ix, _) = next_marker(ni, first)
+                    .unwrap_or_else(|| panic!("longest log {longest}: nextIndex {ni} not drawn"));
+                assert!(
+                    ix >= first && ix < first + MAX_COLS,
+                    "longest {longest}, nextIndex {ni}: column {ix} is not shown"
+                );
+            }
+        }
+        // Caught up: drawn in its own column, as ▲n.
+        assert_eq!(next_marker(8, first_shown(7)), Some((8, "▲n".to_string())));
+        assert_eq!(first_shown(0), 1);
+        assert_eq!(first_shown(6), 1);
+    }
+
+    #[wasm_bindgen_test]
+    fn every_builtin_scenario_loads_with_fewer_servers() {
+        use dsplay_core::registry::{load, BUILTINS};
+        for b in BUILTINS.iter().filter(|b| b.algorithm == "raft") {
+            for n in 3..=9 {
+                let mut v: serde_json::Value = serde_json::from_str(b.json).unwrap();
+                let before = v["actions"].as_array().map_or(0, |a| a.len());
+                let fitted = fit_to_servers(&mut v, n);
+                v["params"]["servers"] = json!(n);
+                let after = v["actions"].as_array().map_or(0, |a| a.len());
+                assert_eq!(before - after, fitted.left_out, "{} with {n}", b.id);
+                if let Err(e) = load(&v.to_string()) {
+                    panic!("{} with {n} servers: {e}", b.id);
+                }
+                // Five or more servers: nothing named is gone, nothing to say.
+                if n >= 5 {
+                    assert_eq!(fitted, Fitted::default(), "{} with {n}", b.id);
+                }
+            }
+        }
+        // What the page says about it.
+        let mut v: serde_json::Value = serde_json::from_str(
+            dsplay_core::registry::builtin("raft-partition")
+                .unwrap()
+                .json,
+        )
+        .unwrap();
+        let fitted = fit_to_servers(&mut v, 3);
+        assert_eq!(
+            fitted.sentence(3).as_deref(),
+            Some("With 3 servers: 1 scripted action naming n4, n5 was left out; 1 partition now leaves out n4, n5.")
+        );
+        assert_eq!(
+            v["actions"][2]["action"]["partition"]["groups"],
+            json!([["n1", "n2"], ["n3"]])
+        );
+    }
+
+    #[wasm_bindgen_test]
     fn every_label_has_a_kind() {
+        use dsplay_core::algo::raft::Entry;
         let p = Raft::new(Default::default()).unwrap();
+        let entry = Entry {
+            term: 1,
+            key: "x".into(),
+            value: "1".into(),
+            client: dsplay_core::NodeId(0),
+            seq: 1,
+        };
+        let ae = |entries: Vec<Entry>| RaftMsg::AppendEntries {
+            term: 1,
+            prev_log_index: 0,
+            prev_log_term: 0,
+            entries,
+            leader_commit: 0,
+        };
+        let reply = |success| RaftMsg::AppendEntriesReply {
+            term: 1,
+            success,
+            index: 1,
+            conflict_term: None,
+            conflict_index: None,
+        };
         let msgs = [
             RaftMsg::RequestVote {
                 term: 1,
@@ -807,24 +1116,72 @@ mod tests {
                 last_log_term: 0,
                 pre_vote: false,
             },
+            RaftMsg::RequestVote {
+                term: 1,
+                last_log_index: 0,
+                last_log_term: 0,
+                pre_vote: true,
+            },
+            RaftMsg::RequestVoteReply {
+                term: 1,
+                granted: true,
+                pre_vote: false,
+            },
             RaftMsg::RequestVoteReply {
                 term: 1,
                 granted: false,
                 pre_vote: false,
             },
-            RaftMsg::AppendEntries {
-                term: 1,
-                prev_log_index: 0,
-                prev_log_term: 0,
-                entries: vec![],
-                leader_commit: 0,
+            ae(vec![]),
+            ae(vec![entry]),
+            reply(true),
+            reply(false),
+            RaftMsg::ClientRequest {
+                key: "x".into(),
+                value: "1".into(),
+                client: dsplay_core::NodeId(0),
+                seq: 1,
+                hops: 1,
             },
         ];
-        for m in &msgs {
-            let label = p.msg_label(m);
-            assert!(KINDS
-                .iter()
-                .any(|(l, c, _)| *l == label && *c == kind_of(label).0));
+        let mut labels: Vec<&str> = msgs.iter().map(|m| p.msg_label(m)).collect();
+        for label in &labels {
+            assert!(
+                KINDS
+                    .iter()
+                    .any(|(l, c, _)| l == label && *c == kind_of(label).0),
+                "{label} has no legend entry"
+            );
+            if *label != "CLIENT" {
+                assert_ne!(
+                    kind_of(label).0,
+                    "k-client",
+                    "{label} falls through to the client kind"
+                );
+            }
         }
+        labels.sort();
+        labels.dedup();
+        assert_eq!(labels.len(), 9, "nine distinct message kinds: {labels:?}");
+        // Each kind differs from every other by more than its label: its colour class
+        // and shape together.
+        for a in &labels {
+            for b in &labels {
+                if a != b {
+                    let (ka, sa, _) = kind_of(a);
+                    let (kb, sb, _) = kind_of(b);
+                    assert_ne!((ka, sa), (kb, sb), "{a} and {b} look the same");
+                }
+            }
+        }
+        // Request and reply of the two RPCs differ by shape, not only by colour.
+        assert_ne!(kind_of("VOTE").1, kind_of("OK").1);
+        assert_ne!(kind_of("NOVOTE").1, kind_of("NACK").1);
+        assert_ne!(kind_of("RV").1, kind_of("AE").1);
+        // A heartbeat and AppendEntries with entries differ by class (hollow vs filled).
+        assert_ne!(kind_of("HB").0, kind_of("AE").0);
+        // Granted and refused replies carry ✓ / ✗, not colour alone.
+        assert_eq!(kind_of("VOTE").2, Some(true));
+        assert_eq!(kind_of("NACK").2, Some(false));
     }
 }
