@@ -90,6 +90,13 @@ pub trait Protocol: Clone + Debug + Sized + 'static {
     fn on_crash(&self, node: &mut Self::Node);
     /// The node restarts after a crash, with its persistent state.
     fn on_restart(&self, node: &mut Self::Node, ctx: &mut Ctx<Self>);
+    /// What a crash, pause or resume means for this algorithm ("its log is on disk and
+    /// survives; it stops being leader"), as a note for that step's narration. `node` is the
+    /// state just before the fault. `None` (the default) adds nothing to the kernel's words.
+    fn fault_note(&self, node: &Self::Node, fault: NodeFault) -> Option<Self::Note> {
+        let _ = (node, fault);
+        None
+    }
 
     /// Short label drawn on a message (`REQ`, `AE`).
     fn msg_label(&self, msg: &Self::Msg) -> &'static str;
@@ -108,6 +115,14 @@ pub trait Protocol: Clone + Debug + Sized + 'static {
     /// algorithm has none. Draw only `u32`/`u64` values: `usize` ranges differ between
     /// 32- and 64-bit targets.
     fn random_cmd(&self, rng: &mut ChaCha8Rng) -> Option<(NodeId, Self::Cmd)>;
+}
+
+/// A fault the kernel applies to a node, for [`Protocol::fault_note`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum NodeFault {
+    Crash,
+    Pause,
+    Resume,
 }
 
 /// An effect a handler emits; applied by the kernel in order after the handler returns.

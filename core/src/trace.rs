@@ -281,6 +281,25 @@ impl<P: Protocol> Trace<P> {
                 .to_string(),
             );
         }
+        // What a node fault means, in any algorithm (the protocol's own note follows).
+        if let (StepKind::Action { action, .. }, None) = (&step.kind, step.kernel) {
+            let line = match action {
+                Action::Crash { node } => Some(format!(
+                    "{} stops: what it held in memory is lost, what it wrote to disk survives; its timers are cancelled and messages that reach it are lost until it restarts",
+                    name(*node)
+                )),
+                Action::Pause { node } => Some(format!(
+                    "{} freezes (a long garbage-collection pause, say): it runs nothing and does not notice time passing; its timers and the messages that reach it wait until it resumes",
+                    name(*node)
+                )),
+                Action::Resume { node } => Some(format!(
+                    "{} runs again: the messages and timers that came due while it was frozen are handled now, in order",
+                    name(*node)
+                )),
+                _ => None,
+            };
+            lines.extend(line);
+        }
         // What an action did to messages (a drop or delay by hand, a late delivery).
         if let StepKind::Action { .. } = step.kind {
             for u in &step.updates {

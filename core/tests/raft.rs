@@ -154,6 +154,59 @@ fn leader_crash_and_recovery() {
 }
 
 #[test]
+fn crash_and_pause_steps_say_what_they_mean_for_raft() {
+    let l = run_builtin("raft-leader-crash");
+    let (crash, _, note) = notes(&l)
+        .find(|(_, _, n)| matches!(n, Note::Crashes { .. }))
+        .expect("the crash of n1 carries a Raft note");
+    assert_eq!(
+        *note,
+        Note::Crashes {
+            role: Role::Leader,
+            term: 1,
+            entries: 1,
+            commit: 1
+        }
+    );
+    let words = l.step_view(crash.index).unwrap().narration.join(" | ");
+    for w in [
+        "n1 stops",
+        "persistent and survive",
+        "volatile and lost",
+        "new term",
+    ] {
+        assert!(words.contains(w), "`{w}` missing in: {words}");
+    }
+    // A paused leader still believes it leads; on resume it carries on until a higher term.
+    let mut l = Loaded::<Raft>::parse(builtin("raft-first-election").unwrap().json).unwrap();
+    l.run(Some(60), None);
+    let leader = (0..5)
+        .map(NodeId)
+        .find(|&n| l.timeline.sim().node(n).role == Role::Leader)
+        .expect("a leader after 60 steps");
+    l.timeline.apply(Action::Pause { node: leader });
+    let pause = steps(&l).last().unwrap().index;
+    let words = l.step_view(pause).unwrap().narration.join(" | ");
+    for w in [
+        "freezes",
+        "still the leader of term 1",
+        "sends no heartbeats",
+    ] {
+        assert!(words.contains(w), "`{w}` missing in: {words}");
+    }
+    l.timeline.apply(Action::Resume { node: leader });
+    let resume = steps(&l).last().unwrap().index;
+    let words = l.step_view(resume).unwrap().narration.join(" | ");
+    for w in [
+        "runs again",
+        "carries on as the leader of term 1",
+        "higher term",
+    ] {
+        assert!(words.contains(w), "`{w}` missing in: {words}");
+    }
+}
+
+#[test]
 fn crash_keeps_persistent_state_and_loses_volatile_state() {
     let mut l = Loaded::<Raft>::parse(builtin("raft-leader-crash").unwrap().json).unwrap();
     let crash = loop {

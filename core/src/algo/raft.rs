@@ -18,7 +18,7 @@
 //! The checker watches the five properties of Figure 3 after every step.
 
 use crate::invariant::{Checker, Property, Violation};
-use crate::protocol::{Ctx, ParamError, Protocol};
+use crate::protocol::{Ctx, NodeFault, ParamError, Protocol};
 use crate::sim::{NodeId, Sim, Time};
 use crate::trace::StepOutcome;
 use rand::Rng;
@@ -98,6 +98,14 @@ pub enum Role {
 }
 
 impl Role {
+    /// The role with its article: "the leader", "a follower".
+    pub fn with_article(self) -> String {
+        match self {
+            Role::Leader => "the leader".to_string(),
+            r => format!("a {}", r.word()),
+        }
+    }
+
     pub fn word(self) -> &'static str {
         match self {
             Role::Follower => "follower",
@@ -275,6 +283,22 @@ pub enum Reject {
 #[derive(Clone, Debug, PartialEq, Serialize)]
 #[serde(rename_all = "snake_case", tag = "note")]
 pub enum Note {
+    /// The server crashes: what it keeps and what it loses.
+    Crashes {
+        role: Role,
+        term: u64,
+        entries: u64,
+        commit: u64,
+    },
+    /// The server is frozen (or runs again) in this role.
+    Pauses {
+        role: Role,
+        term: u64,
+    },
+    Resumes {
+        role: Role,
+        term: u64,
+    },
     /// The election timer fired (or was forced): start an election.
     StartsElection {
         term: u64,
@@ -1300,6 +1324,20 @@ impl Protocol for Raft {
         node.heard_leader_at = None;
     }
 
+    fn fault_note(&self, node: &Node, fault: NodeFault) -> Option<Note> {
+        let (role, term) = (node.role, node.current_term);
+        Some(match fault {
+            NodeFault::Crash => Note::Crashes {
+                role,
+                term,
+                entries: node.last_index(),
+                commit: node.commit_index,
+            },
+            NodeFault::Pause => Note::Pauses { role, term },
+            NodeFault::Resume => Note::Resumes { role, term },
+        })
+    }
+
     fn on_restart(&self, node: &mut Node, ctx: &mut Ctx<Self>) {
         ctx.note(Note::Restarts {
             term: node.current_term,
@@ -1617,6 +1655,34 @@ impl Protocol for Raft {
             Note::BadTimer { after } => format!("{me} refuses to set its election timer to {after} ms: it must be between 1 and {MAX_TIMER} ms"),
             Note::LeaderIgnoresTimeout => format!("{me} is the leader: it has no election timer, so nothing happens"),
             Note::TimerSet { after } => format!("{me}'s election timer is set by hand to fire in {after} ms"),
+            Note::Crashes {
+                role,
+                term,
+                entries,
+                commit,
+            } => format!(
+                "in Raft, {me}'s term ({term}), vote and {entries} log entr{} are persistent and survive; its role ({}), commit index ({commit}), state machine and, as a leader, nextIndex and matchIndex are volatile and lost.{}",
+                if *entries == 1 { "y" } else { "ies" },
+                role.word(),
+                if *role == Role::Leader {
+                    " The followers stop hearing heartbeats: once an election timer runs out, one of them stands for a new term."
+                } else {
+                    ""
+                }
+            ),
+            Note::Pauses { role, term } => format!(
+                "{me} is still {} of term {term} in its own eyes; {}",
+                role.with_article(),
+                if *role == Role::Leader {
+                    "it sends no heartbeats, so a follower's election timer runs out and a new leader may be elected without it knowing"
+                } else {
+                    "its election timer is frozen with it"
+                }
+            ),
+            Note::Resumes { role, term } => format!(
+                "{me} carries on as {} of term {term}; the first message with a higher term that it handles makes it a follower (a term number tells a stale leader it is stale)",
+                role.with_article()
+            ),
             Note::Restarts { term, entries } => format!(
                 "{me} restarts with its persistent state (term {term}, its vote, {entries} log entr{}) and loses the rest: it is a follower, its commit index is 0 and its state machine is empty until it learns what is committed",
                 if *entries == 1 { "y" } else { "ies" }

@@ -10,7 +10,7 @@ mod net;
 pub use net::{check_latency, check_probability, LinkParams, Network, MAX_LATENCY};
 
 use crate::invariant::{Checker, Violation};
-use crate::protocol::{Ctx, Effect, Protocol};
+use crate::protocol::{Ctx, Effect, NodeFault, Protocol};
 use crate::trace::{
     DropReason, Fate, KernelNote, MsgId, MsgRecord, MsgUpdate, StepKind, StepOutcome, StepRecord,
 };
@@ -651,6 +651,11 @@ impl<P: Protocol> Sim<P> {
         }
     }
 
+    fn fault_note(&self, node: NodeId, fault: NodeFault) -> Option<P::Note> {
+        self.proto
+            .fault_note(&self.slots[node.index()].state, fault)
+    }
+
     /// Crash a node that is up: volatile state and timers go.
     fn crash_node(&mut self, node: NodeId) {
         let time = self.time;
@@ -762,6 +767,7 @@ impl<P: Protocol> Sim<P> {
                     b.kernel = Some(KernelNote::AlreadyCrashed);
                     return;
                 }
+                b.notes.extend(self.fault_note(node, NodeFault::Crash));
                 self.crash_node(node);
             }
             Action::Restart { node } => {
@@ -774,6 +780,7 @@ impl<P: Protocol> Sim<P> {
             }
             Action::Pause { node } => match self.slots[node.index()].status {
                 NodeStatus::Up => {
+                    b.notes.extend(self.fault_note(node, NodeFault::Pause));
                     self.slots[node.index()].status = NodeStatus::Paused { since: self.time }
                 }
                 NodeStatus::Paused { .. } => b.kernel = Some(KernelNote::AlreadyPaused),
@@ -782,6 +789,7 @@ impl<P: Protocol> Sim<P> {
             Action::Resume { node } => {
                 if let NodeStatus::Paused { .. } = self.slots[node.index()].status {
                     // What came due meanwhile is still queued, in order, and runs next.
+                    b.notes.extend(self.fault_note(node, NodeFault::Resume));
                     self.slots[node.index()].status = NodeStatus::Up;
                 } else {
                     b.kernel = Some(KernelNote::NotPaused);
