@@ -532,7 +532,10 @@ fn no_narration_has_a_placeholder_left() {
         }
     }
     assert!(total > 1000, "{total} notes looked at");
-    assert!(no_answers > 0, "the runs include a NO answered by a process that aborted");
+    assert!(
+        no_answers > 0,
+        "the runs include a NO answered by a process that aborted"
+    );
 }
 
 #[test]
