@@ -75,7 +75,11 @@ async fn options_refuse_bad_values_and_reload_with_good_ones() {
     set_number(&root, "Number of participants", "2").await;
     assert_eq!(lanes(&root), 3);
     let note = text(&root, ".option-note");
-    assert!(note.contains("n3"), "{note}");
+    assert!(
+        note.contains("With 2 participants (n1 to n2)")
+            && note.contains("n3 from the partition at t=500"),
+        "{note}"
+    );
     set_number(&root, "Number of participants", "7").await;
     assert_eq!(lanes(&root), 8);
     assert_eq!(

@@ -393,6 +393,7 @@ pub fn transactions_view() -> Html {
         let recs: Vec<_> = node.log.iter().rev().take(3).collect();
         let log = recs.iter().rev().enumerate().map(|(k, r)| {
             let x = LOG_X + k as f64 * 114.0;
+            let label = format!("{} T{}", r.rec.label(), r.tx);
             let cls = classes!(
                 "wal",
                 (r.tx == tx).then_some("this-tx"),
@@ -407,7 +408,7 @@ pub fn transactions_view() -> Html {
                     <title>{ format!("t={}: {} T{}{}", r.at, r.rec.label(), r.tx,
                         if r.writes.is_empty() { String::new() } else { format!(" ({})", show_writes(&r.writes)) }) }</title>
                     <rect x={f(x)} y={f(mid - 14.0)} width="110" height="28" rx="4" />
-                    <text x={f(x + 55.0)} y={f(mid + 6.0)} text-anchor="middle">{ format!("{} T{}", r.rec.label(), r.tx) }</text>
+                    <text class={long(&label, 11)} x={f(x + 55.0)} y={f(mid + 6.0)} text-anchor="middle">{ label.clone() }</text>
                 </g>
             }
         });
@@ -524,6 +525,12 @@ pub fn transactions_view() -> Html {
             </svg>
         </div>
     }
+}
+
+/// Class `long` for a label of more than `chars` characters: drawn in smaller type so it
+/// stays inside its fixed-width box (in presenter mode too).
+fn long(text: &str, chars: usize) -> Option<&'static str> {
+    (text.chars().count() > chars).then_some("long")
 }
 
 fn nice_step(raw: f64) -> u64 {
@@ -667,8 +674,8 @@ fn state_diagram(
         html! {
             <g class={classes!("sbox", state_class(*st), current.then_some("current"))} key={st.label()}>
                 <rect x={f(*x)} y={f(*yy)} width={f(bw)} height={f(bh)} rx="8" />
-                <text class="sname" x={f(x + bw / 2.0)} y={f(yy + 17.0)} text-anchor="middle">{ word }</text>
-                <text class="who" x={f(x + bw / 2.0)} y={f(yy + 34.0)} text-anchor="middle">{ who.join(" ") }</text>
+                <text class={classes!("sname", long(word, 12))} x={f(x + bw / 2.0)} y={f(yy + 17.0)} text-anchor="middle">{ word }</text>
+                <text class={classes!("who", long(&who.join(" "), 14))} x={f(x + bw / 2.0)} y={f(yy + 34.0)} text-anchor="middle">{ who.join(" ") }</text>
             </g>
         }
     });
@@ -900,11 +907,11 @@ pub fn transactions_panel() -> Html {
         let option_note = option_note.clone();
         move |field: &'static str, value: serde_json::Value| -> bool {
             let json = store.session.borrow().original_json();
-            match with_option(&json, field, value) {
+            match with_option(&json, field, value.clone()) {
                 Ok((doc, dropped)) => {
                     option_note.set((!dropped.is_empty()).then(|| {
                         format!(
-                            "These participants no longer exist, so the scenario leaves out: {}.",
+                            "With {value} participants (n1 to n{value}), the scenario leaves out what named the others: {}.",
                             dropped.join("; ")
                         )
                     }));
