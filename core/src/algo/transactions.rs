@@ -1407,7 +1407,7 @@ impl Protocol for Transactions {
                 n(&COORD)
             ),
             Note::Learns { tx, commit, from } => format!(
-                "{me} learns from {}, another participant, that T{tx} {}: a decision known to anyone is final, so it logs '{} T{tx}'{}, and sends an ACK to {} so that it can stop resending",
+                "{me} learns from {}, another participant, that T{tx} {} (cooperative termination: a decision any process logged is final, so a participant may pass it on): it logs '{} T{tx}'{}, and sends an ACK to {} so that it can stop resending",
                 n(from),
                 if *commit { "commits" } else { "aborts" },
                 if *commit { "commit" } else { "abort" },
