@@ -4,7 +4,8 @@
 //! with partitions finds the AC1 violation).
 
 use dsplay_core::algo::transactions::{
-    self, note_state, Node, Note, Rec, Transactions, TxState, AC1, AC4, COORD,
+    self, note_state, parse_writes, with_option, LogRecord, Node, Note, Rec, Transactions, TxState,
+    TxnChecker, Writes, AC1, AC2, AC3, AC4, COORD,
 };
 use dsplay_core::faults::FaultMix;
 use dsplay_core::protocol::Protocol;
@@ -464,4 +465,454 @@ fn a_sweep_finds_the_three_pc_partition_violation() {
     )
     .unwrap();
     assert!(two.violations.is_empty(), "{:?}", two.violations);
+}
+
+/// Every protocol note of every step of a run, in words, with the step it belongs to.
+/// (The kernel's own lines are not looked at: they write a partition as `{coord n1}`.)
+fn note_texts(l: &Loaded<Transactions>) -> Vec<(u64, String)> {
+    let p = l.timeline.sim().proto();
+    l.timeline
+        .trace()
+        .steps
+        .iter()
+        .flat_map(|s| {
+            s.notes.iter().map(move |n| {
+                (
+                    s.index,
+                    p.describe_note(s.node.unwrap_or(COORD), n, l.names()),
+                )
+            })
+        })
+        .collect()
+}
+
+fn assert_no_placeholders(what: &str, l: &Loaded<Transactions>) -> usize {
+    let lines = note_texts(l);
+    assert!(!lines.is_empty(), "{what}: no narration");
+    // The same lines are those the page shows for the step.
+    for (i, t) in &lines {
+        assert!(
+            !t.contains('{') && !t.contains('}'),
+            "{what}, step {i}: a placeholder is left in the narration: {t}"
+        );
+        let shown = l.step_view(*i).unwrap().narration.join("\n");
+        assert!(
+            shown.contains(t.as_str()),
+            "{what}, step {i}: {t} is not in {shown}"
+        );
+    }
+    lines.len()
+}
+
+#[test]
+fn no_narration_has_a_placeholder_left() {
+    let (mut total, mut no_answers) = (0, 0);
+    for b in builtins_of(transactions::NAME) {
+        total += assert_no_placeholders(b.id, &run(b.json));
+    }
+    for seed in 0..12u64 {
+        for params in [
+            json!({ "protocol": "2pc" }),
+            json!({ "protocol": "2pc", "cooperative": true, "participants": 4 }),
+            json!({ "protocol": "3pc", "participants": 2 }),
+        ] {
+            let mix = FaultMix {
+                crashes: true,
+                pauses: seed % 2 == 0,
+                partitions: seed % 3 == 0,
+                loss: seed % 4 == 1,
+            };
+            let out = sweep_one(transactions::NAME, seed, mix, 1500, Some(&params)).unwrap();
+            let mut l = Loaded::<Transactions>::parse(&out.scenario).unwrap();
+            l.run(None, None);
+            total += assert_no_placeholders(&format!("seed {seed} {params}"), &l);
+            no_answers += notes(&l)
+                .filter(|(_, _, n)| matches!(n, Note::RepeatsVote { yes: false, .. }))
+                .count();
+        }
+    }
+    assert!(total > 1000, "{total} notes looked at");
+    assert!(
+        no_answers > 0,
+        "the runs include a NO answered by a process that aborted"
+    );
+}
+
+#[test]
+fn a_no_answer_says_why_without_claiming_an_earlier_vote() {
+    let p = Transactions::new(Default::default()).unwrap();
+    let names: Vec<String> = p.node_names();
+    let no = p.describe_note(NodeId(2), &Note::RepeatsVote { tx: 4, yes: false }, &names);
+    assert!(no.contains("T4") && no.contains("n2"), "{no}");
+    assert!(!no.contains("again") && !no.contains('{'), "{no}");
+    let yes = p.describe_note(NodeId(2), &Note::RepeatsVote { tx: 4, yes: true }, &names);
+    assert!(yes.contains("voted YES already"), "{yes}");
+}
+
+#[test]
+fn queued_transactions_survive_a_coordinator_crash() {
+    // T1 runs, T2 and T3 wait in the queue; the coordinator crashes before deciding T1.
+    let doc = json!({
+        "algorithm": "transactions", "seed": 1,
+        "network": { "latency": [20, 40] },
+        "actions": [
+            { "at": 10, "action": { "command": { "node": "coord", "cmd": { "begin": { "writes": { "x": "1" } } } } } },
+            { "at": 12, "action": { "command": { "node": "coord", "cmd": { "begin": { "writes": { "x": "2" } } } } } },
+            { "at": 14, "action": { "command": { "node": "coord", "cmd": { "begin": { "writes": { "x": "3" } } } } } },
+            { "at": 30, "action": { "crash": { "node": "coord" } } },
+            { "at": 800, "action": { "restart": { "node": "coord" } } }
+        ],
+        "run": { "steps": 400 }
+    });
+    let l = run(&doc.to_string());
+    assert!(l.violations().is_empty(), "{:?}", l.violations());
+    // T1 was open at the crash: recovery aborts it. T2 and T3 then run and commit.
+    assert_eq!(decision(&l, "coord", 1), Some(false));
+    for n in ALL {
+        assert_eq!(decision(&l, n, 2), Some(true), "{n} T2");
+        assert_eq!(decision(&l, n, 3), Some(true), "{n} T3");
+    }
+    assert_eq!(node(&l, "n1").data.get("x").map(String::as_str), Some("3"));
+    assert!(node(&l, "coord").queue.is_empty());
+    let keeps: Vec<u32> = notes(&l)
+        .filter_map(|(_, _, n)| match n {
+            Note::KeepsQueue { waiting } => Some(*waiting),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        keeps,
+        vec![2],
+        "the restart says two transactions still wait"
+    );
+    let text: String = l
+        .timeline
+        .trace()
+        .steps
+        .iter()
+        .flat_map(|s| {
+            s.notes
+                .iter()
+                .map(|n| {
+                    l.timeline
+                        .sim()
+                        .proto()
+                        .describe_note(s.node.unwrap_or(COORD), n, l.names())
+                })
+                .collect::<Vec<_>>()
+        })
+        .collect::<Vec<_>>()
+        .join("\n");
+    assert!(text.contains("2 transactions still wait"), "{text}");
+}
+
+fn rec(tx: u32, rec: Rec) -> LogRecord {
+    LogRecord {
+        at: 0,
+        tx,
+        rec,
+        writes: Writes::new(),
+    }
+}
+
+fn names3() -> Vec<String> {
+    ["coord", "n1", "n2", "n3"].map(String::from).to_vec()
+}
+
+#[test]
+fn the_checker_reports_a_reversed_decision_as_ac2() {
+    let mut c = TxnChecker::new(3);
+    let mut out = Vec::new();
+    let yes = |_: NodeId, _: u32| true;
+    c.check_records(
+        NodeId(2),
+        &names3(),
+        &[rec(7, Rec::Yes), rec(7, Rec::Commit)],
+        &yes,
+        &mut out,
+    );
+    assert!(out.is_empty(), "{out:?}");
+    c.check_records(NodeId(2), &names3(), &[rec(7, Rec::Abort)], &yes, &mut out);
+    assert_eq!(out.len(), 1, "{out:?}");
+    assert_eq!(out[0].property, AC2);
+    let e = &out[0].explanation;
+    assert!(e.contains("n2") && e.contains("T7"), "{e}");
+    assert!(e.contains("commit") && e.contains("abort"), "{e}");
+    // Reported once per transaction.
+    c.check_records(
+        NodeId(2),
+        &names3(),
+        &[rec(7, Rec::Commit), rec(7, Rec::Abort)],
+        &yes,
+        &mut out,
+    );
+    assert_eq!(out.len(), 1, "{out:?}");
+}
+
+#[test]
+fn the_checker_reports_a_commit_without_every_yes_as_ac3() {
+    let mut c = TxnChecker::new(3);
+    let mut out = Vec::new();
+    // n1 and n3 logged YES on T5, n2 did not.
+    let yes = |p: NodeId, tx: u32| tx == 5 && p != NodeId(2);
+    c.check_records(
+        COORD,
+        &names3(),
+        &[rec(5, Rec::Begin), rec(5, Rec::Commit)],
+        &yes,
+        &mut out,
+    );
+    assert_eq!(out.len(), 1, "{out:?}");
+    assert_eq!(out[0].property, AC3);
+    let e = &out[0].explanation;
+    assert!(
+        e.contains("coord committed T5") && e.contains("n2 never voted YES"),
+        "{e}"
+    );
+    assert!(!e.contains("n1") && !e.contains("n3"), "{e}");
+    // All YES: no AC3.
+    let all = |_: NodeId, _: u32| true;
+    c.check_records(COORD, &names3(), &[rec(6, Rec::Commit)], &all, &mut out);
+    assert_eq!(out.len(), 1, "{out:?}");
+}
+
+#[test]
+fn the_checker_reports_disagreement_as_ac1_and_needless_aborts_as_ac4() {
+    let mut c = TxnChecker::new(2);
+    let mut out = Vec::new();
+    let yes = |_: NodeId, _: u32| true;
+    let names = ["coord", "n1", "n2"].map(String::from).to_vec();
+    c.check_records(NodeId(1), &names, &[rec(3, Rec::Commit)], &yes, &mut out);
+    c.check_records(NodeId(2), &names, &[rec(3, Rec::Abort)], &yes, &mut out);
+    let props: Vec<&str> = out.iter().map(|v| v.property).collect();
+    assert_eq!(props, vec![AC1, AC4], "{out:?}");
+    assert!(
+        out[0]
+            .explanation
+            .contains("n2 decided abort on T3 but n1 decided commit"),
+        "{out:?}"
+    );
+    // After a failure an abort is no AC4 violation.
+    let mut c = TxnChecker::new(2);
+    c.set_failure();
+    let mut out = Vec::new();
+    c.check_records(NodeId(2), &names, &[rec(3, Rec::Abort)], &yes, &mut out);
+    assert!(out.is_empty(), "{out:?}");
+}
+
+#[test]
+fn a_restarted_participant_says_what_its_log_tells_it() {
+    // 3PC: crash n1 when it is pre-committed, then restart it: it says it will commit on
+    // timeout. Crash n2 when it is READY and keep it cut off after its restart: it says
+    // once why it asks, then asks again without repeating that it restarted.
+    let doc = json!({
+        "algorithm": "transactions", "seed": 2,
+        "params": { "protocol": "3pc" },
+        "network": { "latency": [20, 40] },
+        "actions": [
+            { "at": 10, "action": { "command": { "node": "coord", "cmd": { "begin": {} } } } }
+        ],
+        "run": { "steps": 400 }
+    });
+    let mut l = Loaded::<Transactions>::parse(&doc.to_string()).unwrap();
+    let state = |l: &Loaded<Transactions>, i: u32| l.timeline.sim().node(NodeId(i)).state_of(1);
+    while state(&l, 1) != Some(TxState::Precommit) {
+        assert!(l.step_forward());
+    }
+    l.apply_json(r#"{ "crash": { "node": "n1" } }"#).unwrap();
+    l.step_forward();
+    l.apply_json(r#"{ "restart": { "node": "n1" } }"#).unwrap();
+    l.run(Some(400), None);
+    assert!(
+        notes(&l).any(|(n, _, note)| n == Some(NodeId(1))
+            && matches!(note, Note::RestartsPrecommitted { tx: 1 })),
+        "n1 says it will commit on timeout"
+    );
+    let names = l.names().to_vec();
+    let t = l.timeline.sim().proto().describe_note(
+        NodeId(1),
+        &Note::RestartsPrecommitted { tx: 1 },
+        &names,
+    );
+    assert!(
+        t.contains("commits") && t.contains("3PC timeout rule"),
+        "{t}"
+    );
+    assert_eq!(decision(&l, "n1", 1), Some(true));
+
+    // n2 uncertain after a restart, alone in a partition.
+    let mut l = Loaded::<Transactions>::parse(&doc.to_string()).unwrap();
+    while state(&l, 2) != Some(TxState::Ready) {
+        assert!(l.step_forward());
+    }
+    for a in [
+        r#"{ "crash": { "node": "n2" } }"#,
+        r#"{ "partition": { "groups": [["n2"], ["coord", "n1", "n3"]] } }"#,
+        r#"{ "restart": { "node": "n2" } }"#,
+    ] {
+        l.apply_json(a).unwrap();
+        l.step_forward();
+    }
+    l.run(Some(300), Some(l.timeline.sim().time() + 1500));
+    let at_n2: Vec<&Note> = notes(&l)
+        .filter(|(n, _, _)| *n == Some(NodeId(2)))
+        .map(|(_, _, n)| n)
+        .collect();
+    let restarts = at_n2
+        .iter()
+        .filter(|n| matches!(n, Note::AsksAfterRestart { .. }))
+        .count();
+    let again = at_n2
+        .iter()
+        .filter(|n| matches!(n, Note::Blocked { again: true, .. }))
+        .count();
+    assert_eq!(restarts, 1, "{at_n2:?}");
+    assert!(again >= 2, "{at_n2:?}");
+    assert_eq!(decision(&l, "n2", 1), None, "cut off, it may not decide");
+}
+
+#[test]
+fn ignoring_names_the_message_and_learning_names_the_ack_receiver() {
+    let mut ignores = 0;
+    let mut learned_from_peer = false;
+    let mut runs: Vec<Loaded<Transactions>> = builtins_of(transactions::NAME)
+        .map(|b| run(b.json))
+        .collect();
+    for seed in 0..6 {
+        let mix = FaultMix {
+            crashes: true,
+            loss: true,
+            ..FaultMix::NONE
+        };
+        let params = json!({ "cooperative": true });
+        runs.push(sweep_loaded(seed, mix, 1500, params));
+    }
+    for l in &runs {
+        let p = l.timeline.sim().proto();
+        let names = l.names();
+        for s in &l.timeline.trace().steps {
+            let me = s.node.unwrap_or(COORD);
+            for n in &s.notes {
+                let t = p.describe_note(me, n, names);
+                match n {
+                    Note::Ignores {
+                        what,
+                        from: Some(f),
+                        ..
+                    } => {
+                        ignores += 1;
+                        assert!(t.contains(what) && t.contains(&names[f.index()]), "{t}");
+                    }
+                    Note::Learns { from, .. } if *from != COORD => {
+                        learned_from_peer = true;
+                        assert!(t.contains("sends an ACK to coord"), "{t}");
+                    }
+                    Note::Learns { .. } => assert!(t.contains("sends an ACK to coord"), "{t}"),
+                    _ => {}
+                }
+            }
+        }
+    }
+    assert!(learned_from_peer);
+    assert!(
+        ignores > 0,
+        "the cooperative run has late answers to ignore"
+    );
+}
+
+#[test]
+fn writes_accept_spaces_and_commas() {
+    let w = |pairs: &[(&str, &str)]| -> Writes {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    };
+    for text in [
+        "x=1, y=2",
+        "x = 1, y = 2",
+        "x=1 y=2",
+        " x =1 ;y= 2 ",
+        "x = 1 y = 2",
+    ] {
+        assert_eq!(
+            parse_writes(text),
+            Ok(w(&[("x", "1"), ("y", "2")])),
+            "{text}"
+        );
+    }
+    assert_eq!(parse_writes("x ="), Ok(w(&[("x", "")])));
+    for (text, says) in [
+        ("", "at least one"),
+        ("x", "`x` is not of the form key=value"),
+        ("x 1", "`x` is not of the form key=value"),
+        ("=1", "a key is 1 to 16"),
+        ("a-b=1", "a key is 1 to 16"),
+        ("x==1", "one '=' per pair"),
+        ("x=1, x=2", "`x` is written twice"),
+        ("x=12345678901234567", "at most 16 characters"),
+        ("a=1 b=1 c=1 d=1 e=1 f=1 g=1 h=1 i=1", "at most 8 writes"),
+    ] {
+        let e = parse_writes(text).unwrap_err();
+        assert!(e.contains(says), "{text}: {e}");
+    }
+}
+
+#[test]
+fn options_are_checked_and_fewer_participants_drop_what_names_the_others() {
+    let json = builtin("txn-3pc-partition").unwrap().json;
+    for (field, value, says) in [
+        (
+            "participants",
+            json!(9),
+            "Participants must be between 2 and 7 (not 9)",
+        ),
+        (
+            "participants",
+            json!(1),
+            "Participants must be between 2 and 7",
+        ),
+        (
+            "participants",
+            json!("x"),
+            "Participants must be between 2 and 7 (not `x`)",
+        ),
+        (
+            "timeout",
+            json!(10),
+            "Timeout must be between 50 and 60000 ms",
+        ),
+        ("protocol", json!("4pc"), "Protocol must be 2PC or 3PC"),
+        ("cooperative", json!(1), "Cooperative termination"),
+    ] {
+        let e = with_option(json, field, value).unwrap_err();
+        assert!(e.contains(says), "{field}: {e}");
+    }
+    // More participants: nothing dropped, the scenario loads with them.
+    let (doc, dropped) = with_option(json, "participants", json!(7)).unwrap();
+    assert!(dropped.is_empty(), "{dropped:?}");
+    assert_eq!(load(&doc).unwrap().names().len(), 8);
+    // Two: the slow links to n3 go, the partition keeps n2 on its own side.
+    let (doc, dropped) = with_option(json, "participants", json!(2)).unwrap();
+    let all = dropped.join("\n");
+    assert!(all.contains("the link setting coord -> n3"), "{all}");
+    assert!(all.contains("n3 from the partition at t=500"), "{all}");
+    let mut s = load(&doc).unwrap();
+    assert_eq!(s.names().len(), 3);
+    s.run(None, None);
+    // Every built-in still loads with two participants, saying what it left out.
+    for b in builtins_of(transactions::NAME) {
+        let (doc, dropped) = with_option(b.json, "participants", json!(2)).unwrap();
+        let mut s = load(&doc).unwrap_or_else(|e| panic!("{}: {e}\n{dropped:?}", b.id));
+        s.run(None, None);
+        for d in &dropped {
+            assert!(d.contains("n3"), "{}: {d}", b.id);
+        }
+    }
+    let (doc, _) = with_option(json, "protocol", json!("2pc")).unwrap();
+    let l = Loaded::<Transactions>::parse(&doc).unwrap();
+    assert!(!l.timeline.sim().proto().three_phase());
+    let (doc, _) = with_option(json, "timeout", json!(800)).unwrap();
+    let l = Loaded::<Transactions>::parse(&doc).unwrap();
+    assert_eq!(l.timeline.sim().proto().params().timeout, 800);
 }

@@ -217,6 +217,8 @@ pub struct Node {
     // Volatile: lost in a crash.
     pub txns: BTreeMap<u32, Txn>,
     /// Coordinator: client transactions waiting for the current one to be decided.
+    /// Persistent, unlike the rest of this part: the queue is what the client asked for, kept
+    /// on disk with the log, so a crash delays these transactions but does not lose them.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub queue: Vec<Writes>,
     /// Coordinator: the transaction it is deciding.
@@ -470,9 +472,15 @@ pub enum Note {
         tx: u32,
         from: NodeId,
     },
-    /// A message about a transaction this process no longer needs.
+    /// A message (or timer) about a transaction this process no longer needs.
     Ignores {
         tx: u32,
+        /// What it ignores: a message label (`PREPARE`, `YES`, ...) or a timer.
+        what: &'static str,
+        /// Who sent it (`None` for a timer).
+        from: Option<NodeId>,
+        /// The process's state on `tx` (`None`: it holds nothing about it).
+        state: Option<TxState>,
     },
     /// Coordinator restarts and finishes from its log.
     Recovers {
@@ -482,6 +490,15 @@ pub enum Note {
     /// Participant restarts with state rebuilt from its log.
     Restarts {
         txns: u32,
+    },
+    /// 3PC participant restarts pre-committed: the timeout rule still applies.
+    RestartsPrecommitted {
+        tx: u32,
+    },
+    /// Coordinator restarts with client transactions still waiting in its queue (the
+    /// queue is on disk): it runs them once the open transaction is decided.
+    KeepsQueue {
+        waiting: u32,
     },
     SetsVote {
         vote: Vote,
@@ -621,14 +638,21 @@ impl Transactions {
 
     fn coord_msg(&self, node: &mut Node, from: NodeId, msg: Msg, ctx: &mut Ctx<Self>) {
         let n = self.params.participants;
+        let what = self.msg_label(&msg);
+        let ign = |tx: u32, state: Option<TxState>| Note::Ignores {
+            tx,
+            what,
+            from: Some(from),
+            state,
+        };
         match msg {
             Msg::WorkDone { tx } => {
                 let Some(t) = node.txns.get_mut(&tx) else {
-                    ctx.note(Note::Ignores { tx });
+                    ctx.note(ign(tx, node.state_of(tx)));
                     return;
                 };
                 if t.state != TxState::Init {
-                    ctx.note(Note::Ignores { tx });
+                    ctx.note(ign(tx, Some(t.state)));
                     return;
                 }
                 t.done.insert(from);
@@ -645,11 +669,11 @@ impl Transactions {
             }
             Msg::Vote { tx, yes } => {
                 let Some(t) = node.txns.get_mut(&tx) else {
-                    ctx.note(Note::Ignores { tx });
+                    ctx.note(ign(tx, node.state_of(tx)));
                     return;
                 };
                 if !matches!(t.state, TxState::Init | TxState::Wait) {
-                    ctx.note(Note::Ignores { tx });
+                    ctx.note(ign(tx, Some(t.state)));
                     return;
                 }
                 if !yes {
@@ -657,7 +681,7 @@ impl Transactions {
                     return;
                 }
                 if t.state != TxState::Wait {
-                    ctx.note(Note::Ignores { tx });
+                    ctx.note(ign(tx, Some(t.state)));
                     return;
                 }
                 t.votes.insert(from, true);
@@ -676,11 +700,11 @@ impl Transactions {
             }
             Msg::PrecommitAck { tx } => {
                 let Some(t) = node.txns.get_mut(&tx) else {
-                    ctx.note(Note::Ignores { tx });
+                    ctx.note(ign(tx, node.state_of(tx)));
                     return;
                 };
                 if t.state != TxState::Precommit {
-                    ctx.note(Note::Ignores { tx });
+                    ctx.note(ign(tx, Some(t.state)));
                     return;
                 }
                 t.acks.insert(from);
@@ -694,11 +718,11 @@ impl Transactions {
             Msg::DecisionAck { tx } => {
                 let ended = node.has(tx, Rec::End);
                 let Some(t) = node.txns.get_mut(&tx) else {
-                    ctx.note(Note::Ignores { tx });
+                    ctx.note(ign(tx, node.state_of(tx)));
                     return;
                 };
                 if t.state.decided().is_none() || ended {
-                    ctx.note(Note::Ignores { tx });
+                    ctx.note(ign(tx, Some(t.state)));
                     return;
                 }
                 t.acks.insert(from);
@@ -734,7 +758,7 @@ impl Transactions {
             | Msg::Prepare { tx }
             | Msg::Precommit { tx }
             | Msg::Decision { tx, .. }
-            | Msg::Uncertain { tx } => ctx.note(Note::Ignores { tx }),
+            | Msg::Uncertain { tx } => ctx.note(ign(tx, node.state_of(tx))),
         }
     }
 
@@ -747,11 +771,21 @@ impl Transactions {
                 Some(TxState::Precommit) => {
                     self.decide(node, tx, true, DecideWhy::PrecommitTimeout, ctx)
                 }
-                _ => ctx.note(Note::Ignores { tx }),
+                _ => ctx.note(Note::Ignores {
+                    tx,
+                    what: "timeout",
+                    from: None,
+                    state: node.state_of(tx),
+                }),
             },
             Timer::Resend { tx } => {
                 let (Some(commit), Some(t)) = (node.logged_decision(tx), node.txns.get(&tx)) else {
-                    ctx.note(Note::Ignores { tx });
+                    ctx.note(Note::Ignores {
+                        tx,
+                        what: "resend timer",
+                        from: None,
+                        state: node.state_of(tx),
+                    });
                     return;
                 };
                 let to: Vec<NodeId> = self
@@ -822,6 +856,13 @@ impl Transactions {
 
     fn part_msg(&self, node: &mut Node, from: NodeId, msg: Msg, ctx: &mut Ctx<Self>) {
         let now = ctx.now();
+        let what = self.msg_label(&msg);
+        let ign = |tx: u32, state: Option<TxState>| Note::Ignores {
+            tx,
+            what,
+            from: Some(from),
+            state,
+        };
         match msg {
             Msg::Work { tx, writes } => match node.state_of(tx) {
                 None if node.logged_decision(tx).is_none() => {
@@ -840,7 +881,7 @@ impl Transactions {
                     ctx.send(from, Msg::Vote { tx, yes: false });
                     ctx.note(Note::RepeatsVote { tx, yes: false });
                 }
-                Some(_) => ctx.note(Note::Ignores { tx }),
+                Some(_) => ctx.note(ign(tx, node.state_of(tx))),
             },
             Msg::Prepare { tx } => match node.state_of(tx) {
                 Some(TxState::Init) => match node.vote {
@@ -874,11 +915,12 @@ impl Transactions {
                 }
                 Some(TxState::Wait) | None => {
                     // Never did the work (WORK lost): it cannot vote YES.
+                    ctx.send(from, Msg::Vote { tx, yes: false });
                     if node.logged_decision(tx).is_none() {
                         self.abort_alone(node, tx, AbortWhy::Unknown, ctx);
+                    } else {
+                        ctx.note(Note::RepeatsVote { tx, yes: false });
                     }
-                    ctx.send(from, Msg::Vote { tx, yes: false });
-                    ctx.note(Note::RepeatsVote { tx, yes: false });
                 }
             },
             Msg::Precommit { tx } => match node.state_of(tx) {
@@ -896,7 +938,7 @@ impl Transactions {
                     ctx.send(from, Msg::PrecommitAck { tx });
                     ctx.note(Note::PrecommitReceived { tx });
                 }
-                _ => ctx.note(Note::Ignores { tx }),
+                _ => ctx.note(ign(tx, node.state_of(tx))),
             },
             Msg::Decision { tx, commit } => match node.logged_decision(tx) {
                 Some(known) => {
@@ -954,13 +996,13 @@ impl Transactions {
                 if node.logged_decision(tx).is_none() {
                     ctx.note(Note::PeerUncertain { tx, from });
                 } else {
-                    ctx.note(Note::Ignores { tx });
+                    ctx.note(ign(tx, node.state_of(tx)));
                 }
             }
             Msg::WorkDone { tx }
             | Msg::Vote { tx, .. }
             | Msg::PrecommitAck { tx }
-            | Msg::DecisionAck { tx } => ctx.note(Note::Ignores { tx }),
+            | Msg::DecisionAck { tx } => ctx.note(ign(tx, node.state_of(tx))),
         }
     }
 
@@ -971,7 +1013,12 @@ impl Transactions {
         let now = ctx.now();
         let me = ctx.me();
         let Some((state, recovering)) = node.txns.get(&tx).map(|t| (t.state, t.recovering)) else {
-            ctx.note(Note::Ignores { tx });
+            ctx.note(Note::Ignores {
+                tx,
+                what: "timeout",
+                from: None,
+                state: node.state_of(tx),
+            });
             return;
         };
         match state {
@@ -991,17 +1038,23 @@ impl Transactions {
                     again = t.blocked_since.is_some();
                     t.blocked_since.get_or_insert(now);
                 }
-                if recovering {
-                    ctx.note(Note::AsksAfterRestart { tx, asks });
-                } else {
-                    ctx.note(Note::Blocked { tx, asks, again });
-                }
+                // After a restart it already said why it asks: from now on it asks again.
+                ctx.note(Note::Blocked {
+                    tx,
+                    asks,
+                    again: again || recovering,
+                });
             }
             TxState::Precommit => {
                 Self::apply_decision(node, tx, true, now);
                 ctx.note(Note::TimeoutCommits { tx });
             }
-            _ => ctx.note(Note::Ignores { tx }),
+            _ => ctx.note(Note::Ignores {
+                tx,
+                what: "timeout",
+                from: None,
+                state: node.state_of(tx),
+            }),
         }
     }
 
@@ -1151,8 +1204,8 @@ impl Protocol for Transactions {
     }
 
     fn on_crash(&self, node: &mut Node) {
+        // The queue of client requests is on disk: it survives, and runs after recovery.
         node.txns.clear();
-        node.queue.clear();
         node.active = None;
     }
 
@@ -1184,6 +1237,12 @@ impl Protocol for Transactions {
                     _ => self.decide(node, tx, false, DecideWhy::Recovery, ctx),
                 }
             }
+            if !node.queue.is_empty() {
+                ctx.note(Note::KeepsQueue {
+                    waiting: node.queue.len() as u32,
+                });
+                self.next_in_queue(node, ctx);
+            }
             return;
         }
         ctx.note(Note::Restarts {
@@ -1212,6 +1271,7 @@ impl Protocol for Transactions {
                 _ => {
                     // Pre-committed (3PC): the timeout rule still applies.
                     ctx.set_timer(Timer::Timeout { tx }, self.wait());
+                    ctx.note(Note::RestartsPrecommitted { tx });
                 }
             }
         }
@@ -1303,9 +1363,11 @@ impl Protocol for Transactions {
             Note::FailsBeforeVoting { tx } => format!(
                 "{me} receives the vote request for T{tx} but fails before voting (set to 'fail before voting'): it crashes, and its vote never leaves"
             ),
-            Note::RepeatsVote { tx, yes } => format!(
-                "{me} answers again for T{tx}: {} (a repeated or late request)",
-                if *yes { "YES, as it already voted" } else { "NO, it has aborted T{tx}" }
+            Note::RepeatsVote { tx, yes: true } => format!(
+                "{me} gets a vote request on T{tx} again (a repeated or late request): it voted YES already and answers YES again"
+            ),
+            Note::RepeatsVote { tx, yes: false } => format!(
+                "{me} answers NO on T{tx}: its log already holds 'abort T{tx}', and a process that aborted can only vote NO"
             ),
             Note::VoteCounted { tx, remaining } => format!(
                 "{me} records a YES vote on T{tx}; waiting for {remaining} more"
@@ -1336,12 +1398,21 @@ impl Protocol for Transactions {
             Note::PrecommitAcked { tx, remaining } => format!(
                 "{me} records an ACK of PRECOMMIT T{tx}; waiting for {remaining} more"
             ),
-            Note::Learns { tx, commit, from } => format!(
-                "{me} learns from {} that T{tx} {}: it logs '{} T{tx}'{}, and acknowledges",
+            Note::Learns { tx, commit, from } if *from == COORD => format!(
+                "{me} learns from {} that T{tx} {}: it logs '{} T{tx}'{}, and sends an ACK to {} (the coordinator resends the decision until everyone acknowledged)",
                 n(from),
                 if *commit { "commits" } else { "aborts" },
                 if *commit { "commit" } else { "abort" },
-                if *commit { ", applies the writes" } else { ", discards the writes" }
+                if *commit { ", applies the writes" } else { ", discards the writes" },
+                n(&COORD)
+            ),
+            Note::Learns { tx, commit, from } => format!(
+                "{me} learns from {}, another participant, that T{tx} {} (cooperative termination: a decision any process logged is final, so a participant may pass it on): it logs '{} T{tx}'{}, and sends an ACK to {} so that it can stop resending",
+                n(from),
+                if *commit { "commits" } else { "aborts" },
+                if *commit { "commit" } else { "abort" },
+                if *commit { ", applies the writes" } else { ", discards the writes" },
+                n(&COORD)
             ),
             Note::AlreadyKnows { tx, commit, ack } => format!(
                 "{me} already {} T{tx}{}",
@@ -1370,11 +1441,15 @@ impl Protocol for Transactions {
                     "{me}'s log shows T{tx}'s work but no YES vote: it had not promised anything, so it aborts T{tx}"
                 ),
                 AbortWhy::Unknown => format!(
-                    "{me} is asked to vote on T{tx} but never received its work: it cannot vote YES, so it aborts"
+                    "{me} is asked to vote on T{tx} but never received its work: it cannot vote YES, so it logs 'abort T{tx}' and votes NO"
                 ),
             },
+            Note::Blocked { tx, asks, again: true } if three => format!(
+                "{me} restarted uncertain on T{tx} and still knows no decision: the 3PC timeout rule no longer applies (the others may have decided meanwhile), so it asks {} again",
+                list(asks)
+            ),
             Note::Blocked { tx, asks, again: true } => format!(
-                "{me} is still blocked on T{tx} (uncertain, no decision known): it asks {} again",
+                "{me} is still blocked on T{tx} (voted YES, no decision known): it asks {} again",
                 list(asks)
             ),
             Note::Blocked { tx, asks, .. } => {
@@ -1391,6 +1466,10 @@ impl Protocol for Transactions {
                     )
                 }
             }
+            Note::AsksAfterRestart { tx, asks } if three => format!(
+                "{me} restarted and its log shows a YES vote on T{tx} without a decision: it is uncertain, and while it was down the others may have decided by timeout either way, so it may not apply the timeout rule: it asks {}",
+                list(asks)
+            ),
             Note::AsksAfterRestart { tx, asks } => format!(
                 "{me} restarted and its log shows a YES vote on T{tx} without a decision: it is uncertain and may not decide alone, so it asks {}",
                 list(asks)
@@ -1415,9 +1494,22 @@ impl Protocol for Transactions {
                 "{} does not know the decision on T{tx} either: {me} keeps waiting",
                 n(from)
             ),
-            Note::Ignores { tx } => format!(
-                "{me} has nothing left to do for this on T{tx} (it is past that step of the protocol): it ignores it"
-            ),
+            Note::Ignores {
+                tx,
+                what,
+                from,
+                state,
+            } => {
+                let thing = match from {
+                    Some(f) => format!("the {what} on T{tx} from {}", n(f)),
+                    None => format!("its {what} on T{tx}"),
+                };
+                let why = match state {
+                    Some(s) => format!("it is in {} on T{tx}, past the step this belongs to", s.label()),
+                    None => format!("it holds nothing about T{tx} in memory (finished, or forgotten in a crash)"),
+                };
+                format!("{me} ignores {thing}: {why}, so there is nothing left to do for it")
+            }
             Note::Recovers { tx, state } => match state {
                 TxState::Committed | TxState::Aborted => format!(
                     "{me}'s log holds the decision on T{tx} ({}) but no 'end': some participants may not know it, so it sends it again",
@@ -1426,6 +1518,14 @@ impl Protocol for Transactions {
                 TxState::Precommit => format!("{me}'s log shows 'precommit T{tx}' without a decision"),
                 _ => format!("{me}'s log shows 'begin T{tx}' without a decision"),
             },
+            Note::RestartsPrecommitted { tx } => format!(
+                "{me}'s log shows 'precommit T{tx}' without a decision: everyone voted YES, so if no decision comes within {t} ms it commits (3PC timeout rule for a pre-committed participant)"
+            ),
+            Note::KeepsQueue { waiting } => format!(
+                "{me}'s queue of client transactions is on disk too: {waiting} transaction{} still wait{}, and the next one starts now (recovery has decided the open ones)",
+                if *waiting == 1 { "" } else { "s" },
+                if *waiting == 1 { "s" } else { "" }
+            ),
             Note::Restarts { txns } => format!(
                 "{me} restarts: its log was on disk and survives; it rebuilds the state of {txns} transaction{} from it (what was only in memory is lost)",
                 if *txns == 1 { "" } else { "s" }
@@ -1467,14 +1567,7 @@ impl Protocol for Transactions {
     }
 
     fn checker(&self) -> TxnChecker {
-        TxnChecker {
-            participants: self.params.participants,
-            read: Vec::new(),
-            decisions: BTreeMap::new(),
-            reported: BTreeSet::new(),
-            failure: false,
-            voted_no: BTreeSet::new(),
-        }
+        TxnChecker::new(self.params.participants)
     }
 
     /// Mostly transactions; now and then a participant changes how it votes (usually to
@@ -1606,7 +1699,40 @@ impl Checker<Transactions> for TxnChecker {
         let node = sim.node(me);
         let from = self.read[me.index()].min(node.log.len());
         self.read[me.index()] = node.log.len();
-        for r in &node.log[from..] {
+        let voted_yes = |p: NodeId, tx: u32| sim.node(p).has(tx, Rec::Yes);
+        self.check_records(me, names, &node.log[from..], &voted_yes, out);
+    }
+}
+
+impl TxnChecker {
+    /// A checker for `participants` participants (`n1..`), with nothing seen yet.
+    pub fn new(participants: u32) -> Self {
+        TxnChecker {
+            participants,
+            read: Vec::new(),
+            decisions: BTreeMap::new(),
+            reported: BTreeSet::new(),
+            failure: false,
+            voted_no: BTreeSet::new(),
+        }
+    }
+
+    /// Note that a failure happened (AC4 only speaks of failure-free runs).
+    pub fn set_failure(&mut self) {
+        self.failure = true;
+    }
+
+    /// Check log records `me` just wrote: `voted_yes(p, tx)` says whether participant `p`
+    /// logged a YES vote on `tx`. Each (property, transaction) is reported once.
+    pub fn check_records(
+        &mut self,
+        me: NodeId,
+        names: &[String],
+        records: &[LogRecord],
+        voted_yes: &dyn Fn(NodeId, u32) -> bool,
+        out: &mut Vec<Violation>,
+    ) {
+        for r in records {
             let commit = match r.rec {
                 Rec::Commit => true,
                 Rec::Abort => false,
@@ -1655,7 +1781,7 @@ impl Checker<Transactions> for TxnChecker {
             let parts = (1..=self.participants).map(NodeId);
             if commit {
                 let missing: Vec<&str> = parts
-                    .filter(|p| !sim.node(*p).has(tx, Rec::Yes))
+                    .filter(|p| !voted_yes(*p, tx))
                     .map(|p| name(names, p))
                     .collect();
                 if !missing.is_empty() {
@@ -1679,4 +1805,191 @@ impl Checker<Transactions> for TxnChecker {
             }
         }
     }
+}
+
+/// Parse what a person typed as a transaction's writes: `key=value` pairs separated by
+/// commas, semicolons or spaces, with spaces allowed around `=` (`x = 1, y=2` and
+/// `x=1 y=2` both work). Says what is wrong otherwise; the rules are those the
+/// coordinator checks.
+pub fn parse_writes(text: &str) -> Result<Writes, String> {
+    // Glue each `=` to its neighbours, so that `x = 1` reads as `x=1`.
+    let mut glued = String::with_capacity(text.len());
+    for c in text.chars() {
+        if c == '=' {
+            while glued.ends_with(char::is_whitespace) {
+                glued.pop();
+            }
+        } else if c.is_whitespace() && glued.ends_with('=') {
+            continue;
+        }
+        glued.push(c);
+    }
+    let mut w = Writes::new();
+    for part in glued
+        .split(|c: char| c == ',' || c == ';' || c.is_whitespace())
+        .filter(|p| !p.is_empty())
+    {
+        let (k, v) = part
+            .split_once('=')
+            .ok_or_else(|| format!("`{part}` is not of the form key=value (e.g. x=1)"))?;
+        if k.is_empty() || k.len() > 16 || !k.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+        {
+            return Err(format!("`{part}`: a key is 1 to 16 letters, digits or '_'"));
+        }
+        if v.contains('=') {
+            return Err(format!("`{part}`: one '=' per pair (e.g. x=1, y=2)"));
+        }
+        if v.chars().count() > 16 {
+            return Err(format!("`{part}`: a value is at most 16 characters"));
+        }
+        if w.insert(k.to_string(), v.to_string()).is_some() {
+            return Err(format!("`{k}` is written twice: write each key once"));
+        }
+    }
+    if w.is_empty() {
+        return Err("write at least one value, e.g. x=1".into());
+    }
+    if w.len() > MAX_WRITES {
+        return Err(format!("at most {MAX_WRITES} writes per transaction"));
+    }
+    Ok(w)
+}
+
+/// A scenario (JSON) with one of the page's options changed: `protocol` (`2pc`/`3pc`),
+/// `participants` (2 to 7), `timeout` (50 to 60,000 ms) or `cooperative`. An out-of-range
+/// value is refused with a message naming the option. With fewer participants, what the
+/// scenario says about the ones that no longer exist is left out (scripted actions, links,
+/// vote settings; a partition keeps its other members), and each omission is listed.
+pub fn with_option(
+    json: &str,
+    field: &str,
+    value: serde_json::Value,
+) -> Result<(String, Vec<String>), String> {
+    use serde_json::Value;
+    let range = |label: &str, lo: u64, hi: u64, unit: &str| match value.as_u64() {
+        Some(x) if (lo..=hi).contains(&x) => Ok(x),
+        _ => Err(format!(
+            "{label} must be between {lo} and {hi}{unit} (not {})",
+            match &value {
+                Value::String(s) if s.trim().is_empty() => "empty".to_string(),
+                Value::String(s) => format!("`{s}`"),
+                v => v.to_string(),
+            }
+        )),
+    };
+    let mut keep = 0;
+    match field {
+        "participants" => keep = range("Participants", 2, 7, "")?,
+        "timeout" => {
+            range("Timeout", 50, 60_000, " ms")?;
+        }
+        "protocol" if matches!(value.as_str(), Some("2pc" | "3pc")) => {}
+        "protocol" => return Err("Protocol must be 2PC or 3PC".into()),
+        "cooperative" if value.is_boolean() => {}
+        "cooperative" => return Err("Cooperative termination is on or off".into()),
+        _ => return Err(format!("there is no option `{field}`")),
+    }
+    let mut doc: Value =
+        serde_json::from_str(json).map_err(|e| format!("cannot change {field}: {e}"))?;
+    if !doc["params"].is_object() {
+        doc["params"] = Value::Object(Default::default());
+    }
+    doc["params"][field] = value.clone();
+    let mut dropped = Vec::new();
+    if keep > 0 {
+        let gone = |v: &Value| {
+            v.as_str()
+                .and_then(|s| s.strip_prefix('n'))
+                .and_then(|s| s.parse::<u64>().ok())
+                .is_some_and(|i| i > keep)
+        };
+        // (`get_mut`, not indexing: indexing would add the missing fields as nulls.)
+        if let Some(votes) = doc["params"]
+            .get_mut("votes")
+            .and_then(Value::as_object_mut)
+        {
+            let names: Vec<String> = votes
+                .keys()
+                .filter(|k| gone(&Value::String(k.to_string())))
+                .cloned()
+                .collect();
+            for k in names {
+                votes.remove(&k);
+                dropped.push(format!("the vote setting of {k}"));
+            }
+        }
+        if let Some(links) = doc
+            .get_mut("network")
+            .and_then(|n| n.get_mut("links"))
+            .and_then(Value::as_array_mut)
+        {
+            links.retain(|l| {
+                let out = gone(&l["from"]) || gone(&l["to"]);
+                if out {
+                    dropped.push(format!(
+                        "the link setting {} -> {}",
+                        l["from"].as_str().unwrap_or("?"),
+                        l["to"].as_str().unwrap_or("?")
+                    ));
+                }
+                !out
+            });
+        }
+        if let Some(actions) = doc.get_mut("actions").and_then(Value::as_array_mut) {
+            actions.retain_mut(|a| {
+                let when = match (a.get("at"), a.get("at_step")) {
+                    (Some(Value::Number(t)), _) => format!("at t={t}"),
+                    (_, Some(Value::Number(s))) => format!("at step {s}"),
+                    _ => "scripted".to_string(),
+                };
+                let Some((kind, body)) = a
+                    .get_mut("action")
+                    .and_then(Value::as_object_mut)
+                    .and_then(|o| o.iter_mut().next())
+                else {
+                    return true;
+                };
+                let kind = kind.clone();
+                if let Some(groups) = body.get_mut("groups").and_then(Value::as_array_mut) {
+                    let mut removed = Vec::new();
+                    for g in groups.iter_mut() {
+                        if let Some(g) = g.as_array_mut() {
+                            g.retain(|n| {
+                                let out = gone(n);
+                                if out {
+                                    removed.push(n.as_str().unwrap_or("?").to_string());
+                                }
+                                !out
+                            });
+                        }
+                    }
+                    groups.retain(|g| g.as_array().is_some_and(|g| !g.is_empty()));
+                    if removed.is_empty() {
+                        return true;
+                    }
+                    if groups.len() < 2 {
+                        dropped.push(format!(
+                            "the {kind} {when} (without {} it splits nothing)",
+                            removed.join(", ")
+                        ));
+                        return false;
+                    }
+                    dropped.push(format!("{} from the {kind} {when}", removed.join(", ")));
+                    return true;
+                }
+                let named: Vec<String> = ["node", "a", "b", "from", "to"]
+                    .iter()
+                    .filter_map(|k| body.get(*k))
+                    .filter(|v| gone(v))
+                    .map(|v| v.as_str().unwrap_or("?").to_string())
+                    .collect();
+                if named.is_empty() {
+                    return true;
+                }
+                dropped.push(format!("the {kind} of {} {when}", named.join(", ")));
+                false
+            });
+        }
+    }
+    Ok((doc.to_string(), dropped))
 }

@@ -9,8 +9,8 @@ use crate::components::cluster::{f, status_badge, NODE_COLOURS};
 use crate::components::{use_stable_store, use_store};
 use crate::store::Msg;
 use dsplay_core::algo::transactions::{
-    note_state, show_writes, Node, Note, Rec, Transactions, TxState, Vote, Writes, COORD,
-    MAX_WRITES,
+    note_state, parse_writes, show_writes, with_option, Node, Note, Rec, Transactions, TxState,
+    Vote, Writes, COORD,
 };
 use dsplay_core::protocol::Protocol;
 use dsplay_core::registry::{Loaded, Session};
@@ -296,12 +296,14 @@ pub fn transactions_view() -> Html {
             store.dispatch(Msg::Select(if sel == Some(i) { None } else { Some(i) }))
         })
     };
+    // Enter and Space do what a click does (toggle); the page's Space shortcut is skipped.
     let keysel = |i: u32| {
         let store = store.clone();
+        let sel = store.selected;
         Callback::from(move |e: KeyboardEvent| {
             if e.key() == "Enter" || e.key() == " " {
                 e.prevent_default();
-                store.dispatch(Msg::Select(Some(i)));
+                store.dispatch(Msg::Select(if sel == Some(i) { None } else { Some(i) }));
             }
         })
     };
@@ -391,6 +393,7 @@ pub fn transactions_view() -> Html {
         let recs: Vec<_> = node.log.iter().rev().take(3).collect();
         let log = recs.iter().rev().enumerate().map(|(k, r)| {
             let x = LOG_X + k as f64 * 114.0;
+            let label = format!("{} T{}", r.rec.label(), r.tx);
             let cls = classes!(
                 "wal",
                 (r.tx == tx).then_some("this-tx"),
@@ -405,7 +408,7 @@ pub fn transactions_view() -> Html {
                     <title>{ format!("t={}: {} T{}{}", r.at, r.rec.label(), r.tx,
                         if r.writes.is_empty() { String::new() } else { format!(" ({})", show_writes(&r.writes)) }) }</title>
                     <rect x={f(x)} y={f(mid - 14.0)} width="110" height="28" rx="4" />
-                    <text x={f(x + 55.0)} y={f(mid + 6.0)} text-anchor="middle">{ format!("{} T{}", r.rec.label(), r.tx) }</text>
+                    <text class={long(&label, 11)} x={f(x + 55.0)} y={f(mid + 6.0)} text-anchor="middle">{ label.clone() }</text>
                 </g>
             }
         });
@@ -522,6 +525,12 @@ pub fn transactions_view() -> Html {
             </svg>
         </div>
     }
+}
+
+/// Class `long` for a label of more than `chars` characters: drawn in smaller type so it
+/// stays inside its fixed-width box (in presenter mode too).
+fn long(text: &str, chars: usize) -> Option<&'static str> {
+    (text.chars().count() > chars).then_some("long")
 }
 
 fn nice_step(raw: f64) -> u64 {
@@ -665,8 +674,8 @@ fn state_diagram(
         html! {
             <g class={classes!("sbox", state_class(*st), current.then_some("current"))} key={st.label()}>
                 <rect x={f(*x)} y={f(*yy)} width={f(bw)} height={f(bh)} rx="8" />
-                <text class="sname" x={f(x + bw / 2.0)} y={f(yy + 17.0)} text-anchor="middle">{ word }</text>
-                <text class="who" x={f(x + bw / 2.0)} y={f(yy + 34.0)} text-anchor="middle">{ who.join(" ") }</text>
+                <text class={classes!("sname", long(word, 12))} x={f(x + bw / 2.0)} y={f(yy + 17.0)} text-anchor="middle">{ word }</text>
+                <text class={classes!("who", long(&who.join(" "), 14))} x={f(x + bw / 2.0)} y={f(yy + 34.0)} text-anchor="middle">{ who.join(" ") }</text>
             </g>
         }
     });
@@ -747,36 +756,6 @@ fn vote_words(v: Vote) -> &'static str {
     }
 }
 
-/// Parse `x=1, y=2` into writes, or say what is wrong.
-fn parse_writes(text: &str) -> Result<Writes, String> {
-    let mut w = Writes::new();
-    for part in text
-        .split([',', ' ', ';'])
-        .map(str::trim)
-        .filter(|p| !p.is_empty())
-    {
-        let (k, v) = part
-            .split_once('=')
-            .ok_or_else(|| format!("`{part}` is not of the form key=value"))?;
-        let (k, v) = (k.trim(), v.trim());
-        if k.is_empty() || k.len() > 16 || !k.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
-        {
-            return Err(format!("`{k}`: a key is 1 to 16 letters, digits or '_'"));
-        }
-        if v.len() > 16 {
-            return Err(format!("`{v}`: a value is at most 16 characters"));
-        }
-        w.insert(k.to_string(), v.to_string());
-    }
-    if w.is_empty() {
-        return Err("write at least one value, e.g. x=1".into());
-    }
-    if w.len() > MAX_WRITES {
-        return Err(format!("at most {MAX_WRITES} writes per transaction"));
-    }
-    Ok(w)
-}
-
 /// A moment in the run to inject a fault at: the first step (from the current one, else
 /// from the start) with a note matching `pred`. Steps beyond those computed are computed
 /// on a copy, so looking changes nothing.
@@ -845,34 +824,28 @@ pub fn transactions_panel() -> Html {
     let store = use_stable_store();
     let writes_text = use_state(|| "x=1, y=2".to_string());
     let preset_msg = use_state(|| None::<String>);
-    let (names, votes, three, params_line) = {
+    // What the last option change left out of the scenario (participants removed).
+    let option_note = use_state(|| None::<String>);
+    let (names, votes, up, three, params, queue) = {
         let s = store.session.borrow();
         let Some(l) = s.as_any().downcast_ref::<Loaded<Transactions>>() else {
             return html! {};
         };
         let sim = l.timeline.sim();
-        let p = sim.proto().params();
         let votes: Vec<Vote> = (1..s.names().len() as u32)
             .map(|i| sim.node(NodeId(i)).vote)
             .collect();
-        let line = format!(
-            "{} · {} participants · timeout {} ms{}",
-            if sim.proto().three_phase() {
-                "three-phase commit"
-            } else {
-                "two-phase commit"
-            },
-            p.participants,
-            p.timeout,
-            if sim.proto().three_phase() {
-                ""
-            } else if p.cooperative {
-                " · cooperative termination on"
-            } else {
-                " · cooperative termination off"
-            }
-        );
-        (s.names().to_vec(), votes, sim.proto().three_phase(), line)
+        let up: Vec<bool> = (0..s.names().len() as u32)
+            .map(|i| matches!(s.status(i), Some(NodeStatus::Up) | None))
+            .collect();
+        (
+            s.names().to_vec(),
+            votes,
+            up,
+            sim.proto().three_phase(),
+            sim.proto().params().clone(),
+            sim.node(COORD).queue.clone(),
+        )
     };
     let parsed = parse_writes(&writes_text);
     let on_text = {
@@ -893,8 +866,10 @@ pub fn transactions_panel() -> Html {
             }
         })
     };
+    let coord_up = up[0];
     let vote_rows = votes.iter().enumerate().map(|(k, v)| {
         let name = names[k + 1].clone();
+        let node_up = up[k + 1];
         let onchange = {
             let store = store.clone();
             let name = name.clone();
@@ -904,17 +879,80 @@ pub fn transactions_panel() -> Html {
                 store.dispatch(Msg::Apply(action.to_string()));
             })
         };
+        let title = if node_up {
+            format!("How {name} answers the next vote requests ({} now)", vote_words(*v))
+        } else {
+            format!("{name} is down: a command to it would be lost, so its vote cannot be changed now (it will {})", vote_words(*v))
+        };
         html! {
-            <label class="vote-row" key={name.clone()}>
+            // Keyed on the setting: the shown value is always the node's, never a choice
+            // that did not take effect.
+            <label class="vote-row" key={format!("{name}-{v:?}-{node_up}")} title={title.clone()}>
                 <span>{ name.clone() }</span>
-                <select {onchange} aria-label={format!("How {name} votes")}>
+                <select {onchange} aria-label={format!("How {name} votes")} title={title} disabled={!node_up}>
                     <option value="yes" selected={*v == Vote::Yes}>{ "votes YES" }</option>
                     <option value="no" selected={*v == Vote::No}>{ "votes NO" }</option>
                     <option value="fail" selected={*v == Vote::Fail}>{ "fails before voting" }</option>
                 </select>
+                if !node_up {
+                    <em class="vote-down">{ "down: cannot be changed" }</em>
+                }
             </label>
         }
     });
+    // Changing an option reloads the scenario with it (what people did is dropped); a
+    // value out of range is refused and the page keeps the scenario it has.
+    let set_option = {
+        let store = store.clone();
+        let option_note = option_note.clone();
+        move |field: &'static str, value: serde_json::Value| -> bool {
+            let json = store.session.borrow().original_json();
+            match with_option(&json, field, value.clone()) {
+                Ok((doc, dropped)) => {
+                    option_note.set((!dropped.is_empty()).then(|| {
+                        format!(
+                            "With {value} participants (n1 to n{value}), the scenario leaves out what named the others: {}.",
+                            dropped.join("; ")
+                        )
+                    }));
+                    store.dispatch(Msg::Import(doc));
+                    true
+                }
+                Err(m) => {
+                    store.dispatch(Msg::Fail(m));
+                    false
+                }
+            }
+        }
+    };
+    let number_option = |field: &'static str, current: u64| {
+        let set_option = set_option.clone();
+        Callback::from(move |e: Event| {
+            let el: HtmlInputElement = e.target_unchecked_into();
+            let text = el.value();
+            let value = match text.trim().parse::<u64>() {
+                Ok(x) => json!(x),
+                Err(_) => json!(text.trim()),
+            };
+            if !set_option(field, value) {
+                el.set_value(&current.to_string());
+            }
+        })
+    };
+    let on_protocol = {
+        let set_option = set_option.clone();
+        Callback::from(move |e: Event| {
+            let el: HtmlSelectElement = e.target_unchecked_into();
+            set_option("protocol", json!(el.value()));
+        })
+    };
+    let on_cooperative = {
+        let set_option = set_option.clone();
+        let on = params.cooperative;
+        Callback::from(move |_: Event| {
+            set_option("cooperative", json!(!on));
+        })
+    };
     let presets: &[Preset] = if three {
         &[Preset::PartitionAfterPrecommit, Preset::CrashAfterPrecommit]
     } else {
@@ -980,24 +1018,63 @@ pub fn transactions_panel() -> Html {
     html! {
         <section class="panel commands txn-panel" aria-label="Transactions">
             <h2>{ "Transactions" }</h2>
-            <p class="muted">{ params_line }</p>
             <form class="command-form" onsubmit={on_run}>
-                <label>{ "Writes" }
+                <label title="The values the transaction writes: key=value pairs separated by commas or spaces, e.g. x=1, y=2">{ "Writes" }
                     <input type="text" value={(*writes_text).clone()} oninput={on_text} maxlength="200"
+                        title="key=value pairs separated by commas or spaces, e.g. x=1, y=2 (up to 8; keys are letters, digits or '_')"
                         aria-label="Values the transaction writes" aria-invalid={parsed.is_err().to_string()} />
                 </label>
-                <button type="submit" class="primary" disabled={parsed.is_err()}
-                    title="The client asks the coordinator to run this transaction">{ "Run a transaction" }</button>
+                <button type="submit" class="primary" disabled={parsed.is_err() || !coord_up}
+                    title={if coord_up { "The client asks the coordinator to run this transaction" } else { "coord is down: a request to it now would be lost" }}>{ "Run a transaction" }</button>
                 if let Err(e) = &parsed {
-                    <p class="form-error">{ e.clone() }</p>
+                    <p class="form-error" role="alert">{ e.clone() }</p>
+                }
+                if !coord_up {
+                    <p class="muted">{ "coord is down: a client request sent to it now would be lost. Restart it first." }</p>
                 }
             </form>
+            if !queue.is_empty() {
+                <p class="txn-queue" title="Client transactions coord runs once the current one is decided (kept on disk: a crash delays them, it does not lose them)">
+                    { format!("Waiting in coord's queue: {}", queue.iter().map(show_writes).collect::<Vec<_>>().join(" · ")) }
+                </p>
+            }
             <h3>{ "Votes" }</h3>
             <div class="votes">{ for vote_rows }</div>
             <h3>{ "Replay a classic failure" }</h3>
             <ul class="presets">{ for preset_buttons }</ul>
             if let Some(m) = &*preset_msg {
                 <p class="preset-msg" role="status">{ m.clone() }</p>
+            }
+            <h3>{ "Options" }</h3>
+            <p class="muted small">{ "Changing an option restarts the scenario with it." }</p>
+            <div class="options txn-options">
+                <label title="Two-phase commit blocks when the coordinator fails; three-phase commit does not, but a partition can make it disagree">{ "Protocol " }
+                    <select onchange={on_protocol} aria-label="Commit protocol"
+                        title="Two-phase commit blocks when the coordinator fails; three-phase commit does not, but a partition can make it disagree">
+                        <option value="2pc" selected={!three}>{ "2PC" }</option>
+                        <option value="3pc" selected={three}>{ "3PC" }</option>
+                    </select>
+                </label>
+                <label title="Number of participants, 2 to 7 (the coordinator comes on top)">{ "Participants " }
+                    <input type="number" min="2" max="7" value={params.participants.to_string()}
+                        key={format!("p{}", params.participants)}
+                        onchange={number_option("participants", params.participants as u64)}
+                        aria-label="Number of participants" title="Number of participants, 2 to 7 (the coordinator comes on top)" />
+                </label>
+                <label title="How long a process waits for the next message before its timeout rule applies, 50 to 60000 ms">{ "Timeout (ms) " }
+                    <input type="number" min="50" max="60000" step="50" value={params.timeout.to_string()}
+                        key={format!("t{}", params.timeout)}
+                        onchange={number_option("timeout", params.timeout)}
+                        aria-label="Timeout in milliseconds" title="How long a process waits for the next message before its timeout rule applies, 50 to 60000 ms" />
+                </label>
+                <label title={if three { "2PC only: in 3PC an uncertain participant follows the timeout rule instead" } else { "An uncertain participant that times out asks the other participants, not only the coordinator" }}>
+                    <input type="checkbox" checked={params.cooperative} onchange={on_cooperative} disabled={three}
+                        aria-label="Cooperative termination" />
+                    { " Cooperative termination" }
+                </label>
+            </div>
+            if let Some(m) = &*option_note {
+                <p class="option-note" role="status">{ m.clone() }</p>
             }
         </section>
     }
