@@ -916,3 +916,28 @@ fn options_are_checked_and_fewer_participants_drop_what_names_the_others() {
     let l = Loaded::<Transactions>::parse(&doc).unwrap();
     assert_eq!(l.timeline.sim().proto().params().timeout, 800);
 }
+
+#[test]
+fn a_crash_says_what_the_log_keeps_and_who_is_left_uncertain() {
+    let l = run_builtin("txn-2pc-coord-crash");
+    let (step, note) = l
+        .timeline
+        .trace()
+        .steps
+        .iter()
+        .find_map(|s| {
+            s.notes
+                .iter()
+                .find(|n| matches!(n, Note::Crashes { .. }))
+                .map(|n| (s.index, n))
+        })
+        .expect("the coordinator's crash carries a note");
+    assert!(
+        matches!(note, Note::Crashes { coordinator: true, open, .. } if !open.is_empty()),
+        "{note:?}"
+    );
+    let words = l.step_view(step).unwrap().narration.join(" | ");
+    for w in ["coord stops", "write-ahead log", "uncertain", "2PC blocks"] {
+        assert!(words.contains(w), "`{w}` missing in: {words}");
+    }
+}

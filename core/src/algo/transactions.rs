@@ -17,7 +17,7 @@
 //! the log on restart.
 
 use crate::invariant::{Checker, Property, Violation};
-use crate::protocol::{Ctx, ParamError, Protocol};
+use crate::protocol::{Ctx, NodeFault, ParamError, Protocol};
 use crate::sim::{NodeId, Sim, Time};
 use crate::trace::{Fate, StepKind, StepOutcome};
 use rand::Rng;
@@ -342,6 +342,12 @@ pub enum AbortWhy {
 #[derive(Clone, Debug, PartialEq, Serialize)]
 #[serde(rename_all = "snake_case", tag = "note")]
 pub enum Note {
+    /// The process crashes with these transactions undecided in memory (the log survives).
+    Crashes {
+        coordinator: bool,
+        records: u32,
+        open: Vec<(u32, TxState)>,
+    },
     /// Coordinator: starts `tx`, sends the work.
     Begins {
         tx: u32,
@@ -1209,6 +1215,19 @@ impl Protocol for Transactions {
         node.active = None;
     }
 
+    fn fault_note(&self, node: &Node, fault: NodeFault) -> Option<Note> {
+        (fault == NodeFault::Crash).then(|| Note::Crashes {
+            coordinator: node.coordinator,
+            records: node.log.len() as u32,
+            open: node
+                .txns
+                .iter()
+                .filter(|(_, t)| !matches!(t.state, TxState::Committed | TxState::Aborted))
+                .map(|(tx, t)| (*tx, t.state))
+                .collect(),
+        })
+    }
+
     fn on_restart(&self, node: &mut Node, ctx: &mut Ctx<Self>) {
         let now = ctx.now();
         let me = ctx.me();
@@ -1526,6 +1545,46 @@ impl Protocol for Transactions {
                 if *waiting == 1 { "" } else { "s" },
                 if *waiting == 1 { "s" } else { "" }
             ),
+            Note::Crashes {
+                coordinator,
+                records,
+                open,
+            } => {
+                let kept = format!(
+                    "its write-ahead log ({records} record{}) is on disk and survives",
+                    if *records == 1 { "" } else { "s" }
+                );
+                let what = open
+                    .iter()
+                    .map(|(tx, st)| match (coordinator, st) {
+                        (true, TxState::Init | TxState::Wait) => format!(
+                            "T{tx} is undecided: participants that voted YES are now uncertain and {}",
+                            if three {
+                                "decide by the 3PC timeout rule"
+                            } else {
+                                "must wait for coord (2PC blocks)"
+                            }
+                        ),
+                        (true, _) => format!(
+                            "T{tx}'s decision is in the log: coord sends it again when it restarts"
+                        ),
+                        (false, TxState::Init) => format!(
+                            "T{tx}: it has not voted, so it may abort T{tx} on its own"
+                        ),
+                        (false, TxState::Ready) => format!(
+                            "T{tx}: it voted YES, so after restarting it may not decide alone and must ask"
+                        ),
+                        (false, _) => format!(
+                            "T{tx}: it was pre-committed, so it commits after restarting unless told otherwise"
+                        ),
+                    })
+                    .collect::<Vec<_>>();
+                if what.is_empty() {
+                    format!("{me} crashes: {kept}; no transaction was open")
+                } else {
+                    format!("{me} crashes: {kept}; {}", what.join("; "))
+                }
+            }
             Note::Restarts { txns } => format!(
                 "{me} restarts: its log was on disk and survives; it rebuilds the state of {txns} transaction{} from it (what was only in memory is lost)",
                 if *txns == 1 { "" } else { "s" }
