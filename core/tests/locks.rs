@@ -567,3 +567,49 @@ fn a_late_copy_of_an_old_request_is_stale() {
     // c1 holds once (its second request), then c2.
     assert_eq!(holdings(&l), vec![("c1".into(), 1), ("c2".into(), 2)]);
 }
+
+/// The back-off grows with the failures in a row of one acquisition and starts again from
+/// the base range with the next: c2 fails several times while c1 holds a long critical
+/// section, gets the lock, and later, asking again while c1 holds it, first backs off
+/// between half the base and the base (not up to 16 times the base).
+#[test]
+fn back_off_starts_again_from_the_base_with_each_acquisition() {
+    let backoff = 60;
+    for seed in 0..12 {
+        let sc = json!({
+            "algorithm": "locks",
+            "seed": seed,
+            "params": { "variant": "lease", "clients": 2, "ttl": 5000, "work": 100,
+                        "writes": 10, "backoff": backoff },
+            "network": { "latency": [10, 10] },
+            "actions": [
+                { "at": 10, "action": { "command": { "node": "c1", "cmd": "acquire" } } },
+                { "at": 20, "action": { "command": { "node": "c2", "cmd": "acquire" } } },
+                { "at": 4000, "action": { "command": { "node": "c1", "cmd": "acquire" } } },
+                { "at": 4015, "action": { "command": { "node": "c2", "cmd": "acquire" } } }
+            ],
+            "run": { "steps": 2000, "until": 9000 }
+        });
+        let l = run_json(&sc.to_string());
+        assert!(l.violations().is_empty(), "{:?}", l.violations());
+        let c2 = id_of(&l, "c2");
+        let fails: Vec<(u64, u64)> = steps_with(&l, |n| matches!(n, Note::SetFailed { .. }))
+            .filter(|s| s.node == Some(c2))
+            .flat_map(|s| {
+                s.notes.iter().filter_map(move |n| match n {
+                    Note::SetFailed { backoff } => Some((s.time, *backoff)),
+                    _ => None,
+                })
+            })
+            .collect();
+        let (first, second): (Vec<_>, Vec<_>) = fails.iter().partition(|(t, _)| *t < 4000);
+        // c1's ten writes take a second: c2 fails at least four times in a row first.
+        assert!(first.len() >= 4, "seed {seed}: {fails:?}");
+        let &(_, d) = second.first().expect("c2's second acquisition fails first");
+        assert!(
+            (backoff / 2..=backoff).contains(&d),
+            "seed {seed}: the first retry of the second acquisition waits {d} ms: {fails:?}"
+        );
+        assert_eq!(holdings(&l).len(), 4, "seed {seed}");
+    }
+}

@@ -160,8 +160,11 @@ pub struct Client {
     pub token: Option<u64>,
     /// Writes done in the current holding.
     pub written: u32,
-    /// Acquire attempts so far (lease variant back-off; request ids).
+    /// Acquire attempts so far (request ids; they only grow).
     pub attempt: u32,
+    /// Lease variant: `SET NX` failures in a row in the current acquisition (the back-off
+    /// exponent); back to 0 when the client takes the lock or asks anew.
+    pub failures: u32,
     /// Zookeeper: this client's znode and the one it watches.
     pub znode: Option<u64>,
     pub watching: Option<u64>,
@@ -689,9 +692,12 @@ impl Locks {
         self.request(c, Msg::SetNx { attempt: c.attempt }, ctx);
     }
 
-    fn backoff_delay(&self, c: &Client, ctx: &mut Ctx<Self>) -> Time {
+    /// Count a failed `SET NX` and draw the back-off before the next: random, from half the
+    /// base up to the base doubled once per failure in a row (at most 16 times the base).
+    fn backoff_delay(&self, c: &mut Client, ctx: &mut Ctx<Self>) -> Time {
+        c.failures += 1;
         let base = self.params.backoff;
-        let exp = c.attempt.saturating_sub(1).min(4);
+        let exp = c.failures.saturating_sub(1).min(4);
         let hi = base.saturating_mul(1 << exp);
         ctx.random_range(base / 2..=hi.max(base / 2))
     }
@@ -701,6 +707,7 @@ impl Locks {
         c.phase = Phase::Holding;
         c.token = Some(token);
         c.written = 0;
+        c.failures = 0;
         c.beliefs.push(Belief {
             token,
             from: ctx.now(),
@@ -1049,6 +1056,7 @@ impl Locks {
                     return;
                 }
                 c.phase = Phase::Requesting;
+                c.failures = 0;
                 ctx.note(Note::AsksForLock);
                 match self.params.variant {
                     Variant::Queue => {
@@ -1620,6 +1628,7 @@ impl Protocol for Locks {
             c.phase = Phase::Idle;
             c.token = None;
             c.written = 0;
+            c.failures = 0;
             c.znode = None;
             c.watching = None;
             c.pending = None;
