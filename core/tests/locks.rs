@@ -7,10 +7,11 @@ use dsplay_core::algo::locks::{
     Client, Ended, Locks, Node, Note, Params, Variant, FIFO, MUTUAL_EXCLUSION, NO_LOST_LOCK,
 };
 use dsplay_core::faults::FaultMix;
+use dsplay_core::invariant::Checker;
 use dsplay_core::protocol::Protocol;
 use dsplay_core::registry::{builtin, load, sweep_one, Loaded, Session};
 use dsplay_core::sim::NodeId;
-use dsplay_core::trace::{StepKind, StepRecord};
+use dsplay_core::trace::{StepKind, StepOutcome, StepRecord};
 use serde_json::{json, Value};
 
 fn run_json(json: &str) -> Loaded<Locks> {
@@ -612,4 +613,213 @@ fn back_off_starts_again_from_the_base_with_each_acquisition() {
         );
         assert_eq!(holdings(&l).len(), 4, "seed {seed}");
     }
+}
+
+/// A step carrying the given notes, as if `node` had written them.
+fn fake_step(l: &Loaded<Locks>, node: NodeId, notes: Vec<Note>) -> StepOutcome<Locks> {
+    let mut record = l
+        .timeline
+        .trace()
+        .steps
+        .iter()
+        .find(|s| matches!(s.kind, StepKind::Timer { .. }))
+        .unwrap()
+        .clone();
+    record.node = Some(node);
+    record.notes = notes;
+    record.violations.clear();
+    StepOutcome {
+        record,
+        messages: Vec::new(),
+    }
+}
+
+/// The FIFO checker can fail: fed an out-of-order grant (c3 before c2, who queued first)
+/// it reports a violation naming both clients; in order, it reports nothing.
+#[test]
+fn the_fifo_checker_reports_an_out_of_order_grant() {
+    let l = run_builtin("locks-queue");
+    let sim = l.timeline.sim();
+    let (lk, c2, c3) = (id_of(&l, "lock"), id_of(&l, "c2"), id_of(&l, "c3"));
+    let queued = vec![
+        Note::Enqueues {
+            client: c2,
+            position: 1,
+        },
+        Note::Enqueues {
+            client: c3,
+            position: 2,
+        },
+    ];
+    for (first, ok) in [(c2, true), (c3, false)] {
+        let mut checker = sim.proto().checker();
+        let mut out = Vec::new();
+        checker.check(sim, &fake_step(&l, lk, queued.clone()), &mut out);
+        let grant = Note::Grants {
+            client: first,
+            token: 2,
+        };
+        checker.check(sim, &fake_step(&l, lk, vec![grant]), &mut out);
+        if ok {
+            assert!(out.is_empty(), "{out:?}");
+            continue;
+        }
+        assert_eq!(out.len(), 1, "{out:?}");
+        assert_eq!(out[0].property, FIFO);
+        assert_eq!(
+            out[0].explanation,
+            "the lock server granted token 2 to c3 before c2, who asked first"
+        );
+    }
+}
+
+/// The ZooKeeper FIFO check can fail too: a client that takes the lock with its znode while
+/// an older znode of another client still waits is reported, both named.
+#[test]
+fn the_fifo_checker_reports_a_znode_jumping_the_line() {
+    let l = run_builtin("locks-zookeeper");
+    // A step at which several znodes wait under /lock.
+    let k = l
+        .timeline
+        .trace()
+        .steps
+        .iter()
+        .position(|s| {
+            s.index > 0
+                && l.timeline
+                    .sim_at(s.index)
+                    .node(id_of(&l, "lock"))
+                    .lock()
+                    .unwrap()
+                    .znodes
+                    .len()
+                    >= 3
+        })
+        .unwrap() as u64;
+    let sim = l.timeline.sim_at(k);
+    let zs = sim.node(id_of(&l, "lock")).lock().unwrap().znodes.clone();
+    let last = *zs.last().unwrap();
+    let mut checker = sim.proto().checker();
+    let mut out = Vec::new();
+    let step = fake_step(&l, last.owner, vec![Note::GotLock { token: last.seq }]);
+    checker.check(&sim, &step, &mut out);
+    assert_eq!(out.len(), 1, "{out:?}");
+    assert_eq!(out[0].property, FIFO);
+    let me = &l.names()[last.owner.index()];
+    let first = &l.names()[zs[0].owner.index()];
+    assert_eq!(
+        out[0].explanation,
+        format!(
+            "{me} took the lock with n-{} while {first}'s older znode n-{} still waits",
+            last.seq, zs[0].seq
+        )
+    );
+    // The lowest znode's owner taking the lock is in order.
+    let mut checker = sim.proto().checker();
+    let mut out = Vec::new();
+    let step = fake_step(&l, zs[0].owner, vec![Note::GotLock { token: zs[0].seq }]);
+    checker.check(&sim, &step, &mut out);
+    assert!(out.is_empty(), "{out:?}");
+}
+
+/// The queue server crashes while c1 holds the lock and c2, c3 wait, and restarts before
+/// any session could expire: holder and queue were on disk and survive (the restart says
+/// so), and the three still take turns in order.
+#[test]
+fn the_queue_survives_a_lock_server_restart() {
+    let sc = json!({
+        "algorithm": "locks",
+        "seed": 1,
+        "params": { "variant": "queue", "clients": 3, "ttl": 400 },
+        "network": { "latency": [10, 10] },
+        "actions": [
+            { "at": 10, "action": { "command": { "node": "c1", "cmd": "acquire" } } },
+            { "at": 20, "action": { "command": { "node": "c2", "cmd": "acquire" } } },
+            { "at": 30, "action": { "command": { "node": "c3", "cmd": "acquire" } } },
+            { "at": 60, "action": { "crash": { "node": "lock" } } },
+            { "at": 160, "action": { "restart": { "node": "lock" } } }
+        ],
+        "run": { "steps": 600, "until": 2000 }
+    });
+    let l = run_json(&sc.to_string());
+    assert!(l.violations().is_empty(), "{:?}", l.violations());
+    let (c1, c2, c3) = (id_of(&l, "c1"), id_of(&l, "c2"), id_of(&l, "c3"));
+    let restart = steps_with(&l, |n| matches!(n, Note::LockRestarts { .. }))
+        .next()
+        .expect("the restart is narrated");
+    assert_eq!(restart.time, 160);
+    assert!(
+        restart.notes.iter().any(|n| matches!(
+            n,
+            Note::LockRestarts { sessions: 3, holder: Some(h), queued: 2 } if *h == c1
+        )),
+        "{:?}",
+        restart.notes
+    );
+    let text = l.step_view(restart.index).unwrap().narration.join(" | ");
+    assert!(
+        text.contains("c1 still holds the lock") && text.contains("2 clients still wait"),
+        "{text}"
+    );
+    let after = l.timeline.sim_at(restart.index + 1);
+    let lk = after.node(id_of(&l, "lock")).lock().unwrap();
+    assert_eq!(lk.holder.map(|h| h.client), Some(c1));
+    assert_eq!(lk.queue, vec![c2, c3]);
+    assert_eq!(
+        holdings(&l),
+        vec![("c1".into(), 1), ("c2".into(), 2), ("c3".into(), 3)]
+    );
+}
+
+/// The lease lock's service is down past the key's expiry: at restart the key is freed
+/// (and the narration says it expired while the service was down), so c2 can take it.
+#[test]
+fn a_key_past_its_expiry_is_freed_at_restart() {
+    let sc = json!({
+        "algorithm": "locks",
+        "seed": 1,
+        "params": { "variant": "lease", "clients": 2, "ttl": 300, "work": 1000, "writes": 1 },
+        "network": { "latency": [10, 10] },
+        "actions": [
+            { "at": 10, "action": { "command": { "node": "c1", "cmd": "acquire" } } },
+            { "at": 60, "action": { "crash": { "node": "lock" } } },
+            { "at": 900, "action": { "restart": { "node": "lock" } } },
+            { "at": 950, "action": { "command": { "node": "c2", "cmd": "acquire" } } }
+        ],
+        "run": { "steps": 600, "until": 4000 }
+    });
+    let l = run_json(&sc.to_string());
+    let c1 = id_of(&l, "c1");
+    let restart = steps_with(&l, |n| matches!(n, Note::KeyExpiredWhileDown { .. }))
+        .next()
+        .expect("the key expired while the service was down");
+    assert_eq!(restart.time, 900);
+    assert!(
+        restart.notes.iter().any(|n| matches!(
+            n,
+            Note::KeyExpiredWhileDown { client, token: 1, expired_at: 320 } if *client == c1
+        )),
+        "{:?}",
+        restart.notes
+    );
+    let text = l.step_view(restart.index).unwrap().narration.join(" | ");
+    assert!(
+        text.contains("expired at 320 ms while the lock service was down")
+            && !text.contains("expires after"),
+        "{text}"
+    );
+    let after = l.timeline.sim_at(restart.index + 1);
+    assert!(after
+        .node(id_of(&l, "lock"))
+        .lock()
+        .unwrap()
+        .holder
+        .is_none());
+    // No later expiry of the same key.
+    assert_eq!(
+        steps_with(&l, |n| matches!(n, Note::KeyExpires { token: 1, .. })).count(),
+        0
+    );
+    // c2 gets the lock (token 2) while c1, still working, believes it holds token 1.
+    assert_eq!(holdings(&l), vec![("c1".into(), 1), ("c2".into(), 2)]);
 }

@@ -459,6 +459,16 @@ pub enum Note {
         seq: u64,
         lower: u32,
     },
+    /// Herd: its znode is not the lowest; it lists the children again with a watch on
+    /// `/lock`.
+    ListsWithWatch {
+        seq: u64,
+    },
+    /// Its znode is no longer among the children (its session expired): it creates a new
+    /// one.
+    ZnodeGone {
+        seq: u64,
+    },
     PredecessorGone {
         pred: u64,
     },
@@ -600,6 +610,17 @@ pub enum Note {
     },
     LockRestarts {
         sessions: u32,
+        /// The holder (queue) or the key's owner (lease) it still has.
+        holder: Option<NodeId>,
+        /// Clients still in the wait queue.
+        queued: u32,
+    },
+    /// Lease variant: the key's expiry passed while the lock service was down; it is freed
+    /// as the service comes back.
+    KeyExpiredWhileDown {
+        client: NodeId,
+        token: u64,
+        expired_at: Time,
     },
     // Storage.
     Accepts {
@@ -768,7 +789,7 @@ impl Locks {
         let Some(me) = c.znode else { return };
         if !children.contains(&me) {
             // Our znode is gone (our session expired): start again.
-            ctx.note(Note::StaleReply);
+            ctx.note(Note::ZnodeGone { seq: me });
             c.znode = None;
             c.phase = Phase::Requesting;
             self.request(c, Msg::Create, ctx);
@@ -793,6 +814,7 @@ impl Locks {
                 // with the listing, so no change is missed).
                 c.phase = Phase::Waiting;
                 c.watching = None;
+                ctx.note(Note::ListsWithWatch { seq: me });
                 self.request(c, Msg::GetChildren { watch: true }, ctx);
             }
             Some(_) => {
@@ -1652,15 +1674,27 @@ impl Protocol for Locks {
                 for client in &clients {
                     self.renew(l, *client, ctx);
                 }
-                if let Some(h) = l.holder {
-                    if self.params.variant == Variant::Lease {
-                        let left = h.expires.map_or(0, |e| e.saturating_sub(now));
-                        ctx.set_timer(Timer::KeyExpiry, Self::fixed(left));
-                    }
-                }
                 ctx.note(Note::LockRestarts {
                     sessions: clients.len() as u32,
+                    holder: l.holder.map(|h| h.client),
+                    queued: l.queue.len() as u32,
                 });
+                if let Some(h) = l.holder {
+                    if self.params.variant == Variant::Lease {
+                        let at = h.expires.unwrap_or(now);
+                        if at <= now {
+                            // It expired while the service was down: free it now.
+                            l.holder = None;
+                            ctx.note(Note::KeyExpiredWhileDown {
+                                client: h.client,
+                                token: h.token,
+                                expired_at: at,
+                            });
+                        } else {
+                            ctx.set_timer(Timer::KeyExpiry, Self::fixed(at - now));
+                        }
+                    }
+                }
                 self.grant_next(l, ctx);
             }
             Node::Storage(s) => ctx.note(Note::StorageRestarts {
@@ -1727,7 +1761,11 @@ impl Protocol for Locks {
             }
             Msg::Create => "create /lock/n- (ephemeral, sequential)".into(),
             Msg::Created { seq, children } => {
-                format!("created /lock/n-{seq} ({} children)", children.len())
+                format!(
+                    "created /lock/n-{seq} ({} child{})",
+                    children.len(),
+                    if children.len() == 1 { "" } else { "ren" }
+                )
             }
             Msg::Exists { seq } => format!("exists /lock/n-{seq} with a watch"),
             Msg::Stat { seq, exists } => format!(
@@ -1887,6 +1925,12 @@ impl Protocol for Locks {
                 ),
             },
             Note::StaleReply => format!("{me} ignores a reply it no longer waits for"),
+            Note::ListsWithWatch { seq } => format!(
+                "{me}'s znode n-{seq} is not the lowest: {me} lists /lock's children and sets a watch on /lock (in the herd variant every waiter watches the lock node)"
+            ),
+            Note::ZnodeGone { seq } => format!(
+                "{me}'s znode n-{seq} is no longer under /lock (its session expired and ZooKeeper deleted it): {me} creates a new znode and waits again, behind everyone now there"
+            ),
             Note::Writes { token, n } => format!(
                 "{me} believes it holds the lock: it sends write #{n} to storage with token {token}"
             ),
@@ -1920,7 +1964,14 @@ impl Protocol for Locks {
             }
             Note::ClientRestarts { held } => {
                 if *held {
-                    format!("{me} restarts: it has forgotten that it held the lock (that was in memory)")
+                    let service = match p.variant {
+                        Variant::Lease => "the key stays until it expires".to_string(),
+                        _ if self.sessions() => format!(
+                            "the lock service frees its lock only when the session expires ({ttl} ms without a ping)"
+                        ),
+                        _ => "without leases the lock server still counts it as the holder".to_string(),
+                    };
+                    format!("{me} restarts: it has forgotten that it held the lock (that was in memory); {service}")
                 } else {
                     format!("{me} restarts idle")
                 }
@@ -2042,7 +2093,8 @@ impl Protocol for Locks {
                 (None, _) => format!("ZooKeeper sets {}'s watch on /lock", n(client)),
             },
             Note::ListsChildren { client, count } => format!(
-                "ZooKeeper lists the {count} children of /lock for {}",
+                "ZooKeeper lists the {} of /lock for {}",
+                if *count == 1 { "1 child".to_string() } else { format!("{count} children") },
                 n(client)
             ),
             Note::DeletesZnode { client, seq } => format!(
@@ -2063,16 +2115,35 @@ impl Protocol for Locks {
                     ),
                 }
             }
-            Note::LockRestarts { sessions } => {
+            Note::LockRestarts { sessions, holder, queued } => {
+                let kept = match (p.variant, holder) {
+                    (Variant::Zookeeper, _) => "its znodes and watches were on disk".to_string(),
+                    (Variant::Lease, Some(h)) => format!("{}'s key was on disk with its expiry time", n(h)),
+                    (Variant::Lease, None) => "there was no key".to_string(),
+                    (Variant::Queue, h) => format!(
+                        "its tables were on disk: {} and {}",
+                        h.map_or("no holder".to_string(), |h| format!("{} still holds the lock", n(&h))),
+                        match queued {
+                            0 => "the queue is empty".to_string(),
+                            1 => "1 client still waits in the queue".to_string(),
+                            q => format!("{q} clients still wait in the queue, in the same order"),
+                        }
+                    ),
+                };
                 if self.sessions() {
                     format!(
-                        "the lock service restarts: its tables were on disk; {sessions} session{} get a fresh {ttl} ms",
+                        "the lock service restarts: {kept}; its session timers were lost, so {sessions} session{} get a fresh {ttl} ms",
                         if *sessions == 1 { "" } else { "s" }
                     )
                 } else {
-                    "the lock service restarts: the key was on disk and keeps its expiry time".to_string()
+                    format!("the lock service restarts: {kept}")
                 }
             }
+            Note::KeyExpiredWhileDown { client, token, expired_at } => format!(
+                "{}'s key (token {token}) expired at {expired_at} ms while the lock service was down: it is freed at restart, though {} may still believe it holds the lock",
+                n(client),
+                n(client)
+            ),
             Note::Accepts { client, token, n: k } => format!(
                 "storage accepts write #{k} from {} (token {token}; {fence})",
                 n(client)
