@@ -823,3 +823,73 @@ fn a_key_past_its_expiry_is_freed_at_restart() {
     // c2 gets the lock (token 2) while c1, still working, believes it holds token 1.
     assert_eq!(holdings(&l), vec![("c1".into(), 1), ("c2".into(), 2)]);
 }
+
+/// The queue server with session leases (the default) has the lease lock's pause problem:
+/// a holder paused past its session (here between its grant and its first write) loses the
+/// lock while it still believes it holds it, wakes and writes, and the storage accepts
+/// without fencing; with fencing it rejects. What the holder-crash scenario's text says.
+#[test]
+fn a_queue_holder_paused_past_its_session_breaks_mutual_exclusion_unless_fenced() {
+    for fencing in [false, true] {
+        let mut v: Value =
+            serde_json::from_str(builtin("locks-holder-crash").unwrap().json).unwrap();
+        v["params"]["fencing"] = json!(fencing);
+        let actions = v["actions"].as_array_mut().unwrap();
+        actions[3] = json!({ "at": 100, "action": { "pause": { "node": "c1" } } });
+        actions[4] = json!({ "at": 700, "action": { "resume": { "node": "c1" } } });
+        let l = run_json(&v.to_string());
+        assert!(
+            steps_with(&l, |n| matches!(
+                n,
+                Note::SessionExpires { held: Some(1), .. }
+            ))
+            .count()
+                == 1,
+            "c1's session expires while it is paused"
+        );
+        let me: Vec<_> = l
+            .violations()
+            .iter()
+            .filter(|v| v.property == MUTUAL_EXCLUSION)
+            .cloned()
+            .collect();
+        if fencing {
+            assert!(me.is_empty(), "{me:?}");
+            assert!(storage(&l).log.iter().any(|w| !w.accepted && w.token == 1));
+        } else {
+            assert_eq!(me.len(), 1, "{me:?}");
+        }
+    }
+}
+
+/// The page's pause button on the queue scenario, pressed as the holder gets the lock:
+/// with the default session leases and no fencing, mutual exclusion is violated (what
+/// the holder-crash scenario's text tells a student to try); with fencing it holds.
+#[test]
+fn the_pause_button_on_the_queue_scenario_breaks_it_unless_fenced() {
+    for fencing in [false, true] {
+        let mut v: Value = serde_json::from_str(builtin("locks-queue").unwrap().json).unwrap();
+        v["params"]["fencing"] = json!(fencing);
+        let mut s = load(&v.to_string()).unwrap();
+        s.run(None, None);
+        let l = s.as_any().downcast_ref::<Loaded<Locks>>().unwrap();
+        let got = steps_with(l, |n| matches!(n, Note::GotLock { token: 1 }))
+            .next()
+            .unwrap()
+            .index;
+        s.seek(got + 1);
+        s.apply_json(r#"{ "pause": { "node": "c1" } }"#).unwrap();
+        let target = s.time() + 2 * 400;
+        while s.next_time().is_some_and(|t| t < target) {
+            s.step_forward();
+        }
+        s.apply_json(r#"{ "resume": { "node": "c1" } }"#).unwrap();
+        s.run(None, None);
+        let me: Vec<_> = s
+            .violations()
+            .into_iter()
+            .filter(|v| v.property == MUTUAL_EXCLUSION)
+            .collect();
+        assert_eq!(me.is_empty(), fencing, "fencing {fencing}: {me:?}");
+    }
+}
