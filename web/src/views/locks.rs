@@ -479,10 +479,11 @@ pub fn locks_view() -> Html {
 
     // ---- Messages: between a client's chip and the service boxes.
     let anchor = |node: u32| -> (f64, f64) {
+        // At the boxes' left edge, so that a dot waiting there does not cover their text.
         if node == lock_id.0 {
-            (BX0 + 16.0, (LOCK_Y0 + LOCK_Y1) / 2.0)
+            (BX0, (LOCK_Y0 + LOCK_Y1) / 2.0)
         } else if node == store_id.0 {
-            (BX0 + 16.0, (STORE_Y0 + STORE_Y1) / 2.0)
+            (BX0, (STORE_Y0 + STORE_Y1) / 2.0)
         } else {
             (CX + 16.0, row_y(node as usize, n))
         }
@@ -683,15 +684,15 @@ fn lock_panel(
                 let per = ((BX1 - BX0 - 28.0) / l.queue.len().max(1) as f64).min(44.0);
                 html! {
                     <>
-                        <text class="svc-label" x={f(x0)} y={f(y0 + 116.0)}>{ "wait queue · first come, first served" }</text>
+                        <text class="svc-label" x={f(x0)} y={f(y0 + 124.0)}>{ "wait queue · first come, first served" }</text>
                         if l.queue.is_empty() {
-                            <text class="svc-text muted" x={f(x0)} y={f(y0 + 150.0)}>{ "empty" }</text>
+                            <text class="svc-text muted" x={f(x0)} y={f(y0 + 160.0)}>{ "empty" }</text>
                         }
                         // Keyed by client and placed by a transform, so the chips slide forward
                         // when the queue advances.
                         { for l.queue.iter().enumerate().map(|(k, c)| html! {
                             <g class="queued" key={format!("q{}", c.0)}
-                                style={format!("transform: translate({}px, {}px)", f(x0 + 20.0 + per * k as f64), f(y0 + 146.0))}>
+                                style={format!("transform: translate({}px, {}px)", f(x0 + 20.0 + per * k as f64), f(y0 + 156.0))}>
                                 <title>{ format!("{} is number {} in the wait queue", nm(*c), k + 1) }</title>
                                 { mini_chip(0.0, 0.0, c.index(), &nm(*c), None) }
                             </g>
@@ -1210,6 +1211,32 @@ mod tests {
         assert_eq!(c1.ended, Some(Ended::Crashed));
         assert_eq!(c1.to, 130, "the scripted crash time");
         assert!(overlaps(&b).is_empty(), "the queue keeps holders apart");
+    }
+
+    #[wasm_bindgen_test]
+    fn the_last_release_is_the_holding_that_fades_out() {
+        // Before any release, nothing fades; at the end of the queue run, c3's token 3.
+        assert_eq!(last_release(&loaded("locks-queue", 10)), None);
+        assert_eq!(
+            last_release(&loaded("locks-queue", 400)),
+            Some((NodeId(2), 3))
+        );
+        // The holder-crash run: c1's lock is freed by its session expiring.
+        let l = loaded("locks-holder-crash", 600);
+        let k = l
+            .timeline
+            .trace()
+            .steps
+            .iter()
+            .position(|s| {
+                s.notes
+                    .iter()
+                    .any(|n| matches!(n, Note::SessionExpires { held: Some(1), .. }))
+            })
+            .unwrap() as u64;
+        let mut l = l;
+        dsplay_core::registry::Session::seek(&mut l, k + 1);
+        assert_eq!(last_release(&l), Some((NodeId(0), 1)));
     }
 
     #[wasm_bindgen_test]
