@@ -7,10 +7,11 @@ use dsplay_core::algo::locks::{
     Client, Ended, Locks, Node, Note, Params, Variant, FIFO, MUTUAL_EXCLUSION, NO_LOST_LOCK,
 };
 use dsplay_core::faults::FaultMix;
+use dsplay_core::invariant::Checker;
 use dsplay_core::protocol::Protocol;
 use dsplay_core::registry::{builtin, load, sweep_one, Loaded, Session};
 use dsplay_core::sim::NodeId;
-use dsplay_core::trace::{StepKind, StepRecord};
+use dsplay_core::trace::{StepKind, StepOutcome, StepRecord};
 use serde_json::{json, Value};
 
 fn run_json(json: &str) -> Loaded<Locks> {
@@ -566,4 +567,329 @@ fn a_late_copy_of_an_old_request_is_stale() {
     );
     // c1 holds once (its second request), then c2.
     assert_eq!(holdings(&l), vec![("c1".into(), 1), ("c2".into(), 2)]);
+}
+
+/// The back-off grows with the failures in a row of one acquisition and starts again from
+/// the base range with the next: c2 fails several times while c1 holds a long critical
+/// section, gets the lock, and later, asking again while c1 holds it, first backs off
+/// between half the base and the base (not up to 16 times the base).
+#[test]
+fn back_off_starts_again_from_the_base_with_each_acquisition() {
+    let backoff = 60;
+    for seed in 0..12 {
+        let sc = json!({
+            "algorithm": "locks",
+            "seed": seed,
+            "params": { "variant": "lease", "clients": 2, "ttl": 5000, "work": 100,
+                        "writes": 10, "backoff": backoff },
+            "network": { "latency": [10, 10] },
+            "actions": [
+                { "at": 10, "action": { "command": { "node": "c1", "cmd": "acquire" } } },
+                { "at": 20, "action": { "command": { "node": "c2", "cmd": "acquire" } } },
+                { "at": 4000, "action": { "command": { "node": "c1", "cmd": "acquire" } } },
+                { "at": 4015, "action": { "command": { "node": "c2", "cmd": "acquire" } } }
+            ],
+            "run": { "steps": 2000, "until": 9000 }
+        });
+        let l = run_json(&sc.to_string());
+        assert!(l.violations().is_empty(), "{:?}", l.violations());
+        let c2 = id_of(&l, "c2");
+        let fails: Vec<(u64, u64)> = steps_with(&l, |n| matches!(n, Note::SetFailed { .. }))
+            .filter(|s| s.node == Some(c2))
+            .flat_map(|s| {
+                s.notes.iter().filter_map(move |n| match n {
+                    Note::SetFailed { backoff } => Some((s.time, *backoff)),
+                    _ => None,
+                })
+            })
+            .collect();
+        let (first, second): (Vec<_>, Vec<_>) = fails.iter().partition(|(t, _)| *t < 4000);
+        // c1's ten writes take a second: c2 fails at least four times in a row first.
+        assert!(first.len() >= 4, "seed {seed}: {fails:?}");
+        let &(_, d) = second.first().expect("c2's second acquisition fails first");
+        assert!(
+            (backoff / 2..=backoff).contains(&d),
+            "seed {seed}: the first retry of the second acquisition waits {d} ms: {fails:?}"
+        );
+        assert_eq!(holdings(&l).len(), 4, "seed {seed}");
+    }
+}
+
+/// A step carrying the given notes, as if `node` had written them.
+fn fake_step(l: &Loaded<Locks>, node: NodeId, notes: Vec<Note>) -> StepOutcome<Locks> {
+    let mut record = l
+        .timeline
+        .trace()
+        .steps
+        .iter()
+        .find(|s| matches!(s.kind, StepKind::Timer { .. }))
+        .unwrap()
+        .clone();
+    record.node = Some(node);
+    record.notes = notes;
+    record.violations.clear();
+    StepOutcome {
+        record,
+        messages: Vec::new(),
+    }
+}
+
+/// The FIFO checker can fail: fed an out-of-order grant (c3 before c2, who queued first)
+/// it reports a violation naming both clients; in order, it reports nothing.
+#[test]
+fn the_fifo_checker_reports_an_out_of_order_grant() {
+    let l = run_builtin("locks-queue");
+    let sim = l.timeline.sim();
+    let (lk, c2, c3) = (id_of(&l, "lock"), id_of(&l, "c2"), id_of(&l, "c3"));
+    let queued = vec![
+        Note::Enqueues {
+            client: c2,
+            position: 1,
+        },
+        Note::Enqueues {
+            client: c3,
+            position: 2,
+        },
+    ];
+    for (first, ok) in [(c2, true), (c3, false)] {
+        let mut checker = sim.proto().checker();
+        let mut out = Vec::new();
+        checker.check(sim, &fake_step(&l, lk, queued.clone()), &mut out);
+        let grant = Note::Grants {
+            client: first,
+            token: 2,
+        };
+        checker.check(sim, &fake_step(&l, lk, vec![grant]), &mut out);
+        if ok {
+            assert!(out.is_empty(), "{out:?}");
+            continue;
+        }
+        assert_eq!(out.len(), 1, "{out:?}");
+        assert_eq!(out[0].property, FIFO);
+        assert_eq!(
+            out[0].explanation,
+            "the lock server granted token 2 to c3 before c2, who asked first"
+        );
+    }
+}
+
+/// The ZooKeeper FIFO check can fail too: a client that takes the lock with its znode while
+/// an older znode of another client still waits is reported, both named.
+#[test]
+fn the_fifo_checker_reports_a_znode_jumping_the_line() {
+    let l = run_builtin("locks-zookeeper");
+    // A step at which several znodes wait under /lock.
+    let k = l
+        .timeline
+        .trace()
+        .steps
+        .iter()
+        .position(|s| {
+            s.index > 0
+                && l.timeline
+                    .sim_at(s.index)
+                    .node(id_of(&l, "lock"))
+                    .lock()
+                    .unwrap()
+                    .znodes
+                    .len()
+                    >= 3
+        })
+        .unwrap() as u64;
+    let sim = l.timeline.sim_at(k);
+    let zs = sim.node(id_of(&l, "lock")).lock().unwrap().znodes.clone();
+    let last = *zs.last().unwrap();
+    let mut checker = sim.proto().checker();
+    let mut out = Vec::new();
+    let step = fake_step(&l, last.owner, vec![Note::GotLock { token: last.seq }]);
+    checker.check(&sim, &step, &mut out);
+    assert_eq!(out.len(), 1, "{out:?}");
+    assert_eq!(out[0].property, FIFO);
+    let me = &l.names()[last.owner.index()];
+    let first = &l.names()[zs[0].owner.index()];
+    assert_eq!(
+        out[0].explanation,
+        format!(
+            "{me} took the lock with n-{} while {first}'s older znode n-{} still waits",
+            last.seq, zs[0].seq
+        )
+    );
+    // The lowest znode's owner taking the lock is in order.
+    let mut checker = sim.proto().checker();
+    let mut out = Vec::new();
+    let step = fake_step(&l, zs[0].owner, vec![Note::GotLock { token: zs[0].seq }]);
+    checker.check(&sim, &step, &mut out);
+    assert!(out.is_empty(), "{out:?}");
+}
+
+/// The queue server crashes while c1 holds the lock and c2, c3 wait, and restarts before
+/// any session could expire: holder and queue were on disk and survive (the restart says
+/// so), and the three still take turns in order.
+#[test]
+fn the_queue_survives_a_lock_server_restart() {
+    let sc = json!({
+        "algorithm": "locks",
+        "seed": 1,
+        "params": { "variant": "queue", "clients": 3, "ttl": 400 },
+        "network": { "latency": [10, 10] },
+        "actions": [
+            { "at": 10, "action": { "command": { "node": "c1", "cmd": "acquire" } } },
+            { "at": 20, "action": { "command": { "node": "c2", "cmd": "acquire" } } },
+            { "at": 30, "action": { "command": { "node": "c3", "cmd": "acquire" } } },
+            { "at": 60, "action": { "crash": { "node": "lock" } } },
+            { "at": 160, "action": { "restart": { "node": "lock" } } }
+        ],
+        "run": { "steps": 600, "until": 2000 }
+    });
+    let l = run_json(&sc.to_string());
+    assert!(l.violations().is_empty(), "{:?}", l.violations());
+    let (c1, c2, c3) = (id_of(&l, "c1"), id_of(&l, "c2"), id_of(&l, "c3"));
+    let restart = steps_with(&l, |n| matches!(n, Note::LockRestarts { .. }))
+        .next()
+        .expect("the restart is narrated");
+    assert_eq!(restart.time, 160);
+    assert!(
+        restart.notes.iter().any(|n| matches!(
+            n,
+            Note::LockRestarts { sessions: 3, holder: Some(h), queued: 2 } if *h == c1
+        )),
+        "{:?}",
+        restart.notes
+    );
+    let text = l.step_view(restart.index).unwrap().narration.join(" | ");
+    assert!(
+        text.contains("c1 still holds the lock") && text.contains("2 clients still wait"),
+        "{text}"
+    );
+    let after = l.timeline.sim_at(restart.index + 1);
+    let lk = after.node(id_of(&l, "lock")).lock().unwrap();
+    assert_eq!(lk.holder.map(|h| h.client), Some(c1));
+    assert_eq!(lk.queue, vec![c2, c3]);
+    assert_eq!(
+        holdings(&l),
+        vec![("c1".into(), 1), ("c2".into(), 2), ("c3".into(), 3)]
+    );
+}
+
+/// The lease lock's service is down past the key's expiry: at restart the key is freed
+/// (and the narration says it expired while the service was down), so c2 can take it.
+#[test]
+fn a_key_past_its_expiry_is_freed_at_restart() {
+    let sc = json!({
+        "algorithm": "locks",
+        "seed": 1,
+        "params": { "variant": "lease", "clients": 2, "ttl": 300, "work": 1000, "writes": 1 },
+        "network": { "latency": [10, 10] },
+        "actions": [
+            { "at": 10, "action": { "command": { "node": "c1", "cmd": "acquire" } } },
+            { "at": 60, "action": { "crash": { "node": "lock" } } },
+            { "at": 900, "action": { "restart": { "node": "lock" } } },
+            { "at": 950, "action": { "command": { "node": "c2", "cmd": "acquire" } } }
+        ],
+        "run": { "steps": 600, "until": 4000 }
+    });
+    let l = run_json(&sc.to_string());
+    let c1 = id_of(&l, "c1");
+    let restart = steps_with(&l, |n| matches!(n, Note::KeyExpiredWhileDown { .. }))
+        .next()
+        .expect("the key expired while the service was down");
+    assert_eq!(restart.time, 900);
+    assert!(
+        restart.notes.iter().any(|n| matches!(
+            n,
+            Note::KeyExpiredWhileDown { client, token: 1, expired_at: 320 } if *client == c1
+        )),
+        "{:?}",
+        restart.notes
+    );
+    let text = l.step_view(restart.index).unwrap().narration.join(" | ");
+    assert!(
+        text.contains("expired at 320 ms while the lock service was down")
+            && !text.contains("expires after"),
+        "{text}"
+    );
+    let after = l.timeline.sim_at(restart.index + 1);
+    assert!(after
+        .node(id_of(&l, "lock"))
+        .lock()
+        .unwrap()
+        .holder
+        .is_none());
+    // No later expiry of the same key.
+    assert_eq!(
+        steps_with(&l, |n| matches!(n, Note::KeyExpires { token: 1, .. })).count(),
+        0
+    );
+    // c2 gets the lock (token 2) while c1, still working, believes it holds token 1.
+    assert_eq!(holdings(&l), vec![("c1".into(), 1), ("c2".into(), 2)]);
+}
+
+/// The queue server with session leases (the default) has the lease lock's pause problem:
+/// a holder paused past its session (here between its grant and its first write) loses the
+/// lock while it still believes it holds it, wakes and writes, and the storage accepts
+/// without fencing; with fencing it rejects. What the holder-crash scenario's text says.
+#[test]
+fn a_queue_holder_paused_past_its_session_breaks_mutual_exclusion_unless_fenced() {
+    for fencing in [false, true] {
+        let mut v: Value =
+            serde_json::from_str(builtin("locks-holder-crash").unwrap().json).unwrap();
+        v["params"]["fencing"] = json!(fencing);
+        let actions = v["actions"].as_array_mut().unwrap();
+        actions[3] = json!({ "at": 100, "action": { "pause": { "node": "c1" } } });
+        actions[4] = json!({ "at": 700, "action": { "resume": { "node": "c1" } } });
+        let l = run_json(&v.to_string());
+        assert!(
+            steps_with(&l, |n| matches!(
+                n,
+                Note::SessionExpires { held: Some(1), .. }
+            ))
+            .count()
+                == 1,
+            "c1's session expires while it is paused"
+        );
+        let me: Vec<_> = l
+            .violations()
+            .iter()
+            .filter(|v| v.property == MUTUAL_EXCLUSION)
+            .cloned()
+            .collect();
+        if fencing {
+            assert!(me.is_empty(), "{me:?}");
+            assert!(storage(&l).log.iter().any(|w| !w.accepted && w.token == 1));
+        } else {
+            assert_eq!(me.len(), 1, "{me:?}");
+        }
+    }
+}
+
+/// The page's pause button on the queue scenario, pressed as the holder gets the lock:
+/// with the default session leases and no fencing, mutual exclusion is violated (what
+/// the holder-crash scenario's text tells a student to try); with fencing it holds.
+#[test]
+fn the_pause_button_on_the_queue_scenario_breaks_it_unless_fenced() {
+    for fencing in [false, true] {
+        let mut v: Value = serde_json::from_str(builtin("locks-queue").unwrap().json).unwrap();
+        v["params"]["fencing"] = json!(fencing);
+        let mut s = load(&v.to_string()).unwrap();
+        s.run(None, None);
+        let l = s.as_any().downcast_ref::<Loaded<Locks>>().unwrap();
+        let got = steps_with(l, |n| matches!(n, Note::GotLock { token: 1 }))
+            .next()
+            .unwrap()
+            .index;
+        s.seek(got + 1);
+        s.apply_json(r#"{ "pause": { "node": "c1" } }"#).unwrap();
+        let target = s.time() + 2 * 400;
+        while s.next_time().is_some_and(|t| t < target) {
+            s.step_forward();
+        }
+        s.apply_json(r#"{ "resume": { "node": "c1" } }"#).unwrap();
+        s.run(None, None);
+        let me: Vec<_> = s
+            .violations()
+            .into_iter()
+            .filter(|v| v.property == MUTUAL_EXCLUSION)
+            .collect();
+        assert_eq!(me.is_empty(), fencing, "fencing {fencing}: {me:?}");
+    }
 }

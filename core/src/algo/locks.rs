@@ -160,8 +160,11 @@ pub struct Client {
     pub token: Option<u64>,
     /// Writes done in the current holding.
     pub written: u32,
-    /// Acquire attempts so far (lease variant back-off; request ids).
+    /// Acquire attempts so far (request ids; they only grow).
     pub attempt: u32,
+    /// Lease variant: `SET NX` failures in a row in the current acquisition (the back-off
+    /// exponent); back to 0 when the client takes the lock or asks anew.
+    pub failures: u32,
     /// Zookeeper: this client's znode and the one it watches.
     pub znode: Option<u64>,
     pub watching: Option<u64>,
@@ -456,6 +459,16 @@ pub enum Note {
         seq: u64,
         lower: u32,
     },
+    /// Herd: its znode is not the lowest; it lists the children again with a watch on
+    /// `/lock`.
+    ListsWithWatch {
+        seq: u64,
+    },
+    /// Its znode is no longer among the children (its session expired): it creates a new
+    /// one.
+    ZnodeGone {
+        seq: u64,
+    },
     PredecessorGone {
         pred: u64,
     },
@@ -597,6 +610,17 @@ pub enum Note {
     },
     LockRestarts {
         sessions: u32,
+        /// The holder (queue) or the key's owner (lease) it still has.
+        holder: Option<NodeId>,
+        /// Clients still in the wait queue.
+        queued: u32,
+    },
+    /// Lease variant: the key's expiry passed while the lock service was down; it is freed
+    /// as the service comes back.
+    KeyExpiredWhileDown {
+        client: NodeId,
+        token: u64,
+        expired_at: Time,
     },
     // Storage.
     Accepts {
@@ -689,9 +713,12 @@ impl Locks {
         self.request(c, Msg::SetNx { attempt: c.attempt }, ctx);
     }
 
-    fn backoff_delay(&self, c: &Client, ctx: &mut Ctx<Self>) -> Time {
+    /// Count a failed `SET NX` and draw the back-off before the next: random, from half the
+    /// base up to the base doubled once per failure in a row (at most 16 times the base).
+    fn backoff_delay(&self, c: &mut Client, ctx: &mut Ctx<Self>) -> Time {
+        c.failures += 1;
         let base = self.params.backoff;
-        let exp = c.attempt.saturating_sub(1).min(4);
+        let exp = c.failures.saturating_sub(1).min(4);
         let hi = base.saturating_mul(1 << exp);
         ctx.random_range(base / 2..=hi.max(base / 2))
     }
@@ -701,6 +728,7 @@ impl Locks {
         c.phase = Phase::Holding;
         c.token = Some(token);
         c.written = 0;
+        c.failures = 0;
         c.beliefs.push(Belief {
             token,
             from: ctx.now(),
@@ -761,7 +789,7 @@ impl Locks {
         let Some(me) = c.znode else { return };
         if !children.contains(&me) {
             // Our znode is gone (our session expired): start again.
-            ctx.note(Note::StaleReply);
+            ctx.note(Note::ZnodeGone { seq: me });
             c.znode = None;
             c.phase = Phase::Requesting;
             self.request(c, Msg::Create, ctx);
@@ -786,6 +814,7 @@ impl Locks {
                 // with the listing, so no change is missed).
                 c.phase = Phase::Waiting;
                 c.watching = None;
+                ctx.note(Note::ListsWithWatch { seq: me });
                 self.request(c, Msg::GetChildren { watch: true }, ctx);
             }
             Some(_) => {
@@ -1049,6 +1078,7 @@ impl Locks {
                     return;
                 }
                 c.phase = Phase::Requesting;
+                c.failures = 0;
                 ctx.note(Note::AsksForLock);
                 match self.params.variant {
                     Variant::Queue => {
@@ -1620,6 +1650,7 @@ impl Protocol for Locks {
             c.phase = Phase::Idle;
             c.token = None;
             c.written = 0;
+            c.failures = 0;
             c.znode = None;
             c.watching = None;
             c.pending = None;
@@ -1643,15 +1674,27 @@ impl Protocol for Locks {
                 for client in &clients {
                     self.renew(l, *client, ctx);
                 }
-                if let Some(h) = l.holder {
-                    if self.params.variant == Variant::Lease {
-                        let left = h.expires.map_or(0, |e| e.saturating_sub(now));
-                        ctx.set_timer(Timer::KeyExpiry, Self::fixed(left));
-                    }
-                }
                 ctx.note(Note::LockRestarts {
                     sessions: clients.len() as u32,
+                    holder: l.holder.map(|h| h.client),
+                    queued: l.queue.len() as u32,
                 });
+                if let Some(h) = l.holder {
+                    if self.params.variant == Variant::Lease {
+                        let at = h.expires.unwrap_or(now);
+                        if at <= now {
+                            // It expired while the service was down: free it now.
+                            l.holder = None;
+                            ctx.note(Note::KeyExpiredWhileDown {
+                                client: h.client,
+                                token: h.token,
+                                expired_at: at,
+                            });
+                        } else {
+                            ctx.set_timer(Timer::KeyExpiry, Self::fixed(at - now));
+                        }
+                    }
+                }
                 self.grant_next(l, ctx);
             }
             Node::Storage(s) => ctx.note(Note::StorageRestarts {
@@ -1718,7 +1761,11 @@ impl Protocol for Locks {
             }
             Msg::Create => "create /lock/n- (ephemeral, sequential)".into(),
             Msg::Created { seq, children } => {
-                format!("created /lock/n-{seq} ({} children)", children.len())
+                format!(
+                    "created /lock/n-{seq} ({} child{})",
+                    children.len(),
+                    if children.len() == 1 { "" } else { "ren" }
+                )
             }
             Msg::Exists { seq } => format!("exists /lock/n-{seq} with a watch"),
             Msg::Stat { seq, exists } => format!(
@@ -1878,6 +1925,12 @@ impl Protocol for Locks {
                 ),
             },
             Note::StaleReply => format!("{me} ignores a reply it no longer waits for"),
+            Note::ListsWithWatch { seq } => format!(
+                "{me}'s znode n-{seq} is not the lowest: {me} lists /lock's children and sets a watch on /lock (in the herd variant every waiter watches the lock node)"
+            ),
+            Note::ZnodeGone { seq } => format!(
+                "{me}'s znode n-{seq} is no longer under /lock (its session expired and ZooKeeper deleted it): {me} creates a new znode and waits again, behind everyone now there"
+            ),
             Note::Writes { token, n } => format!(
                 "{me} believes it holds the lock: it sends write #{n} to storage with token {token}"
             ),
@@ -1911,7 +1964,14 @@ impl Protocol for Locks {
             }
             Note::ClientRestarts { held } => {
                 if *held {
-                    format!("{me} restarts: it has forgotten that it held the lock (that was in memory)")
+                    let service = match p.variant {
+                        Variant::Lease => "the key stays until it expires".to_string(),
+                        _ if self.sessions() => format!(
+                            "the lock service frees its lock only when the session expires ({ttl} ms without a ping)"
+                        ),
+                        _ => "without leases the lock server still counts it as the holder".to_string(),
+                    };
+                    format!("{me} restarts: it has forgotten that it held the lock (that was in memory); {service}")
                 } else {
                     format!("{me} restarts idle")
                 }
@@ -2033,7 +2093,8 @@ impl Protocol for Locks {
                 (None, _) => format!("ZooKeeper sets {}'s watch on /lock", n(client)),
             },
             Note::ListsChildren { client, count } => format!(
-                "ZooKeeper lists the {count} children of /lock for {}",
+                "ZooKeeper lists the {} of /lock for {}",
+                if *count == 1 { "1 child".to_string() } else { format!("{count} children") },
                 n(client)
             ),
             Note::DeletesZnode { client, seq } => format!(
@@ -2054,16 +2115,35 @@ impl Protocol for Locks {
                     ),
                 }
             }
-            Note::LockRestarts { sessions } => {
+            Note::LockRestarts { sessions, holder, queued } => {
+                let kept = match (p.variant, holder) {
+                    (Variant::Zookeeper, _) => "its znodes and watches were on disk".to_string(),
+                    (Variant::Lease, Some(h)) => format!("{}'s key was on disk with its expiry time", n(h)),
+                    (Variant::Lease, None) => "there was no key".to_string(),
+                    (Variant::Queue, h) => format!(
+                        "its tables were on disk: {} and {}",
+                        h.map_or("no holder".to_string(), |h| format!("{} still holds the lock", n(&h))),
+                        match queued {
+                            0 => "the queue is empty".to_string(),
+                            1 => "1 client still waits in the queue".to_string(),
+                            q => format!("{q} clients still wait in the queue, in the same order"),
+                        }
+                    ),
+                };
                 if self.sessions() {
                     format!(
-                        "the lock service restarts: its tables were on disk; {sessions} session{} get a fresh {ttl} ms",
+                        "the lock service restarts: {kept}; its session timers were lost, so {sessions} session{} get a fresh {ttl} ms",
                         if *sessions == 1 { "" } else { "s" }
                     )
                 } else {
-                    "the lock service restarts: the key was on disk and keeps its expiry time".to_string()
+                    format!("the lock service restarts: {kept}")
                 }
             }
+            Note::KeyExpiredWhileDown { client, token, expired_at } => format!(
+                "{}'s key (token {token}) expired at {expired_at} ms while the lock service was down: it is freed at restart, though {} may still believe it holds the lock",
+                n(client),
+                n(client)
+            ),
             Note::Accepts { client, token, n: k } => format!(
                 "storage accepts write #{k} from {} (token {token}; {fence})",
                 n(client)

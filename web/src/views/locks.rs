@@ -188,6 +188,29 @@ fn count_at(series: &[(Time, u64)], t: f64) -> u64 {
         .map_or(0, |(_, c)| *c)
 }
 
+/// The last holding the lock service ended, up to the current step (client, token): drawn
+/// fading out of the holder's place while the lock is free.
+fn last_release(l: &Loaded<Locks>) -> Option<(NodeId, u64)> {
+    let trace = l.timeline.trace();
+    let pos = (l.timeline.pos() as usize).min(trace.steps.len());
+    trace.steps[..pos].iter().rev().find_map(|st| {
+        st.notes.iter().rev().find_map(|n| match *n {
+            Note::FreesLock { client, token }
+            | Note::DeletesKey { client, token }
+            | Note::KeyExpires { client, token }
+            | Note::KeyExpiredWhileDown { client, token, .. }
+            | Note::VoidsGrant { client, token } => Some((client, token)),
+            Note::DeletesOthersKey { owner, token, .. } => Some((owner, token)),
+            Note::SessionExpires {
+                client,
+                held: Some(token),
+                ..
+            } => Some((client, token)),
+            _ => None,
+        })
+    })
+}
+
 fn phase_text(c: &Client, status: NodeStatus, lock: &LockService, me: NodeId) -> String {
     match status {
         NodeStatus::Crashed { .. } => return "crashed".into(),
@@ -401,13 +424,15 @@ pub fn locks_view() -> Html {
                 store.dispatch(Msg::Select(if sel == Some(i) { None } else { Some(i) }))
             })
         };
+        // Enter and Space do what a click does (and Space does not also play or pause).
         let onkeydown = {
             let store = store.clone();
+            let sel = store.selected;
             let i = i as u32;
             Callback::from(move |e: KeyboardEvent| {
-                if e.key() == "Enter" {
+                if matches!(e.key().as_str(), "Enter" | " " | "Spacebar") {
                     e.prevent_default();
-                    store.dispatch(Msg::Select(Some(i)));
+                    store.dispatch(Msg::Select(if sel == Some(i) { None } else { Some(i) }))
                 }
             })
         };
@@ -415,7 +440,9 @@ pub fn locks_view() -> Html {
         let r = CHIP_R.min(rh * 0.4);
         html! {
             <g {class} key={format!("chip{i}")} {onclick} {onkeydown} tabindex="0" role="button"
-                aria-label={format!("{}, {text}", names[i])}>
+                aria-label={format!("{}, {text}", names[i])}
+                aria-pressed={(store.selected == Some(i as u32)).to_string()}>
+                <title>{ format!("{}: {text}. Click (or Enter, Space) to select it and see its state", names[i]) }</title>
                 <circle class="halo" cx={f(CX)} cy={f(y)} r={f(r + 6.0)} />
                 <circle class="body" cx={f(CX)} cy={f(y)} r={f(r)} />
                 <text class="chip-name" x={f(CX)} y={f(y + 6.0)} text-anchor="middle">{ names[i].clone() }</text>
@@ -432,11 +459,17 @@ pub fn locks_view() -> Html {
 
     // ---- Lock service.
     let lock_status = s.status(lock_id.0).unwrap_or(NodeStatus::Up);
+    let client_status: Vec<NodeStatus> = (0..n)
+        .map(|i| s.status(i as u32).unwrap_or(NodeStatus::Up))
+        .collect();
+    let last_release = last_release(l);
     let lock_box = lock_panel(
         proto,
         lock,
         lock_status,
         &names,
+        &client_status,
+        last_release,
         t,
         herd_series.as_ref().as_ref(),
     );
@@ -446,10 +479,11 @@ pub fn locks_view() -> Html {
 
     // ---- Messages: between a client's chip and the service boxes.
     let anchor = |node: u32| -> (f64, f64) {
+        // At the boxes' left edge, so that a dot waiting there does not cover their text.
         if node == lock_id.0 {
-            (BX0 + 16.0, (LOCK_Y0 + LOCK_Y1) / 2.0)
+            (BX0, (LOCK_Y0 + LOCK_Y1) / 2.0)
         } else if node == store_id.0 {
-            (BX0 + 16.0, (STORE_Y0 + STORE_Y1) / 2.0)
+            (BX0, (STORE_Y0 + STORE_Y1) / 2.0)
         } else {
             (CX + 16.0, row_y(node as usize, n))
         }
@@ -571,11 +605,14 @@ fn lease_bar(x: f64, y: f64, w: f64, left: f64, ttl: f64, label: String) -> Html
     }
 }
 
+#[allow(clippy::too_many_arguments)]
 fn lock_panel(
     proto: &Locks,
     l: &LockService,
     status: NodeStatus,
     names: &[String],
+    clients: &[NodeStatus],
+    released: Option<(NodeId, u64)>,
     t: f64,
     counterpart: Option<&Vec<(Time, u64)>>,
 ) -> Html {
@@ -588,6 +625,31 @@ fn lock_panel(
             let holder_html = match holder {
                 Some(h) => {
                     let left = h.expires.map(|e| e as f64 - t);
+                    let who = nm(h.client);
+                    let kind = if p.variant == Variant::Lease {
+                        "key expires:"
+                    } else {
+                        "session:"
+                    };
+                    // A stalled holder: the lease runs on here whatever the client believes.
+                    let (lease_text, lease_title) = match (clients.get(h.client.index()), left) {
+                        (Some(NodeStatus::Paused { .. }), Some(left)) if left > 0.0 => (
+                            format!("{who} paused, thinks it holds · {left:.0} ms left"),
+                            format!("{who} is paused: it still believes it holds the lock, but its lease keeps running here and ends in {left:.0} ms; then the lock goes to someone else"),
+                        ),
+                        (Some(NodeStatus::Crashed { .. }), Some(left)) if left > 0.0 => (
+                            format!("{who} is down · lock freed in {left:.0} ms"),
+                            format!("{who} crashed while holding the lock: the lock service frees it when the lease runs out, in {left:.0} ms"),
+                        ),
+                        (_, Some(left)) if left > 0.0 => (
+                            format!("{kind} {left:.0} ms left of {} ms", p.ttl),
+                            format!("The lease drains unless renewed; at zero the lock service frees the lock, whatever {who} believes"),
+                        ),
+                        _ => (
+                            "lease over: expiring now".to_string(),
+                            "The lease has run out: the lock service frees the lock at its next step".to_string(),
+                        ),
+                    };
                     html! {
                         <>
                             // Keyed by the token: a new grant is a new element, which pops in.
@@ -596,12 +658,10 @@ fn lock_panel(
                             </g>
                             <text class="svc-text" x={f(x0 + 140.0)} y={f(y0 + 32.0)}>{ format!("token {}", h.token) }</text>
                             if let Some(left) = left {
-                                { lease_bar(x0, y0 + 58.0, BX1 - BX0 - 28.0, left, p.ttl as f64,
-                                    if left > 0.0 {
-                                        format!("{} {:.0} ms left of {} ms", if p.variant == Variant::Lease { "key expires:" } else { "session:" }, left, p.ttl)
-                                    } else {
-                                        "lease over: expiring now".to_string()
-                                    }) }
+                                <g class="lease-wrap">
+                                    <title>{ lease_title }</title>
+                                    { lease_bar(x0, y0 + 58.0, BX1 - BX0 - 28.0, left, p.ttl as f64, lease_text) }
+                                </g>
                             } else {
                                 <text class="svc-text muted" x={f(x0)} y={f(y0 + 72.0)}>{ "no lease: held until released" }</text>
                             }
@@ -609,20 +669,32 @@ fn lock_panel(
                     }
                 }
                 None => html! {
-                    <text class="svc-text muted" x={f(x0 + 92.0)} y={f(y0 + 32.0)}>{ "free" }</text>
+                    <>
+                        // The holding that just ended fades out of the holder's place.
+                        if let Some((c, token)) = released {
+                            <g class="holder-chip gone" key={format!("gone{token}")} aria-hidden="true">
+                                { mini_chip(x0 + 110.0, y0 + 26.0, c.index(), &nm(c), None) }
+                            </g>
+                        }
+                        <text class="svc-text muted" x={f(x0 + 140.0)} y={f(y0 + 32.0)}>{ "free" }</text>
+                    </>
                 },
             };
             let queue_html = if p.variant == Variant::Queue {
                 let per = ((BX1 - BX0 - 28.0) / l.queue.len().max(1) as f64).min(44.0);
                 html! {
                     <>
-                        <text class="svc-label" x={f(x0)} y={f(y0 + 116.0)}>{ "wait queue · first come, first served" }</text>
+                        <text class="svc-label" x={f(x0)} y={f(y0 + 124.0)}>{ "wait queue · first come, first served" }</text>
                         if l.queue.is_empty() {
-                            <text class="svc-text muted" x={f(x0)} y={f(y0 + 150.0)}>{ "empty" }</text>
+                            <text class="svc-text muted" x={f(x0)} y={f(y0 + 160.0)}>{ "empty" }</text>
                         }
+                        // Keyed by client and placed by a transform, so the chips slide forward
+                        // when the queue advances.
                         { for l.queue.iter().enumerate().map(|(k, c)| html! {
-                            <g key={format!("q{}", c.0)}>
-                                { mini_chip(x0 + 20.0 + per * k as f64, y0 + 146.0, c.index(), &nm(*c), None) }
+                            <g class="queued" key={format!("q{}", c.0)}
+                                style={format!("transform: translate({}px, {}px)", f(x0 + 20.0 + per * k as f64), f(y0 + 156.0))}>
+                                <title>{ format!("{} is number {} in the wait queue", nm(*c), k + 1) }</title>
+                                { mini_chip(0.0, 0.0, c.index(), &nm(*c), None) }
                             </g>
                         }) }
                     </>
@@ -647,7 +719,7 @@ fn lock_panel(
                 </>
             }
         }
-        Variant::Zookeeper => zk_tree(p.herd, l, names, t, counterpart),
+        Variant::Zookeeper => zk_tree(p.herd, p.ttl, l, names, t, counterpart),
     };
     let title = match p.variant {
         Variant::Queue => format!(
@@ -673,6 +745,7 @@ fn lock_panel(
 
 fn zk_tree(
     herd: bool,
+    ttl: Time,
     l: &LockService,
     names: &[String],
     t: f64,
@@ -689,15 +762,33 @@ fn zk_tree(
     let edges = (0..k).map(|i| {
         html! { <line class="zk-edge" key={format!("e{i}")} x1={f(root.0)} y1={f(root.1 + 14.0)} x2={f(x_of(i))} y2={f(y_node - 16.0)} /> }
     });
+    let bw = (per - 6.0).min(60.0);
+    // Each znode is placed by a transform (it slides left when a lower one goes) and shows
+    // its owner's session draining: at zero the session expires and the znode is deleted.
     let boxes = l.znodes.iter().enumerate().map(|(i, z)| {
         let x = x_of(i);
-        let bw = (per - 6.0).min(60.0);
+        let left = l.sessions.get(&z.owner).map(|&e| e as f64 - t);
+        let frac = left.map_or(0.0, |v| (v / ttl as f64).clamp(0.0, 1.0));
+        let session = match left {
+            Some(v) if v > 0.0 => format!("; {}'s session expires in {v:.0} ms unless it pings", nm(z.owner)),
+            Some(_) => format!("; {}'s session is expiring now", nm(z.owner)),
+            None => String::new(),
+        };
         html! {
-            <g class={classes!("znode", colour(z.owner.index()), (i == 0).then_some("holder"))} key={format!("z{}", z.seq)}>
-                <title>{ format!("/lock/n-{} owned by {}{}", z.seq, nm(z.owner), if i == 0 { ": the lowest, it holds the lock" } else { "" }) }</title>
-                <rect x={f(x - bw / 2.0)} y={f(y_node - 16.0)} width={f(bw)} height="32" rx="5" />
-                <text class="zk-seq" x={f(x)} y={f(y_node + 6.0)} text-anchor="middle">{ format!("n-{}", z.seq) }</text>
-                <text class="zk-owner" x={f(x)} y={f(y_node + 38.0)} text-anchor="middle">{ nm(z.owner) }</text>
+            <g class={classes!("znode", colour(z.owner.index()), (i == 0).then_some("holder"))} key={format!("z{}", z.seq)}
+                style={format!("transform: translate({}px, 0px)", f(x))}>
+                <title>{ format!("/lock/n-{} owned by {}{}{session}", z.seq, nm(z.owner), if i == 0 { ": the lowest, it holds the lock" } else { "" }) }</title>
+                <g class="znode-pop">
+                    <rect x={f(-bw / 2.0)} y={f(y_node - 16.0)} width={f(bw)} height="32" rx="5" />
+                    <text class="zk-seq" x="0" y={f(y_node + 6.0)} text-anchor="middle">{ format!("n-{}", z.seq) }</text>
+                </g>
+                <text class="zk-owner" x="0" y={f(y_node + 34.0)} text-anchor="middle">{ nm(z.owner) }</text>
+                if left.is_some() {
+                    <g class={classes!("zk-session", (frac < 0.25).then_some("low"))}>
+                        <rect class="lease-track" x={f(-bw / 2.0)} y={f(y_node + 40.0)} width={f(bw)} height="6" rx="2" />
+                        <rect class="lease-fill" x={f(-bw / 2.0)} y={f(y_node + 40.0)} width={f(bw * frac)} height="6" rx="2" />
+                    </g>
+                }
             </g>
         }
     });
@@ -715,7 +806,7 @@ fn zk_tree(
                 let lift = 12.0 + (from - to).abs() * 0.05;
                 Some(html! {
                     <path class="watch" key={format!("w{i}")} marker-end="url(#lk-arrow)"
-                        d={format!("M{} {} Q{} {} {} {}", f(from), f(y_node + 44.0), f(mid), f(y_node + 44.0 + lift), f(to + 6.0), f(y_node + 44.0))} />
+                        d={format!("M{} {} Q{} {} {} {}", f(from), f(y_node + 52.0), f(mid), f(y_node + 52.0 + lift), f(to + 6.0), f(y_node + 52.0))} />
                 })
             }
             None => Some(html! {
@@ -745,6 +836,14 @@ fn zk_tree(
             <text class="svc-text" x={f(BX0 + 14.0)} y={f(LOCK_Y1 - 34.0)}>
                 { format!("watch notifications: {}", l.notifications) }
             </text>
+            if k > 0 {
+                <g class="zk-session-legend">
+                    <title>{ "The bar under each znode is its owner's session: pings refill it; if it runs out, the session expires and ZooKeeper deletes the znode" }</title>
+                    <rect class="lease-track" x={f(BX1 - 140.0)} y={f(LOCK_Y1 - 44.0)} width="24" height="6" rx="2" />
+                    <rect class="lease-fill" x={f(BX1 - 140.0)} y={f(LOCK_Y1 - 44.0)} width="14" height="6" rx="2" />
+                    <text class="svc-text small muted" x={f(BX1 - 110.0)} y={f(LOCK_Y1 - 36.0)}>{ "session left" }</text>
+                </g>
+            }
             if let Some(o) = other {
                 <text class="svc-text compare" x={f(BX0 + 14.0)} y={f(LOCK_Y1 - 10.0)}>
                     { format!("same run {}: {o}", if herd { "with the recipe" } else { "with the herd" }) }
@@ -861,12 +960,22 @@ pub fn locks_panel() -> Html {
         let (label, cmd, title) = match c.phase {
             Phase::Idle => ("acquire", "acquire", "Ask for the lock, write, release"),
             Phase::Holding => ("release", "release", "Release the lock now"),
+            Phase::Releasing => ("releasing", "release", ""),
             _ => ("give up", "release", "Stop waiting for the lock"),
         };
+        // Releasing: the release is sent and waits for its acknowledgement; there is
+        // nothing left to give up.
+        let releasing = c.phase == Phase::Releasing;
         html! {
-            <button class={classes!("ctl", "client-btn", colour(*i))} key={name.clone()} disabled={down}
+            <button class={classes!("ctl", "client-btn", colour(*i))} key={name.clone()} disabled={down || releasing}
                 onclick={command(name.clone(), cmd)}
-                title={if down { format!("{name} is {}: it cannot act", status_word(*st).unwrap_or("down")) } else { format!("{title} ({name})") }}>
+                title={if down {
+                    format!("{name} is {}: it cannot act", status_word(*st).unwrap_or("down"))
+                } else if releasing {
+                    format!("{name} has already sent its release and waits for the lock service to confirm it: nothing to do")
+                } else {
+                    format!("{title} ({name})")
+                }}>
                 <span class="swatch"></span>{ format!("{name} {label}") }
             </button>
         }
@@ -1004,7 +1113,8 @@ pub fn locks_panel() -> Html {
             <h2>{ "Lock variant" }</h2>
             <p class="muted small">{ "A change reruns the scenario with the same script and your actions, and comes back to this step." }</p>
             <label class="variant-pick">{ "Variant" }
-                <select onchange={on_variant} aria-label="Lock variant">
+                <select onchange={on_variant} aria-label="Lock variant"
+                    title="Which lock the clients use; a change reruns the scenario with the same script and your actions">
                     { for [(Variant::Queue, "queue", "Lock server with wait queue"),
                            (Variant::Lease, "lease", "Redis-style lease lock (SET NX PX)"),
                            (Variant::Zookeeper, "zookeeper", "ZooKeeper lock recipe")].iter().map(|(v, key, text)| html! {
@@ -1039,7 +1149,8 @@ pub fn locks_panel() -> Html {
                 { field_input(1, &ttl_text, "TTL ms") }
                 { field_input(2, &work_text, "work ms") }
                 { field_input(3, &writes_text, "writes") }
-                <button type="submit" class="ctl">{ "Apply" }</button>
+                <button type="submit" class="ctl"
+                    title="Rerun the scenario with these numbers (out-of-range values are refused and nothing changes)">{ "Apply" }</button>
             </form>
             if let Some(e) = &*form_error {
                 <p class="form-error" role="alert">{ e.clone() }</p>
@@ -1100,6 +1211,32 @@ mod tests {
         assert_eq!(c1.ended, Some(Ended::Crashed));
         assert_eq!(c1.to, 130, "the scripted crash time");
         assert!(overlaps(&b).is_empty(), "the queue keeps holders apart");
+    }
+
+    #[wasm_bindgen_test]
+    fn the_last_release_is_the_holding_that_fades_out() {
+        // Before any release, nothing fades; at the end of the queue run, c3's token 3.
+        assert_eq!(last_release(&loaded("locks-queue", 10)), None);
+        assert_eq!(
+            last_release(&loaded("locks-queue", 400)),
+            Some((NodeId(2), 3))
+        );
+        // The holder-crash run: c1's lock is freed by its session expiring.
+        let l = loaded("locks-holder-crash", 600);
+        let k = l
+            .timeline
+            .trace()
+            .steps
+            .iter()
+            .position(|s| {
+                s.notes
+                    .iter()
+                    .any(|n| matches!(n, Note::SessionExpires { held: Some(1), .. }))
+            })
+            .unwrap() as u64;
+        let mut l = l;
+        dsplay_core::registry::Session::seek(&mut l, k + 1);
+        assert_eq!(last_release(&l), Some((NodeId(0), 1)));
     }
 
     #[wasm_bindgen_test]
