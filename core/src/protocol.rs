@@ -118,7 +118,8 @@ pub trait Protocol: Clone + Debug + Sized + 'static {
 }
 
 /// A fault the kernel applies to a node, for [`Protocol::fault_note`].
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
 pub enum NodeFault {
     Crash,
     Pause,

@@ -8,7 +8,7 @@ use dsplay_core::algo::locks::{
 };
 use dsplay_core::faults::FaultMix;
 use dsplay_core::invariant::Checker;
-use dsplay_core::protocol::Protocol;
+use dsplay_core::protocol::{NodeFault, Protocol};
 use dsplay_core::registry::{builtin, load, sweep_one, Loaded, Session};
 use dsplay_core::sim::NodeId;
 use dsplay_core::trace::{StepKind, StepOutcome, StepRecord};
@@ -891,5 +891,34 @@ fn the_pause_button_on_the_queue_scenario_breaks_it_unless_fenced() {
             .filter(|v| v.property == MUTUAL_EXCLUSION)
             .collect();
         assert_eq!(me.is_empty(), fencing, "fencing {fencing}: {me:?}");
+    }
+}
+
+#[test]
+fn a_paused_holder_is_told_what_its_pause_means() {
+    let l = run_builtin("locks-lease-pause");
+    let steps = &l.timeline.trace().steps;
+    let said = |fault: NodeFault| {
+        let s = steps
+            .iter()
+            .find(|s| {
+                s.notes
+                    .iter()
+                    .any(|n| matches!(n, Note::HolderFault { fault: f, token: 1 } if *f == fault))
+            })
+            .unwrap_or_else(|| panic!("no {fault:?} note for c1's holding"));
+        l.step_view(s.index).unwrap().narration.join(" | ")
+    };
+    let pause = said(NodeFault::Pause);
+    for w in [
+        "c1 freezes",
+        "still believes it holds the lock (token 1)",
+        "key expires",
+    ] {
+        assert!(pause.contains(w), "`{w}` missing in: {pause}");
+    }
+    let resume = said(NodeFault::Resume);
+    for w in ["carries on", "without fencing nothing stops that write"] {
+        assert!(resume.contains(w), "`{w}` missing in: {resume}");
     }
 }

@@ -31,7 +31,7 @@
 //! a client's progress is volatile: a crashed client forgets it held the lock.
 
 use crate::invariant::{Checker, Property, Violation};
-use crate::protocol::{Ctx, ParamError, Protocol};
+use crate::protocol::{Ctx, NodeFault, ParamError, Protocol};
 use crate::sim::{NodeId, NodeStatus, Sim, Time};
 use crate::trace::{StepKind, StepOutcome};
 use rand::Rng;
@@ -414,6 +414,11 @@ pub enum Cmd {
 #[serde(rename_all = "snake_case", tag = "note")]
 pub enum Note {
     // Clients.
+    /// A client that believes it holds the lock (token) crashes, pauses or resumes.
+    HolderFault {
+        fault: NodeFault,
+        token: u64,
+    },
     AsksForLock,
     AlreadyBusy {
         phase: Phase,
@@ -1657,6 +1662,12 @@ impl Protocol for Locks {
         }
     }
 
+    fn fault_note(&self, node: &Node, fault: NodeFault) -> Option<Note> {
+        let c = node.client()?;
+        let token = c.token.filter(|_| c.phase == Phase::Holding)?;
+        Some(Note::HolderFault { fault, token })
+    }
+
     fn on_restart(&self, node: &mut Node, ctx: &mut Ctx<Self>) {
         match node {
             Node::Client(c) => {
@@ -1960,6 +1971,44 @@ impl Protocol for Locks {
                     format!("{me}'s release of token {token} is confirmed: it is idle")
                 } else {
                     format!("{me}'s key (token {token}) was already gone or replaced: nothing was deleted; it is idle")
+                }
+            }
+            Note::HolderFault { fault, token } => {
+                let expiry = match p.variant {
+                    Variant::Lease => Some(format!("its key expires {ttl} ms after it was set")),
+                    Variant::Zookeeper => Some(format!(
+                        "its session expires after {ttl} ms without a ping, and ZooKeeper then deletes its znode"
+                    )),
+                    Variant::Queue if self.sessions() => Some(format!(
+                        "its session expires after {ttl} ms without a ping, and the server then frees the lock"
+                    )),
+                    Variant::Queue => None,
+                };
+                match fault {
+                    NodeFault::Crash => match expiry {
+                        Some(e) => format!(
+                            "{me} held the lock (token {token}) and cannot release it now: {e}, so the others wait at most that long"
+                        ),
+                        None => format!(
+                            "{me} held the lock (token {token}) and cannot release it now; without leases nothing frees it, so the others wait until {me} restarts and the lock is lost meanwhile"
+                        ),
+                    },
+                    NodeFault::Pause => match expiry {
+                        Some(e) => format!(
+                            "{me} still believes it holds the lock (token {token}), but time goes on at the lock service: {e}; if the pause lasts longer, another client gets the lock while {me} still thinks it has it"
+                        ),
+                        None => format!(
+                            "{me} still believes it holds the lock (token {token}); without leases the lock waits for it"
+                        ),
+                    },
+                    NodeFault::Resume => format!(
+                        "{me} carries on as if it still held the lock (token {token}) and writes next{}",
+                        if p.fencing {
+                            format!(": with fencing, the storage rejects the write if it has seen a token above {token}")
+                        } else {
+                            ": without fencing nothing stops that write, even if its lock has meanwhile gone to someone else".to_string()
+                        }
+                    ),
                 }
             }
             Note::ClientRestarts { held } => {
