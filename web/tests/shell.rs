@@ -255,6 +255,51 @@ async fn the_page_answers_clicks_and_keys() {
         "{hash}"
     );
 
+    // Space on a focused node selects it (as a click does) and does not also play.
+    let node = || {
+        root.query_selector("svg.cluster g.node")
+            .unwrap()
+            .expect("a node in the cluster")
+    };
+    let space_on_node = || {
+        let init = web_sys::KeyboardEventInit::new();
+        init.set_key(" ");
+        init.set_bubbles(true);
+        init.set_cancelable(true);
+        let e =
+            web_sys::KeyboardEvent::new_with_keyboard_event_init_dict("keydown", &init).unwrap();
+        node().dispatch_event(&e).unwrap();
+    };
+    assert_eq!(
+        node().get_attribute("aria-pressed").as_deref(),
+        Some("false")
+    );
+    space_on_node();
+    settle().await;
+    assert_eq!(
+        node().get_attribute("aria-pressed").as_deref(),
+        Some("true")
+    );
+    let playing = || {
+        root.query_selector(".control-bar button[aria-label=\"Pause\"]")
+            .unwrap()
+            .is_some()
+    };
+    assert!(!playing(), "Space on a node also started playback");
+    space_on_node();
+    settle().await;
+    assert_eq!(
+        node().get_attribute("aria-pressed").as_deref(),
+        Some("false")
+    );
+    // Space anywhere else still plays.
+    key(" ", false);
+    settle().await;
+    assert!(playing(), "Space on the page plays");
+    key(" ", false);
+    settle().await;
+    assert!(!playing(), "Space again pauses");
+
     handle.destroy();
     root.remove();
 }
