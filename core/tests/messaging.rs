@@ -472,3 +472,35 @@ fn sessions_load_builtins_by_name() {
     assert!(s.node_state(5).is_none());
     assert!(s.status(5).is_none());
 }
+
+#[test]
+fn a_crash_says_which_unfinished_work_is_lost() {
+    let mut l = Loaded::<Messaging>::parse(builtin("messaging-lossy-link").unwrap().json).unwrap();
+    let n1 = id_of(&l, "n1");
+    // Step until n1 has a request out, then crash it.
+    while l.timeline.sim().node(n1).requests.is_empty() {
+        assert!(l.step_forward(), "n1 never sent a request");
+    }
+    l.timeline.apply(Action::Crash { node: n1 });
+    let step = l.timeline.trace().steps.last().unwrap();
+    assert!(
+        step.notes.iter().any(|n| matches!(
+            n,
+            Note::CrashLoses {
+                requests: 1,
+                broadcasts: 0,
+                ..
+            }
+        )),
+        "{:?}",
+        step.notes
+    );
+    let words = l.step_view(step.index).unwrap().narration.join(" | ");
+    for w in [
+        "n1 stops",
+        "1 request still waiting for its response",
+        "nobody retries",
+    ] {
+        assert!(words.contains(w), "`{w}` missing in: {words}");
+    }
+}

@@ -13,7 +13,7 @@
 //! table are persistent; in-progress retries are volatile and lost in a crash.
 
 use crate::invariant::{Checker, Property, Violation};
-use crate::protocol::{Ctx, ParamError, Protocol};
+use crate::protocol::{Ctx, NodeFault, ParamError, Protocol};
 use crate::sim::{NodeId, Sim, Time};
 use crate::trace::StepOutcome;
 use rand::Rng;
@@ -356,6 +356,13 @@ pub enum Note {
     BrokerCannot,
     Restarts {
         lost: u32,
+    },
+    /// A crash with unfinished work in memory: what is lost with it.
+    CrashLoses {
+        requests: u32,
+        broadcasts: u32,
+        publications: u32,
+        forwarding: u32,
     },
 }
 
@@ -900,6 +907,21 @@ impl Protocol for Messaging {
         node.forwarding.clear();
     }
 
+    fn fault_note(&self, node: &Node, fault: NodeFault) -> Option<Note> {
+        let count = |n: usize| n as u32;
+        let note = Note::CrashLoses {
+            requests: count(node.requests.len()),
+            broadcasts: count(node.broadcasts.len()),
+            publications: count(node.publications.len()),
+            forwarding: count(node.forwarding.len()),
+        };
+        let busy = !(node.requests.is_empty()
+            && node.broadcasts.is_empty()
+            && node.publications.is_empty()
+            && node.forwarding.is_empty());
+        (fault == NodeFault::Crash && busy).then_some(note)
+    }
+
     fn on_restart(&self, _node: &mut Node, ctx: &mut Ctx<Self>) {
         ctx.note(Note::Restarts { lost: 0 });
     }
@@ -1128,6 +1150,29 @@ impl Protocol for Messaging {
             ),
             Note::BrokerCannot => {
                 "the broker only relays publications: give commands to n1..".to_string()
+            }
+            Note::CrashLoses {
+                requests,
+                broadcasts,
+                publications,
+                forwarding,
+            } => {
+                let plural = |n: u32, one: &str, many: &str| {
+                    (n > 0).then(|| format!("{n} {}", if n == 1 { one } else { many }))
+                };
+                let lost: Vec<String> = [
+                    plural(*requests, "request still waiting for its response", "requests still waiting for their responses"),
+                    plural(*broadcasts, "broadcast still being acknowledged", "broadcasts still being acknowledged"),
+                    plural(*publications, "publication the broker has not acknowledged", "publications the broker has not acknowledged"),
+                    plural(*forwarding, "publication still being forwarded to subscribers", "publications still being forwarded to subscribers"),
+                ]
+                .into_iter()
+                .flatten()
+                .collect();
+                format!(
+                    "{me} loses its unfinished work, which was in memory: {}; nobody retries them now",
+                    lost.join(", ")
+                )
             }
             Note::Restarts { .. } => format!(
                 "{me} restarts: its delivered messages and deduplication table were on disk and survive; retries in progress were in memory and are lost"
