@@ -151,7 +151,7 @@ fn fingerprint(session: &crate::store::Shared) -> u64 {
     put(u64::MAX);
     for t in &c.tasks {
         let kind = match t.kind {
-            TaskKind::Migrate { to } => u64::from(to.0) + 3,
+            TaskKind::Migrate { to, .. } => u64::from(to.0) + 3,
             TaskKind::Store => 1,
             TaskKind::Drop => 2,
         };
@@ -1096,6 +1096,13 @@ fn panel_data(l: &Loaded<Hashring>) -> Option<PanelData> {
         Op::SetVnodes { from, to } => (format!("virtual nodes {from} → {to}"), false),
         Op::AddKeys { count } => (format!("add {count} keys"), false),
         Op::RemoveKey { key } => (format!("remove {key}"), false),
+        Op::RemoveKeys { count } => (
+            format!(
+                "remove {count} random key{}",
+                if *count == 1 { "" } else { "s" }
+            ),
+            false,
+        ),
     };
     Some(PanelData {
         coord: nm(p.coord()),
@@ -1123,7 +1130,11 @@ fn panel_data(l: &Loaded<Hashring>) -> Option<PanelData> {
 /// Balance (std dev / mean, max / mean) if every member had `vnodes` virtual nodes.
 fn preview_balance(l: &Loaded<Hashring>, vnodes: u32) -> Option<(f64, f64)> {
     let c = coord_of(l)?;
-    let total: u64 = c.members.values().map(|w| u64::from(*w * vnodes)).sum();
+    let total: u64 = c
+        .members
+        .values()
+        .map(|w| u64::from(*w) * u64::from(vnodes))
+        .sum();
     if total == 0 || total * (c.keys.len() as u64 + 1) > 40_000_000 {
         return None;
     }
