@@ -1706,7 +1706,7 @@ pub fn hashring_panel() -> Html {
                 }
             </form>
             <form class="command-form" onsubmit={on_remove_keys}>
-                <label>{ "Keys" }
+                <label>{ "Random keys" }
                     <input type="text" inputmode="numeric" size="6" value={(*remove_text).clone()}
                         oninput={text_input(remove_text.clone())} aria-label="Number of random keys to remove"
                         title={format!("How many keys to remove, chosen at random with the run's seed (1 to {})", d.keys)}
