@@ -512,3 +512,210 @@ fn seeking_gives_the_same_trace_as_running() {
         assert_eq!(one.trace_json(), two.trace_json(), "{}", b.id);
     }
 }
+
+/// The narration of every step, one line per note.
+fn narration(l: &Loaded<Hashring>) -> Vec<String> {
+    (0..l.pos())
+        .flat_map(|i| l.step_view(i).unwrap().narration)
+        .collect()
+}
+
+#[test]
+fn huge_counts_are_refused_quickly_without_overflow() {
+    // A count near u32::MAX (from a URL or the Custom editor) used to wrap the check.
+    let t = std::time::Instant::now();
+    let l = run_ops(
+        json!({ "nodes": 3, "spare": 1, "keys": 10 }),
+        &[
+            (10, json!({ "add_keys": { "count": u32::MAX } })),
+            (20, json!({ "add_keys": { "count": u32::MAX - 5 } })),
+            (30, json!({ "add_keys": { "count": 19_991 } })),
+            (40, json!({ "remove_keys": { "count": u32::MAX } })),
+            (50, json!({ "remove_keys": { "count": 0 } })),
+            (60, json!({ "add_keys": { "count": 19_990 } })),
+        ],
+        false,
+    );
+    assert!(t.elapsed().as_secs() < 30, "took {:?}", t.elapsed());
+    let refusals = notes(&l)
+        .filter(|n| matches!(n, Note::Refused { .. }))
+        .count();
+    assert_eq!(refusals, 5);
+    assert_eq!(coord(&l).keys.len(), 20_000, "the last one fits exactly");
+    let text = narration(&l).join("\n");
+    assert!(text.contains("adding 4294967295 keys is refused"), "{text}");
+    assert!(
+        text.contains("removing 4294967295 keys is refused: remove 1 to 10"),
+        "{text}"
+    );
+    assert!(l.violations().is_empty());
+}
+
+#[test]
+fn removing_a_crashed_node_does_not_stall_later_operations() {
+    // R = 2: the copies n1 held are handed over by the other replica, so removing n1
+    // while it is down completes, and the next operation (add n5) runs.
+    let params = json!({ "nodes": 4, "spare": 1, "vnodes": 8, "replicas": 2, "keys": 300 });
+    let doc = json!({
+        "algorithm": "hashring", "title": "t", "seed": 3,
+        "params": params,
+        "network": { "latency": [10, 80] },
+        "actions": [
+            { "at": 10, "action": { "crash": { "node": "n1" } } },
+            { "at": 20, "action": { "command": { "node": "coord", "cmd": { "remove_node": { "node": "n1" } } } } },
+            { "at": 30, "action": { "command": { "node": "coord", "cmd": { "add_node": { "node": "n5" } } } } },
+            { "at": 40, "action": { "command": { "node": "coord", "cmd": { "add_node": { "node": "n1" } } } } },
+        ],
+        "run": { "steps": 3000 }
+    });
+    let mut l = Loaded::<Hashring>::parse(&doc.to_string()).unwrap();
+    l.run(Some(3000), None);
+    assert!(l.violations().is_empty(), "{:?}", l.violations());
+    let c = coord(&l);
+    let (n1, n5) = (id_of(&l, "n1"), id_of(&l, "n5"));
+    assert!(c.members.contains_key(&n5), "add n5 ran");
+    assert!(!c.members.contains_key(&n1));
+    assert!(c.tasks.is_empty() && c.queue.is_empty(), "{:?}", c.tasks);
+    // n1 is still down: its old copies wait to be deleted, and it may not rejoin yet.
+    assert_eq!(c.cleanup.len(), 1);
+    assert!(notes(&l).any(|n| matches!(
+        n,
+        Note::Refused { why: dsplay_core::algo::hashring::Refusal::StillCleaning { node } } if *node == n1
+    )));
+    for n in ["n2", "n3", "n4", "n5"] {
+        let id = id_of(&l, n);
+        let want: BTreeSet<&String> = c
+            .owners
+            .iter()
+            .filter(|(_, o)| o.contains(&id))
+            .map(|(k, _)| k)
+            .collect();
+        let have: BTreeSet<&String> = node(&l, n).stored.iter().collect();
+        assert_eq!(want, have, "{n}");
+    }
+    let text = narration(&l).join("\n");
+    assert!(text.contains("to copy"), "{text}");
+    // n1 restarts: it deletes its old copies and can rejoin.
+    l.apply_json(r#"{ "restart": { "node": "n1" } }"#).unwrap();
+    let sum = l.run(Some(3000), None);
+    assert!(sum.ended, "{sum:?}");
+    assert!(coord(&l).cleanup.is_empty());
+    assert!(node(&l, "n1").stored.is_empty());
+    l.apply_json(r#"{ "command": { "node": "coord", "cmd": { "add_node": { "node": "n1" } } } }"#)
+        .unwrap();
+    l.run(Some(3000), None);
+    assert!(coord(&l).members.contains_key(&n1));
+    assert!(l.violations().is_empty(), "{:?}", l.violations());
+    assert_placed(&l);
+}
+
+#[test]
+fn remove_random_keys_is_seeded_and_deletes_on_every_replica() {
+    let params = json!({ "nodes": 4, "spare": 0, "vnodes": 10, "replicas": 2, "keys": 200 });
+    let ops = [
+        (10, json!({ "remove_keys": { "count": 50 } })),
+        (20, json!({ "remove_key": { "key": "k0001" } })),
+    ];
+    let a = run_ops(params.clone(), &ops, true);
+    let b = run_ops(params, &ops, true);
+    assert!(a.violations().is_empty(), "{:?}", a.violations());
+    let ca = coord(&a);
+    assert_eq!(
+        ca.keys,
+        coord(&b).keys,
+        "the same seed removes the same keys"
+    );
+    let removed = 200 - ca.keys.len();
+    assert!(removed == 50 || removed == 51, "{removed}");
+    assert!(!ca.keys.contains("k0001"));
+    assert!(notes(&a).any(|n| matches!(
+        n,
+        Note::RingChanged {
+            op: Op::RemoveKeys { count: 50 },
+            ..
+        }
+    )));
+    assert_eq!(
+        ca.stats.load.values().sum::<u32>() as usize,
+        ca.keys.len() * 2
+    );
+    assert_placed(&a);
+    let text = narration(&a).join("\n");
+    assert!(text.contains("50 keys chosen at random leave"), "{text}");
+}
+
+#[test]
+fn a_lookup_during_a_move_asks_the_old_owner_and_says_why() {
+    // Adding n5 moves keys onto it; a lookup of one of them right after asks n5 first,
+    // which does not have it yet, then the old owner, which still does.
+    let mut m: BTreeMap<NodeId, u32> = (0..4).map(|i| (NodeId(i), 1)).collect();
+    let before = Ring::build(&m, 1);
+    m.insert(NodeId(4), 1);
+    let after = Ring::build(&m, 1);
+    let mut buf = Vec::new();
+    let moving: Vec<String> = (1..=1000)
+        .map(key_name)
+        .filter(|k| {
+            after.preference(hash_key(k), 1, &mut buf);
+            let a = buf[0];
+            before.preference(hash_key(k), 1, &mut buf);
+            a == NodeId(4) && buf[0] != NodeId(4)
+        })
+        .take(12)
+        .collect();
+    let mut ops = vec![(10, json!({ "add_node": { "node": "n5" } }))];
+    for (i, k) in moving.iter().enumerate() {
+        ops.push((11 + i as u64, json!({ "lookup": { "key": k } })));
+    }
+    let l = run_ops(
+        json!({ "nodes": 4, "spare": 1, "vnodes": 1, "keys": 1000, "transfer_timeout": 2000 }),
+        &ops,
+        false,
+    );
+    assert!(l.violations().is_empty(), "{:?}", l.violations());
+    let fell_back = notes(&l).any(|n| matches!(n, Note::LookupFallback { .. }));
+    let by_old = notes(&l).any(|n| matches!(n, Note::LookupServedByOldOwner { .. }));
+    assert!(fell_back && by_old, "{:?}", narration(&l));
+    let text = narration(&l).join("\n");
+    assert!(text.contains("the old owner"), "{text}");
+    assert!(!text.contains("does not answer"), "{text}");
+}
+
+#[test]
+fn restarts_and_misdirected_commands_are_narrated_truthfully() {
+    let mut l = run_ops(json!({ "nodes": 2, "spare": 1, "keys": 10 }), &[], false);
+    l.apply_json(r#"{ "crash": { "node": "coord" } }"#).unwrap();
+    l.apply_json(r#"{ "restart": { "node": "coord" } }"#)
+        .unwrap();
+    l.apply_json(r#"{ "command": { "node": "n1", "cmd": { "lookup": { "key": "k0001" } } } }"#)
+        .unwrap();
+    l.run(Some(20), None);
+    let text = narration(&l).join("\n");
+    assert!(
+        text.contains("coord restarts: the ring, the key set"),
+        "{text}"
+    );
+    assert!(!text.contains("its 0 stored keys"), "{text}");
+    assert!(text.contains("give lookups to coord"), "{text}");
+    assert!(!text.contains("only coord changes the ring"), "{text}");
+}
+
+#[test]
+fn a_queued_operation_says_what_it_waits_for() {
+    let l = run_ops(
+        json!({ "nodes": 3, "spare": 2, "keys": 100 }),
+        &[
+            (10, json!({ "add_node": { "node": "n4" } })),
+            (11, json!({ "add_node": { "node": "n5" } })),
+            (12, json!({ "add_keys": { "count": 5 } })),
+        ],
+        false,
+    );
+    let text = narration(&l).join("\n");
+    assert!(!text.contains("(0 ahead of it)"), "{text}");
+    assert!(
+        text.contains("waits for the current migration to finish"),
+        "{text}"
+    );
+    assert!(text.contains("1 more operation queued before it"), "{text}");
+}

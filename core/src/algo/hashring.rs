@@ -100,11 +100,16 @@ pub struct Ring {
 impl Ring {
     /// The ring of `members` (node -> weight), `vnodes` virtual nodes per weight unit.
     pub fn build(members: &BTreeMap<NodeId, u32>, vnodes: u32) -> Ring {
-        let total: u32 = members.values().map(|w| w * vnodes).sum();
-        let mut v = Vec::with_capacity(total as usize);
+        // Weights and counts are validated (at most 80 x 8 x 500 positions), but this is
+        // public: saturate rather than wrap, and reserve at most what is validated.
+        let total: u64 = members
+            .values()
+            .map(|w| u64::from(*w) * u64::from(vnodes))
+            .sum();
+        let mut v = Vec::with_capacity(total.min(u64::from(MAX_PHYSICAL * 8 * 500)) as usize);
         let mut buf = String::with_capacity(12);
         for (&node, &w) in members {
-            for index in 0..w * vnodes {
+            for index in 0..w.saturating_mul(vnodes) {
                 buf.clear();
                 let _ = write!(buf, "n{}#{index}", node.0 + 1);
                 v.push(VNode {
@@ -205,14 +210,26 @@ pub struct Outgoing {
     pub epoch: u64,
     pub keys: Vec<String>,
     pub attempts: u32,
+    /// The sender is a replica that stays an owner: it keeps its copies.
+    #[serde(skip_serializing_if = "is_false")]
+    pub keep: bool,
+}
+
+fn is_false(b: &bool) -> bool {
+    !*b
 }
 
 /// What the coordinator asked a node to do, until the node reports it done.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "snake_case", tag = "task")]
 pub enum TaskKind {
-    /// Hand the keys to `to`, then delete them.
-    Migrate { to: NodeId },
+    /// Hand the keys to `to`, then delete them (or, with `keep`, copy them: the sender
+    /// stays an owner and the node that left the ring holds the other copy).
+    Migrate {
+        to: NodeId,
+        #[serde(skip_serializing_if = "is_false")]
+        keep: bool,
+    },
     /// Store new keys.
     Store,
     /// Delete removed keys.
@@ -241,8 +258,24 @@ pub struct Move {
 pub struct PendingLookup {
     pub key: String,
     pub preference: Vec<NodeId>,
-    /// Index in `preference` of the replica asked now.
+    /// Index in `preference` of the replica asked now (`preference.len()`: the fallback).
     pub asking: u32,
+    /// Replicas that answered they do not have the key (the others did not answer).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub missing: Vec<NodeId>,
+    /// The old owner asked last, while the key's move to its new owner is pending.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fallback: Option<NodeId>,
+}
+
+impl PendingLookup {
+    /// The node asked now.
+    pub fn asked(&self) -> Option<NodeId> {
+        self.preference
+            .get(self.asking as usize)
+            .copied()
+            .or(self.fallback)
+    }
 }
 
 /// The operation an op changed, for statistics and narration.
@@ -255,6 +288,7 @@ pub enum Op {
     SetVnodes { from: u32, to: u32 },
     AddKeys { count: u32 },
     RemoveKey { key: String },
+    RemoveKeys { count: u32 },
 }
 
 /// Statistics after an operation.
@@ -295,6 +329,11 @@ pub struct Coord {
     pub owners: BTreeMap<String, Vec<NodeId>>,
     /// Instructions of the current operation not yet reported done.
     pub tasks: Vec<Task>,
+    /// Nodes that left the ring while a surviving replica handed their keys over: the
+    /// instruction (of operation `.0`) to delete their old copies, resent until done. The
+    /// next operations do not wait for it (the node may be down).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub cleanup: Vec<(u64, Task)>,
     /// Operations waiting for the current migration to finish.
     pub queue: VecDeque<Cmd>,
     pub stats: Stats,
@@ -329,6 +368,9 @@ pub enum Msg {
         epoch: u64,
         to: NodeId,
         keys: Vec<String>,
+        /// Copy, do not delete: the receiver stays an owner.
+        #[serde(skip_serializing_if = "is_false")]
+        keep: bool,
     },
     Transfer {
         epoch: u64,
@@ -402,6 +444,10 @@ pub enum Cmd {
     RemoveKey {
         key: String,
     },
+    /// Remove `count` keys chosen at random (with the run's seed).
+    RemoveKeys {
+        count: u32,
+    },
     Lookup {
         key: String,
     },
@@ -411,14 +457,48 @@ pub enum Cmd {
 #[derive(Clone, Debug, PartialEq, Serialize)]
 #[serde(rename_all = "snake_case", tag = "reason")]
 pub enum Refusal {
-    NotStorageNode { node: NodeId },
-    AlreadyMember { node: NodeId },
-    NotMember { node: NodeId },
-    TooFewNodes { replicas: u32 },
-    BadWeight { weight: u32 },
-    BadVnodes { count: u32 },
-    TooManyKeys { count: u32 },
-    NoSuchKey { key: String },
+    NotStorageNode {
+        node: NodeId,
+    },
+    AlreadyMember {
+        node: NodeId,
+    },
+    NotMember {
+        node: NodeId,
+    },
+    TooFewNodes {
+        replicas: u32,
+    },
+    BadWeight {
+        weight: u32,
+    },
+    BadVnodes {
+        count: u32,
+    },
+    TooManyKeys {
+        count: u32,
+    },
+    NoSuchKey {
+        key: String,
+    },
+    BadRemoveCount {
+        count: u32,
+        keys: u32,
+    },
+    /// The node left the ring and has not yet deleted its old copies.
+    StillCleaning {
+        node: NodeId,
+    },
+}
+
+/// Why a lookup found no replica with the key.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Unavailable {
+    /// No replica answered in time (down, or messages lost).
+    NoAnswer,
+    /// Every replica that answered said it does not have the key (a move is pending).
+    NotThere,
 }
 
 /// Narration, as data.
@@ -452,6 +532,9 @@ pub enum Note {
         from: NodeId,
         to: NodeId,
         count: u32,
+        /// `from` stays an owner and copies (the node that left held the other copy).
+        #[serde(skip_serializing_if = "is_false")]
+        copy: bool,
     },
     OrdersStore {
         at: NodeId,
@@ -499,9 +582,23 @@ pub enum Note {
         key: String,
         from: NodeId,
     },
+    /// Every replica of the preference list answered "not here": the key's move to it is
+    /// pending, so coord asks the old owner, which keeps it until the move is acknowledged.
+    LookupFallback {
+        key: String,
+        to: NodeId,
+    },
+    LookupServedByOldOwner {
+        key: String,
+        by: NodeId,
+    },
     LookupUnavailable {
         key: String,
         tried: Vec<NodeId>,
+        /// Of `tried` (and the old owner, if asked), those that answered "not here".
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        missing: Vec<NodeId>,
+        cause: Unavailable,
     },
     LookupUnknownKey {
         key: String,
@@ -532,6 +629,18 @@ pub enum Note {
         to: NodeId,
         count: u32,
     },
+    /// The sender stays an owner: it keeps its copies after the acknowledgement.
+    CopiedAfterAck {
+        to: NodeId,
+        count: u32,
+    },
+    OrdersCleanup {
+        at: NodeId,
+        count: u32,
+    },
+    CleanupDone {
+        by: NodeId,
+    },
     StoresNew {
         count: u32,
     },
@@ -546,10 +655,15 @@ pub enum Note {
         key: String,
         found: bool,
     },
-    NotTheCoordinator,
+    NotTheCoordinator {
+        #[serde(skip_serializing_if = "is_false")]
+        lookup: bool,
+    },
     Restarts {
         keys: u32,
         resending: bool,
+        #[serde(skip_serializing_if = "is_false")]
+        coord: bool,
     },
 }
 
@@ -561,6 +675,15 @@ pub struct Hashring {
     params: Params,
     /// Weight of every physical node.
     weights: Vec<u32>,
+    /// The initial placement, computed once (every node starts from it).
+    initial: std::sync::OnceLock<std::sync::Arc<Initial>>,
+}
+
+/// The coordinator's state at the start, and the keys each physical node stores.
+#[derive(Debug)]
+struct Initial {
+    coord: Coord,
+    stored: Vec<BTreeSet<String>>,
 }
 
 impl Hashring {
@@ -600,6 +723,7 @@ impl Hashring {
             ring,
             owners,
             tasks: Vec::new(),
+            cleanup: Vec::new(),
             queue: VecDeque::new(),
             stats,
             moves: Vec::new(),
@@ -627,6 +751,9 @@ impl Hashring {
                 }
                 if c.members.contains_key(&node) {
                     return refuse(ctx, Refusal::AlreadyMember { node });
+                }
+                if c.cleanup.iter().any(|(_, t)| t.node == node) {
+                    return refuse(ctx, Refusal::StillCleaning { node });
                 }
                 let weight = weight.unwrap_or(self.weight(node));
                 if !(1..=8).contains(&weight) {
@@ -659,7 +786,10 @@ impl Hashring {
                 Op::SetVnodes { from, to: count }
             }
             Cmd::AddKeys { count } => {
-                if count == 0 || c.keys.len() as u32 + count > MAX_KEYS {
+                // Checked arithmetic: `count` comes from a URL or a form and may be
+                // anything up to u32::MAX.
+                let room = MAX_KEYS.saturating_sub(u32::try_from(c.keys.len()).unwrap_or(u32::MAX));
+                if count == 0 || count > room || c.next_key.checked_add(count).is_none() {
                     return refuse(ctx, Refusal::TooManyKeys { count });
                 }
                 for _ in 0..count {
@@ -676,6 +806,27 @@ impl Hashring {
                 }
                 gone_keys.push(key.clone());
                 Op::RemoveKey { key }
+            }
+            Cmd::RemoveKeys { count } => {
+                let have = u32::try_from(c.keys.len()).unwrap_or(u32::MAX);
+                if count == 0 || count > have {
+                    return refuse(ctx, Refusal::BadRemoveCount { count, keys: have });
+                }
+                // A random choice with the run's seed (so replaying gives the same keys):
+                // a partial Fisher-Yates shuffle of the key set.
+                let mut all: Vec<String> = c.keys.iter().cloned().collect();
+                let n = all.len();
+                for i in 0..count as usize {
+                    let j = i + ctx.random_range(0..=(n - 1 - i) as u64) as usize;
+                    all.swap(i, j);
+                }
+                all.truncate(count as usize);
+                all.sort_unstable();
+                for k in &all {
+                    c.keys.remove(k);
+                }
+                gone_keys = all;
+                Op::RemoveKeys { count }
             }
         };
         c.epoch += 1;
@@ -699,6 +850,15 @@ impl Hashring {
         }
         // Keys that moved: pair each node that stops owning a key with one that starts.
         let mut moves: Vec<Move> = Vec::new();
+        // On a removal with R > 1: who sends each moved copy (a replica that stays an
+        // owner, so a leaving node that is down does not hold the migration up), and
+        // what the leaving node must delete afterwards.
+        let leaving = match op {
+            Op::RemoveNode { node } if r > 1 => Some(node),
+            _ => None,
+        };
+        let mut senders: BTreeMap<(NodeId, NodeId), Vec<String>> = BTreeMap::new();
+        let mut left_behind: Vec<String> = Vec::new();
         let mut first_vnode: BTreeMap<String, VNode> = BTreeMap::new();
         if matches!(
             op,
@@ -712,12 +872,22 @@ impl Hashring {
                 }
                 let removed = old.iter().filter(|n| !buf.contains(n));
                 let added = buf.iter().filter(|n| !old.contains(n));
+                let stays = old.iter().find(|n| buf.contains(n)).copied();
                 for (&from, &to) in removed.zip(added) {
                     moves.push(Move {
                         key: k.clone(),
                         from,
                         to,
                     });
+                    match (leaving, stays) {
+                        (Some(x), Some(src)) if x == from => {
+                            senders.entry((src, to)).or_default().push(k.clone());
+                        }
+                        _ => {}
+                    }
+                }
+                if leaving.is_some_and(|x| old.contains(&x)) {
+                    left_behind.push(k.clone());
                 }
                 if let (Some(v), true) = (v, first_vnode.len() < NARRATED_MOVES) {
                     first_vnode.insert(k.clone(), v);
@@ -778,10 +948,12 @@ impl Hashring {
         // The instructions.
         let mut migrations: BTreeMap<(NodeId, NodeId), Vec<String>> = BTreeMap::new();
         for m in &moves {
-            migrations
-                .entry((m.from, m.to))
-                .or_default()
-                .push(m.key.clone());
+            if leaving != Some(m.from) {
+                migrations
+                    .entry((m.from, m.to))
+                    .or_default()
+                    .push(m.key.clone());
+            }
         }
         c.moves = moves;
         c.tasks.clear();
@@ -790,12 +962,39 @@ impl Hashring {
                 from,
                 to,
                 count: keys.len() as u32,
+                copy: false,
             });
             c.tasks.push(Task {
                 node: from,
-                kind: TaskKind::Migrate { to },
+                kind: TaskKind::Migrate { to, keep: false },
                 keys,
             });
+        }
+        for ((from, to), keys) in senders {
+            ctx.note(Note::OrdersMigration {
+                from,
+                to,
+                count: keys.len() as u32,
+                copy: true,
+            });
+            c.tasks.push(Task {
+                node: from,
+                kind: TaskKind::Migrate { to, keep: true },
+                keys,
+            });
+        }
+        if let (Some(x), false) = (leaving, left_behind.is_empty()) {
+            ctx.note(Note::OrdersCleanup {
+                at: x,
+                count: left_behind.len() as u32,
+            });
+            let t = Task {
+                node: x,
+                kind: TaskKind::Drop,
+                keys: left_behind,
+            };
+            ctx.send(x, task_msg(epoch, &t));
+            c.cleanup.push((epoch, t));
         }
         for (at, keys) in stores {
             ctx.note(Note::OrdersStore {
@@ -829,7 +1028,11 @@ impl Hashring {
     /// migration and start the next queued operation.
     fn after_progress(&self, c: &mut Coord, ctx: &mut Ctx<Self>) {
         if c.tasks.is_empty() {
-            ctx.cancel_timer(Timer::Resend);
+            if c.cleanup.is_empty() {
+                ctx.cancel_timer(Timer::Resend);
+            } else {
+                ctx.set_timer(Timer::Resend, self.resend_delay());
+            }
             ctx.note(Note::MigrationComplete { epoch: c.epoch });
             if !c.queue.is_empty() {
                 ctx.set_timer(Timer::NextOp, 0..=0);
@@ -840,7 +1043,7 @@ impl Hashring {
     }
 
     fn resend_delay(&self) -> std::ops::RangeInclusive<Time> {
-        let t = self.params.transfer_timeout * 2;
+        let t = self.params.transfer_timeout.saturating_mul(2);
         t..=t
     }
 
@@ -855,7 +1058,7 @@ impl Hashring {
             });
             return;
         }
-        c.next_lookup += 1;
+        c.next_lookup = c.next_lookup.wrapping_add(1);
         let id = c.next_lookup;
         let of = pref.len() as u32;
         let to = pref[0];
@@ -880,6 +1083,8 @@ impl Hashring {
                 key,
                 preference: pref,
                 asking: 0,
+                missing: Vec::new(),
+                fallback: None,
             },
         );
     }
@@ -889,7 +1094,9 @@ impl Hashring {
         let Some(l) = c.lookups.get_mut(&id) else {
             return;
         };
-        l.asking += 1;
+        if (l.asking as usize) < l.preference.len() {
+            l.asking += 1;
+        }
         if let Some(&to) = l.preference.get(l.asking as usize) {
             ctx.note(Note::LookupAsks {
                 key: l.key.clone(),
@@ -906,11 +1113,38 @@ impl Hashring {
                 },
             );
             ctx.set_timer(Timer::LookupTimeout { id }, self.delay());
+        } else if let Some(to) = (l.fallback.is_none() && l.missing.len() == l.preference.len())
+            .then(|| old_holder(&c.tasks, &l.key))
+            .flatten()
+            .filter(|o| !l.preference.contains(o))
+        {
+            // Every replica said "not here": the key is on its way to them. The old owner
+            // keeps it until its transfer is acknowledged: ask it.
+            l.fallback = Some(to);
+            ctx.note(Note::LookupFallback {
+                key: l.key.clone(),
+                to,
+            });
+            ctx.send(
+                to,
+                Msg::Get {
+                    id,
+                    key: l.key.clone(),
+                },
+            );
+            ctx.set_timer(Timer::LookupTimeout { id }, self.delay());
         } else if let Some(l) = c.lookups.remove(&id) {
             ctx.cancel_timer(Timer::LookupTimeout { id });
+            let cause = if l.missing.is_empty() {
+                Unavailable::NoAnswer
+            } else {
+                Unavailable::NotThere
+            };
             ctx.note(Note::LookupUnavailable {
                 key: l.key,
                 tried: l.preference,
+                missing: l.missing,
+                cause,
             });
         }
     }
@@ -918,26 +1152,46 @@ impl Hashring {
     fn coord_msg(&self, c: &mut Coord, from: NodeId, msg: Msg, ctx: &mut Ctx<Self>) {
         let done = |epoch: u64, kind: TaskKind| (epoch, kind);
         let (epoch, kind) = match msg {
-            Msg::MigrationDone { epoch, to } => done(epoch, TaskKind::Migrate { to }),
+            Msg::MigrationDone { epoch, to } => done(epoch, TaskKind::Migrate { to, keep: false }),
             Msg::Stored { epoch } => done(epoch, TaskKind::Store),
-            Msg::Dropped { epoch } => done(epoch, TaskKind::Drop),
+            Msg::Dropped { epoch } => {
+                if let Some(i) = c
+                    .cleanup
+                    .iter()
+                    .position(|(e, t)| *e == epoch && t.node == from)
+                {
+                    c.cleanup.remove(i);
+                    ctx.note(Note::CleanupDone { by: from });
+                    if c.tasks.is_empty() && c.cleanup.is_empty() {
+                        ctx.cancel_timer(Timer::Resend);
+                    }
+                    return;
+                }
+                done(epoch, TaskKind::Drop)
+            }
             Msg::Value { id, key, found } => {
-                let Some(l) = c.lookups.get(&id) else {
+                let Some(l) = c.lookups.get_mut(&id) else {
                     return; // a late answer to a finished lookup
                 };
-                if l.preference.get(l.asking as usize) != Some(&from) {
+                if l.asked() != Some(from) {
                     return; // a late answer from a replica asked before
                 }
+                let by_fallback = l.fallback == Some(from);
                 if found {
                     let replica = l.asking + 1;
                     c.lookups.remove(&id);
                     ctx.cancel_timer(Timer::LookupTimeout { id });
-                    ctx.note(Note::LookupServed {
-                        key,
-                        by: from,
-                        replica,
-                    });
+                    if by_fallback {
+                        ctx.note(Note::LookupServedByOldOwner { key, by: from });
+                    } else {
+                        ctx.note(Note::LookupServed {
+                            key,
+                            by: from,
+                            replica,
+                        });
+                    }
                 } else {
+                    l.missing.push(from);
                     ctx.note(Note::LookupMissing { key, at: from });
                     self.next_replica(c, id, ctx);
                 }
@@ -948,10 +1202,14 @@ impl Hashring {
         if epoch != c.epoch {
             return; // a report about an earlier operation, already complete
         }
+        let same = |a: &TaskKind, b: &TaskKind| match (a, b) {
+            (TaskKind::Migrate { to: x, .. }, TaskKind::Migrate { to: y, .. }) => x == y,
+            _ => a == b,
+        };
         let Some(i) = c
             .tasks
             .iter()
-            .position(|t| t.node == from && t.kind == kind)
+            .position(|t| t.node == from && same(&t.kind, &kind))
         else {
             return; // a duplicate report
         };
@@ -990,10 +1248,24 @@ impl Hashring {
     }
 }
 
+/// The node still holding `key` while its move is pending: the sender of an unfinished
+/// migration instruction that contains it.
+fn old_holder(tasks: &[Task], key: &str) -> Option<NodeId> {
+    tasks
+        .iter()
+        .find(|t| matches!(t.kind, TaskKind::Migrate { .. }) && t.keys.iter().any(|k| k == key))
+        .map(|t| t.node)
+}
+
 fn task_msg(epoch: u64, t: &Task) -> Msg {
     let keys = t.keys.clone();
     match t.kind {
-        TaskKind::Migrate { to } => Msg::Migrate { epoch, to, keys },
+        TaskKind::Migrate { to, keep } => Msg::Migrate {
+            epoch,
+            to,
+            keys,
+            keep,
+        },
         TaskKind::Store => Msg::Store { epoch, keys },
         TaskKind::Drop => Msg::Drop { epoch, keys },
     }
@@ -1106,7 +1378,11 @@ impl Protocol for Hashring {
             ParamError::check_range(&field, w, 1..=8)?;
             weights[(n - 1) as usize] = w;
         }
-        Ok(Hashring { params, weights })
+        Ok(Hashring {
+            params,
+            weights,
+            initial: std::sync::OnceLock::new(),
+        })
     }
 
     fn params(&self) -> &Params {
@@ -1120,24 +1396,30 @@ impl Protocol for Hashring {
     }
 
     fn init(&self, id: NodeId, _ctx: &mut Ctx<Self>) -> Node {
-        // The hash is pure: every node computes the initial placement itself.
-        let c = self.initial_coord();
+        // The hash is pure: every node would compute the same initial placement, so it is
+        // computed once and each node takes its part.
+        let init = self.initial.get_or_init(|| {
+            let coord = self.initial_coord();
+            let mut stored = vec![BTreeSet::new(); self.physical() as usize];
+            for (k, o) in &coord.owners {
+                for n in o {
+                    if let Some(set) = stored.get_mut(n.index()) {
+                        set.insert(k.clone());
+                    }
+                }
+            }
+            std::sync::Arc::new(Initial { coord, stored })
+        });
         if id == self.coord() {
             return Node {
                 stored: BTreeSet::new(),
                 epoch: 0,
                 outgoing: BTreeMap::new(),
-                coord: Some(Box::new(c)),
+                coord: Some(Box::new(init.coord.clone())),
             };
         }
-        let stored = c
-            .owners
-            .into_iter()
-            .filter(|(_, o)| o.contains(&id))
-            .map(|(k, _)| k)
-            .collect();
         Node {
-            stored,
+            stored: init.stored.get(id.index()).cloned().unwrap_or_default(),
             epoch: 0,
             outgoing: BTreeMap::new(),
             coord: None,
@@ -1146,7 +1428,9 @@ impl Protocol for Hashring {
 
     fn on_cmd(&self, node: &mut Node, cmd: Cmd, ctx: &mut Ctx<Self>) {
         let Some(c) = node.coord.as_deref_mut() else {
-            ctx.note(Note::NotTheCoordinator);
+            ctx.note(Note::NotTheCoordinator {
+                lookup: matches!(cmd, Cmd::Lookup { .. }),
+            });
             return;
         };
         let busy = !c.tasks.is_empty() || !c.queue.is_empty();
@@ -1166,7 +1450,12 @@ impl Protocol for Hashring {
             return self.coord_msg(c, from, msg, ctx);
         }
         match msg {
-            Msg::Migrate { epoch, to, keys } => {
+            Msg::Migrate {
+                epoch,
+                to,
+                keys,
+                keep,
+            } => {
                 if !Self::fresh(node, epoch, ctx) {
                     return;
                 }
@@ -1194,6 +1483,7 @@ impl Protocol for Hashring {
                         epoch,
                         keys,
                         attempts: 1,
+                        keep,
                     },
                 );
                 self.send_transfer(node, to, ctx);
@@ -1217,13 +1507,15 @@ impl Protocol for Hashring {
                     return;
                 };
                 ctx.cancel_timer(Timer::TransferRetry { to: from });
-                for k in &o.keys {
-                    node.stored.remove(k);
+                let count = o.keys.len() as u32;
+                if o.keep {
+                    ctx.note(Note::CopiedAfterAck { to: from, count });
+                } else {
+                    for k in &o.keys {
+                        node.stored.remove(k);
+                    }
+                    ctx.note(Note::DeletesAfterAck { to: from, count });
                 }
-                ctx.note(Note::DeletesAfterAck {
-                    to: from,
-                    count: o.keys.len() as u32,
-                });
                 ctx.send(self.coord(), Msg::MigrationDone { epoch, to: from });
             }
             Msg::Store { epoch, keys } => {
@@ -1265,7 +1557,7 @@ impl Protocol for Hashring {
         match timer {
             Timer::TransferRetry { to } => {
                 if let Some(o) = node.outgoing.get_mut(&to) {
-                    o.attempts += 1;
+                    o.attempts = o.attempts.saturating_add(1);
                     ctx.note(Note::ResendsTransfer {
                         to,
                         count: o.keys.len() as u32,
@@ -1278,14 +1570,17 @@ impl Protocol for Hashring {
                 let Some(c) = node.coord.as_deref_mut() else {
                     return;
                 };
-                if c.tasks.is_empty() {
+                if c.tasks.is_empty() && c.cleanup.is_empty() {
                     return;
                 }
                 ctx.note(Note::Resends {
-                    pending: c.tasks.len() as u32,
+                    pending: (c.tasks.len() + c.cleanup.len()) as u32,
                 });
                 for t in &c.tasks {
                     ctx.send(t.node, task_msg(c.epoch, t));
+                }
+                for (e, t) in &c.cleanup {
+                    ctx.send(t.node, task_msg(*e, t));
                 }
                 ctx.set_timer(Timer::Resend, self.resend_delay());
             }
@@ -1331,7 +1626,7 @@ impl Protocol for Hashring {
     fn on_restart(&self, node: &mut Node, ctx: &mut Ctx<Self>) {
         let mut resending = false;
         if let Some(c) = node.coord.as_deref_mut() {
-            if !c.tasks.is_empty() {
+            if !c.tasks.is_empty() || !c.cleanup.is_empty() {
                 resending = true;
                 ctx.set_timer(Timer::Resend, 0..=0);
             } else if !c.queue.is_empty() {
@@ -1341,6 +1636,7 @@ impl Protocol for Hashring {
         ctx.note(Note::Restarts {
             keys: node.stored.len() as u32,
             resending,
+            coord: node.coord.is_some(),
         });
     }
 
@@ -1361,8 +1657,14 @@ impl Protocol for Hashring {
 
     fn describe_msg(&self, msg: &Msg, names: &[String]) -> String {
         match msg {
-            Msg::Migrate { epoch, to, keys } => format!(
-                "the instruction to hand {} to {} (operation {epoch})",
+            Msg::Migrate {
+                epoch,
+                to,
+                keys,
+                keep,
+            } => format!(
+                "the instruction to {} {} to {} (operation {epoch})",
+                if *keep { "copy" } else { "hand" },
                 keys_text(keys),
                 name(names, *to)
             ),
@@ -1423,6 +1725,7 @@ impl Protocol for Hashring {
             Cmd::SetVnodes { count } => format!("set {count} virtual nodes per node"),
             Cmd::AddKeys { count } => format!("add {count} keys"),
             Cmd::RemoveKey { key } => format!("remove key {key}"),
+            Cmd::RemoveKeys { count } => format!("remove {count} random key{}", plural(*count)),
             Cmd::Lookup { key } => format!("look up {key}"),
         }
     }
@@ -1465,6 +1768,13 @@ impl Protocol for Hashring {
                     Op::AddKeys { count } => {
                         let _ = write!(s, ". The {count} new keys go to their owners");
                     }
+                    Op::RemoveKeys { count } => {
+                        let _ = write!(
+                            s,
+                            ". {count} key{} chosen at random leave: their owners delete them; no other key moves",
+                            plural(*count)
+                        );
+                    }
                     _ => {}
                 }
                 s
@@ -1504,11 +1814,37 @@ impl Protocol for Hashring {
                     )
                 }
             }
-            Note::OrdersMigration { from, to, count } => format!(
-                "{me} tells {} to hand {count} key{} over to {}",
-                n(from),
-                plural(*count),
-                n(to)
+            Note::OrdersMigration {
+                from,
+                to,
+                count,
+                copy,
+            } => {
+                if *copy {
+                    format!(
+                        "{me} tells {} to copy {count} key{} to {}: {} stays an owner of them, and the copies of the node that left are not needed (it may be down)",
+                        n(from),
+                        plural(*count),
+                        n(to),
+                        n(from)
+                    )
+                } else {
+                    format!(
+                        "{me} tells {} to hand {count} key{} over to {}",
+                        n(from),
+                        plural(*count),
+                        n(to)
+                    )
+                }
+            }
+            Note::OrdersCleanup { at, count } => format!(
+                "{me} tells {}, which left the ring, to delete its {count} old cop{}; the next operations do not wait for it",
+                n(at),
+                if *count == 1 { "y" } else { "ies" }
+            ),
+            Note::CleanupDone { by } => format!(
+                "{} deleted the copies it held before it left the ring",
+                n(by)
             ),
             Note::OrdersStore { at, count } => format!(
                 "{me} tells {} to store {count} new key{} it owns",
@@ -1521,16 +1857,24 @@ impl Protocol for Hashring {
                 plural(*count)
             ),
             Note::Refused { why } => format!("{me} refuses: {}", describe_refusal(why, names)),
-            Note::Queued { cmd, waiting } => format!(
-                "{me} is still migrating keys: '{}' waits its turn ({} ahead of it) so that migrations never overlap",
-                self.describe_cmd(cmd, names),
-                waiting
-            ),
+            Note::Queued { cmd, waiting } => {
+                let turn = match waiting {
+                    0 => "waits for the current migration to finish".to_string(),
+                    w => format!(
+                        "waits its turn ({w} more operation{} queued before it)",
+                        plural(*w)
+                    ),
+                };
+                format!(
+                    "{me} is still migrating keys: '{}' {turn}, so that migrations never overlap",
+                    self.describe_cmd(cmd, names)
+                )
+            }
             Note::StartsQueued => format!("{me} starts the next queued operation"),
             Note::Resends { pending } => format!(
                 "{me} has not heard that {pending} instruction{} finished within {} ms: it sends {} again (a message may have been lost)",
                 plural(*pending),
-                t * 2,
+                t.saturating_mul(2),
                 if *pending == 1 { "it" } else { "them" }
             ),
             Note::TaskDone { by, remaining } => format!(
@@ -1578,19 +1922,47 @@ impl Protocol for Hashring {
                 "{} did not answer for {key} within {t} ms (it may be down)",
                 n(from)
             ),
-            Note::LookupUnavailable { key, tried } => {
-                let list: Vec<&str> = tried.iter().map(|x| name(names, *x)).collect();
-                if tried.len() == 1 {
-                    format!(
-                        "{key} is unavailable: its only replica, {}, does not answer (with R = 1 a single failure makes keys unreachable)",
-                        list.join(", ")
-                    )
-                } else {
-                    format!(
+            Note::LookupFallback { key, to } => format!(
+                "no replica of {key} has it yet: its move is still pending, so {me} asks {}, the old owner, which keeps it until its transfer is acknowledged",
+                n(to)
+            ),
+            Note::LookupServedByOldOwner { key, by } => format!(
+                "{key} is served by {}, its old owner: the move to its new owner is not finished yet",
+                n(by)
+            ),
+            Note::LookupUnavailable {
+                key,
+                tried,
+                missing,
+                cause,
+            } => {
+                let silent: Vec<&str> = tried
+                    .iter()
+                    .filter(|x| !missing.contains(x))
+                    .map(|x| name(names, *x))
+                    .collect();
+                let said: Vec<&str> = missing.iter().map(|x| name(names, *x)).collect();
+                match cause {
+                    Unavailable::NoAnswer if tried.len() == 1 => format!(
+                        "{key} is unavailable: its only replica, {}, did not answer (with R = 1 a single failure makes keys unreachable)",
+                        silent.join(", ")
+                    ),
+                    Unavailable::NoAnswer => format!(
                         "{key} is unavailable: none of its {} replicas ({}) answered",
                         tried.len(),
-                        list.join(", ")
-                    )
+                        silent.join(", ")
+                    ),
+                    Unavailable::NotThere => {
+                        let mut s = format!(
+                            "{key} is unavailable for now: {} answered that {} not have it (its move is not finished, or its copy was lost in the hand-over)",
+                            said.join(", "),
+                            if said.len() == 1 { "it does" } else { "they do" }
+                        );
+                        if !silent.is_empty() {
+                            let _ = write!(s, "; {} did not answer", silent.join(", "));
+                        }
+                        s
+                    }
                 }
             }
             Note::LookupUnknownKey { key, owner } => match owner {
@@ -1630,6 +2002,11 @@ impl Protocol for Hashring {
                 }
                 s
             }
+            Note::CopiedAfterAck { to, count } => format!(
+                "{} acknowledged: {me} keeps its {count} cop{} (it stays an owner) and reports to the coordinator",
+                n(to),
+                if *count == 1 { "y" } else { "ies" }
+            ),
             Note::DeletesAfterAck { to, count } => format!(
                 "{} acknowledged: {me} deletes the {count} key{} it no longer owns and reports to the coordinator",
                 n(to),
@@ -1651,18 +2028,30 @@ impl Protocol for Hashring {
                     format!("{me} does not have {key} and says so")
                 }
             }
-            Note::NotTheCoordinator => {
-                "only coord changes the ring: give commands to coord".to_string()
-            }
-            Note::Restarts { keys, resending } => {
-                let mut s = format!(
-                    "{me} restarts: its {keys} stored key{} were on disk and survive; transfers in progress were in memory and are lost (the coordinator will resend)",
-                    plural(*keys)
-                );
-                if *resending {
-                    s.push_str("; it resends the unfinished instructions");
+            Note::NotTheCoordinator { lookup } => {
+                if *lookup {
+                    format!("{me} does not look keys up for clients: coord holds the ring and knows whom to ask; give lookups to coord")
+                } else {
+                    format!("{me} cannot change the ring: only coord does; give commands to coord")
                 }
-                s
+            }
+            Note::Restarts {
+                keys,
+                resending,
+                coord,
+            } => {
+                if *coord {
+                    let mut s = format!("{me} restarts: the ring, the key set and the pending instructions were on disk and survive; lookups in progress were in memory and are lost");
+                    if *resending {
+                        s.push_str("; it resends the unfinished instructions");
+                    }
+                    s
+                } else {
+                    format!(
+                        "{me} restarts: its {keys} stored key{} were on disk and survive; transfers it was sending were in memory and are lost (coord resends any instruction not reported done)",
+                        plural(*keys)
+                    )
+                }
             }
         }
     }
@@ -1704,7 +2093,10 @@ impl Protocol for Hashring {
             5 => Cmd::AddKeys {
                 count: rng.random_range(1..=30u32),
             },
-            6 => Cmd::RemoveKey { key },
+            6 if rng.random_bool(0.5) => Cmd::RemoveKey { key },
+            6 => Cmd::RemoveKeys {
+                count: rng.random_range(1..=10u32),
+            },
             _ => Cmd::Lookup { key },
         };
         Some((self.coord(), cmd))
@@ -1754,6 +2146,7 @@ fn describe_op(op: &Op, names: &[String]) -> String {
         Op::SetVnodes { from, to } => format!("virtual nodes per node {from} -> {to}"),
         Op::AddKeys { count } => format!("add {count} key{}", plural(*count)),
         Op::RemoveKey { key } => format!("remove {key}"),
+        Op::RemoveKeys { count } => format!("remove {count} random key{}", plural(*count)),
     }
 }
 
@@ -1774,6 +2167,13 @@ fn describe_refusal(why: &Refusal, names: &[String]) -> String {
             format!("adding {count} keys is refused: add 1 or more keys, at most {MAX_KEYS} in all")
         }
         Refusal::NoSuchKey { key } => format!("{key} is not in the key set"),
+        Refusal::BadRemoveCount { count, keys } => format!(
+            "removing {count} keys is refused: remove 1 to {keys} (the keys there are)"
+        ),
+        Refusal::StillCleaning { node } => format!(
+            "{} left the ring and has not yet confirmed that it deleted its old copies (it may be down): it can rejoin once it has",
+            n(node)
+        ),
     }
 }
 
@@ -1818,14 +2218,14 @@ impl HashringChecker {
     }
 
     /// Compare what `nodes` store with what they own.
-    fn placement(
+    fn placement<'s>(
         &self,
-        sim: &Sim<Hashring>,
         c: &Coord,
+        stored: &dyn Fn(NodeId) -> &'s BTreeSet<String>,
+        names: &[String],
         nodes: &[NodeId],
         out: &mut Vec<Violation>,
     ) {
-        let names = sim.names();
         let mut expected: BTreeMap<NodeId, BTreeSet<&str>> =
             nodes.iter().map(|&n| (n, BTreeSet::new())).collect();
         for (k, o) in &c.owners {
@@ -1836,7 +2236,7 @@ impl HashringChecker {
             }
         }
         for (&n, want) in &expected {
-            let have = &sim.node(n).stored;
+            let have = stored(n);
             let missing: Vec<&str> = want
                 .iter()
                 .copied()
@@ -1871,34 +2271,24 @@ impl HashringChecker {
             }
         }
     }
-}
 
-fn violation(property: &'static str, explanation: String) -> Violation {
-    Violation {
-        step: 0,
-        time: 0,
-        property,
-        explanation,
-    }
-}
-
-impl Checker<Hashring> for HashringChecker {
-    fn check(
-        &mut self,
-        sim: &Sim<Hashring>,
-        step: &StepOutcome<Hashring>,
+    /// The checks after a step of `me` with `notes`, on the coordinator's state `c` and
+    /// the nodes' disks (`stored`). Separate from the simulation so that tests can feed it
+    /// hand-made states.
+    pub fn check_state<'s>(
+        &self,
+        c: &Coord,
+        stored: &dyn Fn(NodeId) -> &'s BTreeSet<String>,
+        names: &[String],
+        me: NodeId,
+        notes: &[Note],
         out: &mut Vec<Violation>,
     ) {
-        let Some(me) = step.record.node else {
-            return;
-        };
-        let Some(c) = sim.node(self.coord).coord.as_deref() else {
-            return;
-        };
-        let names = sim.names();
-        let physical: Vec<NodeId> = (0..self.coord.0).map(NodeId).collect();
         let idle = c.tasks.is_empty();
-        for note in &step.record.notes {
+        // Nodes that left the ring and may still hold old copies are not checked until
+        // they report them deleted.
+        let cleaning = |n: NodeId| c.cleanup.iter().any(|(_, t)| t.node == n);
+        for note in notes {
             match note {
                 Note::RingChanged { op, .. } if me == self.coord => {
                     if let Some(why) = self.replica_placement(c, names) {
@@ -1933,14 +2323,266 @@ impl Checker<Hashring> for HashringChecker {
                     }
                 }
                 Note::MigrationComplete { .. } if me == self.coord => {
-                    self.placement(sim, c, &physical, out);
+                    let all: Vec<NodeId> = (0..self.coord.0)
+                        .map(NodeId)
+                        .filter(|&n| !cleaning(n))
+                        .collect();
+                    self.placement(c, stored, names, &all, out);
                 }
-                Note::StoresTransfer { .. } | Note::StoresNew { .. } if idle => {
-                    // A store while nothing is pending: it must not leave a key behind.
-                    self.placement(sim, c, &[me], out);
+                // A store or a deletion while nothing is pending: it must neither leave a
+                // key behind nor delete one the node owns.
+                Note::StoresTransfer { .. }
+                | Note::StoresNew { .. }
+                | Note::DeletesAfterAck { .. }
+                | Note::DropsKeys { .. }
+                    if idle && me != self.coord && !cleaning(me) =>
+                {
+                    self.placement(c, stored, names, &[me], out);
                 }
                 _ => {}
             }
         }
+    }
+}
+
+fn violation(property: &'static str, explanation: String) -> Violation {
+    Violation {
+        step: 0,
+        time: 0,
+        property,
+        explanation,
+    }
+}
+
+impl Checker<Hashring> for HashringChecker {
+    fn check(
+        &mut self,
+        sim: &Sim<Hashring>,
+        step: &StepOutcome<Hashring>,
+        out: &mut Vec<Violation>,
+    ) {
+        let Some(me) = step.record.node else {
+            return;
+        };
+        let Some(c) = sim.node(self.coord).coord.as_deref() else {
+            return;
+        };
+        let stored = |n: NodeId| &sim.node(n).stored;
+        self.check_state(c, &stored, sim.names(), me, &step.record.notes, out);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    //! The checker on hand-made states: each property fires on the situation it names,
+    //! and says which keys and nodes are wrong.
+    use super::*;
+
+    /// Three nodes in the ring and a spare, 2 replicas, 30 keys: the protocol, the
+    /// coordinator's initial state and each node's disk.
+    fn setup() -> (Hashring, Coord, Vec<BTreeSet<String>>) {
+        let p = Hashring::new(Params {
+            nodes: 3,
+            spare: 1,
+            vnodes: 4,
+            replicas: 2,
+            keys: 30,
+            ..Params::default()
+        })
+        .unwrap();
+        let c = p.initial_coord();
+        let mut stored = vec![BTreeSet::new(); 4];
+        for (k, o) in &c.owners {
+            for n in o {
+                stored[n.index()].insert(k.clone());
+            }
+        }
+        (p, c, stored)
+    }
+
+    fn check(
+        p: &Hashring,
+        c: &Coord,
+        stored: &[BTreeSet<String>],
+        me: u32,
+        notes: &[Note],
+    ) -> Vec<Violation> {
+        let names = p.node_names();
+        let mut out = Vec::new();
+        let get = |n: NodeId| &stored[n.index()];
+        p.checker()
+            .check_state(c, &get, &names, NodeId(me), notes, &mut out);
+        out
+    }
+
+    fn ring_changed(op: Op) -> Note {
+        Note::RingChanged {
+            op,
+            epoch: 1,
+            vnodes_total: 12,
+            moved_keys: 0,
+            moved_copies: 0,
+            mod_n_moved: 0,
+            keys: 30,
+        }
+    }
+
+    fn only(v: &[Violation], property: &str) -> String {
+        assert_eq!(v.len(), 1, "{v:?}");
+        assert_eq!(v[0].property, property, "{v:?}");
+        v[0].explanation.clone()
+    }
+
+    const COORD: u32 = 4;
+
+    #[test]
+    fn a_healthy_state_reports_nothing() {
+        let (p, c, stored) = setup();
+        let notes = [
+            ring_changed(Op::AddNode {
+                node: NodeId(3),
+                weight: 1,
+            }),
+            Note::MigrationComplete { epoch: 1 },
+        ];
+        assert!(check(&p, &c, &stored, COORD, &notes).is_empty());
+        assert!(check(&p, &c, &stored, 0, &[Note::DropsKeys { count: 1 }]).is_empty());
+    }
+
+    #[test]
+    fn a_key_owned_twice_by_one_node_breaks_replica_placement() {
+        let (p, mut c, stored) = setup();
+        c.owners.insert("k0007".into(), vec![NodeId(1), NodeId(1)]);
+        let e = only(
+            &check(&p, &c, &stored, COORD, &[ring_changed(Op::Initial)]),
+            REPLICA_PLACEMENT,
+        );
+        assert_eq!(e, "k0007 has the same node twice among its owners");
+        // Too few owners, and an owner outside the ring.
+        c.owners.insert("k0007".into(), vec![NodeId(1)]);
+        c.owners.insert("k0008".into(), vec![NodeId(0), NodeId(3)]);
+        let e = only(
+            &check(&p, &c, &stored, COORD, &[ring_changed(Op::Initial)]),
+            REPLICA_PLACEMENT,
+        );
+        assert_eq!(
+            e,
+            "k0007 has 1 owners instead of 2; k0008 is owned by n4, which is not in the ring"
+        );
+    }
+
+    #[test]
+    fn a_lost_or_left_behind_key_breaks_placement() {
+        let (p, c, mut stored) = setup();
+        let owner = c.owners["k0003"][0];
+        stored[owner.index()].remove("k0003");
+        let done = [Note::MigrationComplete { epoch: 0 }];
+        let e = only(&check(&p, &c, &stored, COORD, &done), PLACEMENT);
+        assert_eq!(
+            e,
+            format!(
+                "no migration is pending, but n{} does not store k0003 although it is among the owners (key lost there)",
+                owner.0 + 1
+            )
+        );
+        // The same found on the node's own deletion while nothing is pending.
+        let e = only(
+            &check(&p, &c, &stored, owner.0, &[Note::DropsKeys { count: 1 }]),
+            PLACEMENT,
+        );
+        assert!(e.contains("does not store k0003"), "{e}");
+        let e = only(
+            &check(
+                &p,
+                &c,
+                &stored,
+                owner.0,
+                &[Note::DeletesAfterAck {
+                    to: NodeId(3),
+                    count: 1,
+                }],
+            ),
+            PLACEMENT,
+        );
+        assert!(e.contains("does not store k0003"), "{e}");
+        // Not while a migration is pending: keys are on their way.
+        let mut busy = c.clone();
+        busy.tasks.push(Task {
+            node: NodeId(0),
+            kind: TaskKind::Drop,
+            keys: vec![],
+        });
+        assert!(check(&p, &busy, &stored, owner.0, &[Note::DropsKeys { count: 1 }]).is_empty());
+
+        // A key on a node that does not own it: left behind.
+        let (p, c, mut stored) = setup();
+        let not_owner = (0..3)
+            .map(NodeId)
+            .find(|n| !c.owners["k0005"].contains(n))
+            .unwrap();
+        stored[not_owner.index()].insert("k0005".into());
+        let e = only(&check(&p, &c, &stored, COORD, &done), PLACEMENT);
+        assert_eq!(
+            e,
+            format!(
+                "no migration is pending, but n{} still stores k0005 although it is not an owner (left behind)",
+                not_owner.0 + 1
+            )
+        );
+        let e = only(
+            &check(
+                &p,
+                &c,
+                &stored,
+                not_owner.0,
+                &[Note::StoresTransfer {
+                    from: NodeId(0),
+                    count: 1,
+                    new: 1,
+                }],
+            ),
+            PLACEMENT,
+        );
+        assert!(e.contains("still stores k0005"), "{e}");
+        // A node that left the ring is not checked until it reports its copies deleted.
+        let mut c2 = c.clone();
+        c2.cleanup.push((
+            1,
+            Task {
+                node: not_owner,
+                kind: TaskKind::Drop,
+                keys: vec!["k0005".into()],
+            },
+        ));
+        assert!(check(&p, &c2, &stored, COORD, &done).is_empty());
+    }
+
+    #[test]
+    fn a_key_moving_between_old_nodes_breaks_monotonicity() {
+        let (p, mut c, stored) = setup();
+        c.moves = vec![
+            Move {
+                key: "k0004".into(),
+                from: NodeId(0),
+                to: NodeId(3),
+            },
+            Move {
+                key: "k0009".into(),
+                from: NodeId(0),
+                to: NodeId(1),
+            },
+        ];
+        let add = ring_changed(Op::AddNode {
+            node: NodeId(3),
+            weight: 1,
+        });
+        let e = only(&check(&p, &c, &stored, COORD, &[add]), MONOTONICITY);
+        assert_eq!(
+            e,
+            "adding n4 should move keys only onto n4, but k0009 moves from n1 to n2"
+        );
+        // Other operations may move keys anywhere.
+        let vn = ring_changed(Op::SetVnodes { from: 4, to: 5 });
+        assert!(check(&p, &c, &stored, COORD, &[vn]).is_empty());
     }
 }

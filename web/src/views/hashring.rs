@@ -99,6 +99,8 @@ pub struct RingDrawing {
     ticks: Vec<(usize, String)>,
     key_marks: Vec<(usize, String)>,
     density: bool,
+    /// With too many virtual nodes, ticks are drawn for this many per node only.
+    ticks_sampled: Option<u32>,
     /// Fraction of the ring each node owns.
     share: BTreeMap<u32, f64>,
     load: BTreeMap<u32, u32>,
@@ -151,7 +153,7 @@ fn fingerprint(session: &crate::store::Shared) -> u64 {
     put(u64::MAX);
     for t in &c.tasks {
         let kind = match t.kind {
-            TaskKind::Migrate { to } => u64::from(to.0) + 3,
+            TaskKind::Migrate { to, .. } => u64::from(to.0) + 3,
             TaskKind::Store => 1,
             TaskKind::Drop => 2,
         };
@@ -200,6 +202,7 @@ fn draw_ring(l: &Loaded<Hashring>) -> RingDrawing {
             *e = (a1 - a0, (a0 + a1) / 2.0, a1);
         }
     };
+    let mut ticks_sampled: Option<u32> = None;
     if n > 0 && n <= EXACT_VNODES {
         for i in 0..n {
             let v = ring.vnodes[i];
@@ -219,6 +222,16 @@ fn draw_ring(l: &Loaded<Hashring>) -> RingDrawing {
             }
         }
     } else if n > 0 {
+        // Too many virtual nodes to draw them all: each node keeps a tick for its first
+        // few (the same share of every node), so every node stays visible on the ring.
+        let per = (EXACT_VNODES / c.members.len().max(1)).max(1) as u32;
+        for v in &ring.vnodes {
+            let node = v.node.index();
+            if node < k && v.index < per {
+                push_radial(&mut ticks[node], angle(v.pos), R_RING - 6.0, R_RING + 12.0);
+            }
+        }
+        ticks_sampled = Some(per);
         // Sample the owner at the middle of each slot and merge equal neighbours.
         let owner_at = |j: usize| {
             let h = ((j as f64 + 0.5) / SLOTS as f64 * 18_446_744_073_709_551_616.0) as u64;
@@ -241,17 +254,35 @@ fn draw_ring(l: &Loaded<Hashring>) -> RingDrawing {
         }
     }
 
-    // Keys, coloured by their first owner.
+    // Keys, coloured by the node holding them: their first owner, or, while a key waits
+    // to move, its old owner (it turns to the new owner's colour when the move is done).
     let keys = c.keys.len();
     let density = keys > MAX_DOTS;
     let mut marks: Vec<String> = vec![String::new(); k];
+    let mut holder: BTreeMap<&str, usize> = BTreeMap::new();
+    for t in &c.tasks {
+        if let TaskKind::Migrate { keep: false, .. } = t.kind {
+            for key in &t.keys {
+                if c.owners.get(key).and_then(|o| o.first()) != Some(&t.node) {
+                    holder.entry(key.as_str()).or_insert(t.node.index());
+                }
+            }
+        }
+    }
+    let first_of = |key: &str, o: &[NodeId]| {
+        holder
+            .get(key)
+            .copied()
+            .or_else(|| o.first().map(|x| x.index()))
+            .filter(|&x| x < k)
+    };
     if density {
         // Keys per bin and owner, in one flat table.
         let mut counts = vec![0u32; BINS * k];
         let mut totals = vec![0u32; BINS];
         for (key, o) in &c.owners {
             let b = ((angle(hash_key(key)) / TAU * BINS as f64) as usize).min(BINS - 1);
-            if let Some(first) = o.first().map(|x| x.index()).filter(|&x| x < k) {
+            if let Some(first) = first_of(key, o) {
                 counts[b * k + first] += 1;
                 totals[b] += 1;
             }
@@ -271,7 +302,7 @@ fn draw_ring(l: &Loaded<Hashring>) -> RingDrawing {
         }
     } else {
         for (key, o) in &c.owners {
-            if let Some(first) = o.first().map(|x| x.index()).filter(|&x| x < k) {
+            if let Some(first) = first_of(key, o) {
                 let (x, y) = key_point(hash_key(key));
                 let _ = write!(marks[first], "M{x:.1} {y:.1}h0");
             }
@@ -348,6 +379,7 @@ fn draw_ring(l: &Loaded<Hashring>) -> RingDrawing {
         ticks: collect(ticks),
         key_marks: collect(marks),
         density,
+        ticks_sampled,
         share,
         load: c.stats.load.iter().map(|(n, l)| (n.0, *l)).collect(),
         labels,
@@ -450,6 +482,12 @@ impl RingDrawing {
         };
         Some(keys[i].1.clone())
     }
+}
+
+fn path_hash(d: &str) -> u64 {
+    let mut h = dsplay_core::hash::Fnv64::default();
+    h.update(d.as_bytes());
+    h.finish()
 }
 
 /// Where a key's dot goes: its angle, and a radius from the hash's low bits (to spread
@@ -573,8 +611,11 @@ fn ring_layer(props: &RingProps) -> Html {
                 }) }
             </g>
             <g class={classes!("keys", d.density.then_some("density"))}>
+                // Keyed by content: a node whose keys changed gets a new element, which
+                // fades in (hashring.css), so keys arriving at their new owner are seen.
                 { for d.key_marks.iter().map(|(i, path)| html! {
-                    <path class={format!("key c{}", i % NODE_COLOURS)} d={path.clone()}>
+                    <path class={format!("key c{}", i % NODE_COLOURS)} d={path.clone()}
+                        key={format!("{i}-{:x}", path_hash(path))}>
                         <title>{ format!("keys owned by {}", name(*i)) }</title>
                     </path>
                 }) }
@@ -593,7 +634,7 @@ fn ring_layer(props: &RingProps) -> Html {
             { for d.lookups.iter().map(|(key, a, owner)| {
                 let (x0, y0) = polar(*a, 40.0);
                 let (x1, y1) = polar(*a, R_RING + 14.0);
-                let (tx, ty) = polar(*a, 70.0);
+                let (tx, ty) = polar(*a, R_LABEL);
                 let text = match owner {
                     Some(o) => format!("{key} → {}", name(*o)),
                     None => key.clone(),
@@ -613,7 +654,10 @@ fn ring_layer(props: &RingProps) -> Html {
             <g class="ring-legend" transform="translate(12 440)">
                 <path class="lg-arc" d="M0 14h34" />
                 <text x="44" y="21">{ "arc: keys a node owns" }</text>
-                if !d.ticks.is_empty() {
+                if let (Some(per), false) = (d.ticks_sampled, d.ticks.is_empty()) {
+                    <path class="lg-tick" d="M17 40v24" />
+                    <text x="44" y="59">{ format!("tick: vnode ({per} of {} shown)", d.vnodes_per) }</text>
+                } else if !d.ticks.is_empty() {
                     <path class="lg-tick" d="M17 40v24" />
                     <text x="44" y="59">{ "tick: virtual node" }</text>
                 } else {
@@ -693,12 +737,15 @@ fn nodes_layer(props: &NodesProps) -> Html {
             (false, false, _) => format!("{name}: spare, not in the ring"),
         };
         let label = format!("{label}{}", badge.map(|b| format!(", {b}")).unwrap_or_default());
+        // Enter and Space do what a click does (toggle the selection); the default is
+        // prevented so that Space does not also start or stop playback.
         let onkeydown = {
             let dispatch = props.dispatch.clone();
+            let sel = props.selected;
             Callback::from(move |e: KeyboardEvent| {
-                if e.key() == "Enter" {
+                if e.key() == "Enter" || e.key() == " " {
                     e.prevent_default();
-                    dispatch.dispatch(Msg::Select(Some(i)));
+                    dispatch.dispatch(Msg::Select(if sel == Some(i) { None } else { Some(i) }))
                 }
             })
         };
@@ -881,10 +928,54 @@ pub fn hashring_view() -> Html {
             }
         })
     };
+    let keys_title = {
+        let mut t = match (*hover).as_deref().and_then(|key| {
+            let l = s.as_any().downcast_ref::<Loaded<Hashring>>()?;
+            let o = coord_of(l)?.owners.get(key)?;
+            let list: Vec<&str> = o
+                .iter()
+                .map(|n| names.get(n.index()).map_or("?", |x| x.as_str()))
+                .collect();
+            Some(format!(
+                "{key}: hash at {:.1}°, stored on {} (click to pin it)",
+                angle(hash_key(key)).to_degrees(),
+                list.join(", ")
+            ))
+        }) {
+            Some(t) => t,
+            None => format!(
+                "{} key{}, each dot coloured by its first owner: point at one to see its hash and preference list",
+                drawing.keys,
+                if drawing.keys == 1 { "" } else { "s" }
+            ),
+        };
+        if drawing.migrating > 0 {
+            let _ = write!(
+                t,
+                "; {} key{} ringed: waiting to move to a new owner",
+                drawing.migrating,
+                if drawing.migrating == 1 { "" } else { "s" }
+            );
+        }
+        t
+    };
     let shown = (*pinned).clone().or_else(|| (*hover).clone());
     let probe = shown.and_then(|key| {
         let l = s.as_any().downcast_ref::<Loaded<Hashring>>()?;
         let c = coord_of(l)?;
+        let on_remove =
+            (pinned.as_deref() == Some(key.as_str()) && c.keys.contains(&key)).then(|| {
+                let store = store.clone();
+                let pinned = pinned.clone();
+                let coord = names.get(k).cloned().unwrap_or_else(|| "coord".into());
+                let key = key.clone();
+                Callback::from(move |()| {
+                    let action =
+                        json!({"command": {"node": coord, "cmd": {"remove_key": {"key": key}}}});
+                    store.dispatch(Msg::Apply(action.to_string()));
+                    pinned.set(None);
+                })
+            });
         Some(probe_layer(
             &drawing,
             l,
@@ -893,6 +984,7 @@ pub fn hashring_view() -> Html {
             pinned.is_some(),
             &at,
             &names,
+            on_remove,
         ))
     });
 
@@ -906,7 +998,10 @@ pub fn hashring_view() -> Html {
                 <path class="keys-hit" d={annulus(R_KEYS_IN - 12.0, R_KEYS_OUT + 14.0)}
                     tabindex="0" role="button"
                     aria-label="Keys: point at one, or press the arrow keys, to see its hash and preference list"
-                    {onpointermove} {onpointerleave} onclick={onclick_keys} onkeydown={onkeydown_keys} />
+                    {onpointermove} {onpointerleave} onclick={onclick_keys} onkeydown={onkeydown_keys}>
+                    // The band lies over the key dots and halos, so their tooltip is here.
+                    <title>{ keys_title }</title>
+                </path>
             }
             { probe.unwrap_or_default() }
             <NodesLayer ..node_props />
@@ -937,6 +1032,7 @@ fn annulus(r0: f64, r1: f64) -> String {
 
 /// One key pointed at: its spot ringed, its hash position on the ring, lines to the nodes
 /// of its preference list (the first solid), and a card saying all of it in words.
+#[allow(clippy::too_many_arguments)]
 fn probe_layer(
     d: &RingDrawing,
     l: &Loaded<Hashring>,
@@ -945,6 +1041,7 @@ fn probe_layer(
     pinned: bool,
     at: &dyn Fn(u32) -> (f64, f64),
     names: &[String],
+    on_remove: Option<Callback<()>>,
 ) -> Html {
     let h = hash_key(key);
     let a = angle(h);
@@ -1010,6 +1107,31 @@ fn probe_layer(
     } else {
         key.to_string()
     };
+    let button_y = 182.0 + 28.0 * rows.len() as f64 - 8.0;
+    let remove = on_remove.map(|cb| {
+        let onclick = {
+            let cb = cb.clone();
+            Callback::from(move |e: MouseEvent| {
+                e.stop_propagation();
+                cb.emit(())
+            })
+        };
+        let onkeydown = Callback::from(move |e: KeyboardEvent| {
+            if e.key() == "Enter" || e.key() == " " {
+                e.prevent_default();
+                e.stop_propagation();
+                cb.emit(());
+            }
+        });
+        html! {
+            <g class="probe-remove" role="button" tabindex="0" {onclick} {onkeydown}
+                aria-label={format!("Remove {key} from the key set")}>
+                <title>{ format!("coord removes {key}; each of its owners deletes its copy (no other key moves)") }</title>
+                <rect x="12" y={f(button_y)} width="210" height="38" rx="6" />
+                <text x="117" y={f(button_y + 26.0)} text-anchor="middle">{ "Remove this key" }</text>
+            </g>
+        }
+    });
     html! {
         <g class="probe" aria-live="polite">
             <line class="hash-mark" x1={f(rx0)} y1={f(ry0)} x2={f(rx1)} y2={f(ry1)} />
@@ -1021,6 +1143,7 @@ fn probe_layer(
                     <text x="12" y={f(182.0 + 28.0 * i as f64)}>{ t.clone() }</text>
                 }) }
             </g>
+            { for remove }
         </g>
     }
 }
@@ -1080,6 +1203,8 @@ struct PanelData {
     count_changed: bool,
     migrating: bool,
     queued: usize,
+    /// Nodes that left the ring and have not yet deleted their old copies.
+    cleaning: Vec<u32>,
 }
 
 fn panel_data(l: &Loaded<Hashring>) -> Option<PanelData> {
@@ -1096,13 +1221,22 @@ fn panel_data(l: &Loaded<Hashring>) -> Option<PanelData> {
         Op::SetVnodes { from, to } => (format!("virtual nodes {from} → {to}"), false),
         Op::AddKeys { count } => (format!("add {count} keys"), false),
         Op::RemoveKey { key } => (format!("remove {key}"), false),
+        Op::RemoveKeys { count } => (
+            format!(
+                "remove {count} random key{}",
+                if *count == 1 { "" } else { "s" }
+            ),
+            false,
+        ),
     };
     Some(PanelData {
         coord: nm(p.coord()),
         members: c.members.iter().map(|(n, w)| (n.0, *w)).collect(),
         spares: (0..k)
             .filter(|i| !c.members.contains_key(&NodeId(*i)))
+            .filter(|i| !c.cleanup.iter().any(|(_, t)| t.node.0 == *i))
             .collect(),
+        cleaning: c.cleanup.iter().map(|(_, t)| t.node.0).collect(),
         load: c.stats.load.iter().map(|(n, l)| (n.0, *l)).collect(),
         mean: c.stats.mean,
         std_dev: c.stats.std_dev,
@@ -1123,7 +1257,11 @@ fn panel_data(l: &Loaded<Hashring>) -> Option<PanelData> {
 /// Balance (std dev / mean, max / mean) if every member had `vnodes` virtual nodes.
 fn preview_balance(l: &Loaded<Hashring>, vnodes: u32) -> Option<(f64, f64)> {
     let c = coord_of(l)?;
-    let total: u64 = c.members.values().map(|w| u64::from(*w * vnodes)).sum();
+    let total: u64 = c
+        .members
+        .values()
+        .map(|w| u64::from(*w) * u64::from(vnodes))
+        .sum();
     if total == 0 || total * (c.keys.len() as u64 + 1) > 40_000_000 {
         return None;
     }
@@ -1178,6 +1316,7 @@ pub fn hashring_panel() -> Html {
     let weight_text = use_state(String::new);
     let spare_pick = use_state(|| None::<u32>);
     let keys_text = use_state(|| "100".to_string());
+    let remove_text = use_state(|| "50".to_string());
     let lookup_text = use_state(|| "k0001".to_string());
 
     let Some(d) = (*data).clone() else {
@@ -1362,6 +1501,25 @@ pub fn hashring_panel() -> Html {
         })
     };
 
+    // Remove random keys.
+    let rparsed = if d.keys == 0 {
+        Err("there are no keys to remove".to_string())
+    } else {
+        parse_in(&remove_text, 1, d.keys)
+    };
+    let on_remove_keys = {
+        let go = rparsed
+            .clone()
+            .ok()
+            .map(|n| send(json!({"remove_keys": {"count": n}})));
+        Callback::from(move |e: SubmitEvent| {
+            e.prevent_default();
+            if let Some(go) = &go {
+                go();
+            }
+        })
+    };
+
     // Look up.
     let key = lookup_text.trim().to_string();
     let key_ok = !key.is_empty() && key.chars().count() <= 40;
@@ -1411,13 +1569,34 @@ pub fn hashring_panel() -> Html {
         let name = nm(i);
         let member = d.members.iter().any(|(n, _)| *n == i);
         let status = store.session.borrow().status(i).unwrap_or(NodeStatus::Up);
+        let down = matches!(status, NodeStatus::Crashed { .. });
+        let cleaning = d.cleaning.contains(&i);
+        let mut why_not: Option<String> = None;
         let ring_btn = if member {
             let go = send(json!({"remove_node": {"node": name}}));
-            let can = d.members.len() as u32 > d.replicas;
+            let enough = d.members.len() as u32 > d.replicas;
+            let title = if !enough {
+                format!("each key needs {} distinct nodes: the ring cannot lose one more", d.replicas)
+            } else if down && d.replicas == 1 {
+                format!("{name} is down and holds the only copy of its keys (R = 1): restart it first, so that it can hand them over")
+            } else if down {
+                format!("coord recomputes the ring without {name}; the other replicas of its keys copy them to the new owners, so {name} being down does not hold the migration up")
+            } else {
+                format!("coord recomputes the ring without {name}; its keys move to the next nodes clockwise")
+            };
+            let can = enough && !(down && d.replicas == 1);
+            if !can {
+                why_not = Some(title.clone());
+            }
             html! {
-                <button type="button" class="primary" disabled={!can}
-                    title={if can { format!("coord recomputes the ring without {name}; its keys move to the next nodes clockwise") } else { format!("each key needs {} nodes", d.replicas) }}
+                <button type="button" class="primary" disabled={!can} title={title}
                     onclick={Callback::from(move |_: MouseEvent| go())}>{ format!("Remove {name} from the ring") }</button>
+            }
+        } else if cleaning {
+            let title = format!("{name} left the ring and has not yet confirmed it deleted its old copies (it is down or unreachable): it can rejoin once it has");
+            why_not = Some(title.clone());
+            html! {
+                <button type="button" class="primary" disabled=true title={title}>{ format!("Add {name} to the ring") }</button>
             }
         } else {
             let go = send(json!({"add_node": {"node": name}}));
@@ -1445,6 +1624,9 @@ pub fn hashring_panel() -> Html {
                 { ring_btn }
                 <button type="button" class={if key == "crash" { "fault" } else { "heal" }} onclick={fault}
                     title={format!("{verb} {name} now (its keys stay on disk)")}>{ format!("{verb} {name}") }</button>
+                if let Some(w) = why_not {
+                    <p class="hint">{ w }</p>
+                }
             </div>
         }
     });
@@ -1466,13 +1648,16 @@ pub fn hashring_panel() -> Html {
             <form class="command-form" onsubmit={on_vset}>
                 <label>{ "Virtual nodes per node" }
                     <input type="range" min="1" max="200" value={slider_val.to_string()} oninput={on_vslide}
-                        aria-label="Virtual nodes per node (slider)" />
+                        aria-label="Virtual nodes per node (slider)"
+                        title="Virtual nodes per unit of weight, 1 to 200 here (the box goes to 500): the balance preview below changes as you drag; Set applies it" />
                 </label>
                 <label>{ "count" }
                     <input type="number" min="1" max="500" value={vtext.clone()} oninput={on_vnum}
-                        aria-label="Virtual nodes per node" aria-invalid={vparsed.is_err().to_string()} />
+                        aria-label="Virtual nodes per node" aria-invalid={vparsed.is_err().to_string()}
+                        title="Virtual nodes per unit of weight, 1 to 500" />
                 </label>
-                <button type="submit" disabled={vparsed.as_ref().map_or(true, |v| *v == d.vnodes)}>
+                <button type="submit" disabled={vparsed.as_ref().map_or(true, |v| *v == d.vnodes)}
+                    title="coord rebuilds the ring with this many virtual nodes per node; keys whose first virtual node clockwise changes move">
                     { match &vparsed { Ok(v) => format!("Set {v} per node"), Err(_) => "Set".to_string() } }
                 </button>
                 if let Err(e) = &vparsed {
@@ -1483,16 +1668,19 @@ pub fn hashring_panel() -> Html {
             </form>
             <form class="command-form" onsubmit={on_add_node}>
                 <label>{ "Spare node" }
-                    <select onchange={on_spare} aria-label="Spare node to add" disabled={d.spares.is_empty()}>
+                    <select onchange={on_spare} aria-label="Spare node to add" disabled={d.spares.is_empty()}
+                        title="A node outside the ring that can join it">
                         { for d.spares.iter().map(|&s| html! { <option selected={Some(s) == spare}>{ nm(s) }</option> }) }
                     </select>
                 </label>
                 <label>{ "weight" }
                     <input type="text" inputmode="numeric" size="3" placeholder="1–8" value={(*weight_text).clone()}
                         oninput={text_input(weight_text.clone())} aria-label="Weight of the node"
+                        title="Weight 1 to 8 (empty: the node's weight from the parameters): a node of weight w gets w times the virtual nodes, so about w times the keys"
                         aria-invalid={weight.is_err().to_string()} />
                 </label>
-                <button type="submit" disabled={spare.is_none() || weight.is_err()}>
+                <button type="submit" disabled={spare.is_none() || weight.is_err()}
+                    title="coord adds the node's virtual nodes to the ring; only the keys now first reaching one of them move, all onto the new node">
                     { spare.map_or("Add node".to_string(), |s| format!("Add {}", nm(s))) }
                 </button>
                 if d.spares.is_empty() {
@@ -1506,22 +1694,41 @@ pub fn hashring_panel() -> Html {
                 <label>{ "Keys" }
                     <input type="text" inputmode="numeric" size="6" value={(*keys_text).clone()}
                         oninput={text_input(keys_text.clone())} aria-label="Number of keys to add"
+                        title={format!("How many new keys to create, numbered after the last one (1 to {room})")}
                         aria-invalid={kparsed.is_err().to_string()} />
                 </label>
-                <button type="submit" disabled={kparsed.is_err()}>
+                <button type="submit" disabled={kparsed.is_err()}
+                    title="coord creates the keys and tells each key's owners to store it">
                     { match &kparsed { Ok(n) => format!("Add {n} key{}", if *n == 1 { "" } else { "s" }), Err(_) => "Add keys".to_string() } }
                 </button>
                 if let Err(e) = &kparsed {
                     <p class="form-error">{ format!("Keys: {e}.") }</p>
                 }
             </form>
+            <form class="command-form" onsubmit={on_remove_keys}>
+                <label>{ "Random keys" }
+                    <input type="text" inputmode="numeric" size="6" value={(*remove_text).clone()}
+                        oninput={text_input(remove_text.clone())} aria-label="Number of random keys to remove"
+                        title={format!("How many keys to remove, chosen at random with the run's seed (1 to {})", d.keys)}
+                        aria-invalid={rparsed.is_err().to_string()} />
+                </label>
+                <button type="submit" disabled={rparsed.is_err()}
+                    title="coord removes that many keys chosen at random; each owner deletes its copies (no other key moves)">
+                    { match &rparsed { Ok(n) => format!("Remove {n} random key{}", if *n == 1 { "" } else { "s" }), Err(_) => "Remove keys".to_string() } }
+                </button>
+                if let Err(e) = &rparsed {
+                    <p class="form-error">{ format!("Remove: {e}.") }</p>
+                }
+            </form>
             <form class="command-form" onsubmit={on_lookup}>
                 <label>{ "Key" }
                     <input type="text" size="10" maxlength="40" value={(*lookup_text).clone()}
                         oninput={text_input(lookup_text.clone())} aria-label="Key to look up"
+                        title="A key name, 1 to 40 characters (keys are named k0001, k0002, ...)"
                         aria-invalid={(!key_ok).to_string()} />
                 </label>
-                <button type="submit" disabled={!key_ok}>{ if key_ok { format!("Look up {key}") } else { "Look up".to_string() } }</button>
+                <button type="submit" disabled={!key_ok}
+                    title="coord hashes the key and asks the first node of its preference list; if it does not answer, the next one">{ if key_ok { format!("Look up {key}") } else { "Look up".to_string() } }</button>
                 if !key_ok {
                     <p class="form-error">{ "A key is 1 to 40 characters long." }</p>
                 } else if let Some(w) = where_is {
