@@ -7,8 +7,10 @@
 //! a banner). When the current step is before the last computed one, the palette says how
 //! many computed steps acting would drop.
 //!
-//! One component with plain render functions (rather than a component per section): each
-//! Yew component adds its own lifecycle code to the bundle.
+//! Plain render functions rather than a component per section (each Yew component adds its
+//! own lifecycle code to the bundle), in two components: what changes on most steps (the
+//! fork note, the messages in flight) and what changes only with the nodes' statuses and
+//! the network (node rows, pickers, network forms), which is skipped on the other steps.
 
 use super::cluster::{label_colour, NODE_COLOURS};
 use super::{use_stable_store, Store};
@@ -45,14 +47,6 @@ type Edit = UseStateHandle<Option<(Target, ParamsForm)>>;
 #[function_component(FaultPalette)]
 pub fn faults_component() -> Html {
     let store = use_stable_store();
-    let cut_a = use_state(|| 0usize);
-    let cut_b = use_state(|| 1usize);
-    let group = use_state(|| None::<Vec<bool>>);
-    let net_edit: Edit = use_state(|| None);
-    let link_from = use_state(|| 0usize);
-    let link_to = use_state(|| 1usize);
-    let link_both = use_state(|| true);
-    let link_edit: Edit = use_state(|| None);
     let delay = use_state(|| DEFAULT_DELAY.to_string());
 
     let (pos, horizon, time, snap) = {
@@ -81,9 +75,6 @@ pub fn faults_component() -> Html {
         (s.pos(), s.horizon(), s.time(), snap)
     };
     let ahead = horizon.saturating_sub(pos);
-    let n = snap.names.len();
-    let cut = (clamp_index(*cut_a, n), clamp_index(*cut_b, n));
-    let link = (clamp_index(*link_from, n), clamp_index(*link_to, n));
     html! {
         <section class="panel faults" aria-label="Fault palette">
             <h2>{ "Faults" }</h2>
@@ -96,22 +87,64 @@ pub fn faults_component() -> Html {
             } else {
                 <p class="now-note muted">{ format!("Faults happen now: step {pos}, t={time} ms.") }</p>
             }
-            { nodes_section(&store, &snap) }
+            <NodeAndNetwork store={store.clone()} names={snap.names.clone()} status={snap.status.clone()}
+                net={snap.net.clone()} cuts={snap.cuts.clone()} />
+            { messages_section(&store, &snap, &delay) }
+        </section>
+    }
+}
+
+#[derive(Properties)]
+struct NodeAndNetworkProps {
+    /// Only for dispatching actions: left out of the comparison.
+    store: Store,
+    names: Vec<String>,
+    status: Vec<NodeStatus>,
+    net: NetView,
+    cuts: Vec<(u32, u32)>,
+}
+
+impl PartialEq for NodeAndNetworkProps {
+    /// Equal when what is drawn is: most steps change none of it, so on a large cluster the
+    /// node rows, the node pickers and the network forms are not built again every step.
+    fn eq(&self, o: &Self) -> bool {
+        self.names == o.names && self.status == o.status && self.net == o.net && self.cuts == o.cuts
+    }
+}
+
+/// The node faults, the network (cut, partition, heal, whole-network settings) and the
+/// per-link settings.
+#[function_component(NodeAndNetwork)]
+fn node_and_network(p: &NodeAndNetworkProps) -> Html {
+    let cut_a = use_state(|| 0usize);
+    let cut_b = use_state(|| 1usize);
+    let group = use_state(|| None::<Vec<bool>>);
+    let net_edit: Edit = use_state(|| None);
+    let link_from = use_state(|| 0usize);
+    let link_to = use_state(|| 1usize);
+    let link_both = use_state(|| true);
+    let link_edit: Edit = use_state(|| None);
+    let store = &p.store;
+    let n = p.names.len();
+    let cut = (clamp_index(*cut_a, n), clamp_index(*cut_b, n));
+    let link = (clamp_index(*link_from, n), clamp_index(*link_to, n));
+    html! {
+        <>
+            { nodes_section(store, &p.names, &p.status) }
             <details class="fault-group network" open=true>
-                <summary>{ match snap.cuts.len() {
+                <summary>{ match p.cuts.len() {
                     0 => "Network: nothing cut".to_string(),
                     1 => "Network: 1 link cut".to_string(),
                     c => format!("Network: {c} links cut"),
                 } }</summary>
-                { cut_fieldset(&store, &snap, cut, &cut_a, &cut_b) }
-                { partition_fieldset(&store, &snap.names, &group) }
-                { heal_row(&store, &snap.names, &snap.cuts) }
+                { cut_fieldset(store, &p.names, &p.net, cut, &cut_a, &cut_b) }
+                { partition_fieldset(store, &p.names, &group) }
+                { heal_row(store, &p.names, &p.cuts) }
                 <h3 class="sub">{ "Whole network" }</h3>
-                { params_editor(&store, &snap.names, Target::Network, &snap.net.default, &net_edit) }
+                { params_editor(store, &p.names, Target::Network, &p.net.default, &net_edit) }
             </details>
-            { messages_section(&store, &snap, &delay) }
-            { link_section(&store, &snap, link, (&link_from, &link_to, &link_both), &link_edit) }
-        </section>
+            { link_section(store, &p.names, &p.net, link, (&link_from, &link_to, &link_both), &link_edit) }
+        </>
     }
 }
 
@@ -188,8 +221,8 @@ fn node_actions(status: NodeStatus) -> &'static [(&'static str, &'static str, &'
     }
 }
 
-fn nodes_section(store: &Store, snap: &Snapshot) -> Html {
-    let rows = snap.names.iter().zip(&snap.status).enumerate().map(|(i, (name, status))| {
+fn nodes_section(store: &Store, names: &[String], status: &[NodeStatus]) -> Html {
+    let rows = names.iter().zip(status).enumerate().map(|(i, (name, status))| {
         let state = match *status {
             NodeStatus::Up => None,
             NodeStatus::Crashed { since } => Some(("crashed", since)),
@@ -220,7 +253,7 @@ fn nodes_section(store: &Store, snap: &Snapshot) -> Html {
             </li>
         }
     });
-    let down = snap.status.iter().filter(|s| **s != NodeStatus::Up).count();
+    let down = status.iter().filter(|s| **s != NodeStatus::Up).count();
     html! {
         <details class="fault-group nodes" open=true>
             <summary>{ if down == 0 { "Nodes: all up".to_string() } else { format!("Nodes: {down} not running") } }</summary>
@@ -233,14 +266,14 @@ fn nodes_section(store: &Store, snap: &Snapshot) -> Html {
 
 fn cut_fieldset(
     store: &Store,
-    snap: &Snapshot,
+    names: &[String],
+    net: &NetView,
     (ai, bi): (usize, usize),
     a: &UseStateHandle<usize>,
     b: &UseStateHandle<usize>,
 ) -> Html {
-    let names = &snap.names;
     let (an, bn) = (name_of(names, ai as u32), name_of(names, bi as u32));
-    let blocked = &snap.net.blocked;
+    let blocked = &net.blocked;
     let already =
         blocked.contains(&(ai as u32, bi as u32)) && blocked.contains(&(bi as u32, ai as u32));
     let problem = if ai == bi {
@@ -604,7 +637,8 @@ fn params_editor(
 
 fn link_section(
     store: &Store,
-    snap: &Snapshot,
+    names: &[String],
+    net: &NetView,
     (fi, ti): (usize, usize),
     (from, to, both): (
         &UseStateHandle<usize>,
@@ -613,8 +647,6 @@ fn link_section(
     ),
     edited: &Edit,
 ) -> Html {
-    let names = &snap.names;
-    let net = &snap.net;
     let current = net
         .links
         .iter()
