@@ -1,7 +1,8 @@
 //! The event log: every step's narration up to the current one, newest last.
 
-use super::use_stable_store;
+use super::{use_stable_store, Store};
 use crate::store::Msg;
+use dsplay_core::registry::StepView;
 use web_sys::HtmlSelectElement;
 use yew::prelude::*;
 
@@ -34,42 +35,13 @@ pub fn event_log() -> Html {
     };
     let items: Vec<Html> = views
         .into_iter()
-        .map(|v| {
-            let current = v.index + 1 == pos;
-            let store = store.clone();
-            let target = v.index + 1;
-            let onclick = Callback::from(move |_: MouseEvent| store.dispatch(Msg::Seek(target)));
-            let who = v
+        .map(|view| {
+            let who = view
                 .node
                 .and_then(|n| names.get(n as usize).cloned())
                 .unwrap_or_default();
-            let mut class = classes!("log-entry");
-            if current {
-                class.push("current");
-            }
-            if !v.violations.is_empty() {
-                class.push("violation");
-            }
-            if v.fault {
-                class.push("fault");
-            }
-            let (head, rest) = v
-                .narration
-                .split_first()
-                .map_or(("", &[][..]), |(h, r)| (h.as_str(), r));
-            html! {
-                <li {class} key={v.index}>
-                    <button class="log-seek" {onclick} title="Go to this step">
-                        <span class="log-step">{ format!("#{}", v.index + 1) }</span>
-                        <span class="log-time">{ format!("{} ms", v.time) }</span>
-                        if !who.is_empty() { <span class="log-node">{ who }</span> }
-                    </button>
-                    <div class="log-text">
-                        <div class="log-head">{ head }</div>
-                        { for rest.iter().map(|l| html! { <div class="log-line">{ l }</div> }) }
-                    </div>
-                </li>
-            }
+            let (index, current) = (view.index, view.index + 1 == pos);
+            html! { <LogEntry key={index} {view} {current} {who} store={store.clone()} /> }
         })
         .collect();
     html! {
@@ -91,5 +63,59 @@ pub fn event_log() -> Html {
             }
             <ol class="log-list" reversed=true>{ for items.into_iter().rev() }</ol>
         </section>
+    }
+}
+
+#[derive(Properties)]
+struct LogEntryProps {
+    view: StepView,
+    current: bool,
+    who: String,
+    /// Only for seeking: left out of the comparison.
+    store: Store,
+}
+
+impl PartialEq for LogEntryProps {
+    /// An entry is drawn again only when it changes (it becomes or stops being the current
+    /// step, or a fork rewrote that step), not for every new step above it.
+    fn eq(&self, o: &Self) -> bool {
+        self.view == o.view && self.current == o.current && self.who == o.who
+    }
+}
+
+#[function_component(LogEntry)]
+fn log_entry(p: &LogEntryProps) -> Html {
+    let v = &p.view;
+    let onclick = {
+        let store = p.store.clone();
+        let target = v.index + 1;
+        Callback::from(move |_: MouseEvent| store.dispatch(Msg::Seek(target)))
+    };
+    let mut class = classes!("log-entry");
+    if p.current {
+        class.push("current");
+    }
+    if !v.violations.is_empty() {
+        class.push("violation");
+    }
+    if v.fault {
+        class.push("fault");
+    }
+    let (head, rest) = v
+        .narration
+        .split_first()
+        .map_or(("", &[][..]), |(h, r)| (h.as_str(), r));
+    html! {
+        <li {class}>
+            <button class="log-seek" {onclick} title="Go to this step">
+                <span class="log-step">{ format!("#{}", v.index + 1) }</span>
+                <span class="log-time">{ format!("{} ms", v.time) }</span>
+                if !p.who.is_empty() { <span class="log-node">{ p.who.clone() }</span> }
+            </button>
+            <div class="log-text">
+                <div class="log-head">{ head }</div>
+                { for rest.iter().map(|l| html! { <div class="log-line">{ l }</div> }) }
+            </div>
+        </li>
     }
 }
