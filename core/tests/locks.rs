@@ -482,19 +482,7 @@ fn pausing_the_holder_past_the_ttl_breaks_the_lease_lock_unless_fenced() {
         assert!(s.violations().is_empty(), "nothing goes wrong by itself");
         // Step until c1 holds the lock and has written once.
         s.seek(12);
-        s.apply_json(r#"{ "pause": { "node": "c1" } }"#).unwrap();
-        let target = s.time() + 2 * 400;
-        // Run on (computing the future as we go) to the first step at the target time.
-        while s.next_time().is_some_and(|t| t < target) {
-            s.step_forward();
-        }
-        s.apply_json(r#"{ "resume": { "node": "c1" } }"#).unwrap();
-        s.run(None, None);
-        let me: Vec<_> = s
-            .violations()
-            .into_iter()
-            .filter(|v| v.property == MUTUAL_EXCLUSION)
-            .collect();
+        let me = pause_c1_past_two_ttls(s.as_mut());
         if fencing {
             assert!(me.is_empty(), "{me:?}");
             let l = s.as_any().downcast_ref::<Loaded<Locks>>().unwrap();
@@ -878,18 +866,7 @@ fn the_pause_button_on_the_queue_scenario_breaks_it_unless_fenced() {
             .unwrap()
             .index;
         s.seek(got + 1);
-        s.apply_json(r#"{ "pause": { "node": "c1" } }"#).unwrap();
-        let target = s.time() + 2 * 400;
-        while s.next_time().is_some_and(|t| t < target) {
-            s.step_forward();
-        }
-        s.apply_json(r#"{ "resume": { "node": "c1" } }"#).unwrap();
-        s.run(None, None);
-        let me: Vec<_> = s
-            .violations()
-            .into_iter()
-            .filter(|v| v.property == MUTUAL_EXCLUSION)
-            .collect();
+        let me = pause_c1_past_two_ttls(s.as_mut());
         assert_eq!(me.is_empty(), fencing, "fencing {fencing}: {me:?}");
     }
 }
@@ -921,4 +898,21 @@ fn a_paused_holder_is_told_what_its_pause_means() {
     for w in ["carries on", "without fencing nothing stops that write"] {
         assert!(resume.contains(w), "`{w}` missing in: {resume}");
     }
+}
+
+/// What the page's pause button does: pause c1 now, run on (computing the future as it
+/// goes) for twice the 400 ms TTL, resume it, run to the end. Returns the mutual exclusion
+/// violations.
+fn pause_c1_past_two_ttls(s: &mut dyn Session) -> Vec<dsplay_core::Violation> {
+    s.apply_json(r#"{ "pause": { "node": "c1" } }"#).unwrap();
+    let target = s.time() + 2 * 400;
+    while s.next_time().is_some_and(|t| t < target) {
+        s.step_forward();
+    }
+    s.apply_json(r#"{ "resume": { "node": "c1" } }"#).unwrap();
+    s.run(None, None);
+    s.violations()
+        .into_iter()
+        .filter(|v| v.property == MUTUAL_EXCLUSION)
+        .collect()
 }

@@ -957,29 +957,22 @@ impl Hashring {
         }
         c.moves = moves;
         c.tasks.clear();
-        for ((from, to), keys) in migrations {
+        // Moves first (the old owner hands its keys over), then copies (a surviving
+        // replica sends keys and keeps them).
+        let orders = migrations
+            .into_iter()
+            .map(|order| (order, false))
+            .chain(senders.into_iter().map(|order| (order, true)));
+        for (((from, to), keys), copy) in orders {
             ctx.note(Note::OrdersMigration {
                 from,
                 to,
                 count: keys.len() as u32,
-                copy: false,
+                copy,
             });
             c.tasks.push(Task {
                 node: from,
-                kind: TaskKind::Migrate { to, keep: false },
-                keys,
-            });
-        }
-        for ((from, to), keys) in senders {
-            ctx.note(Note::OrdersMigration {
-                from,
-                to,
-                count: keys.len() as u32,
-                copy: true,
-            });
-            c.tasks.push(Task {
-                node: from,
-                kind: TaskKind::Migrate { to, keep: true },
+                kind: TaskKind::Migrate { to, keep: copy },
                 keys,
             });
         }
