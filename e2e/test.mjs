@@ -858,6 +858,25 @@ await story.close();
     },
     { needs: [CARD] },
   );
+  await check(
+    'hashring: virtual nodes out of range are refused with a message and Set is disabled',
+    async () => {
+      await openFresh(hp, at('/hashring?scenario=hashring-vnodes&step=0'));
+      await hp.locator('svg.hashring').waitFor({ state: 'visible' });
+      const field = hp.locator('input[aria-label="Virtual nodes per node"]');
+      await field.fill('0');
+      const err = (await hp.locator('.command-form .form-error').first().textContent()) ?? '';
+      assert(/Virtual nodes/.test(err) && /1 to 500/.test(err), `the error reads "${err}"`);
+      const set = hp.locator('.command-form button[type="submit"]', { hasText: /^Set/ }).first();
+      assert(await set.isDisabled(), 'Set is enabled for 0 virtual nodes');
+      await field.fill('600');
+      assert(await set.isDisabled(), 'Set is enabled for 600 virtual nodes');
+      await expectStep(hp, 0, 'after refused input');
+      await field.fill('20');
+      assert(!(await set.isDisabled()), 'Set stays disabled for 20');
+    },
+    { needs: [CARD] },
+  );
   // Measured, printed: the page at the issue's size (64 nodes x 200 virtual nodes, 10,000
   // keys): the main-thread time of adding a node (the ring rebuilt, every key placed again,
   // the migration planned and drawn) and of each step through the migration after it.
@@ -1125,6 +1144,29 @@ await story.close();
       await rp.locator('svg.raft .unsafe-flag').waitFor({ state: 'visible' });
       const panel = await rp.locator('.side-panel').textContent();
       assert(/State Machine Safety/.test(panel) && /violated/i.test(panel), 'the invariant panel does not show the violation');
+    },
+    { needs: [CARD] },
+  );
+  await check(
+    'raft: 12 servers are refused with a message, the page keeps its state; 3 servers fit the scenario',
+    async () => {
+      await openFresh(rp, at('/raft?scenario=raft-partition&step=20'));
+      await rp.locator('svg.raft').waitFor({ state: 'visible' });
+      const field = rp.locator('.raft-panel input[aria-label="Number of servers"]');
+      await field.fill('12');
+      await field.dispatchEvent('change');
+      const alert = rp.locator('[role="alert"]');
+      await alert.first().waitFor({ state: 'visible' });
+      const text = (await alert.allInnerTexts()).join(' ');
+      assert(/3 to 9 servers/.test(text) && /12/.test(text), `the alert says "${text}"`);
+      assert((await rp.locator('svg.raft .server').count()) === 5, 'the servers changed');
+      await expectStep(rp, 20, 'after the refusal');
+      assert((await field.inputValue()) === '5', `the field shows ${await field.inputValue()}, not the servers in use`);
+      await field.fill('3');
+      await field.dispatchEvent('change');
+      assert((await poll(() => rp.locator('svg.raft .server').count(), (n) => n === 3)) === 3, 'not 3 servers');
+      const note = (await rp.locator('.raft-panel .fit-note').textContent()) ?? '';
+      assert(/left out|leaves out/.test(note) && /n4/.test(note), `no note about what was left out: "${note}"`);
     },
     { needs: [CARD] },
   );
