@@ -31,8 +31,9 @@ Options:
   --algo NAME        The algorithm (see `dsplay list`)
   --seeds A..B       Seeds A to B-1; also A..=B (B included) or a single seed A
   --faults MIX       random (crashes, pauses, partitions and loss; the default), none,
-                     or a comma-separated list of those kinds, e.g. partitions or
-                     crashes,loss
+                     or a comma-separated list of kinds: crashes, pauses, partitions,
+                     loss, delays (a slow network: 3 to 10 times the latency for a
+                     while), e.g. partitions or crashes,loss,delays
   --span MS          Length of the random schedule in ms (default 2000)
   --params JSON      The algorithm's parameters, e.g. '{\"dedup\": false}'
   --out DIR          Where to write reproducing scenarios (default sweep-failures/,

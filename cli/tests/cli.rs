@@ -648,10 +648,17 @@ fn first_failure_reproduces(out: &str, property: &str) {
 #[test]
 fn faults_take_a_list_of_kinds() {
     let tmp = TempDir::new("faults-list");
-    let (code, out) = sweep(&tmp, "messaging", "{}", "partitions,loss", "2000", "0..5");
+    let (code, out) = sweep(
+        &tmp,
+        "messaging",
+        "{}",
+        "partitions,loss,delays",
+        "2000",
+        "0..5",
+    );
     assert_eq!(code, 0, "{out}");
     assert!(
-        field(&out, "seeds run").contains("faults partitions,loss"),
+        field(&out, "seeds run").contains("faults partitions,loss,delays"),
         "{out}"
     );
     refused(
@@ -664,7 +671,11 @@ fn faults_take_a_list_of_kinds() {
             "--faults",
             "partitions,floods",
         ],
-        &["--faults", "floods", "crashes, pauses, partitions, loss"],
+        &[
+            "--faults",
+            "floods",
+            "crashes, pauses, partitions, loss, delays",
+        ],
     );
 }
 

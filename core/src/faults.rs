@@ -2,7 +2,7 @@
 
 use crate::protocol::Protocol;
 use crate::scenario::ScriptedAction;
-use crate::sim::{Action, NodeId, Time};
+use crate::sim::{Action, LinkParams, NodeId, Time};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
@@ -13,6 +13,10 @@ pub struct FaultMix {
     pub pauses: bool,
     pub partitions: bool,
     pub loss: bool,
+    /// Slow network: for a while every new message takes 3 to 10 times the default
+    /// latency. Not part of `ALL` (named on its own: `delays`), so the schedules of the
+    /// other kinds stay as they were.
+    pub delays: bool,
 }
 
 impl FaultMix {
@@ -21,21 +25,30 @@ impl FaultMix {
         pauses: false,
         partitions: false,
         loss: false,
+        delays: false,
     };
+    /// What `random` means: crashes, pauses, partitions and loss.
     pub const ALL: FaultMix = FaultMix {
         crashes: true,
         pauses: true,
         partitions: true,
         loss: true,
+        delays: false,
     };
 }
 
 impl FaultMix {
     /// The kinds a mix is written with, in order.
-    pub const KINDS: [&'static str; 4] = ["crashes", "pauses", "partitions", "loss"];
+    pub const KINDS: [&'static str; 5] = ["crashes", "pauses", "partitions", "loss", "delays"];
 
-    fn flags(&self) -> [bool; 4] {
-        [self.crashes, self.pauses, self.partitions, self.loss]
+    fn flags(&self) -> [bool; 5] {
+        [
+            self.crashes,
+            self.pauses,
+            self.partitions,
+            self.loss,
+            self.delays,
+        ]
     }
 
     /// Reads `random` (or `all`), `none`, or a comma-separated list of kinds such as
@@ -53,6 +66,7 @@ impl FaultMix {
                 "pauses" | "pause" => mix.pauses = true,
                 "partitions" | "partition" => mix.partitions = true,
                 "loss" => mix.loss = true,
+                "delays" | "delay" => mix.delays = true,
                 _ => {
                     return Err(format!(
                         "`{word}` is not a kind of fault: expected `random`, `none` or a comma-separated list of {}",
@@ -123,6 +137,9 @@ pub fn random_schedule<P: Protocol>(
     if mix.loss {
         kinds.push(3);
     }
+    if mix.delays {
+        kinds.push(4);
+    }
     if kinds.is_empty() || n == 0 {
         return sorted(out);
     }
@@ -152,6 +169,28 @@ pub fn random_schedule<P: Protocol>(
                 }
                 out.push(at(start, Action::Partition { groups: vec![a, b] }));
                 out.push(at(end, Action::Heal));
+            }
+            4 => {
+                // Every message sent meanwhile is slow; then back to the default latency
+                // (sweep scenarios use the default network, as the loss windows assume).
+                let [lo, hi] = LinkParams::default().latency;
+                let k = Time::from(rng.random_range(3..=10u32));
+                out.push(at(
+                    start,
+                    Action::Network {
+                        latency: Some([lo * k, hi * k]),
+                        loss: None,
+                        duplicate: None,
+                    },
+                ));
+                out.push(at(
+                    end,
+                    Action::Network {
+                        latency: Some([lo, hi]),
+                        loss: None,
+                        duplicate: None,
+                    },
+                ));
             }
             _ => {
                 let loss = f64::from(rng.random_range(1..=5u32)) / 10.0;

@@ -10,14 +10,20 @@ use proptest::prelude::*;
 use serde_json::json;
 
 fn mix() -> impl Strategy<Value = FaultMix> {
-    (any::<bool>(), any::<bool>(), any::<bool>(), any::<bool>()).prop_map(
-        |(crashes, pauses, partitions, loss)| FaultMix {
+    (
+        any::<bool>(),
+        any::<bool>(),
+        any::<bool>(),
+        any::<bool>(),
+        any::<bool>(),
+    )
+        .prop_map(|(crashes, pauses, partitions, loss, delays)| FaultMix {
             crashes,
             pauses,
             partitions,
             loss,
-        },
-    )
+            delays,
+        })
 }
 
 /// One scripted step of our own fault/workload generator (node indexes are taken modulo

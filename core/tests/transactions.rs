@@ -412,7 +412,7 @@ proptest! {
         participants in 2u32..=5,
         span in 300u64..2500,
     ) {
-        let mix = FaultMix { crashes, pauses, partitions, loss };
+        let mix = FaultMix { crashes, pauses, partitions, loss, ..FaultMix::NONE };
         let params = json!({ "protocol": "2pc", "cooperative": cooperative, "participants": participants });
         let l = sweep_loaded(seed, mix, span, params);
         prop_assert!(l.violations().is_empty(), "{:?}\n{}", l.violations(), l.scenario.to_json());
@@ -521,6 +521,7 @@ fn no_narration_has_a_placeholder_left() {
                 pauses: seed % 2 == 0,
                 partitions: seed % 3 == 0,
                 loss: seed % 4 == 1,
+                delays: seed % 5 == 2,
             };
             let out = sweep_one(transactions::NAME, seed, mix, 1500, Some(&params)).unwrap();
             let mut l = Loaded::<Transactions>::parse(&out.scenario).unwrap();
