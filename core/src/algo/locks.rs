@@ -171,6 +171,13 @@ pub struct Client {
     /// The request waiting for a reply, resent on timeout.
     #[serde(skip)]
     pub pending: Option<Msg>,
+    /// A write sent to the storage and not yet answered.
+    #[serde(skip)]
+    pub writing: bool,
+    /// Told to release while a write was on its way: it releases once that write is
+    /// answered (a critical section is not over while one of its writes may still land).
+    #[serde(skip)]
+    pub release_after_write: bool,
     // Persistent (what happened, for the page).
     pub beliefs: Vec<Belief>,
     /// Watch notifications received.
@@ -500,6 +507,10 @@ pub enum Note {
     Releases {
         token: u64,
     },
+    /// Told to release with write `n` still on its way: it waits for the answer first.
+    ReleasesAfterWrite {
+        n: u32,
+    },
     GivesUp,
     ReleaseDone {
         token: u64,
@@ -756,6 +767,8 @@ impl Locks {
     /// Leave the critical section and tell the lock service.
     fn release(&self, c: &mut Client, ctx: &mut Ctx<Self>) {
         let Some(token) = c.token else { return };
+        c.writing = false;
+        c.release_after_write = false;
         Self::end_belief(c, ctx.now(), Ended::Released);
         ctx.cancel_timer(Timer::Work);
         ctx.cancel_timer(Timer::WriteRetry);
@@ -782,6 +795,8 @@ impl Locks {
     fn to_idle(&self, c: &mut Client, ctx: &mut Ctx<Self>) {
         c.phase = Phase::Idle;
         c.token = None;
+        c.writing = false;
+        c.release_after_write = false;
         c.znode = None;
         c.watching = None;
         self.done_request(c, ctx);
@@ -986,11 +1001,12 @@ impl Locks {
                     return;
                 }
                 ctx.cancel_timer(Timer::WriteRetry);
+                c.writing = false;
                 if accepted {
                     c.written = n;
                     c.accepted += 1;
                     ctx.note(Note::WriteAccepted { token, n });
-                    if n >= self.params.writes {
+                    if n >= self.params.writes || c.release_after_write {
                         self.release(c, ctx);
                     } else {
                         ctx.set_timer(Timer::Work, Self::fixed(self.params.work));
@@ -1017,6 +1033,7 @@ impl Locks {
                 let token = c.token.unwrap_or(0);
                 let n = c.written + 1;
                 ctx.send(self.storage_node(), Msg::Write { token, n });
+                c.writing = true;
                 ctx.set_timer(Timer::WriteRetry, Self::fixed(self.params.request_timeout));
                 ctx.note(Note::Writes { token, n });
             }
@@ -1095,6 +1112,10 @@ impl Locks {
                 }
             }
             Cmd::Release => match c.phase {
+                Phase::Holding if c.writing => {
+                    c.release_after_write = true;
+                    ctx.note(Note::ReleasesAfterWrite { n: c.written + 1 });
+                }
                 Phase::Holding => self.release(c, ctx),
                 Phase::Requesting | Phase::Waiting => {
                     ctx.note(Note::GivesUp);
@@ -1655,6 +1676,8 @@ impl Protocol for Locks {
             c.phase = Phase::Idle;
             c.token = None;
             c.written = 0;
+            c.writing = false;
+            c.release_after_write = false;
             c.failures = 0;
             c.znode = None;
             c.watching = None;
@@ -1954,6 +1977,9 @@ impl Protocol for Locks {
             }
             Note::WriteFenced { token, max_token } => format!(
                 "{me}'s write was REJECTED: storage has seen token {max_token} > {token}. {me} learns its lock expired and stops writing (fencing)"
+            ),
+            Note::ReleasesAfterWrite { n } => format!(
+                "{me} is told to release, but its write #{n} is still on its way to the storage: it releases once that write is answered (a critical section is not over while one of its writes may still land)"
             ),
             Note::Releases { token } => match p.variant {
                 Variant::Queue => format!("{me} leaves its critical section and sends Release (token {token})"),
