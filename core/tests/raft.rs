@@ -402,6 +402,12 @@ fn safe_rules_hold_under_random_fault_schedules() {
             loss: true,
             ..FaultMix::NONE
         },
+        FaultMix {
+            delays: true,
+            crashes: true,
+            partitions: true,
+            ..FaultMix::NONE
+        },
     ];
     let params = [
         json!({}),

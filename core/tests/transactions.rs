@@ -408,11 +408,12 @@ proptest! {
         pauses in any::<bool>(),
         partitions in any::<bool>(),
         loss in any::<bool>(),
+        delays in any::<bool>(),
         cooperative in any::<bool>(),
         participants in 2u32..=5,
         span in 300u64..2500,
     ) {
-        let mix = FaultMix { crashes, pauses, partitions, loss, ..FaultMix::NONE };
+        let mix = FaultMix { crashes, pauses, partitions, loss, delays };
         let params = json!({ "protocol": "2pc", "cooperative": cooperative, "participants": participants });
         let l = sweep_loaded(seed, mix, span, params);
         prop_assert!(l.violations().is_empty(), "{:?}\n{}", l.violations(), l.scenario.to_json());
