@@ -419,18 +419,36 @@ fn log_grid(l: &Loaded<Raft>, names: &[String], selected: Option<u32>) -> Html {
         let (next, matched) = match leader {
             Some(ld) if ld != id => {
                 let lead = sim.node(ld);
+                let mi = lead.match_index.get(i).copied().unwrap_or(0);
+                // A matchIndex left of the window is named at its first column: with the
+                // nextIndex when that lags too ("◀n3 m2"), else on its own ("◀m5").
+                let match_lags = mi > 0 && (mi as usize) < first;
+                let next_lags = lead.next_index.get(i).is_some_and(|&ni| (ni as usize) < first);
                 (
                     lead.next_index.get(i).and_then(|&ni| {
-                        let (ix, text) = next_marker(ni as usize, first)?;
-                        let x = col_x(ix) + cell_w * 0.62;
+                        let (ix, mut text) = next_marker(ni as usize, first)?;
+                        if next_lags && match_lags {
+                            text = format!("{text} m{mi}");
+                        }
+                        let x = col_x(ix) + cell_w * if next_lags && match_lags { 0.9 } else { 0.62 };
                         Some(html! {
                             <text class="marker next" x={f(x)} y={f(y + cell_h + 16.0)} text-anchor="middle">
-                                <title>{ format!("{}'s nextIndex for {}: {ni} (the next entry it sends)", names[ld.index()], names[i]) }</title>
+                                <title>{ format!("{}'s nextIndex for {}: {ni} (the next entry it sends); matchIndex {mi}", names[ld.index()], names[i]) }</title>
                                 { text }
                             </text>
                         })
                     }),
-                    lead.match_index.get(i).and_then(|&mi| marker(mi, "match", 0.2, "m")),
+                    if match_lags && !next_lags {
+                        let x = col_x(first) + cell_w * 0.1;
+                        Some(html! {
+                            <text class="marker match" x={f(x)} y={f(y + cell_h + 16.0)} text-anchor="middle">
+                                <title>{ format!("{}'s matchIndex for {}: {mi} (the highest entry known to be replicated there)", names[ld.index()], names[i]) }</title>
+                                { format!("◀m{mi}") }
+                            </text>
+                        })
+                    } else {
+                        lead.match_index.get(i).and_then(|&mi| marker(mi, "match", 0.2, "m"))
+                    },
                 )
             }
             _ => (None, None),
