@@ -719,3 +719,31 @@ fn a_queued_operation_says_what_it_waits_for() {
     );
     assert!(text.contains("1 more operation queued before it"), "{text}");
 }
+
+/// A late duplicate of a finished operation's instruction made a replica send keys to a
+/// node already in the next operation, which ignored them without a word: the sender
+/// resent for ever and the run never ended (found by `invariants_hold_on_random_rings`).
+/// The receiver now answers that the transfer is stale, and the sender stops.
+#[test]
+fn a_stale_transfer_is_answered_and_not_resent_for_ever() {
+    let params = json!({
+        "nodes": 4, "spare": 2, "vnodes": 2, "replicas": 2, "keys": 22, "transfer_timeout": 100
+    });
+    let ops = [
+        (101, json!({ "remove_node": { "node": "n2" } })),
+        (101, json!({ "remove_key": { "key": "k0004" } })),
+    ];
+    // run_ops asserts that the run ends.
+    let l = run_ops(params, &ops, true);
+    assert!(l.violations().is_empty(), "{:?}", l.violations());
+    let stopped = l
+        .timeline
+        .trace()
+        .steps
+        .iter()
+        .flat_map(|s| &s.notes)
+        .filter(|n| matches!(n, Note::StopsStaleTransfer { .. }))
+        .count();
+    assert!(stopped > 0, "no stale transfer was stopped");
+    assert_placed(&l);
+}

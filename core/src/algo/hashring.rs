@@ -379,6 +379,12 @@ pub enum Msg {
     TransferAck {
         epoch: u64,
     },
+    /// The answer to a transfer of an operation that is over: the receiver already takes
+    /// part in operation `current`. The sender stops resending (and deletes nothing).
+    TransferStale {
+        epoch: u64,
+        current: u64,
+    },
     MigrationDone {
         epoch: u64,
         to: NodeId,
@@ -648,6 +654,12 @@ pub enum Note {
         count: u32,
     },
     IgnoresStale {
+        epoch: u64,
+        current: u64,
+    },
+    /// A transfer of a finished operation is answered as stale: no more resending.
+    StopsStaleTransfer {
+        to: NodeId,
         epoch: u64,
         current: u64,
     },
@@ -1483,6 +1495,9 @@ impl Protocol for Hashring {
             }
             Msg::Transfer { epoch, keys } => {
                 if !Self::fresh(node, epoch, ctx) {
+                    // Said, or the sender would resend it for ever.
+                    let current = node.epoch;
+                    ctx.send(from, Msg::TransferStale { epoch, current });
                     return;
                 }
                 let count = keys.len() as u32;
@@ -1510,6 +1525,19 @@ impl Protocol for Hashring {
                     ctx.note(Note::DeletesAfterAck { to: from, count });
                 }
                 ctx.send(self.coord(), Msg::MigrationDone { epoch, to: from });
+            }
+            Msg::TransferStale { epoch, current } => {
+                if node.outgoing.get(&from).is_none_or(|o| o.epoch != epoch) {
+                    return; // already stopped
+                }
+                node.outgoing.remove(&from);
+                ctx.cancel_timer(Timer::TransferRetry { to: from });
+                node.epoch = node.epoch.max(current);
+                ctx.note(Note::StopsStaleTransfer {
+                    to: from,
+                    epoch,
+                    current,
+                });
             }
             Msg::Store { epoch, keys } => {
                 if !Self::fresh(node, epoch, ctx) {
@@ -1638,6 +1666,7 @@ impl Protocol for Hashring {
             Msg::Migrate { .. } => "MIGRATE",
             Msg::Transfer { .. } => "XFER",
             Msg::TransferAck { .. } => "XACK",
+            Msg::TransferStale { .. } => "STALE",
             Msg::MigrationDone { .. } => "DONE",
             Msg::Store { .. } => "STORE",
             Msg::Stored { .. } => "STORED",
@@ -1667,6 +1696,9 @@ impl Protocol for Hashring {
             Msg::TransferAck { epoch } => {
                 format!("the acknowledgement of a transfer (operation {epoch})")
             }
+            Msg::TransferStale { epoch, current } => format!(
+                "word that a transfer of operation {epoch} is stale (operation {current} is under way)"
+            ),
             Msg::MigrationDone { epoch, to } => format!(
                 "the report that the keys for {} are handed over (operation {epoch})",
                 name(names, *to)
@@ -2011,6 +2043,11 @@ impl Protocol for Hashring {
             Note::DropsKeys { count } => {
                 format!("{me} deletes {count} removed key{}", plural(*count))
             }
+            Note::StopsStaleTransfer { to, epoch, current } => format!(
+                "{me} stops resending keys of operation {epoch} to {}: that operation is over ({} already takes part in operation {current}); it deletes nothing",
+                name(names, *to),
+                name(names, *to)
+            ),
             Note::IgnoresStale { epoch, current } => format!(
                 "{me} ignores an instruction of operation {epoch}: it already takes part in operation {current}, so this is a stale duplicate"
             ),
