@@ -28,6 +28,18 @@ pub struct Violation {
     pub explanation: String,
 }
 
+impl Violation {
+    /// A violation as a checker reports it: the kernel fills in the step and its time.
+    pub fn new(property: &'static str, explanation: String) -> Self {
+        Violation {
+            step: 0,
+            time: 0,
+            property,
+            explanation,
+        }
+    }
+}
+
 /// Checks a protocol's properties after each step; reports each new violation once.
 pub trait Checker<P: Protocol>: Clone + std::fmt::Debug {
     fn check(&mut self, sim: &Sim<P>, step: &StepOutcome<P>, out: &mut Vec<Violation>);

@@ -2280,7 +2280,7 @@ impl HashringChecker {
                 .take(3)
                 .collect();
             if !missing.is_empty() {
-                out.push(violation(
+                out.push(Violation::new(
                     PLACEMENT,
                     format!(
                         "no migration is pending, but {} does not store {} although it is among the owners (key lost there)",
@@ -2290,7 +2290,7 @@ impl HashringChecker {
                 ));
             }
             if !extra.is_empty() {
-                out.push(violation(
+                out.push(Violation::new(
                     PLACEMENT,
                     format!(
                         "no migration is pending, but {} still stores {} although it is not an owner (left behind)",
@@ -2322,7 +2322,7 @@ impl HashringChecker {
             match note {
                 Note::RingChanged { op, .. } if me == self.coord => {
                     if let Some(why) = self.replica_placement(c, names) {
-                        out.push(violation(REPLICA_PLACEMENT, why));
+                        out.push(Violation::new(REPLICA_PLACEMENT, why));
                     }
                     if let Op::AddNode { node, .. } = op {
                         let wrong: Vec<String> = c
@@ -2340,7 +2340,7 @@ impl HashringChecker {
                             })
                             .collect();
                         if !wrong.is_empty() {
-                            out.push(violation(
+                            out.push(Violation::new(
                                 MONOTONICITY,
                                 format!(
                                     "adding {} should move keys only onto {}, but {}",
@@ -2372,15 +2372,6 @@ impl HashringChecker {
                 _ => {}
             }
         }
-    }
-}
-
-fn violation(property: &'static str, explanation: String) -> Violation {
-    Violation {
-        step: 0,
-        time: 0,
-        property,
-        explanation,
     }
 }
 

@@ -2319,15 +2319,6 @@ pub struct LocksChecker {
 }
 
 impl LocksChecker {
-    fn violation(property: &'static str, explanation: String) -> Violation {
-        Violation {
-            step: 0,
-            time: 0,
-            property,
-            explanation,
-        }
-    }
-
     /// No lost lock: the lock service still gives the lock to a client that has been down
     /// for more than a ttl while the service was up and could have noticed.
     fn check_lost(&mut self, sim: &Sim<Locks>, out: &mut Vec<Violation>) {
@@ -2361,7 +2352,7 @@ impl LocksChecker {
             } else {
                 "without leases nothing ever frees it"
             };
-            out.push(Self::violation(
+            out.push(Violation::new(
                 NO_LOST_LOCK,
                 format!(
                     "{} crashed at {since} ms while holding the lock and still holds it at {now} ms: {why}",
@@ -2403,7 +2394,7 @@ impl Checker<Locks> for LocksChecker {
                             .copied()
                     });
                     if let Some(z) = older {
-                        out.push(Self::violation(
+                        out.push(Violation::new(
                             FIFO,
                             format!(
                                 "{} took the lock with n-{token} while {}'s older znode n-{} still waits",
@@ -2418,7 +2409,7 @@ impl Checker<Locks> for LocksChecker {
                 Note::Grants { client, token } => {
                     if let Some(pos) = self.arrivals.iter().position(|&c| c == client) {
                         if pos > 0 {
-                            out.push(Self::violation(
+                            out.push(Violation::new(
                                 FIFO,
                                 format!(
                                     "the lock server granted token {token} to {} before {}, who asked first",
@@ -2435,7 +2426,7 @@ impl Checker<Locks> for LocksChecker {
                 }
                 Note::Accepts { client, token, n } => match self.max_accepted {
                     Some((max, other)) if token < max => {
-                        out.push(Self::violation(
+                        out.push(Violation::new(
                             MUTUAL_EXCLUSION,
                             format!(
                                 "storage accepted {}'s write #{n} with token {token} after {}'s write with token {max}: {} still acted on the lock after it had passed to {}, so both critical sections wrote at once",

@@ -1273,12 +1273,7 @@ impl Checker<Messaging> for MessagingChecker {
         };
         let names = sim.names();
         let node = sim.node(me);
-        let violation = |property, explanation| Violation {
-            step: 0,
-            time: 0,
-            property,
-            explanation,
-        };
+        let violation = Violation::new;
         for note in &step.record.notes {
             let what = match *note {
                 Note::DeliversRequest { from, id }

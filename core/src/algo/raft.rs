@@ -1806,12 +1806,7 @@ impl RaftChecker {
         explanation: String,
     ) {
         if self.reported.insert((property, key.0, key.1)) {
-            out.push(Violation {
-                step: 0,
-                time: 0,
-                property,
-                explanation,
-            });
+            out.push(Violation::new(property, explanation));
         }
     }
 }

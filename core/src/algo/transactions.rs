@@ -1800,12 +1800,7 @@ impl TxnChecker {
             let tx = r.tx;
             let mut report = |prop: &'static str, text: String| {
                 if self.reported.insert((prop, tx)) {
-                    out.push(Violation {
-                        step: 0,
-                        time: 0,
-                        property: prop,
-                        explanation: text,
-                    });
+                    out.push(Violation::new(prop, text));
                 }
             };
             let word = |c: bool| if c { "commit" } else { "abort" };
