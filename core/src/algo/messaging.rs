@@ -908,18 +908,23 @@ impl Protocol for Messaging {
     }
 
     fn fault_note(&self, node: &Node, fault: NodeFault) -> Option<Note> {
-        let count = |n: usize| n as u32;
-        let note = Note::CrashLoses {
-            requests: count(node.requests.len()),
-            broadcasts: count(node.broadcasts.len()),
-            publications: count(node.publications.len()),
-            forwarding: count(node.forwarding.len()),
-        };
-        let busy = !(node.requests.is_empty()
-            && node.broadcasts.is_empty()
-            && node.publications.is_empty()
-            && node.forwarding.is_empty());
-        (fault == NodeFault::Crash && busy).then_some(note)
+        if fault != NodeFault::Crash {
+            return None;
+        }
+        let [requests, broadcasts, publications, forwarding] = [
+            node.requests.len(),
+            node.broadcasts.len(),
+            node.publications.len(),
+            node.forwarding.len(),
+        ]
+        .map(|n| n as u32);
+        // Nothing unfinished, nothing to say beyond the kernel's words.
+        (requests + broadcasts + publications + forwarding > 0).then_some(Note::CrashLoses {
+            requests,
+            broadcasts,
+            publications,
+            forwarding,
+        })
     }
 
     fn on_restart(&self, _node: &mut Node, ctx: &mut Ctx<Self>) {
