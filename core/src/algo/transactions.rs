@@ -642,15 +642,20 @@ impl Transactions {
         }
     }
 
-    fn coord_msg(&self, node: &mut Node, from: NodeId, msg: Msg, ctx: &mut Ctx<Self>) {
-        let n = self.params.participants;
-        let what = self.msg_label(&msg);
-        let ign = |tx: u32, state: Option<TxState>| Note::Ignores {
+    /// The note for ignoring `msg` from `from`, given the transaction and its state here.
+    fn ignoring(&self, msg: &Msg, from: NodeId) -> impl Fn(u32, Option<TxState>) -> Note {
+        let what = self.msg_label(msg);
+        move |tx, state| Note::Ignores {
             tx,
             what,
             from: Some(from),
             state,
-        };
+        }
+    }
+
+    fn coord_msg(&self, node: &mut Node, from: NodeId, msg: Msg, ctx: &mut Ctx<Self>) {
+        let n = self.params.participants;
+        let ign = self.ignoring(&msg, from);
         match msg {
             Msg::WorkDone { tx } => {
                 let Some(t) = node.txns.get_mut(&tx) else {
@@ -862,13 +867,7 @@ impl Transactions {
 
     fn part_msg(&self, node: &mut Node, from: NodeId, msg: Msg, ctx: &mut Ctx<Self>) {
         let now = ctx.now();
-        let what = self.msg_label(&msg);
-        let ign = |tx: u32, state: Option<TxState>| Note::Ignores {
-            tx,
-            what,
-            from: Some(from),
-            state,
-        };
+        let ign = self.ignoring(&msg, from);
         match msg {
             Msg::Work { tx, writes } => match node.state_of(tx) {
                 None if node.logged_decision(tx).is_none() => {
