@@ -2,7 +2,7 @@
 
 use crate::args::Parser;
 use crate::Failure;
-use dsplay_core::registry;
+use dsplay_core::catalog::{self, CATALOG};
 use std::io::Write;
 use std::process::ExitCode;
 
@@ -19,22 +19,15 @@ pub fn main(args: Vec<String>) -> Result<ExitCode, Failure> {
     }
     let mut out = std::io::stdout().lock();
     writeln!(out, "Algorithms (dsplay sweep --algo NAME):")?;
-    let width = registry::all_algorithms()
-        .map(|a| a.name.len())
-        .max()
-        .unwrap_or(0);
-    for a in registry::all_algorithms() {
+    let width = CATALOG.iter().map(|a| a.name.len()).max().unwrap_or(0);
+    for a in CATALOG {
         writeln!(out, "  {:width$}  {}: {}", a.name, a.title, a.summary)?;
     }
     writeln!(out)?;
     writeln!(out, "Built-in scenarios (dsplay run NAME):")?;
-    let width = registry::BUILTINS
-        .iter()
-        .map(|b| b.id.len())
-        .max()
-        .unwrap_or(0);
-    for b in registry::BUILTINS {
-        let title = match registry::load(b.json) {
+    let width = catalog::builtins().map(|b| b.id.len()).max().unwrap_or(0);
+    for b in catalog::builtins() {
+        let title = match catalog::load(b.json) {
             Ok(s) => s.title().to_string(),
             Err(e) => format!("(does not load: {e})"),
         };

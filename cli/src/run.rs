@@ -2,9 +2,10 @@
 
 use crate::args::{Arg, Parser};
 use crate::{catch, Failure};
+use dsplay_core::catalog;
 use dsplay_core::hash::hex;
-use dsplay_core::registry::{self, Session};
 use dsplay_core::scenario::{RunSpec, MAX_STEPS};
+use dsplay_core::session::Session;
 use std::io::{Read, Write};
 use std::process::ExitCode;
 
@@ -76,7 +77,7 @@ pub fn read_scenario(arg: &str) -> Result<(String, String), Failure> {
     }
     let path = std::path::Path::new(arg);
     if !path.exists() {
-        if let Some(b) = registry::builtin(arg) {
+        if let Some(b) = catalog::builtin(arg) {
             return Ok((arg.to_string(), b.json.to_string()));
         }
     }
@@ -105,7 +106,7 @@ fn run_spec(json: &str) -> RunSpec {
 pub fn main(args: Vec<String>) -> Result<ExitCode, Failure> {
     let o = parse(args)?;
     let (label, json) = read_scenario(&o.scenario)?;
-    let mut session: Box<dyn Session> = catch(|| registry::load(&json))
+    let mut session: Box<dyn Session> = catch(|| catalog::load(&json))
         .map_err(Failure::Internal)?
         .map_err(|e| Failure::Input(format!("{label}: {e}")))?;
     let spec = run_spec(&json);
@@ -114,7 +115,7 @@ pub fn main(args: Vec<String>) -> Result<ExitCode, Failure> {
     // The trace first: if it cannot be written, the one line of the error is all the output.
     if let Some(path) = &o.trace {
         let trace = catch(|| session.trace_json()).map_err(Failure::Internal)?;
-        std::fs::write(path, dsplay_core::registry::pretty_json(&trace) + "\n")
+        std::fs::write(path, dsplay_core::json::pretty_json(&trace) + "\n")
             .map_err(|e| Failure::Input(format!("cannot write {path}: {e}")))?;
     }
 

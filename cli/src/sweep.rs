@@ -7,9 +7,10 @@
 
 use crate::args::{parse_u64, Arg, Parser};
 use crate::{catch, err_line, one_line, Failure};
+use dsplay_core::catalog;
 use dsplay_core::faults::FaultMix;
-use dsplay_core::registry::{self, SweepOutcome};
 use dsplay_core::scenario::ScenarioError;
+use dsplay_core::session::SweepOutcome;
 use dsplay_core::Time;
 use std::collections::{BTreeMap, HashMap};
 use std::io::{IsTerminal, Write};
@@ -165,19 +166,12 @@ fn parse(args: Vec<String>) -> Result<Options, Failure> {
 
 /// Refuse an unknown algorithm or bad parameters before starting any worker.
 fn check_inputs(o: &Options) -> Result<(), Failure> {
-    if !registry::all_algorithms().any(|a| a.name == o.algo) {
-        let known: Vec<&str> = registry::all_algorithms().map(|a| a.name).collect();
-        return Err(Failure::Input(format!(
-            "unknown algorithm `{}` (known: {})",
-            o.algo,
-            known.join(", ")
-        )));
-    }
+    catalog::entry(&o.algo).map_err(|e| Failure::Input(e.message))?;
     let mut probe = serde_json::json!({ "algorithm": o.algo });
     if let Some(p) = &o.params {
         probe["params"] = p.clone();
     }
-    catch(|| registry::load(&probe.to_string()).map(|_| ()))
+    catch(|| catalog::load(&probe.to_string()).map(|_| ()))
         .map_err(Failure::Internal)?
         .map_err(|e| Failure::Input(format!("--params: {e}")))?;
     if o.out.exists() && !o.out.is_dir() {
@@ -326,7 +320,7 @@ pub fn main(args: Vec<String>) -> Result<ExitCode, Failure> {
                     for i in first..end {
                         let seed = o.start + i;
                         let r = match catch(|| {
-                            registry::sweep_one(&o.algo, seed, o.mix, o.span, o.params.as_ref())
+                            catalog::sweep(&o.algo, seed, o.mix, o.span, o.params.as_ref())
                         }) {
                             Ok(Ok(out)) if out.violations.is_empty() => continue,
                             Ok(Ok(out)) => SeedResult::Violated(out),
@@ -508,7 +502,7 @@ fn save(o: &Options, outcome: &SweepOutcome, dir: &mut OutDir) -> Result<PathBuf
         }
     }
     let path: PathBuf = Path::new(&o.out).join(format!("{}-seed-{}.json", o.algo, outcome.seed));
-    let scenario = dsplay_core::registry::pretty_json(&outcome.scenario);
+    let scenario = dsplay_core::json::pretty_json(&outcome.scenario);
     std::fs::write(&path, format!("{scenario}\n"))
         .map_err(|e| Some(format!("cannot write {}: {e}", path.display())))?;
     Ok(path)

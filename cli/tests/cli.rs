@@ -1,6 +1,6 @@
 //! End-to-end tests of the `dsplay` binary.
 
-use dsplay_core::registry;
+use dsplay_core::catalog::{self, CATALOG};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::sync::atomic::{AtomicU32, Ordering};
@@ -76,15 +76,15 @@ fn num(out: &str, key: &str) -> u64 {
 
 #[test]
 fn run_every_builtin_scenario() {
-    assert!(!registry::BUILTINS.is_empty());
-    for b in registry::BUILTINS {
+    assert!(!catalog::builtins().next().is_none());
+    for b in catalog::builtins() {
         let o = dsplay(&["run", b.id]);
         let out = stdout(&o);
         assert_eq!(o.status.code(), Some(0), "{}: {}", b.id, stderr(&o));
         assert!(stderr(&o).is_empty(), "{}: {}", b.id, stderr(&o));
 
         // The summary agrees with the library.
-        let mut s = registry::load(b.json).expect("built-ins load");
+        let mut s = catalog::load(b.json).expect("built-ins load");
         let sum = s.run(None, None);
         assert_eq!(field(&out, "algorithm"), b.algorithm);
         assert_eq!(field(&out, "title"), s.title());
@@ -112,14 +112,14 @@ fn run_every_builtin_scenario() {
 #[test]
 fn run_reads_a_file_and_a_path_wins_over_a_builtin_name() {
     let tmp = TempDir::new("file");
-    let normal = registry::builtin("messaging-normal").unwrap();
+    let normal = catalog::builtin("messaging-normal").unwrap();
     let file = tmp.write("s.json", normal.json);
     let o = dsplay(&["run", &file]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     assert_eq!(field(&stdout(&o), "scenario"), file);
 
     // A file named like a built-in scenario is read instead of the built-in one.
-    let crash = registry::builtin("messaging-broker-crash").unwrap();
+    let crash = catalog::builtin("messaging-broker-crash").unwrap();
     std::fs::write(tmp.path("messaging-normal"), crash.json).unwrap();
     let o = Command::new(env!("CARGO_BIN_EXE_dsplay"))
         .args(["run", "messaging-normal"])
@@ -168,10 +168,10 @@ fn hash_is_stable() {
         );
         h
     };
-    for b in registry::BUILTINS {
+    for b in catalog::builtins() {
         let h = hash(&["run", b.id, "--hash"]);
         assert_eq!(h, hash(&["run", b.id, "--hash"]), "{}", b.id);
-        let mut s = registry::load(b.json).unwrap();
+        let mut s = catalog::load(b.json).unwrap();
         s.run(None, None);
         assert_eq!(h, dsplay_core::hash::hex(s.trace_hash()), "{}", b.id);
     }
@@ -185,7 +185,7 @@ fn hash_is_stable() {
 #[test]
 fn trace_is_written_in_the_documented_format() {
     let tmp = TempDir::new("trace");
-    for b in registry::BUILTINS {
+    for b in catalog::builtins() {
         let path = tmp.path(&format!("{}.json", b.id));
         let p = path.to_str().unwrap();
         let o = dsplay(&["run", b.id, "--trace", p]);
@@ -574,14 +574,14 @@ fn help_version_and_list() {
     let o = dsplay(&["list"]);
     assert_eq!(o.status.code(), Some(0));
     let out = stdout(&o);
-    for a in registry::ALGORITHMS {
+    for a in CATALOG.iter().filter(|a| a.page) {
         assert!(
             out.contains(a.name) && out.contains(a.title) && out.contains(a.summary),
             "{out}"
         );
     }
-    for b in registry::BUILTINS {
-        let title = registry::load(b.json).unwrap().title().to_string();
+    for b in catalog::builtins() {
+        let title = catalog::load(b.json).unwrap().title().to_string();
         let line = out
             .lines()
             .find(|l| l.split_whitespace().next() == Some(b.id))

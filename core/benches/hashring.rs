@@ -14,7 +14,7 @@
 
 use criterion::{black_box, criterion_group, criterion_main, BatchSize, Criterion};
 use dsplay_core::algo::hashring::{hash_key, key_name, Hashring, Ring};
-use dsplay_core::registry::{Loaded, Session};
+use dsplay_core::session::{Loaded, Session};
 use dsplay_core::sim::NodeId;
 use serde_json::json;
 use std::collections::{BTreeMap, BTreeSet};

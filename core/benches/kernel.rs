@@ -16,8 +16,8 @@
 use criterion::{black_box, criterion_group, criterion_main, BatchSize, Criterion, Throughput};
 use dsplay_core::algo::messaging::{Cmd, Messaging};
 use dsplay_core::faults::{random_schedule, FaultMix};
-use dsplay_core::registry::Loaded;
 use dsplay_core::scenario::{Scenario, ScriptedAction};
+use dsplay_core::session::Loaded;
 use dsplay_core::sim::{Action, NodeId, Sim};
 use dsplay_core::timeline::Timeline;
 use serde_json::json;

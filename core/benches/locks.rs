@@ -11,8 +11,8 @@
 //! Run with `cargo bench -p dsplay-core --bench locks`.
 
 use criterion::{black_box, criterion_group, criterion_main, Criterion};
+use dsplay_core::catalog::{builtin, load, sweep as sweep_one};
 use dsplay_core::faults::FaultMix;
-use dsplay_core::registry::{builtin, load, sweep_one};
 use serde_json::json;
 
 fn runs(c: &mut Criterion) {

@@ -9,7 +9,7 @@
 
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
 use dsplay_core::algo::raft::Raft;
-use dsplay_core::registry::{Loaded, Session};
+use dsplay_core::session::{Loaded, Session};
 use serde_json::json;
 use std::time::Instant;
 

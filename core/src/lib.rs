@@ -4,21 +4,26 @@
 //! seeded randomness. [`timeline::Timeline`] adds time travel (step back, seek, fork),
 //! [`trace`] records every step and message, [`invariant`] holds the safety-property
 //! machinery, and [`scenario`] loads the JSON scenario format shared by the CLI and the web.
-//! [`registry`] erases the protocol type so front ends can drive any algorithm by name.
+//! [`session`] erases the protocol type so front ends can drive any algorithm alike, and
+//! [`catalog`], the one file that names the algorithms, finds them by name.
 
 pub mod algo;
+pub mod algorithm;
+pub mod catalog;
 pub mod faults;
 pub mod hash;
 pub mod invariant;
+pub mod json;
 pub mod names;
 pub mod protocol;
-pub mod registry;
 pub mod scenario;
+pub mod session;
 pub mod sim;
 pub mod timeline;
 pub mod trace;
 
+pub use algorithm::{Algorithm, Builtin};
 pub use invariant::{Checker, Property, Violation};
-pub use protocol::{Ctx, Protocol};
+pub use protocol::{Ctx, Durable, NodeState, Protocol};
 pub use sim::{Action, NodeId, NodeStatus, Sim, Time};
 pub use timeline::Timeline;

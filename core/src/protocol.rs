@@ -61,8 +61,9 @@ impl std::fmt::Display for ParamError {
 pub trait Protocol: Clone + Debug + Sized + 'static {
     /// Parameters, as written in a scenario's `params` object.
     type Params: Clone + Debug + Default + Serialize + DeserializeOwned;
-    /// One node's state. Crash handling decides which parts are volatile.
-    type Node: Clone + Debug + Serialize;
+    /// One node's state. What a crash keeps is in its type: usually a [`NodeState`] with a
+    /// part on disk and a part in memory; [`Durable::crash`] says what is lost.
+    type Node: Clone + Debug + Serialize + Durable;
     type Msg: Clone + Debug + Serialize;
     /// A timer kind. Setting a timer equal to a pending one replaces it.
     type Timer: Clone + Debug + PartialEq + Serialize;
@@ -86,9 +87,8 @@ pub trait Protocol: Clone + Debug + Sized + 'static {
     fn on_msg(&self, node: &mut Self::Node, from: NodeId, msg: Self::Msg, ctx: &mut Ctx<Self>);
     fn on_timer(&self, node: &mut Self::Node, timer: Self::Timer, ctx: &mut Ctx<Self>);
     fn on_cmd(&self, node: &mut Self::Node, cmd: Self::Cmd, ctx: &mut Ctx<Self>);
-    /// The node crashed: drop its volatile state (the kernel drops its timers).
-    fn on_crash(&self, node: &mut Self::Node);
-    /// The node restarts after a crash, with its persistent state.
+    /// The node restarts after a crash with what it kept on disk (the kernel already reset
+    /// its memory through [`Durable::crash`] and dropped its timers).
     fn on_restart(&self, node: &mut Self::Node, ctx: &mut Ctx<Self>);
     /// What a crash, pause or resume means for this algorithm ("its log is on disk and
     /// survives; it stops being leader"), as a note for that step's narration. `node` is the
@@ -115,6 +115,38 @@ pub trait Protocol: Clone + Debug + Sized + 'static {
     /// algorithm has none. Draw only `u32`/`u64` values: `usize` ranges differ between
     /// 32- and 64-bit targets.
     fn random_cmd(&self, rng: &mut ChaCha8Rng) -> Option<(NodeId, Self::Cmd)>;
+}
+
+/// What a crash does to a node's state.
+pub trait Durable {
+    /// The node crashed: lose what was held in memory, keep what is on disk.
+    fn crash(&mut self);
+}
+
+/// A node's state split by what survives a crash: `disk` is kept, `mem` is reset to its
+/// default when the node crashes. Written as `{"disk": .., "memory": ..}`, so the inspector
+/// and traces show which is which.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct NodeState<D, M> {
+    pub disk: D,
+    #[serde(rename = "memory")]
+    pub mem: M,
+}
+
+impl<D, M: Default> NodeState<D, M> {
+    /// A node with `disk` and empty memory.
+    pub fn new(disk: D) -> Self {
+        NodeState {
+            disk,
+            mem: M::default(),
+        }
+    }
+}
+
+impl<D, M: Default> Durable for NodeState<D, M> {
+    fn crash(&mut self) {
+        self.mem = M::default();
+    }
 }
 
 /// A fault the kernel applies to a node, for [`Protocol::fault_note`].

@@ -1,6 +1,6 @@
 //! The scenario format: a JSON file naming the algorithm, its parameters, the seed, the
 //! network and scripted actions. Built-in scenarios live in `static/scenarios/` and are
-//! compiled in ([`crate::registry`]), so the CLI and the web share them.
+//! compiled in (each algorithm's [`crate::Algorithm::BUILTINS`]), so the CLI and the web share them.
 //!
 //! ```json
 //! {
@@ -354,7 +354,7 @@ impl<P: Protocol> Scenario<P> {
         Ok(tl)
     }
 
-    /// Compact JSON with node names ([`crate::registry::pretty_json`] indents it).
+    /// Compact JSON with node names ([`crate::json::pretty_json`] indents it).
     pub fn to_json(&self) -> String {
         let names = self.protocol().map(|p| p.node_names()).unwrap_or_default();
         with_names(&names, || {

@@ -6,11 +6,13 @@ use dsplay_core::algo::hashring::{
     balance, hash_key, key_name, mod_n_moved, vnode_hash, Coord, Hashring, Node, Note, Op, Params,
     Ring, MONOTONICITY, PLACEMENT, REPLICA_PLACEMENT,
 };
+use dsplay_core::catalog::{builtin, load, sweep as sweep_one};
 use dsplay_core::faults::FaultMix;
 use dsplay_core::protocol::Protocol;
-use dsplay_core::registry::{builtin, builtins_of, load, sweep_one, Loaded, Session};
 use dsplay_core::scenario::Scenario;
+use dsplay_core::session::{Loaded, Session};
 use dsplay_core::sim::NodeId;
+use dsplay_core::Algorithm;
 use proptest::prelude::*;
 use serde_json::json;
 use std::collections::{BTreeMap, BTreeSet};
@@ -499,7 +501,7 @@ fn commands_to_storage_nodes_and_bad_commands_are_refused_in_words() {
 #[test]
 fn seeking_gives_the_same_trace_as_running() {
     // The trace hashes themselves are pinned in golden_hashes.txt with every built-in.
-    let all: Vec<_> = builtins_of("hashring").collect();
+    let all: Vec<_> = Hashring::BUILTINS.iter().collect();
     assert_eq!(all.len(), 5);
     for b in &all {
         let mut one = load(b.json).unwrap();

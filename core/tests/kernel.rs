@@ -10,7 +10,7 @@
 
 use dsplay_core::hash::hash_json;
 use dsplay_core::invariant::{Checker, Property, Violation};
-use dsplay_core::protocol::{Ctx, ParamError, Protocol};
+use dsplay_core::protocol::{Ctx, Durable, ParamError, Protocol};
 use dsplay_core::sim::{Action, LinkParams, Network, NodeId, NodeStatus, Sim, Time};
 use dsplay_core::timeline::{TimedAction, Timeline};
 use dsplay_core::trace::{
@@ -71,6 +71,12 @@ struct PNode {
     restarts: u32,
     // Volatile.
     handled: u32,
+}
+
+impl Durable for PNode {
+    fn crash(&mut self) {
+        self.handled = 0;
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -233,10 +239,6 @@ impl Protocol for Ping {
             PCmd::Noop => {}
         }
         ctx.note(PNote::Cmd);
-    }
-
-    fn on_crash(&self, node: &mut PNode) {
-        node.handled = 0;
     }
 
     fn on_restart(&self, node: &mut PNode, ctx: &mut Ctx<Self>) {
@@ -1671,7 +1673,8 @@ fn set_actions_resets_to_the_start() {
 
 #[test]
 fn sim_at_an_earlier_step_equals_the_state_seen_there() {
-    use dsplay_core::registry::{builtin, Loaded};
+    use dsplay_core::catalog::builtin;
+    use dsplay_core::session::Loaded;
     let mut l = Loaded::<dsplay_core::algo::messaging::Messaging>::parse(
         builtin("messaging-lossy-link").unwrap().json,
     )

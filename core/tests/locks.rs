@@ -7,10 +7,11 @@ use dsplay_core::algo::locks::{
     Client, Cmd, Ended, Locks, Node, Note, Params, Phase, Variant, FIFO, MUTUAL_EXCLUSION,
     NO_LOST_LOCK,
 };
+use dsplay_core::catalog::{builtin, load, sweep as sweep_one};
 use dsplay_core::faults::FaultMix;
 use dsplay_core::invariant::Checker;
 use dsplay_core::protocol::{NodeFault, Protocol};
-use dsplay_core::registry::{builtin, load, sweep_one, Loaded, Session};
+use dsplay_core::session::{Loaded, Session};
 use dsplay_core::sim::{Action, NodeId};
 use dsplay_core::trace::{StepKind, StepOutcome, StepRecord};
 use serde_json::{json, Value};

@@ -2,10 +2,11 @@
 //! broadcast under random faults once everything heals.
 
 use dsplay_core::algo::messaging::{AppId, Kind, Messaging, Node, Note, NO_DUPLICATION};
+use dsplay_core::catalog::{builtin, load};
 use dsplay_core::faults::{random_schedule, FaultMix};
 use dsplay_core::protocol::Protocol;
-use dsplay_core::registry::{builtin, load, Loaded, Session};
 use dsplay_core::scenario::Scenario;
+use dsplay_core::session::{Loaded, Session};
 use dsplay_core::sim::{Action, NodeId, Time};
 use dsplay_core::trace::{DropReason, Fate, StepKind, StepRecord};
 use serde_json::json;

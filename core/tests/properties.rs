@@ -2,9 +2,10 @@
 //! schedules when deduplication is on; with it off, a seed sweep finds a violation.
 
 use dsplay_core::algo::messaging::{self, Cmd, Messaging, NO_DUPLICATION};
+use dsplay_core::catalog::{load, sweep as sweep_one};
 use dsplay_core::faults::FaultMix;
-use dsplay_core::registry::{load, sweep_one, Loaded, Session};
 use dsplay_core::scenario::{Scenario, ScriptedAction};
+use dsplay_core::session::{Loaded, Session};
 use dsplay_core::sim::{Action, NodeId, Time};
 use proptest::prelude::*;
 use serde_json::json;

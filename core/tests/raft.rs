@@ -5,10 +5,11 @@
 use dsplay_core::algo::raft::{
     Cmd, Msg, Node, Note, Raft, Role, LEADER_COMPLETENESS, STATE_MACHINE_SAFETY,
 };
+use dsplay_core::catalog::{builtin, load, sweep as sweep_one};
 use dsplay_core::faults::{random_schedule, FaultMix};
 use dsplay_core::protocol::Protocol;
-use dsplay_core::registry::{builtin, load, sweep_one, Loaded, Session};
 use dsplay_core::scenario::{Scenario, ScriptedAction};
+use dsplay_core::session::{Loaded, Session};
 use dsplay_core::sim::{Action, NodeId, Time};
 use dsplay_core::trace::{StepKind, StepRecord};
 use serde_json::json;

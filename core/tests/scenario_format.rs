@@ -2,8 +2,9 @@
 //! round-trips, and no input makes the loader panic.
 
 use dsplay_core::algo::messaging::Messaging;
-use dsplay_core::registry::{self, builtin, load, Loaded, Session, BUILTINS};
+use dsplay_core::catalog::{self, builtin, builtins, load};
 use dsplay_core::scenario::{Scenario, ScenarioError};
+use dsplay_core::session::{Loaded, Session};
 use dsplay_core::sim::NodeStatus;
 use proptest::prelude::*;
 use serde_json::{json, Value};
@@ -12,7 +13,7 @@ fn normal() -> Value {
     serde_json::from_str(builtin("messaging-normal").unwrap().json).unwrap()
 }
 
-/// Load through the registry and return the error (the scenario must be refused).
+/// Load through the catalogue and return the error (the scenario must be refused).
 fn refused(v: &Value) -> ScenarioError {
     refused_str(&v.to_string())
 }
@@ -41,8 +42,8 @@ fn assert_error(e: &ScenarioError, path: &str, words: &[&str]) {
 
 #[test]
 fn every_builtin_parses_and_runs() {
-    assert!(!BUILTINS.is_empty());
-    for b in BUILTINS {
+    assert!(!builtins().next().is_none());
+    for b in builtins() {
         if b.algorithm == "messaging" {
             let sc = Scenario::<Messaging>::parse(b.json)
                 .unwrap_or_else(|e| panic!("{} does not parse: {e}", b.id));
@@ -58,10 +59,8 @@ fn every_builtin_parses_and_runs() {
     }
     assert!(builtin("no-such-scenario").is_none());
     // Every built-in belongs to a known algorithm.
-    let counted: usize = registry::all_algorithms()
-        .map(|a| registry::builtins_of(a.name).count())
-        .sum();
-    assert_eq!(counted, BUILTINS.len());
+    let counted: usize = catalog::CATALOG.iter().map(|a| a.builtins.len()).sum();
+    assert_eq!(counted, builtins().count());
 }
 
 #[test]
@@ -267,7 +266,7 @@ fn link_actions_parse_with_their_flattened_parameters() {
     assert_error(&refused(&v), "actions[3].action.loss", &["between 0 and 1"]);
 }
 
-fn round_trip<P: dsplay_core::Protocol>(b: &registry::Builtin) {
+fn round_trip<P: dsplay_core::Protocol>(b: &dsplay_core::Builtin) {
     let sc = Scenario::<P>::parse(b.json).unwrap();
     let text = sc.to_json();
     let again = Scenario::<P>::parse(&text)
@@ -292,7 +291,7 @@ fn round_trip<P: dsplay_core::Protocol>(b: &registry::Builtin) {
 
 #[test]
 fn to_json_round_trips() {
-    for b in BUILTINS {
+    for b in builtins() {
         match b.algorithm {
             "messaging" => round_trip::<Messaging>(b),
             "hashring" => round_trip::<dsplay_core::algo::hashring::Hashring>(b),
@@ -523,10 +522,10 @@ proptest! {
 
     #[test]
     fn mutated_builtins_never_panic(
-        which in 0..BUILTINS.len(),
+        which in 0..builtins().count(),
         muts in prop::collection::vec(mutation(), 1..5),
     ) {
-        let mut doc: Value = serde_json::from_str(BUILTINS[which].json).unwrap();
+        let mut doc: Value = serde_json::from_str(builtins().nth(which).unwrap().json).unwrap();
         for m in &muts {
             apply(&mut doc, m);
         }
@@ -536,7 +535,7 @@ proptest! {
 
 #[test]
 fn pretty_json_keeps_field_order_and_meaning() {
-    use dsplay_core::registry::pretty_json;
+    use dsplay_core::json::pretty_json;
     let compact =
         r#"{"version":1,"title":"a \"b\", c: {d}","empty":{},"list":[],"xs":[1,{"z":2,"a":[3]}]}"#;
     let pretty = pretty_json(compact);

@@ -7,11 +7,13 @@ use dsplay_core::algo::transactions::{
     self, note_state, parse_writes, with_option, LogRecord, Node, Note, Rec, Transactions, TxState,
     TxnChecker, Writes, AC1, AC2, AC3, AC4, COORD,
 };
+use dsplay_core::catalog::{builtin, load, sweep as sweep_one};
 use dsplay_core::faults::FaultMix;
 use dsplay_core::protocol::Protocol;
-use dsplay_core::registry::{builtin, builtins_of, load, sweep_one, Loaded, Session};
 use dsplay_core::scenario::Scenario;
+use dsplay_core::session::{Loaded, Session};
 use dsplay_core::sim::{NodeId, NodeStatus};
+use dsplay_core::Algorithm;
 use proptest::prelude::*;
 use serde_json::json;
 
@@ -47,7 +49,7 @@ const ALL: [&str; 4] = ["coord", "n1", "n2", "n3"];
 
 #[test]
 fn every_builtin_loads_and_names_its_nodes() {
-    let ids: Vec<&str> = builtins_of(transactions::NAME).map(|b| b.id).collect();
+    let ids: Vec<&str> = Transactions::BUILTINS.iter().map(|b| b.id).collect();
     assert_eq!(ids.len(), 7, "{ids:?}");
     for id in ids {
         let l = Loaded::<Transactions>::parse(builtin(id).unwrap().json).unwrap();
@@ -508,7 +510,7 @@ fn assert_no_placeholders(what: &str, l: &Loaded<Transactions>) -> usize {
 #[test]
 fn no_narration_has_a_placeholder_left() {
     let (mut total, mut no_answers) = (0, 0);
-    for b in builtins_of(transactions::NAME) {
+    for b in Transactions::BUILTINS {
         total += assert_no_placeholders(b.id, &run(b.json));
     }
     for seed in 0..12u64 {
@@ -777,9 +779,8 @@ fn a_restarted_participant_says_what_its_log_tells_it() {
 fn ignoring_names_the_message_and_learning_names_the_ack_receiver() {
     let mut ignores = 0;
     let mut learned_from_peer = false;
-    let mut runs: Vec<Loaded<Transactions>> = builtins_of(transactions::NAME)
-        .map(|b| run(b.json))
-        .collect();
+    let mut runs: Vec<Loaded<Transactions>> =
+        Transactions::BUILTINS.iter().map(|b| run(b.json)).collect();
     for seed in 0..6 {
         let mix = FaultMix {
             crashes: true,
@@ -903,7 +904,7 @@ fn options_are_checked_and_fewer_participants_drop_what_names_the_others() {
     assert_eq!(s.names().len(), 3);
     s.run(None, None);
     // Every built-in still loads with two participants, saying what it left out.
-    for b in builtins_of(transactions::NAME) {
+    for b in Transactions::BUILTINS {
         let (doc, dropped) = with_option(b.json, "participants", json!(2)).unwrap();
         let mut s = load(&doc).unwrap_or_else(|e| panic!("{}: {e}\n{dropped:?}", b.id));
         s.run(None, None);

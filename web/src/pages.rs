@@ -20,7 +20,10 @@ use crate::views::locks::{LocksPanel, LocksView};
 use crate::views::messaging::{MessagingCommands, MessagingView};
 use crate::views::raft::{RaftPanel, RaftView};
 use crate::views::transactions::{TransactionsPanel, TransactionsView};
-use dsplay_core::registry::{builtins_of, AlgoInfo, ALGORITHMS};
+use dsplay_core::catalog::{Entry as AlgoInfo, CATALOG as ALGORITHMS};
+fn builtins_of(a: &str) -> impl Iterator<Item = &'static dsplay_core::Builtin> + '_ {
+    dsplay_core::catalog::builtins().filter(move |b| b.algorithm == a)
+}
 use gloo::timers::callback::Interval;
 use web_sys::{HtmlInputElement, HtmlSelectElement};
 use yew::prelude::*;

@@ -5,7 +5,11 @@
 //! `version`, which is what components compare to know they must re-render.
 
 use crate::url::UrlState;
-use dsplay_core::registry::{builtin, builtins_of, load, Session};
+use dsplay_core::catalog::{builtin, builtins, load};
+use dsplay_core::session::Session;
+fn builtins_of(a: &str) -> impl Iterator<Item = &'static dsplay_core::Builtin> + '_ {
+    builtins().filter(move |b| b.algorithm == a)
+}
 use std::cell::RefCell;
 use std::rc::Rc;
 use yew::prelude::*;
@@ -160,7 +164,7 @@ impl State {
                 json = Some(b.json.to_string());
             }
         }
-        let mut json = json.unwrap_or_else(|| dsplay_core::registry::BUILTINS[0].json.to_string());
+        let mut json = json.unwrap_or_else(|| builtins().next().unwrap().json.to_string());
         if let Some(seed) = url.seed {
             json = with_seed(&json, seed);
         }
@@ -272,7 +276,7 @@ impl State {
 
 /// A session to show when nothing could be loaded: the first built-in messaging scenario.
 fn empty_session() -> Box<dyn Session> {
-    load(dsplay_core::registry::BUILTINS[0].json).expect("the first built-in scenario loads")
+    load(builtins().next().unwrap().json).expect("the first built-in scenario loads")
 }
 
 impl Reducible for State {

@@ -4,8 +4,8 @@
 //! natively (and checked by `core/tests/determinism.rs`). Here the same scenarios run in
 //! the browser and must hash to the same values.
 
+use dsplay_core::catalog::{builtin, builtins, load};
 use dsplay_core::hash::hex;
-use dsplay_core::registry::{builtin, load, BUILTINS};
 use wasm_bindgen_test::*;
 
 wasm_bindgen_test_configure!(run_in_browser);
@@ -24,7 +24,7 @@ fn golden() -> Vec<(&'static str, &'static str)> {
 #[wasm_bindgen_test]
 fn every_builtin_scenario_has_a_golden_hash() {
     let golden = golden();
-    for b in BUILTINS {
+    for b in builtins() {
         assert!(
             golden.iter().any(|(id, _)| *id == b.id),
             "{} has no line in golden_hashes.txt",

@@ -2,7 +2,7 @@
 //! at a step in the middle of its run and at its last step, draws its view, and shows no
 //! error.
 
-use dsplay_core::registry::{ALGORITHMS, BUILTINS};
+use dsplay_core::catalog::{builtins, CATALOG as ALGORITHMS};
 use dsplay_web::store::State;
 use std::time::Duration;
 use wasm_bindgen_test::*;
@@ -61,7 +61,7 @@ async fn open_at(algorithm: &str, id: &str, step: u64, horizon: u64) {
 async fn every_builtin_scenario_renders_mid_run_and_at_the_end() {
     let pages: Vec<&str> = ALGORITHMS.iter().map(|a| a.name).collect();
     let mut seen = 0;
-    for b in BUILTINS.iter().filter(|b| pages.contains(&b.algorithm)) {
+    for b in builtins().filter(|b| pages.contains(&b.algorithm)) {
         let horizon = State::new(b.algorithm, Some(b.id))
             .session
             .borrow()

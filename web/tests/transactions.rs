@@ -166,7 +166,7 @@ async fn a_down_participant_vote_cannot_be_changed() {
             { "at": 10, "action": { "command": { "node": "coord", "cmd": { "begin": { "writes": { "a": "1" } } } } } },
             { "at": 900, "action": { "restart": { "node": "n2" } } }
         ] }"#;
-    let mut s = dsplay_core::registry::load(doc).unwrap();
+    let mut s = dsplay_core::catalog::load(doc).unwrap();
     while !matches!(s.status(2), Some(dsplay_core::NodeStatus::Crashed { .. })) {
         assert!(s.step_forward());
     }

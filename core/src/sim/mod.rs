@@ -10,7 +10,7 @@ mod net;
 pub use net::{check_latency, check_probability, LinkParams, Network, MAX_LATENCY};
 
 use crate::invariant::{Checker, Violation};
-use crate::protocol::{Ctx, Effect, NodeFault, Protocol};
+use crate::protocol::{Ctx, Durable, Effect, NodeFault, Protocol};
 use crate::trace::{
     DropReason, Fate, KernelNote, MsgId, MsgRecord, MsgUpdate, StepKind, StepOutcome, StepRecord,
 };
@@ -656,12 +656,12 @@ impl<P: Protocol> Sim<P> {
             .fault_note(&self.slots[node.index()].state, fault)
     }
 
-    /// Crash a node that is up: volatile state and timers go.
+    /// Crash a node that is up: its memory and timers go.
     fn crash_node(&mut self, node: NodeId) {
         let time = self.time;
         let slot = &mut self.slots[node.index()];
         slot.status = NodeStatus::Crashed { since: time };
-        self.proto.on_crash(&mut slot.state);
+        slot.state.crash();
         // Its timers are gone; messages and commands for it stay queued and find it down
         // when they arrive.
         for t in std::mem::take(&mut slot.timers) {

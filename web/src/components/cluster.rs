@@ -3,7 +3,7 @@
 
 use super::use_store;
 use crate::store::Msg;
-use dsplay_core::registry::MsgView;
+use dsplay_core::session::MsgView;
 use dsplay_core::trace::Fate;
 use dsplay_core::NodeStatus;
 use yew::prelude::*;

@@ -2,7 +2,7 @@
 
 use super::use_stable_store;
 use crate::store::{Msg, SPEEDS};
-use dsplay_core::registry::MarkKind;
+use dsplay_core::session::MarkKind;
 use web_sys::HtmlInputElement;
 use yew::prelude::*;
 

@@ -13,7 +13,7 @@ pub fn custom_scenario() -> Html {
     if !store.editing {
         return html! {};
     }
-    let current = dsplay_core::registry::pretty_json(&store.session.borrow().original_json());
+    let current = dsplay_core::json::pretty_json(&store.session.borrow().original_json());
     let shown = if text.is_empty() {
         current.clone()
     } else {

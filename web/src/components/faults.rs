@@ -15,7 +15,7 @@
 use super::cluster::{label_colour, NODE_COLOURS};
 use super::{use_stable_store, Store};
 use crate::store::Msg;
-use dsplay_core::registry::{MsgView, NetView};
+use dsplay_core::session::{MsgView, NetView};
 use dsplay_core::sim::{LinkParams, MAX_LATENCY};
 use dsplay_core::trace::{DropReason, Fate};
 use dsplay_core::NodeStatus;

@@ -2,7 +2,7 @@
 
 use super::{use_stable_store, Store};
 use crate::store::Msg;
-use dsplay_core::registry::StepView;
+use dsplay_core::session::StepView;
 use web_sys::HtmlSelectElement;
 use yew::prelude::*;
 

@@ -103,7 +103,7 @@ pub fn export_menu() -> Html {
     let trace = {
         let (store, fail, name) = (store.clone(), fail.clone(), name.clone());
         Callback::from(move |_: MouseEvent| {
-            let json = dsplay_core::registry::pretty_json(&store.session.borrow().trace_json());
+            let json = dsplay_core::json::pretty_json(&store.session.borrow().trace_json());
             fail(browser::download(
                 &format!("{name}-trace.json"),
                 "application/json",
@@ -114,7 +114,7 @@ pub fn export_menu() -> Html {
     let scenario = {
         let (store, fail, name) = (store.clone(), fail.clone(), name.clone());
         Callback::from(move |_: MouseEvent| {
-            let json = dsplay_core::registry::pretty_json(&store.session.borrow().scenario_json());
+            let json = dsplay_core::json::pretty_json(&store.session.borrow().scenario_json());
             fail(browser::download(
                 &format!("{name}-scenario.json"),
                 "application/json",

@@ -16,7 +16,7 @@
 use super::cluster::{f, label_colour, NODE_COLOURS};
 use super::use_store;
 use crate::store::{Msg, Shared};
-use dsplay_core::registry::{MsgView, Session, StepView};
+use dsplay_core::session::{MsgView, Session, StepView};
 use dsplay_core::trace::{DropReason, Fate};
 use dsplay_core::{NodeStatus, Time};
 use std::cell::RefCell;
@@ -389,7 +389,7 @@ enum FaultKind {
 }
 
 fn fault_kind(v: &StepView, nodes: usize) -> FaultKind {
-    use dsplay_core::registry::FaultKind as F;
+    use dsplay_core::session::FaultKind as F;
     match &v.fault_kind {
         Some(F::Crash { .. }) => FaultKind::Crash,
         Some(F::Restart { .. }) => FaultKind::Restart,
@@ -1170,7 +1170,7 @@ fn band(b: &Band, g: &Geo, n: u32) -> Html {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use dsplay_core::registry::{builtin, load};
+    use dsplay_core::catalog::{builtin, load};
     use wasm_bindgen_test::wasm_bindgen_test;
 
     /// A built-in scenario with its run computed.

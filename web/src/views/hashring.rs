@@ -16,7 +16,7 @@ use crate::store::Msg;
 use dsplay_core::algo::hashring::{
     balance, hash_key, vnode_hash, Coord, Hashring, Op, Ring, TaskKind, MAX_KEYS,
 };
-use dsplay_core::registry::Loaded;
+use dsplay_core::session::Loaded;
 use dsplay_core::sim::NodeId;
 use dsplay_core::NodeStatus;
 use serde_json::json;

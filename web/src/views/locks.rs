@@ -12,7 +12,8 @@ use crate::store::Msg;
 use dsplay_core::algo::locks::{
     Client, Ended, LockService, Locks, Node, Note, Phase, Storage, Variant, MUTUAL_EXCLUSION,
 };
-use dsplay_core::registry::{load, Loaded};
+use dsplay_core::catalog::load;
+use dsplay_core::session::Loaded;
 use dsplay_core::sim::{Action, NodeId, NodeStatus, Time};
 use dsplay_core::trace::StepKind;
 use dsplay_core::Protocol;
@@ -1162,12 +1163,12 @@ pub fn locks_panel() -> Html {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use dsplay_core::registry::builtin;
+    use dsplay_core::catalog::builtin;
     use wasm_bindgen_test::*;
 
     fn loaded(id: &str, steps: u64) -> Loaded<Locks> {
         let mut l = Loaded::<Locks>::parse(builtin(id).unwrap().json).unwrap();
-        dsplay_core::registry::Session::run(&mut l, Some(steps), None);
+        dsplay_core::session::Session::run(&mut l, Some(steps), None);
         l
     }
 
@@ -1235,7 +1236,7 @@ mod tests {
             })
             .unwrap() as u64;
         let mut l = l;
-        dsplay_core::registry::Session::seek(&mut l, k + 1);
+        dsplay_core::session::Session::seek(&mut l, k + 1);
         assert_eq!(last_release(&l), Some((NodeId(0), 1)));
     }
 

@@ -5,7 +5,7 @@ use crate::components::cluster::ClusterView;
 use crate::components::{use_stable_store, use_store};
 use crate::store::Msg;
 use dsplay_core::algo::messaging::Messaging;
-use dsplay_core::registry::Loaded;
+use dsplay_core::session::Loaded;
 use serde_json::json;
 use web_sys::{HtmlInputElement, HtmlSelectElement};
 use yew::prelude::*;

@@ -11,7 +11,7 @@ use crate::components::cluster::{
 use crate::components::{use_stable_store, use_store};
 use crate::store::Msg;
 use dsplay_core::algo::raft::{Node, Raft, Role};
-use dsplay_core::registry::{Loaded, MsgView};
+use dsplay_core::session::{Loaded, MsgView};
 use dsplay_core::NodeStatus;
 use serde_json::json;
 use web_sys::HtmlInputElement;
@@ -147,7 +147,7 @@ fn term_class(term: u64) -> String {
 }
 
 /// The raft state behind the session, if it is a Raft session.
-fn raft(s: &dyn dsplay_core::registry::Session) -> Option<&Loaded<Raft>> {
+fn raft(s: &dyn dsplay_core::session::Session) -> Option<&Loaded<Raft>> {
     s.as_any().downcast_ref::<Loaded<Raft>>()
 }
 
@@ -1066,8 +1066,8 @@ mod tests {
 
     #[wasm_bindgen_test]
     fn every_builtin_scenario_loads_with_fewer_servers() {
-        use dsplay_core::registry::{load, BUILTINS};
-        for b in BUILTINS.iter().filter(|b| b.algorithm == "raft") {
+        use dsplay_core::catalog::{builtins, load};
+        for b in builtins().filter(|b| b.algorithm == "raft") {
             for n in 3..=9 {
                 let mut v: serde_json::Value = serde_json::from_str(b.json).unwrap();
                 let before = v["actions"].as_array().map_or(0, |a| a.len());
@@ -1086,7 +1086,7 @@ mod tests {
         }
         // What the page says about it.
         let mut v: serde_json::Value = serde_json::from_str(
-            dsplay_core::registry::builtin("raft-partition")
+            dsplay_core::catalog::builtin("raft-partition")
                 .unwrap()
                 .json,
         )

@@ -13,7 +13,7 @@ use dsplay_core::algo::transactions::{
     Vote, Writes, COORD,
 };
 use dsplay_core::protocol::Protocol;
-use dsplay_core::registry::{Loaded, Session};
+use dsplay_core::session::{Loaded, Session};
 use dsplay_core::sim::{Action, NodeId, Time};
 use dsplay_core::trace::StepKind;
 use dsplay_core::NodeStatus;

@@ -421,6 +421,19 @@ fn topic_ok(field: &str, topic: &str) -> Result<(), ParamError> {
     Ok(())
 }
 
+impl crate::algorithm::Algorithm for Messaging {
+    const TITLE: &'static str = "Messaging";
+    const SUMMARY: &'static str = "Point-to-point requests with timeouts and retries, best-effort and reliable broadcast, publish/subscribe through a broker.";
+    const BUILTINS: &'static [crate::algorithm::Builtin] = crate::algorithm::builtins!(
+        NAME;
+        "messaging-normal",
+        "messaging-lossy-link",
+        "messaging-partition-heal",
+        "messaging-broker-crash",
+        "messaging-no-dedup",
+    );
+}
+
 impl Protocol for Messaging {
     type Params = Params;
     type Node = Node;
@@ -900,13 +913,6 @@ impl Protocol for Messaging {
         }
     }
 
-    fn on_crash(&self, node: &mut Node) {
-        node.requests.clear();
-        node.broadcasts.clear();
-        node.publications.clear();
-        node.forwarding.clear();
-    }
-
     fn fault_note(&self, node: &Node, fault: NodeFault) -> Option<Note> {
         if fault != NodeFault::Crash {
             return None;
@@ -1376,4 +1382,15 @@ fn describe_app(names: &[String], a: AppId) -> String {
         Kind::Publication => "event",
     };
     format!("{kind} {}#{}", name(names, a.origin), a.id)
+}
+
+/// Transitional: what a crash loses (to become a disk/memory split).
+impl crate::protocol::Durable for Node {
+    fn crash(&mut self) {
+        let node = self;
+        node.requests.clear();
+        node.broadcasts.clear();
+        node.publications.clear();
+        node.forwarding.clear();
+    }
 }

@@ -1339,6 +1339,19 @@ pub fn balance(loads: impl Iterator<Item = u32> + Clone) -> (f64, f64, f64) {
     (mean, var.sqrt(), mom)
 }
 
+impl crate::algorithm::Algorithm for Hashring {
+    const TITLE: &'static str = "Consistent hashing";
+    const SUMMARY: &'static str = "A hash ring with virtual nodes, weights and replicas; adding or removing a node migrates keys through the network; load balance compared with hash mod N.";
+    const BUILTINS: &'static [crate::algorithm::Builtin] = crate::algorithm::builtins!(
+        NAME;
+        "hashring-no-vnodes",
+        "hashring-vnodes",
+        "hashring-add-node",
+        "hashring-crash-replicas",
+        "hashring-weights",
+    );
+}
+
 impl Protocol for Hashring {
     type Params = Params;
     type Node = Node;
@@ -1634,13 +1647,6 @@ impl Protocol for Hashring {
                     self.next_replica(c, id, ctx);
                 }
             }
-        }
-    }
-
-    fn on_crash(&self, node: &mut Node) {
-        node.outgoing.clear();
-        if let Some(c) = node.coord.as_deref_mut() {
-            c.lookups.clear();
         }
     }
 
@@ -2605,5 +2611,16 @@ mod tests {
         // Other operations may move keys anywhere.
         let vn = ring_changed(Op::SetVnodes { from: 4, to: 5 });
         assert!(check(&p, &c, &stored, COORD, &[vn]).is_empty());
+    }
+}
+
+/// Transitional: what a crash loses (to become a disk/memory split).
+impl crate::protocol::Durable for Node {
+    fn crash(&mut self) {
+        let node = self;
+        node.outgoing.clear();
+        if let Some(c) = node.coord.as_deref_mut() {
+            c.lookups.clear();
+        }
     }
 }

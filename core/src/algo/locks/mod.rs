@@ -1602,6 +1602,21 @@ impl Locks {
     }
 }
 
+impl crate::algorithm::Algorithm for Locks {
+    const TITLE: &'static str = "Distributed locks";
+    const SUMMARY: &'static str = "A lock server with a wait queue, a Redis-style lease lock and the ZooKeeper recipe guarding one storage node; a pause past the lease breaks mutual exclusion, fencing tokens restore it.";
+    const BUILTINS: &'static [crate::algorithm::Builtin] = crate::algorithm::builtins!(
+        NAME;
+        "locks-queue",
+        "locks-holder-crash",
+        "locks-lease-pause",
+        "locks-fencing",
+        "locks-lease-try",
+        "locks-zookeeper",
+        "locks-herd",
+    );
+}
+
 impl Protocol for Locks {
     type Params = Params;
     type Node = Node;
@@ -1664,24 +1679,6 @@ impl Protocol for Locks {
         match node {
             Node::Client(c) => self.client_cmd(c, cmd, ctx),
             _ => ctx.note(Note::NotAClient),
-        }
-    }
-
-    fn on_crash(&self, node: &mut Node) {
-        if let Node::Client(c) = node {
-            // Its belief dies with it (the crash time is the crash step's, in the trace).
-            if let Some(b) = c.beliefs.last_mut().filter(|b| b.to.is_none()) {
-                b.ended = Some(Ended::Crashed);
-            }
-            c.phase = Phase::Idle;
-            c.token = None;
-            c.written = 0;
-            c.writing = false;
-            c.release_after_write = false;
-            c.failures = 0;
-            c.znode = None;
-            c.watching = None;
-            c.pending = None;
         }
     }
 
@@ -2444,5 +2441,27 @@ impl Checker<Locks> for LocksChecker {
             }
         }
         self.check_lost(sim, out);
+    }
+}
+
+/// Transitional: what a crash loses (to become a disk/memory split).
+impl crate::protocol::Durable for Node {
+    fn crash(&mut self) {
+        let node = self;
+        if let Node::Client(c) = node {
+            // Its belief dies with it (the crash time is the crash step's, in the trace).
+            if let Some(b) = c.beliefs.last_mut().filter(|b| b.to.is_none()) {
+                b.ended = Some(Ended::Crashed);
+            }
+            c.phase = Phase::Idle;
+            c.token = None;
+            c.written = 0;
+            c.writing = false;
+            c.release_after_write = false;
+            c.failures = 0;
+            c.znode = None;
+            c.watching = None;
+            c.pending = None;
+        }
     }
 }

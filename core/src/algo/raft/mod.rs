@@ -1133,6 +1133,21 @@ impl Raft {
     }
 }
 
+impl crate::algorithm::Algorithm for Raft {
+    const TITLE: &'static str = "Raft";
+    const SUMMARY: &'static str = "Leader election, log replication and commitment as in the Raft paper, with crashes, partitions and the five safety properties checked at every step.";
+    const BUILTINS: &'static [crate::algorithm::Builtin] = crate::algorithm::builtins!(
+        NAME;
+        "raft-first-election",
+        "raft-leader-crash",
+        "raft-partition",
+        "raft-divergent-follower",
+        "raft-figure8-unsafe",
+        "raft-figure8-safe",
+        "raft-split-vote",
+    );
+}
+
 impl Protocol for Raft {
     type Params = Params;
     type Node = Node;
@@ -1307,21 +1322,6 @@ impl Protocol for Raft {
                 }
             }
         }
-    }
-
-    fn on_crash(&self, node: &mut Node) {
-        node.role = Role::Follower;
-        node.leader = None;
-        node.commit_index = 0;
-        node.last_applied = 0;
-        node.kv.clear();
-        node.applied_requests.clear();
-        node.votes.clear();
-        node.next_index.clear();
-        node.match_index.clear();
-        node.timer_set_at = None;
-        node.timer_due = None;
-        node.heard_leader_at = None;
     }
 
     fn fault_note(&self, node: &Node, fault: NodeFault) -> Option<Note> {
@@ -2239,5 +2239,24 @@ mod tests {
             e,
             "n2 applied x=3 (term 3) at index 1, but n1 had applied x=1 (term 1) there"
         );
+    }
+}
+
+/// Transitional: what a crash loses (to become a disk/memory split).
+impl crate::protocol::Durable for Node {
+    fn crash(&mut self) {
+        let node = self;
+        node.role = Role::Follower;
+        node.leader = None;
+        node.commit_index = 0;
+        node.last_applied = 0;
+        node.kv.clear();
+        node.applied_requests.clear();
+        node.votes.clear();
+        node.next_index.clear();
+        node.match_index.clear();
+        node.timer_set_at = None;
+        node.timer_due = None;
+        node.heard_leader_at = None;
     }
 }

@@ -1090,6 +1090,21 @@ impl Transactions {
     }
 }
 
+impl crate::algorithm::Algorithm for Transactions {
+    const TITLE: &'static str = "Distributed transactions";
+    const SUMMARY: &'static str = "Two-phase and three-phase commit with write-ahead logs, crashes and recovery: why 2PC blocks and why 3PC is unsafe under partitions.";
+    const BUILTINS: &'static [crate::algorithm::Builtin] = crate::algorithm::builtins!(
+        NAME;
+        "txn-2pc-happy",
+        "txn-2pc-vote-no",
+        "txn-2pc-coord-crash",
+        "txn-2pc-partial-commit",
+        "txn-2pc-cooperative",
+        "txn-3pc-coord-crash",
+        "txn-3pc-partition",
+    );
+}
+
 impl Protocol for Transactions {
     type Params = Params;
     type Node = Node;
@@ -1206,12 +1221,6 @@ impl Protocol for Transactions {
         } else {
             self.part_timer(node, timer, ctx);
         }
-    }
-
-    fn on_crash(&self, node: &mut Node) {
-        // The queue of client requests is on disk: it survives, and runs after recovery.
-        node.txns.clear();
-        node.active = None;
     }
 
     fn fault_note(&self, node: &Node, fault: NodeFault) -> Option<Note> {
@@ -2045,4 +2054,14 @@ pub fn with_option(
         }
     }
     Ok((doc.to_string(), dropped))
+}
+
+/// Transitional: what a crash loses (to become a disk/memory split).
+impl crate::protocol::Durable for Node {
+    fn crash(&mut self) {
+        let node = self;
+        // The queue of client requests is on disk: it survives, and runs after recovery.
+        node.txns.clear();
+        node.active = None;
+    }
 }
