@@ -2399,6 +2399,17 @@ impl Checker<Hashring> for HashringChecker {
     }
 }
 
+/// Transitional: what a crash loses (to become a disk/memory split).
+impl crate::protocol::Durable for Node {
+    fn crash(&mut self) {
+        let node = self;
+        node.outgoing.clear();
+        if let Some(c) = node.coord.as_deref_mut() {
+            c.lookups.clear();
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     //! The checker on hand-made states: each property fires on the situation it names,
@@ -2611,16 +2622,5 @@ mod tests {
         // Other operations may move keys anywhere.
         let vn = ring_changed(Op::SetVnodes { from: 4, to: 5 });
         assert!(check(&p, &c, &stored, COORD, &[vn]).is_empty());
-    }
-}
-
-/// Transitional: what a crash loses (to become a disk/memory split).
-impl crate::protocol::Durable for Node {
-    fn crash(&mut self) {
-        let node = self;
-        node.outgoing.clear();
-        if let Some(c) = node.coord.as_deref_mut() {
-            c.lookups.clear();
-        }
     }
 }

@@ -2043,6 +2043,25 @@ impl RaftChecker {
     }
 }
 
+/// Transitional: what a crash loses (to become a disk/memory split).
+impl crate::protocol::Durable for Node {
+    fn crash(&mut self) {
+        let node = self;
+        node.role = Role::Follower;
+        node.leader = None;
+        node.commit_index = 0;
+        node.last_applied = 0;
+        node.kv.clear();
+        node.applied_requests.clear();
+        node.votes.clear();
+        node.next_index.clear();
+        node.match_index.clear();
+        node.timer_set_at = None;
+        node.timer_due = None;
+        node.heard_leader_at = None;
+    }
+}
+
 #[cfg(test)]
 mod tests {
     //! The checker on hand-made server states: each property fires on the situation it
@@ -2239,24 +2258,5 @@ mod tests {
             e,
             "n2 applied x=3 (term 3) at index 1, but n1 had applied x=1 (term 1) there"
         );
-    }
-}
-
-/// Transitional: what a crash loses (to become a disk/memory split).
-impl crate::protocol::Durable for Node {
-    fn crash(&mut self) {
-        let node = self;
-        node.role = Role::Follower;
-        node.leader = None;
-        node.commit_index = 0;
-        node.last_applied = 0;
-        node.kv.clear();
-        node.applied_requests.clear();
-        node.votes.clear();
-        node.next_index.clear();
-        node.match_index.clear();
-        node.timer_set_at = None;
-        node.timer_due = None;
-        node.heard_leader_at = None;
     }
 }
