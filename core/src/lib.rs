@@ -25,5 +25,5 @@ pub mod trace;
 pub use algorithm::{Algorithm, Builtin};
 pub use invariant::{Checker, Property, Violation};
 pub use protocol::{Ctx, Durable, NodeState, Protocol};
-pub use sim::{Action, NodeId, NodeStatus, Sim, Time};
+pub use sim::{Action, Fault, NodeId, NodeStatus, Sim, Time};
 pub use timeline::Timeline;

@@ -25,6 +25,7 @@ use crate::sim::{
 };
 use crate::timeline::{TimedAction, Timeline};
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeSet;
 
 pub const FORMAT_VERSION: u32 = 1;
 /// The most steps a scenario may ask to run.
@@ -234,6 +235,77 @@ pub struct Scenario<P: Protocol> {
     pub run: RunSpec,
 }
 
+/// What fitting a scenario to other parameters (fewer nodes, other names) left out or
+/// changed; see [`Scenario::with_params`].
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Fitted {
+    /// Scripted actions left out because they name a node that is gone.
+    pub left_out: usize,
+    /// Partitions that now keep only the nodes that remain.
+    pub narrowed: usize,
+    /// Per-link network settings left out because they name a node that is gone.
+    pub links: usize,
+    /// The nodes that are gone and were named, by name.
+    pub gone: BTreeSet<String>,
+}
+
+impl Fitted {
+    /// Nothing was left out or changed.
+    pub fn is_empty(&self) -> bool {
+        self.left_out == 0 && self.narrowed == 0 && self.links == 0
+    }
+
+    /// What changed, in one sentence for the page ("n4, n5 are gone: 1 scripted action
+    /// naming them was left out; 1 partition now leaves them out."), if anything did.
+    pub fn sentence(&self) -> Option<String> {
+        if self.is_empty() {
+            return None;
+        }
+        let mut gone: Vec<&String> = self.gone.iter().collect();
+        gone.sort_by_key(|g| (g.len(), g.as_str()));
+        let names = gone
+            .iter()
+            .map(|g| g.as_str())
+            .collect::<Vec<_>>()
+            .join(", ");
+        let plural =
+            |n: usize, one: &'static str, many: &'static str| if n == 1 { one } else { many };
+        let mut parts = Vec::new();
+        if self.left_out > 0 {
+            parts.push(format!(
+                "{} scripted action{} naming {} {} left out",
+                self.left_out,
+                plural(self.left_out, "", "s"),
+                plural(gone.len(), "it", "them"),
+                plural(self.left_out, "was", "were"),
+            ));
+        }
+        if self.narrowed > 0 {
+            parts.push(format!(
+                "{} partition{} now leave{} {} out",
+                self.narrowed,
+                plural(self.narrowed, "", "s"),
+                plural(self.narrowed, "s", ""),
+                plural(gone.len(), "it", "them"),
+            ));
+        }
+        if self.links > 0 {
+            parts.push(format!(
+                "{} link setting{} naming {} {} left out",
+                self.links,
+                plural(self.links, "", "s"),
+                plural(gone.len(), "it", "them"),
+                plural(self.links, "was", "were"),
+            ));
+        }
+        Some(format!(
+            "{names} {} gone: {}.",
+            plural(gone.len(), "is", "are"),
+            parts.join("; ")
+        ))
+    }
+}
+
 /// Read the `algorithm` field of a scenario without knowing its protocol.
 pub fn algorithm_of(json: &str) -> Result<String, ScenarioError> {
     let v: serde_json::Value = parse_value(json)?;
@@ -331,6 +403,104 @@ impl<P: Protocol> Scenario<P> {
     pub fn protocol(&self) -> Result<P, ScenarioError> {
         P::new(self.params.clone())
             .map_err(|e| ScenarioError::new(format!("params.{}", e.field), e.message))
+    }
+
+    /// The same scenario with another seed.
+    pub fn with_seed(&self, seed: u64) -> Self {
+        Scenario {
+            seed,
+            ..self.clone()
+        }
+    }
+
+    /// The same scenario with other parameters, its script and network fitted to the nodes
+    /// they have: every node is matched by name, so an action or a link setting that names
+    /// a node the new parameters do not have is left out, and a partition keeps the nodes
+    /// that remain (or is left out when it lost members and fewer than two groups remain).
+    /// Parameters the
+    /// protocol refuses are refused with the field named.
+    pub fn with_params(&self, params: P::Params) -> Result<(Self, Fitted), ScenarioError> {
+        let old = self.protocol()?.node_names();
+        let new = P::new(params.clone())
+            .map_err(|e| ScenarioError::new(format!("params.{}", e.field), e.message))?
+            .node_names();
+        let mut sc = Scenario {
+            params,
+            ..self.clone()
+        };
+        let mut fitted = Fitted::default();
+        if old == new {
+            return Ok((sc, fitted));
+        }
+        let gone: Vec<&String> = old.iter().filter(|n| !new.contains(n)).collect();
+        let rename = |id: NodeId| {
+            let name = &old[id.index()];
+            new.iter().position(|n| n == name).map(|i| NodeId(i as u32))
+        };
+        let named = |text: &str, fitted: &mut Fitted| {
+            for g in &gone {
+                if text.contains(&format!("\"{g}\"")) {
+                    fitted.gone.insert(g.to_string());
+                }
+            }
+        };
+        let mut actions = Vec::with_capacity(sc.actions.len());
+        for mut a in std::mem::take(&mut sc.actions) {
+            if let Action::Partition { groups } = &mut a.action {
+                let mut lost = false;
+                for g in groups.iter_mut() {
+                    g.retain(|&n| {
+                        let keep = rename(n).is_some();
+                        if !keep {
+                            lost = true;
+                            fitted.gone.insert(old[n.index()].clone());
+                        }
+                        keep
+                    });
+                    for n in g.iter_mut() {
+                        *n = rename(*n).unwrap_or(*n);
+                    }
+                }
+                groups.retain(|g| !g.is_empty());
+                // A partition that lost members and no longer has two groups separates
+                // nothing it meant to.
+                if groups.is_empty() || (lost && groups.len() < 2) {
+                    fitted.left_out += 1;
+                } else {
+                    fitted.narrowed += usize::from(lost);
+                    actions.push(a);
+                }
+                continue;
+            }
+            // Any other action goes through its names: written with the old ones, read with
+            // the new ones (which refuses a name that is gone, wherever it is: in a command
+            // too).
+            let text = with_names(&old, || serde_json::to_string(&a.action)).unwrap_or_default();
+            let moved = serde_json::from_str::<serde_json::Value>(&text)
+                .ok()
+                .and_then(|v| with_names(&new, || serde_path_to_error::deserialize(&v).ok()));
+            match moved {
+                Some(action) => actions.push(ScriptedAction { action, ..a }),
+                None => {
+                    fitted.left_out += 1;
+                    named(&text, &mut fitted);
+                }
+            }
+        }
+        sc.actions = actions;
+        let links = std::mem::take(&mut sc.network.links);
+        for l in links {
+            match (rename(l.from), rename(l.to)) {
+                (Some(from), Some(to)) => sc.network.links.push(LinkSpec { from, to, ..l }),
+                _ => {
+                    fitted.links += 1;
+                    for n in [l.from, l.to].into_iter().filter(|&n| rename(n).is_none()) {
+                        fitted.gone.insert(old[n.index()].clone());
+                    }
+                }
+            }
+        }
+        Ok((sc, fitted))
     }
 
     /// A timeline at step 0, with the script loaded.

@@ -5,7 +5,7 @@ use dsplay_core::algo::messaging::Messaging;
 use dsplay_core::catalog::{self, builtin, builtins, load};
 use dsplay_core::scenario::{Scenario, ScenarioError};
 use dsplay_core::session::{Loaded, Session};
-use dsplay_core::sim::NodeStatus;
+use dsplay_core::sim::{NodeId, NodeStatus};
 use proptest::prelude::*;
 use serde_json::{json, Value};
 
@@ -552,4 +552,74 @@ fn pretty_json_keeps_field_order_and_meaning() {
     );
     assert!(pretty.contains("\n    1,\n"), "{pretty}");
     assert_eq!(pretty_json("not json"), "not json");
+}
+
+#[test]
+fn fewer_nodes_fit_the_script_by_name() {
+    use dsplay_core::algo::raft::Raft;
+    use dsplay_core::sim::Action;
+    use dsplay_core::Algorithm;
+    for b in Raft::BUILTINS {
+        let sc = Scenario::<Raft>::parse(b.json).unwrap();
+        for n in 3..=9 {
+            let mut params = sc.params.clone();
+            params.servers = n;
+            let (fitted_sc, fitted) = sc
+                .with_params(params)
+                .unwrap_or_else(|e| panic!("{} with {n} servers: {e}", b.id));
+            assert_eq!(
+                sc.actions.len() - fitted_sc.actions.len(),
+                fitted.left_out,
+                "{} with {n}",
+                b.id
+            );
+            if let Err(e) = Loaded::new(fitted_sc) {
+                panic!("{} with {n} servers: {e}", b.id);
+            }
+            // Five or more servers: every node named is still there.
+            if n >= 5 {
+                assert!(fitted.is_empty(), "{} with {n}: {fitted:?}", b.id);
+            }
+        }
+    }
+    // The partition scenario with three servers: the command to n4 goes, the partition
+    // keeps n1 n2 | n3.
+    let sc = Scenario::<Raft>::parse(builtin("raft-partition").unwrap().json).unwrap();
+    let mut params = sc.params.clone();
+    params.servers = 3;
+    let (small, fitted) = sc.with_params(params).unwrap();
+    assert_eq!(
+        fitted.sentence().as_deref(),
+        Some("n4, n5 are gone: 1 scripted action naming them was left out; 1 partition now leaves them out.")
+    );
+    let groups: Vec<_> = small
+        .actions
+        .iter()
+        .filter_map(|a| match &a.action {
+            Action::Partition { groups } => Some(groups.clone()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        groups,
+        vec![vec![vec![NodeId(0), NodeId(1)], vec![NodeId(2)]]]
+    );
+    // Parameters the protocol refuses are refused with the field named.
+    let mut params = sc.params.clone();
+    params.servers = 12;
+    assert_error(
+        &sc.with_params(params).unwrap_err(),
+        "params.servers",
+        &["3", "9"],
+    );
+}
+
+#[test]
+fn a_typed_action_naming_a_node_out_of_range_is_refused() {
+    use dsplay_core::sim::Action;
+    let mut l = Loaded::<Messaging>::parse(builtin("messaging-normal").unwrap().json).unwrap();
+    let e = l.apply(Action::Crash { node: NodeId(40) }).unwrap_err();
+    assert!(e.message.contains("out of range"), "{e}");
+    assert!(l.apply(Action::Crash { node: NodeId(1) }).is_ok());
+    assert_eq!(l.user_actions_json().matches("crash").count(), 1);
 }

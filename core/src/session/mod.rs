@@ -14,7 +14,7 @@ use crate::hash::hash_json;
 use crate::invariant::{Property, Violation};
 use crate::names::with_names;
 use crate::protocol::Protocol;
-use crate::scenario::{Scenario, ScenarioError, ScriptedAction};
+use crate::scenario::{Fitted, Scenario, ScenarioError, ScriptedAction};
 use crate::sim::{Action, NodeId, NodeStatus, Time};
 use crate::timeline::{TimedAction, Timeline};
 use crate::trace::{Fate, MsgRecord, StepKind};
@@ -105,6 +105,41 @@ impl<P: Protocol> Loaded<P> {
             timeline,
             names,
         })
+    }
+
+    /// Do an action at the current step, refusing values out of range (as a scenario
+    /// file's would be). Returns whether computed steps were dropped (a fork).
+    pub fn apply(&mut self, action: Action<P::Cmd>) -> Result<bool, ScenarioError> {
+        action
+            .validate("action")
+            .map_err(|m| ScenarioError::new("", m))?;
+        let count = self.names.len();
+        if let Some(n) = action.nodes().into_iter().find(|n| n.index() >= count) {
+            return Err(ScenarioError::new(
+                "action",
+                format!("node index {} out of range (there are {count} nodes)", n.0),
+            ));
+        }
+        Ok(self.timeline.apply(action))
+    }
+
+    /// This scenario again from its start, with other parameters and/or another seed (what
+    /// people did is dropped). The script is fitted to the nodes the new parameters have
+    /// (see [`Scenario::with_params`]); parameters the protocol refuses are refused with
+    /// the field named.
+    pub fn restart(
+        &self,
+        params: Option<P::Params>,
+        seed: Option<u64>,
+    ) -> Result<(Self, Fitted), ScenarioError> {
+        let (mut sc, fitted) = match params {
+            Some(p) => self.scenario.with_params(p)?,
+            None => (self.scenario.clone(), Fitted::default()),
+        };
+        if let Some(seed) = seed {
+            sc.seed = seed;
+        }
+        Ok((Loaded::new(sc)?, fitted))
     }
 
     /// A node's state as JSON with node names. Through the compact writer and the value
@@ -382,10 +417,7 @@ impl<P: Protocol> Session for Loaded<P> {
                     e.into_inner().to_string(),
                 )
             })?;
-        action
-            .validate("action")
-            .map_err(|m| ScenarioError::new("", m))?;
-        Ok(self.timeline.apply(action))
+        self.apply(action)
     }
 
     fn user_actions_json(&self) -> String {

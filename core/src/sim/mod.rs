@@ -111,7 +111,55 @@ pub enum Action<C> {
     },
 }
 
+/// An action that is not a client command: a fault or a network change. It fits any
+/// protocol ([`Action::widen`]), so the parts of a front end that know no algorithm (the
+/// fault palette, the inspector) build these.
+pub type Fault = Action<std::convert::Infallible>;
+
+impl Fault {
+    /// This fault as an action of a protocol whose commands are `C`.
+    pub fn widen<C>(self) -> Action<C> {
+        self.map_cmd(|never| match never {})
+    }
+}
+
 impl<C> Action<C> {
+    /// The same action with its command (if it is one) turned into another type.
+    pub fn map_cmd<D>(self, f: impl FnOnce(C) -> D) -> Action<D> {
+        match self {
+            Action::Command { node, cmd } => Action::Command { node, cmd: f(cmd) },
+            Action::Crash { node } => Action::Crash { node },
+            Action::Restart { node } => Action::Restart { node },
+            Action::Pause { node } => Action::Pause { node },
+            Action::Resume { node } => Action::Resume { node },
+            Action::Partition { groups } => Action::Partition { groups },
+            Action::Cut { a, b } => Action::Cut { a, b },
+            Action::Heal => Action::Heal,
+            Action::Network {
+                latency,
+                loss,
+                duplicate,
+            } => Action::Network {
+                latency,
+                loss,
+                duplicate,
+            },
+            Action::Link {
+                from,
+                to,
+                params,
+                both,
+            } => Action::Link {
+                from,
+                to,
+                params,
+                both,
+            },
+            Action::DropMessage { id } => Action::DropMessage { id },
+            Action::DelayMessage { id, by } => Action::DelayMessage { id, by },
+        }
+    }
+
     /// Refuse values out of range. `field` names the action in the message.
     pub fn validate(&self, field: &str) -> Result<(), String> {
         match self {
@@ -148,6 +196,17 @@ impl<C> Action<C> {
             | Action::Pause { node }
             | Action::Resume { node } => Some(*node),
             _ => None,
+        }
+    }
+
+    /// Every node the action names outside its command (a partition's members, both ends
+    /// of a cut or a link).
+    pub fn nodes(&self) -> Vec<NodeId> {
+        match self {
+            Action::Partition { groups } => groups.iter().flatten().copied().collect(),
+            Action::Cut { a, b } => vec![*a, *b],
+            Action::Link { from, to, .. } => vec![*from, *to],
+            other => other.node().into_iter().collect(),
         }
     }
 
