@@ -4,7 +4,7 @@
 
 use wasm_bindgen::JsCast;
 
-/// The page's URL without the hash, e.g. `http://127.0.0.1:8080/`.
+/// The page's URL without the hash, e.g. `http://127.0.0.1:8080/raft.html`.
 pub fn base_url() -> String {
     let href = gloo::utils::window().location().href().unwrap_or_default();
     href.split('#').next().unwrap_or_default().to_string()
@@ -23,12 +23,9 @@ pub fn current_hash() -> String {
     gloo::utils::window().location().hash().unwrap_or_default()
 }
 
-/// The query part of the current hash route (after `?`), if any.
-pub fn hash_query() -> String {
-    let hash = gloo::utils::window().location().hash().unwrap_or_default();
-    hash.split_once('?')
-        .map(|(_, q)| q.to_string())
-        .unwrap_or_default()
+/// Go to another address, replacing this one in the history (a redirect).
+pub fn go(href: &str) {
+    let _ = gloo::utils::window().location().replace(href);
 }
 
 /// Copy text to the clipboard. Resolves to an error text when the browser refuses.

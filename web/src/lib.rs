@@ -1,35 +1,22 @@
 //! dsplay-web: the browser front end of dsplay (Yew, client-side rendering).
 //!
-//! - [`store`]: the playground state (a loaded scenario behind the core's `Session` facade,
-//!   playback settings) and its reducer.
-//! - [`components`]: the shell every algorithm page shares (controls, event log,
-//!   inspector, invariants, the cluster drawing).
-//! - [`views`]: each algorithm's own view.
-//! - [`pages`], [`route`], [`app`]: the pages, the routes and the root component.
+//! Each algorithm page is its own document and its own WebAssembly binary
+//! (`src/bin/NAME.rs`, one line each), built from this library: the shared shell plus that
+//! one algorithm. The home page is plain HTML (written by `cargo xtask dist`).
+//!
+//! - [`page`]: a page ([`page::Page`]: an algorithm, its view, its panel) and the shell
+//!   around it; [`page::start`] mounts one.
+//! - [`store`]: a page's state and the messages that change it.
+//! - [`components`]: the shell every page shares (controls, event log, inspector,
+//!   properties, fault palette, space-time diagram, share and export).
+//! - [`views`]: each algorithm's own view and panel.
 
-pub mod app;
 pub mod browser;
 pub mod components;
-pub mod pages;
+pub mod page;
 pub mod panic;
-pub mod route;
 pub mod store;
 pub mod url;
 pub mod views;
 
-pub use app::App;
-
-/// Mounts [`App`] into the element with id `app` (removing the loading message in it),
-/// or into `<body>` when there is no such element.
-pub fn start() {
-    let document = gloo::utils::document();
-    match document.get_element_by_id("app") {
-        Some(root) => {
-            root.set_text_content(None);
-            yew::Renderer::<App>::with_root(root).render();
-        }
-        None => {
-            yew::Renderer::<App>::new().render();
-        }
-    }
-}
+pub use page::{start, Page};

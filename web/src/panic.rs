@@ -2,11 +2,12 @@
 
 use std::sync::Once;
 
-/// Log panics to the console and show them on the page.
+/// Log panics to the console and show them on the page. Through Yew's setter: Yew puts
+/// its own hook (console only) in place on the first render unless one was set this way.
 pub fn install() {
     static ONCE: Once = Once::new();
     ONCE.call_once(|| {
-        std::panic::set_hook(Box::new(|info| {
+        yew::set_custom_panic_hook(Box::new(|info| {
             console_error_panic_hook::hook(info);
             show(&info.to_string());
         }));

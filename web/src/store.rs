@@ -1,17 +1,27 @@
-//! The playground's state: one loaded scenario (behind the core's [`Session`] facade) and
-//! the playback settings, changed only through [`Msg`] in a reducer.
+//! A page's state, changed only through messages in a reducer.
 //!
-//! The session lives in an `Rc<RefCell<..>>` and is mutated in place; every change bumps
-//! `version`, which is what components compare to know they must re-render.
+//! - [`Run`]: the loaded scenario and its timeline. It is the one thing behind a `RefCell`:
+//!   a step mutates a timeline in place (cloning one per step would cost more than the step);
+//!   the reducer is the only writer, and every change bumps the run's version.
+//! - [`Ui`]: what people chose and see besides the run (selection, playback, messages): plain
+//!   values.
+//! - [`Clock`]: the playback clock, which moves on every animation frame.
+//!
+//! Equality is derived everywhere, with one rule for the run: two runs are equal when they
+//! are the same session at the same version. Components that draw nothing between steps
+//! read [`Ui`] and the run, so they are not rendered again on every frame; views that draw
+//! motion read the [`Clock`] too.
+//!
+//! The generic shell sends [`ShellMsg`]; an algorithm's own view sends typed actions of its
+//! protocol ([`Msg::Act`]) and restarts the scenario with typed parameters
+//! ([`Msg::Restart`]), the same operation as a new seed.
 
 use crate::url::UrlState;
-use dsplay_core::catalog::{builtin, builtins, load};
-use dsplay_core::session::Session;
-fn builtins_of(a: &str) -> impl Iterator<Item = &'static dsplay_core::Builtin> + '_ {
-    builtins().filter(move |b| b.algorithm == a)
-}
-use std::cell::RefCell;
-use std::rc::Rc;
+use dsplay_core::scenario::ScenarioError;
+use dsplay_core::session::{Loaded, Session};
+use dsplay_core::{Action, Algorithm, Fault, Protocol};
+use std::cell::{Ref, RefCell, RefMut};
+use std::rc::{Rc, Weak};
 use yew::prelude::*;
 
 /// Simulated milliseconds that pass per real millisecond at 1x.
@@ -23,20 +33,107 @@ const IDLE_SKIP: f64 = 40.0;
 /// Steps computed ahead when a scenario is loaded, at most.
 const PRECOMPUTE_MAX: u64 = 5_000;
 
-pub type Shared = Rc<RefCell<Box<dyn Session>>>;
+/// The loaded scenario of a page (typed), shared by its components.
+pub struct Run<P: Protocol> {
+    cell: Rc<RefCell<Loaded<P>>>,
+    version: u64,
+}
 
+impl<P: Protocol> Clone for Run<P> {
+    fn clone(&self) -> Self {
+        Run {
+            cell: self.cell.clone(),
+            version: self.version,
+        }
+    }
+}
+
+impl<P: Protocol> PartialEq for Run<P> {
+    /// The same session at the same version.
+    fn eq(&self, other: &Self) -> bool {
+        Rc::ptr_eq(&self.cell, &other.cell) && self.version == other.version
+    }
+}
+
+impl<P: Protocol> Run<P> {
+    fn new(loaded: Loaded<P>) -> Self {
+        Run {
+            cell: Rc::new(RefCell::new(loaded)),
+            version: 0,
+        }
+    }
+
+    /// The session, to read.
+    pub fn borrow(&self) -> Ref<'_, Loaded<P>> {
+        self.cell.borrow()
+    }
+
+    fn borrow_mut(&mut self) -> RefMut<'_, Loaded<P>> {
+        self.cell.borrow_mut()
+    }
+
+    /// Bumped on every change.
+    pub fn version(&self) -> u64 {
+        self.version
+    }
+
+    /// The same session through the object-safe facade, for the shell.
+    pub fn live(&self) -> Live {
+        let cell: Rc<RefCell<dyn Session>> = self.cell.clone();
+        Live {
+            cell,
+            version: self.version,
+        }
+    }
+}
+
+/// A run seen through the object-safe [`Session`] facade: what the shell's components read.
 #[derive(Clone)]
-pub struct State {
-    pub session: Shared,
-    /// Bumped on every change to the session.
-    pub version: u64,
-    /// The built-in scenario loaded (`None` for an imported file).
-    pub scenario: Option<String>,
-    /// Simulated time drawn (between the current step's time and the next step's).
-    pub display_time: f64,
-    /// The playback clock (simulated ms); equals `display_time` except with reduced
-    /// motion, where the drawing only moves at step times.
-    pub clock: f64,
+pub struct Live {
+    cell: Rc<RefCell<dyn Session>>,
+    version: u64,
+}
+
+impl PartialEq for Live {
+    /// The same session at the same version.
+    fn eq(&self, other: &Self) -> bool {
+        std::ptr::addr_eq(Rc::as_ptr(&self.cell), Rc::as_ptr(&other.cell))
+            && self.version == other.version
+    }
+}
+
+impl Live {
+    pub fn borrow(&self) -> Ref<'_, dyn Session> {
+        self.cell.borrow()
+    }
+
+    /// Bumped on every change of the run.
+    pub fn version(&self) -> u64 {
+        self.version
+    }
+
+    /// Which session this is (stays the same across versions; another scenario, seed or
+    /// restart is another session).
+    pub fn id(&self) -> usize {
+        Rc::as_ptr(&self.cell) as *const () as usize
+    }
+
+    /// A handle that tells later whether a session is still this one, without keeping it.
+    pub fn weak(&self) -> Weak<RefCell<dyn Session>> {
+        Rc::downgrade(&self.cell)
+    }
+
+    /// Whether this is the session `weak` was made from.
+    pub fn is(&self, weak: &Weak<RefCell<dyn Session>>) -> bool {
+        std::ptr::addr_eq(weak.as_ptr(), Rc::as_ptr(&self.cell))
+    }
+}
+
+/// What people chose and see besides the run.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Ui {
+    /// The built-in scenario loaded (`None` for an imported or changed one).
+    pub scenario: Option<&'static str>,
     pub playing: bool,
     pub speed: f64,
     pub selected: Option<u32>,
@@ -44,6 +141,8 @@ pub struct State {
     pub selected_msg: Option<u64>,
     /// A message for the person (a bad file, a refused action).
     pub error: Option<String>,
+    /// What a restart with other parameters left out of the script, while that run is shown.
+    pub notice: Option<String>,
     /// Set when the last action dropped steps that had been computed.
     pub forked: bool,
     /// The page runs inside another page: only the view and the controls.
@@ -54,34 +153,60 @@ pub struct State {
     pub editing: bool,
 }
 
-impl PartialEq for State {
+impl Default for Ui {
+    fn default() -> Self {
+        Ui {
+            scenario: None,
+            playing: false,
+            speed: 1.0,
+            selected: None,
+            selected_msg: None,
+            error: None,
+            notice: None,
+            forked: false,
+            embed: false,
+            help: false,
+            editing: false,
+        }
+    }
+}
+
+/// The playback clock, in simulated ms.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct Clock {
+    /// The time drawn (between the current step's time and the next step's).
+    pub shown: f64,
+    /// Where playback is; equals `shown` except with reduced motion, where the drawing
+    /// only moves at step times.
+    pub at: f64,
+}
+
+/// A page's state.
+pub struct State<P: Algorithm> {
+    pub run: Run<P>,
+    pub ui: Ui,
+    pub clock: Clock,
+}
+
+impl<P: Algorithm> Clone for State<P> {
+    fn clone(&self) -> Self {
+        State {
+            run: self.run.clone(),
+            ui: self.ui.clone(),
+            clock: self.clock,
+        }
+    }
+}
+
+impl<P: Algorithm> PartialEq for State<P> {
     fn eq(&self, other: &Self) -> bool {
-        self.same_but_clock(other)
-            && self.display_time == other.display_time
-            && self.clock == other.clock
+        self.run == other.run && self.ui == other.ui && self.clock == other.clock
     }
 }
 
-impl State {
-    /// Equal in everything but the playback clock (`display_time`, `clock`): what
-    /// components that draw no motion between steps compare.
-    pub fn same_but_clock(&self, other: &Self) -> bool {
-        Rc::ptr_eq(&self.session, &other.session)
-            && self.version == other.version
-            && self.scenario == other.scenario
-            && self.playing == other.playing
-            && self.speed == other.speed
-            && self.selected == other.selected
-            && self.selected_msg == other.selected_msg
-            && self.error == other.error
-            && self.forked == other.forked
-            && self.embed == other.embed
-            && self.help == other.help
-            && self.editing == other.editing
-    }
-}
-
-pub enum Msg {
+/// What the shell (controls, keys, palette, panels) asks of any page.
+#[derive(Clone, Debug, PartialEq)]
+pub enum ShellMsg {
     StepForward,
     StepBack,
     /// Move by a number of steps (negative: back).
@@ -100,11 +225,12 @@ pub enum Msg {
     Load(String),
     /// Load a scenario file's text.
     Import(String),
-    /// Do an action (JSON, see `dsplay_core::sim::Action`) at the current step.
-    Apply(String),
+    /// Do a fault or network change at the current step.
+    Fault(Fault),
     Select(Option<u32>),
     /// Select a message (to drop or delay it from the fault palette).
     SelectMessage(Option<u64>),
+    /// Undo what people did (the script stays).
     Reset,
     DismissError,
     /// Run the scenario again with another seed (what people did is dropped).
@@ -115,101 +241,96 @@ pub enum Msg {
     EditScenario(bool),
     /// Show an error from outside the store (a file that could not be read).
     Fail(String),
-    /// The URL was changed by hand (or by back/forward): show what it says.
-    FromUrl {
-        algorithm: String,
-        query: String,
-    },
+    /// The URL's state part changed (by hand, back/forward, a link): show what it says.
+    FromUrl(String),
 }
 
-impl State {
-    /// A state for the first built-in scenario of `algorithm`, or for `scenario` if given.
-    pub fn new(algorithm: &str, scenario: Option<&str>) -> Self {
+/// Everything a page's state changes by.
+pub enum Msg<P: Protocol> {
+    Shell(ShellMsg),
+    /// Actions of the page's own view (client commands, or several faults at once), done
+    /// one after the other at the current step.
+    Act(Vec<Action<P::Cmd>>),
+    /// The scenario again from its start with other parameters (what people did is
+    /// dropped; the script is fitted to the nodes the parameters have).
+    Restart(P::Params),
+}
+
+impl<P: Protocol> From<ShellMsg> for Msg<P> {
+    fn from(m: ShellMsg) -> Self {
+        Msg::Shell(m)
+    }
+}
+
+impl<P: Algorithm> State<P> {
+    /// A state for the first built-in scenario, or for `scenario` if given.
+    pub fn new(scenario: Option<&str>) -> Self {
         let url = UrlState {
             scenario: scenario.map(str::to_string),
             ..UrlState::default()
         };
-        Self::from_url(algorithm, &url, Vec::new())
+        Self::from_url(&url, Vec::new())
     }
 
     /// The state a URL describes. Each part that cannot be used is named in `error` and
     /// left out; the page always shows something that works.
-    pub fn from_url(algorithm: &str, url: &UrlState, mut problems: Vec<String>) -> Self {
-        let default = builtins_of(algorithm).next();
+    pub fn from_url(url: &UrlState, mut problems: Vec<String>) -> Self {
         let mut scenario = None;
-        let mut json = None;
+        let mut loaded = None;
         if let Some(text) = &url.custom {
-            match load(text) {
-                Ok(s) if s.algorithm() == algorithm => json = Some(text.clone()),
-                Ok(s) => problems.push(format!(
-                    "the scenario in the link is for `{}`, not this page",
-                    s.algorithm()
-                )),
+            match Loaded::<P>::parse(text) {
+                Ok(l) => loaded = Some(l),
                 Err(e) => problems.push(format!("the scenario in the link: {e}")),
             }
         } else if let Some(id) = &url.scenario {
-            match builtin(id).filter(|b| b.algorithm == algorithm) {
+            match P::builtin(id) {
                 Some(b) => {
-                    scenario = Some(b.id.to_string());
-                    json = Some(b.json.to_string());
+                    scenario = Some(b.id);
+                    loaded = Some(builtin_run::<P>(b.json));
                 }
                 None => problems.push(format!(
-                    "there is no built-in scenario `{id}` on this page; showing the first one"
+                    "there is no built-in scenario `{id}` on the {} page; showing the first one",
+                    P::TITLE
                 )),
             }
         }
-        if json.is_none() {
-            if let Some(b) = default {
-                scenario = Some(b.id.to_string());
-                json = Some(b.json.to_string());
-            }
-        }
-        let mut json = json.unwrap_or_else(|| builtins().next().unwrap().json.to_string());
+        let mut loaded = loaded.unwrap_or_else(|| {
+            let first = &P::BUILTINS[0];
+            scenario = Some(first.id);
+            builtin_run::<P>(first.json)
+        });
         if let Some(seed) = url.seed {
-            json = with_seed(&json, seed);
-        }
-        let session = match load(&json) {
-            Ok(s) => s,
-            Err(e) => {
-                problems.push(format!("scenario: {e}"));
-                empty_session()
+            if let Ok((l, _)) = loaded.restart(None, Some(seed)) {
+                loaded = l;
             }
-        };
+        }
         let mut st = State {
-            session: Rc::new(RefCell::new(session)),
-            version: 0,
-            scenario,
-            display_time: 0.0,
-            clock: 0.0,
-            playing: false,
-            speed: 1.0,
-            selected: None,
-            selected_msg: None,
-            error: None,
-            forked: false,
-            embed: url.embed,
-            help: false,
-            editing: false,
+            run: Run::new(loaded),
+            ui: Ui {
+                scenario,
+                embed: url.embed,
+                ..Ui::default()
+            },
+            clock: Clock::default(),
         };
         if let Some(actions) = &url.actions {
-            let r = st.session.borrow_mut().set_user_actions_json(actions);
+            let r = st.run.borrow_mut().set_user_actions_json(actions);
             if let Err(e) = r {
                 problems.push(format!("the actions in the link: {e}"));
             }
         }
         st.precompute();
         if let Some(step) = url.step {
-            let reached = st.session.borrow_mut().seek(step);
+            let reached = st.run.borrow_mut().seek(step);
             if reached < step {
                 problems.push(format!(
                     "the run ends at step {reached}, before step {step} of the link"
                 ));
             }
-            st.display_time = st.session.borrow().time() as f64;
-            st.clock = st.display_time;
+            st.clock_to_step();
         }
         if !problems.is_empty() {
-            st.error = Some(format!(
+            st.ui.error = Some(format!(
                 "Some of the link could not be used: {}",
                 problems.join("; ")
             ));
@@ -219,230 +340,276 @@ impl State {
 
     /// The URL state for what is shown now.
     pub fn to_url(&self) -> UrlState {
-        let s = self.session.borrow();
-        let actions = s.user_actions_json();
-        UrlState {
-            scenario: self.scenario.clone(),
-            custom: self.scenario.is_none().then(|| s.original_json()),
-            seed: Some(s.seed()),
-            step: Some(s.pos()),
-            actions: (actions != "[]").then_some(actions),
-            embed: self.embed,
-        }
+        url_of(&*self.run.borrow(), &self.ui)
+    }
+
+    fn clock_to_step(&mut self) {
+        let t = self.run.borrow().time() as f64;
+        self.clock = Clock { shown: t, at: t };
     }
 
     /// Compute the scenario's run ahead (its `run` section) so the scrubber spans it, then
     /// go back to step 0.
     fn precompute(&mut self) {
-        let mut s = self.session.borrow_mut();
-        s.seek(0);
-        let steps = s.run_bound().min(PRECOMPUTE_MAX);
-        s.run(Some(steps), None);
-        s.seek(0);
-        self.display_time = s.time() as f64;
-        self.clock = self.display_time;
+        {
+            let mut s = self.run.borrow_mut();
+            s.seek(0);
+            let steps = s.run_bound().min(PRECOMPUTE_MAX);
+            s.run(Some(steps), None);
+            s.seek(0);
+        }
+        self.clock_to_step();
     }
 
-    /// Show another scenario (or the same with another seed) from its start.
-    fn replace_session(&mut self, s: Box<dyn Session>, scenario: Option<String>) {
-        self.session = Rc::new(RefCell::new(s));
-        self.scenario = scenario;
-        self.editing = false;
-        self.playing = false;
-        self.selected = None;
-        self.selected_msg = None;
-        self.error = None;
-        self.forked = false;
+    /// Show another scenario (or the same with other parameters or seed) from its start.
+    fn replace(&mut self, loaded: Loaded<P>, scenario: Option<&'static str>) {
+        self.run = Run::new(loaded);
+        self.ui = Ui {
+            scenario,
+            speed: self.ui.speed,
+            embed: self.ui.embed,
+            ..Ui::default()
+        };
         self.precompute();
-        self.version += 1;
     }
 
     /// Compute ahead to the scenario's run bound (after a fork), staying where we are.
     fn extend(&mut self) {
-        let mut s = self.session.borrow_mut();
+        let mut s = self.run.borrow_mut();
         let here = s.pos();
         let bound = s.run_bound().clamp(here, here + PRECOMPUTE_MAX);
         s.seek(bound);
         s.seek(here);
     }
 
-    fn after_move(&mut self) {
-        self.display_time = self.session.borrow().time() as f64;
-        self.clock = self.display_time;
-        self.forked = false;
-        self.version += 1;
+    /// After the run moved: the clock follows the step.
+    fn moved(&mut self) {
+        self.clock_to_step();
+        self.ui.forked = false;
+        self.run.version += 1;
     }
-}
 
-/// A session to show when nothing could be loaded: the first built-in messaging scenario.
-fn empty_session() -> Box<dyn Session> {
-    load(builtins().next().unwrap().json).expect("the first built-in scenario loads")
-}
+    /// Do actions at the current step, one after the other.
+    fn act(&mut self, actions: Vec<Action<P::Cmd>>) {
+        let mut forked = false;
+        let mut error = None;
+        for a in actions {
+            let r = self.run.borrow_mut().apply(a);
+            match r {
+                Ok(f) => forked |= f,
+                Err(e) => {
+                    error = Some(format!("cannot do that: {e}"));
+                    break;
+                }
+            }
+        }
+        self.extend();
+        self.moved();
+        self.ui.forked = forked;
+        self.ui.error = error;
+    }
 
-impl Reducible for State {
-    type Action = Msg;
+    /// The one restart operation: other parameters and/or another seed. A refused value
+    /// keeps the page as it was and says which field.
+    fn restart(&mut self, params: Option<P::Params>, seed: Option<u64>) {
+        let changed = params.is_some();
+        let r = self.run.borrow().restart(params, seed);
+        match r {
+            Ok((loaded, fitted)) => {
+                // Other parameters make another scenario than the built-in one.
+                let scenario = if changed { None } else { self.ui.scenario };
+                let notice = self.ui.notice.take().filter(|_| !changed);
+                self.replace(loaded, scenario);
+                self.ui.notice = fitted.sentence().or(notice);
+            }
+            Err(e) => self.ui.error = Some(refusal(&e)),
+        }
+    }
 
-    fn reduce(self: Rc<Self>, msg: Msg) -> Rc<Self> {
-        let mut st = (*self).clone();
+    fn shell(&mut self, msg: ShellMsg) -> bool {
         match msg {
-            Msg::StepForward => {
-                st.session.borrow_mut().step_forward();
-                st.after_move();
+            ShellMsg::StepForward => {
+                self.run.borrow_mut().step_forward();
+                self.moved();
             }
-            Msg::StepBack => {
-                st.session.borrow_mut().step_back();
-                st.after_move();
+            ShellMsg::StepBack => {
+                self.run.borrow_mut().step_back();
+                self.moved();
             }
-            Msg::StepBy(n) => {
+            ShellMsg::StepBy(n) => {
                 {
-                    let mut s = st.session.borrow_mut();
+                    let mut s = self.run.borrow_mut();
                     let target = s.pos().saturating_add_signed(n);
                     s.seek(target);
                 }
-                st.after_move();
+                self.moved();
             }
-            Msg::Seek(n) => {
-                st.session.borrow_mut().seek(n);
-                st.after_move();
+            ShellMsg::Seek(n) => {
+                self.run.borrow_mut().seek(n);
+                self.moved();
             }
-            Msg::Home => {
-                st.session.borrow_mut().seek(0);
-                st.after_move();
+            ShellMsg::Home => {
+                self.run.borrow_mut().seek(0);
+                self.moved();
             }
-            Msg::End => {
+            ShellMsg::End => {
                 {
-                    let mut s = st.session.borrow_mut();
+                    let mut s = self.run.borrow_mut();
                     let h = s.horizon();
                     s.seek(h);
                 }
-                st.after_move();
+                self.moved();
             }
-            Msg::TogglePlay => {
-                st.playing = !st.playing;
-                if st.playing && st.session.borrow().next_time().is_none() {
-                    st.playing = false;
-                }
+            ShellMsg::TogglePlay => {
+                self.ui.playing = !self.ui.playing && self.run.borrow().next_time().is_some();
             }
-            Msg::Tick(dt) | Msg::TickJump(dt) => {
-                if !st.playing {
-                    return self;
-                }
-                let jump = matches!(msg, Msg::TickJump(_));
-                let mut s = st.session.borrow_mut();
-                let mut t = st.clock + dt * BASE_RATE * st.speed;
-                // Skip idle stretches: nothing is drawn moving, so nothing is lost.
-                if let Some(next) = s.next_time() {
-                    let idle = !has_motion(s.as_ref(), st.clock);
-                    if idle && next as f64 - t > IDLE_SKIP {
-                        t = next as f64 - IDLE_SKIP;
-                    }
-                }
-                let mut moved = false;
-                while let Some(next) = s.next_time() {
-                    if next as f64 > t {
-                        break;
-                    }
-                    if !s.step_forward() {
-                        break;
-                    }
-                    moved = true;
-                }
-                if s.next_time().is_none() {
-                    st.playing = false;
-                    t = s.time() as f64;
-                }
-                if jump {
-                    t = t.max(s.time() as f64);
-                }
-                let shown = if jump { s.time() as f64 } else { t };
-                drop(s);
-                st.display_time = shown;
-                st.clock = t;
-                if moved {
-                    st.version += 1;
-                }
-            }
-            Msg::SetSpeed(x) => st.speed = x.clamp(SPEEDS[0], SPEEDS[SPEEDS.len() - 1]),
-            Msg::Load(id) => match builtin(&id).map(|b| load(b.json)) {
-                Some(Ok(s)) => st.replace_session(s, Some(id)),
-                Some(Err(e)) => st.error = Some(format!("scenario {id}: {e}")),
-                None => st.error = Some(format!("there is no built-in scenario `{id}`")),
+            ShellMsg::Tick(dt) => return self.tick(dt, false),
+            ShellMsg::TickJump(dt) => return self.tick(dt, true),
+            ShellMsg::SetSpeed(x) => self.ui.speed = x.clamp(SPEEDS[0], SPEEDS[SPEEDS.len() - 1]),
+            ShellMsg::Load(id) => match P::builtin(&id) {
+                Some(b) => self.replace(builtin_run::<P>(b.json), Some(b.id)),
+                None => self.ui.error = Some(format!("there is no built-in scenario `{id}`")),
             },
-            Msg::Import(text) => match load(&text) {
-                Ok(s) if s.algorithm() != st.session.borrow().algorithm() => {
-                    st.error = Some(format!(
-                        "that scenario is for `{}`; open the {} page to use it",
-                        s.algorithm(),
-                        s.algorithm()
-                    ))
+            ShellMsg::Import(text) => match Loaded::<P>::parse(&text) {
+                Ok(l) => self.replace(l, None),
+                Err(e) => {
+                    self.ui.error = Some(match dsplay_core::scenario::algorithm_of(&text) {
+                        Ok(other) if other != P::NAME => format!(
+                            "that scenario is for `{other}`, not {}: open {other}.html to use it",
+                            P::TITLE
+                        ),
+                        _ => format!("cannot load that scenario: {e}"),
+                    })
                 }
-                Ok(s) => st.replace_session(s, None),
-                Err(e) => st.error = Some(format!("cannot load that scenario: {e}")),
             },
-            Msg::Apply(json) => {
-                let r = st.session.borrow_mut().apply_json(&json);
-                match r {
-                    Ok(forked) => {
-                        st.error = None;
-                        st.extend();
-                        st.after_move();
-                        st.forked = forked;
-                    }
-                    Err(e) => st.error = Some(format!("cannot do that: {e}")),
-                }
-            }
-            Msg::Select(n) => st.selected = n,
-            Msg::SelectMessage(m) => st.selected_msg = m,
-            Msg::Reset => {
-                // The script stays; what people did goes.
-                let r = st.session.borrow_mut().set_user_actions_json("[]");
+            ShellMsg::Fault(f) => self.act(vec![f.widen()]),
+            ShellMsg::Select(n) => self.ui.selected = n,
+            ShellMsg::SelectMessage(m) => self.ui.selected_msg = m,
+            ShellMsg::Reset => {
+                let r = self.run.borrow_mut().set_user_actions_json("[]");
                 if let Err(e) = r {
-                    st.error = Some(format!("cannot reset: {e}"));
+                    self.ui.error = Some(format!("cannot reset: {e}"));
                 }
-                st.playing = false;
-                st.forked = false;
-                st.selected_msg = None;
-                st.precompute();
-                st.version += 1;
+                self.ui.playing = false;
+                self.ui.forked = false;
+                self.ui.selected_msg = None;
+                self.precompute();
+                self.run.version += 1;
             }
-            Msg::DismissError => st.error = None,
-            Msg::SetSeed(seed) => {
-                let json = with_seed(&st.session.borrow().original_json(), seed);
-                match load(&json) {
-                    Ok(s) => {
-                        let scenario = st.scenario.take();
-                        st.replace_session(s, scenario);
-                    }
-                    Err(e) => st.error = Some(format!("cannot use seed {seed}: {e}")),
-                }
+            ShellMsg::DismissError => self.ui.error = None,
+            ShellMsg::SetSeed(seed) => self.restart(None, Some(seed)),
+            ShellMsg::ToggleHelp => self.ui.help = !self.ui.help,
+            ShellMsg::CloseHelp => self.ui.help = false,
+            ShellMsg::Fail(e) => self.ui.error = Some(e),
+            ShellMsg::EditScenario(on) => {
+                self.ui.editing = on;
+                self.ui.playing = false;
             }
-            Msg::ToggleHelp => st.help = !st.help,
-            Msg::CloseHelp => st.help = false,
-            Msg::Fail(e) => st.error = Some(e),
-            Msg::EditScenario(on) => {
-                st.editing = on;
-                st.playing = false;
-            }
-            Msg::FromUrl { algorithm, query } => {
-                if query == st.to_url().to_query() {
-                    return self;
+            ShellMsg::FromUrl(query) => {
+                if query == self.to_url().to_query() {
+                    return false;
                 }
                 let (url, problems) = UrlState::parse(&query);
-                return Rc::new(State::from_url(&algorithm, &url, problems));
+                *self = State::from_url(&url, problems);
             }
         }
-        Rc::new(st)
+        true
+    }
+
+    /// Playback: the clock advances by `dt` real ms at the chosen speed, and every step due
+    /// by then is taken. Returns whether anything changed.
+    fn tick(&mut self, dt: f64, jump: bool) -> bool {
+        if !self.ui.playing {
+            return false;
+        }
+        let mut moved = false;
+        let (mut t, end, now) = {
+            let mut s = self.run.borrow_mut();
+            let mut t = self.clock.at + dt * BASE_RATE * self.ui.speed;
+            // Skip idle stretches: nothing is drawn moving, so nothing is lost.
+            if let Some(next) = s.next_time() {
+                let idle = !has_motion(&*s, self.clock.at);
+                if idle && next as f64 - t > IDLE_SKIP {
+                    t = next as f64 - IDLE_SKIP;
+                }
+            }
+            while let Some(next) = s.next_time() {
+                if next as f64 > t || !s.step_forward() {
+                    break;
+                }
+                moved = true;
+            }
+            (t, s.next_time().is_none(), s.time() as f64)
+        };
+        if end {
+            self.ui.playing = false;
+            t = now;
+        }
+        if jump {
+            t = t.max(now);
+        }
+        self.clock = Clock {
+            shown: if jump { now } else { t },
+            at: t,
+        };
+        if moved {
+            self.run.version += 1;
+        }
+        true
     }
 }
 
-/// The scenario JSON with another seed.
-fn with_seed(json: &str, seed: u64) -> String {
-    match serde_json::from_str::<serde_json::Value>(json) {
-        Ok(mut v) if v.is_object() => {
-            v["seed"] = seed.into();
-            v.to_string()
+/// A built-in scenario's session (they load: a test checks every one).
+fn builtin_run<P: Algorithm>(json: &str) -> Loaded<P> {
+    Loaded::<P>::parse(json).expect("built-in scenarios load")
+}
+
+/// A refused value, in words for the banner: the field and why.
+fn refusal(e: &ScenarioError) -> String {
+    format!(
+        "cannot use that: {}{}",
+        e.path
+            .strip_prefix("params.")
+            .map(|f| format!("{}: ", f.replace('_', " ")))
+            .unwrap_or_default(),
+        e.message
+    )
+}
+
+impl<P: Algorithm> Reducible for State<P> {
+    type Action = Msg<P>;
+
+    fn reduce(self: Rc<Self>, msg: Msg<P>) -> Rc<Self> {
+        let mut st = (*self).clone();
+        let changed = match msg {
+            Msg::Shell(m) => st.shell(m),
+            Msg::Act(actions) => {
+                st.act(actions);
+                true
+            }
+            Msg::Restart(params) => {
+                st.restart(Some(params), None);
+                true
+            }
+        };
+        if changed {
+            Rc::new(st)
+        } else {
+            self
         }
-        _ => json.to_string(),
+    }
+}
+
+/// The URL state for `s` shown with `ui`.
+pub fn url_of(s: &dyn Session, ui: &Ui) -> UrlState {
+    let actions = s.user_actions_json();
+    UrlState {
+        scenario: ui.scenario.map(str::to_string),
+        custom: ui.scenario.is_none().then(|| s.original_json()),
+        seed: Some(s.seed()),
+        step: Some(s.pos()),
+        actions: (actions != "[]").then_some(actions),
+        embed: ui.embed,
     }
 }
 
@@ -452,3 +619,4 @@ pub fn has_motion(s: &dyn Session, t: f64) -> bool {
         .iter()
         .any(|m| (m.sent_at as f64) <= t && (m.deliver_at as f64) > t)
 }
+

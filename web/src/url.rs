@@ -1,8 +1,41 @@
-//! The state in the URL: `#/messaging?scenario=ID&seed=N&step=N&actions=B64&embed`.
+//! The state in the address: `raft.html#scenario=ID&seed=N&step=N&actions=B64&embed`.
+//!
+//! Addresses from before each page had its own document name the page in the hash
+//! (`index.html#/raft?scenario=...`); [`route`] reads them.
 //!
 //! `actions` is the JSON list of what people did (`[{"step":3,"action":{...}}]`) in
 //! base64url without padding; an imported scenario travels whole in `custom=B64`. Reading
 //! never fails as a whole: each bad part is reported by name and left out.
+
+/// Where an address's hash belongs.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Route {
+    /// On this page, with this state part.
+    Here(String),
+    /// On another page: go to this address.
+    Elsewhere(String),
+}
+
+/// Where the hash `hash` (with or without its `#`) belongs, seen from the page of the
+/// algorithm `me`. `#scenario=...` is this page's state; an old `#/NAME?STATE` is this
+/// page's when NAME is `me`, and otherwise goes to the home page, which knows every page
+/// and sends it on (`index.html#/NAME?STATE`).
+pub fn route(hash: &str, me: &str) -> Route {
+    let h = hash.strip_prefix('#').unwrap_or(hash);
+    match h.strip_prefix('/') {
+        None => Route::Here(h.to_string()),
+        Some(rest) => {
+            let (name, query) = rest.split_once('?').unwrap_or((rest, ""));
+            if name == me {
+                Route::Here(query.to_string())
+            } else if name.is_empty() {
+                Route::Elsewhere("index.html".into())
+            } else {
+                Route::Elsewhere(format!("index.html#/{rest}"))
+            }
+        }
+    }
+}
 
 /// What the query part of the hash says.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -173,6 +206,19 @@ mod tests {
     use wasm_bindgen_test::*;
 
     wasm_bindgen_test_configure!(run_in_browser);
+
+    #[wasm_bindgen_test]
+    fn old_addresses_find_their_page() {
+        assert_eq!(route("#scenario=a&step=3", "raft"), Route::Here("scenario=a&step=3".into()));
+        assert_eq!(route("", "raft"), Route::Here(String::new()));
+        assert_eq!(route("#/raft?scenario=a&embed", "raft"), Route::Here("scenario=a&embed".into()));
+        assert_eq!(route("#/raft", "raft"), Route::Here(String::new()));
+        assert_eq!(
+            route("#/messaging?scenario=m", "raft"),
+            Route::Elsewhere("index.html#/messaging?scenario=m".into())
+        );
+        assert_eq!(route("#/", "raft"), Route::Elsewhere("index.html".into()));
+    }
 
     #[wasm_bindgen_test]
     fn base64_round_trips() {

@@ -1,8 +1,13 @@
 //! The shell in a real browser: the store's transitions, the URL round trip, and the
 //! rendered page answering clicks and keys.
 
-use dsplay_web::store::{Msg, State};
+use dsplay_core::algo::messaging::Messaging;
+use dsplay_core::session::Session;
+use dsplay_core::{Action, Fault, NodeId};
+use dsplay_web::page::mount;
+use dsplay_web::store::{Msg, ShellMsg, State};
 use dsplay_web::url::UrlState;
+use dsplay_web::views::messaging::MessagingPage;
 use std::rc::Rc;
 use std::time::Duration;
 use wasm_bindgen::JsCast;
@@ -11,12 +16,18 @@ use yew::Reducible;
 
 wasm_bindgen_test_configure!(run_in_browser);
 
-fn reduce(st: Rc<State>, msgs: Vec<Msg>) -> Rc<State> {
-    msgs.into_iter().fold(st, |st, m| st.reduce(m))
+type St = State<Messaging>;
+
+fn reduce(st: Rc<St>, msgs: Vec<ShellMsg>) -> Rc<St> {
+    msgs.into_iter().fold(st, |st, m| st.reduce(Msg::Shell(m)))
 }
 
-fn states(st: &State) -> Vec<String> {
-    let s = st.session.borrow();
+fn new(id: &str) -> Rc<St> {
+    Rc::new(St::new(Some(id)))
+}
+
+fn states(st: &St) -> Vec<String> {
+    let s = st.run.borrow();
     (0..s.names().len() as u32)
         .map(|n| s.node_state(n).unwrap().to_string())
         .collect()
@@ -24,42 +35,42 @@ fn states(st: &State) -> Vec<String> {
 
 #[wasm_bindgen_test]
 fn controls_move_the_step() {
-    let st = Rc::new(State::new("messaging", Some("messaging-normal")));
-    assert_eq!(st.session.borrow().pos(), 0);
+    let st = new("messaging-normal");
+    assert_eq!(st.run.borrow().pos(), 0);
     assert!(
-        st.session.borrow().horizon() > 10,
+        st.run.borrow().horizon() > 10,
         "the run is computed ahead"
     );
     let st = reduce(
         st,
-        vec![Msg::StepForward, Msg::StepForward, Msg::StepForward],
+        vec![ShellMsg::StepForward, ShellMsg::StepForward, ShellMsg::StepForward],
     );
-    assert_eq!(st.session.borrow().pos(), 3);
-    let st = st.reduce(Msg::StepBack);
-    assert_eq!(st.session.borrow().pos(), 2);
-    let st = st.reduce(Msg::StepBy(10));
-    assert_eq!(st.session.borrow().pos(), 12);
-    let st = st.reduce(Msg::Home);
-    assert_eq!(st.session.borrow().pos(), 0);
-    let st = st.reduce(Msg::End);
-    let s = st.session.borrow();
+    assert_eq!(st.run.borrow().pos(), 3);
+    let st = st.reduce(Msg::Shell(ShellMsg::StepBack));
+    assert_eq!(st.run.borrow().pos(), 2);
+    let st = st.reduce(Msg::Shell(ShellMsg::StepBy(10)));
+    assert_eq!(st.run.borrow().pos(), 12);
+    let st = st.reduce(Msg::Shell(ShellMsg::Home));
+    assert_eq!(st.run.borrow().pos(), 0);
+    let st = st.reduce(Msg::Shell(ShellMsg::End));
+    let s = st.run.borrow();
     assert_eq!(s.pos(), s.horizon());
 }
 
 #[wasm_bindgen_test]
 fn seek_is_exact() {
     let stepped = (0..9).fold(
-        Rc::new(State::new("messaging", Some("messaging-lossy-link"))),
-        |st, _| st.reduce(Msg::StepForward),
+        new("messaging-lossy-link"),
+        |st, _| st.reduce(Msg::Shell(ShellMsg::StepForward)),
     );
     let sought = reduce(
-        Rc::new(State::new("messaging", Some("messaging-lossy-link"))),
-        vec![Msg::End, Msg::Seek(9)],
+        new("messaging-lossy-link"),
+        vec![ShellMsg::End, ShellMsg::Seek(9)],
     );
-    assert_eq!(sought.session.borrow().pos(), 9);
+    assert_eq!(sought.run.borrow().pos(), 9);
     assert_eq!(
-        sought.session.borrow().time(),
-        stepped.session.borrow().time()
+        sought.run.borrow().time(),
+        stepped.run.borrow().time()
     );
     assert_eq!(states(&sought), states(&stepped));
 }
@@ -67,84 +78,118 @@ fn seek_is_exact() {
 #[wasm_bindgen_test]
 fn fault_actions_land_in_the_action_log_and_fork_the_past() {
     let st = reduce(
-        Rc::new(State::new("messaging", Some("messaging-normal"))),
-        vec![Msg::Seek(4)],
+        new("messaging-normal"),
+        vec![ShellMsg::Seek(4)],
     );
-    assert!(st.session.borrow().horizon() > 4);
-    let st = st.reduce(Msg::Apply(r#"{"crash":{"node":"n2"}}"#.into()));
-    assert!(st.forked, "acting before the horizon forks");
-    assert!(st.error.is_none(), "{:?}", st.error);
-    let actions = st.session.borrow().user_actions_json();
+    assert!(st.run.borrow().horizon() > 4);
+    let st = st.reduce(Msg::Shell(ShellMsg::Fault(Fault::Crash { node: NodeId(1) })));
+    assert!(st.ui.forked, "acting before the horizon forks");
+    assert!(st.ui.error.is_none(), "{:?}", st.ui.error);
+    let actions = st.run.borrow().user_actions_json();
     assert!(
         actions.contains("crash") && actions.contains("\"n2\""),
         "{actions}"
     );
     assert!(actions.contains("\"step\":4"), "{actions}");
-    assert_eq!(st.session.borrow().pos(), 5);
+    assert_eq!(st.run.borrow().pos(), 5);
     assert!(matches!(
-        st.session.borrow().status(1),
+        st.run.borrow().status(1),
         Some(dsplay_core::NodeStatus::Crashed { .. })
     ));
     // A refused action leaves the state as it was and says why.
-    let before = st.session.borrow().user_actions_json();
-    let st = st.reduce(Msg::Apply(r#"{"crash":{"node":"n9"}}"#.into()));
+    let before = st.run.borrow().user_actions_json();
+    let st = st.reduce(Msg::Act(vec![Action::Crash { node: NodeId(9) }]));
     assert!(
-        st.error.as_deref().unwrap_or("").contains("n9"),
+        st.ui.error.as_deref().unwrap_or("").contains("out of range"),
         "{:?}",
-        st.error
+        st.ui.error
     );
-    assert_eq!(st.session.borrow().user_actions_json(), before);
+    assert_eq!(st.run.borrow().user_actions_json(), before);
 }
 
 #[wasm_bindgen_test]
 fn the_url_round_trips_the_state() {
     let st = reduce(
-        Rc::new(State::new("messaging", Some("messaging-partition-heal"))),
+        new("messaging-partition-heal"),
         vec![
-            Msg::Seek(6),
-            Msg::Apply(r#"{"pause":{"node":"n4"}}"#.into()),
-            Msg::StepBy(3),
+            ShellMsg::Seek(6),
+            ShellMsg::Fault(Fault::Pause { node: NodeId(3) }),
+            ShellMsg::StepBy(3),
         ],
     );
     let query = st.to_url().to_query();
     let (url, problems) = UrlState::parse(&query);
     assert!(problems.is_empty(), "{problems:?}");
-    let back = State::from_url("messaging", &url, problems);
-    assert!(back.error.is_none(), "{:?}", back.error);
-    assert_eq!(back.scenario.as_deref(), Some("messaging-partition-heal"));
-    assert_eq!(back.session.borrow().pos(), st.session.borrow().pos());
+    let back = St::from_url(&url, problems);
+    assert!(back.ui.error.is_none(), "{:?}", back.ui.error);
+    assert_eq!(back.ui.scenario, Some("messaging-partition-heal"));
+    assert_eq!(back.run.borrow().pos(), st.run.borrow().pos());
     assert_eq!(
-        back.session.borrow().user_actions_json(),
-        st.session.borrow().user_actions_json()
+        back.run.borrow().user_actions_json(),
+        st.run.borrow().user_actions_json()
     );
     assert_eq!(states(&back), states(&st));
     assert_eq!(
-        back.session.borrow().trace_hash(),
-        st.session.borrow().trace_hash()
+        back.run.borrow().trace_hash(),
+        st.run.borrow().trace_hash()
     );
 }
 
 #[wasm_bindgen_test]
 fn a_bad_url_is_named_and_the_page_still_works() {
     let (url, problems) = UrlState::parse("scenario=nope&step=abc&actions=%%%");
-    let st = Rc::new(State::from_url("messaging", &url, problems));
-    let err = st.error.clone().unwrap_or_default();
+    let st = Rc::new(St::from_url(&url, problems));
+    let err = st.ui.error.clone().unwrap_or_default();
     assert!(
         err.contains("nope") && err.contains("step") && err.contains("actions"),
         "{err}"
     );
-    let st = st.reduce(Msg::StepForward);
-    assert_eq!(st.session.borrow().pos(), 1);
+    let st = st.reduce(Msg::Shell(ShellMsg::StepForward));
+    assert_eq!(st.run.borrow().pos(), 1);
 }
 
 #[wasm_bindgen_test]
 fn a_new_seed_reruns_the_scenario() {
-    let st = Rc::new(State::new("messaging", Some("messaging-no-dedup")));
-    let first = st.session.borrow().trace_hash();
-    let st = st.reduce(Msg::SetSeed(12345));
-    assert_eq!(st.session.borrow().seed(), 12345);
-    assert_eq!(st.session.borrow().pos(), 0);
-    assert_ne!(st.session.borrow().trace_hash(), first);
+    let st = new("messaging-no-dedup");
+    let first = st.run.borrow().trace_hash();
+    let st = st.reduce(Msg::Shell(ShellMsg::SetSeed(12345)));
+    assert_eq!(st.run.borrow().seed(), 12345);
+    assert_eq!(st.run.borrow().pos(), 0);
+    assert_ne!(st.run.borrow().trace_hash(), first);
+}
+
+#[wasm_bindgen_test]
+fn a_restart_with_other_parameters_is_checked_and_fits_the_script() {
+    let st = new("messaging-partition-heal");
+    let params = st.run.borrow().scenario.params.clone();
+    // Refused: the page keeps its run and names the field.
+    let mut bad = params.clone();
+    bad.nodes = 50;
+    let refused = st.clone().reduce(Msg::Restart(bad));
+    assert!(refused.run == st.run, "a refused value keeps the run");
+    let err = refused.ui.error.clone().unwrap_or_default();
+    assert!(err.contains("nodes") && err.contains("2 and 9"), "{err}");
+    // Fewer nodes: the partition keeps the nodes that remain, matched by name, and the
+    // page says so.
+    let mut fewer = params;
+    fewer.nodes = 3;
+    let st = st.reduce(Msg::Restart(fewer));
+    assert!(st.ui.error.is_none(), "{:?}", st.ui.error);
+    assert_eq!(st.run.borrow().names(), ["n1", "n2", "n3", "broker"]);
+    assert_eq!(st.ui.scenario, None, "other parameters make a custom scenario");
+    assert_eq!(
+        st.ui.notice.as_deref(),
+        Some("n4 is gone: 1 partition now leaves it out.")
+    );
+    let json = st.run.borrow().original_json();
+    assert!(
+        json.contains(r#"[["n1","n2"],["n3","broker"]]"#),
+        "{json}"
+    );
+    // A new seed keeps the parameters and what the page said about them.
+    let st = st.reduce(Msg::Shell(ShellMsg::SetSeed(9)));
+    assert_eq!(st.run.borrow().names().len(), 4);
+    assert!(st.ui.notice.is_some());
 }
 
 fn clock(root: &web_sys::Element) -> String {
@@ -164,11 +209,11 @@ async fn the_page_answers_clicks_and_keys() {
     let window = gloo::utils::window();
     window
         .location()
-        .set_hash("#/messaging?scenario=messaging-normal")
+        .set_hash("#scenario=messaging-normal")
         .unwrap();
     let root = gloo::utils::document().create_element("div").unwrap();
     gloo::utils::body().append_child(&root).unwrap();
-    let handle = yew::Renderer::<dsplay_web::App>::with_root(root.clone()).render();
+    let handle = mount::<MessagingPage>(root.clone(), "scenario=messaging-normal");
     settle().await;
     assert!(clock(&root).starts_with("step 0 /"), "{}", clock(&root));
 

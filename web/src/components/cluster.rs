@@ -1,8 +1,8 @@
 //! The cluster drawing every message-passing page uses: nodes at given positions, cut
 //! links, and the messages travelling between them at the displayed time.
 
-use super::use_store;
-use crate::store::Msg;
+use super::{use_clock, use_shell};
+use crate::store::ShellMsg;
 use dsplay_core::session::MsgView;
 use dsplay_core::trace::Fate;
 use dsplay_core::NodeStatus;
@@ -32,11 +32,11 @@ pub struct ClusterProps {
 
 #[function_component(ClusterView)]
 pub fn cluster_view(props: &ClusterProps) -> Html {
-    let store = use_store();
+    let store = use_shell();
     let s = store.session.borrow();
     let names = s.names().to_vec();
     let pos = &props.positions;
-    let t = store.display_time;
+    let t = use_clock().shown;
     let actor = s.last_actor();
     let at = |i: u32| pos.get(i as usize).copied().unwrap_or((0.0, 0.0));
 
@@ -68,14 +68,14 @@ pub fn cluster_view(props: &ClusterProps) -> Html {
         let toggle = if store.selected == Some(i) { None } else { Some(i) };
         let onclick = {
             let store = store.clone();
-            Callback::from(move |_: MouseEvent| store.dispatch(Msg::Select(toggle)))
+            Callback::from(move |_: MouseEvent| store.dispatch(ShellMsg::Select(toggle)))
         };
         let onkeydown = {
             let store = store.clone();
             Callback::from(move |e: KeyboardEvent| {
                 if e.key() == "Enter" || e.key() == " " {
                     e.prevent_default();
-                    store.dispatch(Msg::Select(toggle));
+                    store.dispatch(ShellMsg::Select(toggle));
                 }
             })
         };
@@ -312,10 +312,10 @@ pub fn f(x: f64) -> String {
 }
 
 /// Clicking a message selects it (the inspector shows it), and not what lies under it.
-pub fn select_message(store: &super::Store, id: u64) -> Callback<MouseEvent> {
+pub fn select_message(store: &super::Shell, id: u64) -> Callback<MouseEvent> {
     let store = store.clone();
     Callback::from(move |e: MouseEvent| {
         e.stop_propagation();
-        store.dispatch(Msg::SelectMessage(Some(id)))
+        store.dispatch(ShellMsg::SelectMessage(Some(id)))
     })
 }

@@ -1,28 +1,25 @@
 //! The control bar: play/pause, step, speed, scrubber, current step and time.
 
-use super::use_stable_store;
-use crate::store::{Msg, SPEEDS};
+use super::use_shell;
+use crate::store::{ShellMsg, SPEEDS};
 use dsplay_core::session::MarkKind;
 use web_sys::HtmlInputElement;
 use yew::prelude::*;
 
 #[function_component(ControlBar)]
 pub fn control_bar() -> Html {
-    let store = use_stable_store();
+    let store = use_shell();
     let (pos, horizon, time, ended, marks) = {
         let s = store.session.borrow();
         (s.pos(), s.horizon(), s.time(), s.ended(), s.marks())
     };
-    let send = |m: fn() -> Msg| {
-        let store = store.clone();
-        Callback::from(move |_: MouseEvent| store.dispatch(m()))
-    };
+    let send = |m: ShellMsg| store.on::<MouseEvent>(m);
     let on_scrub = {
         let store = store.clone();
         Callback::from(move |e: InputEvent| {
             let input: HtmlInputElement = e.target_unchecked_into();
             if let Ok(n) = input.value().parse::<u64>() {
-                store.dispatch(Msg::Seek(n));
+                store.dispatch(ShellMsg::Seek(n));
             }
         })
     };
@@ -31,7 +28,7 @@ pub fn control_bar() -> Html {
         Callback::from(move |e: Event| {
             let input: HtmlInputElement = e.target_unchecked_into();
             if let Ok(x) = input.value().parse::<f64>() {
-                store.dispatch(Msg::SetSpeed(x));
+                store.dispatch(ShellMsg::SetSpeed(x));
             }
         })
     };
@@ -39,19 +36,19 @@ pub fn control_bar() -> Html {
     let play_label = if store.playing { "Pause" } else { "Play" };
     html! {
         <div class="control-bar" role="toolbar" aria-label="Playback">
-            <button class="ctl" onclick={send(|| Msg::Home)} disabled={pos == 0}
+            <button class="ctl" onclick={send(ShellMsg::Home)} disabled={pos == 0}
                 title="Go to the start (Home)" aria-label="Go to the start">{ icon("first") }</button>
-            <button class="ctl" onclick={send(|| Msg::StepBack)} disabled={pos == 0}
+            <button class="ctl" onclick={send(ShellMsg::StepBack)} disabled={pos == 0}
                 title="Step back (Left)" aria-label="Step back">{ icon("back") }</button>
-            <button class="ctl play" onclick={send(|| Msg::TogglePlay)} disabled={at_end && !store.playing}
+            <button class="ctl play" onclick={send(ShellMsg::TogglePlay)} disabled={at_end && !store.playing}
                 title={format!("{play_label} (Space)")} aria-label={play_label}
                 aria-pressed={store.playing.to_string()}>
                 { icon(if store.playing { "pause" } else { "play" }) }
                 <span>{ play_label }</span>
             </button>
-            <button class="ctl" onclick={send(|| Msg::StepForward)} disabled={at_end}
+            <button class="ctl" onclick={send(ShellMsg::StepForward)} disabled={at_end}
                 title="Step forward (Right)" aria-label="Step forward">{ icon("forward") }</button>
-            <button class="ctl" onclick={send(|| Msg::End)} disabled={pos == horizon}
+            <button class="ctl" onclick={send(ShellMsg::End)} disabled={pos == horizon}
                 title="Go to the last computed step (End)" aria-label="Go to the end">{ icon("last") }</button>
             <label class="speed">
                 <span>{ "Speed" }</span>
@@ -74,9 +71,8 @@ pub fn control_bar() -> Html {
                             MarkKind::Fault => ("mark fault", "fault"),
                             MarkKind::Violation => ("mark violation", "violation"),
                         };
-                        let store = store.clone();
                         let step = m.step + 1;
-                        let onclick = Callback::from(move |_: MouseEvent| store.dispatch(Msg::Seek(step)));
+                        let onclick = store.on::<MouseEvent>(ShellMsg::Seek(step));
                         html! {
                             <span class={class} style={format!("left: {left:.3}%")} {onclick}
                                 title={format!("step {step}: {what}")}></span>

@@ -1,14 +1,14 @@
 //! "Custom…": edit the scenario itself (parameters, network, script) as JSON. A scenario
 //! that cannot be used is refused with the field named, and the page keeps what it had.
 
-use super::use_stable_store;
-use crate::store::Msg;
+use super::use_shell;
+use crate::store::ShellMsg;
 use web_sys::HtmlTextAreaElement;
 use yew::prelude::*;
 
 #[function_component(CustomScenario)]
 pub fn custom_scenario() -> Html {
-    let store = use_stable_store();
+    let store = use_shell();
     let text = use_state(String::new);
     if !store.editing {
         return html! {};
@@ -31,7 +31,7 @@ pub fn custom_scenario() -> Html {
         let text = text.clone();
         let shown = shown.clone();
         Callback::from(move |_: MouseEvent| {
-            store.dispatch(Msg::Import(shown.clone()));
+            store.dispatch(ShellMsg::Import(shown.clone()));
             text.set(String::new());
         })
     };
@@ -40,7 +40,7 @@ pub fn custom_scenario() -> Html {
         let text = text.clone();
         Callback::from(move |_: MouseEvent| {
             text.set(String::new());
-            store.dispatch(Msg::EditScenario(false));
+            store.dispatch(ShellMsg::EditScenario(false));
         })
     };
     html! {

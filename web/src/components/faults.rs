@@ -2,7 +2,7 @@
 //! nodes into two groups, heal; drop or delay a message in flight; set latency, loss and
 //! duplication for the whole network or one link.
 //!
-//! Every button sends one action (`Msg::Apply`) at the current step. Inputs are checked
+//! Every button sends one typed action (`ShellMsg::Fault`) at the current step. Inputs are checked
 //! here before anything is sent (the core checks again and the store shows its refusal in
 //! a banner). When the current step is before the last computed one, the palette says how
 //! many computed steps acting would drop.
@@ -13,13 +13,12 @@
 //! the network (node rows, pickers, network forms), which is skipped on the other steps.
 
 use super::cluster::{label_colour, NODE_COLOURS};
-use super::{use_stable_store, Store};
-use crate::store::Msg;
+use super::{use_shell, Shell};
+use crate::store::ShellMsg;
 use dsplay_core::session::{MsgView, NetView};
 use dsplay_core::sim::{LinkParams, MAX_LATENCY};
 use dsplay_core::trace::{DropReason, Fate};
-use dsplay_core::NodeStatus;
-use serde_json::{json, Value};
+use dsplay_core::{Fault, NodeId, NodeStatus};
 use web_sys::{HtmlInputElement, HtmlSelectElement};
 use yew::prelude::*;
 
@@ -46,7 +45,7 @@ type Edit = UseStateHandle<Option<(Target, ParamsForm)>>;
 
 #[function_component(FaultPalette)]
 pub fn faults_component() -> Html {
-    let store = use_stable_store();
+    let store = use_shell();
     let delay = use_state(|| DEFAULT_DELAY.to_string());
 
     let (pos, horizon, time, snap) = {
@@ -97,7 +96,7 @@ pub fn faults_component() -> Html {
 #[derive(Properties)]
 struct NodeAndNetworkProps {
     /// Only for dispatching actions: left out of the comparison.
-    store: Store,
+    store: Shell,
     names: Vec<String>,
     status: Vec<NodeStatus>,
     net: NetView,
@@ -148,11 +147,9 @@ fn node_and_network(p: &NodeAndNetworkProps) -> Html {
     }
 }
 
-/// A click that does `action` at the current step.
-fn apply(store: &Store, action: Value) -> Callback<MouseEvent> {
-    let store = store.clone();
-    let action = action.to_string();
-    Callback::from(move |_: MouseEvent| store.dispatch(Msg::Apply(action.clone())))
+/// A click that does `fault` at the current step.
+fn apply(store: &Shell, fault: Fault) -> Callback<MouseEvent> {
+    store.on(ShellMsg::Fault(fault))
 }
 
 /// A node's name, or "?" for an index out of range.
@@ -193,14 +190,24 @@ fn field_error(id: Option<&str>, text: &str) -> Html {
 
 // ---------- Nodes ------------------------------------------------------------------------
 
+/// A node fault by its key in [`node_actions`].
+pub fn node_fault(key: &str, node: NodeId) -> Fault {
+    match key {
+        "crash" => Fault::Crash { node },
+        "pause" => Fault::Pause { node },
+        "restart" => Fault::Restart { node },
+        _ => Fault::Resume { node },
+    }
+}
+
 /// What can be done to a node in each status: (action key, verb, what it does).
-fn node_actions(status: NodeStatus) -> &'static [(&'static str, &'static str, &'static str)] {
+pub fn node_actions(status: NodeStatus) -> &'static [(&'static str, &'static str, &'static str)] {
     match status {
         NodeStatus::Up => &[
             (
                 "crash",
                 "Crash",
-                "stops it: its volatile state and timers are lost until it restarts",
+                "stops it: what it holds in memory and its timers are lost; what it keeps on disk survives for its restart",
             ),
             (
                 "pause",
@@ -211,7 +218,7 @@ fn node_actions(status: NodeStatus) -> &'static [(&'static str, &'static str, &'
         NodeStatus::Crashed { .. } => &[(
             "restart",
             "Restart",
-            "starts it again from its persistent state",
+            "starts it again from what it kept on disk",
         )],
         NodeStatus::Paused { .. } => &[(
             "resume",
@@ -221,7 +228,7 @@ fn node_actions(status: NodeStatus) -> &'static [(&'static str, &'static str, &'
     }
 }
 
-fn nodes_section(store: &Store, names: &[String], status: &[NodeStatus]) -> Html {
+fn nodes_section(store: &Shell, names: &[String], status: &[NodeStatus]) -> Html {
     let rows = names.iter().zip(status).enumerate().map(|(i, (name, status))| {
         let state = match *status {
             NodeStatus::Up => None,
@@ -232,7 +239,7 @@ fn nodes_section(store: &Store, names: &[String], status: &[NodeStatus]) -> Html
             // Restart and resume undo a fault.
             let class = if matches!(*key, "restart" | "resume") { "heal" } else { "fault" };
             html! {
-                <button type="button" {class} onclick={apply(store, json!({ *key: { "node": name } }))}
+                <button type="button" {class} onclick={apply(store, node_fault(key, NodeId(i as u32)))}
                     title={format!("{verb} {name} now: {what}")}>
                     { format!("{verb} {name}") }
                 </button>
@@ -265,7 +272,7 @@ fn nodes_section(store: &Store, names: &[String], status: &[NodeStatus]) -> Html
 // ---------- Network: cut, partition, heal ------------------------------------------------
 
 fn cut_fieldset(
-    store: &Store,
+    store: &Shell,
     names: &[String],
     net: &NetView,
     (ai, bi): (usize, usize),
@@ -294,7 +301,7 @@ fn cut_fieldset(
                     <span class="visually-hidden">{ "and" }</span>
                 </label>
                 { node_picker("fp-cut-b", names, bi, b) }
-                <button type="button" class="fault" onclick={apply(store, json!({ "cut": { "a": an, "b": bn } }))}
+                <button type="button" class="fault" onclick={apply(store, Fault::Cut { a: NodeId(ai as u32), b: NodeId(bi as u32) })}
                     disabled={problem.is_some()}
                     aria-describedby={problem.is_some().then_some("fp-cut-error")}
                     title={format!("Cut both directions between {an} and {bn}: messages between them are dropped until the network heals")}>
@@ -309,7 +316,7 @@ fn cut_fieldset(
 }
 
 fn partition_fieldset(
-    store: &Store,
+    store: &Shell,
     names: &[String],
     ticked: &UseStateHandle<Option<Vec<bool>>>,
 ) -> Html {
@@ -327,6 +334,15 @@ fn partition_fieldset(
             .collect()
     };
     let (ga, gb) = (side(true), side(false));
+    let ids = |in_a: bool| -> Vec<NodeId> {
+        (0..names.len())
+            .filter(|&i| group[i] == in_a)
+            .map(|i| NodeId(i as u32))
+            .collect()
+    };
+    let split = Fault::Partition {
+        groups: vec![ids(true), ids(false)],
+    };
     let problem = if ga.is_empty() {
         Some("Group A is empty: tick at least one node.")
     } else if gb.is_empty() {
@@ -358,7 +374,7 @@ fn partition_fieldset(
             <legend>{ "Split into two groups" }</legend>
             <p class="hint muted">{ "Tick group A; the rest is group B." }</p>
             <div class="ticks">{ for boxes }</div>
-            <button type="button" class="fault" onclick={apply(store, json!({ "partition": { "groups": [ga, gb] } }))}
+            <button type="button" class="fault" onclick={apply(store, split)}
                 disabled={problem.is_some()}
                 aria-describedby={problem.is_some().then_some("fp-part-error")}
                 title="Split the network: nodes in different groups cannot reach each other (this replaces any cuts)">
@@ -371,7 +387,7 @@ fn partition_fieldset(
     }
 }
 
-fn heal_row(store: &Store, names: &[String], cuts: &[(u32, u32)]) -> Html {
+fn heal_row(store: &Shell, names: &[String], cuts: &[(u32, u32)]) -> Html {
     let pairs: Vec<String> = cuts
         .iter()
         .map(|(a, b)| format!("{}↔{}", name_of(names, *a), name_of(names, *b)))
@@ -388,7 +404,7 @@ fn heal_row(store: &Store, names: &[String], cuts: &[(u32, u32)]) -> Html {
     };
     html! {
         <div class="fault-row heal-row">
-            <button type="button" class="heal" onclick={apply(store, json!("heal"))}
+            <button type="button" class="heal" onclick={apply(store, Fault::Heal)}
                 disabled={cuts.is_empty()} {title}>{ "Heal network" }</button>
             <span class="muted" title={pairs.join(", ")}>{ status }</span>
         </div>
@@ -521,7 +537,7 @@ pub fn parse_percent(text: &str) -> Result<f64, String> {
 /// Four fields (latency min and max, loss, duplication) and a button that sets them on
 /// `target`. `current` is shown until the person types.
 fn params_editor(
-    store: &Store,
+    store: &Shell,
     names: &[String],
     target: Target,
     current: &LinkParams,
@@ -576,8 +592,11 @@ fn params_editor(
             Ok(p) => (
                 "Apply to network".to_string(),
                 "Set every link without its own settings to these values".to_string(),
-                Some(json!({ "network": {
-                    "latency": p.latency, "loss": p.loss, "duplicate": p.duplicate } })),
+                Some(Fault::Network {
+                    latency: Some(p.latency),
+                    loss: Some(p.loss),
+                    duplicate: Some(p.duplicate),
+                }),
             ),
             Err(_) => ("Apply to network".to_string(), fix, None),
         },
@@ -592,8 +611,12 @@ fn params_editor(
                     } else {
                         format!("Set the link {f} → {t} to these values (not {t} → {f})")
                     },
-                    Some(json!({ "link": { "from": f, "to": t, "latency": p.latency,
-                        "loss": p.loss, "duplicate": p.duplicate, "both": both } })),
+                    Some(Fault::Link {
+                        from: NodeId(from),
+                        to: NodeId(to),
+                        params: p.clone(),
+                        both,
+                    }),
                 ),
                 Err(_) => (label, fix, None),
             }
@@ -602,10 +625,10 @@ fn params_editor(
     let onclick = {
         let store = store.clone();
         let edited = edited.clone();
-        let action = action.as_ref().map(Value::to_string);
+        let action = action.clone();
         Callback::from(move |_: MouseEvent| {
             if let Some(a) = &action {
-                store.dispatch(Msg::Apply(a.clone()));
+                store.dispatch(ShellMsg::Fault(a.clone()));
                 edited.set(None);
             }
         })
@@ -636,7 +659,7 @@ fn params_editor(
 }
 
 fn link_section(
-    store: &Store,
+    store: &Shell,
     names: &[String],
     net: &NetView,
     (fi, ti): (usize, usize),
@@ -709,7 +732,7 @@ fn msg_title(m: &MsgView, names: &[String]) -> String {
     )
 }
 
-fn messages_section(store: &Store, snap: &Snapshot, delay: &UseStateHandle<String>) -> Html {
+fn messages_section(store: &Shell, snap: &Snapshot, delay: &UseStateHandle<String>) -> Html {
     let names = &snap.names;
     let flying = &snap.flying;
     let chosen = store
@@ -728,7 +751,7 @@ fn messages_section(store: &Store, snap: &Snapshot, delay: &UseStateHandle<Strin
         let sel = store.selected_msg == Some(id);
         let onclick = {
             let store = store.clone();
-            Callback::from(move |_: MouseEvent| store.dispatch(Msg::SelectMessage(Some(id))))
+            Callback::from(move |_: MouseEvent| store.dispatch(ShellMsg::SelectMessage(Some(id))))
         };
         html! {
             <li key={id}>
@@ -762,7 +785,7 @@ fn messages_section(store: &Store, snap: &Snapshot, delay: &UseStateHandle<Strin
 
 /// The selected message, in flight: what it is, and buttons to drop or delay it.
 fn selected_message(
-    store: &Store,
+    store: &Shell,
     m: &MsgView,
     names: &[String],
     delay: &UseStateHandle<String>,
@@ -770,7 +793,7 @@ fn selected_message(
     let id = m.id;
     let by = parse_delay(delay);
     let on_delay = match &by {
-        Ok(by) => apply(store, json!({ "delay_message": { "id": id, "by": by } })),
+        Ok(by) => apply(store, Fault::DelayMessage { id, by: *by }),
         Err(_) => Callback::noop(),
     };
     let on_input = {
@@ -793,7 +816,7 @@ fn selected_message(
                 <p class="msg-text muted">{ m.text.clone() }</p>
             }
             <div class="fault-row msg-actions">
-                <button type="button" class="fault" onclick={apply(store, json!({ "drop_message": { "id": id } }))}
+                <button type="button" class="fault" onclick={apply(store, Fault::DropMessage { id })}
                     title={format!("Drop m{id} now: it never arrives (the log says it was dropped by hand)")}>
                     { format!("Drop m{id}") }
                 </button>

@@ -1,7 +1,7 @@
 //! The keyboard shortcut sheet (`?`).
 
-use super::use_stable_store;
-use crate::store::Msg;
+use super::use_shell;
+use crate::store::ShellMsg;
 use yew::prelude::*;
 
 /// Keys and what they do, as shown in the sheet.
@@ -17,13 +17,13 @@ pub const SHORTCUTS: &[(&str, &str)] = &[
 
 #[function_component(ShortcutSheet)]
 pub fn shortcut_sheet() -> Html {
-    let store = use_stable_store();
+    let store = use_shell();
     if !store.help {
         return html! {};
     }
     let close = {
         let store = store.clone();
-        Callback::from(move |_: MouseEvent| store.dispatch(Msg::CloseHelp))
+        Callback::from(move |_: MouseEvent| store.dispatch(ShellMsg::CloseHelp))
     };
     html! {
         <div class="modal-backdrop">

@@ -1,14 +1,15 @@
 //! The inspector: the selected node's state as a readable tree.
 
-use super::use_stable_store;
-use crate::store::Msg;
-use dsplay_core::NodeStatus;
-use serde_json::{json, Value};
+use super::use_shell;
+use crate::store::ShellMsg;
+use super::faults::{node_actions, node_fault};
+use dsplay_core::{NodeId, NodeStatus};
+use serde_json::Value;
 use yew::prelude::*;
 
 #[function_component(Inspector)]
 pub fn inspector() -> Html {
-    let store = use_stable_store();
+    let store = use_shell();
     let s = store.session.borrow();
     let Some(n) = store.selected else {
         return html! {
@@ -40,36 +41,14 @@ pub fn inspector() -> Html {
     } else {
         Vec::new()
     };
-    // Only the actions that do something in this status are offered.
-    let actions: &[(&str, &str, &str)] = match node_status {
-        NodeStatus::Up => &[
-            (
-                "crash",
-                "Crash",
-                "Stop it: volatile state and timers are lost",
-            ),
-            (
-                "pause",
-                "Pause",
-                "Freeze it (a GC pause): it handles nothing until resumed",
-            ),
-        ],
-        NodeStatus::Crashed { .. } => &[(
-            "restart",
-            "Restart",
-            "Start it again from its persistent state",
-        )],
-        NodeStatus::Paused { .. } => &[(
-            "resume",
-            "Resume",
-            "Wake it: what came in meanwhile runs now",
-        )],
-    };
-    let buttons = actions.iter().map(|(key, verb, tip)| {
-        let store = store.clone();
-        let action = json!({ *key: { "node": name } }).to_string();
-        let onclick = Callback::from(move |_: MouseEvent| store.dispatch(Msg::Apply(action.clone())));
-        html! { <button class="ctl fault" {onclick} title={*tip}>{ format!("{verb} {name}") }</button> }
+    // Only the actions that do something in this status are offered (the palette's).
+    let buttons = node_actions(node_status).iter().map(|(key, verb, what)| {
+        let onclick = store.on(ShellMsg::Fault(node_fault(key, NodeId(n))));
+        html! {
+            <button class="ctl fault" {onclick} title={format!("{verb} {name} now: {what}")}>
+                { format!("{verb} {name}") }
+            </button>
+        }
     });
     html! {
         <section class="panel inspector" aria-label="Inspector">

@@ -1,12 +1,12 @@
 //! The invariant panel: each safety property with its status at the current step.
 
-use super::use_stable_store;
-use crate::store::Msg;
+use super::use_shell;
+use crate::store::ShellMsg;
 use yew::prelude::*;
 
 #[function_component(InvariantPanel)]
 pub fn invariant_panel() -> Html {
-    let store = use_stable_store();
+    let store = use_shell();
     let s = store.session.borrow();
     let pos = s.pos();
     let violations = s.violations();
@@ -21,7 +21,7 @@ pub fn invariant_panel() -> Html {
         let jump = first.map(|v| {
             let store = store.clone();
             let step = v.step + 1;
-            let onclick = Callback::from(move |_: MouseEvent| store.dispatch(Msg::Seek(step)));
+            let onclick = Callback::from(move |_: MouseEvent| store.dispatch(ShellMsg::Seek(step)));
             html! {
                 <button class="jump" {onclick}>{ format!("Jump to first violation (step {step})") }</button>
             }

@@ -1,23 +1,22 @@
 //! Keyboard control of the playground, on the whole document.
 
-use super::Store;
-use crate::store::Msg;
+use crate::store::ShellMsg;
 use gloo::events::{EventListener, EventListenerOptions};
 use wasm_bindgen::JsCast;
 use yew::prelude::*;
 
 /// What a key does, if anything. `None` leaves the key to the browser.
-pub fn key_action(key: &str, shift: bool) -> Option<Msg> {
+pub fn key_action(key: &str, shift: bool) -> Option<ShellMsg> {
     Some(match (key, shift) {
-        (" " | "Spacebar", _) => Msg::TogglePlay,
-        ("ArrowRight", false) | ("PageDown", _) => Msg::StepForward,
-        ("ArrowLeft", false) | ("PageUp", _) => Msg::StepBack,
-        ("ArrowRight", true) => Msg::StepBy(10),
-        ("ArrowLeft", true) => Msg::StepBy(-10),
-        ("Home", _) => Msg::Home,
-        ("End", _) => Msg::End,
-        ("?", _) => Msg::ToggleHelp,
-        ("Escape", _) => Msg::CloseHelp,
+        (" " | "Spacebar", _) => ShellMsg::TogglePlay,
+        ("ArrowRight", false) | ("PageDown", _) => ShellMsg::StepForward,
+        ("ArrowLeft", false) | ("PageUp", _) => ShellMsg::StepBack,
+        ("ArrowRight", true) => ShellMsg::StepBy(10),
+        ("ArrowLeft", true) => ShellMsg::StepBy(-10),
+        ("Home", _) => ShellMsg::Home,
+        ("End", _) => ShellMsg::End,
+        ("?", _) => ShellMsg::ToggleHelp,
+        ("Escape", _) => ShellMsg::CloseHelp,
         _ => return None,
     })
 }
@@ -40,7 +39,7 @@ fn is_typing_target(target: Option<web_sys::EventTarget>) -> bool {
 
 /// Listen to keys on the document while the component lives.
 #[hook]
-pub fn use_keyboard(store: Store) {
+pub fn use_keyboard(dispatch: Callback<ShellMsg>) {
     use_effect_with((), move |_| {
         let doc = gloo::utils::document();
         let opts = EventListenerOptions::enable_prevent_default();
@@ -61,7 +60,7 @@ pub fn use_keyboard(store: Store) {
             if let Some(msg) = key_action(&e.key(), e.shift_key()) {
                 // Space would also press a focused button, arrows would scroll: ours wins.
                 e.prevent_default();
-                store.dispatch(msg);
+                dispatch.emit(msg);
             }
         });
         move || drop(listener)

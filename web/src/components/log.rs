@@ -1,7 +1,7 @@
 //! The event log: every step's narration up to the current one, newest last.
 
-use super::{use_stable_store, Store};
-use crate::store::Msg;
+use super::{use_shell, Shell};
+use crate::store::ShellMsg;
 use dsplay_core::session::StepView;
 use web_sys::HtmlSelectElement;
 use yew::prelude::*;
@@ -13,7 +13,7 @@ const SCAN: u64 = 20_000;
 
 #[function_component(EventLog)]
 pub fn event_log() -> Html {
-    let store = use_stable_store();
+    let store = use_shell();
     let filter = use_state(|| None::<u32>);
     let s = store.session.borrow();
     let pos = s.pos();
@@ -72,7 +72,7 @@ struct LogEntryProps {
     current: bool,
     who: String,
     /// Only for seeking: left out of the comparison.
-    store: Store,
+    store: Shell,
 }
 
 impl PartialEq for LogEntryProps {
@@ -89,7 +89,7 @@ fn log_entry(p: &LogEntryProps) -> Html {
     let onclick = {
         let store = p.store.clone();
         let target = v.index + 1;
-        Callback::from(move |_: MouseEvent| store.dispatch(Msg::Seek(target)))
+        Callback::from(move |_: MouseEvent| store.dispatch(ShellMsg::Seek(target)))
     };
     let mut class = classes!("log-entry");
     if p.current {

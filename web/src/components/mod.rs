@@ -1,4 +1,10 @@
-//! Components every algorithm page shares.
+//! Components every algorithm page shares, and the contexts they read.
+//!
+//! - [`Shell`]: the run through the object-safe facade, the UI state and a way to send
+//!   [`ShellMsg`]. It knows no algorithm, so the shell's components are written once.
+//! - [`Clock`]: the playback clock, for what is drawn moving between steps.
+//! - [`Typed`]: the page's own run, typed, and a way to send its typed actions, for the
+//!   algorithm's view and panel.
 
 pub mod cluster;
 pub mod controls;
@@ -12,49 +18,147 @@ pub mod log;
 pub mod share;
 pub mod spacetime;
 
-use crate::store::State;
+use crate::store::{Clock, Live, Msg, Run, ShellMsg, State, Ui};
+use dsplay_core::{Action, Algorithm, Builtin};
+use std::ops::Deref;
 use yew::prelude::*;
 
-/// The page's store, shared through a context.
-pub type Store = UseReducerHandle<State>;
-
-/// The store from the nearest [`ContextProvider`]; every shell component sits under one.
-#[hook]
-pub fn use_store() -> Store {
-    use_context::<Store>().expect("components are rendered inside the playground's store")
+/// What the page is: its algorithm's name, title and built-in scenarios.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct PageInfo {
+    pub name: &'static str,
+    pub title: &'static str,
+    pub builtins: &'static [Builtin],
 }
 
-/// The store for components that draw nothing that moves between steps (panels, the log,
-/// the palette, the controls): the same handle, in a context that stays equal while only
-/// the playback clock moves, so they are not rendered again on every animation frame.
-/// Views that draw motion between steps (messages in flight, timers) use [`use_store`].
-#[derive(Clone)]
-pub struct StableStore {
-    store: Store,
-    /// The state when this context value was made: a handle reads the newest state, so
-    /// two handles always look alike; the snapshots tell what changed.
-    snapshot: State,
-}
-
-impl StableStore {
-    pub fn new(store: &Store) -> Self {
-        StableStore {
-            store: store.clone(),
-            snapshot: (**store).clone(),
+impl PageInfo {
+    pub fn of<P: Algorithm>() -> Self {
+        PageInfo {
+            name: P::NAME,
+            title: P::TITLE,
+            builtins: P::BUILTINS,
         }
     }
 }
 
-impl PartialEq for StableStore {
-    fn eq(&self, other: &Self) -> bool {
-        self.snapshot.same_but_clock(&other.snapshot)
+/// What the shell's components read. Equal when the run is at the same version and the UI
+/// state is the same, so they are not rendered again while only the clock moves.
+#[derive(Clone, PartialEq)]
+pub struct Shell {
+    pub session: Live,
+    pub ui: Ui,
+    pub page: PageInfo,
+    dispatch: Callback<ShellMsg>,
+}
+
+impl Deref for Shell {
+    type Target = Ui;
+
+    fn deref(&self) -> &Ui {
+        &self.ui
     }
 }
 
-/// The store from the nearest `ContextProvider<StableStore>` (see [`StableStore`]).
+impl Shell {
+    pub fn new<P: Algorithm>(state: &State<P>, dispatch: Callback<ShellMsg>) -> Self {
+        Shell {
+            session: state.run.live(),
+            ui: state.ui.clone(),
+            page: PageInfo::of::<P>(),
+            dispatch,
+        }
+    }
+
+    /// The URL state for what is shown now.
+    pub fn to_url(&self) -> crate::url::UrlState {
+        crate::store::url_of(&*self.session.borrow(), &self.ui)
+    }
+
+    pub fn dispatch(&self, msg: ShellMsg) {
+        self.dispatch.emit(msg);
+    }
+
+    /// A callback that sends `msg` whatever the event.
+    pub fn on<E>(&self, msg: ShellMsg) -> Callback<E> {
+        let d = self.dispatch.clone();
+        Callback::from(move |_: E| d.emit(msg.clone()))
+    }
+}
+
+/// The shell's context; every shell component sits under one.
 #[hook]
-pub fn use_stable_store() -> Store {
-    use_context::<StableStore>()
-        .expect("components are rendered inside the playground's store")
-        .store
+pub fn use_shell() -> Shell {
+    use_context::<Shell>().expect("components are rendered inside a page")
+}
+
+/// The playback clock, for components that draw motion between steps (messages in flight,
+/// timers): they are rendered on every animation frame.
+#[hook]
+pub fn use_clock() -> Clock {
+    use_context::<Clock>().unwrap_or_default()
+}
+
+/// The page's own run, typed, for its view and panel.
+pub struct Typed<P: Algorithm> {
+    pub run: Run<P>,
+    dispatch: yew::functional::UseReducerDispatcher<State<P>>,
+}
+
+impl<P: Algorithm> Clone for Typed<P> {
+    fn clone(&self) -> Self {
+        Typed {
+            run: self.run.clone(),
+            dispatch: self.dispatch.clone(),
+        }
+    }
+}
+
+impl<P: Algorithm> PartialEq for Typed<P> {
+    fn eq(&self, other: &Self) -> bool {
+        self.run == other.run
+    }
+}
+
+impl<P: Algorithm> Typed<P> {
+    pub fn new(run: Run<P>, dispatch: yew::functional::UseReducerDispatcher<State<P>>) -> Self {
+        Typed { run, dispatch }
+    }
+
+    /// Do an action at the current step.
+    pub fn act(&self, action: Action<P::Cmd>) {
+        self.dispatch.dispatch(Msg::Act(vec![action]));
+    }
+
+    /// Do several actions at the current step, one after the other.
+    pub fn act_all(&self, actions: Vec<Action<P::Cmd>>) {
+        self.dispatch.dispatch(Msg::Act(actions));
+    }
+
+    /// Restart the scenario with other parameters.
+    pub fn restart(&self, params: P::Params) {
+        self.dispatch.dispatch(Msg::Restart(params));
+    }
+
+    /// Send a shell message (a selection, an error).
+    pub fn shell(&self, msg: ShellMsg) {
+        self.dispatch.dispatch(Msg::Shell(msg));
+    }
+
+    /// A callback that does `action` at the current step, whatever the event.
+    pub fn on_act<E>(&self, action: Action<P::Cmd>) -> Callback<E> {
+        let me = self.clone();
+        Callback::from(move |_: E| me.act(action.clone()))
+    }
+
+    /// A callback that does `actions` at the current step, whatever the event.
+    pub fn on_act_all<E>(&self, actions: Vec<Action<P::Cmd>>) -> Callback<E> {
+        let me = self.clone();
+        Callback::from(move |_: E| me.act_all(actions.clone()))
+    }
+}
+
+/// The page's typed run.
+#[hook]
+pub fn use_typed<P: Algorithm>() -> Typed<P> {
+    use_context::<Typed<P>>().expect("views are rendered inside their page")
 }

@@ -1,33 +1,34 @@
 //! Share, embed, export and import: the header's tools.
 
-use super::use_stable_store;
+use super::use_shell;
 use crate::browser;
-use crate::store::Msg;
+use crate::store::ShellMsg;
+use crate::url::UrlState;
 use wasm_bindgen::JsCast;
 use web_sys::HtmlInputElement;
 use yew::prelude::*;
 
-/// The link to the current state (`embed` as asked).
-pub fn state_link(store: &super::Store, embed: bool) -> String {
-    let mut url = store.to_url();
-    url.embed = embed;
-    let algo = store.session.borrow().algorithm();
-    format!("{}#/{algo}?{}", browser::base_url(), url.to_query())
+/// The link to the state `url` describes on this page (`embed` as asked).
+pub fn state_link(url: &UrlState, embed: bool) -> String {
+    let url = UrlState {
+        embed,
+        ..url.clone()
+    };
+    format!("{}#{}", browser::base_url(), url.to_query())
 }
 
-/// The iframe snippet for the current state.
-pub fn embed_code(store: &super::Store) -> String {
-    let title = store.session.borrow().title().to_string();
+/// The iframe snippet for the state `url` describes, titled `title`.
+pub fn embed_code(url: &UrlState, title: &str) -> String {
     format!(
         "<iframe src=\"{}\" width=\"800\" height=\"520\" title=\"dsplay: {}\" style=\"border:1px solid #ccc\" loading=\"lazy\"></iframe>",
-        state_link(store, true),
+        state_link(url, true),
         title.replace('"', "&quot;")
     )
 }
 
 #[function_component(ShareButton)]
 pub fn share_button() -> Html {
-    let store = use_stable_store();
+    let store = use_shell();
     let open = use_state(|| false);
     let note = use_state(|| None::<String>);
     let toggle = {
@@ -51,8 +52,9 @@ pub fn share_button() -> Html {
             });
         })
     };
-    let link = state_link(&store, false);
-    let code = embed_code(&store);
+    let url = store.to_url();
+    let link = state_link(&url, false);
+    let code = embed_code(&url, store.session.borrow().title());
     html! {
         <div class="share">
             <button class="ctl" onclick={toggle.clone()} aria-expanded={open.to_string()}
@@ -79,7 +81,7 @@ pub fn share_button() -> Html {
 
 #[function_component(ExportMenu)]
 pub fn export_menu() -> Html {
-    let store = use_stable_store();
+    let store = use_shell();
     let open = use_state(|| false);
     let toggle = {
         let open = open.clone();
@@ -92,7 +94,7 @@ pub fn export_menu() -> Html {
         move |r: Result<(), String>| {
             open.set(false);
             if let Err(e) = r {
-                store.dispatch(Msg::Fail(format!("export: {e}")));
+                store.dispatch(ShellMsg::Fail(format!("export: {e}")));
             }
         }
     };
@@ -142,11 +144,11 @@ pub fn export_menu() -> Html {
             wasm_bindgen_futures::spawn_local(async move {
                 match wasm_bindgen_futures::JsFuture::from(file.text()).await {
                     Ok(text) => match text.as_string() {
-                        Some(t) => store.dispatch(Msg::Import(t)),
-                        None => store.dispatch(Msg::Fail("import: the file is not text".into())),
+                        Some(t) => store.dispatch(ShellMsg::Import(t)),
+                        None => store.dispatch(ShellMsg::Fail("import: the file is not text".into())),
                     },
                     Err(_) => {
-                        store.dispatch(Msg::Fail("import: the file could not be read".into()))
+                        store.dispatch(ShellMsg::Fail("import: the file could not be read".into()))
                     }
                 }
             });

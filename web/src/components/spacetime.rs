@@ -14,8 +14,8 @@
 //! (time times scale), so they do not change from frame to frame.
 
 use super::cluster::{f, label_colour, NODE_COLOURS};
-use super::use_store;
-use crate::store::{Msg, Shared};
+use super::{use_clock, use_shell};
+use crate::store::{Live, ShellMsg};
 use dsplay_core::session::{MsgView, Session, StepView};
 use dsplay_core::trace::{DropReason, Fate};
 use dsplay_core::{NodeStatus, Time};
@@ -131,7 +131,7 @@ impl Drop for Watch {
 /// people did, so the list stays right while the session, its user actions and the computed
 /// steps it covers stay the same.
 struct MsgCache {
-    session: Weak<RefCell<Box<dyn Session>>>,
+    session: Weak<RefCell<dyn Session>>,
     actions: String,
     horizon: u64,
     msgs: Rc<Vec<MsgView>>,
@@ -189,14 +189,14 @@ impl RecentSteps {
 /// for the current step.
 fn cached_messages(
     cache: &Rc<RefCell<Option<MsgCache>>>,
-    session: &Shared,
+    session: &Live,
     s: &dyn Session,
 ) -> Rc<Vec<MsgView>> {
     let actions = s.user_actions_json();
     let pos = s.pos();
     let mut c = cache.borrow_mut();
     if let Some(c) = c.as_ref().filter(|c| {
-        std::ptr::addr_eq(c.session.as_ptr(), Rc::as_ptr(session))
+        session.is(&c.session)
             && c.actions == actions
             && pos <= c.horizon
     }) {
@@ -204,7 +204,7 @@ fn cached_messages(
     }
     let msgs = Rc::new(s.messages());
     *c = Some(MsgCache {
-        session: Rc::downgrade(session),
+        session: session.weak(),
         actions,
         horizon: s.horizon(),
         msgs: msgs.clone(),
@@ -425,7 +425,8 @@ fn partition_groups(groups: &[Vec<u32>], nodes: usize) -> Vec<Option<usize>> {
 
 #[function_component(SpaceTime)]
 pub fn spacetime_component() -> Html {
-    let store = use_store();
+    let store = use_shell();
+    let clock = use_clock();
     let boxed = use_node_ref();
     let probe = use_node_ref();
     let size = use_state_eq(|| Size::DEFAULT);
@@ -455,16 +456,13 @@ pub fn spacetime_component() -> Html {
     let names = s.names();
     let n = names.len() as u32;
     let pos = s.pos();
-    let now = store.display_time.max(s.time() as f64);
+    let now = clock.shown.max(s.time() as f64);
     let Size { w, h, em } = *size;
     // The steps before this one (narrated), made once per state rather than per frame.
-    let key = (
-        Rc::as_ptr(&store.session) as *const () as usize,
-        store.version,
-    );
+    let key = (store.session.id(), store.session.version());
     let mut recent = recent_cache.borrow_mut();
     if recent.as_ref().is_none_or(|r| r.key != key) {
-        *recent = Some(RecentSteps::new(key, &**s));
+        *recent = Some(RecentSteps::new(key, &*s));
     }
     let recent = recent.as_mut().expect("just made");
 
@@ -508,7 +506,7 @@ pub fn spacetime_component() -> Html {
     };
 
     // Steps in the window, oldest first (at most MAX_STEPS).
-    let kept = recent.since(g.t0, &**s);
+    let kept = recent.since(g.t0, &*s);
     let first = kept
         .iter()
         .position(|v| v.time as f64 >= g.t0)
@@ -654,7 +652,7 @@ pub fn spacetime_component() -> Html {
     }
 
     // Messages sent before the current step that show in the window, with the fate known now.
-    let all = cached_messages(&cache, &store.session, s.as_ref());
+    let all = cached_messages(&cache, &store.session, &*s);
     let flying: HashMap<u64, MsgView> = s.in_flight().into_iter().map(|m| (m.id, m)).collect();
     let all = &all[..all.partition_point(|m| m.sent_step < pos)];
     let lane_names: Vec<Rc<str>> = names.iter().map(|x| Rc::from(x.as_str())).collect();
@@ -1072,13 +1070,13 @@ fn picked(target: Option<web_sys::EventTarget>) -> Option<(u64, Option<u64>)> {
 }
 
 /// Go to a picked step and select its message (one listener for the whole diagram).
-fn on_pick(store: &super::Store, target: Option<web_sys::EventTarget>) -> bool {
+fn on_pick(store: &super::Shell, target: Option<web_sys::EventTarget>) -> bool {
     let Some((seek, msg)) = picked(target) else {
         return false;
     };
-    store.dispatch(Msg::Seek(seek));
+    store.dispatch(ShellMsg::Seek(seek));
     if msg.is_some() {
-        store.dispatch(Msg::SelectMessage(msg));
+        store.dispatch(ShellMsg::SelectMessage(msg));
     }
     true
 }

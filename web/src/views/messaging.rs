@@ -2,13 +2,27 @@
 //! form to make nodes send requests, broadcast, publish and subscribe.
 
 use crate::components::cluster::ClusterView;
-use crate::components::{use_stable_store, use_store};
-use crate::store::Msg;
-use dsplay_core::algo::messaging::Messaging;
-use dsplay_core::session::Loaded;
-use serde_json::json;
+use crate::components::use_typed;
+use crate::page::Page;
+use dsplay_core::algo::messaging::{Cmd, Messaging};
+use dsplay_core::{Action, NodeId};
 use web_sys::{HtmlInputElement, HtmlSelectElement};
 use yew::prelude::*;
+
+/// The messaging page.
+pub struct MessagingPage;
+
+impl Page for MessagingPage {
+    type Algo = Messaging;
+
+    fn view() -> Html {
+        html! { <MessagingView /> }
+    }
+
+    fn panel() -> Html {
+        html! { <MessagingCommands /> }
+    }
+}
 
 /// Positions: ordinary nodes evenly on a circle from the top, the broker in the centre.
 pub fn positions(nodes: usize) -> Vec<(f64, f64)> {
@@ -55,14 +69,13 @@ pub fn preview() -> Html {
 
 #[function_component(MessagingView)]
 pub fn messaging_view() -> Html {
-    let store = use_store();
-    let s = store.session.borrow();
-    let n = s.names().len();
-    let details: Vec<String> = match s.as_any().downcast_ref::<Loaded<Messaging>>() {
-        Some(l) => {
-            let sim = l.timeline.sim();
-            sim.node_ids()
-                .map(|id| {
+    let typed = use_typed::<Messaging>();
+    let l = typed.run.borrow();
+    let sim = l.timeline.sim();
+    let n = sim.node_count() as usize;
+    let details: Vec<String> = sim
+        .node_ids()
+        .map(|id| {
                     let node = sim.node(id);
                     if id.index() + 1 == n {
                         let topics = node.topics.len();
@@ -77,10 +90,7 @@ pub fn messaging_view() -> Html {
                         d
                     }
                 })
-                .collect()
-        }
-        None => Vec::new(),
-    };
+                .collect();
     html! {
         <ClusterView positions={positions(n)} {details} />
     }
@@ -116,10 +126,10 @@ impl Kind {
 /// The form that tells a node to send something.
 #[function_component(MessagingCommands)]
 pub fn messaging_commands() -> Html {
-    let store = use_stable_store();
+    let typed = use_typed::<Messaging>();
     let names: Vec<String> = {
-        let s = store.session.borrow();
-        let v = s.names();
+        let l = typed.run.borrow();
+        let v = l.timeline.sim().names();
         v[..v.len().saturating_sub(1)].to_vec()
     };
     let from = use_state(|| 0usize);
@@ -157,21 +167,25 @@ pub fn messaging_commands() -> Html {
     let needs_topic = matches!(*kind, Kind::Publish | Kind::Subscribe | Kind::Unsubscribe);
     let can_send = names.len() >= 2 && (!needs_topic || topic_ok);
     let on_send = {
-        let store = store.clone();
-        let names = names.clone();
+        let typed = typed.clone();
         let (kind, topic, body) = (*kind, topic.trim().to_string(), (*body).clone());
         Callback::from(move |e: SubmitEvent| {
             e.prevent_default();
-            let node = &names[from_i];
+            let (topic, body) = (topic.clone(), body.clone());
             let cmd = match kind {
-                Kind::Request => json!({"request": {"to": names[to_i], "body": body}}),
-                Kind::Broadcast => json!({"broadcast": {"body": body}}),
-                Kind::Publish => json!({"publish": {"topic": topic, "body": body}}),
-                Kind::Subscribe => json!({"subscribe": {"topic": topic}}),
-                Kind::Unsubscribe => json!({"unsubscribe": {"topic": topic}}),
+                Kind::Request => Cmd::Request {
+                    to: NodeId(to_i as u32),
+                    body,
+                },
+                Kind::Broadcast => Cmd::Broadcast { body },
+                Kind::Publish => Cmd::Publish { topic, body },
+                Kind::Subscribe => Cmd::Subscribe { topic },
+                Kind::Unsubscribe => Cmd::Unsubscribe { topic },
             };
-            let action = json!({"command": {"node": node, "cmd": cmd}});
-            store.dispatch(Msg::Apply(action.to_string()));
+            typed.act(Action::Command {
+                node: NodeId(from_i as u32),
+                cmd,
+            });
         })
     };
     html! {

@@ -1,0 +1,395 @@
+//! An algorithm page: the shared shell around one algorithm's view and panel.
+//!
+//! Each page is its own document (`raft.html`) and its own WebAssembly binary: the shell
+//! plus that one algorithm. Its state lives in the address's hash
+//! (`raft.html#scenario=raft-partition&step=12`); an old address naming a page
+//! (`#/raft?scenario=...`) is read when it names this page, and handed to the home page,
+//! which knows every page, when it names another.
+
+use crate::browser;
+use crate::components::controls::ControlBar;
+use crate::components::custom::CustomScenario;
+use crate::components::faults::FaultPalette;
+use crate::components::help::ShortcutSheet;
+use crate::components::inspector::Inspector;
+use crate::components::invariants::InvariantPanel;
+use crate::components::keys::use_keyboard;
+use crate::components::log::EventLog;
+use crate::components::share::{self, ExportMenu, ShareButton};
+use crate::components::spacetime::SpaceTime;
+use crate::components::{use_shell, Shell, Typed};
+use crate::store::{Clock, Msg, ShellMsg, State};
+use crate::url::{route, Route, UrlState};
+use dsplay_core::session::Session;
+use dsplay_core::{Algorithm, Protocol};
+use gloo::timers::callback::Interval;
+use web_sys::{HtmlInputElement, HtmlSelectElement};
+use yew::prelude::*;
+
+/// An algorithm's page: its protocol, its own view and its side panel. Everything else on
+/// the page is the shared shell.
+pub trait Page: 'static {
+    type Algo: Algorithm;
+    /// The algorithm's own drawing (it reads [`crate::components::use_typed`]).
+    fn view() -> Html;
+    /// What the side panel adds for this algorithm: commands, options, a legend.
+    fn panel() -> Html;
+}
+
+/// Milliseconds between playback frames.
+const FRAME_MS: u32 = 16;
+/// How long the page stays still before the URL is brought up to date (ms).
+const URL_DELAY_MS: u32 = 150;
+
+/// Start page `A` in this document: mounted into the element with id `app` (its loading
+/// message removed), or into `<body>`. An address that belongs to another page goes there
+/// instead.
+pub fn start<A: Page>() {
+    crate::panic::install();
+    let query = match route(&browser::current_hash(), A::Algo::NAME) {
+        Route::Here(query) => query,
+        Route::Elsewhere(href) => {
+            browser::go(&href);
+            return;
+        }
+    };
+    let document = gloo::utils::document();
+    let root = match document.get_element_by_id("app") {
+        Some(root) => {
+            root.set_text_content(None);
+            root
+        }
+        None => document.body().expect("a document has a body").into(),
+    };
+    // The page lives as long as the document (dropping the handle does not unmount it).
+    mount::<A>(root, &query);
+}
+
+/// Render page `A` into `root`, in the state `query` (the address's state part) describes.
+pub fn mount<A: Page>(root: web_sys::Element, query: &str) -> yew::AppHandle<Playground<A>> {
+    let props = PlaygroundProps {
+        query: AttrValue::from(query.to_string()),
+    };
+    yew::Renderer::<Playground<A>>::with_root_and_props(root, props).render()
+}
+
+#[derive(Properties, PartialEq)]
+pub struct PlaygroundProps {
+    /// The state part of the address when the page opened.
+    pub query: AttrValue,
+}
+
+/// The page: the shell around `A`'s view and panel.
+#[function_component(Playground)]
+pub fn playground<A: Page>(props: &PlaygroundProps) -> Html {
+    let query = props.query.clone();
+    let store = use_reducer(move || {
+        let (url, problems) = UrlState::parse(&query);
+        State::<A::Algo>::from_url(&url, problems)
+    });
+    let dispatch = {
+        let d = store.dispatcher();
+        (*use_memo((), move |_| {
+            Callback::from(move |m: ShellMsg| d.dispatch(Msg::Shell(m)))
+        }))
+        .clone()
+    };
+    let shell = Shell::new(&store, dispatch.clone());
+    let typed = Typed::new(store.run.clone(), store.dispatcher());
+    let clock: Clock = store.clock;
+    use_keyboard(dispatch.clone());
+    use_playback(dispatch.clone(), store.ui.playing);
+    {
+        // A changed address (typed, back/forward, a link) shows what it says.
+        let dispatch = dispatch.clone();
+        use_effect_with((), move |_| {
+            let listener =
+                gloo::events::EventListener::new(&gloo::utils::window(), "hashchange", move |_| {
+                    match route(&browser::current_hash(), A::Algo::NAME) {
+                        Route::Here(query) => dispatch.emit(ShellMsg::FromUrl(query)),
+                        Route::Elsewhere(href) => browser::go(&href),
+                    }
+                });
+            move || drop(listener)
+        });
+    }
+    // Keep the address in step with what is shown: not during playback, and only once the
+    // page has been still for a moment (a browser takes milliseconds to replace a URL,
+    // which stepping through a run with a held key would pay on every step).
+    {
+        let query = store.to_url().to_query();
+        let pending = use_mut_ref(|| None::<gloo::timers::callback::Timeout>);
+        use_effect_with((query, store.ui.playing), move |(query, playing)| {
+            // Replacing the timer cancels the one before it. An address that changed
+            // meanwhile wins: its hashchange brings the state in line, and that new state
+            // schedules its own write.
+            let seen = browser::current_hash();
+            let hash = format!("#{query}");
+            *pending.borrow_mut() = (!*playing).then(|| {
+                gloo::timers::callback::Timeout::new(URL_DELAY_MS, move || {
+                    let now = browser::current_hash();
+                    if now == seen && now != hash {
+                        browser::replace_hash(&hash);
+                    }
+                })
+            });
+        });
+    }
+
+    let (scenario_title, description) = {
+        let s = store.run.borrow();
+        (s.title().to_string(), s.description().to_string())
+    };
+    let dismiss = shell.on(ShellMsg::DismissError);
+    let banners = html! {
+        <>
+            if let Some(err) = &store.ui.error {
+                <div class="banner error-banner" role="alert">
+                    <span>{ err.clone() }</span>
+                    <button onclick={dismiss} aria-label="Dismiss">{ "✕" }</button>
+                </div>
+            }
+            if store.ui.forked {
+                <div class="banner fork-banner" role="status">
+                    { "You acted in the past: the old future was dropped and the run goes on from here." }
+                </div>
+            }
+        </>
+    };
+
+    let body = if store.ui.embed {
+        let full = share::state_link(&store.to_url(), false);
+        html! {
+            <div class="app-shell embed">
+                <main class="app-view">
+                    { banners }
+                    <a class="open-full" href={full} target="_blank" rel="noopener">{ "Open in dsplay" }</a>
+                    { A::view() }
+                </main>
+                <ControlBar />
+                <ShortcutSheet />
+            </div>
+        }
+    } else {
+        html! {
+            <div class="app-shell playground">
+                <header class="app-header">
+                    <a class="brand" href="index.html">{ "dsplay" }</a>
+                    <span class="crumb">{ "/" }</span>
+                    <h1 class="page-title">{ A::Algo::TITLE }</h1>
+                    <ScenarioPicker />
+                    <SeedField />
+                    <span class="spacer"></span>
+                    <ResetButton />
+                    <ShareButton />
+                    <ExportMenu />
+                    <ViewToggles />
+                    <HelpButton />
+                </header>
+                <main class="app-view">
+                    { banners }
+                    { A::view() }
+                </main>
+                <aside class="side-panel">
+                    <details class="panel scenario-text" open=true>
+                        <summary>{ scenario_title }</summary>
+                        <p>{ description }</p>
+                        if let Some(notice) = &store.ui.notice {
+                            <p class="fit-note" role="status">{ notice.clone() }</p>
+                        }
+                    </details>
+                    <InvariantPanel />
+                    <Inspector />
+                    <FaultPalette />
+                    { A::panel() }
+                </aside>
+                <section class="diagram-panel">
+                    <SpaceTime />
+                </section>
+                <section class="log-panel">
+                    <EventLog />
+                </section>
+                <ControlBar />
+                <ShortcutSheet />
+                <CustomScenario />
+            </div>
+        }
+    };
+    html! {
+        <ContextProvider<Shell> context={shell}>
+            <ContextProvider<Typed<A::Algo>> context={typed}>
+                <ContextProvider<Clock> context={clock}>
+                    { body }
+                </ContextProvider<Clock>>
+            </ContextProvider<Typed<A::Algo>>>
+        </ContextProvider<Shell>>
+    }
+}
+
+/// Playback: one frame per animation frame while playing, with the real time elapsed.
+#[hook]
+fn use_playback(dispatch: Callback<ShellMsg>, playing: bool) {
+    use_effect_with(playing, move |playing| {
+        let handle = playing.then(|| {
+            let reduced = browser::prefers_reduced_motion();
+            let last = std::rc::Rc::new(std::cell::Cell::new(browser::now_ms()));
+            Interval::new(FRAME_MS, move || {
+                let now = browser::now_ms();
+                // A hidden tab or a long frame must not jump the simulation far ahead.
+                let dt = (now - last.replace(now)).clamp(0.0, 100.0);
+                dispatch.emit(if reduced {
+                    ShellMsg::TickJump(dt)
+                } else {
+                    ShellMsg::Tick(dt)
+                });
+            })
+        });
+        move || drop(handle)
+    });
+}
+
+#[function_component(ScenarioPicker)]
+fn scenario_picker() -> Html {
+    let shell = use_shell();
+    // Titles read once from the files (loading a scenario would run its set-up).
+    let scenarios = use_memo(shell.page.name, |_| {
+        shell
+            .page
+            .builtins
+            .iter()
+            .map(|b| (b.id, b.title()))
+            .collect::<Vec<_>>()
+    });
+    let on_change = {
+        let shell = shell.clone();
+        Callback::from(move |e: Event| {
+            let el: HtmlSelectElement = e.target_unchecked_into();
+            match el.value().as_str() {
+                "" => {}
+                "custom" => {
+                    // The picker keeps showing the scenario that is loaded.
+                    if let Some(id) = shell.scenario {
+                        el.set_value(id);
+                    }
+                    shell.dispatch(ShellMsg::EditScenario(true));
+                }
+                id => shell.dispatch(ShellMsg::Load(id.to_string())),
+            }
+        })
+    };
+    html! {
+        <label class="scenario-pick">
+            <span class="hdr-label">{ "Scenario" }</span>
+            <select onchange={on_change} aria-label="Scenario">
+                { for scenarios.iter().map(|(id, t)| html! {
+                    <option value={*id} selected={shell.scenario == Some(*id)}>{ t.clone() }</option>
+                }) }
+                if shell.scenario.is_none() {
+                    <option value="" selected=true disabled=true>{ "Custom" }</option>
+                }
+                <option value="custom">{ "Custom… (edit parameters)" }</option>
+            </select>
+        </label>
+    }
+}
+
+#[function_component(SeedField)]
+fn seed_field() -> Html {
+    let shell = use_shell();
+    let seed = shell.session.borrow().seed();
+    let on_change = {
+        let shell = shell.clone();
+        Callback::from(move |e: Event| {
+            let el: HtmlInputElement = e.target_unchecked_into();
+            match el.value().trim().parse::<u64>() {
+                Ok(n) => shell.dispatch(ShellMsg::SetSeed(n)),
+                Err(_) => {
+                    shell.dispatch(ShellMsg::Fail(format!(
+                        "a seed is a whole number from 0 to {}, not `{}`",
+                        u64::MAX,
+                        el.value()
+                    )));
+                    el.set_value(&shell.session.borrow().seed().to_string());
+                }
+            }
+        })
+    };
+    let new_seed = {
+        let shell = shell.clone();
+        Callback::from(move |_: MouseEvent| {
+            shell.dispatch(ShellMsg::SetSeed(browser::random_seed()))
+        })
+    };
+    html! {
+        <div class="seed">
+            <label>
+                <span>{ "Seed" }</span>
+                <input type="text" inputmode="numeric" value={seed.to_string()} onchange={on_change}
+                    aria-label="Seed" size="8" />
+            </label>
+            <button class="ctl" onclick={new_seed} title="Run the scenario again with a random seed"
+                aria-label="New seed">{ "New" }</button>
+        </div>
+    }
+}
+
+#[function_component(ResetButton)]
+fn reset_button() -> Html {
+    let shell = use_shell();
+    let has_actions = shell.session.borrow().user_actions_json() != "[]";
+    html! {
+        <button class="ctl" onclick={shell.on(ShellMsg::Reset)} disabled={!has_actions}
+            title={if has_actions { "Undo everything you did in this scenario" } else { "Nothing to undo: you have not acted in this scenario" }}>
+            { "Reset" }</button>
+    }
+}
+
+#[function_component(ViewToggles)]
+fn view_toggles() -> Html {
+    let presenter = use_state(|| false);
+    let theme = use_state(|| None::<&'static str>);
+    {
+        let on = *presenter;
+        use_effect_with(on, move |on| browser::root_class("presenter", *on));
+    }
+    {
+        let t = *theme;
+        use_effect_with(t, move |t| browser::set_theme(*t));
+    }
+    let toggle_presenter = {
+        let presenter = presenter.clone();
+        Callback::from(move |_: MouseEvent| presenter.set(!*presenter))
+    };
+    let next_theme = {
+        let theme = theme.clone();
+        Callback::from(move |_: MouseEvent| {
+            theme.set(match *theme {
+                None => Some("dark"),
+                Some("dark") => Some("light"),
+                _ => None,
+            })
+        })
+    };
+    let theme_label = match *theme {
+        None => "Theme: as the system (click for dark)",
+        Some("dark") => "Theme: dark (click for light)",
+        _ => "Theme: light (click to follow the system)",
+    };
+    html! {
+        <>
+            <button class="ctl" onclick={toggle_presenter} aria-pressed={presenter.to_string()}
+                title="Large type and thick lines for a projector">{ "Presenter" }</button>
+            <button class="ctl" onclick={next_theme} title={theme_label} aria-label={theme_label}>
+                { match *theme { None => "◐", Some("dark") => "●", _ => "○" } }
+            </button>
+        </>
+    }
+}
+
+#[function_component(HelpButton)]
+fn help_button() -> Html {
+    let shell = use_shell();
+    html! {
+        <button class="ctl" onclick={shell.on(ShellMsg::ToggleHelp)} aria-label="Keyboard shortcuts" title="Keyboard shortcuts (?)">{ "?" }</button>
+    }
+}
