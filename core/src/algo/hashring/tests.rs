@@ -1,8 +1,8 @@
 //! The checker on hand-made states: each property fires on the situation it names,
-//! and says which keys and nodes are wrong.
+//! and says which keys and nodes are wrong. And what a crash keeps of each role's state.
 use super::*;
 use crate::invariant::Violation;
-use crate::protocol::Protocol;
+use crate::protocol::{Durable, NodeState, Protocol};
 use crate::sim::NodeId;
 
 /// Three nodes in the ring and a spare, 2 replicas, 30 keys: the protocol, the
@@ -211,4 +211,68 @@ fn a_key_moving_between_old_nodes_breaks_monotonicity() {
     // Other operations may move keys anywhere.
     let vn = ring_changed(Op::SetVnodes { from: 4, to: 5 });
     assert!(check(&p, &c, &stored, COORD, &[vn]).is_empty());
+}
+
+#[test]
+fn a_crash_keeps_the_disk_and_loses_the_memory() {
+    let (_, mut c, stored) = setup();
+    c.tasks.push(Task {
+        node: NodeId(0),
+        kind: TaskKind::Drop,
+        keys: vec!["k0001".into()],
+    });
+    c.queue.push_back(Cmd::AddKeys { count: 2 });
+    c.next_lookup = 3;
+    let lookup = PendingLookup {
+        key: "k0001".into(),
+        preference: vec![NodeId(0), NodeId(1)],
+        asking: 0,
+        missing: vec![],
+        fallback: None,
+    };
+    let mut coord = Node::Coord(Box::new(NodeState {
+        disk: c.clone(),
+        mem: CoordMem {
+            lookups: [(3, lookup)].into(),
+        },
+    }));
+    coord.crash();
+    let after = coord.coord().unwrap();
+    assert_eq!(
+        after.disk, c,
+        "the ring, keys, instructions and queue survive"
+    );
+    assert_eq!(
+        after.mem,
+        CoordMem::default(),
+        "lookups in progress are lost"
+    );
+
+    let disk = StorageDisk {
+        stored: stored[0].clone(),
+        epoch: 4,
+    };
+    let sending = Outgoing {
+        epoch: 4,
+        keys: vec!["k0002".into()],
+        attempts: 2,
+        keep: false,
+    };
+    let mut node = Node::Storage(NodeState {
+        disk: disk.clone(),
+        mem: StorageMem {
+            outgoing: [(NodeId(1), sending)].into(),
+        },
+    });
+    node.crash();
+    let after = node.storage().unwrap();
+    assert_eq!(
+        after.disk, disk,
+        "stored keys and the operation number survive"
+    );
+    assert_eq!(
+        after.mem,
+        StorageMem::default(),
+        "transfers being sent are lost"
+    );
 }
