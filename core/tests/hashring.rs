@@ -4,7 +4,7 @@
 
 use dsplay_core::algo::hashring::{
     balance, hash_key, key_name, mod_n_moved, vnode_hash, Coord, Hashring, Node, Note, Op, Params,
-    Ring, MONOTONICITY, PLACEMENT, REPLICA_PLACEMENT,
+    Ring, StorageState, MONOTONICITY, PLACEMENT, REPLICA_PLACEMENT,
 };
 use dsplay_core::catalog::{builtin, load, sweep as sweep_one};
 use dsplay_core::faults::FaultMix;
@@ -36,8 +36,19 @@ fn node<'a>(l: &'a Loaded<Hashring>, name: &str) -> &'a Node {
     l.timeline.sim().node(id_of(l, name))
 }
 
+/// A storage node's state (its disk and its memory).
+fn storage<'a>(l: &'a Loaded<Hashring>, name: &str) -> &'a StorageState {
+    node(l, name).storage().unwrap()
+}
+
+/// The keys on a storage node's disk.
+fn stored(l: &Loaded<Hashring>, n: NodeId) -> &BTreeSet<String> {
+    &l.timeline.sim().node(n).storage().unwrap().disk.stored
+}
+
+/// The coordinator's state on disk.
 fn coord(l: &Loaded<Hashring>) -> &Coord {
-    node(l, "coord").coord.as_deref().unwrap()
+    &node(l, "coord").coord().unwrap().disk
 }
 
 fn notes(l: &Loaded<Hashring>) -> impl Iterator<Item = &Note> {
@@ -61,7 +72,7 @@ fn assert_placed(l: &Loaded<Hashring>) {
             .filter(|(_, o)| o.contains(&n))
             .map(|(k, _)| k)
             .collect();
-        let have: BTreeSet<&String> = l.timeline.sim().node(n).stored.iter().collect();
+        let have: BTreeSet<&String> = stored(l, n).iter().collect();
         assert_eq!(want, have, "{}", l.names()[n.index()]);
     }
 }
@@ -136,9 +147,15 @@ fn adding_a_fifth_node_moves_about_a_fifth() {
     assert!((0.7..=0.88).contains(&mod_n), "mod N would move {mod_n}");
     assert!(c.moves.iter().all(|m| m.to == n5), "monotonicity");
     assert_eq!(c.moves.len() as u32, c.stats.moved_keys);
-    assert_eq!(node(&l, "n5").stored.len() as u32, c.stats.moved_keys);
+    assert_eq!(
+        storage(&l, "n5").disk.stored.len() as u32,
+        c.stats.moved_keys
+    );
     for n in ["n1", "n2", "n3", "n4"] {
-        assert!(node(&l, n).outgoing.is_empty(), "{n} finished sending");
+        assert!(
+            storage(&l, n).mem.outgoing.is_empty(),
+            "{n} finished sending"
+        );
     }
     assert!(notes(&l).any(|n| matches!(n, Note::MigrationComplete { epoch: 1 })));
     assert_placed(&l);
@@ -300,12 +317,7 @@ fn remove_after_add_restores_the_placement() {
     assert!(after.violations().is_empty(), "{:?}", after.violations());
     for i in 0..6 {
         let n = NodeId(i);
-        assert_eq!(
-            before.timeline.sim().node(n).stored,
-            after.timeline.sim().node(n).stored,
-            "n{}",
-            i + 1
-        );
+        assert_eq!(stored(&before, n), stored(&after, n), "n{}", i + 1);
     }
     assert_eq!(coord(&before).owners, coord(&after).owners);
     // Both operations moved keys, and the second waited for the first.
@@ -592,7 +604,7 @@ fn removing_a_crashed_node_does_not_stall_later_operations() {
             .filter(|(_, o)| o.contains(&id))
             .map(|(k, _)| k)
             .collect();
-        let have: BTreeSet<&String> = node(&l, n).stored.iter().collect();
+        let have: BTreeSet<&String> = storage(&l, n).disk.stored.iter().collect();
         assert_eq!(want, have, "{n}");
     }
     let text = narration(&l).join("\n");
@@ -602,7 +614,7 @@ fn removing_a_crashed_node_does_not_stall_later_operations() {
     let sum = l.run(Some(3000), None);
     assert!(sum.ended, "{sum:?}");
     assert!(coord(&l).cleanup.is_empty());
-    assert!(node(&l, "n1").stored.is_empty());
+    assert!(storage(&l, "n1").disk.stored.is_empty());
     l.apply_json(r#"{ "command": { "node": "coord", "cmd": { "add_node": { "node": "n1" } } } }"#)
         .unwrap();
     l.run(Some(3000), None);

@@ -14,7 +14,7 @@ use crate::components::cluster::{
 use crate::components::{use_stable_store, use_store};
 use crate::store::Msg;
 use dsplay_core::algo::hashring::{
-    balance, hash_key, vnode_hash, Coord, Hashring, Op, Ring, TaskKind, MAX_KEYS,
+    balance, hash_key, vnode_hash, Coord, CoordState, Hashring, Op, Ring, TaskKind, MAX_KEYS,
 };
 use dsplay_core::session::Loaded;
 use dsplay_core::sim::NodeId;
@@ -130,13 +130,14 @@ impl PartialEq for RingDrawing {
 /// are transfers between storage nodes).
 fn fingerprint(session: &crate::store::Shared) -> u64 {
     let s = session.borrow();
-    let Some(c) = s
+    let Some(coord) = s
         .as_any()
         .downcast_ref::<Loaded<Hashring>>()
-        .and_then(coord_of)
+        .and_then(coord_state)
     else {
         return 0;
     };
+    let c = &coord.disk;
     let mut h = dsplay_core::hash::Fnv64::default();
     let mut put = |x: u64| h.update(&x.to_le_bytes());
     put(Rc::as_ptr(session) as *const () as usize as u64);
@@ -160,7 +161,7 @@ fn fingerprint(session: &crate::store::Shared) -> u64 {
         put(u64::from(t.node.0) << 40 | kind << 20 | t.keys.len() as u64);
     }
     put(u64::MAX);
-    for (id, p) in &c.lookups {
+    for (id, p) in &coord.mem.lookups {
         put(u64::from(*id));
         put(hash_key(&p.key));
     }
@@ -171,10 +172,15 @@ fn fingerprint(session: &crate::store::Shared) -> u64 {
     h.finish()
 }
 
-fn coord_of(l: &Loaded<Hashring>) -> Option<&Coord> {
+/// The coordinator's state: on disk (the ring, keys, instructions) and in memory (lookups).
+fn coord_state(l: &Loaded<Hashring>) -> Option<&CoordState> {
     let sim = l.timeline.sim();
     let id = sim.proto().coord();
-    sim.node(id).coord.as_deref()
+    sim.node(id).coord()
+}
+
+fn coord_of(l: &Loaded<Hashring>) -> Option<&Coord> {
+    coord_state(l).map(|c| &c.disk)
 }
 
 /// Compute the drawing from the coordinator's state.
@@ -182,12 +188,13 @@ fn draw_ring(l: &Loaded<Hashring>) -> RingDrawing {
     let sim = l.timeline.sim();
     let k = sim.proto().physical() as usize;
     let names: Vec<String> = sim.names()[..k].to_vec();
-    let Some(c) = coord_of(l) else {
+    let Some(coord) = coord_state(l) else {
         return RingDrawing {
             names,
             ..RingDrawing::default()
         };
     };
+    let c = &coord.disk;
     let ring = &c.ring;
     let n = ring.vnodes.len();
     let mut arcs: Vec<String> = vec![String::new(); k];
@@ -331,7 +338,8 @@ fn draw_ring(l: &Loaded<Hashring>) -> RingDrawing {
         );
     }
 
-    let lookups = c
+    let lookups = coord
+        .mem
         .lookups
         .values()
         .map(|p| {

@@ -1,0 +1,192 @@
+//! Hashing and the ring: pure functions of names and membership, also used by the view,
+//! the benches and the tests. Everything below can be recomputed outside the simulator
+//! from this description.
+//!
+//! **Hash.** A string's position on the ring, [`hash_key`], is a `u64` (the ring is the
+//! whole `u64` range, 0 at the top, growing clockwise, wrapping at 2^64):
+//!
+//! 1. FNV-1a 64 over the string's UTF-8 bytes: start from the offset basis
+//!    `h = 0xcbf2_9ce4_8422_2325`; for each byte `b`: `h ^= b`, then
+//!    `h = h * 0x0000_0100_0000_01b3` (mod 2^64). No length prefix, no terminator.
+//! 2. The splitmix64 finalizer ([`mix64`]) on the result, so that names differing in one
+//!    character spread over the whole ring (all products mod 2^64, `>>` logical):
+//!    `z = (z ^ (z >> 30)) * 0xbf58_476d_1ce4_e5b9`;
+//!    `z = (z ^ (z >> 27)) * 0x94d0_49bb_1331_11eb`;
+//!    `z ^ (z >> 31)`.
+//!
+//! Only `u64` arithmetic, so the value is the same natively and in WebAssembly. Checked
+//! values (in `core/tests/hashring.rs`): `hash("") = 0xf52a15e9a9b5e89b`,
+//! `hash("k0001") = 0xc83f7947fc99b873` (FNV-1a alone: `0x8bbc74384ca55ddd`),
+//! `hash("n1#0") = 0xe73b9b96754f50a4`.
+//!
+//! **Names.** Storage node `NodeId(i)` is named `n{i+1}` (`n1`, `n2`, ...; the coordinator,
+//! after them, is not on the ring). Its virtual nodes are numbered from 0 and named
+//! `n{i+1}#{j}` in decimal without padding: `n3#0`, `n3#7`, `n3#12` ([`vnode_hash`]). A node
+//! of weight `w` with `v` virtual nodes per weight unit has `w * v` of them, `#0` to
+//! `#(w*v - 1)`. Keys are `k` and their number from 1, zero-padded to at least four digits:
+//! `k0001`, `k0042`, `k12345` ([`key_name`]).
+//!
+//! **Placement.** The [`Ring`] is the list of every member's virtual nodes sorted by
+//! position (ties, if any, by node then by number). A key with hash `h` belongs first to
+//! the virtual node at the first position `>= h`, wrapping to the lowest position past the
+//! last ([`Ring::successor`]). Its preference list (its `R` owners) walks the ring clockwise
+//! from there and keeps the first `R` distinct physical nodes, skipping further virtual
+//! nodes of a node already kept ([`Ring::preference`]); the first is the primary owner.
+//!
+//! **Against `hash mod N`.** [`mod_n_moved`] counts the keys that would change node if each
+//! key went to `members[h % N]`, members sorted by number, when the membership changes.
+
+use super::types::MAX_PHYSICAL;
+use crate::hash::Fnv64;
+use crate::sim::NodeId;
+use serde::Serialize;
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt::Write as _;
+
+/// splitmix64's finalizer: spreads the bits of `z`.
+pub fn mix64(mut z: u64) -> u64 {
+    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    z ^ (z >> 31)
+}
+
+/// The ring position of a byte string: FNV-1a 64, then [`mix64`].
+pub fn hash_bytes(bytes: &[u8]) -> u64 {
+    let mut h = Fnv64::default();
+    h.update(bytes);
+    mix64(h.finish())
+}
+
+/// The ring position of a key.
+pub fn hash_key(key: &str) -> u64 {
+    hash_bytes(key.as_bytes())
+}
+
+/// The ring position of virtual node `i` of physical node `n` (`hash("n3#7")`).
+pub fn vnode_hash(n: NodeId, i: u32) -> u64 {
+    let mut buf = String::with_capacity(12);
+    let _ = write!(buf, "n{}#{i}", n.0 + 1);
+    hash_key(&buf)
+}
+
+/// The name of the `i`-th key (from 1): `k0001`, `k0002`, ...
+pub fn key_name(i: u32) -> String {
+    format!("k{i:04}")
+}
+
+/// A virtual node: its position on the ring, its physical node and its number there.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+pub struct VNode {
+    pub pos: u64,
+    pub node: NodeId,
+    pub index: u32,
+}
+
+/// The ring: virtual nodes sorted by position.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct Ring {
+    pub vnodes: Vec<VNode>,
+}
+
+impl Ring {
+    /// The ring of `members` (node -> weight), `vnodes` virtual nodes per weight unit.
+    pub fn build(members: &BTreeMap<NodeId, u32>, vnodes: u32) -> Ring {
+        // Weights and counts are validated (at most 80 x 8 x 500 positions), but this is
+        // public: saturate rather than wrap, and reserve at most what is validated.
+        let total: u64 = members
+            .values()
+            .map(|w| u64::from(*w) * u64::from(vnodes))
+            .sum();
+        let mut v = Vec::with_capacity(total.min(u64::from(MAX_PHYSICAL * 8 * 500)) as usize);
+        let mut buf = String::with_capacity(12);
+        for (&node, &w) in members {
+            for index in 0..w.saturating_mul(vnodes) {
+                buf.clear();
+                let _ = write!(buf, "n{}#{index}", node.0 + 1);
+                v.push(VNode {
+                    pos: hash_key(&buf),
+                    node,
+                    index,
+                });
+            }
+        }
+        v.sort_unstable();
+        Ring { vnodes: v }
+    }
+
+    /// Index of the first virtual node clockwise from `h` (position >= h, wrapping).
+    pub fn successor(&self, h: u64) -> usize {
+        let i = self.vnodes.partition_point(|v| v.pos < h);
+        if i == self.vnodes.len() {
+            0
+        } else {
+            i
+        }
+    }
+
+    /// The preference list of hash `h`: the first `r` distinct physical nodes clockwise
+    /// (fewer if the ring has fewer), into `out`. Returns the primary's virtual node.
+    pub fn preference(&self, h: u64, r: usize, out: &mut Vec<NodeId>) -> Option<VNode> {
+        out.clear();
+        if self.vnodes.is_empty() {
+            return None;
+        }
+        let start = self.successor(h);
+        let len = self.vnodes.len();
+        for k in 0..len {
+            let v = self.vnodes[(start + k) % len];
+            if !out.contains(&v.node) {
+                out.push(v.node);
+                if out.len() == r {
+                    break;
+                }
+            }
+        }
+        Some(self.vnodes[start])
+    }
+
+    /// Owners of every key, in key order.
+    pub fn place(&self, keys: &BTreeSet<String>, r: usize) -> BTreeMap<String, Vec<NodeId>> {
+        let mut buf = Vec::with_capacity(r);
+        keys.iter()
+            .map(|k| {
+                self.preference(hash_key(k), r, &mut buf);
+                (k.clone(), buf.clone())
+            })
+            .collect()
+    }
+}
+
+/// Keys whose node changes under `hash(key) mod N` when the sorted members go from
+/// `before` to `after`.
+pub fn mod_n_moved<'a>(
+    keys: impl Iterator<Item = &'a String>,
+    before: &[NodeId],
+    after: &[NodeId],
+) -> u32 {
+    if before.is_empty() || after.is_empty() {
+        return 0;
+    }
+    keys.filter(|k| {
+        let h = hash_key(k);
+        before[(h % before.len() as u64) as usize] != after[(h % after.len() as u64) as usize]
+    })
+    .count() as u32
+}
+
+/// Mean, population standard deviation and max/mean of loads.
+pub fn balance(loads: impl Iterator<Item = u32> + Clone) -> (f64, f64, f64) {
+    let n = loads.clone().count();
+    if n == 0 {
+        return (0.0, 0.0, 0.0);
+    }
+    let mean = loads.clone().map(f64::from).sum::<f64>() / n as f64;
+    let var = loads
+        .clone()
+        .map(|x| (f64::from(x) - mean).powi(2))
+        .sum::<f64>()
+        / n as f64;
+    let max = loads.max().map_or(0.0, f64::from);
+    let mom = if mean > 0.0 { max / mean } else { 0.0 };
+    (mean, var.sqrt(), mom)
+}
