@@ -73,8 +73,8 @@ impl LocksChecker {
             return;
         };
         let holder = match proto.params.variant {
-            Variant::Zookeeper => l.znodes.first().map(|z| z.owner),
-            _ => l.holder.map(|h| h.client),
+            Variant::Zookeeper => l.disk.znodes.first().map(|z| z.owner),
+            _ => l.disk.holder.map(|h| h.client),
         };
         let Some(holder) = holder else { return };
         let NodeStatus::Crashed { since } = sim.status(holder) else {
@@ -85,7 +85,7 @@ impl LocksChecker {
         }
         let heard = self.last_heard.get(&holder).copied().unwrap_or(0);
         let deadline = since.max(self.lock_up_since).max(heard) + proto.params.ttl;
-        let waiting = l.queue.len() + l.znodes.len().saturating_sub(1);
+        let waiting = l.disk.queue.len() + l.disk.znodes.len().saturating_sub(1);
         let now = sim.time();
         if now > deadline && (proto.params.variant == Variant::Lease || waiting > 0) {
             self.reported = Some((holder, since));
@@ -130,7 +130,8 @@ impl Checker<Locks> for LocksChecker {
             match *note {
                 Note::GotLock { token } if proto.params.variant == Variant::Zookeeper => {
                     let older = sim.node(lock).lock().and_then(|l| {
-                        l.znodes
+                        l.disk
+                            .znodes
                             .iter()
                             .find(|z| z.seq < token && z.owner != me)
                             .copied()

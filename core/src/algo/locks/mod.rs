@@ -27,8 +27,13 @@
 //! ZooKeeper's sequence number plays that role). With `fencing` on, the storage rejects a
 //! write whose token is lower than the highest it has accepted.
 //!
-//! The lock service's tables and token counter and the storage are persistent (on disk);
-//! a client's progress is volatile: a crashed client forgets it held the lock.
+//! Each node's state is a [`NodeState`](crate::protocol::NodeState): a crash keeps its
+//! `disk` and resets its `mem`. The lock service's tables and token counter
+//! ([`LockDisk`]) and the storage ([`StorageDisk`]) are all on disk, with nothing in
+//! memory. A client keeps on disk its request counter and what happened, for the page
+//! ([`ClientDisk`]); its progress is in memory ([`ClientMem`]): a crashed client forgets
+//! it held the lock. A crash writes nothing, so a belief it cut short is left open on disk
+//! and read as ended by a crash ([`Client::beliefs`]).
 //!
 //! Sources: leases after Gray and Cheriton, "Leases: An Efficient Fault-Tolerant Mechanism
 //! for Distributed File Cache Consistency" (SOSP 1989); the lease variant after the Redis

@@ -1,6 +1,6 @@
 //! The locks page's types: parameters, node states, messages, timers, commands and notes.
 
-use crate::protocol::NodeFault;
+use crate::protocol::{Durable, NodeFault, NodeState};
 use crate::sim::{NodeId, Time};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
@@ -95,6 +95,8 @@ pub enum Phase {
 #[serde(rename_all = "snake_case")]
 pub enum Ended {
     Released,
+    /// The client crashed while it believed it held the lock. Never written down: the
+    /// belief was in memory, and a crash writes nothing (see [`Client::beliefs`]).
     Crashed,
     /// The storage rejected its write: its token is stale.
     Fenced,
@@ -103,26 +105,40 @@ pub enum Ended {
 }
 
 /// One interval during which a client believed it held the lock (kept for the timeline).
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
 pub struct Belief {
     pub token: u64,
     pub from: Time,
     /// `None` while it lasts, and after a crash (the crash step has the time).
     pub to: Option<Time>,
+    /// How it ended, as the client wrote it down: `None` while it lasts, and also after a
+    /// crash cut it short ([`Client::beliefs`] says `Crashed` for those).
     pub ended: Option<Ended>,
 }
 
-/// A client's state.
+/// What a client keeps on disk: what survives its crash.
 #[derive(Clone, Debug, Default, PartialEq, Serialize)]
-pub struct Client {
-    // Volatile.
+pub struct ClientDisk {
+    /// Acquire attempts so far (request ids; they only grow, across a crash too: the lock
+    /// service takes a request id it has already seen for a stale one).
+    pub attempt: u32,
+    // What happened, for the page.
+    pub beliefs: Vec<Belief>,
+    /// Watch notifications received.
+    pub notifications: u32,
+    pub accepted: u32,
+    pub rejected: u32,
+}
+
+/// What a client holds in memory: its progress in the current acquisition. A crash loses
+/// it, and the client restarts idle: it forgets it held the lock.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct ClientMem {
     pub phase: Phase,
     /// Token of the current holding.
     pub token: Option<u64>,
     /// Writes done in the current holding.
     pub written: u32,
-    /// Acquire attempts so far (request ids; they only grow).
-    pub attempt: u32,
     /// Lease variant: `SET NX` failures in a row in the current acquisition (the back-off
     /// exponent); back to 0 when the client takes the lock or asks anew.
     pub failures: u32,
@@ -139,12 +155,31 @@ pub struct Client {
     /// answered (a critical section is not over while one of its writes may still land).
     #[serde(skip)]
     pub release_after_write: bool,
-    // Persistent (what happened, for the page).
-    pub beliefs: Vec<Belief>,
-    /// Watch notifications received.
-    pub notifications: u32,
-    pub accepted: u32,
-    pub rejected: u32,
+}
+
+/// A client's state.
+pub type Client = NodeState<ClientDisk, ClientMem>;
+
+impl Client {
+    /// The client's beliefs, oldest first, each with how it ended. Every way a holding
+    /// ends but one is written down as it happens (release, fencing, expiry); a crash
+    /// writes nothing, it only loses the memory that held the lock. So a belief with no
+    /// end is still held if it is the last and the client's memory still holds it, and
+    /// was otherwise ended by a crash.
+    pub fn beliefs(&self) -> impl Iterator<Item = Belief> + '_ {
+        let last = self.disk.beliefs.len().checked_sub(1);
+        let held = self.mem.phase == Phase::Holding;
+        self.disk
+            .beliefs
+            .iter()
+            .enumerate()
+            .map(move |(i, b)| Belief {
+                ended: b
+                    .ended
+                    .or_else(|| (Some(i) != last || !held).then_some(Ended::Crashed)),
+                ..*b
+            })
+    }
 }
 
 /// The lock service's current grant (queue variant) or key (lease variant).
@@ -175,9 +210,10 @@ pub struct Watch {
     pub on: Option<u64>,
 }
 
-/// The lock service's state (persistent).
+/// The lock service's tables, all on disk: a crash keeps them (it only loses the
+/// session and expiry timers, which the kernel drops).
 #[derive(Clone, Debug, Default, PartialEq, Serialize)]
-pub struct LockService {
+pub struct LockDisk {
     /// The last token handed out (zookeeper: the last sequence number).
     pub last_token: u64,
     /// Queue: the holder. Lease: the key.
@@ -212,9 +248,9 @@ pub struct WriteEntry {
     pub accepted: bool,
 }
 
-/// The storage node's state (persistent).
+/// The storage's data, all on disk: a crash keeps it.
 #[derive(Clone, Debug, Default, PartialEq, Serialize)]
-pub struct Storage {
+pub struct StorageDisk {
     /// Highest token of an accepted write.
     pub max_token: u64,
     pub log: Vec<WriteEntry>,
@@ -223,7 +259,14 @@ pub struct Storage {
     pub applied: BTreeSet<(NodeId, u64, u32)>,
 }
 
-/// A node: a client, the lock service or the storage.
+/// The lock service's state: nothing in memory.
+pub type LockService = NodeState<LockDisk, ()>;
+
+/// The storage's state: nothing in memory.
+pub type Storage = NodeState<StorageDisk, ()>;
+
+/// A node: a client, the lock service or the storage, each a [`NodeState`]: a crash keeps
+/// its `disk` and resets its `mem`.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 #[serde(rename_all = "snake_case", tag = "role")]
 pub enum Node {
@@ -249,6 +292,16 @@ impl Node {
         match self {
             Node::Storage(s) => Some(s),
             _ => None,
+        }
+    }
+}
+
+impl Durable for Node {
+    fn crash(&mut self) {
+        match self {
+            Node::Client(c) => c.crash(),
+            Node::Lock(l) => l.crash(),
+            Node::Storage(s) => s.crash(),
         }
     }
 }
@@ -621,26 +674,4 @@ pub enum Note {
     StorageRestarts {
         max_token: u64,
     },
-}
-
-/// Transitional: what a crash loses (to become a disk/memory split).
-impl crate::protocol::Durable for Node {
-    fn crash(&mut self) {
-        let node = self;
-        if let Node::Client(c) = node {
-            // Its belief dies with it (the crash time is the crash step's, in the trace).
-            if let Some(b) = c.beliefs.last_mut().filter(|b| b.to.is_none()) {
-                b.ended = Some(Ended::Crashed);
-            }
-            c.phase = Phase::Idle;
-            c.token = None;
-            c.written = 0;
-            c.writing = false;
-            c.release_after_write = false;
-            c.failures = 0;
-            c.znode = None;
-            c.watching = None;
-            c.pending = None;
-        }
-    }
 }

@@ -10,33 +10,33 @@ impl Locks {
             return;
         }
         let at = ctx.now() + self.params.ttl;
-        l.sessions.insert(client, at);
-        if let Some(h) = l.holder.as_mut().filter(|h| h.client == client) {
+        l.disk.sessions.insert(client, at);
+        if let Some(h) = l.disk.holder.as_mut().filter(|h| h.client == client) {
             h.expires = Some(at);
         }
         ctx.set_timer(Timer::Session { client }, Self::fixed(self.params.ttl));
     }
 
     fn end_session(&self, l: &mut LockService, client: NodeId, ctx: &mut Ctx<Self>) {
-        l.sessions.remove(&client);
+        l.disk.sessions.remove(&client);
         ctx.cancel_timer(Timer::Session { client });
     }
 
     /// Queue: hand the lock to the first waiter, if any.
     pub(super) fn grant_next(&self, l: &mut LockService, ctx: &mut Ctx<Self>) {
-        if l.holder.is_some() || l.queue.is_empty() {
+        if l.disk.holder.is_some() || l.disk.queue.is_empty() {
             return;
         }
-        let client = l.queue.remove(0);
-        let req = l.requests.remove(&client).unwrap_or(0);
-        l.last_token += 1;
-        l.grants += 1;
-        let token = l.last_token;
-        l.holder = Some(Grant {
+        let client = l.disk.queue.remove(0);
+        let req = l.disk.requests.remove(&client).unwrap_or(0);
+        l.disk.last_token += 1;
+        l.disk.grants += 1;
+        let token = l.disk.last_token;
+        l.disk.holder = Some(Grant {
             client,
             token,
             since: ctx.now(),
-            expires: l.sessions.get(&client).copied(),
+            expires: l.disk.sessions.get(&client).copied(),
             attempt: req,
         });
         ctx.send(client, Msg::Granted { token, req });
@@ -45,13 +45,13 @@ impl Locks {
 
     /// Zookeeper: delete a znode and fire the watches it triggers.
     fn zk_delete(&self, l: &mut LockService, seq: u64, ctx: &mut Ctx<Self>) {
-        l.znodes.retain(|z| z.seq != seq);
+        l.disk.znodes.retain(|z| z.seq != seq);
         self.fire(l, Event::NodeDeleted, seq, ctx);
     }
 
     fn fire(&self, l: &mut LockService, event: Event, seq: u64, ctx: &mut Ctx<Self>) {
         let mut to = Vec::new();
-        l.watches.retain(|w| {
+        l.disk.watches.retain(|w| {
             let hit = match (event, w.on) {
                 (Event::NodeDeleted, Some(s)) => s == seq,
                 (_, None) => true,
@@ -67,7 +67,7 @@ impl Locks {
         }
         // A children watch reports a change, whatever it was.
         for &w in &to {
-            l.notifications += 1;
+            l.disk.notifications += 1;
             let ev = if self.params.herd {
                 Event::ChildrenChanged
             } else {
@@ -79,7 +79,7 @@ impl Locks {
     }
 
     fn children(l: &LockService) -> Vec<u64> {
-        l.znodes.iter().map(|z| z.seq).collect()
+        l.disk.znodes.iter().map(|z| z.seq).collect()
     }
 
     pub(super) fn lock_msg(
@@ -95,13 +95,13 @@ impl Locks {
         }
         match msg {
             Msg::Acquire { req } => {
-                if req < l.last_req.get(&from).copied().unwrap_or(0) {
+                if req < l.disk.last_req.get(&from).copied().unwrap_or(0) {
                     ctx.note(Note::StaleRequest { client: from, req });
                     return;
                 }
-                l.last_req.insert(from, req);
+                l.disk.last_req.insert(from, req);
                 self.renew(l, from, ctx);
-                match l.holder {
+                match l.disk.holder {
                     Some(h) if h.client == from && h.attempt == req => {
                         ctx.send(
                             from,
@@ -118,7 +118,7 @@ impl Locks {
                     }
                     Some(h) if h.client == from => {
                         // A new request from the holder: it gave up or forgot its grant.
-                        l.holder = None;
+                        l.disk.holder = None;
                         ctx.note(Note::VoidsGrant {
                             client: from,
                             token: h.token,
@@ -126,8 +126,8 @@ impl Locks {
                     }
                     _ => {}
                 }
-                if let Some(i) = l.queue.iter().position(|&c| c == from) {
-                    l.requests.insert(from, req);
+                if let Some(i) = l.disk.queue.iter().position(|&c| c == from) {
+                    l.disk.requests.insert(from, req);
                     let position = i as u32 + 1;
                     ctx.send(from, Msg::Queued { position });
                     ctx.note(Note::StillQueued {
@@ -135,11 +135,11 @@ impl Locks {
                         position,
                     });
                 } else {
-                    l.queue.push(from);
-                    l.requests.insert(from, req);
+                    l.disk.queue.push(from);
+                    l.disk.requests.insert(from, req);
                     // Free (or just freed): the first in line gets it, maybe this client.
                     self.grant_next(l, ctx);
-                    if let Some(i) = l.queue.iter().position(|&c| c == from) {
+                    if let Some(i) = l.disk.queue.iter().position(|&c| c == from) {
                         let position = i as u32 + 1;
                         ctx.send(from, Msg::Queued { position });
                         ctx.note(Note::Enqueues {
@@ -150,13 +150,13 @@ impl Locks {
                 }
             }
             Msg::Release { token, req } => {
-                if token == 0 && req < l.last_req.get(&from).copied().unwrap_or(0) {
+                if token == 0 && req < l.disk.last_req.get(&from).copied().unwrap_or(0) {
                     ctx.note(Note::StaleRequest { client: from, req });
                     return;
                 }
-                match l.holder {
+                match l.disk.holder {
                     Some(h) if h.client == from && (token == 0 || token == h.token) => {
-                        l.holder = None;
+                        l.disk.holder = None;
                         ctx.note(Note::FreesLock {
                             client: from,
                             token: h.token,
@@ -164,13 +164,14 @@ impl Locks {
                     }
                     _ => {
                         if let Some(i) = l
+                            .disk
                             .queue
                             .iter()
                             .position(|&c| c == from)
                             .filter(|_| token == 0)
                         {
-                            l.queue.remove(i);
-                            l.requests.remove(&from);
+                            l.disk.queue.remove(i);
+                            l.disk.requests.remove(&from);
                             ctx.note(Note::LeavesQueue { client: from });
                         } else {
                             ctx.note(Note::ReleaseIgnored {
@@ -180,7 +181,8 @@ impl Locks {
                         }
                     }
                 }
-                let still = l.queue.contains(&from) || l.holder.is_some_and(|h| h.client == from);
+                let still =
+                    l.disk.queue.contains(&from) || l.disk.holder.is_some_and(|h| h.client == from);
                 if !still {
                     self.end_session(l, from, ctx);
                 }
@@ -190,7 +192,7 @@ impl Locks {
                 self.grant_next(l, ctx);
             }
             Msg::KeepAlive => {
-                if l.sessions.contains_key(&from) {
+                if l.disk.sessions.contains_key(&from) {
                     self.renew(l, from, ctx);
                     ctx.note(Note::Renews { client: from });
                 } else {
@@ -200,7 +202,7 @@ impl Locks {
             }
             Msg::SetNx { attempt } => {
                 let now = ctx.now();
-                match l.holder {
+                match l.disk.holder {
                     Some(h) if h.client == from && h.attempt == attempt => {
                         ctx.send(
                             from,
@@ -228,10 +230,10 @@ impl Locks {
                         });
                     }
                     None => {
-                        l.last_token += 1;
-                        l.grants += 1;
-                        let token = l.last_token;
-                        l.holder = Some(Grant {
+                        l.disk.last_token += 1;
+                        l.disk.grants += 1;
+                        let token = l.disk.last_token;
+                        l.disk.holder = Some(Grant {
                             client: from,
                             token,
                             since: now,
@@ -254,9 +256,9 @@ impl Locks {
                 }
             }
             Msg::Del { token, compare } => {
-                let deleted = match l.holder {
+                let deleted = match l.disk.holder {
                     Some(h) if h.token == token => {
-                        l.holder = None;
+                        l.disk.holder = None;
                         ctx.cancel_timer(Timer::KeyExpiry);
                         ctx.note(Note::DeletesKey {
                             client: from,
@@ -265,7 +267,7 @@ impl Locks {
                         true
                     }
                     Some(h) if !compare => {
-                        l.holder = None;
+                        l.disk.holder = None;
                         ctx.cancel_timer(Timer::KeyExpiry);
                         ctx.note(Note::DeletesOthersKey {
                             client: from,
@@ -286,7 +288,7 @@ impl Locks {
             }
             Msg::Create => {
                 self.renew(l, from, ctx);
-                if let Some(z) = l.znodes.iter().find(|z| z.owner == from) {
+                if let Some(z) = l.disk.znodes.iter().find(|z| z.owner == from) {
                     // A resent create: return the client's znode rather than make a second.
                     let seq = z.seq;
                     ctx.note(Note::ReturnsZnode { client: from, seq });
@@ -299,9 +301,9 @@ impl Locks {
                     );
                     return;
                 }
-                l.last_token += 1;
-                let seq = l.last_token;
-                l.znodes.push(Znode { seq, owner: from });
+                l.disk.last_token += 1;
+                let seq = l.disk.last_token;
+                l.disk.znodes.push(Znode { seq, owner: from });
                 ctx.note(Note::CreatesZnode { client: from, seq });
                 self.fire(l, Event::ChildrenChanged, seq, ctx);
                 ctx.send(
@@ -314,14 +316,15 @@ impl Locks {
             }
             Msg::Exists { seq } => {
                 self.renew(l, from, ctx);
-                let exists = l.znodes.iter().any(|z| z.seq == seq);
+                let exists = l.disk.znodes.iter().any(|z| z.seq == seq);
                 if exists
                     && !l
+                        .disk
                         .watches
                         .iter()
                         .any(|w| w.watcher == from && w.on == Some(seq))
                 {
-                    l.watches.push(Watch {
+                    l.disk.watches.push(Watch {
                         watcher: from,
                         on: Some(seq),
                     });
@@ -337,11 +340,12 @@ impl Locks {
                 self.renew(l, from, ctx);
                 if watch
                     && !l
+                        .disk
                         .watches
                         .iter()
                         .any(|w| w.watcher == from && w.on.is_none())
                 {
-                    l.watches.push(Watch {
+                    l.disk.watches.push(Watch {
                         watcher: from,
                         on: None,
                     });
@@ -354,7 +358,11 @@ impl Locks {
                 ctx.send(from, Msg::Children { children });
             }
             Msg::Delete { seq } => {
-                if l.znodes.iter().any(|z| z.seq == seq && z.owner == from) {
+                if l.disk
+                    .znodes
+                    .iter()
+                    .any(|z| z.seq == seq && z.owner == from)
+                {
                     ctx.note(Note::DeletesZnode { client: from, seq });
                     self.zk_delete(l, seq, ctx);
                 } else {
@@ -365,8 +373,8 @@ impl Locks {
                 }
                 // Its session ends with its last znode (a late copy of an old delete
                 // leaves a newer request alone).
-                if !l.znodes.iter().any(|z| z.owner == from) {
-                    l.watches.retain(|w| w.watcher != from);
+                if !l.disk.znodes.iter().any(|z| z.owner == from) {
+                    l.disk.watches.retain(|w| w.watcher != from);
                     self.end_session(l, from, ctx);
                 }
                 ctx.send(from, Msg::Deleted { seq });
@@ -378,23 +386,32 @@ impl Locks {
     pub(super) fn lock_timer(&self, l: &mut LockService, timer: Timer, ctx: &mut Ctx<Self>) {
         match timer {
             Timer::Session { client } => {
-                if l.sessions.get(&client).is_none_or(|&at| at > ctx.now()) {
+                if l.disk
+                    .sessions
+                    .get(&client)
+                    .is_none_or(|&at| at > ctx.now())
+                {
                     ctx.note(Note::TimerNotNeeded);
                     return;
                 }
-                l.sessions.remove(&client);
-                let held = l.holder.filter(|h| h.client == client).map(|h| h.token);
+                l.disk.sessions.remove(&client);
+                let held = l
+                    .disk
+                    .holder
+                    .filter(|h| h.client == client)
+                    .map(|h| h.token);
                 if held.is_some() {
-                    l.holder = None;
+                    l.disk.holder = None;
                 }
-                l.queue.retain(|&c| c != client);
+                l.disk.queue.retain(|&c| c != client);
                 let znodes: Vec<u64> = l
+                    .disk
                     .znodes
                     .iter()
                     .filter(|z| z.owner == client)
                     .map(|z| z.seq)
                     .collect();
-                l.watches.retain(|w| w.watcher != client);
+                l.disk.watches.retain(|w| w.watcher != client);
                 ctx.note(Note::SessionExpires {
                     client,
                     held,
@@ -405,7 +422,7 @@ impl Locks {
                 }
                 self.grant_next(l, ctx);
             }
-            Timer::KeyExpiry => match l.holder.take() {
+            Timer::KeyExpiry => match l.disk.holder.take() {
                 Some(h) => ctx.note(Note::KeyExpires {
                     client: h.client,
                     token: h.token,

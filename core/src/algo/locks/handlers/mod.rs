@@ -79,15 +79,16 @@ impl Protocol for Locks {
 
     fn fault_note(&self, node: &Node, fault: NodeFault) -> Option<Note> {
         let c = node.client()?;
-        let token = c.token.filter(|_| c.phase == Phase::Holding)?;
+        let token = c.mem.token.filter(|_| c.mem.phase == Phase::Holding)?;
         Some(Note::HolderFault { fault, token })
     }
 
     fn on_restart(&self, node: &mut Node, ctx: &mut Ctx<Self>) {
         match node {
             Node::Client(c) => {
+                // Its memory is gone: a belief it had not ended is one the crash cut short.
                 let held = c
-                    .beliefs
+                    .beliefs()
                     .last()
                     .is_some_and(|b| b.to.is_none() && b.ended == Some(Ended::Crashed));
                 ctx.note(Note::ClientRestarts { held });
@@ -96,21 +97,21 @@ impl Protocol for Locks {
                 // Timers were lost: sessions get a fresh ttl (as ZooKeeper does after a
                 // server change); the key keeps its absolute expiry.
                 let now = ctx.now();
-                let clients: Vec<NodeId> = l.sessions.keys().copied().collect();
+                let clients: Vec<NodeId> = l.disk.sessions.keys().copied().collect();
                 for client in &clients {
                     self.renew(l, *client, ctx);
                 }
                 ctx.note(Note::LockRestarts {
                     sessions: clients.len() as u32,
-                    holder: l.holder.map(|h| h.client),
-                    queued: l.queue.len() as u32,
+                    holder: l.disk.holder.map(|h| h.client),
+                    queued: l.disk.queue.len() as u32,
                 });
-                if let Some(h) = l.holder {
+                if let Some(h) = l.disk.holder {
                     if self.params.variant == Variant::Lease {
                         let at = h.expires.unwrap_or(now);
                         if at <= now {
                             // It expired while the service was down: free it now.
-                            l.holder = None;
+                            l.disk.holder = None;
                             ctx.note(Note::KeyExpiredWhileDown {
                                 client: h.client,
                                 token: h.token,
@@ -124,7 +125,7 @@ impl Protocol for Locks {
                 self.grant_next(l, ctx);
             }
             Node::Storage(s) => ctx.note(Note::StorageRestarts {
-                max_token: s.max_token,
+                max_token: s.disk.max_token,
             }),
         }
     }

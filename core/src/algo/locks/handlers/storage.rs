@@ -15,9 +15,9 @@ impl Locks {
             token,
             n,
             accepted,
-            max_token: s.max_token,
+            max_token: s.disk.max_token,
         };
-        if s.applied.contains(&(from, token, n)) {
+        if s.disk.applied.contains(&(from, token, n)) {
             ctx.note(Note::AlreadyApplied {
                 client: from,
                 token,
@@ -26,8 +26,8 @@ impl Locks {
             ctx.send(from, reply(s, true));
             return;
         }
-        if self.params.fencing && token < s.max_token {
-            s.log.push(WriteEntry {
+        if self.params.fencing && token < s.disk.max_token {
+            s.disk.log.push(WriteEntry {
                 at: ctx.now(),
                 client: from,
                 token,
@@ -37,14 +37,14 @@ impl Locks {
             ctx.note(Note::Rejects {
                 client: from,
                 token,
-                max_token: s.max_token,
+                max_token: s.disk.max_token,
             });
             ctx.send(from, reply(s, false));
             return;
         }
-        s.max_token = s.max_token.max(token);
-        s.applied.insert((from, token, n));
-        s.log.push(WriteEntry {
+        s.disk.max_token = s.disk.max_token.max(token);
+        s.disk.applied.insert((from, token, n));
+        s.disk.log.push(WriteEntry {
             at: ctx.now(),
             client: from,
             token,
