@@ -4,8 +4,8 @@
 //! found violating it by a sweep).
 
 use dsplay_core::algo::locks::{
-    Client, Cmd, Ended, Locks, Node, Note, Params, Phase, Variant, FIFO, MUTUAL_EXCLUSION,
-    NO_LOST_LOCK,
+    Client, ClientMem, Cmd, Ended, Locks, Node, Note, Params, Phase, Variant, FIFO,
+    MUTUAL_EXCLUSION, NO_LOST_LOCK,
 };
 use dsplay_core::catalog::{builtin, load, sweep as sweep_one};
 use dsplay_core::faults::FaultMix;
@@ -93,6 +93,7 @@ fn properties_violated(l: &Loaded<Locks>) -> Vec<&'static str> {
 /// The accepted writes as (client, token), in the storage's order.
 fn accepted(l: &Loaded<Locks>) -> Vec<(String, u64)> {
     storage(l)
+        .disk
         .log
         .iter()
         .filter(|w| w.accepted)
@@ -127,7 +128,7 @@ fn queue_three_clients_take_turns_in_arrival_order() {
     let mut spans: Vec<(u64, u64)> = ["c1", "c2", "c3"]
         .iter()
         .map(|c| {
-            let b = &client(&l, c).beliefs;
+            let b: Vec<_> = client(&l, c).beliefs().collect();
             assert_eq!(b.len(), 1, "{c} held once");
             assert_eq!(b[0].ended, Some(Ended::Released));
             (b[0].from, b[0].to.unwrap())
@@ -137,7 +138,7 @@ fn queue_three_clients_take_turns_in_arrival_order() {
     for w in spans.windows(2) {
         assert!(w[0].1 < w[1].0, "beliefs overlap: {spans:?}");
     }
-    assert!(lock(&l).holder.is_none() && lock(&l).queue.is_empty());
+    assert!(lock(&l).disk.holder.is_none() && lock(&l).disk.queue.is_empty());
 }
 
 #[test]
@@ -168,9 +169,12 @@ fn holder_crash_lease_expiry_frees_the_lock() {
         holdings(&l),
         vec![("c1".into(), 1), ("c2".into(), 2), ("c3".into(), 3)]
     );
-    let c2_from = client(&l, "c2").beliefs[0].from;
+    let c2_from = client(&l, "c2").disk.beliefs[0].from;
     assert!(c2_from > expiry.time);
-    assert_eq!(client(&l, "c1").beliefs[0].ended, Some(Ended::Crashed));
+    assert_eq!(
+        client(&l, "c1").beliefs().next().unwrap().ended,
+        Some(Ended::Crashed)
+    );
     // c1 wrote once before it crashed; c2 and c3 wrote twice each.
     assert_eq!(
         accepted(&l),
@@ -193,8 +197,11 @@ fn without_leases_a_crashed_holder_blocks_the_lock_forever() {
     l.run(None, Some(1100));
     assert_eq!(properties_violated(&l), vec![NO_LOST_LOCK]);
     assert_eq!(holdings(&l), vec![("c1".into(), 1)]);
-    assert_eq!(lock(&l).holder.map(|h| h.client), Some(id_of(&l, "c1")));
-    assert_eq!(lock(&l).queue.len(), 2, "c2 and c3 still wait");
+    assert_eq!(
+        lock(&l).disk.holder.map(|h| h.client),
+        Some(id_of(&l, "c1"))
+    );
+    assert_eq!(lock(&l).disk.queue.len(), 2, "c2 and c3 still wait");
 }
 
 #[test]
@@ -215,8 +222,8 @@ fn lease_pause_past_the_ttl_violates_mutual_exclusion() {
         ]
     );
     // Both believed they held the lock at the same time.
-    let b1 = &client(&l, "c1").beliefs[0];
-    let b2 = &client(&l, "c2").beliefs[0];
+    let b1 = &client(&l, "c1").disk.beliefs[0];
+    let b2 = &client(&l, "c2").disk.beliefs[0];
     assert!(b2.from < b1.to.unwrap(), "{b1:?} {b2:?}");
     // The violation is at the step the storage accepted c1's stale write.
     let s = &l.timeline.trace().steps[v[0].step as usize];
@@ -233,17 +240,20 @@ fn fencing_rejects_the_stale_write() {
     let l = run_builtin("locks-fencing");
     assert!(l.violations().is_empty(), "{:?}", l.violations());
     let st = storage(&l);
-    let rejected: Vec<_> = st.log.iter().filter(|w| !w.accepted).collect();
+    let rejected: Vec<_> = st.disk.log.iter().filter(|w| !w.accepted).collect();
     assert_eq!(rejected.len(), 1);
     assert_eq!(rejected[0].client, id_of(&l, "c1"));
     assert_eq!(rejected[0].token, 1);
-    assert_eq!(st.max_token, 2);
+    assert_eq!(st.disk.max_token, 2);
     assert_eq!(
         accepted(&l),
         vec![("c1".into(), 1), ("c2".into(), 2), ("c2".into(), 2)]
     );
-    assert_eq!(client(&l, "c1").beliefs[0].ended, Some(Ended::Fenced));
-    assert_eq!(client(&l, "c1").rejected, 1);
+    assert_eq!(
+        client(&l, "c1").beliefs().next().unwrap().ended,
+        Some(Ended::Fenced)
+    );
+    assert_eq!(client(&l, "c1").disk.rejected, 1);
 }
 
 #[test]
@@ -279,19 +289,19 @@ fn zookeeper_recipe_wakes_one_waiter_the_herd_wakes_all() {
         assert_eq!(h.len(), 11);
         assert!(h.windows(2).all(|w| w[0].1 < w[1].1), "{h:?}");
         assert_eq!(accepted(l).len(), 11);
-        assert!(lock(l).znodes.is_empty());
+        assert!(lock(l).disk.znodes.is_empty());
     }
     // One notification per handover with the recipe: ten waiters, ten notifications.
-    assert_eq!(lock(&recipe).notifications, 10);
+    assert_eq!(lock(&recipe).disk.notifications, 10);
     let per_client: Vec<u32> = (2..=11)
-        .map(|i| client(&recipe, &format!("c{i}")).notifications)
+        .map(|i| client(&recipe, &format!("c{i}")).disk.notifications)
         .collect();
     assert!(per_client.iter().all(|&n| n == 1), "{per_client:?}");
     // The herd: every change wakes every waiter (at least 10 + 9 + ... + 1).
     assert!(
-        lock(&herd).notifications >= 55,
+        lock(&herd).disk.notifications >= 55,
         "{}",
-        lock(&herd).notifications
+        lock(&herd).disk.notifications
     );
 }
 
@@ -429,10 +439,10 @@ fn safe_variants_keep_mutual_exclusion_and_fifo_under_random_faults() {
 fn a_release_waits_for_the_write_on_its_way() {
     let mut l = Loaded::<Locks>::parse(builtin("locks-queue").unwrap().json).unwrap();
     let c1 = id_of(&l, "c1");
-    while !l.timeline.sim().node(c1).client().unwrap().writing {
+    while !l.timeline.sim().node(c1).client().unwrap().mem.writing {
         assert!(l.step_forward(), "c1 never writes");
     }
-    let n = client(&l, "c1").written + 1;
+    let n = client(&l, "c1").mem.written + 1;
     l.timeline.apply(Action::Command {
         node: c1,
         cmd: Cmd::Release,
@@ -445,7 +455,11 @@ fn a_release_waits_for_the_write_on_its_way() {
         "{:?}",
         step.notes
     );
-    assert_eq!(client(&l, "c1").phase, Phase::Holding, "not released yet");
+    assert_eq!(
+        client(&l, "c1").mem.phase,
+        Phase::Holding,
+        "not released yet"
+    );
     // It releases right after the answer to that write.
     l.run(None, None);
     let steps = &l.timeline.trace().steps;
@@ -541,7 +555,7 @@ fn pausing_the_holder_past_the_ttl_breaks_the_lease_lock_unless_fenced() {
         if fencing {
             assert!(me.is_empty(), "{me:?}");
             let l = s.as_any().downcast_ref::<Loaded<Locks>>().unwrap();
-            assert!(storage(l).log.iter().any(|w| !w.accepted));
+            assert!(storage(l).disk.log.iter().any(|w| !w.accepted));
         } else {
             assert!(!me.is_empty(), "the pause past the TTL is found");
         }
@@ -734,13 +748,20 @@ fn the_fifo_checker_reports_a_znode_jumping_the_line() {
                     .node(id_of(&l, "lock"))
                     .lock()
                     .unwrap()
+                    .disk
                     .znodes
                     .len()
                     >= 3
         })
         .unwrap() as u64;
     let sim = l.timeline.sim_at(k);
-    let zs = sim.node(id_of(&l, "lock")).lock().unwrap().znodes.clone();
+    let zs = sim
+        .node(id_of(&l, "lock"))
+        .lock()
+        .unwrap()
+        .disk
+        .znodes
+        .clone();
     let last = *zs.last().unwrap();
     let mut checker = sim.proto().checker();
     let mut out = Vec::new();
@@ -806,8 +827,8 @@ fn the_queue_survives_a_lock_server_restart() {
     );
     let after = l.timeline.sim_at(restart.index + 1);
     let lk = after.node(id_of(&l, "lock")).lock().unwrap();
-    assert_eq!(lk.holder.map(|h| h.client), Some(c1));
-    assert_eq!(lk.queue, vec![c2, c3]);
+    assert_eq!(lk.disk.holder.map(|h| h.client), Some(c1));
+    assert_eq!(lk.disk.queue, vec![c2, c3]);
     assert_eq!(
         holdings(&l),
         vec![("c1".into(), 1), ("c2".into(), 2), ("c3".into(), 3)]
@@ -856,6 +877,7 @@ fn a_key_past_its_expiry_is_freed_at_restart() {
         .node(id_of(&l, "lock"))
         .lock()
         .unwrap()
+        .disk
         .holder
         .is_none());
     // No later expiry of the same key.
@@ -898,7 +920,11 @@ fn a_queue_holder_paused_past_its_session_breaks_mutual_exclusion_unless_fenced(
             .collect();
         if fencing {
             assert!(me.is_empty(), "{me:?}");
-            assert!(storage(&l).log.iter().any(|w| !w.accepted && w.token == 1));
+            assert!(storage(&l)
+                .disk
+                .log
+                .iter()
+                .any(|w| !w.accepted && w.token == 1));
         } else {
             assert_eq!(me.len(), 1, "{me:?}");
         }
@@ -970,4 +996,71 @@ fn pause_c1_past_two_ttls(s: &mut dyn Session) -> Vec<dsplay_core::Violation> {
         .into_iter()
         .filter(|v| v.property == MUTUAL_EXCLUSION)
         .collect()
+}
+
+/// A crash keeps a client's disk and resets its memory, and writes nothing: the belief it
+/// cut short is left open on disk and read as ended by a crash, because the memory that
+/// held the lock is gone. A pause keeps the memory, so the belief.
+#[test]
+fn a_crash_loses_the_memory_and_the_belief_it_held() {
+    let l = run_builtin("locks-holder-crash");
+    let c1 = id_of(&l, "c1");
+    let crash = l
+        .timeline
+        .trace()
+        .steps
+        .iter()
+        .find(|s| {
+            matches!(
+                &s.kind,
+                StepKind::Action {
+                    action: Action::Crash { .. },
+                    ..
+                }
+            )
+        })
+        .unwrap()
+        .index;
+    let before = l.timeline.sim_at(crash).node(c1).client().unwrap().clone();
+    let after = l
+        .timeline
+        .sim_at(crash + 1)
+        .node(c1)
+        .client()
+        .unwrap()
+        .clone();
+    assert_eq!(before.mem.phase, Phase::Holding);
+    assert_eq!(before.beliefs().last().unwrap().ended, None, "held");
+    assert_eq!(after.disk, before.disk, "the disk is kept as it was");
+    assert_eq!(after.mem, ClientMem::default(), "the memory is lost");
+    assert_eq!(after.disk.beliefs[0].ended, None, "nothing written");
+    assert_eq!(after.beliefs().last().unwrap().ended, Some(Ended::Crashed));
+    // At restart it says it forgot the lock.
+    assert_eq!(
+        steps_with(&l, |n| matches!(n, Note::ClientRestarts { held: true })).count(),
+        1
+    );
+
+    let l = run_builtin("locks-lease-pause");
+    let c1 = id_of(&l, "c1");
+    let paused = l
+        .timeline
+        .trace()
+        .steps
+        .iter()
+        .find(|s| {
+            matches!(
+                &s.kind,
+                StepKind::Action {
+                    action: Action::Pause { .. },
+                    ..
+                }
+            )
+        })
+        .unwrap()
+        .index;
+    let during = l.timeline.sim_at(paused + 1);
+    let c = during.node(c1).client().unwrap();
+    assert_eq!(c.mem.phase, Phase::Holding, "a pause keeps the memory");
+    assert_eq!(c.beliefs().last().unwrap().ended, None, "still believes");
 }

@@ -76,7 +76,7 @@ fn bars(l: &Loaded<Locks>, now: Time) -> Vec<Bar> {
         let Some(c) = sim.node(id).client() else {
             continue;
         };
-        for b in &c.beliefs {
+        for b in c.beliefs() {
             let (to, open) = match (b.to, b.ended) {
                 (Some(t), _) => (t, false),
                 (None, None) => (now, true),
@@ -216,21 +216,21 @@ fn phase_text(c: &Client, status: NodeStatus, lock: &LockService, me: NodeId) ->
     match status {
         NodeStatus::Crashed { .. } => return "crashed".into(),
         NodeStatus::Paused { .. } => {
-            return match (c.phase, c.token) {
+            return match (c.mem.phase, c.mem.token) {
                 (Phase::Holding, Some(t)) => format!("paused, holds t{t}?"),
                 _ => "paused".into(),
             }
         }
         NodeStatus::Up => {}
     }
-    match c.phase {
+    match c.mem.phase {
         Phase::Idle => "idle".into(),
         Phase::Requesting => "asking".into(),
-        Phase::Waiting => match lock.queue.iter().position(|&q| q == me) {
+        Phase::Waiting => match lock.disk.queue.iter().position(|&q| q == me) {
             Some(i) => format!("queued #{}", i + 1),
             None => "waiting".into(),
         },
-        Phase::Holding => format!("holds t{}", c.token.unwrap_or(0)),
+        Phase::Holding => format!("holds t{}", c.mem.token.unwrap_or(0)),
         Phase::Releasing => "releasing".into(),
     }
 }
@@ -348,7 +348,7 @@ pub fn locks_view() -> Html {
             </g>
         }
     });
-    let writes = storage.log.iter().enumerate().filter(|(_, w)| w.client.index() < n).map(|(k, w)| {
+    let writes = storage.disk.log.iter().enumerate().filter(|(_, w)| w.client.index() < n).map(|(k, w)| {
         let y = row_y(w.client.index(), n) - bar_h / 2.0 - 10.0;
         let x = scale(w.at as f64);
         let stale = violations.iter().any(|v| v.time == w.at) && w.accepted;
@@ -407,7 +407,7 @@ pub fn locks_view() -> Html {
         let y = row_y(i, n);
         let status = s.status(i as u32).unwrap_or(NodeStatus::Up);
         let c = sim.node(id).client().cloned().unwrap_or_default();
-        let holding = c.phase == Phase::Holding;
+        let holding = c.mem.phase == Phase::Holding;
         let class = classes!(
             "chip",
             colour(i),
@@ -622,7 +622,7 @@ fn lock_panel(
     let (x0, y0) = (BX0 + 14.0, LOCK_Y0 + 36.0);
     let body = match p.variant {
         Variant::Queue | Variant::Lease => {
-            let holder = l.holder;
+            let holder = l.disk.holder;
             let holder_html = match holder {
                 Some(h) => {
                     let left = h.expires.map(|e| e as f64 - t);
@@ -682,16 +682,16 @@ fn lock_panel(
                 },
             };
             let queue_html = if p.variant == Variant::Queue {
-                let per = ((BX1 - BX0 - 28.0) / l.queue.len().max(1) as f64).min(44.0);
+                let per = ((BX1 - BX0 - 28.0) / l.disk.queue.len().max(1) as f64).min(44.0);
                 html! {
                     <>
                         <text class="svc-label" x={f(x0)} y={f(y0 + 124.0)}>{ "wait queue · first come, first served" }</text>
-                        if l.queue.is_empty() {
+                        if l.disk.queue.is_empty() {
                             <text class="svc-text muted" x={f(x0)} y={f(y0 + 160.0)}>{ "empty" }</text>
                         }
                         // Keyed by client and placed by a transform, so the chips slide forward
                         // when the queue advances.
-                        { for l.queue.iter().enumerate().map(|(k, c)| html! {
+                        { for l.disk.queue.iter().enumerate().map(|(k, c)| html! {
                             <g class="queued" key={format!("q{}", c.0)}
                                 style={format!("transform: translate({}px, {}px)", f(x0 + 20.0 + per * k as f64), f(y0 + 156.0))}>
                                 <title>{ format!("{} is number {} in the wait queue", nm(*c), k + 1) }</title>
@@ -716,7 +716,7 @@ fn lock_panel(
                     <text class="svc-label" x={f(x0)} y={f(y0 + 32.0)}>{ if p.variant == Variant::Lease { "key" } else { "holder" } }</text>
                     { holder_html }
                     { queue_html }
-                    <text class="svc-text small" x={f(x0)} y={f(LOCK_Y1 - 10.0)}>{ format!("last token handed out: {} · grants: {}", l.last_token, l.grants) }</text>
+                    <text class="svc-text small" x={f(x0)} y={f(LOCK_Y1 - 10.0)}>{ format!("last token handed out: {} · grants: {}", l.disk.last_token, l.disk.grants) }</text>
                 </>
             }
         }
@@ -754,21 +754,21 @@ fn zk_tree(
 ) -> Html {
     let nm = |id: NodeId| names.get(id.index()).cloned().unwrap_or_default();
     let root = ((BX0 + BX1) / 2.0, LOCK_Y0 + 58.0);
-    let k = l.znodes.len();
+    let k = l.disk.znodes.len();
     let width = BX1 - BX0 - 30.0;
     let per = (width / k.max(1) as f64).min(70.0);
     let x_of = |i: usize| BX0 + 15.0 + per * (i as f64 + 0.5) + (width - per * k as f64) / 2.0;
     let y_node = LOCK_Y0 + 120.0;
-    let pos_of = |seq: u64| l.znodes.iter().position(|z| z.seq == seq).map(x_of);
+    let pos_of = |seq: u64| l.disk.znodes.iter().position(|z| z.seq == seq).map(x_of);
     let edges = (0..k).map(|i| {
         html! { <line class="zk-edge" key={format!("e{i}")} x1={f(root.0)} y1={f(root.1 + 14.0)} x2={f(x_of(i))} y2={f(y_node - 16.0)} /> }
     });
     let bw = (per - 6.0).min(60.0);
     // Each znode is placed by a transform (it slides left when a lower one goes) and shows
     // its owner's session draining: at zero the session expires and the znode is deleted.
-    let boxes = l.znodes.iter().enumerate().map(|(i, z)| {
+    let boxes = l.disk.znodes.iter().enumerate().map(|(i, z)| {
         let x = x_of(i);
-        let left = l.sessions.get(&z.owner).map(|&e| e as f64 - t);
+        let left = l.disk.sessions.get(&z.owner).map(|&e| e as f64 - t);
         let frac = left.map_or(0.0, |v| (v / ttl as f64).clamp(0.0, 1.0));
         let session = match left {
             Some(v) if v > 0.0 => format!("; {}'s session expires in {v:.0} ms unless it pings", nm(z.owner)),
@@ -794,9 +794,9 @@ fn zk_tree(
         }
     });
     // Watch arrows: from the watcher's znode to what it watches.
-    let arrows = l.watches.iter().enumerate().filter_map(|(i, w)| {
+    let arrows = l.disk.watches.iter().enumerate().filter_map(|(i, w)| {
         let from = l
-            .znodes
+            .disk.znodes
             .iter()
             .position(|z| z.owner == w.watcher)
             .map(x_of)?;
@@ -835,7 +835,7 @@ fn zk_tree(
                 <text class="svc-text muted" x={f(root.0)} y={f(y_node + 6.0)} text-anchor="middle">{ "no znodes: the lock is free" }</text>
             }
             <text class="svc-text" x={f(BX0 + 14.0)} y={f(LOCK_Y1 - 34.0)}>
-                { format!("watch notifications: {}", l.notifications) }
+                { format!("watch notifications: {}", l.disk.notifications) }
             </text>
             if k > 0 {
                 <g class="zk-session-legend">
@@ -864,7 +864,7 @@ fn storage_panel(
     let nm = |id: NodeId| names.get(id.index()).cloned().unwrap_or_default();
     let x0 = BX0 + 14.0;
     let y0 = STORE_Y0 + 58.0;
-    let shown: Vec<_> = st.log.iter().rev().take(6).collect();
+    let shown: Vec<_> = st.disk.log.iter().rev().take(6).collect();
     let lines = shown.iter().rev().enumerate().map(|(k, w)| {
         let y = y0 + 62.0 + 26.0 * k as f64;
         let stale = w.accepted && violations.iter().any(|v| v.time == w.at);
@@ -883,12 +883,12 @@ fn storage_panel(
         <g class="storage-box">
             { box_frame("storage", STORE_Y0, STORE_Y1, "storage: the shared resource".to_string(), status) }
             <text class="svc-text" x={f(x0)} y={f(y0 + 4.0)}>
-                { format!("highest token accepted: {}", st.max_token) }
+                { format!("highest token accepted: {}", st.disk.max_token) }
             </text>
             <text class={classes!("svc-text", "small", if fencing { "fence-on" } else { "fence-off" })} x={f(x0)} y={f(y0 + 26.0)}>
-                { if fencing { format!("fencing ON: rejects any token below {}", st.max_token) } else { "fencing OFF: accepts every write".to_string() } }
+                { if fencing { format!("fencing ON: rejects any token below {}", st.disk.max_token) } else { "fencing OFF: accepts every write".to_string() } }
             </text>
-            if st.log.is_empty() {
+            if st.disk.log.is_empty() {
                 <text class="svc-text muted" x={f(x0)} y={f(y0 + 62.0)}>{ "no writes yet" }</text>
             }
             { for lines }
@@ -942,7 +942,7 @@ pub fn locks_panel() -> Html {
         .collect();
     let holder = clients
         .iter()
-        .find(|(_, c, st)| c.phase == Phase::Holding && *st == NodeStatus::Up)
+        .find(|(_, c, st)| c.mem.phase == Phase::Holding && *st == NodeStatus::Up)
         .map(|(i, _, _)| names[*i].clone());
     let scenario_json = s.scenario_json();
     let ttl = p.ttl;
@@ -958,7 +958,7 @@ pub fn locks_panel() -> Html {
     let client_buttons = clients.iter().map(|(i, c, st)| {
         let name = names[*i].clone();
         let down = *st != NodeStatus::Up;
-        let (label, cmd, title) = match c.phase {
+        let (label, cmd, title) = match c.mem.phase {
             Phase::Idle => ("acquire", "acquire", "Ask for the lock, write, release"),
             Phase::Holding => ("release", "release", "Release the lock now"),
             Phase::Releasing => ("releasing", "release", ""),
@@ -966,7 +966,7 @@ pub fn locks_panel() -> Html {
         };
         // Releasing: the release is sent and waits for its acknowledgement; there is
         // nothing left to give up.
-        let releasing = c.phase == Phase::Releasing;
+        let releasing = c.mem.phase == Phase::Releasing;
         html! {
             <button class={classes!("ctl", "client-btn", colour(*i))} key={name.clone()} disabled={down || releasing}
                 onclick={command(name.clone(), cmd)}

@@ -1,0 +1,61 @@
+//! The storage: applies writes once, and with fencing rejects a token lower than the
+//! highest it has accepted.
+
+use super::super::*;
+use crate::protocol::Ctx;
+use crate::sim::NodeId;
+
+impl Locks {
+    pub(super) fn storage_msg(&self, s: &mut Storage, from: NodeId, msg: Msg, ctx: &mut Ctx<Self>) {
+        let Msg::Write { token, n } = msg else {
+            ctx.note(Note::WrongNode);
+            return;
+        };
+        let reply = |s: &Storage, accepted| Msg::WriteReply {
+            token,
+            n,
+            accepted,
+            max_token: s.disk.max_token,
+        };
+        if s.disk.applied.contains(&(from, token, n)) {
+            ctx.note(Note::AlreadyApplied {
+                client: from,
+                token,
+                n,
+            });
+            ctx.send(from, reply(s, true));
+            return;
+        }
+        if self.params.fencing && token < s.disk.max_token {
+            s.disk.log.push(WriteEntry {
+                at: ctx.now(),
+                client: from,
+                token,
+                n,
+                accepted: false,
+            });
+            ctx.note(Note::Rejects {
+                client: from,
+                token,
+                max_token: s.disk.max_token,
+            });
+            ctx.send(from, reply(s, false));
+            return;
+        }
+        s.disk.max_token = s.disk.max_token.max(token);
+        s.disk.applied.insert((from, token, n));
+        s.disk.log.push(WriteEntry {
+            at: ctx.now(),
+            client: from,
+            token,
+            n,
+            accepted: true,
+        });
+        ctx.note(Note::Accepts {
+            client: from,
+            token,
+            n,
+        });
+        ctx.send(from, reply(s, true));
+    }
+}
