@@ -129,8 +129,8 @@ impl RaftChecker {
         let i = me.index();
 
         // Election Safety.
-        if node.role == Role::Leader {
-            let term = node.current_term;
+        if node.mem.role == Role::Leader {
+            let term = node.disk.current_term;
             match self.leaders.get(&term) {
                 Some(&other) if other != me => {
                     let e = format!(
@@ -148,13 +148,13 @@ impl RaftChecker {
         }
 
         // Leader Append-Only: while it leads the same term, its old log is a prefix.
-        if node.role == Role::Leader {
+        if node.mem.role == Role::Leader {
             let mut snapshot = match self.leader_log[i].take() {
-                Some((term, old)) if term == node.current_term => {
+                Some((term, old)) if term == node.disk.current_term => {
                     let bad = old
                         .iter()
                         .enumerate()
-                        .find(|(k, e)| node.log.get(*k).map(Entry::id) != Some(**e))
+                        .find(|(k, e)| node.disk.log.get(*k).map(Entry::id) != Some(**e))
                         .map(|(k, _)| k);
                     if let Some(k) = bad {
                         let index = k as u64 + 1;
@@ -162,7 +162,7 @@ impl RaftChecker {
                             || "an entry".to_string(),
                             |e| format!("{} (term {})", e.command(), e.term),
                         );
-                        let now = match node.entry(index) {
+                        let now = match node.disk.entry(index) {
                             Some(e) => format!("now holds {} (term {})", e.command(), e.term),
                             None => "has deleted it".to_string(),
                         };
@@ -177,34 +177,35 @@ impl RaftChecker {
                 _ => Vec::new(),
             };
             snapshot.clear();
-            snapshot.extend(node.log.iter().map(Entry::id));
-            if self.leader_entries[i].len() != node.log.len()
-                || self.leader_entries[i].last() != node.log.last()
+            snapshot.extend(node.disk.log.iter().map(Entry::id));
+            if self.leader_entries[i].len() != node.disk.log.len()
+                || self.leader_entries[i].last() != node.disk.log.last()
             {
-                self.leader_entries[i] = node.log.clone();
+                self.leader_entries[i] = node.disk.log.clone();
             }
-            self.leader_log[i] = Some((node.current_term, snapshot));
+            self.leader_log[i] = Some((node.disk.current_term, snapshot));
         } else {
             self.leader_log[i] = None;
         }
 
         // Log Matching: against every other server.
         for other in (0..nodes.len() as u32).map(NodeId).filter(|&o| o != me) {
-            let theirs = &nodes[other.index()].log;
-            let len = node.log.len().min(theirs.len());
-            let Some(first_diff) = (0..len).find(|&k| node.log[k].id() != theirs[k].id()) else {
+            let theirs = &nodes[other.index()].disk.log;
+            let len = node.disk.log.len().min(theirs.len());
+            let Some(first_diff) = (0..len).find(|&k| node.disk.log[k].id() != theirs[k].id())
+            else {
                 continue;
             };
             if let Some(k) = (first_diff..len)
                 .rev()
-                .find(|&k| node.log[k].term == theirs[k].term)
+                .find(|&k| node.disk.log[k].term == theirs[k].term)
             {
-                let (a, b) = (&node.log[first_diff], &theirs[first_diff]);
+                let (a, b) = (&node.disk.log[first_diff], &theirs[first_diff]);
                 let e = format!(
                     "{} and {} both have an entry of term {} at index {}, but differ at index {}: {} has {} (term {}), {} has {} (term {})",
                     nm(me),
                     nm(other),
-                    node.log[k].term,
+                    node.disk.log[k].term,
                     k + 1,
                     first_diff + 1,
                     nm(me),
@@ -220,25 +221,25 @@ impl RaftChecker {
         }
 
         // Commitment ledger.
-        if node.commit_index < self.seen_commit[i] {
-            self.seen_commit[i] = node.commit_index;
+        if node.mem.commit_index < self.seen_commit[i] {
+            self.seen_commit[i] = node.mem.commit_index;
         }
         let mut newly = Vec::new();
-        for index in self.seen_commit[i] + 1..=node.commit_index {
-            if let Some(e) = node.entry(index) {
+        for index in self.seen_commit[i] + 1..=node.mem.commit_index {
+            if let Some(e) = node.disk.entry(index) {
                 if let std::collections::btree_map::Entry::Vacant(v) = self.committed.entry(index) {
                     let seen = Seen {
                         term: e.term,
                         command: e.command(),
                         by: me,
-                        in_term: node.current_term,
+                        in_term: node.disk.current_term,
                     };
                     newly.push((index, seen.clone()));
                     v.insert(seen);
                 }
             }
         }
-        self.seen_commit[i] = node.commit_index;
+        self.seen_commit[i] = node.mem.commit_index;
 
         // Leader Completeness, the other way round: an entry committed now, in term t,
         // must be in the log of every leader already elected for a term after t.
@@ -269,20 +270,21 @@ impl RaftChecker {
         }
 
         // Leader Completeness: a new leader holds every entry committed in earlier terms.
-        if node.role == Role::Leader && self.was_leader[i] != Some(node.current_term) {
-            let term = node.current_term;
+        if node.mem.role == Role::Leader && self.was_leader[i] != Some(node.disk.current_term) {
+            let term = node.disk.current_term;
             let missing = self
                 .committed
                 .iter()
                 .find(|(&index, s)| {
                     s.in_term < term
                         && node
+                            .disk
                             .entry(index)
                             .is_none_or(|e| e.term != s.term || e.command() != s.command)
                 })
                 .map(|(&index, s)| (index, s.clone()));
             if let Some((index, s)) = missing {
-                let has = match node.entry(index) {
+                let has = match node.disk.entry(index) {
                     Some(e) => format!("{} (term {}) there", e.command(), e.term),
                     None => "no entry there".to_string(),
                 };
@@ -298,23 +300,23 @@ impl RaftChecker {
             }
             self.elected
                 .entry(term)
-                .or_insert_with(|| (me, node.log.clone()));
+                .or_insert_with(|| (me, node.disk.log.clone()));
         }
-        self.was_leader[i] = (node.role == Role::Leader).then_some(node.current_term);
+        self.was_leader[i] = (node.mem.role == Role::Leader).then_some(node.disk.current_term);
 
         // State Machine Safety.
-        if node.last_applied < self.seen_applied[i] {
-            self.seen_applied[i] = node.last_applied;
+        if node.mem.last_applied < self.seen_applied[i] {
+            self.seen_applied[i] = node.mem.last_applied;
         }
-        for index in self.seen_applied[i] + 1..=node.last_applied {
-            let Some(e) = node.entry(index) else {
+        for index in self.seen_applied[i] + 1..=node.mem.last_applied {
+            let Some(e) = node.disk.entry(index) else {
                 continue;
             };
             let mine = Seen {
                 term: e.term,
                 command: e.command(),
                 by: me,
-                in_term: node.current_term,
+                in_term: node.disk.current_term,
             };
             match self.applied.get(&index) {
                 None => {
@@ -335,6 +337,6 @@ impl RaftChecker {
                 Some(_) => {}
             }
         }
-        self.seen_applied[i] = node.last_applied;
+        self.seen_applied[i] = node.mem.last_applied;
     }
 }

@@ -1,9 +1,11 @@
 //! Raft (Ongaro & Ousterhout, "In Search of an Understandable Consensus Algorithm",
 //! extended version), as its Figure 2 states the rules.
 //!
-//! - Servers `n1..nN` (3 to 9). Persistent state (`current_term`, `voted_for`, `log`)
-//!   survives a crash; volatile state (role, `commit_index`, `last_applied`, the state
-//!   machine, `next_index`, `match_index`, votes) is lost and rebuilt.
+//! - Servers `n1..nN` (3 to 9). A server's [`Node`] state is split as Figure 2 splits
+//!   it: the persistent state ([`RaftDisk`]: `current_term`, `voted_for`, `log`) is on
+//!   disk and survives a crash; the volatile state ([`RaftMem`]: role, `commit_index`,
+//!   `last_applied`, the state machine, `next_index`, `match_index`, votes) is in memory,
+//!   lost in a crash and rebuilt.
 //! - Leader election with randomised election timeouts, RequestVote with the up-to-date
 //!   log check (§5.4.1), optional pre-vote (thesis §9.6).
 //! - Log replication with AppendEntries: consistency check, follower truncation of
@@ -31,7 +33,8 @@ pub use checker::{
     STATE_MACHINE_SAFETY,
 };
 pub use types::{
-    Cmd, Entry, EntryId, Msg, Node, Note, Params, Refusal, Reject, Role, Timer, MAX_TIMER,
+    Cmd, Entry, EntryId, Msg, Node, Note, Params, RaftDisk, RaftMem, Refusal, Reject, Role, Timer,
+    MAX_TIMER,
 };
 
 pub const NAME: &str = "raft";
@@ -54,25 +57,6 @@ impl crate::algorithm::Algorithm for Raft {
         "raft-figure8-safe",
         "raft-split-vote",
     );
-}
-
-/// Transitional: what a crash loses (to become a disk/memory split).
-impl crate::protocol::Durable for Node {
-    fn crash(&mut self) {
-        let node = self;
-        node.role = Role::Follower;
-        node.leader = None;
-        node.commit_index = 0;
-        node.last_applied = 0;
-        node.kv.clear();
-        node.applied_requests.clear();
-        node.votes.clear();
-        node.next_index.clear();
-        node.match_index.clear();
-        node.timer_set_at = None;
-        node.timer_due = None;
-        node.heard_leader_at = None;
-    }
 }
 
 #[cfg(test)]

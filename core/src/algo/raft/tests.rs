@@ -4,7 +4,6 @@
 use super::*;
 use crate::invariant::Violation;
 use crate::sim::NodeId;
-use std::collections::{BTreeMap, BTreeSet};
 
 const NAMES: [&str; 3] = ["n1", "n2", "n3"];
 
@@ -15,32 +14,26 @@ fn names() -> Vec<String> {
 /// A server in `term` with `role` and a log of `(term, command value)` entries for key x.
 fn server(term: u64, role: Role, log: &[(u64, &str)]) -> Node {
     Node {
-        current_term: term,
-        voted_for: None,
-        log: log
-            .iter()
-            .enumerate()
-            .map(|(k, &(t, v))| Entry {
-                term: t,
-                key: "x".into(),
-                value: v.into(),
-                client: NodeId(0),
-                seq: k as u32 + 1 + 100 * t as u32,
-            })
-            .collect(),
-        next_seq: 0,
-        role,
-        leader: None,
-        commit_index: 0,
-        last_applied: 0,
-        kv: BTreeMap::new(),
-        applied_requests: BTreeSet::new(),
-        votes: BTreeSet::new(),
-        next_index: Vec::new(),
-        match_index: Vec::new(),
-        timer_set_at: None,
-        timer_due: None,
-        heard_leader_at: None,
+        disk: RaftDisk {
+            current_term: term,
+            voted_for: None,
+            log: log
+                .iter()
+                .enumerate()
+                .map(|(k, &(t, v))| Entry {
+                    term: t,
+                    key: "x".into(),
+                    value: v.into(),
+                    client: NodeId(0),
+                    seq: k as u32 + 1 + 100 * t as u32,
+                })
+                .collect(),
+            next_seq: 0,
+        },
+        mem: RaftMem {
+            role,
+            ..RaftMem::default()
+        },
     }
 }
 
@@ -66,8 +59,8 @@ fn a_healthy_cluster_reports_nothing() {
         server(1, Role::Follower, &[(1, "1")]),
         server(1, Role::Follower, &[]),
     ];
-    s[0].commit_index = 1;
-    s[0].last_applied = 1;
+    s[0].mem.commit_index = 1;
+    s[0].mem.last_applied = 1;
     for me in [0, 1, 2, 0] {
         assert!(check(&mut c, &s, me).is_empty());
     }
@@ -96,8 +89,8 @@ fn a_leader_overwriting_its_log_breaks_append_only() {
         server(1, Role::Follower, &[]),
     ];
     assert!(check(&mut c, &s, 0).is_empty());
-    s[0].log[1].value = "9".into();
-    s[0].log[1].seq = 77;
+    s[0].disk.log[1].value = "9".into();
+    s[0].disk.log[1].seq = 77;
     let e = only(&check(&mut c, &s, 0), LEADER_APPEND_ONLY);
     assert!(
         e.contains("n1, leader of term 1, had x=2 (term 1) at index 2 and now holds x=9"),
@@ -114,8 +107,8 @@ fn same_index_and_term_with_different_entries_breaks_log_matching() {
         server(2, Role::Follower, &[(1, "1"), (2, "2")]),
         server(2, Role::Follower, &[]),
     ];
-    s[1].log[1].value = "5".into();
-    s[1].log[1].seq = 55;
+    s[1].disk.log[1].value = "5".into();
+    s[1].disk.log[1].seq = 55;
     let e = only(&check(&mut c, &s, 0), LOG_MATCHING);
     assert!(
         e.contains("both have an entry of term 2 at index 2, but differ at index 2"),
@@ -147,7 +140,7 @@ fn an_entry_committed_after_a_later_leader_was_elected_without_it() {
     ];
     assert!(check(&mut c, &s, 0).is_empty());
     assert!(check(&mut c, &s, 1).is_empty());
-    s[0].commit_index = 2;
+    s[0].mem.commit_index = 2;
     let v = check(&mut c, &s, 0);
     let e = only(&v, LEADER_COMPLETENESS);
     assert_eq!(
@@ -164,9 +157,9 @@ fn a_leader_elected_without_a_committed_entry_breaks_completeness() {
         server(3, Role::Follower, &[(1, "1"), (3, "3")]),
         server(2, Role::Follower, &[]),
     ];
-    s[0].commit_index = 2;
+    s[0].mem.commit_index = 2;
     assert!(check(&mut c, &s, 0).is_empty());
-    s[1].role = Role::Leader;
+    s[1].mem.role = Role::Leader;
     let e = only(&check(&mut c, &s, 1), LEADER_COMPLETENESS);
     assert!(
         e.contains("n2 became leader of term 3 without entry 2 (x=2, term 2), which n1 committed in term 2; it has x=3 (term 3) there"),
@@ -182,8 +175,8 @@ fn different_commands_applied_at_one_index_break_state_machine_safety() {
         server(4, Role::Follower, &[(3, "3")]),
         server(4, Role::Follower, &[]),
     ];
-    s[0].last_applied = 1;
-    s[1].last_applied = 1;
+    s[0].mem.last_applied = 1;
+    s[1].mem.last_applied = 1;
     assert!(check(&mut c, &s, 0).is_empty());
     let v = check(&mut c, &s, 1);
     let e = v

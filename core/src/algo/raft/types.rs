@@ -1,6 +1,7 @@
-//! Raft's data: parameters, log entries, a server's state, messages, timers, commands
-//! and narration notes.
+//! Raft's data: parameters, log entries, a server's persistent and volatile state,
+//! messages, timers, commands and narration notes.
 
+use crate::protocol::NodeState;
 use crate::sim::{NodeId, Time};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
@@ -64,9 +65,11 @@ impl Entry {
     }
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Role {
+    /// What a server starts and restarts as.
+    #[default]
     Follower,
     /// Asking for pre-votes before raising its term.
     PreCandidate,
@@ -74,17 +77,25 @@ pub enum Role {
     Leader,
 }
 
-/// A server's state.
-#[derive(Clone, Debug, PartialEq, Serialize)]
-pub struct Node {
-    // Persistent: survives a crash.
+/// A server's state: what Figure 2 calls persistent state is on `disk` and survives a
+/// crash; the volatile state is in `mem` and a crash resets it to [`RaftMem::default`]
+/// (a follower that knows no leader, with nothing committed or applied).
+pub type Node = NodeState<RaftDisk, RaftMem>;
+
+/// Persistent state: survives a crash.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct RaftDisk {
     pub current_term: u64,
     pub voted_for: Option<NodeId>,
     /// Entries; index 1 is `log[0]`.
     pub log: Vec<Entry>,
     /// Numbers the client requests this server received.
     pub next_seq: u32,
-    // Volatile: lost in a crash.
+}
+
+/// Volatile state: lost in a crash.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct RaftMem {
     pub role: Role,
     /// The leader of the current term, when known.
     pub leader: Option<NodeId>,
@@ -109,7 +120,7 @@ pub struct Node {
     pub heard_leader_at: Option<Time>,
 }
 
-impl Node {
+impl RaftDisk {
     pub fn last_index(&self) -> u64 {
         self.log.len() as u64
     }

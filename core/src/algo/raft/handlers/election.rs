@@ -10,26 +10,26 @@ impl Raft {
     pub(super) fn start_election(&self, node: &mut Node, forced: bool, ctx: &mut Ctx<Self>) {
         let me = ctx.me();
         if self.params.pre_vote {
-            node.role = Role::PreCandidate;
-            node.votes = [me].into();
-            node.leader = None;
-            let term = node.current_term + 1;
+            node.mem.role = Role::PreCandidate;
+            node.mem.votes = [me].into();
+            node.mem.leader = None;
+            let term = node.disk.current_term + 1;
             ctx.note(Note::StartsPreVote { term, forced });
             ctx.send_all(
                 self.peers(me),
                 Msg::RequestVote {
                     term,
-                    last_log_index: node.last_index(),
-                    last_log_term: node.last_term(),
+                    last_log_index: node.disk.last_index(),
+                    last_log_term: node.disk.last_term(),
                     pre_vote: true,
                 },
             );
             self.arm_election(node, ctx);
         } else {
-            let was = node.role;
+            let was = node.mem.role;
             self.become_candidate(node, ctx);
             ctx.note(Note::StartsElection {
-                term: node.current_term,
+                term: node.disk.current_term,
                 forced,
                 was,
             });
@@ -38,17 +38,17 @@ impl Raft {
 
     fn become_candidate(&self, node: &mut Node, ctx: &mut Ctx<Self>) {
         let me = ctx.me();
-        node.current_term += 1;
-        node.role = Role::Candidate;
-        node.voted_for = Some(me);
-        node.votes = [me].into();
-        node.leader = None;
+        node.disk.current_term += 1;
+        node.mem.role = Role::Candidate;
+        node.disk.voted_for = Some(me);
+        node.mem.votes = [me].into();
+        node.mem.leader = None;
         ctx.send_all(
             self.peers(me),
             Msg::RequestVote {
-                term: node.current_term,
-                last_log_index: node.last_index(),
-                last_log_term: node.last_term(),
+                term: node.disk.current_term,
+                last_log_index: node.disk.last_index(),
+                last_log_term: node.disk.last_term(),
                 pre_vote: false,
             },
         );
@@ -57,19 +57,19 @@ impl Raft {
 
     fn become_leader(&self, node: &mut Node, ctx: &mut Ctx<Self>) {
         let me = ctx.me();
-        node.role = Role::Leader;
-        node.leader = Some(me);
+        node.mem.role = Role::Leader;
+        node.mem.leader = Some(me);
         let n = self.params.servers as usize;
-        let next = node.last_index() + 1;
-        node.next_index = vec![next; n];
-        node.match_index = vec![0; n];
-        node.match_index[me.index()] = node.last_index();
+        let next = node.disk.last_index() + 1;
+        node.mem.next_index = vec![next; n];
+        node.mem.match_index = vec![0; n];
+        node.mem.match_index[me.index()] = node.disk.last_index();
         ctx.cancel_timer(Timer::Election);
-        node.timer_set_at = None;
-        node.timer_due = None;
+        node.mem.timer_set_at = None;
+        node.mem.timer_due = None;
         ctx.note(Note::BecomesLeader {
-            term: node.current_term,
-            votes: node.votes.iter().copied().collect(),
+            term: node.disk.current_term,
+            votes: node.mem.votes.iter().copied().collect(),
             next,
         });
         self.broadcast_append(node, ctx);
@@ -89,34 +89,36 @@ impl Raft {
         if !pre_vote {
             self.observe_term(node, term, from, ctx);
         }
-        let up_to_date = (last_log_term, last_log_index) >= (node.last_term(), node.last_index());
-        let refusal = if term < node.current_term || (pre_vote && term == node.current_term) {
-            Some(Refusal::StaleTerm {
-                mine: node.current_term,
-            })
-        } else if !up_to_date {
-            Some(Refusal::LogBehind {
-                their_term: last_log_term,
-                their_index: last_log_index,
-                my_term: node.last_term(),
-                my_index: node.last_index(),
-            })
-        } else if pre_vote {
-            let recent = node.heard_leader_at.is_some_and(|t| {
-                ctx.now() < t.saturating_add(self.params.election_timeout[0])
-                    && node.leader.is_some()
-            });
-            match (recent, node.leader, node.role) {
-                (_, Some(l), Role::Leader) => Some(Refusal::LeaderAlive { leader: l }),
-                (true, Some(l), _) => Some(Refusal::LeaderAlive { leader: l }),
-                _ => None,
-            }
-        } else {
-            match node.voted_for {
-                Some(other) if other != from => Some(Refusal::AlreadyVoted { other }),
-                _ => None,
-            }
-        };
+        let up_to_date =
+            (last_log_term, last_log_index) >= (node.disk.last_term(), node.disk.last_index());
+        let refusal =
+            if term < node.disk.current_term || (pre_vote && term == node.disk.current_term) {
+                Some(Refusal::StaleTerm {
+                    mine: node.disk.current_term,
+                })
+            } else if !up_to_date {
+                Some(Refusal::LogBehind {
+                    their_term: last_log_term,
+                    their_index: last_log_index,
+                    my_term: node.disk.last_term(),
+                    my_index: node.disk.last_index(),
+                })
+            } else if pre_vote {
+                let recent = node.mem.heard_leader_at.is_some_and(|t| {
+                    ctx.now() < t.saturating_add(self.params.election_timeout[0])
+                        && node.mem.leader.is_some()
+                });
+                match (recent, node.mem.leader, node.mem.role) {
+                    (_, Some(l), Role::Leader) => Some(Refusal::LeaderAlive { leader: l }),
+                    (true, Some(l), _) => Some(Refusal::LeaderAlive { leader: l }),
+                    _ => None,
+                }
+            } else {
+                match node.disk.voted_for {
+                    Some(other) if other != from => Some(Refusal::AlreadyVoted { other }),
+                    _ => None,
+                }
+            };
         let granted = refusal.is_none();
         match refusal {
             None => {
@@ -126,7 +128,7 @@ impl Raft {
                     pre_vote,
                 });
                 if !pre_vote {
-                    node.voted_for = Some(from);
+                    node.disk.voted_for = Some(from);
                     // Granting a vote resets the election timer.
                     self.arm_election(node, ctx);
                 }
@@ -146,7 +148,7 @@ impl Raft {
                 term: if pre_vote && granted {
                     term
                 } else {
-                    node.current_term
+                    node.disk.current_term
                 },
                 granted,
                 pre_vote,
@@ -165,15 +167,15 @@ impl Raft {
     ) {
         let me = ctx.me();
         if pre_vote {
-            if !granted && term > node.current_term {
+            if !granted && term > node.disk.current_term {
                 // Refused by a server in a newer term: catch up with it.
                 self.observe_term(node, term, from, ctx);
                 return;
             }
-            if node.role != Role::PreCandidate {
+            if node.mem.role != Role::PreCandidate {
                 if granted
-                    && term == node.current_term
-                    && matches!(node.role, Role::Candidate | Role::Leader)
+                    && term == node.disk.current_term
+                    && matches!(node.mem.role, Role::Candidate | Role::Leader)
                 {
                     ctx.note(Note::VoteAfterWin {
                         from,
@@ -186,18 +188,18 @@ impl Raft {
                 }
                 return;
             }
-            if granted && term != node.current_term + 1 {
+            if granted && term != node.disk.current_term + 1 {
                 ctx.note(Note::StaleReply { from, term });
                 return;
             }
         } else {
-            let before = node.current_term;
+            let before = node.disk.current_term;
             self.observe_term(node, term, from, ctx);
-            if node.current_term != before {
+            if node.disk.current_term != before {
                 // A newer term: this server just stepped down; the reply needs no more.
                 return;
             }
-            if node.role == Role::Leader && term == node.current_term {
+            if node.mem.role == Role::Leader && term == node.disk.current_term {
                 ctx.note(Note::VoteAfterWin {
                     from,
                     term,
@@ -206,7 +208,7 @@ impl Raft {
                 });
                 return;
             }
-            if node.role != Role::Candidate || term != node.current_term {
+            if node.mem.role != Role::Candidate || term != node.disk.current_term {
                 ctx.note(Note::StaleReply { from, term });
                 return;
             }
@@ -219,8 +221,8 @@ impl Raft {
             });
             return;
         }
-        node.votes.insert(from);
-        let votes = node.votes.len() as u32;
+        node.mem.votes.insert(from);
+        let votes = node.mem.votes.len() as u32;
         ctx.note(Note::GotVote {
             from,
             term,
@@ -232,7 +234,7 @@ impl Raft {
             if pre_vote {
                 ctx.note(Note::PreVoteWon {
                     term,
-                    votes: node.votes.iter().copied().collect(),
+                    votes: node.mem.votes.iter().copied().collect(),
                 });
                 self.become_candidate(node, ctx);
             } else {

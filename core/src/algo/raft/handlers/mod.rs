@@ -6,14 +6,13 @@ mod election;
 mod replication;
 
 use super::checker::{self, RaftChecker};
-use super::types::{Cmd, Entry, Msg, Node, Note, Params, Role, Timer, MAX_TIMER};
+use super::types::{Cmd, Entry, Msg, Node, Note, Params, RaftDisk, Role, Timer, MAX_TIMER};
 use super::{Raft, NAME};
 use crate::invariant::Property;
 use crate::protocol::{Ctx, NodeFault, ParamError, Protocol};
 use crate::sim::{NodeId, Time};
 use rand::Rng;
 use rand_chacha::ChaCha8Rng;
-use std::collections::{BTreeMap, BTreeSet};
 
 impl Raft {
     pub(super) fn majority(&self) -> u32 {
@@ -34,34 +33,34 @@ impl Raft {
 
     fn arm_exact(&self, node: &mut Node, d: Time, ctx: &mut Ctx<Self>) {
         ctx.set_timer(Timer::Election, d..=d);
-        node.timer_set_at = Some(ctx.now());
-        node.timer_due = Some(ctx.now().saturating_add(d));
+        node.mem.timer_set_at = Some(ctx.now());
+        node.mem.timer_due = Some(ctx.now().saturating_add(d));
     }
 
     /// Adopt a higher term seen in a message from `from` (rule for all servers).
     fn observe_term(&self, node: &mut Node, term: u64, from: NodeId, ctx: &mut Ctx<Self>) {
-        if term <= node.current_term {
+        if term <= node.disk.current_term {
             return;
         }
-        let was = node.role;
+        let was = node.mem.role;
         ctx.note(Note::NewTerm {
             from,
-            old: node.current_term,
+            old: node.disk.current_term,
             new: term,
             was,
         });
-        node.current_term = term;
-        node.voted_for = None;
-        node.leader = None;
-        node.votes.clear();
+        node.disk.current_term = term;
+        node.disk.voted_for = None;
+        node.mem.leader = None;
+        node.mem.votes.clear();
         if was == Role::Leader {
             ctx.cancel_timer(Timer::Heartbeat);
-            node.next_index.clear();
-            node.match_index.clear();
-            node.role = Role::Follower;
+            node.mem.next_index.clear();
+            node.mem.match_index.clear();
+            node.mem.role = Role::Follower;
             self.arm_election(node, ctx);
         } else {
-            node.role = Role::Follower;
+            node.mem.role = Role::Follower;
         }
     }
 
@@ -78,10 +77,11 @@ impl Raft {
         ctx: &mut Ctx<Self>,
     ) {
         let me = ctx.me();
-        if node.role == Role::Leader {
+        if node.mem.role == Role::Leader {
             // The same request twice (the network duplicated it, or it was redirected
             // along two paths): one entry is enough.
             if let Some(k) = node
+                .disk
                 .log
                 .iter()
                 .position(|e| e.client == client && e.seq == seq)
@@ -93,16 +93,16 @@ impl Raft {
                 });
                 return;
             }
-            node.log.push(Entry {
-                term: node.current_term,
+            node.disk.log.push(Entry {
+                term: node.disk.current_term,
                 key: key.clone(),
                 value: value.clone(),
                 client,
                 seq,
             });
-            node.match_index[me.index()] = node.last_index();
+            node.mem.match_index[me.index()] = node.disk.last_index();
             ctx.note(Note::ClientAppended {
-                index: node.last_index(),
+                index: node.disk.last_index(),
                 key,
                 value,
             });
@@ -110,7 +110,7 @@ impl Raft {
             // A one-server majority is impossible (3 or more servers), so nothing commits yet.
             return;
         }
-        match node.leader {
+        match node.mem.leader {
             Some(l) if l != me && hops < 3 => {
                 ctx.send(
                     l,
@@ -173,24 +173,7 @@ impl Protocol for Raft {
     }
 
     fn init(&self, _id: NodeId, ctx: &mut Ctx<Self>) -> Node {
-        let mut node = Node {
-            current_term: 0,
-            voted_for: None,
-            log: Vec::new(),
-            next_seq: 0,
-            role: Role::Follower,
-            leader: None,
-            commit_index: 0,
-            last_applied: 0,
-            kv: BTreeMap::new(),
-            applied_requests: BTreeSet::new(),
-            votes: BTreeSet::new(),
-            next_index: Vec::new(),
-            match_index: Vec::new(),
-            timer_set_at: None,
-            timer_due: None,
-            heard_leader_at: None,
-        };
+        let mut node = Node::new(RaftDisk::default());
         self.arm_election(&mut node, ctx);
         node
     }
@@ -203,12 +186,12 @@ impl Protocol for Raft {
                     ctx.note(Note::BadCommand);
                     return;
                 }
-                node.next_seq += 1;
-                let seq = node.next_seq;
+                node.disk.next_seq += 1;
+                let seq = node.disk.next_seq;
                 self.client_request(node, key, value, me, seq, 0, ctx);
             }
             Cmd::Timeout => {
-                if node.role == Role::Leader {
+                if node.mem.role == Role::Leader {
                     ctx.note(Note::LeaderIgnoresTimeout);
                 } else {
                     self.start_election(node, true, ctx);
@@ -217,7 +200,7 @@ impl Protocol for Raft {
             Cmd::SetTimer { after } => {
                 if !(1..=MAX_TIMER).contains(&after) {
                     ctx.note(Note::BadTimer { after });
-                } else if node.role == Role::Leader {
+                } else if node.mem.role == Role::Leader {
                     ctx.note(Note::LeaderIgnoresTimeout);
                 } else {
                     self.arm_exact(node, after, ctx);
@@ -293,12 +276,12 @@ impl Protocol for Raft {
     fn on_timer(&self, node: &mut Node, timer: Timer, ctx: &mut Ctx<Self>) {
         match timer {
             Timer::Election => {
-                if node.role != Role::Leader {
+                if node.mem.role != Role::Leader {
                     self.start_election(node, false, ctx);
                 }
             }
             Timer::Heartbeat => {
-                if node.role == Role::Leader {
+                if node.mem.role == Role::Leader {
                     self.broadcast_append(node, ctx);
                 }
             }
@@ -306,13 +289,13 @@ impl Protocol for Raft {
     }
 
     fn fault_note(&self, node: &Node, fault: NodeFault) -> Option<Note> {
-        let (role, term) = (node.role, node.current_term);
+        let (role, term) = (node.mem.role, node.disk.current_term);
         Some(match fault {
             NodeFault::Crash => Note::Crashes {
                 role,
                 term,
-                entries: node.last_index(),
-                commit: node.commit_index,
+                entries: node.disk.last_index(),
+                commit: node.mem.commit_index,
             },
             NodeFault::Pause => Note::Pauses { role, term },
             NodeFault::Resume => Note::Resumes { role, term },
@@ -321,8 +304,8 @@ impl Protocol for Raft {
 
     fn on_restart(&self, node: &mut Node, ctx: &mut Ctx<Self>) {
         ctx.note(Note::Restarts {
-            term: node.current_term,
-            entries: node.last_index(),
+            term: node.disk.current_term,
+            entries: node.disk.last_index(),
         });
         self.arm_election(node, ctx);
     }

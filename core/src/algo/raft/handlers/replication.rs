@@ -10,14 +10,14 @@ use crate::sim::NodeId;
 impl Raft {
     /// The AppendEntries a leader sends `to` now, from its `next_index`.
     fn append_for(&self, node: &Node, to: NodeId) -> Msg {
-        let next = node.next_index[to.index()].clamp(1, node.last_index() + 1);
+        let next = node.mem.next_index[to.index()].clamp(1, node.disk.last_index() + 1);
         let prev = next - 1;
         Msg::AppendEntries {
-            term: node.current_term,
+            term: node.disk.current_term,
             prev_log_index: prev,
-            prev_log_term: node.term_at(prev).unwrap_or(0),
-            entries: node.log[prev as usize..].to_vec(),
-            leader_commit: node.commit_index,
+            prev_log_term: node.disk.term_at(prev).unwrap_or(0),
+            entries: node.disk.log[prev as usize..].to_vec(),
+            leader_commit: node.mem.commit_index,
         }
     }
 
@@ -34,7 +34,7 @@ impl Raft {
             ctx.send(p, m);
         }
         ctx.note(Note::SendsAppend {
-            term: node.current_term,
+            term: node.disk.current_term,
             heartbeat: with_entries.is_empty(),
             with_entries,
         });
@@ -45,31 +45,31 @@ impl Raft {
     /// Apply committed entries to the state machine; a leader answers the clients of
     /// entries it created in its term.
     fn apply(&self, node: &mut Node, ctx: &mut Ctx<Self>) {
-        while node.last_applied < node.commit_index {
-            node.last_applied += 1;
-            let Some(e) = node.entry(node.last_applied).cloned() else {
+        while node.mem.last_applied < node.mem.commit_index {
+            node.mem.last_applied += 1;
+            let Some(e) = node.disk.entry(node.mem.last_applied).cloned() else {
                 break;
             };
-            if !node.applied_requests.insert((e.client, e.seq)) {
+            if !node.mem.applied_requests.insert((e.client, e.seq)) {
                 ctx.note(Note::SkipsDuplicate {
-                    index: node.last_applied,
+                    index: node.mem.last_applied,
                     client: e.client,
                     seq: e.seq,
                 });
                 continue;
             }
-            node.kv.insert(e.key.clone(), e.value.clone());
+            node.mem.kv.insert(e.key.clone(), e.value.clone());
             ctx.note(Note::Applies {
-                index: node.last_applied,
+                index: node.mem.last_applied,
                 term: e.term,
                 key: e.key,
                 value: e.value,
             });
-            if node.role == Role::Leader && e.term == node.current_term {
+            if node.mem.role == Role::Leader && e.term == node.disk.current_term {
                 ctx.note(Note::AnswersClient {
                     client: e.client,
                     seq: e.seq,
-                    index: node.last_applied,
+                    index: node.mem.last_applied,
                 });
             }
         }
@@ -78,10 +78,10 @@ impl Raft {
     /// Leader: commit the highest index stored on a majority (and from the current term,
     /// unless the unsafe rule is on).
     fn advance_commit(&self, node: &mut Node, ctx: &mut Ctx<Self>) {
-        let mut sorted = node.match_index.clone();
+        let mut sorted = node.mem.match_index.clone();
         sorted.sort_unstable_by(|a, b| b.cmp(a));
         let on_majority = sorted[self.majority() as usize - 1];
-        if on_majority <= node.commit_index {
+        if on_majority <= node.mem.commit_index {
             return;
         }
         let unsafe_rule = self.params.unsafe_commit_old_terms;
@@ -89,33 +89,35 @@ impl Raft {
         let target = if unsafe_rule {
             Some(on_majority)
         } else {
-            (node.commit_index + 1..=on_majority)
+            (node.mem.commit_index + 1..=on_majority)
                 .rev()
-                .find(|&i| node.term_at(i) == Some(node.current_term))
+                .find(|&i| node.disk.term_at(i) == Some(node.disk.current_term))
         };
         match target {
             Some(to) => {
-                let from = node.commit_index + 1;
+                let from = node.mem.commit_index + 1;
                 let holders = node
+                    .mem
                     .match_index
                     .iter()
                     .enumerate()
                     .filter(|(_, &m)| m >= to)
                     .map(|(i, _)| NodeId(i as u32))
                     .collect();
-                node.commit_index = to;
+                node.mem.commit_index = to;
                 ctx.note(Note::LeaderCommits {
                     from,
                     to,
-                    term: node.current_term,
+                    term: node.disk.current_term,
                     holders,
-                    unsafe_rule: unsafe_rule && node.term_at(to) != Some(node.current_term),
+                    unsafe_rule: unsafe_rule
+                        && node.disk.term_at(to) != Some(node.disk.current_term),
                 });
                 self.apply(node, ctx);
             }
             None => ctx.note(Note::CannotCommitOldTerm {
                 index: on_majority,
-                term: node.term_at(on_majority).unwrap_or(0),
+                term: node.disk.term_at(on_majority).unwrap_or(0),
             }),
         }
     }
@@ -137,7 +139,7 @@ impl Raft {
                 ctx.send(
                     from,
                     Msg::AppendEntriesReply {
-                        term: node.current_term,
+                        term: node.disk.current_term,
                         success,
                         index,
                         conflict_term: hint.and_then(|h| h.0),
@@ -146,39 +148,39 @@ impl Raft {
                 )
             };
         self.observe_term(node, term, from, ctx);
-        if term < node.current_term {
+        if term < node.disk.current_term {
             ctx.note(Note::RejectsAppend {
                 leader: from,
                 reject: Reject::StaleTerm {
-                    mine: node.current_term,
+                    mine: node.disk.current_term,
                 },
             });
             reply(ctx, node, false, prev_log_index, None);
             return;
         }
         // A current leader: follow it and reset the election timer.
-        if node.role != Role::Follower {
-            node.role = Role::Follower;
-            node.votes.clear();
+        if node.mem.role != Role::Follower {
+            node.mem.role = Role::Follower;
+            node.mem.votes.clear();
             ctx.note(Note::AcceptsLeader { leader: from, term });
         }
-        node.leader = Some(from);
-        node.heard_leader_at = Some(ctx.now());
+        node.mem.leader = Some(from);
+        node.mem.heard_leader_at = Some(ctx.now());
         self.arm_election(node, ctx);
         // Consistency check.
-        match node.term_at(prev_log_index) {
+        match node.disk.term_at(prev_log_index) {
             None => {
                 ctx.note(Note::RejectsAppend {
                     leader: from,
                     reject: Reject::Missing {
                         prev_index: prev_log_index,
-                        last: node.last_index(),
+                        last: node.disk.last_index(),
                     },
                 });
                 let hint = self
                     .params
                     .conflict_hint
-                    .then_some((None, node.last_index() + 1));
+                    .then_some((None, node.disk.last_index() + 1));
                 reply(ctx, node, false, prev_log_index, hint);
                 return;
             }
@@ -193,7 +195,7 @@ impl Raft {
                 });
                 let hint = self.params.conflict_hint.then(|| {
                     let first = (1..=prev_log_index)
-                        .find(|&i| node.term_at(i) == Some(t))
+                        .find(|&i| node.disk.term_at(i) == Some(t))
                         .unwrap_or(prev_log_index);
                     (Some(t), first)
                 });
@@ -209,11 +211,11 @@ impl Raft {
         let mut first_appended = None;
         for (k, e) in entries.into_iter().enumerate() {
             let index = prev_log_index + 1 + k as u64;
-            match node.term_at(index) {
+            match node.disk.term_at(index) {
                 Some(t) if t == e.term => continue,
                 Some(t) => {
-                    let removed = node.last_index() - index + 1;
-                    node.log.truncate(index as usize - 1);
+                    let removed = node.disk.last_index() - index + 1;
+                    node.disk.log.truncate(index as usize - 1);
                     ctx.note(Note::Truncates {
                         index,
                         removed,
@@ -224,7 +226,7 @@ impl Raft {
                 None => {}
             }
             first_appended.get_or_insert(index);
-            node.log.push(e);
+            node.disk.log.push(e);
         }
         match first_appended {
             Some(first) => ctx.note(Note::Appends {
@@ -238,15 +240,15 @@ impl Raft {
             }),
             None => {}
         }
-        if leader_commit > node.commit_index {
+        if leader_commit > node.mem.commit_index {
             let to = leader_commit.min(last_new);
-            if to > node.commit_index {
+            if to > node.mem.commit_index {
                 ctx.note(Note::FollowerCommits {
-                    from: node.commit_index + 1,
+                    from: node.mem.commit_index + 1,
                     to,
                     leader_commit,
                 });
-                node.commit_index = to;
+                node.mem.commit_index = to;
                 self.apply(node, ctx);
             }
         }
@@ -266,27 +268,27 @@ impl Raft {
         ctx: &mut Ctx<Self>,
     ) {
         self.observe_term(node, term, from, ctx);
-        if node.role != Role::Leader || term != node.current_term {
+        if node.mem.role != Role::Leader || term != node.disk.current_term {
             ctx.note(Note::StaleReply { from, term });
             return;
         }
         let f = from.index();
         if success {
-            if index > node.match_index[f] {
-                node.match_index[f] = index;
+            if index > node.mem.match_index[f] {
+                node.mem.match_index[f] = index;
             }
-            node.next_index[f] = node.next_index[f].max(node.match_index[f] + 1);
+            node.mem.next_index[f] = node.mem.next_index[f].max(node.mem.match_index[f] + 1);
             ctx.note(Note::Acked {
                 from,
-                match_index: node.match_index[f],
+                match_index: node.mem.match_index[f],
             });
             self.advance_commit(node, ctx);
-            if node.next_index[f] <= node.last_index() {
+            if node.mem.next_index[f] <= node.disk.last_index() {
                 let m = self.append_for(node, from);
                 ctx.send(from, m);
             }
         } else {
-            if index + 1 != node.next_index[f] || index <= node.match_index[f] {
+            if index + 1 != node.mem.next_index[f] || index <= node.mem.match_index[f] {
                 // A reply to an older request: nextIndex has moved since it was sent.
                 ctx.note(Note::StaleReply { from, term });
                 return;
@@ -294,9 +296,9 @@ impl Raft {
             let hinted = match (conflict_term, conflict_index) {
                 (Some(ct), Some(ci)) => {
                     // After the leader's last entry of that term, or the follower's first.
-                    let last_of = (1..=node.last_index())
+                    let last_of = (1..=node.disk.last_index())
                         .rev()
-                        .find(|&i| node.term_at(i) == Some(ct));
+                        .find(|&i| node.disk.term_at(i) == Some(ct));
                     Some(last_of.map_or(ci, |i| i + 1))
                 }
                 (None, Some(ci)) => Some(ci),
@@ -305,9 +307,9 @@ impl Raft {
             let next = hinted
                 .unwrap_or(index)
                 .min(index)
-                .max(node.match_index[f] + 1)
+                .max(node.mem.match_index[f] + 1)
                 .max(1);
-            node.next_index[f] = next;
+            node.mem.next_index[f] = next;
             ctx.note(Note::BacksOff {
                 from,
                 next,
