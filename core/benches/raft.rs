@@ -59,7 +59,7 @@ fn under_load(c: &mut Criterion) {
         .timeline
         .sim()
         .node_ids()
-        .map(|n| l.timeline.sim().node(n).commit_index)
+        .map(|n| l.timeline.sim().node(n).mem.commit_index)
         .max()
         .unwrap_or(0);
     println!(

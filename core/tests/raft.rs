@@ -3,7 +3,7 @@
 //! crash semantics and parameter checks.
 
 use dsplay_core::algo::raft::{
-    Cmd, Msg, Node, Note, Raft, Role, LEADER_COMPLETENESS, STATE_MACHINE_SAFETY,
+    Cmd, Msg, Node, Note, Raft, RaftMem, Role, LEADER_COMPLETENESS, STATE_MACHINE_SAFETY,
 };
 use dsplay_core::catalog::{builtin, load, sweep as sweep_one};
 use dsplay_core::faults::{random_schedule, FaultMix};
@@ -31,7 +31,8 @@ fn node<'a>(l: &'a Loaded<Raft>, name: &str) -> &'a Node {
 
 /// The log as `term:key=value` strings.
 fn log(n: &Node) -> Vec<String> {
-    n.log
+    n.disk
+        .log
         .iter()
         .map(|e| format!("{}:{}", e.term, e.command()))
         .collect()
@@ -63,7 +64,7 @@ fn final_leader(l: &Loaded<Raft>) -> NodeId {
     let sim = l.timeline.sim();
     let leaders: Vec<NodeId> = sim
         .node_ids()
-        .filter(|&n| sim.is_up(n) && sim.node(n).role == Role::Leader)
+        .filter(|&n| sim.is_up(n) && sim.node(n).mem.role == Role::Leader)
         .collect();
     assert_eq!(leaders.len(), 1, "one live leader at the end: {leaders:?}");
     leaders[0]
@@ -75,13 +76,13 @@ fn assert_all_up_agree(l: &Loaded<Raft>, expected: &[&str]) {
         let s = sim.node(n);
         assert_eq!(log(s), expected, "{} log", sim.name(n));
         assert_eq!(
-            s.commit_index,
+            s.mem.commit_index,
             expected.len() as u64,
             "{} commit",
             sim.name(n)
         );
         assert_eq!(
-            s.last_applied,
+            s.mem.last_applied,
             expected.len() as u64,
             "{} applied",
             sim.name(n)
@@ -99,7 +100,7 @@ fn first_election() {
     assert_eq!(final_leader(&l), e[0].1);
     assert_all_up_agree(&l, &["1:x=1", "1:y=2"]);
     for n in l.timeline.sim().node_ids() {
-        let kv = &l.timeline.sim().node(n).kv;
+        let kv = &l.timeline.sim().node(n).mem.kv;
         assert_eq!(kv.get("x").map(String::as_str), Some("1"));
         assert_eq!(kv.get("y").map(String::as_str), Some("2"));
     }
@@ -150,8 +151,8 @@ fn leader_crash_and_recovery() {
         && s.time > 1200
         && matches!(n, Note::FollowerCommits { to: 2, .. })));
     assert_all_up_agree(&l, &["1:x=1", &format!("{}:y=2", second.0)]);
-    assert_eq!(node(&l, "n1").role, Role::Follower);
-    assert_eq!(node(&l, "n1").current_term, second.0);
+    assert_eq!(node(&l, "n1").mem.role, Role::Follower);
+    assert_eq!(node(&l, "n1").disk.current_term, second.0);
 }
 
 #[test]
@@ -183,7 +184,7 @@ fn crash_and_pause_steps_say_what_they_mean_for_raft() {
     l.run(Some(60), None);
     let leader = (0..5)
         .map(NodeId)
-        .find(|&n| l.timeline.sim().node(n).role == Role::Leader)
+        .find(|&n| l.timeline.sim().node(n).mem.role == Role::Leader)
         .expect("a leader after 60 steps");
     l.timeline.apply(Action::Pause { node: leader });
     let pause = steps(&l).last().unwrap().index;
@@ -219,14 +220,13 @@ fn crash_keeps_persistent_state_and_loses_volatile_state() {
     };
     let before = l.timeline.sim_at(crash).node(id("n1")).clone();
     let after = l.timeline.sim().node(id("n1")).clone();
-    assert_eq!(before.role, Role::Leader);
-    assert!(before.commit_index >= 1 && !before.kv.is_empty());
-    assert_eq!(after.current_term, before.current_term);
-    assert_eq!(after.voted_for, before.voted_for);
-    assert_eq!(after.log, before.log);
-    assert_eq!(after.role, Role::Follower);
-    assert_eq!((after.commit_index, after.last_applied), (0, 0));
-    assert!(after.kv.is_empty() && after.next_index.is_empty() && after.match_index.is_empty());
+    assert_eq!(before.mem.role, Role::Leader);
+    assert!(before.mem.commit_index >= 1 && !before.mem.kv.is_empty());
+    // Term, vote and log are on disk; role, commit index, state machine, nextIndex and
+    // matchIndex were in memory.
+    assert_eq!(after.disk, before.disk);
+    assert_eq!(after.mem, RaftMem::default());
+    assert_eq!(after.mem.role, Role::Follower);
 }
 
 #[test]
@@ -277,7 +277,11 @@ fn old_leader_in_the_minority_cannot_commit() {
 fn divergent_follower_is_repaired() {
     let mut l = Loaded::<Raft>::parse(builtin("raft-divergent-follower").unwrap().json).unwrap();
     l.run(Some(100_000), Some(1299));
-    assert_eq!(node(&l, "n1").log.len(), 4, "n1 holds three extra entries");
+    assert_eq!(
+        node(&l, "n1").disk.log.len(),
+        4,
+        "n1 holds three extra entries"
+    );
     l.run(None, None);
     assert!(l.violations().is_empty(), "{:?}", l.violations());
     let leader = final_leader(&l);
@@ -485,7 +489,7 @@ fn liveness_after_faults_stop() {
         let leader = final_leader(&l);
         let sim = l.timeline.sim();
         let lead = sim.node(leader);
-        let committed: Vec<_> = lead.log[..lead.commit_index as usize]
+        let committed: Vec<_> = lead.disk.log[..lead.mem.commit_index as usize]
             .iter()
             .filter(|e| e.key == "live")
             .collect();
@@ -497,7 +501,7 @@ fn liveness_after_faults_stop() {
         for n in sim.node_ids() {
             assert!(sim.is_up(n));
             assert!(
-                sim.node(n).kv.contains_key("live"),
+                sim.node(n).mem.kv.contains_key("live"),
                 "seed {seed}: {} applied them",
                 sim.name(n)
             );

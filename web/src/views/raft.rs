@@ -165,7 +165,7 @@ fn server(
     acted: bool,
 ) -> Html {
     let (x, y) = position(i, n);
-    let mut class = classes!("node", "server", role_class(node.role));
+    let mut class = classes!("node", "server", role_class(node.mem.role));
     let badge = status_badge(status, &mut class);
     if acted {
         class.push("acted");
@@ -177,8 +177,8 @@ fn server(
     let up = matches!(status, NodeStatus::Up);
     // The election timer: the arc left, draining clockwise from the top.
     let timer = match (
-        node.timer_set_at,
-        node.timer_due,
+        node.mem.timer_set_at,
+        node.mem.timer_due,
         up || matches!(status, NodeStatus::Paused { .. }),
     ) {
         (Some(set), Some(due), true) if due > set => {
@@ -243,17 +243,18 @@ fn server(
         })
     };
     let vote = node
+        .disk
         .voted_for
         .and_then(|v| names.get(v.index()))
         .map_or("-".to_string(), |v| v.clone());
     let role_word = if up {
-        node.role.word()
+        node.mem.role.word()
     } else {
         badge.unwrap_or("")
     };
     let label = format!(
         "{name}: {role_word}, term {}, voted for {vote}{}",
-        node.current_term,
+        node.disk.current_term,
         if selected { ", selected" } else { "" }
     );
     // The line under the server: its role, or its state when down.
@@ -261,7 +262,7 @@ fn server(
         // Nine servers leave no room for the role word: colour, border and crown say it.
         format!("voted {vote}")
     } else if up {
-        format!("{} · voted {vote}", node.role.word())
+        format!("{} · voted {vote}", node.mem.role.word())
     } else {
         format!("{} · voted {vote}", badge.unwrap_or(""))
     };
@@ -273,8 +274,8 @@ fn server(
             { for timer }
             <circle class="body" cx={f(x)} cy={f(y)} r={f(NODE_R)} />
             <text class="name" x={f(x)} y={f(y - 2.0)} text-anchor="middle">{ name }</text>
-            <text class="term" x={f(x)} y={f(y + 22.0)} text-anchor="middle">{ format!("T{}", node.current_term) }</text>
-            if node.role == Role::Leader && up {
+            <text class="term" x={f(x)} y={f(y + 22.0)} text-anchor="middle">{ format!("T{}", node.disk.current_term) }</text>
+            if node.mem.role == Role::Leader && up {
                 <text class="crown" x={f(x)} y={f(y - NODE_R - 16.0)} text-anchor="middle">{ "♛ L" }</text>
             }
             { status_marks(status, (x, y), 26.0, (x + 30.0, y - 56.0)) }
@@ -342,7 +343,7 @@ fn log_grid(l: &Loaded<Raft>, names: &[String], selected: Option<u32>) -> Html {
     let n = names.len();
     let longest = sim
         .node_ids()
-        .map(|i| sim.node(i).log.len())
+        .map(|i| sim.node(i).disk.log.len())
         .max()
         .unwrap_or(0);
     let first = first_shown(longest);
@@ -353,8 +354,8 @@ fn log_grid(l: &Loaded<Raft>, names: &[String], selected: Option<u32>) -> Html {
     // The live leader with the highest term, for nextIndex/matchIndex.
     let leader = sim
         .node_ids()
-        .filter(|&i| sim.is_up(i) && sim.node(i).role == Role::Leader)
-        .max_by_key(|&i| sim.node(i).current_term);
+        .filter(|&i| sim.is_up(i) && sim.node(i).mem.role == Role::Leader)
+        .max_by_key(|&i| sim.node(i).disk.current_term);
     let col_x = |index: usize| GRID_X + LABEL_W + (index - first) as f64 * cell_w;
 
     let header = (0..cols).map(|c| {
@@ -375,9 +376,9 @@ fn log_grid(l: &Loaded<Raft>, names: &[String], selected: Option<u32>) -> Html {
         }
         let cells = (first..first + cols).map(|index| {
             let x = col_x(index);
-            match node.entry(index as u64) {
+            match node.disk.entry(index as u64) {
                 Some(e) => {
-                    let committed = (index as u64) <= node.commit_index;
+                    let committed = (index as u64) <= node.mem.commit_index;
                     let class = classes!("entry", term_class(e.term), if committed { "committed" } else { "uncommitted" });
                     html! {
                         <g {class}>
@@ -404,28 +405,28 @@ fn log_grid(l: &Loaded<Raft>, names: &[String], selected: Option<u32>) -> Html {
             })
         };
         let commit_bar = {
-            let ix = node.commit_index as usize;
+            let ix = node.mem.commit_index as usize;
             (ix + 1 >= first && ix < first + cols).then(|| {
                 let x = if ix + 1 == first { col_x(first) } else { col_x(ix) + cell_w };
                 html! {
                     <line class="commit-bar" x1={f(x)} y1={f(y - 3.0)} x2={f(x)} y2={f(y + cell_h + 3.0)}>
-                        <title>{ format!("{}: commit index {}", names[i], node.commit_index) }</title>
+                        <title>{ format!("{}: commit index {}", names[i], node.mem.commit_index) }</title>
                     </line>
                 }
             })
         };
         // Left of centre: the nextIndex arrow (centre + 0.12) may share the column.
-        let applied = marker(node.last_applied, "applied", -0.38, "●");
+        let applied = marker(node.mem.last_applied, "applied", -0.38, "●");
         let (next, matched) = match leader {
             Some(ld) if ld != id => {
                 let lead = sim.node(ld);
-                let mi = lead.match_index.get(i).copied().unwrap_or(0);
+                let mi = lead.mem.match_index.get(i).copied().unwrap_or(0);
                 // A matchIndex left of the window is named at its first column: with the
                 // nextIndex when that lags too ("◀n3 m2"), else on its own ("◀m5").
                 let match_lags = mi > 0 && (mi as usize) < first;
-                let next_lags = lead.next_index.get(i).is_some_and(|&ni| (ni as usize) < first);
+                let next_lags = lead.mem.next_index.get(i).is_some_and(|&ni| (ni as usize) < first);
                 (
-                    lead.next_index.get(i).and_then(|&ni| {
+                    lead.mem.next_index.get(i).and_then(|&ni| {
                         let (ix, mut text) = next_marker(ni as usize, first)?;
                         if next_lags && match_lags {
                             text = format!("{text} m{mi}");
@@ -447,13 +448,13 @@ fn log_grid(l: &Loaded<Raft>, names: &[String], selected: Option<u32>) -> Html {
                             </text>
                         })
                     } else {
-                        lead.match_index.get(i).and_then(|&mi| marker(mi, "match", 0.2, "m"))
+                        lead.mem.match_index.get(i).and_then(|&mi| marker(mi, "match", 0.2, "m"))
                     },
                 )
             }
             _ => (None, None),
         };
-        let kv_all: Vec<String> = node.kv.iter().map(|(k, v)| format!("{k}={v}")).collect();
+        let kv_all: Vec<String> = node.mem.kv.iter().map(|(k, v)| format!("{k}={v}")).collect();
         let mut kv_text = String::new();
         for item in &kv_all {
             if kv_text.chars().count() + item.chars().count() > 10 {
@@ -552,18 +553,18 @@ pub fn raft_view() -> Html {
         .filter_map(|m| message(m, n, &names, t, &store, Some(m.sent_step) == just_sent));
     let leader = sim
         .node_ids()
-        .filter(|&i| sim.is_up(i) && sim.node(i).role == Role::Leader)
-        .max_by_key(|&i| sim.node(i).current_term);
+        .filter(|&i| sim.is_up(i) && sim.node(i).mem.role == Role::Leader)
+        .max_by_key(|&i| sim.node(i).disk.current_term);
     let term = sim
         .node_ids()
-        .map(|i| sim.node(i).current_term)
+        .map(|i| sim.node(i).disk.current_term)
         .max()
         .unwrap_or(0);
     let status = match leader {
         Some(ld) => format!(
             "leader {} · term {}",
             names[ld.index()],
-            sim.node(ld).current_term
+            sim.node(ld).disk.current_term
         ),
         None => format!("no leader · highest term {term}"),
     };
@@ -781,12 +782,12 @@ pub fn raft_panel() -> Html {
     let non_leaders: Vec<usize> = up
         .iter()
         .copied()
-        .filter(|&i| sim.node(dsplay_core::NodeId(i as u32)).role != Role::Leader)
+        .filter(|&i| sim.node(dsplay_core::NodeId(i as u32)).mem.role != Role::Leader)
         .collect();
     let leader = sim
         .node_ids()
-        .filter(|&i| sim.is_up(i) && sim.node(i).role == Role::Leader)
-        .max_by_key(|&i| sim.node(i).current_term);
+        .filter(|&i| sim.is_up(i) && sim.node(i).mem.role == Role::Leader)
+        .max_by_key(|&i| sim.node(i).disk.current_term);
     let align = apply_all(
         non_leaders
             .iter()
@@ -901,11 +902,11 @@ pub fn raft_panel() -> Html {
                     <p class="server-summary">
                         <strong>{ name.clone() }</strong>
                         { format!(" — {}, term {}, voted for {}, log {} entr{}, commit {}, applied {}",
-                            match status { NodeStatus::Up => node.role.word(), NodeStatus::Crashed { .. } => "crashed", NodeStatus::Paused { .. } => "paused" },
-                            node.current_term,
-                            node.voted_for.map_or("nobody".to_string(), |v| names[v.index()].clone()),
-                            node.log.len(), if node.log.len() == 1 { "y" } else { "ies" },
-                            node.commit_index, node.last_applied) }
+                            match status { NodeStatus::Up => node.mem.role.word(), NodeStatus::Crashed { .. } => "crashed", NodeStatus::Paused { .. } => "paused" },
+                            node.disk.current_term,
+                            node.disk.voted_for.map_or("nobody".to_string(), |v| names[v.index()].clone()),
+                            node.disk.log.len(), if node.disk.log.len() == 1 { "y" } else { "ies" },
+                            node.mem.commit_index, node.mem.last_applied) }
                     </p>
                     <div class="button-row">
                         if matches!(status, NodeStatus::Crashed { .. }) {
@@ -926,12 +927,12 @@ pub fn raft_panel() -> Html {
                                 title={format!("Pause {name}: it freezes (a long GC pause) and loses nothing; its timers and the messages it receives wait until it resumes")}>
                                 { format!("Pause {name}") }</button>
                         }
-                        <button class="ctl" disabled={!up || node.role == Role::Leader}
+                        <button class="ctl" disabled={!up || node.mem.role == Role::Leader}
                             title={match status {
                                 NodeStatus::Crashed { .. } => format!("{name} is crashed: it has no election timer until it restarts"),
                                 NodeStatus::Paused { .. } => format!("{name} is paused: its election timer waits until it resumes"),
-                                NodeStatus::Up if node.role == Role::Leader => format!("{name} is the leader: a leader has no election timer"),
-                                NodeStatus::Up => format!("{name}'s election timer fires now: it starts an election for term {}", node.current_term + 1),
+                                NodeStatus::Up if node.mem.role == Role::Leader => format!("{name} is the leader: a leader has no election timer"),
+                                NodeStatus::Up => format!("{name}'s election timer fires now: it starts an election for term {}", node.disk.current_term + 1),
                             }}
                             onclick={apply(cmd(&name, json!("timeout")))}>{ "Time out now" }</button>
                     </div>

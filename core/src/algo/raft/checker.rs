@@ -1,0 +1,342 @@
+//! The safety checker: the five properties of Figure 3, checked after every step from the
+//! server that acted.
+
+use super::narration::name;
+use super::types::{Entry, EntryId, Node, Role};
+use super::Raft;
+use crate::invariant::{Checker, Property, Violation};
+use crate::sim::{NodeId, Sim};
+use crate::trace::StepOutcome;
+use std::collections::{BTreeMap, BTreeSet};
+
+pub const ELECTION_SAFETY: &str = "Election Safety";
+pub const LEADER_APPEND_ONLY: &str = "Leader Append-Only";
+pub const LOG_MATCHING: &str = "Log Matching";
+pub const LEADER_COMPLETENESS: &str = "Leader Completeness";
+pub const STATE_MACHINE_SAFETY: &str = "State Machine Safety";
+
+/// The five properties of Figure 3.
+pub(super) fn properties() -> Vec<Property> {
+    vec![
+        Property {
+            name: ELECTION_SAFETY,
+            description: "At most one leader can be elected in a given term.",
+        },
+        Property {
+            name: LEADER_APPEND_ONLY,
+            description: "A leader never overwrites or deletes entries in its log; it only appends new entries.",
+        },
+        Property {
+            name: LOG_MATCHING,
+            description: "If two logs contain an entry with the same index and term, the logs are identical in all entries up to that index.",
+        },
+        Property {
+            name: LEADER_COMPLETENESS,
+            description: "If an entry is committed in a term, it is in the log of the leaders of every later term.",
+        },
+        Property {
+            name: STATE_MACHINE_SAFETY,
+            description: "If a server has applied an entry at an index, no other server ever applies a different entry at that index.",
+        },
+    ]
+}
+
+/// What the checker remembers of an entry: its term and command.
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct Seen {
+    term: u64,
+    command: String,
+    /// The server, and its term, that committed or applied it.
+    by: NodeId,
+    in_term: u64,
+}
+
+/// Checks the five properties of Figure 3 after every step, from the server that acted.
+#[derive(Clone, Debug)]
+pub struct RaftChecker {
+    /// term -> the leader elected in it.
+    leaders: BTreeMap<u64, NodeId>,
+    /// Per server while it leads: its term and its log's entry ids when last seen.
+    leader_log: Vec<Option<(u64, Vec<EntryId>)>>,
+    /// Per server: its log when it last changed while leading (to name entries).
+    leader_entries: Vec<Vec<Entry>>,
+    /// Per server: the term it was last seen leading.
+    was_leader: Vec<Option<u64>>,
+    seen_commit: Vec<u64>,
+    seen_applied: Vec<u64>,
+    /// index -> the first entry any server marked committed there.
+    committed: BTreeMap<u64, Seen>,
+    /// term -> its leader and that leader's log when it was elected (a leader only
+    /// appends, so an entry missing then is missing for the whole term).
+    elected: BTreeMap<u64, (NodeId, Vec<Entry>)>,
+    /// index -> the first entry any server applied there.
+    applied: BTreeMap<u64, Seen>,
+    /// (property, term or index, server) already reported, so each problem is said once.
+    reported: BTreeSet<(&'static str, u64, u32)>,
+}
+
+impl RaftChecker {
+    /// A checker for `n` servers that has seen nothing yet.
+    pub fn new(n: usize) -> Self {
+        RaftChecker {
+            leaders: BTreeMap::new(),
+            leader_log: vec![None; n],
+            leader_entries: vec![Vec::new(); n],
+            was_leader: vec![None; n],
+            seen_commit: vec![0; n],
+            seen_applied: vec![0; n],
+            committed: BTreeMap::new(),
+            elected: BTreeMap::new(),
+            applied: BTreeMap::new(),
+            reported: BTreeSet::new(),
+        }
+    }
+
+    fn report(
+        &mut self,
+        out: &mut Vec<Violation>,
+        property: &'static str,
+        key: (u64, u32),
+        explanation: String,
+    ) {
+        if self.reported.insert((property, key.0, key.1)) {
+            out.push(Violation::new(property, explanation));
+        }
+    }
+}
+
+impl Checker<Raft> for RaftChecker {
+    fn check(&mut self, sim: &Sim<Raft>, step: &StepOutcome<Raft>, out: &mut Vec<Violation>) {
+        let Some(me) = step.record.node else {
+            return;
+        };
+        let nodes: Vec<&Node> = sim.node_ids().map(|n| sim.node(n)).collect();
+        self.check_servers(&nodes, sim.names(), me, out);
+    }
+}
+
+impl RaftChecker {
+    /// The checks after a step of server `me`, given every server's state (in id order).
+    pub fn check_servers(
+        &mut self,
+        nodes: &[&Node],
+        names: &[String],
+        me: NodeId,
+        out: &mut Vec<Violation>,
+    ) {
+        let nm = |id: NodeId| name(names, id).to_string();
+        let node = nodes[me.index()];
+        let i = me.index();
+
+        // Election Safety.
+        if node.mem.role == Role::Leader {
+            let term = node.disk.current_term;
+            match self.leaders.get(&term) {
+                Some(&other) if other != me => {
+                    let e = format!(
+                        "{} and {} are both leaders of term {term}",
+                        nm(other),
+                        nm(me)
+                    );
+                    self.report(out, ELECTION_SAFETY, (term, me.0), e);
+                }
+                Some(_) => {}
+                None => {
+                    self.leaders.insert(term, me);
+                }
+            }
+        }
+
+        // Leader Append-Only: while it leads the same term, its old log is a prefix.
+        if node.mem.role == Role::Leader {
+            let mut snapshot = match self.leader_log[i].take() {
+                Some((term, old)) if term == node.disk.current_term => {
+                    let bad = old
+                        .iter()
+                        .enumerate()
+                        .find(|(k, e)| node.disk.log.get(*k).map(Entry::id) != Some(**e))
+                        .map(|(k, _)| k);
+                    if let Some(k) = bad {
+                        let index = k as u64 + 1;
+                        let was = self.leader_entries[i].get(k).map_or_else(
+                            || "an entry".to_string(),
+                            |e| format!("{} (term {})", e.command(), e.term),
+                        );
+                        let now = match node.disk.entry(index) {
+                            Some(e) => format!("now holds {} (term {})", e.command(), e.term),
+                            None => "has deleted it".to_string(),
+                        };
+                        let e = format!(
+                            "{}, leader of term {term}, had {was} at index {index} and {now}",
+                            nm(me)
+                        );
+                        self.report(out, LEADER_APPEND_ONLY, (term, me.0), e);
+                    }
+                    old
+                }
+                _ => Vec::new(),
+            };
+            snapshot.clear();
+            snapshot.extend(node.disk.log.iter().map(Entry::id));
+            if self.leader_entries[i].len() != node.disk.log.len()
+                || self.leader_entries[i].last() != node.disk.log.last()
+            {
+                self.leader_entries[i] = node.disk.log.clone();
+            }
+            self.leader_log[i] = Some((node.disk.current_term, snapshot));
+        } else {
+            self.leader_log[i] = None;
+        }
+
+        // Log Matching: against every other server.
+        for other in (0..nodes.len() as u32).map(NodeId).filter(|&o| o != me) {
+            let theirs = &nodes[other.index()].disk.log;
+            let len = node.disk.log.len().min(theirs.len());
+            let Some(first_diff) = (0..len).find(|&k| node.disk.log[k].id() != theirs[k].id())
+            else {
+                continue;
+            };
+            if let Some(k) = (first_diff..len)
+                .rev()
+                .find(|&k| node.disk.log[k].term == theirs[k].term)
+            {
+                let (a, b) = (&node.disk.log[first_diff], &theirs[first_diff]);
+                let e = format!(
+                    "{} and {} both have an entry of term {} at index {}, but differ at index {}: {} has {} (term {}), {} has {} (term {})",
+                    nm(me),
+                    nm(other),
+                    node.disk.log[k].term,
+                    k + 1,
+                    first_diff + 1,
+                    nm(me),
+                    a.command(),
+                    a.term,
+                    nm(other),
+                    b.command(),
+                    b.term
+                );
+                let key = (k as u64 + 1, me.0.min(other.0) * 16 + me.0.max(other.0));
+                self.report(out, LOG_MATCHING, key, e);
+            }
+        }
+
+        // Commitment ledger.
+        if node.mem.commit_index < self.seen_commit[i] {
+            self.seen_commit[i] = node.mem.commit_index;
+        }
+        let mut newly = Vec::new();
+        for index in self.seen_commit[i] + 1..=node.mem.commit_index {
+            if let Some(e) = node.disk.entry(index) {
+                if let std::collections::btree_map::Entry::Vacant(v) = self.committed.entry(index) {
+                    let seen = Seen {
+                        term: e.term,
+                        command: e.command(),
+                        by: me,
+                        in_term: node.disk.current_term,
+                    };
+                    newly.push((index, seen.clone()));
+                    v.insert(seen);
+                }
+            }
+        }
+        self.seen_commit[i] = node.mem.commit_index;
+
+        // Leader Completeness, the other way round: an entry committed now, in term t,
+        // must be in the log of every leader already elected for a term after t.
+        for (index, s) in &newly {
+            let lacking = self
+                .elected
+                .range(s.in_term + 1..)
+                .find(|(_, (_, log))| {
+                    log.get(*index as usize - 1)
+                        .is_none_or(|e| e.term != s.term || e.command() != s.command)
+                })
+                .map(|(&t, (l, log))| (t, *l, log.get(*index as usize - 1).cloned()));
+            if let Some((term, leader, has)) = lacking {
+                let has = match has {
+                    Some(e) => format!("{} (term {}) there", e.command(), e.term),
+                    None => "no entry there".to_string(),
+                };
+                let e = format!(
+                    "{} committed entry {index} ({}, term {}) in term {}, but {} was already leader of term {term} without it; it has {has}",
+                    nm(s.by),
+                    s.command,
+                    s.term,
+                    s.in_term,
+                    nm(leader)
+                );
+                self.report(out, LEADER_COMPLETENESS, (term, leader.0), e);
+            }
+        }
+
+        // Leader Completeness: a new leader holds every entry committed in earlier terms.
+        if node.mem.role == Role::Leader && self.was_leader[i] != Some(node.disk.current_term) {
+            let term = node.disk.current_term;
+            let missing = self
+                .committed
+                .iter()
+                .find(|(&index, s)| {
+                    s.in_term < term
+                        && node
+                            .disk
+                            .entry(index)
+                            .is_none_or(|e| e.term != s.term || e.command() != s.command)
+                })
+                .map(|(&index, s)| (index, s.clone()));
+            if let Some((index, s)) = missing {
+                let has = match node.disk.entry(index) {
+                    Some(e) => format!("{} (term {}) there", e.command(), e.term),
+                    None => "no entry there".to_string(),
+                };
+                let e = format!(
+                    "{} became leader of term {term} without entry {index} ({}, term {}), which {} committed in term {}; it has {has}",
+                    nm(me),
+                    s.command,
+                    s.term,
+                    nm(s.by),
+                    s.in_term
+                );
+                self.report(out, LEADER_COMPLETENESS, (term, me.0), e);
+            }
+            self.elected
+                .entry(term)
+                .or_insert_with(|| (me, node.disk.log.clone()));
+        }
+        self.was_leader[i] = (node.mem.role == Role::Leader).then_some(node.disk.current_term);
+
+        // State Machine Safety.
+        if node.mem.last_applied < self.seen_applied[i] {
+            self.seen_applied[i] = node.mem.last_applied;
+        }
+        for index in self.seen_applied[i] + 1..=node.mem.last_applied {
+            let Some(e) = node.disk.entry(index) else {
+                continue;
+            };
+            let mine = Seen {
+                term: e.term,
+                command: e.command(),
+                by: me,
+                in_term: node.disk.current_term,
+            };
+            match self.applied.get(&index) {
+                None => {
+                    self.applied.insert(index, mine);
+                }
+                Some(s) if s.term != mine.term || s.command != mine.command => {
+                    let e = format!(
+                        "{} applied {} (term {}) at index {index}, but {} had applied {} (term {}) there",
+                        nm(me),
+                        mine.command,
+                        mine.term,
+                        nm(s.by),
+                        s.command,
+                        s.term
+                    );
+                    self.report(out, STATE_MACHINE_SAFETY, (index, me.0), e);
+                }
+                Some(_) => {}
+            }
+        }
+        self.seen_applied[i] = node.mem.last_applied;
+    }
+}

@@ -1,0 +1,322 @@
+//! Log replication and commitment (§5.3, §5.4.2): AppendEntries and its replies, the
+//! follower's consistency check and truncation, the leader backing off `nextIndex`,
+//! counting replicas to commit, and applying committed entries to the state machine.
+
+use super::super::types::{Entry, Msg, Node, Note, Reject, Role, Timer};
+use super::super::Raft;
+use crate::protocol::Ctx;
+use crate::sim::NodeId;
+
+impl Raft {
+    /// The AppendEntries a leader sends `to` now, from its `next_index`.
+    fn append_for(&self, node: &Node, to: NodeId) -> Msg {
+        let next = node.mem.next_index[to.index()].clamp(1, node.disk.last_index() + 1);
+        let prev = next - 1;
+        Msg::AppendEntries {
+            term: node.disk.current_term,
+            prev_log_index: prev,
+            prev_log_term: node.disk.term_at(prev).unwrap_or(0),
+            entries: node.disk.log[prev as usize..].to_vec(),
+            leader_commit: node.mem.commit_index,
+        }
+    }
+
+    /// Send AppendEntries to every follower (a heartbeat for those up to date) and re-arm
+    /// the heartbeat timer.
+    pub(super) fn broadcast_append(&self, node: &mut Node, ctx: &mut Ctx<Self>) {
+        let me = ctx.me();
+        let mut with_entries = Vec::new();
+        for p in self.peers(me) {
+            let m = self.append_for(node, p);
+            if matches!(&m, Msg::AppendEntries { entries, .. } if !entries.is_empty()) {
+                with_entries.push(p);
+            }
+            ctx.send(p, m);
+        }
+        ctx.note(Note::SendsAppend {
+            term: node.disk.current_term,
+            heartbeat: with_entries.is_empty(),
+            with_entries,
+        });
+        let h = self.params.heartbeat_interval;
+        ctx.set_timer(Timer::Heartbeat, h..=h);
+    }
+
+    /// Apply committed entries to the state machine; a leader answers the clients of
+    /// entries it created in its term.
+    fn apply(&self, node: &mut Node, ctx: &mut Ctx<Self>) {
+        while node.mem.last_applied < node.mem.commit_index {
+            node.mem.last_applied += 1;
+            let Some(e) = node.disk.entry(node.mem.last_applied).cloned() else {
+                break;
+            };
+            if !node.mem.applied_requests.insert((e.client, e.seq)) {
+                ctx.note(Note::SkipsDuplicate {
+                    index: node.mem.last_applied,
+                    client: e.client,
+                    seq: e.seq,
+                });
+                continue;
+            }
+            node.mem.kv.insert(e.key.clone(), e.value.clone());
+            ctx.note(Note::Applies {
+                index: node.mem.last_applied,
+                term: e.term,
+                key: e.key,
+                value: e.value,
+            });
+            if node.mem.role == Role::Leader && e.term == node.disk.current_term {
+                ctx.note(Note::AnswersClient {
+                    client: e.client,
+                    seq: e.seq,
+                    index: node.mem.last_applied,
+                });
+            }
+        }
+    }
+
+    /// Leader: commit the highest index stored on a majority (and from the current term,
+    /// unless the unsafe rule is on).
+    fn advance_commit(&self, node: &mut Node, ctx: &mut Ctx<Self>) {
+        let mut sorted = node.mem.match_index.clone();
+        sorted.sort_unstable_by(|a, b| b.cmp(a));
+        let on_majority = sorted[self.majority() as usize - 1];
+        if on_majority <= node.mem.commit_index {
+            return;
+        }
+        let unsafe_rule = self.params.unsafe_commit_old_terms;
+        // The highest N on a majority whose entry is from the current term.
+        let target = if unsafe_rule {
+            Some(on_majority)
+        } else {
+            (node.mem.commit_index + 1..=on_majority)
+                .rev()
+                .find(|&i| node.disk.term_at(i) == Some(node.disk.current_term))
+        };
+        match target {
+            Some(to) => {
+                let from = node.mem.commit_index + 1;
+                let holders = node
+                    .mem
+                    .match_index
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, &m)| m >= to)
+                    .map(|(i, _)| NodeId(i as u32))
+                    .collect();
+                node.mem.commit_index = to;
+                ctx.note(Note::LeaderCommits {
+                    from,
+                    to,
+                    term: node.disk.current_term,
+                    holders,
+                    unsafe_rule: unsafe_rule
+                        && node.disk.term_at(to) != Some(node.disk.current_term),
+                });
+                self.apply(node, ctx);
+            }
+            None => ctx.note(Note::CannotCommitOldTerm {
+                index: on_majority,
+                term: node.disk.term_at(on_majority).unwrap_or(0),
+            }),
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    pub(super) fn on_append(
+        &self,
+        node: &mut Node,
+        from: NodeId,
+        term: u64,
+        prev_log_index: u64,
+        prev_log_term: u64,
+        entries: Vec<Entry>,
+        leader_commit: u64,
+        ctx: &mut Ctx<Self>,
+    ) {
+        let reply =
+            |ctx: &mut Ctx<Self>, node: &Node, success, index, hint: Option<(Option<u64>, u64)>| {
+                ctx.send(
+                    from,
+                    Msg::AppendEntriesReply {
+                        term: node.disk.current_term,
+                        success,
+                        index,
+                        conflict_term: hint.and_then(|h| h.0),
+                        conflict_index: hint.map(|h| h.1),
+                    },
+                )
+            };
+        self.observe_term(node, term, from, ctx);
+        if term < node.disk.current_term {
+            ctx.note(Note::RejectsAppend {
+                leader: from,
+                reject: Reject::StaleTerm {
+                    mine: node.disk.current_term,
+                },
+            });
+            reply(ctx, node, false, prev_log_index, None);
+            return;
+        }
+        // A current leader: follow it and reset the election timer.
+        if node.mem.role != Role::Follower {
+            node.mem.role = Role::Follower;
+            node.mem.votes.clear();
+            ctx.note(Note::AcceptsLeader { leader: from, term });
+        }
+        node.mem.leader = Some(from);
+        node.mem.heard_leader_at = Some(ctx.now());
+        self.arm_election(node, ctx);
+        // Consistency check.
+        match node.disk.term_at(prev_log_index) {
+            None => {
+                ctx.note(Note::RejectsAppend {
+                    leader: from,
+                    reject: Reject::Missing {
+                        prev_index: prev_log_index,
+                        last: node.disk.last_index(),
+                    },
+                });
+                let hint = self
+                    .params
+                    .conflict_hint
+                    .then_some((None, node.disk.last_index() + 1));
+                reply(ctx, node, false, prev_log_index, hint);
+                return;
+            }
+            Some(t) if t != prev_log_term => {
+                ctx.note(Note::RejectsAppend {
+                    leader: from,
+                    reject: Reject::TermMismatch {
+                        prev_index: prev_log_index,
+                        prev_term: prev_log_term,
+                        mine: t,
+                    },
+                });
+                let hint = self.params.conflict_hint.then(|| {
+                    let first = (1..=prev_log_index)
+                        .find(|&i| node.disk.term_at(i) == Some(t))
+                        .unwrap_or(prev_log_index);
+                    (Some(t), first)
+                });
+                reply(ctx, node, false, prev_log_index, hint);
+                return;
+            }
+            Some(_) => {}
+        }
+        if entries.is_empty() {
+            ctx.note(Note::Heartbeat { leader: from, term });
+        }
+        let last_new = prev_log_index + entries.len() as u64;
+        let mut first_appended = None;
+        for (k, e) in entries.into_iter().enumerate() {
+            let index = prev_log_index + 1 + k as u64;
+            match node.disk.term_at(index) {
+                Some(t) if t == e.term => continue,
+                Some(t) => {
+                    let removed = node.disk.last_index() - index + 1;
+                    node.disk.log.truncate(index as usize - 1);
+                    ctx.note(Note::Truncates {
+                        index,
+                        removed,
+                        mine: t,
+                        theirs: e.term,
+                    });
+                }
+                None => {}
+            }
+            first_appended.get_or_insert(index);
+            node.disk.log.push(e);
+        }
+        match first_appended {
+            Some(first) => ctx.note(Note::Appends {
+                leader: from,
+                first,
+                last: last_new,
+            }),
+            None if last_new > prev_log_index => ctx.note(Note::AlreadyHas {
+                leader: from,
+                last: last_new,
+            }),
+            None => {}
+        }
+        if leader_commit > node.mem.commit_index {
+            let to = leader_commit.min(last_new);
+            if to > node.mem.commit_index {
+                ctx.note(Note::FollowerCommits {
+                    from: node.mem.commit_index + 1,
+                    to,
+                    leader_commit,
+                });
+                node.mem.commit_index = to;
+                self.apply(node, ctx);
+            }
+        }
+        reply(ctx, node, true, last_new, None);
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    pub(super) fn on_append_reply(
+        &self,
+        node: &mut Node,
+        from: NodeId,
+        term: u64,
+        success: bool,
+        index: u64,
+        conflict_term: Option<u64>,
+        conflict_index: Option<u64>,
+        ctx: &mut Ctx<Self>,
+    ) {
+        self.observe_term(node, term, from, ctx);
+        if node.mem.role != Role::Leader || term != node.disk.current_term {
+            ctx.note(Note::StaleReply { from, term });
+            return;
+        }
+        let f = from.index();
+        if success {
+            if index > node.mem.match_index[f] {
+                node.mem.match_index[f] = index;
+            }
+            node.mem.next_index[f] = node.mem.next_index[f].max(node.mem.match_index[f] + 1);
+            ctx.note(Note::Acked {
+                from,
+                match_index: node.mem.match_index[f],
+            });
+            self.advance_commit(node, ctx);
+            if node.mem.next_index[f] <= node.disk.last_index() {
+                let m = self.append_for(node, from);
+                ctx.send(from, m);
+            }
+        } else {
+            if index + 1 != node.mem.next_index[f] || index <= node.mem.match_index[f] {
+                // A reply to an older request: nextIndex has moved since it was sent.
+                ctx.note(Note::StaleReply { from, term });
+                return;
+            }
+            let hinted = match (conflict_term, conflict_index) {
+                (Some(ct), Some(ci)) => {
+                    // After the leader's last entry of that term, or the follower's first.
+                    let last_of = (1..=node.disk.last_index())
+                        .rev()
+                        .find(|&i| node.disk.term_at(i) == Some(ct));
+                    Some(last_of.map_or(ci, |i| i + 1))
+                }
+                (None, Some(ci)) => Some(ci),
+                _ => None,
+            };
+            let next = hinted
+                .unwrap_or(index)
+                .min(index)
+                .max(node.mem.match_index[f] + 1)
+                .max(1);
+            node.mem.next_index[f] = next;
+            ctx.note(Note::BacksOff {
+                from,
+                next,
+                hint: hinted.is_some(),
+            });
+            let m = self.append_for(node, from);
+            ctx.send(from, m);
+        }
+    }
+}
