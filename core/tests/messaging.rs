@@ -1,7 +1,7 @@
 //! The messaging protocol: the outcome of each built-in scenario, and liveness of reliable
 //! broadcast under random faults once everything heals.
 
-use dsplay_core::algo::messaging::{AppId, Kind, Messaging, Node, Note, NO_DUPLICATION};
+use dsplay_core::algo::messaging::{AppId, Kind, Messaging, Node, NodeMem, Note, NO_DUPLICATION};
 use dsplay_core::catalog::{builtin, load};
 use dsplay_core::faults::{random_schedule, FaultMix};
 use dsplay_core::protocol::Protocol;
@@ -32,7 +32,8 @@ fn id_of(l: &Loaded<Messaging>, name: &str) -> NodeId {
 
 /// How many times `node` handed `what` to its application, and when.
 fn deliveries(n: &Node, what: AppId) -> Vec<Time> {
-    n.delivered
+    n.disk
+        .delivered
         .iter()
         .filter(|d| d.what == what)
         .map(|d| d.at)
@@ -53,7 +54,8 @@ fn steps_with<'a>(
 }
 
 fn originated(n: &Node, kind: Kind) -> Vec<AppId> {
-    n.originated
+    n.disk
+        .originated
         .iter()
         .copied()
         .filter(|a| a.kind == kind)
@@ -75,7 +77,7 @@ fn normal_operation() {
     for name in ordinary {
         let me = id_of(&l, name);
         let n = node(&l, name);
-        assert!(n.requests.is_empty(), "{name} waits for nothing");
+        assert!(n.mem.requests.is_empty(), "{name} waits for nothing");
         for r in originated(n, Kind::Request) {
             requests += 1;
             assert_eq!(
@@ -121,7 +123,7 @@ fn normal_operation() {
         .count(),
         1
     );
-    assert!(node(&l, "n2").broadcasts.is_empty());
+    assert!(node(&l, "n2").mem.broadcasts.is_empty());
 
     // The publication reaches exactly the subscribers n3 and n4.
     let n1 = id_of(&l, "n1");
@@ -135,13 +137,13 @@ fn normal_operation() {
             "{name}"
         );
     }
-    assert!(node(&l, "broker").forwarding.is_empty());
-    assert!(node(&l, "n1").publications.is_empty());
+    assert!(node(&l, "broker").mem.forwarding.is_empty());
+    assert!(node(&l, "n1").mem.publications.is_empty());
     assert!(steps_with(&l, Some(n1), |n| matches!(n, Note::PublishAcked { .. })).count() == 1);
 
     // The inspector's JSON view says the same.
     let n3 = l.node_state(2).unwrap();
-    let kinds: Vec<&str> = n3["delivered"]
+    let kinds: Vec<&str> = n3["disk"]["delivered"]
         .as_array()
         .unwrap()
         .iter()
@@ -152,7 +154,7 @@ fn normal_operation() {
         "{n3}"
     );
     assert_eq!(
-        l.node_state(4).unwrap()["topics"],
+        l.node_state(4).unwrap()["disk"]["topics"],
         json!({ "news": ["n3", "n4"] })
     );
 }
@@ -209,13 +211,13 @@ fn lossy_link() {
         "more copies arrived ({copies}) than requests were made"
     );
     assert!(steps_with(&l, Some(n2), |n| matches!(n, Note::DuplicateRequest { .. })).count() >= 1);
-    assert!(node(&l, "n1").requests.is_empty());
+    assert!(node(&l, "n1").mem.requests.is_empty());
     // The broadcast gets through to both other nodes and completes.
     let bc = originated(node(&l, "n1"), Kind::Broadcast)[0];
     for name in ["n1", "n2", "n3"] {
         assert_eq!(deliveries(node(&l, name), bc).len(), 1, "{name}");
     }
-    assert!(node(&l, "n1").broadcasts.is_empty());
+    assert!(node(&l, "n1").mem.broadcasts.is_empty());
 }
 
 #[test]
@@ -279,7 +281,7 @@ fn partition_then_heal() {
     .collect();
     assert_eq!(done.len(), 1);
     assert!(done[0].time > heal_at);
-    assert!(node(&l, "n1").broadcasts.is_empty());
+    assert!(node(&l, "n1").mem.broadcasts.is_empty());
 }
 
 #[test]
@@ -329,10 +331,10 @@ fn broker_crash() {
         .all(|m| m.to == broker && m.deliver_at > crash_at && m.deliver_at < restart_at));
     // The broker's persistent state survived: its subscriptions and what it has seen.
     let b = node(&l, "broker");
-    assert!(b.seen.contains(&pubs[0]) && b.seen.contains(&pubs[1]));
-    assert_eq!(b.topics["prices"].len(), 2);
-    assert!(b.forwarding.is_empty());
-    assert!(node(&l, "n1").publications.is_empty());
+    assert!(b.disk.seen.contains(&pubs[0]) && b.disk.seen.contains(&pubs[1]));
+    assert_eq!(b.disk.topics["prices"].len(), 2);
+    assert!(b.mem.forwarding.is_empty());
+    assert!(node(&l, "n1").mem.publications.is_empty());
     assert_eq!(
         steps_with(&l, Some(broker), |n| matches!(
             n,
@@ -359,7 +361,7 @@ fn no_dedup_violates_no_duplication_and_reports_the_first_step() {
         l.seek(k);
         let sim = l.timeline.sim();
         let dup = sim.node_ids().any(|n| {
-            let d = &sim.node(n).delivered;
+            let d = &sim.node(n).disk.delivered;
             d.iter()
                 .enumerate()
                 .any(|(i, x)| d[..i].iter().any(|y| y.what == x.what))
@@ -449,7 +451,7 @@ fn reliable_broadcast_delivers_everywhere_after_faults_heal() {
                     );
                 }
                 assert!(
-                    !sim.node(origin).broadcasts.contains_key(&bc.id),
+                    !sim.node(origin).mem.broadcasts.contains_key(&bc.id),
                     "seed {seed}: {bc:?} completed"
                 );
             }
@@ -479,10 +481,17 @@ fn a_crash_says_which_unfinished_work_is_lost() {
     let mut l = Loaded::<Messaging>::parse(builtin("messaging-lossy-link").unwrap().json).unwrap();
     let n1 = id_of(&l, "n1");
     // Step until n1 has a request out, then crash it.
-    while l.timeline.sim().node(n1).requests.is_empty() {
+    while l.timeline.sim().node(n1).mem.requests.is_empty() {
         assert!(l.step_forward(), "n1 never sent a request");
     }
+    let disk = l.timeline.sim().node(n1).disk.clone();
     l.timeline.apply(Action::Crash { node: n1 });
+    // What was on disk is kept, what was in memory is gone.
+    let after = l.timeline.sim().node(n1);
+    assert_eq!(after.disk, disk);
+    assert_eq!(after.mem, NodeMem::default());
+    let state = l.node_state(n1.0).unwrap();
+    assert_eq!(state["memory"]["requests"], json!({}), "{state}");
     let step = l.timeline.trace().steps.last().unwrap();
     assert!(
         step.notes.iter().any(|n| matches!(

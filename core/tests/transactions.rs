@@ -4,8 +4,8 @@
 //! with partitions finds the AC1 violation).
 
 use dsplay_core::algo::transactions::{
-    self, note_state, parse_writes, with_option, LogRecord, Node, Note, Rec, Transactions, TxState,
-    TxnChecker, Writes, AC1, AC2, AC3, AC4, COORD,
+    self, note_state, parse_writes, with_option, Coordinator, LogRecord, Node, Note, Participant,
+    ParticipantMem, Rec, Transactions, TxState, TxnChecker, Writes, AC1, AC2, AC3, AC4, COORD,
 };
 use dsplay_core::catalog::{builtin, load, sweep as sweep_one};
 use dsplay_core::faults::FaultMix;
@@ -31,6 +31,14 @@ fn run_builtin(id: &str) -> Loaded<Transactions> {
 fn node<'a>(l: &'a Loaded<Transactions>, name: &str) -> &'a Node {
     let i = l.names().iter().position(|n| n == name).unwrap();
     l.timeline.sim().node(NodeId(i as u32))
+}
+
+fn participant<'a>(l: &'a Loaded<Transactions>, name: &str) -> &'a Participant {
+    node(l, name).as_participant().expect("a participant")
+}
+
+fn coordinator(l: &Loaded<Transactions>) -> &Coordinator {
+    node(l, "coord").as_coordinator().expect("the coordinator")
 }
 
 fn decision(l: &Loaded<Transactions>, name: &str, tx: u32) -> Option<bool> {
@@ -68,11 +76,12 @@ fn happy_path_commits_both_transactions_everywhere() {
         }
     }
     // The second transaction wrote x=5 over the first's x=1.
-    let d = &node(&l, "n2").data;
+    let d = &participant(&l, "n2").disk.data;
     assert_eq!(d.get("x").map(String::as_str), Some("5"));
     assert_eq!(d.get("y").map(String::as_str), Some("2"));
     // The coordinator logs the decision before it sends it, and ends after the acks.
-    let recs: Vec<(u32, Rec)> = node(&l, "coord")
+    let recs: Vec<(u32, Rec)> = coordinator(&l)
+        .disk
         .log
         .iter()
         .map(|r| (r.tx, r.rec))
@@ -85,7 +94,7 @@ fn happy_path_commits_both_transactions_everywhere() {
         "one after the other"
     );
     // Each participant logged YES before the decision.
-    let p = &node(&l, "n1").log;
+    let p = &participant(&l, "n1").disk.log;
     assert_eq!(
         p.iter()
             .filter(|r| r.tx == 1)
@@ -105,7 +114,7 @@ fn one_no_vote_aborts_everyone() {
     assert!(!node(&l, "n2").has(1, Rec::Yes));
     assert!(node(&l, "n1").has(1, Rec::Yes));
     assert!(
-        node(&l, "n1").data.is_empty(),
+        participant(&l, "n1").disk.data.is_empty(),
         "aborted writes are discarded"
     );
 }
@@ -339,12 +348,19 @@ fn restart_rebuilds_volatile_state_from_the_log() {
             break l.pos();
         }
     };
+    let disk = l
+        .timeline
+        .sim()
+        .node(NodeId(1))
+        .as_participant()
+        .unwrap()
+        .disk
+        .clone();
     l.apply_json(r#"{ "crash": { "node": "n1" } }"#).unwrap();
     l.step_forward();
-    assert!(
-        l.timeline.sim().node(NodeId(1)).txns.is_empty(),
-        "volatile state lost"
-    );
+    let n1 = l.timeline.sim().node(NodeId(1)).as_participant().unwrap();
+    assert_eq!(n1.mem, ParticipantMem::default(), "volatile state lost");
+    assert_eq!(n1.disk, disk, "the log survives");
     l.run(Some(10), None);
     l.apply_json(r#"{ "restart": { "node": "n1" } }"#).unwrap();
     l.step_forward();
@@ -355,7 +371,7 @@ fn restart_rebuilds_volatile_state_from_the_log() {
         Some(TxState::Ready),
         "rebuilt from 'yes T1'"
     );
-    assert!(n1.txns[&1].recovering);
+    assert!(n1.txns()[&1].recovering);
     l.run(Some(500), None);
     assert!(l.violations().is_empty(), "{:?}", l.violations());
     assert_eq!(decision(&l, "n1", 1), Some(true));
@@ -368,7 +384,7 @@ fn all_decided(l: &Loaded<Transactions>) -> Result<(), String> {
     let sim = l.timeline.sim();
     for n in sim.node_ids().filter(|n| sim.is_up(*n)) {
         let node = sim.node(n);
-        for r in &node.log {
+        for r in node.log() {
             if node.logged_decision(r.tx).is_none() {
                 return Err(format!("{} has no decision on T{}", sim.name(n), r.tx));
             }
@@ -576,8 +592,11 @@ fn queued_transactions_survive_a_coordinator_crash() {
         assert_eq!(decision(&l, n, 2), Some(true), "{n} T2");
         assert_eq!(decision(&l, n, 3), Some(true), "{n} T3");
     }
-    assert_eq!(node(&l, "n1").data.get("x").map(String::as_str), Some("3"));
-    assert!(node(&l, "coord").queue.is_empty());
+    assert_eq!(
+        participant(&l, "n1").disk.data.get("x").map(String::as_str),
+        Some("3")
+    );
+    assert!(coordinator(&l).disk.queue.is_empty());
     let keeps: Vec<u32> = notes(&l)
         .filter_map(|(_, _, n)| match n {
             Note::KeepsQueue { waiting } => Some(*waiting),

@@ -78,13 +78,13 @@ pub fn messaging_view() -> Html {
         .map(|id| {
                     let node = sim.node(id);
                     if id.index() + 1 == n {
-                        let topics = node.topics.len();
+                        let topics = node.disk.topics.len();
                         format!("{topics} topic{}", if topics == 1 { "" } else { "s" })
                     } else {
-                        let mut d = format!("{} delivered", node.delivered.len());
-                        if !node.subscriptions.is_empty() {
+                        let mut d = format!("{} delivered", node.disk.delivered.len());
+                        if !node.disk.subscriptions.is_empty() {
                             let subs: Vec<&str> =
-                                node.subscriptions.iter().map(|t| t.as_str()).collect();
+                                node.disk.subscriptions.iter().map(|t| t.as_str()).collect();
                             d.push_str(&format!(" · sub {}", subs.join(",")));
                         }
                         d

@@ -113,7 +113,7 @@ fn transactions(l: &Loaded<Transactions>) -> Vec<(u32, Writes)> {
     l.timeline
         .sim()
         .node(COORD)
-        .log
+        .log()
         .iter()
         .filter(|r| r.rec == Rec::Begin)
         .map(|r| (r.tx, r.writes.clone()))
@@ -209,12 +209,12 @@ pub fn transactions_view() -> Html {
         .unwrap_or_default();
     let h = history(l, tx);
     let coord = sim.node(COORD);
-    let acks = coord.txns.get(&tx).map_or(0, |t| t.acks.len());
+    let acks = coord.txns().get(&tx).map_or(0, |t| t.acks.len());
     let phase_text = match coord_down_since {
         Some(c) if coord.logged_decision(tx).is_none() || !coord.has(tx, Rec::End) => format!(
             "coordinator down since t={c} (its log survives: {})",
             coord
-                .log
+                .log()
                 .iter()
                 .filter(|r| r.tx == tx)
                 .map(|r| r.rec.label())
@@ -228,7 +228,7 @@ pub fn transactions_view() -> Html {
     let mut by_reason: BTreeMap<String, Vec<String>> = BTreeMap::new();
     for (i, name) in names.iter().enumerate().skip(1) {
         let node = sim.node(NodeId(i as u32));
-        let Some(t) = node.txns.get(&tx) else {
+        let Some(t) = node.txns().get(&tx) else {
             continue;
         };
         let Some(since) = t.blocked_since.filter(|_| t.state == TxState::Ready) else {
@@ -361,7 +361,7 @@ pub fn transactions_view() -> Html {
             }
         });
         let blocked = node
-            .txns
+            .txns()
             .get(&tx)
             .and_then(|t| t.blocked_since.filter(|_| t.state == TxState::Ready))
             .map(|since| {
@@ -383,14 +383,14 @@ pub fn transactions_view() -> Html {
             Cast::Failed => ("failed", "vote-fail"),
         });
         // Before it votes, a participant set to vote NO or to fail shows what it will do.
-        let setting = match (i, node.vote) {
+        let setting = match (i, node.vote().unwrap_or_default()) {
             (0, _) | (_, Vote::Yes) => None,
             (_, Vote::No) => Some("→ NO"),
             (_, Vote::Fail) => Some("→ fail"),
         };
         let shown_vote = vote.or(setting.map(|w| (w, "vote-setting")));
         // The last records of its write-ahead log.
-        let recs: Vec<_> = node.log.iter().rev().take(3).collect();
+        let recs: Vec<_> = node.log().iter().rev().take(3).collect();
         let log = recs.iter().rev().enumerate().map(|(k, r)| {
             let x = LOG_X + k as f64 * 114.0;
             let label = format!("{} T{}", r.rec.label(), r.tx);
@@ -418,7 +418,7 @@ pub fn transactions_view() -> Html {
             state_word,
             match (vote, setting) {
                 (Some(v), _) => format!(", voted {}", v.0),
-                (None, Some(_)) => format!(", set to {}", vote_words(node.vote)),
+                (None, Some(_)) => format!(", set to {}", vote_words(node.vote().unwrap_or_default())),
                 _ => String::new(),
             },
             badge.map(|b| format!(", {b}")).unwrap_or_default()
@@ -833,7 +833,7 @@ pub fn transactions_panel() -> Html {
         };
         let sim = l.timeline.sim();
         let votes: Vec<Vote> = (1..s.names().len() as u32)
-            .map(|i| sim.node(NodeId(i)).vote)
+            .map(|i| sim.node(NodeId(i)).vote().unwrap_or_default())
             .collect();
         let up: Vec<bool> = (0..s.names().len() as u32)
             .map(|i| matches!(s.status(i), Some(NodeStatus::Up) | None))
@@ -844,7 +844,7 @@ pub fn transactions_panel() -> Html {
             up,
             sim.proto().three_phase(),
             sim.proto().params().clone(),
-            sim.node(COORD).queue.clone(),
+            sim.node(COORD).queue().to_vec(),
         )
     };
     let parsed = parse_writes(&writes_text);
