@@ -1,8 +1,9 @@
-//! The inspector: the selected node's state as a readable tree.
+//! The inspector: the selected node's state as a readable tree, in two parts where the
+//! algorithm splits it: what is on disk (kept through a crash) and what is in memory (lost).
 
+use super::faults::{node_actions, node_fault};
 use super::use_shell;
 use crate::store::ShellMsg;
-use super::faults::{node_actions, node_fault};
 use dsplay_core::{NodeId, NodeStatus};
 use serde_json::Value;
 use yew::prelude::*;
@@ -30,14 +31,9 @@ pub fn inspector() -> Html {
     // What the last step changed, if this node took it.
     let acted = s.last_actor() == Some(n);
     let changed: Vec<String> = if acted {
-        match (s.node_state_before(n), &state) {
-            (Some(Value::Object(before)), Value::Object(now)) => now
-                .iter()
-                .filter(|(k, v)| before.get(*k) != Some(*v))
-                .map(|(k, _)| k.clone())
-                .collect(),
-            _ => Vec::new(),
-        }
+        s.node_state_before(n)
+            .map(|before| changed_fields(&before, &state))
+            .unwrap_or_default()
     } else {
         Vec::new()
     };
@@ -57,10 +53,10 @@ pub fn inspector() -> Html {
             if acted {
                 <p class="changed-note">{
                     if changed.is_empty() { "It acted in the last step; its state did not change.".to_string() }
-                    else { format!("Changed by the last step: {}", changed.iter().map(|k| label(k)).collect::<Vec<_>>().join(", ")) }
+                    else { format!("Changed by the last step: {}", changed.iter().map(|k| label(k.rsplit('.').next().unwrap_or(k))).collect::<Vec<_>>().join(", ")) }
                 }</p>
             }
-            <div class="tree">{ top_tree(&state, &changed) }</div>
+            <div class="tree">{ parts(&state, &changed) }</div>
         </section>
     }
 }
@@ -70,7 +66,83 @@ fn label(key: &str) -> String {
     key.replace('_', " ")
 }
 
-/// The state's top level, with the fields the last step changed highlighted.
+/// The parts of a node's state: `disk` and `memory` when the algorithm splits it (a
+/// `role` beside them names the node's role), else the state as a whole.
+const PARTS: [(&str, &str); 2] = [
+    ("disk", "On disk: kept through a crash"),
+    ("memory", "In memory: lost in a crash"),
+];
+
+fn is_split(v: &Value) -> bool {
+    matches!(v, Value::Object(m) if m.contains_key("disk") || m.contains_key("memory"))
+}
+
+/// The fields whose value differs between two states, by name (inside the disk and memory
+/// parts when the state is split).
+fn changed_fields(before: &Value, now: &Value) -> Vec<String> {
+    let top = |b: &Value, n: &Value| -> Vec<String> {
+        match (b, n) {
+            (Value::Object(b), Value::Object(n)) => n
+                .iter()
+                .filter(|(k, v)| b.get(*k) != Some(*v))
+                .map(|(k, _)| k.clone())
+                .collect(),
+            _ if b != n => vec![String::new()],
+            _ => Vec::new(),
+        }
+    };
+    if !is_split(now) {
+        return top(before, now);
+    }
+    PARTS
+        .iter()
+        .flat_map(|(part, _)| {
+            let b = before.get(part).unwrap_or(&Value::Null);
+            let n = now.get(part).unwrap_or(&Value::Null);
+            top(b, n).into_iter().map(move |k| {
+                if k.is_empty() {
+                    part.to_string()
+                } else {
+                    format!("{part}.{k}")
+                }
+            })
+        })
+        .collect()
+}
+
+/// The state, with the fields the last step changed highlighted.
+fn parts(v: &Value, changed: &[String]) -> Html {
+    if !is_split(v) {
+        return top_tree(v, changed);
+    }
+    html! {
+        <>
+            if let Some(Value::String(role)) = v.get("role") {
+                <p class="state-role"><span class="key">{ "role" }</span>{ " " }<span class="leaf">{ label(role) }</span></p>
+            }
+            { for PARTS.iter().map(|(part, heading)| {
+                let inner = v.get(part).unwrap_or(&Value::Null);
+                let prefix = format!("{part}.");
+                let mine: Vec<String> = changed
+                    .iter()
+                    .filter_map(|k| k.strip_prefix(&prefix).map(str::to_string))
+                    .collect();
+                html! {
+                    <section class={classes!("state-part", *part)} aria-label={*heading}>
+                        <h3>{ *heading }</h3>
+                        if inner.is_null() || matches!(inner, Value::Object(m) if m.is_empty()) {
+                            <p class="muted">{ "nothing" }</p>
+                        } else {
+                            { top_tree(inner, &mine) }
+                        }
+                    </section>
+                }
+            }) }
+        </>
+    }
+}
+
+/// A state's top level, with the fields the last step changed highlighted.
 fn top_tree(v: &Value, changed: &[String]) -> Html {
     match v {
         Value::Object(map) if !map.is_empty() => html! {
