@@ -103,21 +103,31 @@ pub(super) fn spread(wanted: &[f64], r: f64) -> Vec<f64> {
         return a;
     }
     let sep = ((2.0 * r + 14.0) / R_NODES).min(even * 0.98);
+    // In ring order, unwrapped: only the last gap goes round past the top, and a node
+    // pushed past its neighbour leaves a negative gap, which is too small too (so it is
+    // pushed back rather than left overlapping).
+    let mut b: Vec<f64> = order.iter().map(|&i| a[i]).collect();
     for _ in 0..200 {
         let mut moved = false;
         for j in 0..k {
-            let (p, q) = (order[j], order[(j + 1) % k]);
-            let gap = (a[q] - a[p]).rem_euclid(TAU);
+            let gap = if j + 1 < k {
+                b[j + 1] - b[j]
+            } else {
+                b[0] + TAU - b[j]
+            };
             if gap < sep - 1e-6 {
                 let push = (sep - gap) / 2.0;
-                a[p] -= push;
-                a[q] += push;
+                b[j] -= push;
+                b[(j + 1) % k] += push;
                 moved = true;
             }
         }
         if !moved {
             break;
         }
+    }
+    for (rank, &i) in order.iter().enumerate() {
+        a[i] = b[rank];
     }
     a
 }
@@ -221,6 +231,35 @@ mod tests {
         let got = spread(&wanted, node_radius(4));
         for (w, g) in wanted.iter().zip(&got) {
             assert!(gap(*w, *g) < 1e-9, "{wanted:?} -> {got:?}");
+        }
+    }
+
+    #[wasm_bindgen_test]
+    fn nodes_that_would_overlap_push_each_other_apart() {
+        let r = node_radius(5);
+        let sep = (2.0 * r + 14.0) / R_NODES;
+        // Three nodes in a cluster, then the same across the top of the ring.
+        for wanted in [
+            [1.0, 1.01, 1.02, 3.0, 5.0],
+            [TAU - 0.01, 0.0, 0.01, 2.0, 4.0],
+        ] {
+            let got = spread(&wanted, r);
+            for i in 0..got.len() {
+                for j in 0..i {
+                    assert!(
+                        gap(got[i], got[j]) >= sep - 1e-3,
+                        "{i} and {j}: {wanted:?} -> {got:?}"
+                    );
+                }
+            }
+            // They keep their order around the ring and stay near where they wanted to be.
+            for i in 0..3 {
+                assert!(gap(got[i], wanted[i]) < 0.3, "{wanted:?} -> {got:?}");
+            }
+            for (p, q) in [(0, 1), (1, 2)] {
+                let ahead = (got[q] - got[p]).rem_euclid(TAU);
+                assert!(ahead < PI, "{p} before {q}: {wanted:?} -> {got:?}");
+            }
         }
     }
 
