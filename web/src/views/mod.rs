@@ -12,7 +12,6 @@ use yew::prelude::*;
 pub fn preview(algorithm: &str) -> Html {
     match algorithm {
         "messaging" => messaging::preview(),
-        "hashring" => hashring::preview(),
         "transactions" => transactions::preview(),
         "locks" => locks::preview(),
         "raft" => raft::preview(),
