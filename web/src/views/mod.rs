@@ -15,7 +15,6 @@ pub fn preview(algorithm: &str) -> Html {
         "hashring" => hashring::preview(),
         "transactions" => transactions::preview(),
         "locks" => locks::preview(),
-        "raft" => raft::preview(),
         _ => html! {},
     }
 }
