@@ -6,16 +6,31 @@
 //! server clicked and on the whole cluster.
 
 use crate::components::cluster::{
-    f, message_title, select_message, status_badge, status_marks, Arc, Flight, NODE_R,
+    f, message_title, select_message, status_badge, status_marks, Flight, NODE_R,
 };
-use crate::components::{use_stable_store, use_store};
-use crate::store::Msg;
-use dsplay_core::algo::raft::{Node, Raft, Role};
-use dsplay_core::session::{Loaded, MsgView};
-use dsplay_core::NodeStatus;
-use serde_json::json;
+use crate::components::{use_clock, use_shell, use_typed, Shell};
+use crate::page::Page;
+use crate::store::ShellMsg;
+use dsplay_core::algo::raft::{Cmd, Node, Params, Raft, Role};
+use dsplay_core::session::{Loaded, MsgView, Session};
+use dsplay_core::{Action, NodeId, NodeStatus};
 use web_sys::HtmlInputElement;
 use yew::prelude::*;
+
+/// The Raft page.
+pub struct RaftPage;
+
+impl Page for RaftPage {
+    type Algo = Raft;
+
+    fn view() -> Html {
+        html! { <RaftView /> }
+    }
+
+    fn panel() -> Html {
+        html! { <RaftPanel /> }
+    }
+}
 
 /// The ring's centre and radius in the 1000 x 640 view box.
 const CX: f64 = 225.0;
@@ -146,11 +161,6 @@ fn term_class(term: u64) -> String {
     format!("t{}", term % TERM_COLOURS)
 }
 
-/// The raft state behind the session, if it is a Raft session.
-fn raft(s: &dyn dsplay_core::session::Session) -> Option<&Loaded<Raft>> {
-    s.as_any().downcast_ref::<Loaded<Raft>>()
-}
-
 /// One server on the ring.
 #[allow(clippy::too_many_arguments)]
 fn server(
@@ -161,7 +171,7 @@ fn server(
     status: NodeStatus,
     names: &[String],
     t: f64,
-    store: &crate::components::Store,
+    shell: &Shell,
     acted: bool,
 ) -> Html {
     let (x, y) = position(i, n);
@@ -170,7 +180,7 @@ fn server(
     if acted {
         class.push("acted");
     }
-    let selected = store.selected == Some(i as u32);
+    let selected = shell.selected == Some(i as u32);
     if selected {
         class.push("selected");
     }
@@ -225,20 +235,20 @@ fn server(
         _ => None,
     };
     let onclick = {
-        let store = store.clone();
+        let shell = shell.clone();
         let i = i as u32;
         Callback::from(move |_: MouseEvent| {
-            store.dispatch(Msg::Select(if selected { None } else { Some(i) }))
+            shell.dispatch(ShellMsg::Select(if selected { None } else { Some(i) }))
         })
     };
     let onkeydown = {
-        let store = store.clone();
+        let shell = shell.clone();
         let i = i as u32;
         Callback::from(move |e: KeyboardEvent| {
             if e.key() == "Enter" || e.key() == " " {
                 // Handled here: the page's Space (play/pause) must not act as well.
                 e.prevent_default();
-                store.dispatch(Msg::Select(if selected { None } else { Some(i) }));
+                shell.dispatch(ShellMsg::Select(if selected { None } else { Some(i) }));
             }
         })
     };
@@ -290,7 +300,7 @@ fn message(
     n: usize,
     names: &[String],
     t: f64,
-    store: &crate::components::Store,
+    shell: &Shell,
     fresh: bool,
 ) -> Option<Html> {
     let fl = Flight::of(
@@ -308,9 +318,9 @@ fn message(
         fl.lost.then_some("lost"),
         m.duplicate.then_some("dup"),
         fresh.then_some("fresh"),
-        (store.selected_msg == Some(m.id)).then_some("selected")
+        (shell.selected_msg == Some(m.id)).then_some("selected")
     );
-    let onclick = select_message(store, m.id);
+    let onclick = select_message(shell, m.id);
     let shape = shape_html(shape, px, py, 12.0);
     // Granted or refused, inside the shape (a lost message shows its ✕ there instead).
     let verdict = verdict.filter(|_| !(fl.lost && fl.frac > 0.4)).map(|ok| {
@@ -511,16 +521,15 @@ fn log_grid(l: &Loaded<Raft>, names: &[String], selected: Option<u32>) -> Html {
 
 #[function_component(RaftView)]
 pub fn raft_view() -> Html {
-    let store = use_store();
-    let s = store.session.borrow();
-    let Some(l) = raft(&**s) else {
-        return html! { <p>{ "This view needs a Raft scenario." }</p> };
-    };
-    let names = s.names().to_vec();
+    let shell = use_shell();
+    let typed = use_typed::<Raft>();
+    // Messages and election timers move between steps.
+    let t = use_clock().shown;
+    let l = typed.run.borrow();
+    let names = l.names().to_vec();
     let n = names.len();
     let sim = l.timeline.sim();
-    let t = store.display_time;
-    let actor = s.last_actor();
+    let actor = l.last_actor();
     let servers = sim.node_ids().map(|id| {
         let i = id.index();
         server(
@@ -531,11 +540,11 @@ pub fn raft_view() -> Html {
             sim.status(id),
             &names,
             t,
-            &store,
+            &shell,
             actor == Some(i as u32),
         )
     });
-    let cuts = s.cut_links().into_iter().map(|(a, b)| {
+    let cuts = l.cut_links().into_iter().map(|(a, b)| {
         let (x1, y1) = position(a as usize, n);
         let (x2, y2) = position(b as usize, n);
         let (mx, my) = ((x1 + x2) / 2.0, (y1 + y2) / 2.0);
@@ -546,11 +555,11 @@ pub fn raft_view() -> Html {
             </g>
         }
     });
-    let msgs = s.in_flight();
-    let just_sent = s.pos().checked_sub(1);
+    let msgs = l.in_flight();
+    let just_sent = l.pos().checked_sub(1);
     let dots = msgs
         .iter()
-        .filter_map(|m| message(m, n, &names, t, &store, Some(m.sent_step) == just_sent));
+        .filter_map(|m| message(m, n, &names, t, &shell, Some(m.sent_step) == just_sent));
     let leader = sim
         .node_ids()
         .filter(|&i| sim.is_up(i) && sim.node(i).mem.role == Role::Leader)
@@ -568,9 +577,8 @@ pub fn raft_view() -> Html {
         ),
         None => format!("no leader · highest term {term}"),
     };
-    let p = l.timeline.sim().proto();
     let mut flags = Vec::new();
-    let params = dsplay_core::Protocol::params(p);
+    let params = &l.scenario.params;
     if params.pre_vote {
         flags.push("pre-vote");
     }
@@ -590,29 +598,7 @@ pub fn raft_view() -> Html {
             <g class="cuts">{ for cuts }</g>
             <g class="nodes">{ for servers }</g>
             <g class="msgs">{ for dots }</g>
-            { log_grid(l, &names, store.selected) }
-        </svg>
-    }
-}
-
-/// A small still drawing for the home page: five servers, a leader sending heartbeats.
-pub fn preview() -> Html {
-    let n = 5;
-    let arrows = (1..n).map(|k| {
-        let p = Arc::between(position(0, n), position(k, n));
-        html! { <path class="pv-msg k-hb-line" d={p.partial_d(0.7)} /> }
-    });
-    html! {
-        <svg class="preview raft-preview" viewBox="0 72 450 490" role="img" aria-label="Five Raft servers: a leader sends heartbeats">
-            { for arrows }
-            { for (0..n).map(|i| {
-                let (x, y) = position(i, n);
-                html! {
-                    <g class={classes!("node", "server", if i == 0 { "leader" } else { "follower" })}>
-                        <circle class="body" cx={f(x)} cy={f(y)} r="44" />
-                    </g>
-                }
-            }) }
+            { log_grid(&l, &names, shell.selected) }
         </svg>
     }
 }
@@ -628,109 +614,13 @@ pub fn parse_servers(text: &str) -> Result<u32, String> {
     }
 }
 
-/// What fitting a scenario to fewer servers changed: scripted actions left out and
-/// partitions narrowed, and the servers they named that are gone.
-#[derive(Debug, Default, PartialEq)]
-pub struct Fitted {
-    pub left_out: usize,
-    pub narrowed: usize,
-    pub gone: std::collections::BTreeSet<String>,
-}
-
-impl Fitted {
-    /// The sentence shown in the page, if anything changed.
-    pub fn sentence(&self, servers: u32) -> Option<String> {
-        if self.left_out == 0 && self.narrowed == 0 {
-            return None;
-        }
-        let mut gone: Vec<&String> = self.gone.iter().collect();
-        gone.sort_by_key(|g| (g.len(), g.to_string()));
-        let names = gone
-            .iter()
-            .map(|g| g.as_str())
-            .collect::<Vec<_>>()
-            .join(", ");
-        let mut parts = Vec::new();
-        if self.left_out > 0 {
-            parts.push(format!(
-                "{} scripted action{} naming {names} {} left out",
-                self.left_out,
-                if self.left_out == 1 { "" } else { "s" },
-                if self.left_out == 1 { "was" } else { "were" }
-            ));
-        }
-        if self.narrowed > 0 {
-            parts.push(format!(
-                "{} partition{} now leave{} out {names}",
-                self.narrowed,
-                if self.narrowed == 1 { "" } else { "s" },
-                if self.narrowed == 1 { "s" } else { "" }
-            ));
-        }
-        Some(format!("With {servers} servers: {}.", parts.join("; ")))
-    }
-}
-
-/// Fit a scenario (JSON) to `servers` servers named n1..n<servers>: scripted actions that
-/// name a server that no longer exists are left out, and partitions keep only the servers
-/// that remain (left out too if fewer than two groups are left).
-pub fn fit_to_servers(scenario: &mut serde_json::Value, servers: u32) -> Fitted {
-    use serde_json::Value;
-    let exists = |name: &str| {
-        name.strip_prefix('n')
-            .and_then(|k| k.parse::<u32>().ok())
-            .is_some_and(|k| (1..=servers).contains(&k))
-    };
-    let mut fitted = Fitted::default();
-    let Some(actions) = scenario.get_mut("actions").and_then(Value::as_array_mut) else {
-        return fitted;
-    };
-    actions.retain_mut(|entry| {
-        let Some(Value::Object(inner)) = entry
-            .get_mut("action")
-            .and_then(Value::as_object_mut)
-            .and_then(|o| o.values_mut().next())
-        else {
-            return true; // "heal" and the like name nobody
-        };
-        let mut gone = Vec::new();
-        for key in ["node", "a", "b", "from", "to"] {
-            if let Some(Value::String(name)) = inner.get(key) {
-                if !exists(name) {
-                    gone.push(name.clone());
-                }
-            }
-        }
-        if !gone.is_empty() {
-            fitted.left_out += 1;
-            fitted.gone.extend(gone);
-            return false;
-        }
-        if let Some(Value::Array(groups)) = inner.get_mut("groups") {
-            let before = groups.clone();
-            for g in groups.iter_mut() {
-                if let Value::Array(members) = g {
-                    members.retain(|m| match m.as_str() {
-                        Some(name) if !exists(name) => {
-                            fitted.gone.insert(name.to_string());
-                            false
-                        }
-                        _ => true,
-                    });
-                }
-            }
-            groups.retain(|g| g.as_array().is_none_or(|m| !m.is_empty()));
-            if *groups != before {
-                if groups.len() < 2 {
-                    fitted.left_out += 1;
-                    return false;
-                }
-                fitted.narrowed += 1;
-            }
-        }
-        true
-    });
-    fitted
+/// `params` with the number of servers typed by a person, or why it cannot be used.
+pub fn with_servers(params: &Params, text: &str) -> Result<Params, String> {
+    let servers = parse_servers(text)?;
+    Ok(Params {
+        servers,
+        ..params.clone()
+    })
 }
 
 /// Check a key or value typed by a person (the core refuses the same).
@@ -747,72 +637,49 @@ pub fn check_kv(key: &str, value: &str) -> Result<(), String> {
 /// The Raft side panel: what the selected server can do, cluster actions and the legend.
 #[function_component(RaftPanel)]
 pub fn raft_panel() -> Html {
-    let store = use_stable_store();
+    let shell = use_shell();
+    let typed = use_typed::<Raft>();
     let key = use_state(|| "x".to_string());
     let value = use_state(|| "1".to_string());
-    // What fitting the script to fewer servers left out: (scenario title, servers, sentence).
-    let fit_note = use_state(|| None::<(String, u32, String)>);
-    let s = store.session.borrow();
-    let Some(l) = raft(&**s) else {
-        return html! {};
-    };
-    let names = s.names().to_vec();
+    let l = typed.run.borrow();
+    let names = l.names().to_vec();
     let sim = l.timeline.sim();
-    let sel = store.selected.filter(|&i| (i as usize) < names.len());
-    let apply = |action: serde_json::Value| {
-        let store = store.clone();
-        let a = action.to_string();
-        Callback::from(move |_: MouseEvent| store.dispatch(Msg::Apply(a.clone())))
-    };
-    let apply_all = |actions: Vec<serde_json::Value>| {
-        let store = store.clone();
-        let v: Vec<String> = actions.iter().map(|a| a.to_string()).collect();
-        Callback::from(move |_: MouseEvent| {
-            for a in &v {
-                store.dispatch(Msg::Apply(a.clone()));
-            }
-        })
-    };
-    let cmd = |node: &str, c: serde_json::Value| json!({ "command": { "node": node, "cmd": c } });
-    let up: Vec<usize> = sim
+    let sel = shell.selected.filter(|&i| (i as usize) < names.len());
+    let command = |node: NodeId, cmd: Cmd| Action::Command { node, cmd };
+    let non_leaders: Vec<NodeId> = sim
         .node_ids()
-        .filter(|&i| sim.is_up(i))
-        .map(|i| i.index())
-        .collect();
-    let non_leaders: Vec<usize> = up
-        .iter()
-        .copied()
-        .filter(|&i| sim.node(dsplay_core::NodeId(i as u32)).mem.role != Role::Leader)
+        .filter(|&i| sim.is_up(i) && sim.node(i).mem.role != Role::Leader)
         .collect();
     let leader = sim
         .node_ids()
         .filter(|&i| sim.is_up(i) && sim.node(i).mem.role == Role::Leader)
         .max_by_key(|&i| sim.node(i).disk.current_term);
-    let align = apply_all(
+    let align = typed.on_act_all(
         non_leaders
             .iter()
-            .map(|&i| cmd(&names[i], json!({ "set_timer": { "after": 120 } })))
+            .map(|&i| command(i, Cmd::SetTimer { after: 120 }))
             .collect(),
     );
-    let spread = apply_all(
+    let spread = typed.on_act_all(
         non_leaders
             .iter()
             .enumerate()
             .map(|(k, &i)| {
-                cmd(
-                    &names[i],
-                    json!({ "set_timer": { "after": 150 + 70 * k as u64 } }),
+                command(
+                    i,
+                    Cmd::SetTimer {
+                        after: 150 + 70 * k as u64,
+                    },
                 )
             })
             .collect(),
     );
     let restart_leader = leader.map(|ld| {
-        let name = &names[ld.index()];
         (
-            name.clone(),
-            apply_all(vec![
-                json!({ "crash": { "node": name } }),
-                json!({ "restart": { "node": name } }),
+            names[ld.index()].clone(),
+            typed.on_act_all(vec![
+                Action::Crash { node: ld },
+                Action::Restart { node: ld },
             ]),
         )
     });
@@ -823,50 +690,25 @@ pub fn raft_panel() -> Html {
         })
     };
     let kv_ok = check_kv(key.trim(), value.trim());
-    let params = dsplay_core::Protocol::params(sim.proto()).clone();
-    // Changing an option reloads the scenario with it (what people did is dropped).
-    let reload_with = |field: &'static str, value: serde_json::Value| {
-        let store = store.clone();
-        Callback::from(move |_: Event| {
-            let json = store.session.borrow().original_json();
-            match serde_json::from_str::<serde_json::Value>(&json) {
-                Ok(mut v) => {
-                    v["params"][field] = value.clone();
-                    store.dispatch(Msg::Import(v.to_string()));
-                }
-                Err(e) => store.dispatch(Msg::Fail(format!("cannot change {field}: {e}"))),
-            }
-        })
+    let params = l.scenario.params.clone();
+    // Changing an option restarts the scenario with it (what people did is dropped).
+    let restart_with = |change: fn(&mut Params)| {
+        let typed = typed.clone();
+        let mut changed = params.clone();
+        change(&mut changed);
+        Callback::from(move |_: Event| typed.restart(changed.clone()))
     };
     let on_servers = {
-        let store = store.clone();
-        let fit_note = fit_note.clone();
+        let typed = typed.clone();
+        let params = params.clone();
         Callback::from(move |e: Event| {
             let el: HtmlInputElement = e.target_unchecked_into();
-            match parse_servers(&el.value()) {
-                Ok(n) => {
-                    let json = store.session.borrow().original_json();
-                    match serde_json::from_str::<serde_json::Value>(&json) {
-                        Ok(mut v) => {
-                            // The script may name servers that a smaller cluster lacks.
-                            let fitted = fit_to_servers(&mut v, n);
-                            v["params"]["servers"] = json!(n);
-                            let title = v["title"].as_str().unwrap_or_default().to_string();
-                            // A reload that leaves nothing out (the script was already
-                            // fitted) keeps what the page said the first time.
-                            if let Some(sentence) = fitted.sentence(n) {
-                                fit_note.set(Some((title, n, sentence)));
-                            }
-                            store.dispatch(Msg::Import(v.to_string()));
-                        }
-                        Err(e) => {
-                            store.dispatch(Msg::Fail(format!("cannot change the servers: {e}")))
-                        }
-                    }
-                }
+            // The store fits the script to the servers left and says what it left out.
+            match with_servers(&params, &el.value()) {
+                Ok(p) => typed.restart(p),
                 Err(m) => {
-                    store.dispatch(Msg::Fail(m));
-                    el.set_value(&store.session.borrow().names().len().to_string());
+                    typed.shell(ShellMsg::Fail(m));
+                    el.set_value(&params.servers.to_string());
                 }
             }
         })
@@ -878,22 +720,26 @@ pub fn raft_panel() -> Html {
         },
         Some(i) => {
             let name = names[i as usize].clone();
-            let id = dsplay_core::NodeId(i);
+            let id = NodeId(i);
             let node = sim.node(id);
             let status = sim.status(id);
             let up = matches!(status, NodeStatus::Up);
             let crashed = matches!(status, NodeStatus::Crashed { .. });
             let paused = matches!(status, NodeStatus::Paused { .. });
             let send = {
-                let store = store.clone();
-                let name = name.clone();
+                let typed = typed.clone();
                 let (k, v) = (key.trim().to_string(), value.trim().to_string());
                 let ok = kv_ok.is_ok();
                 Callback::from(move |e: SubmitEvent| {
                     e.prevent_default();
                     if ok {
-                        let a = json!({ "command": { "node": name, "cmd": { "client": { "key": k, "value": v } } } });
-                        store.dispatch(Msg::Apply(a.to_string()));
+                        typed.act(command(
+                            id,
+                            Cmd::Client {
+                                key: k.clone(),
+                                value: v.clone(),
+                            },
+                        ));
                     }
                 })
             };
@@ -910,20 +756,20 @@ pub fn raft_panel() -> Html {
                     </p>
                     <div class="button-row">
                         if matches!(status, NodeStatus::Crashed { .. }) {
-                            <button class="ctl fault" onclick={apply(json!({ "restart": { "node": name } }))}
+                            <button class="ctl fault" onclick={typed.on_act(Action::Restart { node: id })}
                                 title={format!("Restart {name}: it comes back as a follower with the term, vote and log it kept on disk; its commit index and key-value store start empty until the leader tells it what is committed")}>
                                 { format!("Restart {name}") }</button>
                         } else {
-                            <button class="ctl fault" onclick={apply(json!({ "crash": { "node": name } }))}
+                            <button class="ctl fault" onclick={typed.on_act(Action::Crash { node: id })}
                                 title={format!("Crash {name}: it stops; its term, vote and log survive on disk, its role, commit index, key-value store and (as leader) nextIndex/matchIndex are lost")}>
                                 { format!("Crash {name}") }</button>
                         }
                         if matches!(status, NodeStatus::Paused { .. }) {
-                            <button class="ctl fault" onclick={apply(json!({ "resume": { "node": name } }))}
+                            <button class="ctl fault" onclick={typed.on_act(Action::Resume { node: id })}
                                 title={format!("Resume {name}: what reached it while it was frozen (messages, timers that came due, client requests) runs now, in order")}>
                                 { format!("Resume {name}") }</button>
                         } else if up {
-                            <button class="ctl fault" onclick={apply(json!({ "pause": { "node": name } }))}
+                            <button class="ctl fault" onclick={typed.on_act(Action::Pause { node: id })}
                                 title={format!("Pause {name}: it freezes (a long GC pause) and loses nothing; its timers and the messages it receives wait until it resumes")}>
                                 { format!("Pause {name}") }</button>
                         }
@@ -934,7 +780,7 @@ pub fn raft_panel() -> Html {
                                 NodeStatus::Up if node.mem.role == Role::Leader => format!("{name} is the leader: a leader has no election timer"),
                                 NodeStatus::Up => format!("{name}'s election timer fires now: it starts an election for term {}", node.disk.current_term + 1),
                             }}
-                            onclick={apply(cmd(&name, json!("timeout")))}>{ "Time out now" }</button>
+                            onclick={typed.on_act(command(id, Cmd::Timeout))}>{ "Time out now" }</button>
                     </div>
                     <form class="client-form" onsubmit={send}>
                         <span>{ "Client request to " }<strong>{ name.clone() }</strong>{ ": set" }</span>
@@ -983,24 +829,17 @@ pub fn raft_panel() -> Html {
             </div>
             <h2>{ "Options" }</h2>
             <p class="muted small">{ "Changing an option restarts the scenario with it." }</p>
-            // Shown while the fitted script is the one loaded (not once a built-in
-            // scenario is opened again).
-            if let Some((_, _, sentence)) = fit_note.as_ref().filter(|(title, _, _)| {
-                store.scenario.is_none() && title.as_str() == s.title()
-            }) {
-                <p class="fit-note" role="status">{ sentence.clone() }</p>
-            }
             <div class="options">
                 <label title="How many servers, 3 to 9: the scenario restarts with them; with fewer, scripted actions naming a removed server are left out (the page says which)">{ "Servers " }
                     <input type="number" min="3" max="9" value={params.servers.to_string()} onchange={on_servers}
                         aria-label="Number of servers" size="2" />
                 </label>
                 <label title="Before a real election a server asks whether it could win (a pre-vote, without raising its term): a server cut off for a while cannot disrupt the cluster with a higher term when it returns"><input type="checkbox" checked={params.pre_vote}
-                    onchange={reload_with("pre_vote", json!(!params.pre_vote))} />{ " Pre-vote" }</label>
+                    onchange={restart_with(|p| p.pre_vote = !p.pre_vote)} />{ " Pre-vote" }</label>
                 <label title="A follower that rejects AppendEntries tells the leader the term of its conflicting entry and where that term starts, so the leader backs nextIndex off a whole term at a time instead of one entry"><input type="checkbox" checked={params.conflict_hint}
-                    onchange={reload_with("conflict_hint", json!(!params.conflict_hint))} />{ " Conflict-term hint" }</label>
+                    onchange={restart_with(|p| p.conflict_hint = !p.conflict_hint)} />{ " Conflict-term hint" }</label>
                 <label class="unsafe-option" title="Breaks Raft on purpose: a leader commits entries of earlier terms by counting replicas, which the paper forbids (Figure 8); State Machine Safety can then be violated"><input type="checkbox" checked={params.unsafe_commit_old_terms}
-                    onchange={reload_with("unsafe_commit_old_terms", json!(!params.unsafe_commit_old_terms))} />
+                    onchange={restart_with(|p| p.unsafe_commit_old_terms = !p.unsafe_commit_old_terms)} />
                     { " UNSAFE: commit earlier-term entries by counting (Figure 8)" }</label>
             </div>
             <details class="legend" open=true>
@@ -1041,6 +880,20 @@ mod tests {
         assert!(parse_servers("2").is_err());
         assert!(parse_servers("10").is_err());
         assert!(parse_servers("five").is_err());
+        // The servers field gives typed parameters: the other options stay as they were.
+        let params = Params {
+            pre_vote: true,
+            ..Params::default()
+        };
+        assert_eq!(
+            with_servers(&params, " 3 "),
+            Ok(Params {
+                servers: 3,
+                pre_vote: true,
+                ..Params::default()
+            })
+        );
+        assert!(with_servers(&params, "10").is_err());
         assert!(check_kv("", "1").is_err());
         assert!(check_kv("x", "12345678901234567").is_err());
     }
@@ -1063,44 +916,6 @@ mod tests {
         assert_eq!(next_marker(8, first_shown(7)), Some((8, "▲n".to_string())));
         assert_eq!(first_shown(0), 1);
         assert_eq!(first_shown(6), 1);
-    }
-
-    #[wasm_bindgen_test]
-    fn every_builtin_scenario_loads_with_fewer_servers() {
-        use dsplay_core::catalog::{builtins, load};
-        for b in builtins().filter(|b| b.algorithm == "raft") {
-            for n in 3..=9 {
-                let mut v: serde_json::Value = serde_json::from_str(b.json).unwrap();
-                let before = v["actions"].as_array().map_or(0, |a| a.len());
-                let fitted = fit_to_servers(&mut v, n);
-                v["params"]["servers"] = json!(n);
-                let after = v["actions"].as_array().map_or(0, |a| a.len());
-                assert_eq!(before - after, fitted.left_out, "{} with {n}", b.id);
-                if let Err(e) = load(&v.to_string()) {
-                    panic!("{} with {n} servers: {e}", b.id);
-                }
-                // Five or more servers: nothing named is gone, nothing to say.
-                if n >= 5 {
-                    assert_eq!(fitted, Fitted::default(), "{} with {n}", b.id);
-                }
-            }
-        }
-        // What the page says about it.
-        let mut v: serde_json::Value = serde_json::from_str(
-            dsplay_core::catalog::builtin("raft-partition")
-                .unwrap()
-                .json,
-        )
-        .unwrap();
-        let fitted = fit_to_servers(&mut v, 3);
-        assert_eq!(
-            fitted.sentence(3).as_deref(),
-            Some("With 3 servers: 1 scripted action naming n4, n5 was left out; 1 partition now leaves out n4, n5.")
-        );
-        assert_eq!(
-            v["actions"][2]["action"]["partition"]["groups"],
-            json!([["n1", "n2"], ["n3"]])
-        );
     }
 
     #[wasm_bindgen_test]
