@@ -799,9 +799,17 @@ pub fn spacetime_component() -> Html {
                 x1={f(g.x0)} x2={f(g.x0 + g.plot_w)} y1={y.clone()} y2={y} />
         }
     });
-    let band_html = bands.iter().map(|b| band(b, &g, n));
-    let down_html = down.iter().map(|st| stretch(st, &g, names, true));
-    let paused_html = paused.iter().map(|st| stretch(st, &g, names, false));
+    // Keys are positions in these lists, unique by construction: two stretches or bands
+    // can begin at the same instant (a crash, a restart and a crash again in one moment).
+    let band_html = bands.iter().enumerate().map(|(i, b)| band(i, b, &g, n));
+    let down_html = down
+        .iter()
+        .enumerate()
+        .map(|(i, st)| stretch(i, st, &g, names, true));
+    let paused_html = paused
+        .iter()
+        .enumerate()
+        .map(|(i, st)| stretch(i, st, &g, names, false));
 
     // Ticks: labels at least ~5.5em apart, none under the current time's label.
     let step = tick_step(span / (plot_w / (em * 5.5)).max(1.0));
@@ -1101,7 +1109,7 @@ fn violation_mark(v: &StepView, g: &Geo, n: u32) -> Html {
 }
 
 /// A crashed (shaded, dashed, with an X where it began) or paused (pause bars) stretch of a lane.
-fn stretch(st: &Stretch, g: &Geo, names: &[String], crashed: bool) -> Html {
+fn stretch(i: usize, st: &Stretch, g: &Geo, names: &[String], crashed: bool) -> Html {
     let y = g.y(st.node);
     let (x1, x2) = (g.x(st.from), g.x(st.to).max(g.x(st.from)));
     let hh = (g.lane_h * 0.26).min(g.em * 0.55);
@@ -1125,7 +1133,7 @@ fn stretch(st: &Stretch, g: &Geo, names: &[String], crashed: bool) -> Html {
     );
     let r = g.em * 0.5;
     html! {
-        <g {class} key={format!("{what}-{}-{}", st.node, st.from)}>
+        <g {class} key={format!("{what}-{i}")}>
             <title>{ tip }</title>
             <rect x={f(x1)} y={f(y - hh)} width={f(x2 - x1)} height={f(hh * 2.0)} />
             <line x1={f(x1)} x2={f(x2)} y1={f(y)} y2={f(y)} />
@@ -1143,7 +1151,7 @@ fn stretch(st: &Stretch, g: &Geo, names: &[String], crashed: bool) -> Html {
 }
 
 /// A partition or cut: shaded lanes (one shade per side) and its label.
-fn band(b: &Band, g: &Geo, n: u32) -> Html {
+fn band(i: usize, b: &Band, g: &Geo, n: u32) -> Html {
     let (x1, x2) = (g.x(b.from), g.x(b.to).max(g.x(b.from)));
     let lanes = (0..n).filter_map(|i| {
         let grp = b.groups.get(i as usize).copied().flatten()?;
@@ -1154,7 +1162,7 @@ fn band(b: &Band, g: &Geo, n: u32) -> Html {
         })
     });
     html! {
-        <g class="st-band" key={format!("band-{}", b.from)}>
+        <g class="st-band" key={format!("band-{i}")}>
             <title>{ format!("{} (t={} to {} ms)", b.label, b.from.max(0.0).round(), b.to.round()) }</title>
             { for lanes }
             if b.starts {
