@@ -13,7 +13,6 @@ pub fn preview(algorithm: &str) -> Html {
     match algorithm {
         "messaging" => messaging::preview(),
         "hashring" => hashring::preview(),
-        "transactions" => transactions::preview(),
         "locks" => locks::preview(),
         "raft" => raft::preview(),
         _ => html! {},
