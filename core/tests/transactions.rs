@@ -4,8 +4,9 @@
 //! with partitions finds the AC1 violation).
 
 use dsplay_core::algo::transactions::{
-    self, note_state, parse_writes, with_option, Coordinator, LogRecord, Node, Note, Participant,
-    ParticipantMem, Rec, Transactions, TxState, TxnChecker, Writes, AC1, AC2, AC3, AC4, COORD,
+    self, note_state, parse_option, parse_writes, Coordinator, LogRecord, Node, Note, Params,
+    Participant, ParticipantMem, Rec, Transactions, TxState, TxnChecker, Variant, Vote, Writes,
+    AC1, AC2, AC3, AC4, COORD,
 };
 use dsplay_core::catalog::{builtin, load, sweep as sweep_one};
 use dsplay_core::faults::FaultMix;
@@ -881,61 +882,139 @@ fn writes_accept_spaces_and_commas() {
 }
 
 #[test]
-fn options_are_checked_and_fewer_participants_drop_what_names_the_others() {
-    let json = builtin("txn-3pc-partition").unwrap().json;
-    for (field, value, says) in [
+fn typed_options_out_of_range_say_which_option_and_what_was_typed() {
+    for (label, text, range, unit, says) in [
         (
-            "participants",
-            json!(9),
+            "Participants",
+            "9",
+            2..=7,
+            "",
             "Participants must be between 2 and 7 (not 9)",
         ),
         (
-            "participants",
-            json!(1),
-            "Participants must be between 2 and 7",
+            "Participants",
+            "1",
+            2..=7,
+            "",
+            "Participants must be between 2 and 7 (not 1)",
         ),
         (
-            "participants",
-            json!("x"),
+            "Participants",
+            "x",
+            2..=7,
+            "",
             "Participants must be between 2 and 7 (not `x`)",
         ),
         (
-            "timeout",
-            json!(10),
-            "Timeout must be between 50 and 60000 ms",
+            "Participants",
+            " ",
+            2..=7,
+            "",
+            "Participants must be between 2 and 7 (not empty)",
         ),
-        ("protocol", json!("4pc"), "Protocol must be 2PC or 3PC"),
-        ("cooperative", json!(1), "Cooperative termination"),
+        (
+            "Timeout",
+            "10",
+            50..=60_000,
+            " ms",
+            "Timeout must be between 50 and 60000 ms (not 10)",
+        ),
     ] {
-        let e = with_option(json, field, value).unwrap_err();
-        assert!(e.contains(says), "{field}: {e}");
+        assert_eq!(
+            parse_option(label, text, range, unit),
+            Err(says.to_string())
+        );
     }
-    // More participants: nothing dropped, the scenario loads with them.
-    let (doc, dropped) = with_option(json, "participants", json!(7)).unwrap();
+    assert_eq!(parse_option("Participants", " 5 ", 2..=7, ""), Ok(5));
+    assert_eq!(parse_option("Timeout", "800", 50..=60_000, " ms"), Ok(800));
+}
+
+#[test]
+fn fewer_participants_drop_the_vote_settings_of_the_others() {
+    let params = Params {
+        participants: 5,
+        votes: [("n2", Vote::No), ("n4", Vote::Fail), ("n5", Vote::No)]
+            .into_iter()
+            .map(|(k, v)| (k.to_string(), v))
+            .collect(),
+        ..Params::default()
+    };
+    let (fewer, dropped) = params.with_participants(3);
+    assert_eq!(dropped, ["n4", "n5"]);
+    assert_eq!(fewer.participants, 3);
+    assert_eq!(
+        fewer.votes.into_iter().collect::<Vec<_>>(),
+        [("n2".to_string(), Vote::No)]
+    );
+    let (fewer, _) = params.with_participants(3);
+    assert!(
+        Transactions::new(fewer).is_ok(),
+        "the protocol accepts them"
+    );
+    // More participants: every setting stays, the rest are unchanged.
+    let (more, dropped) = params.with_participants(7);
     assert!(dropped.is_empty(), "{dropped:?}");
-    assert_eq!(load(&doc).unwrap().names().len(), 8);
-    // Two: the slow links to n3 go, the partition keeps n2 on its own side.
-    let (doc, dropped) = with_option(json, "participants", json!(2)).unwrap();
-    let all = dropped.join("\n");
-    assert!(all.contains("the link setting coord -> n3"), "{all}");
-    assert!(all.contains("n3 from the partition at t=500"), "{all}");
-    let mut s = load(&doc).unwrap();
-    assert_eq!(s.names().len(), 3);
-    s.run(None, None);
-    // Every built-in still loads with two participants, saying what it left out.
-    for b in Transactions::BUILTINS {
-        let (doc, dropped) = with_option(b.json, "participants", json!(2)).unwrap();
-        let mut s = load(&doc).unwrap_or_else(|e| panic!("{}: {e}\n{dropped:?}", b.id));
-        s.run(None, None);
-        for d in &dropped {
-            assert!(d.contains("n3"), "{}: {d}", b.id);
+    assert_eq!(
+        more,
+        Params {
+            participants: 7,
+            ..params.clone()
         }
+    );
+}
+
+#[test]
+fn a_scenario_with_fewer_participants_leaves_out_what_names_the_others() {
+    let sc = Scenario::<Transactions>::parse(builtin("txn-3pc-partition").unwrap().json).unwrap();
+    // More participants: nothing left out, the scenario runs with them.
+    let (more, fitted) = sc.with_params(sc.params.with_participants(7).0).unwrap();
+    assert!(fitted.is_empty(), "{fitted:?}");
+    assert_eq!(Loaded::new(more).unwrap().names().len(), 8);
+    // Two: the slow link to n3 goes, the partition keeps n2 on its own side.
+    let (fewer, fitted) = sc.with_params(sc.params.with_participants(2).0).unwrap();
+    assert_eq!((fitted.links, fitted.narrowed, fitted.left_out), (1, 1, 0));
+    let sentence = fitted.sentence().unwrap();
+    assert!(sentence.starts_with("n3 is gone"), "{sentence}");
+    let mut l = Loaded::new(fewer).unwrap();
+    assert_eq!(l.names().len(), 3);
+    l.run(None, None);
+    // Every built-in still loads and runs with two participants; only n3 is gone.
+    for b in Transactions::BUILTINS {
+        let sc = Scenario::<Transactions>::parse(b.json).unwrap();
+        let (params, dropped) = sc.params.with_participants(2);
+        assert!(dropped.iter().all(|d| d == "n3"), "{}: {dropped:?}", b.id);
+        let (fewer, fitted) = sc
+            .with_params(params)
+            .unwrap_or_else(|e| panic!("{}: {e}", b.id));
+        assert!(
+            fitted.gone.iter().all(|g| g == "n3"),
+            "{}: {fitted:?}",
+            b.id
+        );
+        Loaded::new(fewer)
+            .unwrap_or_else(|e| panic!("{}: {e}", b.id))
+            .run(None, None);
     }
-    let (doc, _) = with_option(json, "protocol", json!("2pc")).unwrap();
-    let l = Loaded::<Transactions>::parse(&doc).unwrap();
-    assert!(!l.timeline.sim().proto().three_phase());
-    let (doc, _) = with_option(json, "timeout", json!(800)).unwrap();
-    let l = Loaded::<Transactions>::parse(&doc).unwrap();
+    // The other options, typed.
+    let (twopc, _) = sc
+        .with_params(Params {
+            protocol: Variant::TwoPhase,
+            ..sc.params.clone()
+        })
+        .unwrap();
+    assert!(!Loaded::new(twopc)
+        .unwrap()
+        .timeline
+        .sim()
+        .proto()
+        .three_phase());
+    let (slow, _) = sc
+        .with_params(Params {
+            timeout: 800,
+            ..sc.params.clone()
+        })
+        .unwrap();
+    let l = Loaded::new(slow).unwrap();
     assert_eq!(l.timeline.sim().proto().params().timeout, 800);
 }
 

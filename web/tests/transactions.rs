@@ -1,8 +1,10 @@
 //! The transactions page in a real browser: its options refuse values out of range with a
 //! message naming the field and keep the scenario; fewer participants say what the
-//! scenario leaves out; a down participant's vote cannot be changed; Enter on a lane label
-//! toggles the selection as a click does.
+//! scenario and the vote settings leave out; a down participant's vote cannot be changed;
+//! Enter on a lane label toggles the selection as a click does.
 
+use dsplay_web::page::mount;
+use dsplay_web::views::transactions::TransactionsPage;
 use std::time::Duration;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_test::*;
@@ -14,12 +16,13 @@ async fn settle() {
     yew::platform::time::sleep(Duration::from_millis(30)).await;
 }
 
-async fn open(hash: &str) -> (Element, yew::AppHandle<dsplay_web::App>) {
-    gloo::utils::window().location().set_hash(hash).unwrap();
-    settle().await;
+type Handle = yew::AppHandle<dsplay_web::page::Playground<TransactionsPage>>;
+
+/// The transactions page in the state `query` describes (`scenario=ID&step=N`).
+async fn open(query: &str) -> (Element, Handle) {
     let root = gloo::utils::document().create_element("div").unwrap();
     gloo::utils::body().append_child(&root).unwrap();
-    let handle = yew::Renderer::<dsplay_web::App>::with_root(root.clone()).render();
+    let handle = mount::<TransactionsPage>(root.clone(), query);
     settle().await;
     (root, handle)
 }
@@ -51,7 +54,7 @@ async fn set_number(root: &Element, label: &str, value: &str) {
 
 #[wasm_bindgen_test]
 async fn options_refuse_bad_values_and_reload_with_good_ones() {
-    let (root, handle) = open("#/transactions?scenario=txn-3pc-partition").await;
+    let (root, handle) = open("scenario=txn-3pc-partition").await;
     assert_eq!(lanes(&root), 4);
     set_number(&root, "Number of participants", "9").await;
     let banner = text(&root, ".error-banner");
@@ -74,11 +77,17 @@ async fn options_refuse_bad_values_and_reload_with_good_ones() {
 
     set_number(&root, "Number of participants", "2").await;
     assert_eq!(lanes(&root), 3);
-    let note = text(&root, ".option-note");
+    // The scenario panel says what the script and the network left out.
+    let note = text(&root, ".fit-note");
     assert!(
-        note.contains("With 2 participants (n1 to n2)")
-            && note.contains("n3 from the partition at t=500"),
+        note.contains("n3 is gone")
+            && note.contains("1 partition now leaves it out")
+            && note.contains("1 link setting naming it was left out"),
         "{note}"
+    );
+    assert!(
+        q(&root, ".option-note").is_none(),
+        "no vote setting was left out"
     );
     set_number(&root, "Number of participants", "7").await;
     assert_eq!(lanes(&root), 8);
@@ -131,7 +140,7 @@ async fn options_refuse_bad_values_and_reload_with_good_ones() {
 
 #[wasm_bindgen_test]
 async fn writes_with_spaces_are_accepted() {
-    let (root, handle) = open("#/transactions?scenario=txn-2pc-happy").await;
+    let (root, handle) = open("scenario=txn-2pc-happy").await;
     let el: HtmlInputElement = q(&root, "input[aria-label='Values the transaction writes']")
         .unwrap()
         .dyn_into()
@@ -172,7 +181,7 @@ async fn a_down_participant_vote_cannot_be_changed() {
     }
     let step = s.pos();
     let b64 = dsplay_web::url::b64_encode(doc.as_bytes());
-    let (root, handle) = open(&format!("#/transactions?custom={b64}&step={step}")).await;
+    let (root, handle) = open(&format!("custom={b64}&step={step}")).await;
     let selects = root.query_selector_all(".votes select").unwrap();
     assert_eq!(selects.length(), 3);
     let n1: HtmlSelectElement = selects.get(0).unwrap().dyn_into().unwrap();
@@ -188,7 +197,7 @@ async fn a_down_participant_vote_cannot_be_changed() {
 
 #[wasm_bindgen_test]
 async fn enter_and_space_on_a_lane_label_toggle_the_selection() {
-    let (root, handle) = open("#/transactions?scenario=txn-2pc-happy&step=10").await;
+    let (root, handle) = open("scenario=txn-2pc-happy&step=10").await;
     let key = |k: &str| {
         let init = web_sys::KeyboardEventInit::new();
         init.set_key(k);
@@ -220,6 +229,118 @@ async fn enter_and_space_on_a_lane_label_toggle_the_selection() {
         );
         assert_eq!(pressed().as_deref(), Some(after), "after {k:?}");
     }
+    handle.destroy();
+    root.remove();
+}
+
+#[wasm_bindgen_test]
+async fn fewer_participants_say_which_vote_settings_were_left_out() {
+    let doc = r#"{ "algorithm": "transactions", "seed": 2,
+        "params": { "participants": 4, "votes": { "n1": "no", "n3": "no", "n4": "fail" } },
+        "actions": [
+            { "at": 10, "action": { "command": { "node": "coord", "cmd": { "begin": { "writes": { "a": "1" } } } } } },
+            { "at": 20, "action": { "crash": { "node": "n4" } } }
+        ] }"#;
+    let b64 = dsplay_web::url::b64_encode(doc.as_bytes());
+    let (root, handle) = open(&format!("custom={b64}")).await;
+    assert_eq!(lanes(&root), 5);
+    set_number(&root, "Number of participants", "2").await;
+    assert_eq!(lanes(&root), 3);
+    let note = text(&root, ".option-note");
+    assert_eq!(
+        note,
+        "With 2 participants (n1 to n2), the vote settings of n3, n4 were left out."
+    );
+    let fit = text(&root, ".fit-note");
+    assert!(
+        fit.contains("n4 is gone: 1 scripted action naming it was left out"),
+        "{fit}"
+    );
+    let n1: HtmlSelectElement = q(&root, ".votes select").unwrap().dyn_into().unwrap();
+    assert_eq!(
+        n1.value(),
+        "no",
+        "the setting of a participant that stays is kept"
+    );
+    // Another option: the note is about the run it was made for, not this one.
+    set_number(&root, "Timeout in milliseconds", "400").await;
+    assert!(q(&root, ".option-note").is_none());
+    handle.destroy();
+    root.remove();
+}
+
+#[wasm_bindgen_test]
+async fn the_panel_sets_votes_runs_transactions_and_replays_a_failure() {
+    let (root, handle) = open("scenario=txn-2pc-happy").await;
+    // A vote setting is the participant's at once (the command is the next step).
+    let n2: HtmlSelectElement = root
+        .query_selector_all(".votes select")
+        .unwrap()
+        .get(1)
+        .unwrap()
+        .dyn_into()
+        .unwrap();
+    n2.set_value("no");
+    n2.dispatch_event(&web_sys::Event::new("change").unwrap())
+        .unwrap();
+    settle().await;
+    let n2: HtmlSelectElement = root
+        .query_selector_all(".votes select")
+        .unwrap()
+        .get(1)
+        .unwrap()
+        .dyn_into()
+        .unwrap();
+    assert_eq!(n2.value(), "no");
+    let lane = root
+        .query_selector_all(".txn .lane")
+        .unwrap()
+        .get(2)
+        .unwrap();
+    let lane: Element = lane.dyn_into().unwrap();
+    assert_eq!(text(&lane, ".vote-setting text"), "→ NO");
+    // A transaction typed in the panel: the coordinator begins it (T1, before the
+    // script's).
+    let writes: HtmlInputElement = q(&root, "input[aria-label='Values the transaction writes']")
+        .unwrap()
+        .dyn_into()
+        .unwrap();
+    writes.set_value("z=9");
+    writes
+        .dispatch_event(&web_sys::InputEvent::new("input").unwrap())
+        .unwrap();
+    settle().await;
+    let run: HtmlElement = q(&root, ".txn-panel button[type='submit']")
+        .unwrap()
+        .dyn_into()
+        .unwrap();
+    run.click();
+    settle().await;
+    let phase = text(&root, ".txn-phase");
+    assert!(phase.starts_with("T1 writes z=9"), "{phase}");
+    // The classic failure: the coordinator crashes right after it asks for votes.
+    let crash: HtmlElement = root
+        .query_selector_all(".presets button")
+        .unwrap()
+        .get(0)
+        .unwrap()
+        .dyn_into()
+        .unwrap();
+    assert_eq!(
+        crash.text_content().unwrap_or_default(),
+        "Crash coord right after it asks for votes"
+    );
+    crash.click();
+    settle().await;
+    let said = text(&root, ".preset-msg");
+    assert!(said.starts_with("T1: coord crashed at step"), "{said}");
+    let coord = q(&root, ".txn .lane").unwrap();
+    assert!(
+        coord.class_list().contains("crashed"),
+        "{}",
+        coord.class_name()
+    );
+    assert!(q(&root, ".error-banner").is_none());
     handle.destroy();
     root.remove();
 }

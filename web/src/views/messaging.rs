@@ -38,35 +38,6 @@ pub fn positions(nodes: usize) -> Vec<(f64, f64)> {
     v
 }
 
-/// A small still drawing for the home page: four nodes around the broker, a request
-/// travelling and a broadcast fanning out.
-pub fn preview() -> Html {
-    let pos = positions(5);
-    let (cx, cy) = (500.0, 315.0);
-    let arrow = |a: usize, b: usize, class: &'static str| {
-        let (x1, y1) = pos[a];
-        let (x2, y2) = pos[b];
-        let (mx, my) = ((x1 + x2) / 2.0, (y1 + y2) / 2.0);
-        // Bow away from the centre.
-        let (dx, dy) = (mx - cx, my - cy);
-        let l = (dx * dx + dy * dy).sqrt().max(1.0);
-        let (qx, qy) = (mx + dx / l * 60.0, my + dy / l * 60.0);
-        html! { <path class={classes!("pv-msg", class)} d={format!("M{x1:.0} {y1:.0} Q{qx:.0} {qy:.0} {x2:.0} {y2:.0}")} /> }
-    };
-    html! {
-        <svg class="preview" viewBox="180 20 640 590" role="img" aria-label="Four nodes and a broker exchanging messages">
-            { arrow(0, 1, "m1") }
-            { arrow(1, 2, "m4") }
-            { arrow(1, 3, "m4") }
-            { for pos.iter().enumerate().map(|(i, (x, y))| html! {
-                <g class={classes!("node", format!("c{}", i % 7))}>
-                    <circle class="body" cx={format!("{x:.0}")} cy={format!("{y:.0}")} r="46" />
-                </g>
-            }) }
-        </svg>
-    }
-}
-
 #[function_component(MessagingView)]
 pub fn messaging_view() -> Html {
     let typed = use_typed::<Messaging>();

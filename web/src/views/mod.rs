@@ -1,19 +1,8 @@
-//! Algorithm views: one per page, over the typed state of its protocol.
+//! Algorithm views: one per page, over the typed state of its protocol. Each module has
+//! its page type (`RaftPage`...) implementing [`crate::page::Page`].
 
 pub mod hashring;
 pub mod locks;
 pub mod messaging;
 pub mod raft;
 pub mod transactions;
-
-use yew::prelude::*;
-
-/// The home page's small drawing of an algorithm.
-pub fn preview(algorithm: &str) -> Html {
-    match algorithm {
-        "messaging" => messaging::preview(),
-        "transactions" => transactions::preview(),
-        "locks" => locks::preview(),
-        _ => html! {},
-    }
-}

@@ -6,21 +6,35 @@
 //! vote, and replays the classic failures (crash or partition at the critical moment).
 
 use crate::components::cluster::{f, status_badge, NODE_COLOURS};
-use crate::components::{use_stable_store, use_store};
-use crate::store::Msg;
+use crate::components::{use_clock, use_shell, use_typed};
+use crate::page::Page;
+use crate::store::ShellMsg;
 use dsplay_core::algo::transactions::{
-    note_state, parse_writes, show_writes, with_option, Node, Note, Rec, Transactions, TxState,
-    Vote, Writes, COORD,
+    note_state, parse_option, parse_writes, show_writes, Cmd, Node, Note, Params, Rec,
+    Transactions, TxState, Variant, Vote, Writes, COORD,
 };
-use dsplay_core::protocol::Protocol;
 use dsplay_core::session::{Loaded, Session};
-use dsplay_core::sim::{Action, NodeId, Time};
+use dsplay_core::sim::Time;
 use dsplay_core::trace::StepKind;
-use dsplay_core::NodeStatus;
-use serde_json::json;
+use dsplay_core::{Action, NodeId, NodeStatus, Protocol};
 use std::collections::BTreeMap;
 use web_sys::{HtmlInputElement, HtmlSelectElement};
 use yew::prelude::*;
+
+/// The distributed transactions page.
+pub struct TransactionsPage;
+
+impl Page for TransactionsPage {
+    type Algo = Transactions;
+
+    fn view() -> Html {
+        html! { <TransactionsView /> }
+    }
+
+    fn panel() -> Html {
+        html! { <TransactionsPanel /> }
+    }
+}
 
 /// View box width; the height depends on the number of processes.
 const W: f64 = 1000.0;
@@ -161,23 +175,21 @@ fn phase(coord: &Node, tx: u32, three: bool, acks: usize, n: usize) -> String {
 
 #[function_component(TransactionsView)]
 pub fn transactions_view() -> Html {
-    let store = use_store();
+    let typed = use_typed::<Transactions>();
+    let shell = use_shell();
     let chosen = use_state(|| None::<u32>);
-    let s = store.session.borrow();
-    let Some(l) = s.as_any().downcast_ref::<Loaded<Transactions>>() else {
-        return html! {};
-    };
+    let l = typed.run.borrow();
     let sim = l.timeline.sim();
-    let names = s.names().to_vec();
+    let names = l.names().to_vec();
     let n = names.len();
     let three = sim.proto().three_phase();
-    let txs = transactions(l);
+    let txs = transactions(&l);
     let tx = chosen
         .filter(|t| txs.iter().any(|(x, _)| x == t))
         .or_else(|| txs.last().map(|(t, _)| *t));
-    let now = s.time();
+    let now = l.time();
     let status: Vec<NodeStatus> = (0..n as u32)
-        .map(|i| s.status(i).unwrap_or(NodeStatus::Up))
+        .map(|i| l.status(i).unwrap_or(NodeStatus::Up))
         .collect();
     let coord_down_since = match status[0] {
         NodeStatus::Crashed { since } => Some(since),
@@ -207,7 +219,7 @@ pub fn transactions_view() -> Html {
         .find(|(t, _)| *t == tx)
         .map(|(_, w)| w.clone())
         .unwrap_or_default();
-    let h = history(l, tx);
+    let h = history(&l, tx);
     let coord = sim.node(COORD);
     let acks = coord.txns().get(&tx).map_or(0, |t| t.acks.len());
     let phase_text = match coord_down_since {
@@ -283,27 +295,27 @@ pub fn transactions_view() -> Html {
     let start = h.begin.unwrap_or(0).saturating_sub(10);
     let end = (now + (now - start.min(now)) / 8 + 20).max(start + 400);
     let span = (end - start) as f64;
-    let x_of = |t: Time| T0_X + (t.saturating_sub(start) as f64 / span).min(1.0) * (T1_X - T0_X);
-    let lane_h = (260.0 / n as f64).clamp(38.0, 62.0);
+    let x_of = |t: Time| x_at(t, start, span);
+    let lane_h = (260.0_f64 / n as f64).clamp(38.0, 62.0);
     let lanes_h = lane_h * n as f64;
     let diagram_y = TOP + lanes_h + 30.0;
     let height = diagram_y + DIAGRAM_H;
 
     let select = |i: u32| {
-        let store = store.clone();
-        let sel = store.selected;
+        let shell = shell.clone();
+        let sel = shell.selected;
         Callback::from(move |_: MouseEvent| {
-            store.dispatch(Msg::Select(if sel == Some(i) { None } else { Some(i) }))
+            shell.dispatch(ShellMsg::Select((sel != Some(i)).then_some(i)))
         })
     };
     // Enter and Space do what a click does (toggle); the page's Space shortcut is skipped.
     let keysel = |i: u32| {
-        let store = store.clone();
-        let sel = store.selected;
+        let shell = shell.clone();
+        let sel = shell.selected;
         Callback::from(move |e: KeyboardEvent| {
             if e.key() == "Enter" || e.key() == " " {
                 e.prevent_default();
-                store.dispatch(Msg::Select(if sel == Some(i) { None } else { Some(i) }));
+                shell.dispatch(ShellMsg::Select((sel != Some(i)).then_some(i)));
             }
         })
     };
@@ -316,10 +328,10 @@ pub fn transactions_view() -> Html {
         let compact = lane_h < 52.0;
         let mut class = classes!("lane", format!("c{}", i % NODE_COLOURS));
         let badge = status_badge(status[i], &mut class);
-        if store.selected == Some(i as u32) {
+        if shell.selected == Some(i as u32) {
             class.push("selected");
         }
-        if s.last_actor() == Some(i as u32) {
+        if l.last_actor() == Some(i as u32) {
             class.push("acted");
         }
         let state = node.state_of(tx);
@@ -427,7 +439,7 @@ pub fn transactions_view() -> Html {
             <g {class} key={names[i].clone()}>
                 <rect class="lane-bg" x="0" y={f(y)} width={f(W)} height={f(lane_h)} />
                 <g class="lane-label" onclick={select(i as u32)} onkeydown={keysel(i as u32)} tabindex="0"
-                    role="button" aria-label={aria.clone()} aria-pressed={(store.selected == Some(i as u32)).to_string()}>
+                    role="button" aria-label={aria.clone()} aria-pressed={(shell.selected == Some(i as u32)).to_string()}>
                     <title>{ aria }</title>
                     <rect class="hit" x="0" y={f(y)} width={f(LABEL_W)} height={f(lane_h)} />
                     <circle class="dot" cx="14" cy={f(if compact { mid } else { mid - 8.0 })} r="7" />
@@ -465,10 +477,9 @@ pub fn transactions_view() -> Html {
                 </g>
             }
         });
-    let now_x = x_of(store.display_time.max(0.0) as Time);
 
     // The state diagram of the selected process's role.
-    let role_coord = store.selected == Some(0);
+    let role_coord = shell.selected == Some(0);
     let here: BTreeMap<TxState, Vec<String>> = {
         let mut m: BTreeMap<TxState, Vec<String>> = BTreeMap::new();
         for (i, name) in names.iter().enumerate() {
@@ -481,7 +492,7 @@ pub fn transactions_view() -> Html {
         }
         m
     };
-    let selected_state = store
+    let selected_state = shell
         .selected
         .and_then(|i| sim.node(NodeId(i)).state_of(tx));
     let diagram = state_diagram(
@@ -490,7 +501,7 @@ pub fn transactions_view() -> Html {
         diagram_y,
         &here,
         selected_state,
-        store.selected.map(|i| names[i as usize].clone()),
+        shell.selected.map(|i| names[i as usize].clone()),
     );
 
     html! {
@@ -520,10 +531,33 @@ pub fn transactions_view() -> Html {
                 <text class="col-head" x={f(LOG_X)} y="16">{ "write-ahead log (last records)" }</text>
                 <g class="ticks">{ for ticks }</g>
                 { for lanes }
-                <line class="now" x1={f(now_x)} y1={f(TOP - 4.0)} x2={f(now_x)} y2={f(TOP + lanes_h + 4.0)} />
+                <NowLine {start} {span} top={TOP - 4.0} bottom={TOP + lanes_h + 4.0} />
                 { diagram }
             </svg>
         </div>
+    }
+}
+
+/// The x of time `t` on lanes that start at `start` and span `span` ms.
+fn x_at(t: Time, start: Time, span: f64) -> f64 {
+    T0_X + (t.saturating_sub(start) as f64 / span).min(1.0) * (T1_X - T0_X)
+}
+
+#[derive(Properties, PartialEq)]
+struct NowLineProps {
+    start: Time,
+    span: f64,
+    top: f64,
+    bottom: f64,
+}
+
+/// The line at the time drawn, which moves between steps during playback (the lanes are
+/// drawn again only when the run changes).
+#[function_component(NowLine)]
+fn now_line(p: &NowLineProps) -> Html {
+    let x = x_at(use_clock().shown.max(0.0) as Time, p.start, p.span);
+    html! {
+        <line class="now" x1={f(x)} y1={f(p.top)} x2={f(x)} y2={f(p.bottom)} />
     }
 }
 
@@ -708,46 +742,6 @@ fn state_diagram(
     }
 }
 
-/// A small still drawing for the home page: four lanes going through the 2PC states.
-pub fn preview() -> Html {
-    let lanes: [&[(f64, f64, &str)]; 4] = [
-        &[
-            (0.0, 0.3, "st-init"),
-            (0.3, 0.62, "st-uncertain"),
-            (0.62, 1.0, "st-committed"),
-        ],
-        &[
-            (0.1, 0.4, "st-init"),
-            (0.4, 0.7, "st-uncertain"),
-            (0.7, 1.0, "st-committed"),
-        ],
-        &[
-            (0.1, 0.45, "st-init"),
-            (0.45, 0.72, "st-uncertain"),
-            (0.72, 1.0, "st-committed"),
-        ],
-        &[(0.1, 0.42, "st-init"), (0.42, 1.0, "st-uncertain")],
-    ];
-    html! {
-        <svg class="preview txn-preview" viewBox="0 0 640 400" role="img"
-            aria-label="Four processes going through the states of two-phase commit; one is blocked">
-            { for lanes.iter().enumerate().map(|(i, segs)| {
-                let y = 40.0 + i as f64 * 85.0;
-                html! {
-                    <g class={format!("c{i}")}>
-                        <circle class="dot" cx="30" cy={f(y + 30.0)} r="18" />
-                        { for segs.iter().map(|(a, b, c)| html! {
-                            <rect class={classes!("seg", *c)} x={f(70.0 + a * 550.0)} y={f(y + 8.0)}
-                                width={f((b - a) * 550.0 - 4.0)} height="44" rx="6" />
-                        }) }
-                    </g>
-                }
-            }) }
-            <rect class="blocked-bar" x="420" y="330" width="200" height="12" />
-        </svg>
-    }
-}
-
 fn vote_words(v: Vote) -> &'static str {
     match v {
         Vote::Yes => "vote YES",
@@ -819,34 +813,52 @@ impl Preset {
     }
 }
 
+/// What the page says when fewer participants left out vote settings.
+fn dropped_votes_note(participants: u32, dropped: &[String]) -> Option<String> {
+    (!dropped.is_empty()).then(|| {
+        let one = dropped.len() == 1;
+        format!(
+            "With {participants} participants (n1 to n{participants}), the vote setting{} of {} {} left out.",
+            if one { "" } else { "s" },
+            dropped.join(", "),
+            if one { "was" } else { "were" },
+        )
+    })
+}
+
 #[function_component(TransactionsPanel)]
 pub fn transactions_panel() -> Html {
-    let store = use_stable_store();
+    let typed = use_typed::<Transactions>();
+    let shell = use_shell();
     let writes_text = use_state(|| "x=1, y=2".to_string());
     let preset_msg = use_state(|| None::<String>);
-    // What the last option change left out of the scenario (participants removed).
-    let option_note = use_state(|| None::<String>);
+    // What the last change of the number of participants left out of the parameters (the
+    // vote settings of removed participants), with the parameters it gave: shown while
+    // those are the scenario's. The script's part is the shell's notice.
+    let option_note = use_state(|| None::<(Params, String)>);
     let (names, votes, up, three, params, queue) = {
-        let s = store.session.borrow();
-        let Some(l) = s.as_any().downcast_ref::<Loaded<Transactions>>() else {
-            return html! {};
-        };
+        let l = typed.run.borrow();
         let sim = l.timeline.sim();
-        let votes: Vec<Vote> = (1..s.names().len() as u32)
+        let n = l.names().len() as u32;
+        let votes: Vec<Vote> = (1..n)
             .map(|i| sim.node(NodeId(i)).vote().unwrap_or_default())
             .collect();
-        let up: Vec<bool> = (0..s.names().len() as u32)
-            .map(|i| matches!(s.status(i), Some(NodeStatus::Up) | None))
+        let up: Vec<bool> = (0..n)
+            .map(|i| matches!(l.status(i), Some(NodeStatus::Up) | None))
             .collect();
         (
-            s.names().to_vec(),
+            l.names().to_vec(),
             votes,
             up,
             sim.proto().three_phase(),
-            sim.proto().params().clone(),
+            l.scenario.params.clone(),
             sim.node(COORD).queue().to_vec(),
         )
     };
+    let note = option_note
+        .as_ref()
+        .filter(|(p, _)| *p == params && shell.scenario.is_none())
+        .map(|(_, m)| m.clone());
     let parsed = parse_writes(&writes_text);
     let on_text = {
         let writes_text = writes_text.clone();
@@ -856,13 +868,17 @@ pub fn transactions_panel() -> Html {
         })
     };
     let on_run = {
-        let store = store.clone();
+        let typed = typed.clone();
         let parsed = parsed.clone();
         Callback::from(move |e: SubmitEvent| {
             e.prevent_default();
-            if let Ok(w) = &parsed {
-                let action = json!({"command": {"node": "coord", "cmd": {"begin": {"writes": w}}}});
-                store.dispatch(Msg::Apply(action.to_string()));
+            if let Ok(writes) = &parsed {
+                typed.act(Action::Command {
+                    node: COORD,
+                    cmd: Cmd::Begin {
+                        writes: writes.clone(),
+                    },
+                });
             }
         })
     };
@@ -871,12 +887,18 @@ pub fn transactions_panel() -> Html {
         let name = names[k + 1].clone();
         let node_up = up[k + 1];
         let onchange = {
-            let store = store.clone();
-            let name = name.clone();
+            let typed = typed.clone();
             Callback::from(move |e: Event| {
                 let el: HtmlSelectElement = e.target_unchecked_into();
-                let action = json!({"command": {"node": name, "cmd": {"set_vote": {"vote": el.value()}}}});
-                store.dispatch(Msg::Apply(action.to_string()));
+                let vote = match el.value().as_str() {
+                    "no" => Vote::No,
+                    "fail" => Vote::Fail,
+                    _ => Vote::Yes,
+                };
+                typed.act(Action::Command {
+                    node: NodeId(k as u32 + 1),
+                    cmd: Cmd::SetVote { vote },
+                });
             })
         };
         let title = if node_up {
@@ -900,57 +922,81 @@ pub fn transactions_panel() -> Html {
             </label>
         }
     });
-    // Changing an option reloads the scenario with it (what people did is dropped); a
-    // value out of range is refused and the page keeps the scenario it has.
-    let set_option = {
-        let store = store.clone();
+    // Changing an option restarts the scenario with it (what people did is dropped; the
+    // script is fitted to the participants there are). A value out of range is refused
+    // with the option named, and the page keeps the scenario it has.
+    let restart = {
+        let typed = typed.clone();
         let option_note = option_note.clone();
-        move |field: &'static str, value: serde_json::Value| -> bool {
-            let json = store.session.borrow().original_json();
-            match with_option(&json, field, value.clone()) {
-                Ok((doc, dropped)) => {
-                    option_note.set((!dropped.is_empty()).then(|| {
-                        format!(
-                            "With {value} participants (n1 to n{value}), the scenario leaves out what named the others: {}.",
-                            dropped.join("; ")
-                        )
-                    }));
-                    store.dispatch(Msg::Import(doc));
-                    true
-                }
-                Err(m) => {
-                    store.dispatch(Msg::Fail(m));
-                    false
-                }
-            }
+        move |p: Params, note: Option<String>| {
+            option_note.set(note.map(|m| (p.clone(), m)));
+            typed.restart(p);
         }
     };
-    let number_option = |field: &'static str, current: u64| {
-        let set_option = set_option.clone();
+    let refuse = {
+        let typed = typed.clone();
+        move |el: &HtmlInputElement, message: String, current: u64| {
+            typed.shell(ShellMsg::Fail(message));
+            el.set_value(&current.to_string());
+        }
+    };
+    let on_participants = {
+        let (restart, refuse, params) = (restart.clone(), refuse.clone(), params.clone());
         Callback::from(move |e: Event| {
             let el: HtmlInputElement = e.target_unchecked_into();
-            let text = el.value();
-            let value = match text.trim().parse::<u64>() {
-                Ok(x) => json!(x),
-                Err(_) => json!(text.trim()),
-            };
-            if !set_option(field, value) {
-                el.set_value(&current.to_string());
+            match parse_option("Participants", &el.value(), 2..=7, "") {
+                Ok(n) => {
+                    let (p, dropped) = params.with_participants(n as u32);
+                    let note = dropped_votes_note(p.participants, &dropped);
+                    restart(p, note);
+                }
+                Err(m) => refuse(&el, m, params.participants.into()),
+            }
+        })
+    };
+    let on_timeout = {
+        let (restart, refuse, params) = (restart.clone(), refuse.clone(), params.clone());
+        Callback::from(move |e: Event| {
+            let el: HtmlInputElement = e.target_unchecked_into();
+            match parse_option("Timeout", &el.value(), 50..=60_000, " ms") {
+                Ok(timeout) => restart(
+                    Params {
+                        timeout,
+                        ..params.clone()
+                    },
+                    None,
+                ),
+                Err(m) => refuse(&el, m, params.timeout),
             }
         })
     };
     let on_protocol = {
-        let set_option = set_option.clone();
+        let (restart, params) = (restart.clone(), params.clone());
         Callback::from(move |e: Event| {
             let el: HtmlSelectElement = e.target_unchecked_into();
-            set_option("protocol", json!(el.value()));
+            let protocol = match el.value().as_str() {
+                "3pc" => Variant::ThreePhase,
+                _ => Variant::TwoPhase,
+            };
+            restart(
+                Params {
+                    protocol,
+                    ..params.clone()
+                },
+                None,
+            );
         })
     };
     let on_cooperative = {
-        let set_option = set_option.clone();
-        let on = params.cooperative;
+        let (restart, params) = (restart.clone(), params.clone());
         Callback::from(move |_: Event| {
-            set_option("cooperative", json!(!on));
+            restart(
+                Params {
+                    cooperative: !params.cooperative,
+                    ..params.clone()
+                },
+                None,
+            );
         })
     };
     let presets: &[Preset] = if three {
@@ -960,43 +1006,39 @@ pub fn transactions_panel() -> Html {
     };
     let preset_buttons = presets.iter().map(|p| {
         let p = *p;
-        let store = store.clone();
+        let typed = typed.clone();
         let preset_msg = preset_msg.clone();
         let onclick = Callback::from(move |_: MouseEvent| {
             let found = {
-                let s = store.session.borrow();
-                s.as_any()
-                    .downcast_ref::<Loaded<Transactions>>()
-                    .and_then(|l| {
-                        let pred: &dyn Fn(&Note) -> bool = match p {
-                            Preset::CrashAfterPrepare => &|n| matches!(n, Note::AsksVotes { .. }),
-                            Preset::CrashAfterDecision => &|n| matches!(n, Note::Decides { .. }),
-                            Preset::CrashAfterPrecommit => &|n| matches!(n, Note::Precommits { .. }),
-                            Preset::PartitionAfterPrecommit => {
-                                &|n| matches!(n, Note::PrecommitReceived { .. })
+                let l = typed.run.borrow();
+                let pred: &dyn Fn(&Note) -> bool = match p {
+                    Preset::CrashAfterPrepare => &|n| matches!(n, Note::AsksVotes { .. }),
+                    Preset::CrashAfterDecision => &|n| matches!(n, Note::Decides { .. }),
+                    Preset::CrashAfterPrecommit => &|n| matches!(n, Note::Precommits { .. }),
+                    Preset::PartitionAfterPrecommit => {
+                        &|n| matches!(n, Note::PrecommitReceived { .. })
+                    }
+                };
+                find_moment(&l, pred).map(|(step, actor, tx)| {
+                    let action = match p {
+                        Preset::PartitionAfterPrecommit => {
+                            let rest: Vec<NodeId> = (1..l.names().len() as u32)
+                                .map(NodeId)
+                                .filter(|&i| i != actor)
+                                .collect();
+                            Action::Partition {
+                                groups: vec![vec![COORD, actor], rest],
                             }
-                        };
-                        let (step, actor, tx) = find_moment(l, pred)?;
-                        let names = l.names();
-                        let action = match p {
-                            Preset::PartitionAfterPrecommit => {
-                                let rest: Vec<&String> = names
-                                    .iter()
-                                    .enumerate()
-                                    .filter(|(i, _)| *i != 0 && *i != actor.index())
-                                    .map(|(_, n)| n)
-                                    .collect();
-                                json!({"partition": {"groups": [[names[0], names[actor.index()]], rest]}})
-                            }
-                            _ => json!({"crash": {"node": "coord"}}),
-                        };
-                        Some((step, tx, action, names[actor.index()].clone()))
-                    })
+                        }
+                        _ => Action::Crash { node: COORD },
+                    };
+                    (step, tx, action, l.names()[actor.index()].clone())
+                })
             };
             match found {
                 Some((step, tx, action, who)) => {
-                    store.dispatch(Msg::Seek(step + 1));
-                    store.dispatch(Msg::Apply(action.to_string()));
+                    typed.shell(ShellMsg::Seek(step + 1));
+                    typed.act(action);
                     preset_msg.set(Some(match p {
                         Preset::PartitionAfterPrecommit => format!("T{tx}: partitioned right after {who} got PRECOMMIT (step {}). Step forward to see both sides decide.", step + 1),
                         _ => format!("T{tx}: coord crashed at step {}. Step forward to see what the participants do.", step + 1),
@@ -1058,13 +1100,13 @@ pub fn transactions_panel() -> Html {
                 <label title="Number of participants, 2 to 7 (the coordinator comes on top)">{ "Participants " }
                     <input type="number" min="2" max="7" value={params.participants.to_string()}
                         key={format!("p{}", params.participants)}
-                        onchange={number_option("participants", params.participants as u64)}
+                        onchange={on_participants}
                         aria-label="Number of participants" title="Number of participants, 2 to 7 (the coordinator comes on top)" />
                 </label>
                 <label title="How long a process waits for the next message before its timeout rule applies, 50 to 60000 ms">{ "Timeout (ms) " }
                     <input type="number" min="50" max="60000" step="50" value={params.timeout.to_string()}
                         key={format!("t{}", params.timeout)}
-                        onchange={number_option("timeout", params.timeout)}
+                        onchange={on_timeout}
                         aria-label="Timeout in milliseconds" title="How long a process waits for the next message before its timeout rule applies, 50 to 60000 ms" />
                 </label>
                 <label title={if three { "2PC only: in 3PC an uncertain participant follows the timeout rule instead" } else { "An uncertain participant that times out asks the other participants, not only the coordinator" }}>
@@ -1073,8 +1115,8 @@ pub fn transactions_panel() -> Html {
                     { " Cooperative termination" }
                 </label>
             </div>
-            if let Some(m) = &*option_note {
-                <p class="option-note" role="status">{ m.clone() }</p>
+            if let Some(m) = note {
+                <p class="option-note" role="status">{ m }</p>
             }
         </section>
     }

@@ -28,7 +28,7 @@
 //! Layout: `types.rs` (parameters, process state, messages, timers, commands, notes),
 //! `handlers/` (the `Protocol` impl; `coordinator.rs` and `participant.rs` by role),
 //! `narration.rs` (the words), `checker.rs` (AC1-AC4), `options.rs` (what a person types on
-//! the page).
+//! the page, and the parameters with another number of participants).
 
 mod checker;
 mod handlers;
@@ -38,7 +38,7 @@ mod types;
 
 pub use checker::{TxnChecker, AC1, AC2, AC3, AC4};
 pub use narration::{note_state, show_writes};
-pub use options::{parse_writes, with_option};
+pub use options::{parse_option, parse_writes};
 pub use types::{
     AbortWhy, Cmd, Coordinator, CoordinatorDisk, CoordinatorMem, DecideWhy, LogRecord, Msg, Node,
     Note, Params, Participant, ParticipantDisk, ParticipantMem, Process, Rec, Refusal, Timer,
