@@ -252,8 +252,13 @@ pub enum Msg<P: Protocol> {
     /// one after the other at the current step.
     Act(Vec<Action<P::Cmd>>),
     /// The scenario again from its start with other parameters (what people did is
-    /// dropped; the script is fitted to the nodes the parameters have).
-    Restart(P::Params),
+    /// dropped; the script is fitted to the nodes the parameters have). `note` says what
+    /// the view changed in the parameters beyond what was asked (settings of nodes that are
+    /// gone); it is shown with what fitting the script left out.
+    Restart {
+        params: P::Params,
+        note: Option<String>,
+    },
 }
 
 impl<P: Protocol> From<ShellMsg> for Msg<P> {
@@ -411,7 +416,7 @@ impl<P: Algorithm> State<P> {
 
     /// The one restart operation: other parameters and/or another seed. A refused value
     /// keeps the page as it was and says which field.
-    fn restart(&mut self, params: Option<P::Params>, seed: Option<u64>) {
+    fn restart(&mut self, params: Option<P::Params>, seed: Option<u64>, note: Option<String>) {
         let changed = params.is_some();
         let r = self.run.borrow().restart(params, seed);
         match r {
@@ -420,7 +425,12 @@ impl<P: Algorithm> State<P> {
                 let scenario = if changed { None } else { self.ui.scenario };
                 let notice = self.ui.notice.take().filter(|_| !changed);
                 self.replace(loaded, scenario);
-                self.ui.notice = fitted.sentence().or(notice);
+                let said: Vec<String> = note.into_iter().chain(fitted.sentence()).collect();
+                self.ui.notice = if said.is_empty() {
+                    notice
+                } else {
+                    Some(said.join(" "))
+                };
             }
             Err(e) => self.ui.error = Some(refusal(&e)),
         }
@@ -497,7 +507,7 @@ impl<P: Algorithm> State<P> {
                 self.run.version += 1;
             }
             ShellMsg::DismissError => self.ui.error = None,
-            ShellMsg::SetSeed(seed) => self.restart(None, Some(seed)),
+            ShellMsg::SetSeed(seed) => self.restart(None, Some(seed), None),
             ShellMsg::ToggleHelp => self.ui.help = !self.ui.help,
             ShellMsg::CloseHelp => self.ui.help = false,
             ShellMsg::Fail(e) => self.ui.error = Some(e),
@@ -587,8 +597,8 @@ impl<P: Algorithm> Reducible for State<P> {
                 st.act(actions);
                 true
             }
-            Msg::Restart(params) => {
-                st.restart(Some(params), None);
+            Msg::Restart { params, note } => {
+                st.restart(Some(params), None, note);
                 true
             }
         };

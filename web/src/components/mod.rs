@@ -136,7 +136,13 @@ impl<P: Algorithm> Typed<P> {
 
     /// Restart the scenario with other parameters.
     pub fn restart(&self, params: P::Params) {
-        self.dispatch.dispatch(Msg::Restart(params));
+        self.dispatch.dispatch(Msg::Restart { params, note: None });
+    }
+
+    /// Restart the scenario with other parameters, saying what the view changed in them
+    /// beyond what was asked (shown with what fitting the script left out).
+    pub fn restart_noting(&self, params: P::Params, note: Option<String>) {
+        self.dispatch.dispatch(Msg::Restart { params, note });
     }
 
     /// Send a shell message (a selection, an error).

@@ -832,10 +832,6 @@ pub fn transactions_panel() -> Html {
     let shell = use_shell();
     let writes_text = use_state(|| "x=1, y=2".to_string());
     let preset_msg = use_state(|| None::<String>);
-    // What the last change of the number of participants left out of the parameters (the
-    // vote settings of removed participants), with the parameters it gave: shown while
-    // those are the scenario's. The script's part is the shell's notice.
-    let option_note = use_state(|| None::<(Params, String)>);
     let (names, votes, up, three, params, queue) = {
         let l = typed.run.borrow();
         let sim = l.timeline.sim();
@@ -855,10 +851,6 @@ pub fn transactions_panel() -> Html {
             sim.node(COORD).queue().to_vec(),
         )
     };
-    let note = option_note
-        .as_ref()
-        .filter(|(p, _)| *p == params && shell.scenario.is_none())
-        .map(|(_, m)| m.clone());
     let parsed = parse_writes(&writes_text);
     let on_text = {
         let writes_text = writes_text.clone();
@@ -927,11 +919,7 @@ pub fn transactions_panel() -> Html {
     // with the option named, and the page keeps the scenario it has.
     let restart = {
         let typed = typed.clone();
-        let option_note = option_note.clone();
-        move |p: Params, note: Option<String>| {
-            option_note.set(note.map(|m| (p.clone(), m)));
-            typed.restart(p);
-        }
+        move |p: Params, note: Option<String>| typed.restart_noting(p, note)
     };
     let refuse = {
         let typed = typed.clone();
@@ -1115,9 +1103,6 @@ pub fn transactions_panel() -> Html {
                     { " Cooperative termination" }
                 </label>
             </div>
-            if let Some(m) = note {
-                <p class="option-note" role="status">{ m }</p>
-            }
         </section>
     }
 }
