@@ -14,7 +14,6 @@ pub fn preview(algorithm: &str) -> Html {
         "messaging" => messaging::preview(),
         "hashring" => hashring::preview(),
         "transactions" => transactions::preview(),
-        "locks" => locks::preview(),
         "raft" => raft::preview(),
         _ => html! {},
     }
