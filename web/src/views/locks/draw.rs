@@ -1,21 +1,18 @@
 //! The locks page's drawing: the belief timeline, the clients, the lock service and the
 //! storage.
 
-use crate::components::cluster::{
-    f, label_colour, message_title, select_message, Flight, NODE_COLOURS,
-};
-use crate::components::{use_stable_store, use_store};
-use crate::store::Msg;
+use super::{colour, status_word};
+use crate::components::cluster::{f, label_colour, message_title, select_message, Flight};
+use crate::components::{use_clock, use_shell, use_typed};
+use crate::store::ShellMsg;
 use dsplay_core::algo::locks::{
-    Client, Ended, LockService, Locks, Node, Note, Phase, Storage, Variant, MUTUAL_EXCLUSION,
+    Client, Ended, LockService, Locks, Note, Params, Phase, Storage, Variant, MUTUAL_EXCLUSION,
 };
-use dsplay_core::catalog::load;
-use dsplay_core::session::Loaded;
+use dsplay_core::scenario::Scenario;
+use dsplay_core::session::{Loaded, Session};
 use dsplay_core::sim::{Action, NodeId, NodeStatus, Time};
 use dsplay_core::trace::StepKind;
 use dsplay_core::Protocol;
-use serde_json::{json, Value};
-use web_sys::{HtmlInputElement, HtmlSelectElement};
 use yew::prelude::*;
 
 /// The view box.
@@ -153,14 +150,17 @@ fn outages(l: &Loaded<Locks>, clients: usize, now: Time) -> Vec<(usize, Time, Ti
     out
 }
 
-/// Notification counts over time of the same run with the other watch style (herd or
-/// recipe): `(time, cumulative count)`.
-fn counterpart_notifications(json: &str, herd: bool) -> Option<Vec<(Time, u64)>> {
-    let mut v: Value = serde_json::from_str(json).ok()?;
-    v["params"]["herd"] = json!(!herd);
-    let mut s = load(&v.to_string()).ok()?;
-    s.run(Some(20_000), None);
-    let l = s.as_any().downcast_ref::<Loaded<Locks>>()?;
+/// Notification counts over time of the same run (a scenario file: the script and what
+/// people did) with the other watch style (herd or recipe): `(time, cumulative count)`.
+fn counterpart_notifications(json: &str) -> Option<Vec<(Time, u64)>> {
+    let sc = Scenario::<Locks>::parse(json).ok()?;
+    let params = Params {
+        herd: !sc.params.herd,
+        ..sc.params.clone()
+    };
+    let (sc, _) = sc.with_params(params).ok()?;
+    let mut l = Loaded::new(sc).ok()?;
+    l.run(Some(20_000), None);
     let mut total = 0u64;
     let mut out = Vec::new();
     for st in &l.timeline.trace().steps {
@@ -230,26 +230,25 @@ fn phase_text(c: &Client, status: NodeStatus, lock: &LockService, me: NodeId) ->
 
 #[function_component(LocksView)]
 pub fn locks_view() -> Html {
-    let store = use_store();
-    let scenario_json = store.session.borrow().scenario_json();
-    let herd_series = {
-        use_memo(scenario_json, |json| {
-            let v: Value = serde_json::from_str(json).unwrap_or(Value::Null);
-            let zk = v["params"]["variant"] == json!("zookeeper");
-            let herd = v["params"]["herd"] == json!(true);
-            zk.then(|| counterpart_notifications(json, herd)).flatten()
-        })
+    let typed = use_typed::<Locks>();
+    let shell = use_shell();
+    let t = use_clock().shown;
+    // On the ZooKeeper variant, the same run (script and what people did) with the other
+    // watch style, for comparing notification counts.
+    let herd_run = {
+        let l = typed.run.borrow();
+        (l.scenario.params.variant == Variant::Zookeeper).then(|| l.scenario_json())
     };
-    let s = store.session.borrow();
-    let Some(l) = s.as_any().downcast_ref::<Loaded<Locks>>() else {
-        return html! {};
-    };
+    let herd_series = use_memo(herd_run, |json| {
+        json.as_deref().and_then(counterpart_notifications)
+    });
+    let s = typed.run.borrow();
+    let l: &Loaded<Locks> = &s;
     let sim = l.timeline.sim();
     let proto = sim.proto();
     let p = proto.params();
     let names = s.names().to_vec();
     let n = p.clients as usize;
-    let t = store.display_time;
     let now = s.time();
     let lock_id = proto.lock_node();
     let store_id = proto.storage_node();
@@ -408,25 +407,25 @@ pub fn locks_view() -> Html {
             matches!(status, NodeStatus::Crashed { .. }).then_some("crashed"),
             matches!(status, NodeStatus::Paused { .. }).then_some("paused"),
             (s.last_actor() == Some(i as u32)).then_some("acted"),
-            (store.selected == Some(i as u32)).then_some("selected")
+            (shell.selected == Some(i as u32)).then_some("selected")
         );
         let onclick = {
-            let store = store.clone();
-            let sel = store.selected;
+            let shell = shell.clone();
+            let sel = shell.selected;
             let i = i as u32;
             Callback::from(move |_: MouseEvent| {
-                store.dispatch(Msg::Select(if sel == Some(i) { None } else { Some(i) }))
+                shell.dispatch(ShellMsg::Select(if sel == Some(i) { None } else { Some(i) }))
             })
         };
         // Enter and Space do what a click does (and Space does not also play or pause).
         let onkeydown = {
-            let store = store.clone();
-            let sel = store.selected;
+            let shell = shell.clone();
+            let sel = shell.selected;
             let i = i as u32;
             Callback::from(move |e: KeyboardEvent| {
                 if matches!(e.key().as_str(), "Enter" | " " | "Spacebar") {
                     e.prevent_default();
-                    store.dispatch(Msg::Select(if sel == Some(i) { None } else { Some(i) }))
+                    shell.dispatch(ShellMsg::Select(if sel == Some(i) { None } else { Some(i) }))
                 }
             })
         };
@@ -435,7 +434,7 @@ pub fn locks_view() -> Html {
         html! {
             <g {class} key={format!("chip{i}")} {onclick} {onkeydown} tabindex="0" role="button"
                 aria-label={format!("{}, {text}", names[i])}
-                aria-pressed={(store.selected == Some(i as u32)).to_string()}>
+                aria-pressed={(shell.selected == Some(i as u32)).to_string()}>
                 <title>{ format!("{}: {text}. Click (or Enter, Space) to select it and see its state", names[i]) }</title>
                 <circle class="halo" cx={f(CX)} cy={f(y)} r={f(r + 6.0)} />
                 <circle class="body" cx={f(CX)} cy={f(y)} r={f(r)} />
@@ -491,9 +490,9 @@ pub fn locks_view() -> Html {
             "msg",
             format!("m{}", label_colour(m.label)),
             fl.lost.then_some("lost"),
-            (store.selected_msg == Some(m.id)).then_some("selected")
+            (shell.selected_msg == Some(m.id)).then_some("selected")
         );
-        let onclick = select_message(&store, m.id);
+        let onclick = select_message(&shell, m.id);
         let (lx, ly) = fl.label_at(18.0, 5.0);
         Some(html! {
             <g {class} key={format!("m{}", m.id)} {onclick}>
@@ -884,12 +883,16 @@ fn storage_panel(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use dsplay_core::catalog::builtin;
+    use dsplay_core::Algorithm;
     use wasm_bindgen_test::*;
 
+    fn json(id: &str) -> &'static str {
+        Locks::builtin(id).unwrap().json
+    }
+
     fn loaded(id: &str, steps: u64) -> Loaded<Locks> {
-        let mut l = Loaded::<Locks>::parse(builtin(id).unwrap().json).unwrap();
-        dsplay_core::session::Session::run(&mut l, Some(steps), None);
+        let mut l = Loaded::<Locks>::parse(json(id)).unwrap();
+        l.run(Some(steps), None);
         l
     }
 
@@ -957,15 +960,17 @@ mod tests {
             })
             .unwrap() as u64;
         let mut l = l;
-        dsplay_core::session::Session::seek(&mut l, k + 1);
+        l.seek(k + 1);
         assert_eq!(last_release(&l), Some((NodeId(0), 1)));
     }
 
     #[wasm_bindgen_test]
     fn the_herd_counterpart_counts_more_notifications() {
-        let json = builtin("locks-zookeeper").unwrap().json;
-        let herd = counterpart_notifications(json, false).unwrap();
+        let herd = counterpart_notifications(json("locks-zookeeper")).unwrap();
         assert!(count_at(&herd, 1e9) >= 55);
         assert_eq!(count_at(&herd, 0.0), 0);
+        // And the other way: the herd run's counterpart is the recipe, with fewer.
+        let recipe = counterpart_notifications(json("locks-herd")).unwrap();
+        assert!(count_at(&recipe, 1e9) < count_at(&herd, 1e9));
     }
 }
