@@ -1,24 +1,18 @@
-//! The distributed locks page: who believes they hold the lock (a Gantt row per client),
-//! the clients, the lock service (holder, draining lease, wait queue; or ZooKeeper's znode
-//! tree with watch arrows) and the storage (highest token, accepted and rejected writes).
-//! The side panel makes clients act, pauses the holder past its lease, and switches the
-//! variant and its toggles (the run restarts with the same script and actions).
+//! The locks page's drawing: the belief timeline, the clients, the lock service and the
+//! storage.
 
-use crate::components::cluster::{
-    f, label_colour, message_title, select_message, Flight, NODE_COLOURS,
-};
-use crate::components::{use_stable_store, use_store};
-use crate::store::Msg;
+use super::{colour, status_word};
+use crate::components::cluster::{f, label_colour, message_title, select_message, Flight};
+use crate::components::{use_clock, use_shell, use_typed};
+use crate::store::ShellMsg;
 use dsplay_core::algo::locks::{
-    Client, Ended, LockService, Locks, Node, Note, Phase, Storage, Variant, MUTUAL_EXCLUSION,
+    Client, Ended, LockService, Locks, Note, Params, Phase, Storage, Variant, MUTUAL_EXCLUSION,
 };
-use dsplay_core::catalog::load;
-use dsplay_core::session::Loaded;
+use dsplay_core::scenario::Scenario;
+use dsplay_core::session::{Loaded, Session};
 use dsplay_core::sim::{Action, NodeId, NodeStatus, Time};
 use dsplay_core::trace::StepKind;
 use dsplay_core::Protocol;
-use serde_json::{json, Value};
-use web_sys::{HtmlInputElement, HtmlSelectElement};
 use yew::prelude::*;
 
 /// The view box.
@@ -49,10 +43,6 @@ fn row_y(i: usize, n: usize) -> f64 {
     // Centre the rows when there are few.
     let used = h * n as f64;
     ROWS_Y0 + (ROWS_Y1 - ROWS_Y0 - used) / 2.0 + h * (i as f64 + 0.5)
-}
-
-fn colour(i: usize) -> String {
-    format!("c{}", i % NODE_COLOURS)
 }
 
 /// One interval a client believed it held the lock, as drawn.
@@ -160,14 +150,17 @@ fn outages(l: &Loaded<Locks>, clients: usize, now: Time) -> Vec<(usize, Time, Ti
     out
 }
 
-/// Notification counts over time of the same run with the other watch style (herd or
-/// recipe): `(time, cumulative count)`.
-fn counterpart_notifications(json: &str, herd: bool) -> Option<Vec<(Time, u64)>> {
-    let mut v: Value = serde_json::from_str(json).ok()?;
-    v["params"]["herd"] = json!(!herd);
-    let mut s = load(&v.to_string()).ok()?;
-    s.run(Some(20_000), None);
-    let l = s.as_any().downcast_ref::<Loaded<Locks>>()?;
+/// Notification counts over time of the same run (a scenario file: the script and what
+/// people did) with the other watch style (herd or recipe): `(time, cumulative count)`.
+fn counterpart_notifications(json: &str) -> Option<Vec<(Time, u64)>> {
+    let sc = Scenario::<Locks>::parse(json).ok()?;
+    let params = Params {
+        herd: !sc.params.herd,
+        ..sc.params.clone()
+    };
+    let (sc, _) = sc.with_params(params).ok()?;
+    let mut l = Loaded::new(sc).ok()?;
+    l.run(Some(20_000), None);
     let mut total = 0u64;
     let mut out = Vec::new();
     for st in &l.timeline.trace().steps {
@@ -237,26 +230,25 @@ fn phase_text(c: &Client, status: NodeStatus, lock: &LockService, me: NodeId) ->
 
 #[function_component(LocksView)]
 pub fn locks_view() -> Html {
-    let store = use_store();
-    let scenario_json = store.session.borrow().scenario_json();
-    let herd_series = {
-        use_memo(scenario_json, |json| {
-            let v: Value = serde_json::from_str(json).unwrap_or(Value::Null);
-            let zk = v["params"]["variant"] == json!("zookeeper");
-            let herd = v["params"]["herd"] == json!(true);
-            zk.then(|| counterpart_notifications(json, herd)).flatten()
-        })
+    let typed = use_typed::<Locks>();
+    let shell = use_shell();
+    let t = use_clock().shown;
+    // On the ZooKeeper variant, the same run (script and what people did) with the other
+    // watch style, for comparing notification counts.
+    let herd_run = {
+        let l = typed.run.borrow();
+        (l.scenario.params.variant == Variant::Zookeeper).then(|| l.scenario_json())
     };
-    let s = store.session.borrow();
-    let Some(l) = s.as_any().downcast_ref::<Loaded<Locks>>() else {
-        return html! {};
-    };
+    let herd_series = use_memo(herd_run, |json| {
+        json.as_deref().and_then(counterpart_notifications)
+    });
+    let s = typed.run.borrow();
+    let l: &Loaded<Locks> = &s;
     let sim = l.timeline.sim();
     let proto = sim.proto();
     let p = proto.params();
     let names = s.names().to_vec();
     let n = p.clients as usize;
-    let t = store.display_time;
     let now = s.time();
     let lock_id = proto.lock_node();
     let store_id = proto.storage_node();
@@ -415,25 +407,25 @@ pub fn locks_view() -> Html {
             matches!(status, NodeStatus::Crashed { .. }).then_some("crashed"),
             matches!(status, NodeStatus::Paused { .. }).then_some("paused"),
             (s.last_actor() == Some(i as u32)).then_some("acted"),
-            (store.selected == Some(i as u32)).then_some("selected")
+            (shell.selected == Some(i as u32)).then_some("selected")
         );
         let onclick = {
-            let store = store.clone();
-            let sel = store.selected;
+            let shell = shell.clone();
+            let sel = shell.selected;
             let i = i as u32;
             Callback::from(move |_: MouseEvent| {
-                store.dispatch(Msg::Select(if sel == Some(i) { None } else { Some(i) }))
+                shell.dispatch(ShellMsg::Select(if sel == Some(i) { None } else { Some(i) }))
             })
         };
         // Enter and Space do what a click does (and Space does not also play or pause).
         let onkeydown = {
-            let store = store.clone();
-            let sel = store.selected;
+            let shell = shell.clone();
+            let sel = shell.selected;
             let i = i as u32;
             Callback::from(move |e: KeyboardEvent| {
                 if matches!(e.key().as_str(), "Enter" | " " | "Spacebar") {
                     e.prevent_default();
-                    store.dispatch(Msg::Select(if sel == Some(i) { None } else { Some(i) }))
+                    shell.dispatch(ShellMsg::Select(if sel == Some(i) { None } else { Some(i) }))
                 }
             })
         };
@@ -442,7 +434,7 @@ pub fn locks_view() -> Html {
         html! {
             <g {class} key={format!("chip{i}")} {onclick} {onkeydown} tabindex="0" role="button"
                 aria-label={format!("{}, {text}", names[i])}
-                aria-pressed={(store.selected == Some(i as u32)).to_string()}>
+                aria-pressed={(shell.selected == Some(i as u32)).to_string()}>
                 <title>{ format!("{}: {text}. Click (or Enter, Space) to select it and see its state", names[i]) }</title>
                 <circle class="halo" cx={f(CX)} cy={f(y)} r={f(r + 6.0)} />
                 <circle class="body" cx={f(CX)} cy={f(y)} r={f(r)} />
@@ -498,9 +490,9 @@ pub fn locks_view() -> Html {
             "msg",
             format!("m{}", label_colour(m.label)),
             fl.lost.then_some("lost"),
-            (store.selected_msg == Some(m.id)).then_some("selected")
+            (shell.selected_msg == Some(m.id)).then_some("selected")
         );
-        let onclick = select_message(&store, m.id);
+        let onclick = select_message(&shell, m.id);
         let (lx, ly) = fl.label_at(18.0, 5.0);
         Some(html! {
             <g {class} key={format!("m{}", m.id)} {onclick}>
@@ -562,14 +554,6 @@ fn nice_step(raw: f64) -> f64 {
         }
     }
     step
-}
-
-fn status_word(status: NodeStatus) -> Option<&'static str> {
-    match status {
-        NodeStatus::Up => None,
-        NodeStatus::Crashed { .. } => Some("crashed"),
-        NodeStatus::Paused { .. } => Some("paused"),
-    }
 }
 
 fn box_frame(class: &'static str, y0: f64, y1: f64, title: String, status: NodeStatus) -> Html {
@@ -896,279 +880,19 @@ fn storage_panel(
     }
 }
 
-/// A small still drawing for the home page: a holder, a queue and the storage.
-pub fn preview() -> Html {
-    html! {
-        <svg class="preview locks-preview" viewBox="20 30 580 380" role="img" aria-label="Clients taking turns with a lock; two of them believe they hold it at once">
-            <g class="bar c0"><rect x="40" y="50" width="230" height="48" rx="8" /></g>
-            <g class="bar c1"><rect x="250" y="130" width="170" height="48" rx="8" /></g>
-            <g class="bar c2"><rect x="350" y="210" width="210" height="48" rx="8" /></g>
-            <g class="overlap"><rect x="350" y="122" width="70" height="144" /></g>
-            <rect class="svc lock" x="40" y="296" width="250" height="100" rx="12" />
-            <rect class="svc storage" x="320" y="296" width="250" height="100" rx="12" />
-            <g class="mini c0"><circle cx="100" cy="346" r="30" /></g>
-            <g class="mini c1"><circle cx="168" cy="346" r="30" /></g>
-            <g class="mini c2"><circle cx="236" cy="346" r="30" /></g>
-        </svg>
-    }
-}
-
-/// The side panel: make clients act, pause the holder past its lease, change the variant.
-#[function_component(LocksPanel)]
-pub fn locks_panel() -> Html {
-    let store = use_stable_store();
-    let clients_text = use_state(|| None::<String>);
-    let ttl_text = use_state(|| None::<String>);
-    let work_text = use_state(|| None::<String>);
-    let writes_text = use_state(|| None::<String>);
-    let form_error = use_state(|| None::<String>);
-
-    let s = store.session.borrow();
-    let Some(l) = s.as_any().downcast_ref::<Loaded<Locks>>() else {
-        return html! {};
-    };
-    let sim = l.timeline.sim();
-    let p = sim.proto().params().clone();
-    let names = s.names().to_vec();
-    let n = p.clients as usize;
-    let clients: Vec<(usize, Client, NodeStatus)> = (0..n)
-        .map(|i| {
-            let c = match sim.node(NodeId(i as u32)) {
-                Node::Client(c) => c.clone(),
-                _ => Client::default(),
-            };
-            (i, c, s.status(i as u32).unwrap_or(NodeStatus::Up))
-        })
-        .collect();
-    let holder = clients
-        .iter()
-        .find(|(_, c, st)| c.mem.phase == Phase::Holding && *st == NodeStatus::Up)
-        .map(|(i, _, _)| names[*i].clone());
-    let scenario_json = s.scenario_json();
-    let ttl = p.ttl;
-    drop(s);
-
-    let command = |node: String, cmd: &'static str| {
-        let store = store.clone();
-        Callback::from(move |_: MouseEvent| {
-            let action = json!({"command": {"node": node, "cmd": cmd}});
-            store.dispatch(Msg::Apply(action.to_string()));
-        })
-    };
-    let client_buttons = clients.iter().map(|(i, c, st)| {
-        let name = names[*i].clone();
-        let down = *st != NodeStatus::Up;
-        let (label, cmd, title) = match c.mem.phase {
-            Phase::Idle => ("acquire", "acquire", "Ask for the lock, write, release"),
-            Phase::Holding => ("release", "release", "Release the lock now"),
-            Phase::Releasing => ("releasing", "release", ""),
-            _ => ("give up", "release", "Stop waiting for the lock"),
-        };
-        // Releasing: the release is sent and waits for its acknowledgement; there is
-        // nothing left to give up.
-        let releasing = c.mem.phase == Phase::Releasing;
-        html! {
-            <button class={classes!("ctl", "client-btn", colour(*i))} key={name.clone()} disabled={down || releasing}
-                onclick={command(name.clone(), cmd)}
-                title={if down {
-                    format!("{name} is {}: it cannot act", status_word(*st).unwrap_or("down"))
-                } else if releasing {
-                    format!("{name} has already sent its release and waits for the lock service to confirm it: nothing to do")
-                } else {
-                    format!("{title} ({name})")
-                }}>
-                <span class="swatch"></span>{ format!("{name} {label}") }
-            </button>
-        }
-    });
-
-    let pause_holder = {
-        let store = store.clone();
-        let holder = holder.clone();
-        Callback::from(move |_: MouseEvent| {
-            let Some(h) = holder.clone() else { return };
-            store.dispatch(Msg::Apply(json!({"pause": {"node": h}}).to_string()));
-            // Run on to two TTLs later (computing the future as needed), resume the
-            // holder there, and come back so the person can watch it happen.
-            let (from, target_step) = {
-                let mut s = store.session.borrow_mut();
-                let from = s.pos();
-                let target = s.time() + 2 * ttl;
-                while s.next_time().is_some_and(|t| t < target) {
-                    if !s.step_forward() {
-                        break;
-                    }
-                }
-                let k = s.pos();
-                s.seek(from);
-                (from, k)
-            };
-            store.dispatch(Msg::Seek(target_step));
-            store.dispatch(Msg::Apply(json!({"resume": {"node": h}}).to_string()));
-            store.dispatch(Msg::Seek(from));
-        })
-    };
-
-    // Settings: each change restarts the run with the same script and your actions.
-    let restart_with = {
-        let store = store.clone();
-        let scenario_json = scenario_json.clone();
-        let form_error = form_error.clone();
-        move |changes: Vec<(&'static str, Value)>| {
-            let mut v: Value = match serde_json::from_str(&scenario_json) {
-                Ok(v) => v,
-                Err(_) => return,
-            };
-            for (k, x) in changes {
-                v["params"][k] = x;
-            }
-            form_error.set(None);
-            // The same run from the start, then back to the step the person was at.
-            let here = store.session.borrow().pos();
-            store.dispatch(Msg::Import(v.to_string()));
-            store.dispatch(Msg::Seek(here));
-        }
-    };
-    let on_variant = {
-        let restart_with = restart_with.clone();
-        Callback::from(move |e: Event| {
-            let el: HtmlSelectElement = e.target_unchecked_into();
-            restart_with(vec![("variant", json!(el.value()))]);
-        })
-    };
-    let toggle = |key: &'static str, on: bool| {
-        let restart_with = restart_with.clone();
-        Callback::from(move |_: Event| restart_with(vec![(key, json!(!on))]))
-    };
-    let text_input = |state: UseStateHandle<Option<String>>| {
-        Callback::from(move |e: InputEvent| {
-            let el: HtmlInputElement = e.target_unchecked_into();
-            state.set(Some(el.value()));
-        })
-    };
-    let shown = |state: &UseStateHandle<Option<String>>, v: String| (**state).clone().unwrap_or(v);
-    let fields = [
-        (
-            "clients",
-            shown(&clients_text, p.clients.to_string()),
-            1u64,
-            12u64,
-        ),
-        ("ttl", shown(&ttl_text, p.ttl.to_string()), 30, 60_000),
-        ("work", shown(&work_text, p.work.to_string()), 1, 60_000),
-        ("writes", shown(&writes_text, p.writes.to_string()), 1, 10),
-    ];
-    let on_apply = {
-        let restart_with = restart_with.clone();
-        let fields = fields.clone();
-        let form_error = form_error.clone();
-        let states = [
-            clients_text.clone(),
-            ttl_text.clone(),
-            work_text.clone(),
-            writes_text.clone(),
-        ];
-        Callback::from(move |e: SubmitEvent| {
-            e.prevent_default();
-            let mut changes = Vec::new();
-            for (key, text, lo, hi) in &fields {
-                match text.trim().parse::<u64>() {
-                    Ok(v) if (*lo..=*hi).contains(&v) => changes.push((*key, json!(v))),
-                    _ => {
-                        form_error.set(Some(format!(
-                            "{key} must be a whole number from {lo} to {hi} (got `{}`); nothing was changed",
-                            text.trim()
-                        )));
-                        return;
-                    }
-                }
-            }
-            for st in &states {
-                st.set(None);
-            }
-            restart_with(changes);
-        })
-    };
-    let field_input = |i: usize, state: &UseStateHandle<Option<String>>, label: &'static str| {
-        let (key, text, lo, hi) = fields[i].clone();
-        let bad = !matches!(text.trim().parse::<u64>(), Ok(v) if (lo..=hi).contains(&v));
-        html! {
-            <label title={format!("{label}: {lo} to {hi}")}>{ label }
-                <input type="text" inputmode="numeric" size="5" value={text} oninput={text_input(state.clone())}
-                    aria-label={key} aria-invalid={bad.to_string()} />
-            </label>
-        }
-    };
-
-    html! {
-        <section class="panel locks-panel" aria-label="Distributed locks">
-            <h2>{ "Make the clients act" }</h2>
-            <div class="client-buttons">{ for client_buttons }</div>
-            <button class="primary pause-holder" disabled={holder.is_none()} onclick={pause_holder}
-                title={match &holder {
-                    Some(h) => format!("Pause {h} now (a long GC pause) and resume it {} ms later, two leases on; then press play", 2 * ttl),
-                    None => "No running client holds the lock right now".to_string(),
-                }}>
-                { match &holder { Some(h) => format!("Pause {h} (the holder) for longer than the TTL"), None => "Pause the holder for longer than the TTL".to_string() } }
-            </button>
-            <h2>{ "Lock variant" }</h2>
-            <p class="muted small">{ "A change reruns the scenario with the same script and your actions, and comes back to this step." }</p>
-            <label class="variant-pick">{ "Variant" }
-                <select onchange={on_variant} aria-label="Lock variant"
-                    title="Which lock the clients use; a change reruns the scenario with the same script and your actions">
-                    { for [(Variant::Queue, "queue", "Lock server with wait queue"),
-                           (Variant::Lease, "lease", "Redis-style lease lock (SET NX PX)"),
-                           (Variant::Zookeeper, "zookeeper", "ZooKeeper lock recipe")].iter().map(|(v, key, text)| html! {
-                        <option value={*key} selected={p.variant == *v}>{ *text }</option>
-                    }) }
-                </select>
-            </label>
-            <label class="check" title="The storage rejects writes whose token is lower than the highest it has accepted">
-                <input type="checkbox" checked={p.fencing} onchange={toggle("fencing", p.fencing)} />
-                { "Fencing tokens (storage rejects stale tokens)" }
-            </label>
-            if p.variant == Variant::Queue {
-                <label class="check" title="Sessions with a lease: a silent client loses its place after the TTL">
-                    <input type="checkbox" checked={p.leases} onchange={toggle("leases", p.leases)} />
-                    { "Session leases (a silent holder loses the lock)" }
-                </label>
-            }
-            if p.variant == Variant::Lease {
-                <label class="check" title="Release deletes the key only if it still holds the client's token">
-                    <input type="checkbox" checked={p.safe_release} onchange={toggle("safe_release", p.safe_release)} />
-                    { "Compare-and-delete release (off: plain DEL)" }
-                </label>
-            }
-            if p.variant == Variant::Zookeeper {
-                <label class="check" title="Every waiter watches /lock and wakes on every change">
-                    <input type="checkbox" checked={p.herd} onchange={toggle("herd", p.herd)} />
-                    { "Herd: everyone watches /lock" }
-                </label>
-            }
-            <form class="lock-params" onsubmit={on_apply}>
-                { field_input(0, &clients_text, "clients") }
-                { field_input(1, &ttl_text, "TTL ms") }
-                { field_input(2, &work_text, "work ms") }
-                { field_input(3, &writes_text, "writes") }
-                <button type="submit" class="ctl"
-                    title="Rerun the scenario with these numbers (out-of-range values are refused and nothing changes)">{ "Apply" }</button>
-            </form>
-            if let Some(e) = &*form_error {
-                <p class="form-error" role="alert">{ e.clone() }</p>
-            }
-        </section>
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use dsplay_core::catalog::builtin;
+    use dsplay_core::Algorithm;
     use wasm_bindgen_test::*;
 
+    fn json(id: &str) -> &'static str {
+        Locks::builtin(id).unwrap().json
+    }
+
     fn loaded(id: &str, steps: u64) -> Loaded<Locks> {
-        let mut l = Loaded::<Locks>::parse(builtin(id).unwrap().json).unwrap();
-        dsplay_core::session::Session::run(&mut l, Some(steps), None);
+        let mut l = Loaded::<Locks>::parse(json(id)).unwrap();
+        l.run(Some(steps), None);
         l
     }
 
@@ -1236,15 +960,17 @@ mod tests {
             })
             .unwrap() as u64;
         let mut l = l;
-        dsplay_core::session::Session::seek(&mut l, k + 1);
+        l.seek(k + 1);
         assert_eq!(last_release(&l), Some((NodeId(0), 1)));
     }
 
     #[wasm_bindgen_test]
     fn the_herd_counterpart_counts_more_notifications() {
-        let json = builtin("locks-zookeeper").unwrap().json;
-        let herd = counterpart_notifications(json, false).unwrap();
+        let herd = counterpart_notifications(json("locks-zookeeper")).unwrap();
         assert!(count_at(&herd, 1e9) >= 55);
         assert_eq!(count_at(&herd, 0.0), 0);
+        // And the other way: the herd run's counterpart is the recipe, with fewer.
+        let recipe = counterpart_notifications(json("locks-herd")).unwrap();
+        assert!(count_at(&recipe, 1e9) < count_at(&herd, 1e9));
     }
 }

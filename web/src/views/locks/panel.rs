@@ -1,0 +1,373 @@
+//! The locks page's side panel: make clients act, pause the holder past its lease, change
+//! the variant, its toggles and its numbers.
+
+use super::{colour, status_word};
+use crate::components::{use_typed, Typed};
+use crate::store::ShellMsg;
+use dsplay_core::algo::locks::{Client, Cmd, Locks, Node, Params, Phase, Variant, MAX_CLIENTS};
+use dsplay_core::scenario::{Scenario, ScenarioError, ScriptedAction};
+use dsplay_core::session::{Loaded, Session};
+use dsplay_core::sim::{Action, NodeId, NodeStatus};
+use web_sys::{HtmlInputElement, HtmlSelectElement};
+use yew::prelude::*;
+
+/// The variants, as the select offers them.
+const VARIANTS: [(Variant, &str, &str); 3] = [
+    (Variant::Queue, "queue", "Lock server with wait queue"),
+    (
+        Variant::Lease,
+        "lease",
+        "Redis-style lease lock (SET NX PX)",
+    ),
+    (Variant::Zookeeper, "zookeeper", "ZooKeeper lock recipe"),
+];
+
+/// What people did in `l`, fitted to `params` by node name as the script is (an action
+/// naming a client that is gone is left out): each with the step it was done before.
+/// Refused when the protocol refuses `params`.
+fn user_actions_for(
+    l: &Loaded<Locks>,
+    params: Params,
+) -> Result<Vec<(u64, Action<Cmd>)>, ScenarioError> {
+    let done = Scenario {
+        actions: l
+            .timeline
+            .user_actions()
+            .map(|a| ScriptedAction {
+                at: None,
+                at_step: Some(a.step),
+                action: a.action.clone(),
+            })
+            .collect(),
+        ..l.scenario.clone()
+    };
+    let (fitted, _) = done.with_params(params)?;
+    Ok(fitted
+        .actions
+        .into_iter()
+        .filter_map(|a| Some((a.at_step?, a.action)))
+        .collect())
+}
+
+/// Restart the run with `params`, do again what people did at the steps they did it, and
+/// come back to this step. Parameters the protocol refuses keep the page as it is (the
+/// page says which field).
+fn restart_keeping(typed: &Typed<Locks>, params: Params) {
+    let (here, done) = {
+        let l = typed.run.borrow();
+        (l.pos(), user_actions_for(&l, params.clone()))
+    };
+    typed.restart(params);
+    let Ok(done) = done else { return };
+    for (step, action) in done {
+        typed.shell(ShellMsg::Seek(step));
+        typed.act(action);
+    }
+    typed.shell(ShellMsg::Seek(here));
+}
+
+/// The side panel: make clients act, pause the holder past its lease, change the variant.
+#[function_component(LocksPanel)]
+pub fn locks_panel() -> Html {
+    let typed = use_typed::<Locks>();
+    let clients_text = use_state(|| None::<String>);
+    let ttl_text = use_state(|| None::<String>);
+    let work_text = use_state(|| None::<String>);
+    let writes_text = use_state(|| None::<String>);
+    let form_error = use_state(|| None::<String>);
+
+    let s = typed.run.borrow();
+    let sim = s.timeline.sim();
+    let p = s.scenario.params.clone();
+    let names = s.names().to_vec();
+    let n = p.clients as usize;
+    let clients: Vec<(usize, Client, NodeStatus)> = (0..n)
+        .map(|i| {
+            let c = match sim.node(NodeId(i as u32)) {
+                Node::Client(c) => c.clone(),
+                _ => Client::default(),
+            };
+            (i, c, s.status(i as u32).unwrap_or(NodeStatus::Up))
+        })
+        .collect();
+    let holder = clients
+        .iter()
+        .find(|(_, c, st)| c.mem.phase == Phase::Holding && *st == NodeStatus::Up)
+        .map(|(i, _, _)| (NodeId(*i as u32), names[*i].clone()));
+    let ttl = p.ttl;
+    drop(s);
+
+    let command = |i: usize, cmd: Cmd| {
+        typed.on_act(Action::Command {
+            node: NodeId(i as u32),
+            cmd,
+        })
+    };
+    let client_buttons = clients.iter().map(|(i, c, st)| {
+        let name = names[*i].clone();
+        let down = *st != NodeStatus::Up;
+        let (label, cmd, title) = match c.mem.phase {
+            Phase::Idle => ("acquire", Cmd::Acquire, "Ask for the lock, write, release"),
+            Phase::Holding => ("release", Cmd::Release, "Release the lock now"),
+            Phase::Releasing => ("releasing", Cmd::Release, ""),
+            _ => ("give up", Cmd::Release, "Stop waiting for the lock"),
+        };
+        // Releasing: the release is sent and waits for its acknowledgement; there is
+        // nothing left to give up.
+        let releasing = c.mem.phase == Phase::Releasing;
+        html! {
+            <button class={classes!("ctl", "client-btn", colour(*i))} key={name.clone()} disabled={down || releasing}
+                onclick={command(*i, cmd)}
+                title={if down {
+                    format!("{name} is {}: it cannot act", status_word(*st).unwrap_or("down"))
+                } else if releasing {
+                    format!("{name} has already sent its release and waits for the lock service to confirm it: nothing to do")
+                } else {
+                    format!("{title} ({name})")
+                }}>
+                <span class="swatch"></span>{ format!("{name} {label}") }
+            </button>
+        }
+    });
+
+    let pause_holder = {
+        let typed = typed.clone();
+        let holder = holder.as_ref().map(|(id, _)| *id);
+        Callback::from(move |_: MouseEvent| {
+            let Some(node) = holder else { return };
+            // Pause the holder, run on to two TTLs later (on a copy of the run, computing
+            // the future as needed) to find the step where it resumes, resume it there, and
+            // come back so the person can watch it happen.
+            let (from, resume_at) = {
+                let mut run = typed.run.borrow().clone();
+                if run.apply(Action::Pause { node }).is_err() {
+                    return;
+                }
+                let from = run.pos();
+                let target = run.time() + 2 * ttl;
+                while run.next_time().is_some_and(|t| t < target) {
+                    if !run.step_forward() {
+                        break;
+                    }
+                }
+                (from, run.pos())
+            };
+            typed.act(Action::Pause { node });
+            typed.shell(ShellMsg::Seek(resume_at));
+            typed.act(Action::Resume { node });
+            typed.shell(ShellMsg::Seek(from));
+        })
+    };
+
+    // Settings: each change restarts the run with the same script and your actions.
+    let restart_with = {
+        let typed = typed.clone();
+        let form_error = form_error.clone();
+        move |params: Params| {
+            form_error.set(None);
+            restart_keeping(&typed, params);
+        }
+    };
+    let on_variant = {
+        let restart_with = restart_with.clone();
+        let p = p.clone();
+        Callback::from(move |e: Event| {
+            let el: HtmlSelectElement = e.target_unchecked_into();
+            let value = el.value();
+            if let Some((variant, _, _)) = VARIANTS.iter().find(|(_, key, _)| *key == value) {
+                restart_with(Params {
+                    variant: *variant,
+                    ..p.clone()
+                });
+            }
+        })
+    };
+    let toggle = |flip: fn(&mut Params)| {
+        let restart_with = restart_with.clone();
+        let p = p.clone();
+        Callback::from(move |_: Event| {
+            let mut next = p.clone();
+            flip(&mut next);
+            restart_with(next)
+        })
+    };
+    let text_input = |state: UseStateHandle<Option<String>>| {
+        Callback::from(move |e: InputEvent| {
+            let el: HtmlInputElement = e.target_unchecked_into();
+            state.set(Some(el.value()));
+        })
+    };
+    let shown = |state: &UseStateHandle<Option<String>>, v: String| (**state).clone().unwrap_or(v);
+    // Each field: its name, the text shown, the range the page accepts and where the value
+    // goes in the parameters (the protocol refuses the same ranges; these give the words).
+    type Set = fn(&mut Params, u64);
+    let fields: [(&str, String, u64, u64, Set); 4] = [
+        (
+            "clients",
+            shown(&clients_text, p.clients.to_string()),
+            1,
+            MAX_CLIENTS as u64,
+            |p, v| p.clients = v as u32,
+        ),
+        (
+            "ttl",
+            shown(&ttl_text, p.ttl.to_string()),
+            30,
+            60_000,
+            |p, v| p.ttl = v,
+        ),
+        (
+            "work",
+            shown(&work_text, p.work.to_string()),
+            1,
+            60_000,
+            |p, v| p.work = v,
+        ),
+        (
+            "writes",
+            shown(&writes_text, p.writes.to_string()),
+            1,
+            10,
+            |p, v| p.writes = v as u32,
+        ),
+    ];
+    let on_apply = {
+        let restart_with = restart_with.clone();
+        let fields = fields.clone();
+        let p = p.clone();
+        let form_error = form_error.clone();
+        let states = [
+            clients_text.clone(),
+            ttl_text.clone(),
+            work_text.clone(),
+            writes_text.clone(),
+        ];
+        Callback::from(move |e: SubmitEvent| {
+            e.prevent_default();
+            let mut next = p.clone();
+            for (key, text, lo, hi, set) in &fields {
+                match text.trim().parse::<u64>() {
+                    Ok(v) if (*lo..=*hi).contains(&v) => set(&mut next, v),
+                    _ => {
+                        form_error.set(Some(format!(
+                            "{key} must be a whole number from {lo} to {hi} (got `{}`); nothing was changed",
+                            text.trim()
+                        )));
+                        return;
+                    }
+                }
+            }
+            for st in &states {
+                st.set(None);
+            }
+            restart_with(next);
+        })
+    };
+    let field_input = |i: usize, state: &UseStateHandle<Option<String>>, label: &'static str| {
+        let (key, text, lo, hi, _) = fields[i].clone();
+        let bad = !matches!(text.trim().parse::<u64>(), Ok(v) if (lo..=hi).contains(&v));
+        html! {
+            <label title={format!("{label}: {lo} to {hi}")}>{ label }
+                <input type="text" inputmode="numeric" size="5" value={text} oninput={text_input(state.clone())}
+                    aria-label={key} aria-invalid={bad.to_string()} />
+            </label>
+        }
+    };
+
+    html! {
+        <section class="panel locks-panel" aria-label="Distributed locks">
+            <h2>{ "Make the clients act" }</h2>
+            <div class="client-buttons">{ for client_buttons }</div>
+            <button class="primary pause-holder" disabled={holder.is_none()} onclick={pause_holder}
+                title={match &holder {
+                    Some((_, h)) => format!("Pause {h} now (a long GC pause) and resume it {} ms later, two leases on; then press play", 2 * ttl),
+                    None => "No running client holds the lock right now".to_string(),
+                }}>
+                { match &holder { Some((_, h)) => format!("Pause {h} (the holder) for longer than the TTL"), None => "Pause the holder for longer than the TTL".to_string() } }
+            </button>
+            <h2>{ "Lock variant" }</h2>
+            <p class="muted small">{ "A change reruns the scenario with the same script and your actions, and comes back to this step." }</p>
+            <label class="variant-pick">{ "Variant" }
+                <select onchange={on_variant} aria-label="Lock variant"
+                    title="Which lock the clients use; a change reruns the scenario with the same script and your actions">
+                    { for VARIANTS.iter().map(|(v, key, text)| html! {
+                        <option value={*key} selected={p.variant == *v}>{ *text }</option>
+                    }) }
+                </select>
+            </label>
+            <label class="check" title="The storage rejects writes whose token is lower than the highest it has accepted">
+                <input type="checkbox" checked={p.fencing} onchange={toggle(|p| p.fencing = !p.fencing)} />
+                { "Fencing tokens (storage rejects stale tokens)" }
+            </label>
+            if p.variant == Variant::Queue {
+                <label class="check" title="Sessions with a lease: a silent client loses its place after the TTL">
+                    <input type="checkbox" checked={p.leases} onchange={toggle(|p| p.leases = !p.leases)} />
+                    { "Session leases (a silent holder loses the lock)" }
+                </label>
+            }
+            if p.variant == Variant::Lease {
+                <label class="check" title="Release deletes the key only if it still holds the client's token">
+                    <input type="checkbox" checked={p.safe_release} onchange={toggle(|p| p.safe_release = !p.safe_release)} />
+                    { "Compare-and-delete release (off: plain DEL)" }
+                </label>
+            }
+            if p.variant == Variant::Zookeeper {
+                <label class="check" title="Every waiter watches /lock and wakes on every change">
+                    <input type="checkbox" checked={p.herd} onchange={toggle(|p| p.herd = !p.herd)} />
+                    { "Herd: everyone watches /lock" }
+                </label>
+            }
+            <form class="lock-params" onsubmit={on_apply}>
+                { field_input(0, &clients_text, "clients") }
+                { field_input(1, &ttl_text, "TTL ms") }
+                { field_input(2, &work_text, "work ms") }
+                { field_input(3, &writes_text, "writes") }
+                <button type="submit" class="ctl"
+                    title="Rerun the scenario with these numbers (out-of-range values are refused and nothing changes)">{ "Apply" }</button>
+            </form>
+            if let Some(e) = &*form_error {
+                <p class="form-error" role="alert">{ e.clone() }</p>
+            }
+        </section>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use dsplay_core::Algorithm;
+    use wasm_bindgen_test::*;
+
+    #[wasm_bindgen_test]
+    fn what_people_did_follows_the_nodes_by_name() {
+        let mut l = Loaded::<Locks>::parse(Locks::builtin("locks-queue").unwrap().json).unwrap();
+        l.seek(5);
+        // c3 crashes before step 5, the lock service pauses before step 6.
+        l.apply(Action::Crash { node: NodeId(2) }).unwrap();
+        l.apply(Action::Pause { node: NodeId(3) }).unwrap();
+        let p = l.scenario.params.clone();
+
+        let fencing = Params {
+            fencing: true,
+            ..p.clone()
+        };
+        assert_eq!(
+            user_actions_for(&l, fencing).unwrap(),
+            vec![
+                (5, Action::Crash { node: NodeId(2) }),
+                (6, Action::Pause { node: NodeId(3) })
+            ]
+        );
+        // With two clients c3 is gone, and the lock service is node 2.
+        let two = Params {
+            clients: 2,
+            ..p.clone()
+        };
+        assert_eq!(
+            user_actions_for(&l, two).unwrap(),
+            vec![(6, Action::Pause { node: NodeId(2) })]
+        );
+        let refused = user_actions_for(&l, Params { clients: 40, ..p }).unwrap_err();
+        assert_eq!(refused.path, "params.clients");
+    }
+}
