@@ -241,6 +241,8 @@ pub struct Scenario<P: Protocol> {
 pub struct Fitted {
     /// Scripted actions left out because they name a node that is gone.
     pub left_out: usize,
+    /// Actions people did, left out because they name a node that is gone.
+    pub yours: usize,
     /// Partitions that now keep only the nodes that remain.
     pub narrowed: usize,
     /// Per-link network settings left out because they name a node that is gone.
@@ -252,7 +254,16 @@ pub struct Fitted {
 impl Fitted {
     /// Nothing was left out or changed.
     pub fn is_empty(&self) -> bool {
-        self.left_out == 0 && self.narrowed == 0 && self.links == 0
+        self.left_out == 0 && self.narrowed == 0 && self.links == 0 && self.yours == 0
+    }
+
+    /// What another fitting left out too.
+    pub fn add(&mut self, other: Fitted) {
+        self.left_out += other.left_out;
+        self.yours += other.yours;
+        self.narrowed += other.narrowed;
+        self.links += other.links;
+        self.gone.extend(other.gone);
     }
 
     /// What changed, in one sentence for the page ("n4, n5 are gone: 1 scripted action
@@ -278,6 +289,14 @@ impl Fitted {
                 plural(self.left_out, "", "s"),
                 plural(gone.len(), "it", "them"),
                 plural(self.left_out, "was", "were"),
+            ));
+        }
+        if self.yours > 0 {
+            parts.push(format!(
+                "{} of your actions naming {} {} left out",
+                self.yours,
+                plural(gone.len(), "it", "them"),
+                plural(self.yours, "was", "were"),
             ));
         }
         if self.narrowed > 0 {

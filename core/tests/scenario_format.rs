@@ -623,3 +623,49 @@ fn a_typed_action_naming_a_node_out_of_range_is_refused() {
     assert!(l.apply(Action::Crash { node: NodeId(1) }).is_ok());
     assert_eq!(l.user_actions_json().matches("crash").count(), 1);
 }
+
+#[test]
+fn the_same_run_with_other_parameters_keeps_what_people_did_by_name() {
+    use dsplay_core::algo::locks::{Locks, Params};
+    use dsplay_core::sim::Action;
+    let mut l = Loaded::<Locks>::parse(builtin("locks-queue").unwrap().json).unwrap();
+    l.seek(5);
+    // c3 crashes before step 5, the lock service pauses before step 6.
+    l.apply(Action::Crash { node: NodeId(2) }).unwrap();
+    l.apply(Action::Pause { node: NodeId(3) }).unwrap();
+    let p = l.scenario.params.clone();
+    let done = |l: &Loaded<Locks>| -> Vec<(u64, Action<_>)> {
+        l.timeline
+            .user_actions()
+            .map(|a| (a.step, a.action.clone()))
+            .collect()
+    };
+
+    let (fenced, fitted) = l
+        .refit(Params {
+            fencing: true,
+            ..p.clone()
+        })
+        .unwrap();
+    assert!(fitted.is_empty(), "{fitted:?}");
+    assert_eq!(done(&fenced), done(&l));
+    assert_eq!(fenced.pos(), l.pos(), "the same step");
+    assert!(fenced.scenario.params.fencing);
+
+    // With two clients c3 is gone (its crash is left out, and said) and the lock service
+    // is node 2.
+    let (two, fitted) = l
+        .refit(Params {
+            clients: 2,
+            ..p.clone()
+        })
+        .unwrap();
+    assert_eq!(done(&two), vec![(6, Action::Pause { node: NodeId(2) })]);
+    assert_eq!(fitted.yours, 1);
+    assert_eq!(
+        fitted.sentence().as_deref(),
+        Some("c3 is gone: 1 scripted action naming it was left out; 1 of your actions naming it was left out.")
+    );
+    let refused = l.refit(Params { clients: 40, ..p }).unwrap_err();
+    assert_eq!(refused.path, "params.clients");
+}

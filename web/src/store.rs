@@ -251,10 +251,10 @@ pub enum Msg<P: Protocol> {
     /// Actions of the page's own view (client commands, or several faults at once), done
     /// one after the other at the current step.
     Act(Vec<Action<P::Cmd>>),
-    /// The scenario again from its start with other parameters (what people did is
-    /// dropped; the script is fitted to the nodes the parameters have). `note` says what
-    /// the view changed in the parameters beyond what was asked (settings of nodes that are
-    /// gone); it is shown with what fitting the script left out.
+    /// The same run with other parameters: the script and what people did are kept,
+    /// fitted to the nodes the parameters have, and the page stays at its step. `note`
+    /// says what the view changed in the parameters beyond what was asked (settings of
+    /// nodes that are gone); it is shown with what the fitting left out.
     Restart {
         params: P::Params,
         note: Option<String>,
@@ -368,6 +368,11 @@ impl<P: Algorithm> State<P> {
 
     /// Show another scenario (or the same with other parameters or seed) from its start.
     fn replace(&mut self, loaded: Loaded<P>, scenario: Option<&'static str>) {
+        self.replace_at(loaded, scenario, 0);
+    }
+
+    /// Show another run, computed ahead, at step `at` (or as far as it goes).
+    fn replace_at(&mut self, loaded: Loaded<P>, scenario: Option<&'static str>, at: u64) {
         self.run = Run::new(loaded);
         self.ui = Ui {
             scenario,
@@ -376,6 +381,10 @@ impl<P: Algorithm> State<P> {
             ..Ui::default()
         };
         self.precompute();
+        if at > 0 {
+            self.run.borrow_mut().seek(at);
+            self.clock_to_step();
+        }
     }
 
     /// Compute ahead to the scenario's run bound (after a fork), staying where we are.
@@ -414,17 +423,27 @@ impl<P: Algorithm> State<P> {
         self.ui.error = error;
     }
 
-    /// The one restart operation: other parameters and/or another seed. A refused value
-    /// keeps the page as it was and says which field.
+    /// The one restart operation: the scenario with other parameters (the same run: the
+    /// script and what people did are kept, fitted to the nodes there are, at the same
+    /// step) or with another seed (another run, from its start). A refused value keeps the
+    /// page as it was and says which field.
     fn restart(&mut self, params: Option<P::Params>, seed: Option<u64>, note: Option<String>) {
         let changed = params.is_some();
-        let r = self.run.borrow().restart(params, seed);
+        let here = self.run.borrow().pos();
+        let r = match params {
+            Some(p) => self.run.borrow().refit(p),
+            None => self.run.borrow().restart(None, seed),
+        };
         match r {
             Ok((loaded, fitted)) => {
                 // Other parameters make another scenario than the built-in one.
                 let scenario = if changed { None } else { self.ui.scenario };
                 let notice = self.ui.notice.take().filter(|_| !changed);
-                self.replace(loaded, scenario);
+                let selected = self.ui.selected.filter(|_| changed);
+                self.replace_at(loaded, scenario, if changed { here } else { 0 });
+                // The same run: the node looked at stays selected, if it is still there.
+                let count = self.run.borrow().names().len() as u32;
+                self.ui.selected = selected.filter(|&i| i < count);
                 let said: Vec<String> = note.into_iter().chain(fitted.sentence()).collect();
                 self.ui.notice = if said.is_empty() {
                     notice
@@ -629,4 +648,3 @@ pub fn has_motion(s: &dyn Session, t: f64) -> bool {
         .iter()
         .any(|m| (m.sent_at as f64) <= t && (m.deliver_at as f64) > t)
 }
-

@@ -209,9 +209,15 @@ mod tests {
 
     #[wasm_bindgen_test]
     fn old_addresses_find_their_page() {
-        assert_eq!(route("#scenario=a&step=3", "raft"), Route::Here("scenario=a&step=3".into()));
+        assert_eq!(
+            route("#scenario=a&step=3", "raft"),
+            Route::Here("scenario=a&step=3".into())
+        );
         assert_eq!(route("", "raft"), Route::Here(String::new()));
-        assert_eq!(route("#/raft?scenario=a&embed", "raft"), Route::Here("scenario=a&embed".into()));
+        assert_eq!(
+            route("#/raft?scenario=a&embed", "raft"),
+            Route::Here("scenario=a&embed".into())
+        );
         assert_eq!(route("#/raft", "raft"), Route::Here(String::new()));
         assert_eq!(
             route("#/messaging?scenario=m", "raft"),

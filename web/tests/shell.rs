@@ -37,13 +37,14 @@ fn states(st: &St) -> Vec<String> {
 fn controls_move_the_step() {
     let st = new("messaging-normal");
     assert_eq!(st.run.borrow().pos(), 0);
-    assert!(
-        st.run.borrow().horizon() > 10,
-        "the run is computed ahead"
-    );
+    assert!(st.run.borrow().horizon() > 10, "the run is computed ahead");
     let st = reduce(
         st,
-        vec![ShellMsg::StepForward, ShellMsg::StepForward, ShellMsg::StepForward],
+        vec![
+            ShellMsg::StepForward,
+            ShellMsg::StepForward,
+            ShellMsg::StepForward,
+        ],
     );
     assert_eq!(st.run.borrow().pos(), 3);
     let st = st.reduce(Msg::Shell(ShellMsg::StepBack));
@@ -59,30 +60,25 @@ fn controls_move_the_step() {
 
 #[wasm_bindgen_test]
 fn seek_is_exact() {
-    let stepped = (0..9).fold(
-        new("messaging-lossy-link"),
-        |st, _| st.reduce(Msg::Shell(ShellMsg::StepForward)),
-    );
+    let stepped = (0..9).fold(new("messaging-lossy-link"), |st, _| {
+        st.reduce(Msg::Shell(ShellMsg::StepForward))
+    });
     let sought = reduce(
         new("messaging-lossy-link"),
         vec![ShellMsg::End, ShellMsg::Seek(9)],
     );
     assert_eq!(sought.run.borrow().pos(), 9);
-    assert_eq!(
-        sought.run.borrow().time(),
-        stepped.run.borrow().time()
-    );
+    assert_eq!(sought.run.borrow().time(), stepped.run.borrow().time());
     assert_eq!(states(&sought), states(&stepped));
 }
 
 #[wasm_bindgen_test]
 fn fault_actions_land_in_the_action_log_and_fork_the_past() {
-    let st = reduce(
-        new("messaging-normal"),
-        vec![ShellMsg::Seek(4)],
-    );
+    let st = reduce(new("messaging-normal"), vec![ShellMsg::Seek(4)]);
     assert!(st.run.borrow().horizon() > 4);
-    let st = st.reduce(Msg::Shell(ShellMsg::Fault(Fault::Crash { node: NodeId(1) })));
+    let st = st.reduce(Msg::Shell(ShellMsg::Fault(Fault::Crash {
+        node: NodeId(1),
+    })));
     assert!(st.ui.forked, "acting before the horizon forks");
     assert!(st.ui.error.is_none(), "{:?}", st.ui.error);
     let actions = st.run.borrow().user_actions_json();
@@ -100,7 +96,11 @@ fn fault_actions_land_in_the_action_log_and_fork_the_past() {
     let before = st.run.borrow().user_actions_json();
     let st = st.reduce(Msg::Act(vec![Action::Crash { node: NodeId(9) }]));
     assert!(
-        st.ui.error.as_deref().unwrap_or("").contains("out of range"),
+        st.ui
+            .error
+            .as_deref()
+            .unwrap_or("")
+            .contains("out of range"),
         "{:?}",
         st.ui.error
     );
@@ -129,10 +129,7 @@ fn the_url_round_trips_the_state() {
         st.run.borrow().user_actions_json()
     );
     assert_eq!(states(&back), states(&st));
-    assert_eq!(
-        back.run.borrow().trace_hash(),
-        st.run.borrow().trace_hash()
-    );
+    assert_eq!(back.run.borrow().trace_hash(), st.run.borrow().trace_hash());
 }
 
 #[wasm_bindgen_test]
@@ -165,7 +162,10 @@ fn a_restart_with_other_parameters_is_checked_and_fits_the_script() {
     // Refused: the page keeps its run and names the field.
     let mut bad = params.clone();
     bad.nodes = 50;
-    let refused = st.clone().reduce(Msg::Restart(bad));
+    let refused = st.clone().reduce(Msg::Restart {
+        params: bad,
+        note: None,
+    });
     assert!(refused.run == st.run, "a refused value keeps the run");
     let err = refused.ui.error.clone().unwrap_or_default();
     assert!(err.contains("nodes") && err.contains("2 and 9"), "{err}");
@@ -173,19 +173,22 @@ fn a_restart_with_other_parameters_is_checked_and_fits_the_script() {
     // page says so.
     let mut fewer = params;
     fewer.nodes = 3;
-    let st = st.reduce(Msg::Restart(fewer));
+    let st = st.reduce(Msg::Restart {
+        params: fewer,
+        note: None,
+    });
     assert!(st.ui.error.is_none(), "{:?}", st.ui.error);
     assert_eq!(st.run.borrow().names(), ["n1", "n2", "n3", "broker"]);
-    assert_eq!(st.ui.scenario, None, "other parameters make a custom scenario");
+    assert_eq!(
+        st.ui.scenario, None,
+        "other parameters make a custom scenario"
+    );
     assert_eq!(
         st.ui.notice.as_deref(),
         Some("n4 is gone: 1 partition now leaves it out.")
     );
     let json = st.run.borrow().original_json();
-    assert!(
-        json.contains(r#"[["n1","n2"],["n3","broker"]]"#),
-        "{json}"
-    );
+    assert!(json.contains(r#"[["n1","n2"],["n3","broker"]]"#), "{json}");
     // A new seed keeps the parameters and what the page said about them.
     let st = st.reduce(Msg::Shell(ShellMsg::SetSeed(9)));
     assert_eq!(st.run.borrow().names().len(), 4);

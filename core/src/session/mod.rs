@@ -142,6 +142,41 @@ impl<P: Protocol> Loaded<P> {
         Ok((Loaded::new(sc)?, fitted))
     }
 
+    /// This run with other parameters, keeping what people did: the same script and the
+    /// same actions at the same steps, each fitted to the nodes the new parameters have by
+    /// name (an action naming a node that is gone is left out, and said), at the step shown
+    /// now (or the last one the new run reaches). For "the same run, with fencing".
+    pub fn refit(&self, params: P::Params) -> Result<(Self, Fitted), ScenarioError> {
+        let (sc, mut fitted) = self.scenario.with_params(params.clone())?;
+        // What people did goes through the same fitting as a script would.
+        let mut theirs = self.scenario.clone();
+        theirs.actions = self
+            .timeline
+            .user_actions()
+            .map(|a| ScriptedAction {
+                at: None,
+                at_step: Some(a.step),
+                action: a.action.clone(),
+            })
+            .collect();
+        let (theirs, f) = theirs.with_params(params)?;
+        fitted.add(Fitted {
+            yours: f.left_out,
+            left_out: 0,
+            ..f
+        });
+        let mut l = Loaded::new(sc)?;
+        let mut all: Vec<TimedAction<P::Cmd>> = l.timeline.actions().to_vec();
+        all.extend(theirs.actions.into_iter().map(|a| TimedAction {
+            step: a.at_step.unwrap_or(0),
+            action: a.action,
+            scripted: false,
+        }));
+        l.timeline.set_actions(all);
+        l.timeline.seek(self.timeline.pos());
+        Ok((l, fitted))
+    }
+
     /// A node's state as JSON with node names. Through the compact writer and the value
     /// parser the crate uses anyway: a `to_value` serializer would add code to the bundle
     /// for every state type.

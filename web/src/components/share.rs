@@ -132,28 +132,29 @@ pub fn export_menu() -> Html {
             }));
         })
     };
-    let on_file = {
-        let store = store.clone();
-        Callback::from(move |e: Event| {
-            let input: HtmlInputElement = e.target_unchecked_into();
-            let Some(file) = input.files().and_then(|f| f.get(0)) else {
-                return;
-            };
-            input.set_value("");
+    let on_file =
+        {
             let store = store.clone();
-            wasm_bindgen_futures::spawn_local(async move {
-                match wasm_bindgen_futures::JsFuture::from(file.text()).await {
-                    Ok(text) => match text.as_string() {
-                        Some(t) => store.dispatch(ShellMsg::Import(t)),
-                        None => store.dispatch(ShellMsg::Fail("import: the file is not text".into())),
-                    },
-                    Err(_) => {
-                        store.dispatch(ShellMsg::Fail("import: the file could not be read".into()))
+            Callback::from(move |e: Event| {
+                let input: HtmlInputElement = e.target_unchecked_into();
+                let Some(file) = input.files().and_then(|f| f.get(0)) else {
+                    return;
+                };
+                input.set_value("");
+                let store = store.clone();
+                wasm_bindgen_futures::spawn_local(async move {
+                    match wasm_bindgen_futures::JsFuture::from(file.text()).await {
+                        Ok(text) => match text.as_string() {
+                            Some(t) => store.dispatch(ShellMsg::Import(t)),
+                            None => store
+                                .dispatch(ShellMsg::Fail("import: the file is not text".into())),
+                        },
+                        Err(_) => store
+                            .dispatch(ShellMsg::Fail("import: the file could not be read".into())),
                     }
-                }
-            });
-        })
-    };
+                });
+            })
+        };
     let pick_file = Callback::from(|_: MouseEvent| {
         if let Some(el) = gloo::utils::document().get_element_by_id("import-file") {
             if let Ok(el) = el.dyn_into::<web_sys::HtmlElement>() {

@@ -195,11 +195,10 @@ fn cached_messages(
     let actions = s.user_actions_json();
     let pos = s.pos();
     let mut c = cache.borrow_mut();
-    if let Some(c) = c.as_ref().filter(|c| {
-        session.is(&c.session)
-            && c.actions == actions
-            && pos <= c.horizon
-    }) {
+    if let Some(c) = c
+        .as_ref()
+        .filter(|c| session.is(&c.session) && c.actions == actions && pos <= c.horizon)
+    {
         return c.msgs.clone();
     }
     let msgs = Rc::new(s.messages());

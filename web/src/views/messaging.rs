@@ -47,21 +47,21 @@ pub fn messaging_view() -> Html {
     let details: Vec<String> = sim
         .node_ids()
         .map(|id| {
-                    let node = sim.node(id);
-                    if id.index() + 1 == n {
-                        let topics = node.disk.topics.len();
-                        format!("{topics} topic{}", if topics == 1 { "" } else { "s" })
-                    } else {
-                        let mut d = format!("{} delivered", node.disk.delivered.len());
-                        if !node.disk.subscriptions.is_empty() {
-                            let subs: Vec<&str> =
-                                node.disk.subscriptions.iter().map(|t| t.as_str()).collect();
-                            d.push_str(&format!(" · sub {}", subs.join(",")));
-                        }
-                        d
-                    }
-                })
-                .collect();
+            let node = sim.node(id);
+            if id.index() + 1 == n {
+                let topics = node.disk.topics.len();
+                format!("{topics} topic{}", if topics == 1 { "" } else { "s" })
+            } else {
+                let mut d = format!("{} delivered", node.disk.delivered.len());
+                if !node.disk.subscriptions.is_empty() {
+                    let subs: Vec<&str> =
+                        node.disk.subscriptions.iter().map(|t| t.as_str()).collect();
+                    d.push_str(&format!(" · sub {}", subs.join(",")));
+                }
+                d
+            }
+        })
+        .collect();
     html! {
         <ClusterView positions={positions(n)} {details} />
     }

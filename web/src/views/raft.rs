@@ -691,7 +691,8 @@ pub fn raft_panel() -> Html {
     };
     let kv_ok = check_kv(key.trim(), value.trim());
     let params = l.scenario.params.clone();
-    // Changing an option restarts the scenario with it (what people did is dropped).
+    // Changing an option runs the same scenario with it: the script and what people did
+    // are kept, fitted to the servers there are, and the page stays at its step.
     let restart_with = |change: fn(&mut Params)| {
         let typed = typed.clone();
         let mut changed = params.clone();
@@ -828,7 +829,7 @@ pub fn raft_panel() -> Html {
                 }
             </div>
             <h2>{ "Options" }</h2>
-            <p class="muted small">{ "Changing an option restarts the scenario with it." }</p>
+            <p class="muted small">{ "Changing an option runs the scenario again with it: the same script and what you did, at this step." }</p>
             <div class="options">
                 <label title="How many servers, 3 to 9: the scenario restarts with them; with fewer, scripted actions naming a removed server are left out (the page says which)">{ "Servers " }
                     <input type="number" min="3" max="9" value={params.servers.to_string()} onchange={on_servers}

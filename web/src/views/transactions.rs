@@ -829,7 +829,6 @@ fn dropped_votes_note(participants: u32, dropped: &[String]) -> Option<String> {
 #[function_component(TransactionsPanel)]
 pub fn transactions_panel() -> Html {
     let typed = use_typed::<Transactions>();
-    let shell = use_shell();
     let writes_text = use_state(|| "x=1, y=2".to_string());
     let preset_msg = use_state(|| None::<String>);
     let (names, votes, up, three, params, queue) = {
@@ -914,9 +913,9 @@ pub fn transactions_panel() -> Html {
             </label>
         }
     });
-    // Changing an option restarts the scenario with it (what people did is dropped; the
-    // script is fitted to the participants there are). A value out of range is refused
-    // with the option named, and the page keeps the scenario it has.
+    // Changing an option runs the same scenario with it: the script and what people did are
+    // kept, fitted to the participants there are, at this step. A value out of range is
+    // refused with the option named, and the page keeps the run it has.
     let restart = {
         let typed = typed.clone();
         move |p: Params, note: Option<String>| typed.restart_noting(p, note)
@@ -1076,7 +1075,7 @@ pub fn transactions_panel() -> Html {
                 <p class="preset-msg" role="status">{ m.clone() }</p>
             }
             <h3>{ "Options" }</h3>
-            <p class="muted small">{ "Changing an option restarts the scenario with it." }</p>
+            <p class="muted small">{ "Changing an option runs the scenario again with it: the same script and what you did, at this step." }</p>
             <div class="options txn-options">
                 <label title="Two-phase commit blocks when the coordinator fails; three-phase commit does not, but a partition can make it disagree">{ "Protocol " }
                     <select onchange={on_protocol} aria-label="Commit protocol"

@@ -2,11 +2,10 @@
 //! the variant, its toggles and its numbers.
 
 use super::{colour, status_word};
-use crate::components::{use_typed, Typed};
+use crate::components::use_typed;
 use crate::store::ShellMsg;
 use dsplay_core::algo::locks::{Client, Cmd, Locks, Node, Params, Phase, Variant, MAX_CLIENTS};
-use dsplay_core::scenario::{Scenario, ScenarioError, ScriptedAction};
-use dsplay_core::session::{Loaded, Session};
+use dsplay_core::session::Session;
 use dsplay_core::sim::{Action, NodeId, NodeStatus};
 use web_sys::{HtmlInputElement, HtmlSelectElement};
 use yew::prelude::*;
@@ -21,50 +20,6 @@ const VARIANTS: [(Variant, &str, &str); 3] = [
     ),
     (Variant::Zookeeper, "zookeeper", "ZooKeeper lock recipe"),
 ];
-
-/// What people did in `l`, fitted to `params` by node name as the script is (an action
-/// naming a client that is gone is left out): each with the step it was done before.
-/// Refused when the protocol refuses `params`.
-fn user_actions_for(
-    l: &Loaded<Locks>,
-    params: Params,
-) -> Result<Vec<(u64, Action<Cmd>)>, ScenarioError> {
-    let done = Scenario {
-        actions: l
-            .timeline
-            .user_actions()
-            .map(|a| ScriptedAction {
-                at: None,
-                at_step: Some(a.step),
-                action: a.action.clone(),
-            })
-            .collect(),
-        ..l.scenario.clone()
-    };
-    let (fitted, _) = done.with_params(params)?;
-    Ok(fitted
-        .actions
-        .into_iter()
-        .filter_map(|a| Some((a.at_step?, a.action)))
-        .collect())
-}
-
-/// Restart the run with `params`, do again what people did at the steps they did it, and
-/// come back to this step. Parameters the protocol refuses keep the page as it is (the
-/// page says which field).
-fn restart_keeping(typed: &Typed<Locks>, params: Params) {
-    let (here, done) = {
-        let l = typed.run.borrow();
-        (l.pos(), user_actions_for(&l, params.clone()))
-    };
-    typed.restart(params);
-    let Ok(done) = done else { return };
-    for (step, action) in done {
-        typed.shell(ShellMsg::Seek(step));
-        typed.act(action);
-    }
-    typed.shell(ShellMsg::Seek(here));
-}
 
 /// The side panel: make clients act, pause the holder past its lease, change the variant.
 #[function_component(LocksPanel)]
@@ -165,7 +120,7 @@ pub fn locks_panel() -> Html {
         let form_error = form_error.clone();
         move |params: Params| {
             form_error.set(None);
-            restart_keeping(&typed, params);
+            typed.restart(params);
         }
     };
     let on_variant = {
@@ -329,45 +284,5 @@ pub fn locks_panel() -> Html {
                 <p class="form-error" role="alert">{ e.clone() }</p>
             }
         </section>
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use dsplay_core::Algorithm;
-    use wasm_bindgen_test::*;
-
-    #[wasm_bindgen_test]
-    fn what_people_did_follows_the_nodes_by_name() {
-        let mut l = Loaded::<Locks>::parse(Locks::builtin("locks-queue").unwrap().json).unwrap();
-        l.seek(5);
-        // c3 crashes before step 5, the lock service pauses before step 6.
-        l.apply(Action::Crash { node: NodeId(2) }).unwrap();
-        l.apply(Action::Pause { node: NodeId(3) }).unwrap();
-        let p = l.scenario.params.clone();
-
-        let fencing = Params {
-            fencing: true,
-            ..p.clone()
-        };
-        assert_eq!(
-            user_actions_for(&l, fencing).unwrap(),
-            vec![
-                (5, Action::Crash { node: NodeId(2) }),
-                (6, Action::Pause { node: NodeId(3) })
-            ]
-        );
-        // With two clients c3 is gone, and the lock service is node 2.
-        let two = Params {
-            clients: 2,
-            ..p.clone()
-        };
-        assert_eq!(
-            user_actions_for(&l, two).unwrap(),
-            vec![(6, Action::Pause { node: NodeId(2) })]
-        );
-        let refused = user_actions_for(&l, Params { clients: 40, ..p }).unwrap_err();
-        assert_eq!(refused.path, "params.clients");
     }
 }
