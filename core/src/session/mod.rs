@@ -160,9 +160,11 @@ impl<P: Protocol> Loaded<P> {
             })
             .collect();
         let (theirs, f) = theirs.with_params(params)?;
+        // (The network's link settings were fitted with the script.)
         fitted.add(Fitted {
             yours: f.left_out,
             left_out: 0,
+            links: 0,
             ..f
         });
         let mut l = Loaded::new(sc)?;

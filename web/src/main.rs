@@ -1,4 +1,0 @@
-fn main() {
-    dsplay_web::panic::install();
-    dsplay_web::start();
-}
