@@ -265,9 +265,9 @@ async fn fewer_participants_say_which_vote_settings_were_left_out() {
         "no",
         "the setting of a participant that stays is kept"
     );
-    // Another option: the note is about the run it was made for, not this one.
+    // Another option: the notice was about the run it was made for, not this one.
     set_number(&root, "Timeout in milliseconds", "400").await;
-    assert!(q(&root, ".option-note").is_none());
+    assert!(q(&root, ".fit-note").is_none(), "{}", text(&root, ".fit-note"));
     handle.destroy();
     root.remove();
 }
