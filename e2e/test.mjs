@@ -40,7 +40,18 @@ if (!baseArg) {
 }
 const BASE = baseArg.endsWith('/') ? baseArg : baseArg + '/';
 const ORIGIN = new URL(BASE).origin;
-const at = (hash) => `${BASE}#${hash}`;
+/** A page's address: `raft.html#scenario=...` (each algorithm page is its own document). */
+const pageAt = (name, state = '') => `${BASE}${name}.html${state ? `#${state}` : ''}`;
+/** An address as links had it before each page was its own document: `#/raft?scenario=...`. */
+const oldLink = (hash) => `${BASE}#${hash}`;
+/** The algorithm pages, with what their view draws. */
+const PAGE_VIEWS = [
+  ['messaging', 'svg.cluster'],
+  ['hashring', 'svg.hashring'],
+  ['locks', 'svg.locks'],
+  ['transactions', 'svg.txn'],
+  ['raft', 'svg.raft'],
+];
 
 // ---------- the check runner -------------------------------------------------------------
 
@@ -158,10 +169,10 @@ async function newContext(options = {}) {
   ctx.setDefaultTimeout(ACTION_TIMEOUT);
   ctx.on('request', (r) => requests.push(r.url()));
   ctx.on('page', (page) => watchPage(page));
-  // Time of the first render: when svg.cluster first appears, in ms since navigation start.
+  // Time of the first render: when a page's view first appears, in ms since navigation start.
   await ctx.addInitScript(() => {
     const seen = () => {
-      if (window.__e2eFirstRender === undefined && document.querySelector('svg.cluster')) {
+      if (window.__e2eFirstRender === undefined && document.querySelector('.app-view svg[data-view]')) {
         window.__e2eFirstRender = performance.now();
         observer.disconnect();
       }
@@ -259,13 +270,13 @@ function crashedNodes(frame) {
   );
 }
 
-/** The route and the query of a URL's hash: `#/messaging?a=1&b` → { route, params }. */
+/** The page of an address and the state in its hash: `raft.html#a=1&b` → { page: 'raft', params }. */
 function hashState(url) {
-  const hash = new URL(url).hash.replace(/^#/, '');
-  const q = hash.indexOf('?');
-  const route = q < 0 ? hash : hash.slice(0, q);
-  const params = new URLSearchParams(q < 0 ? '' : hash.slice(q + 1));
-  return { route, params };
+  const u = new URL(url);
+  const file = u.pathname.split('/').pop() || 'index.html';
+  const page = file.replace(/\.html$/, '');
+  const params = new URLSearchParams(u.hash.replace(/^#/, ''));
+  return { page, params };
 }
 const paramsObject = (params, drop = []) =>
   Object.fromEntries([...params].filter(([k]) => !drop.includes(k)).sort(([a], [b]) => a.localeCompare(b)));
@@ -308,24 +319,103 @@ console.log(`e2e: testing ${BASE} with ${browser.version()}`);
     async () => {
       await page.locator('.cards .card', { hasText: 'Messaging' }).first().locator('a').first().click();
       await waitForApp(page);
-      const { route } = hashState(page.url());
-      assert(route === '/messaging', `the link went to #${route}, not #/messaging`);
+      const { page: name } = hashState(page.url());
+      assert(name === 'messaging', `the link went to ${page.url()}, not messaging.html`);
     },
     { needs: ['home: lists the Messaging card'] },
   );
   await ctx.close();
 }
 
+// Every page: a first visit renders its view within a second (printed), and the home page
+// downloads no WebAssembly.
 {
-  // A fresh context: nothing cached, as a first visit.
+  for (const [name, view] of PAGE_VIEWS) {
+    // A fresh context: nothing cached, as a first visit.
+    const ctx = await newContext();
+    const page = await ctx.newPage();
+    await check(`${name}: first render within 1 s (navigation start to ${view})`, async () => {
+      await page.goto(pageAt(name));
+      await page.locator(view).first().waitFor({ state: 'visible', timeout: 15000 });
+      const ms = await page.evaluate(() => window.__e2eFirstRender);
+      assert(typeof ms === 'number', 'the first render was not recorded');
+      console.log(`first render: ${name} ${Math.round(ms)} ms`);
+      assert(ms < 1000, `the first render took ${Math.round(ms)} ms`);
+    });
+    await ctx.close();
+  }
+  const ctx = await newContext();
+  const home = await ctx.newPage();
+  await check('home: plain HTML, no WebAssembly or script file downloaded', async () => {
+    const seen = [];
+    home.on('request', (r) => seen.push(r.url()));
+    await home.goto(BASE);
+    await home.locator('.cards .card').first().waitFor({ state: 'visible' });
+    await sleep(300);
+    const code = seen.filter((u) => /\.(wasm|js)(\?|$)/.test(u));
+    assert(code.length === 0, `the home page downloaded ${code.join(', ')}`);
+    const cards = await home.locator('.cards .card').count();
+    assert(cards === PAGE_VIEWS.length, `${cards} cards, expected ${PAGE_VIEWS.length}`);
+  });
+  await ctx.close();
+}
+
+// Old addresses (before each page was its own document) and moving between pages.
+{
   const ctx = await newContext();
   const page = await ctx.newPage();
-  await check('messaging: first render (navigation start to svg.cluster)', async () => {
-    await page.goto(at('/messaging'));
+  await check('old link: index.html#/raft?... lands on raft.html in the same state', async () => {
+    await page.goto(oldLink('/raft?scenario=raft-partition&seed=3&step=12'));
+    await page.locator('svg.raft').waitFor({ state: 'visible', timeout: 15000 });
+    await expectStep(page, 12, 'the old link');
+    const { page: name, params } = hashState(page.url());
+    assert(name === 'raft', `the old link went to ${page.url()}`);
+    assert(params.get('scenario') === 'raft-partition', `scenario=${params.get('scenario')} in ${page.url()}`);
+    assert((await page.locator('select[aria-label="Scenario"]').inputValue()) === 'raft-partition', 'another scenario is loaded');
+  });
+  await check('old link: an old embed snippet shows the same state embedded', async () => {
+    await page.setContent(`<!DOCTYPE html><html><body style="margin:0">
+      <iframe id="old" src="${oldLink('/messaging?scenario=messaging-lossy-link&seed=3&step=5&embed')}" width="800" height="520"></iframe>
+      </body></html>`);
+    const frame = await (await page.locator('iframe#old').elementHandle()).contentFrame();
+    await waitForApp(frame);
+    await expectStep(frame, 5, 'the old embed');
+    const { page: name, params } = hashState(frame.url());
+    assert(name === 'messaging' && params.has('embed'), `the frame is at ${frame.url()}`);
+    assert(!(await frame.locator('.app-header').isVisible().catch(() => false)), 'the embed shows the header');
+  });
+  await check('old link: an unknown page says so on the home page', async () => {
+    await page.goto(oldLink('/nope?step=3'));
+    const alert = page.locator('[role="alert"]');
+    await alert.first().waitFor({ state: 'visible' });
+    const text = await alert.first().innerText();
+    assert(/nope/.test(text) && /raft/i.test(text), `the home page says "${text}"`);
+  });
+  await check('pages: editing the hash to another page in the same tab loads that page and its scenario', async () => {
+    await page.goto(pageAt('messaging', 'scenario=messaging-normal&step=2'));
     await waitForApp(page);
-    const ms = await page.evaluate(() => window.__e2eFirstRender);
-    assert(typeof ms === 'number', 'the first render was not recorded');
-    console.log(`first render: ${Math.round(ms)} ms`);
+    await page.evaluate(() => {
+      location.hash = '#/raft?scenario=raft-split-vote&step=7';
+    });
+    await page.locator('svg.raft').waitFor({ state: 'visible', timeout: 15000 });
+    await expectStep(page, 7, 'after editing the hash');
+    assert((await page.locator('select[aria-label="Scenario"]').inputValue()) === 'raft-split-vote', 'the Raft page shows another scenario');
+    assert(hashState(page.url()).page === 'raft', `the tab is at ${page.url()}`);
+  });
+  await check('pages: editing the hash to another scenario of the page loads it in place', async () => {
+    await page.evaluate(() => {
+      location.hash = '#scenario=raft-leader-crash&step=4';
+    });
+    const got = await poll(() => page.locator('select[aria-label="Scenario"]').inputValue(), (v) => v === 'raft-leader-crash');
+    assert(got === 'raft-leader-crash', `the page shows ${got}`);
+    await expectStep(page, 4, 'after editing the hash');
+  });
+  await check('pages: the brand goes home and a card opens another page in the same tab', async () => {
+    await page.locator('.app-header a.brand').click();
+    await page.locator('.cards .card', { hasText: 'Distributed locks' }).first().locator('a').first().click();
+    await page.locator('svg.locks').waitFor({ state: 'visible', timeout: 15000 });
+    assert(hashState(page.url()).page === 'locks', `the tab is at ${page.url()}`);
+    await expectStep(page, 0, 'the locks page');
   });
   await ctx.close();
 }
@@ -336,7 +426,7 @@ const page = await story.newPage();
 const LOADED = 'messaging: clock reads step 0 / M';
 
 await check(LOADED, async () => {
-  await page.goto(at('/messaging'));
+  await page.goto(pageAt('messaging'));
   await waitForApp(page);
   const c = await clock(page);
   assert(c.pos === 0, `the clock reads "${c.text}", expected step 0`);
@@ -559,8 +649,8 @@ await check(
       () => page.url(),
       (u) => hashState(u).params.get('step') === String(p),
     );
-    const { route, params } = hashState(url);
-    assert(route === '/messaging', `the hash route is "${route}" in ${url}`);
+    const { page: name, params } = hashState(url);
+    assert(name === 'messaging', `the page is "${name}" in ${url}`);
     assert(params.get('scenario') === scenario, `scenario=${params.get('scenario')} in ${url}, expected ${scenario}`);
     assert(params.get('step') === String(p), `step=${params.get('step')} in ${url}, expected ${p}`);
     if (params.has('seed')) assert(/^\d+$/.test(params.get('seed')), `seed is not a number in ${url}`);
@@ -651,7 +741,7 @@ await story.close();
 {
   const ctx = await newContext();
   const bad = await ctx.newPage();
-  const BAD_URL = at('/messaging?scenario=nope&step=abc&actions=%%%');
+  const BAD_URL = pageAt('messaging', 'scenario=nope&step=abc&actions=%%%');
   await check('bad url: an alert names the problem', async () => {
     await bad.goto(BAD_URL);
     await waitForApp(bad);
@@ -676,7 +766,7 @@ await story.close();
   const ctx = await newContext();
   const perf = await ctx.newPage();
   await check('perf: frame time while playing messaging-no-dedup at 8x', async () => {
-    await perf.goto(at('/messaging'));
+    await perf.goto(pageAt('messaging'));
     await waitForApp(perf);
     await perf.locator('select[aria-label="Scenario"]').selectOption('messaging-no-dedup');
     await perf.locator('select[aria-label="Playback speed"]').selectOption('8');
@@ -703,7 +793,7 @@ await story.close();
 {
   const ctx = await newContext();
   const em = await ctx.newPage();
-  const EMBED_URL = at('/messaging?scenario=messaging-lossy-link&step=5&embed');
+  const EMBED_URL = pageAt('messaging', 'scenario=messaging-lossy-link&step=5&embed');
   const SHOWN = 'embed: cluster and control bar shown, no header, no side panel';
   await check(SHOWN, async () => {
     await em.goto(EMBED_URL);
@@ -725,7 +815,7 @@ await story.close();
     const target = hashState(href);
     const here = hashState(em.url());
     assert(href.startsWith(BASE), `the link goes to ${href}, outside ${BASE}`);
-    assert(target.route === '/messaging', `the link's route is "${target.route}" (${href})`);
+    assert(target.page === 'messaging', `the link's page is "${target.page}" (${href})`);
     assert(!target.params.has('embed'), `the link keeps embed: ${href}`);
     assert(target.params.get('scenario') === 'messaging-lossy-link', `the link's scenario is ${target.params.get('scenario')} (${href})`);
     assert(target.params.get('step') === '5', `the link's step is ${target.params.get('step')} (${href})`);
@@ -737,8 +827,8 @@ await story.close();
   // Two embeds of different scenarios on one page (as in a course's notes).
   const two = await ctx.newPage();
   await two.setViewportSize({ width: 1400, height: 900 });
-  const A = at('/messaging?scenario=messaging-lossy-link&step=5&embed');
-  const B = at('/messaging?scenario=messaging-normal&step=3&embed');
+  const A = pageAt('messaging', 'scenario=messaging-lossy-link&step=5&embed');
+  const B = pageAt('messaging', 'scenario=messaging-normal&step=3&embed');
   let frames = null;
   const TWO = 'embed: two iframes each show their own state';
   await check(TWO, async () => {
@@ -774,7 +864,7 @@ await story.close();
   const ctx = await newContext({ viewport: { width: 1920, height: 1080 } });
   const pres = await ctx.newPage();
   await check('presenter: the page at 1920x1080 in presenter mode', async () => {
-    await pres.goto(at('/messaging'));
+    await pres.goto(pageAt('messaging'));
     await waitForApp(pres);
     for (let i = 0; i < 8; i++) await pres.locator('button[aria-label="Step forward"]').click();
     await pres.evaluate(() => document.documentElement.classList.add('presenter'));
@@ -795,13 +885,13 @@ await story.close();
     await hp.goto(BASE);
     await hp.locator('.cards .card', { hasText: 'Consistent hashing' }).first().locator('a').first().click();
     await hp.locator('svg.hashring').waitFor({ state: 'visible', timeout: 15000 });
-    const { route } = hashState(hp.url());
-    assert(route === '/hashring', `the card went to #${route}`);
+    const { page: name } = hashState(hp.url());
+    assert(name === 'hashring', `the card went to ${hp.url()}`);
   });
   await check(
     'hashring: adding a node migrates keys, narrated step by step',
     async () => {
-      await openFresh(hp, at('/hashring?scenario=hashring-add-node'));
+      await openFresh(hp, pageAt('hashring', 'scenario=hashring-add-node'));
       await hp.locator('svg.hashring').waitFor({ state: 'visible' });
       for (let i = 0; i < 5; i++) await hp.locator('button[aria-label="Step forward"]').click();
       const c = await clock(hp);
@@ -826,7 +916,7 @@ await story.close();
   await check(
     'hashring: a key pointed at (keys, then hover) shows its hash and preference list',
     async () => {
-      await openFresh(hp, at('/hashring?scenario=hashring-crash-replicas&step=0'));
+      await openFresh(hp, pageAt('hashring', 'scenario=hashring-crash-replicas&step=0'));
       await hp.locator('svg.hashring').waitFor({ state: 'visible' });
       const before = await pos(hp);
       // Keyboard: focus the keys' band, the arrows walk the keys (and do not step).
@@ -861,7 +951,7 @@ await story.close();
   await check(
     'hashring: virtual nodes out of range are refused with a message and Set is disabled',
     async () => {
-      await openFresh(hp, at('/hashring?scenario=hashring-vnodes&step=0'));
+      await openFresh(hp, pageAt('hashring', 'scenario=hashring-vnodes&step=0'));
       await hp.locator('svg.hashring').waitFor({ state: 'visible' });
       const field = hp.locator('input[aria-label="Virtual nodes per node"]');
       await field.fill('0');
@@ -886,7 +976,7 @@ await story.close();
       params: { nodes: 64, spare: 2, vnodes: 200, keys: 10000, replicas: 1 }, run: { steps: 0 },
     };
     const custom = Buffer.from(JSON.stringify(scenario)).toString('base64url');
-    await openFresh(hp, at(`/hashring?custom=${custom}`));
+    await openFresh(hp, pageAt(`hashring`, `custom=${custom}`));
     await hp.locator('svg.hashring').waitFor({ state: 'visible' });
     const cdp = await ctx.newCDPSession(hp);
     await cdp.send('Performance.enable');
@@ -955,13 +1045,13 @@ await story.close();
     await tp.goto(BASE);
     await tp.locator('.cards .card', { hasText: 'Distributed transactions' }).first().locator('a').first().click();
     await tp.locator('.txn-view').waitFor({ state: 'visible', timeout: 15000 });
-    const { route } = hashState(tp.url());
-    assert(route === '/transactions', `the card went to #${route}`);
+    const { page: name } = hashState(tp.url());
+    assert(name === 'transactions', `the card went to ${tp.url()}`);
   });
   await check(
     'transactions: the 2PC coordinator crash shows participants blocked',
     async () => {
-      await openFresh(tp, at('/transactions?scenario=txn-2pc-coord-crash&step=20'));
+      await openFresh(tp, pageAt('transactions', 'scenario=txn-2pc-coord-crash&step=20'));
       await tp.locator('svg.txn').waitFor({ state: 'visible' });
       const alert = await tp.locator('.txn-alerts li.blocked').first().textContent();
       assert(/blocked: voted YES, coordinator down since t=165/.test(alert ?? ''), `the alert reads "${alert}"`);
@@ -986,7 +1076,7 @@ await story.close();
   await check(
     'transactions: the 3PC partition preset violates AC1 in two clicks',
     async () => {
-      await openFresh(tp, at('/transactions?scenario=txn-3pc-coord-crash'));
+      await openFresh(tp, pageAt('transactions', 'scenario=txn-3pc-coord-crash'));
       await tp.locator('svg.txn').waitFor({ state: 'visible' });
       assert(/No transaction yet/.test(await tp.locator('.txn-phase').textContent()), 'step 0 says no transaction yet');
       await button(tp, 'Partition once PRECOMMIT reaches one participant').click();
@@ -1017,7 +1107,7 @@ await story.close();
   await check(
     'transactions: a scenario embeds at a chosen step',
     async () => {
-      await openFresh(tp, at('/transactions?scenario=txn-2pc-happy&step=12&embed'));
+      await openFresh(tp, pageAt('transactions', 'scenario=txn-2pc-happy&step=12&embed'));
       await tp.locator('.app-shell.embed svg.txn').waitFor({ state: 'visible' });
       await expectStep(tp, 12, 'the embed');
     },
@@ -1038,13 +1128,13 @@ await story.close();
     await lp.goto(BASE);
     await lp.locator('.cards .card', { hasText: 'Distributed locks' }).first().locator('a').first().click();
     await lp.locator('svg.locks').waitFor({ state: 'visible', timeout: 15000 });
-    const { route } = hashState(lp.url());
-    assert(route === '/locks', `the card went to #${route}`);
+    const { page: name } = hashState(lp.url());
+    assert(name === 'locks', `the card went to ${lp.url()}`);
   });
   await check(
     'locks: pausing the holder past the TTL violates mutual exclusion; fencing rejects the stale write',
     async () => {
-      await openFresh(lp, at('/locks?scenario=locks-lease-try'));
+      await openFresh(lp, pageAt('locks', 'scenario=locks-lease-try'));
       await lp.locator('svg.locks').waitFor({ state: 'visible' });
       const pause = lp.locator('button.pause-holder');
       assert(await pause.isDisabled(), 'the pause button is enabled before anyone holds the lock');
@@ -1104,15 +1194,15 @@ await story.close();
     await rp.goto(BASE);
     await rp.locator('.cards .card', { hasText: 'Raft' }).first().locator('a').first().click();
     await rp.locator('svg.raft').waitFor({ state: 'visible', timeout: 15000 });
-    const { route } = hashState(rp.url());
-    assert(route === '/raft', `the card went to #${route}`);
+    const { page: name } = hashState(rp.url());
+    assert(name === 'raft', `the card went to ${rp.url()}`);
     const servers = await rp.locator('svg.raft .server').count();
     assert(servers === 5, `${servers} servers drawn, expected 5`);
   });
   await check(
     'raft: a server is elected, then crashing it from the panel is narrated',
     async () => {
-      await openFresh(rp, at('/raft?scenario=raft-first-election&step=40'));
+      await openFresh(rp, pageAt('raft', 'scenario=raft-first-election&step=40'));
       await rp.locator('svg.raft').waitFor({ state: 'visible' });
       const status = await rp.locator('svg.raft .cluster-status').textContent();
       assert(/leader n\d · term 1/.test(status), `the view says "${status}"`);
@@ -1139,7 +1229,7 @@ await story.close();
   await check(
     'raft: Figure 8 with the unsafe rule shows the State Machine Safety violation',
     async () => {
-      await openFresh(rp, at('/raft?scenario=raft-figure8-unsafe&step=200'));
+      await openFresh(rp, pageAt('raft', 'scenario=raft-figure8-unsafe&step=200'));
       await rp.locator('svg.raft').waitFor({ state: 'visible' });
       await rp.locator('svg.raft .unsafe-flag').waitFor({ state: 'visible' });
       const panel = await rp.locator('.side-panel').textContent();
@@ -1150,7 +1240,7 @@ await story.close();
   await check(
     'raft: 12 servers are refused with a message, the page keeps its state; 3 servers fit the scenario',
     async () => {
-      await openFresh(rp, at('/raft?scenario=raft-partition&step=20'));
+      await openFresh(rp, pageAt('raft', 'scenario=raft-partition&step=20'));
       await rp.locator('svg.raft').waitFor({ state: 'visible' });
       const field = rp.locator('.raft-panel input[aria-label="Number of servers"]');
       await field.fill('12');
@@ -1165,7 +1255,7 @@ await story.close();
       await field.fill('3');
       await field.dispatchEvent('change');
       assert((await poll(() => rp.locator('svg.raft .server').count(), (n) => n === 3)) === 3, 'not 3 servers');
-      const note = (await rp.locator('.raft-panel .fit-note').textContent()) ?? '';
+      const note = (await rp.locator('.scenario-text .fit-note').textContent()) ?? '';
       assert(/left out|leaves out/.test(note) && /n4/.test(note), `no note about what was left out: "${note}"`);
     },
     { needs: [CARD] },
@@ -1190,7 +1280,7 @@ await story.close();
   const overflow = (page) =>
     page.evaluate(() => Math.max(0, document.documentElement.scrollWidth - window.innerWidth));
   for (const [name, scenario, step, view] of PAGES) {
-    const url = at(`/${name}?scenario=${scenario}&step=${step}`);
+    const url = pageAt(`${name}`, `scenario=${scenario}&step=${step}`);
     const sizes = [
       ['1280x720', { width: 1280, height: 720 }, false],
       ['presenter', { width: 1920, height: 1080 }, true],
