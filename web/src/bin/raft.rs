@@ -1,0 +1,4 @@
+fn main() {
+    dsplay_web::panic::install();
+    dsplay_web::start();
+}
