@@ -4,7 +4,7 @@
 # exits with the test's status. The test prints one closing line `e2e: N passed, N failed`.
 # Screenshots go to e2e/screenshots/ (git-ignored).
 #
-#   bash e2e/run.sh            # after `trunk build --release`
+#   bash e2e/run.sh            # after `cargo xtask dist`
 #   E2E_PORT=8094 bash e2e/run.sh   # a fixed port instead of a free one
 set -euo pipefail
 
@@ -12,7 +12,7 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 
 if [ ! -f dist/index.html ]; then
-  echo "e2e: dist/index.html not found: run trunk build --release first" >&2
+  echo "e2e: dist/index.html not found: run cargo xtask dist first" >&2
   exit 1
 fi
 if [ ! -d node_modules/playwright-core ]; then

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# Serves the web app with live reload on http://127.0.0.1:8080 (address and port are set in
-# Trunk.toml), after installing whatever is missing (scripts/setup.sh).
-# Extra arguments go to `trunk serve`, e.g. `./scripts/serve.sh --release`.
+# Builds the pages (release, as people use them) and serves them on http://127.0.0.1:8080,
+# rebuilding when web/, core/ or static/ change, after installing whatever is missing
+# (scripts/setup.sh). Extra arguments go to `cargo xtask serve`:
+#   ./scripts/serve.sh --dev          # the dev profile, no wasm-opt: quicker rebuilds
+#   ./scripts/serve.sh --port 8081 --no-watch
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -10,7 +12,5 @@ cd "$ROOT"
 bash scripts/setup.sh
 
 export PATH="$ROOT/node_modules/.bin:${CARGO_HOME:-$HOME/.cargo}/bin:$PATH"
-export TRUNK_SKIP_VERSION_CHECK=true
 
-echo "serve: starting trunk serve on http://127.0.0.1:8080 (Ctrl-C stops it)"
-exec trunk serve "$@"
+exec cargo xtask serve "$@"

@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # Installs whatever building, serving and testing dsplay needs and is missing:
 #   - the wasm32-unknown-unknown Rust target (rustup), plus rustfmt and clippy
-#   - trunk 0.21.14 (cargo install --locked)
 #   - wasm-bindgen-cli at exactly the `wasm-bindgen` version in Cargo.lock (cargo install);
-#     it provides wasm-bindgen (used by trunk) and wasm-bindgen-test-runner (cargo test on wasm32)
+#     it provides wasm-bindgen (used by `cargo xtask dist`) and wasm-bindgen-test-runner
+#     (cargo test on wasm32)
 #   - Chromium and ChromeDriver (Debian packages chromium, chromium-driver) for browser tests
-#   - npm packages from package-lock.json: binaryen (wasm-opt, used by trunk) and playwright-core
+#   - npm packages from package-lock.json: binaryen (wasm-opt, used by `cargo xtask dist`) and
+#     playwright-core
 # Idempotent: when everything is present it only checks versions and takes a few seconds.
 # Other scripts source nothing from here; they call it and then put the same PATH in place.
 set -euo pipefail
@@ -14,7 +15,6 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 export PATH="$ROOT/node_modules/.bin:${CARGO_HOME:-$HOME/.cargo}/bin:$PATH"
 
-TRUNK_VERSION="0.21.14"
 BINARYEN_VERSION="132"
 WASM_TARGET="wasm32-unknown-unknown"
 
@@ -68,14 +68,6 @@ else
   say "rustfmt and clippy present"
 fi
 
-# --- trunk -------------------------------------------------------------------------------
-if [ "$(trunk --version 2>/dev/null || true)" = "trunk $TRUNK_VERSION" ]; then
-  say "trunk $TRUNK_VERSION present"
-else
-  say "installing trunk $TRUNK_VERSION (cargo install, takes several minutes)"
-  cargo install --locked "trunk@$TRUNK_VERSION"
-fi
-
 # --- wasm-bindgen-cli, same version as the wasm-bindgen crate in Cargo.lock ---------------
 if [ ! -f Cargo.lock ]; then
   say "no Cargo.lock: generating it"
@@ -91,12 +83,6 @@ else
   say "installing wasm-bindgen-cli $wb_version (cargo install, takes a few minutes)"
   # Not --locked: one of its locked dependencies is not available from the registry here.
   cargo install --force "wasm-bindgen-cli@$wb_version"
-fi
-
-# Trunk must find exactly this version on PATH, or it tries to download one (which fails).
-trunk_wb="$(sed -n 's/^wasm_bindgen *= *"\(.*\)".*/\1/p' Trunk.toml)"
-if [ "$trunk_wb" != "$wb_version" ]; then
-  die "Trunk.toml [tools] wasm_bindgen = \"$trunk_wb\" but Cargo.lock has wasm-bindgen $wb_version: set wasm_bindgen = \"$wb_version\" in Trunk.toml"
 fi
 
 # --- Chromium and ChromeDriver -------------------------------------------------------------
@@ -131,4 +117,4 @@ installed_binaryen="$(sed -n 's/^ *"version": *"\([0-9]*\).*/\1/p' node_modules/
   die "node_modules/binaryen is version '$installed_binaryen', expected $BINARYEN_VERSION (see package.json)"
 [ -x node_modules/.bin/wasm-opt ] || die "node_modules/.bin/wasm-opt missing after npm install"
 
-say "all tools present ($(($(date +%s%N) / 1000000 - start_ms)) ms): trunk $TRUNK_VERSION, wasm-bindgen $wb_version, wasm-opt version_$BINARYEN_VERSION (npm binaryen), $(chromium --version 2>/dev/null | head -n1)"
+say "all tools present ($(($(date +%s%N) / 1000000 - start_ms)) ms): wasm-bindgen $wb_version, wasm-opt version_$BINARYEN_VERSION (npm binaryen), $(chromium --version 2>/dev/null | head -n1)"

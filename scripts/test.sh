@@ -3,9 +3,10 @@
 #   setup        scripts/setup.sh (installs what is missing)
 #   fmt          cargo fmt --check
 #   clippy       natively for core and cli, for wasm32 for the web crate, warnings are errors
-#   test-native  cargo test for dsplay-core and dsplay-cli
+#   test-native  cargo test for dsplay-core, dsplay-cli and xtask
 #   test-wasm    the web crate's wasm-bindgen tests in headless Chromium
-#   trunk-build  trunk build --release into dist/
+#   dist         cargo xtask dist: every page and the home page into dist/; prints what each
+#                page's first visit downloads and fails when one is over its size budget
 #   e2e          e2e/run.sh, when it exists
 set -euo pipefail
 
@@ -13,7 +14,6 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 
 export PATH="$ROOT/node_modules/.bin:${CARGO_HOME:-$HOME/.cargo}/bin:$PATH"
-export TRUNK_SKIP_VERSION_CHECK=true
 export CHROMEDRIVER="${CHROMEDRIVER:-/usr/bin/chromedriver}"
 
 WASM_TARGET="wasm32-unknown-unknown"
@@ -75,22 +75,13 @@ tee_output() {
   "$@" 2>&1 | tee -a "$TEST_LOG"
 }
 
-bundle_size() {
-  local wasm
-  for wasm in dist/*.wasm; do
-    [ -f "$wasm" ] || continue
-    echo "bundle: $wasm $(wc -c <"$wasm") bytes, $(gzip -9 -c "$wasm" | wc -c) bytes gzipped"
-  done
-}
-
 stage setup bash scripts/setup.sh
 stage fmt cargo fmt --all -- --check
 stage clippy cargo clippy --workspace --all-targets --exclude dsplay-web -- -D warnings
 stage clippy-wasm cargo clippy -p dsplay-web --all-targets --target "$WASM_TARGET" -- -D warnings
-test_stage test-native cargo test -p dsplay-core -p dsplay-cli
+test_stage test-native cargo test -p dsplay-core -p dsplay-cli -p xtask
 test_stage test-wasm cargo test -p dsplay-web --target "$WASM_TARGET"
-stage trunk-build trunk build --release
-bundle_size
+stage dist cargo xtask dist
 if [ -f e2e/run.sh ]; then
   test_stage e2e bash e2e/run.sh
 else

@@ -1,0 +1,916 @@
+//! `cargo xtask dist`: every algorithm page as one document and one wasm, and the home page.
+//!
+//! 1. The pages are the catalogue entries with `page == true`; each must have a binary
+//!    `web/src/bin/NAME.rs` (or `web/src/bin/NAME/main.rs`) in dsplay-web, and every binary
+//!    must be a page.
+//! 2. One cargo invocation builds all the binaries for wasm32 (profile `wasm-release`, or
+//!    `dev` with `--dev`): the shared dependencies compile once.
+//! 3. Per page, on as many threads as there are cores, as soon as cargo reports the page's
+//!    binary (while it links the others): `wasm-bindgen --target web` (the version in
+//!    Cargo.lock), then `wasm-opt -Oz` (binaryen 132, release only). A binary that has not
+//!    changed since the last build keeps its last outputs (target/xtask/PROFILE/NAME/).
+//! 4. Assets get content-hashed names under `assets/` (a deploy never mixes old and new
+//!    files in a cache): the glue and wasm of each page, the shell stylesheet
+//!    (static/style.css, spacetime.css and faults.css in one file), the page's own
+//!    static/NAME.css when there is one, and static/home.css.
+//! 5. `NAME.html` per page and `index.html` (plain HTML with the static previews from
+//!    static/previews/NAME.svg), `scenarios/` copied from static/scenarios/.
+//!
+//! Everything is written into a staging folder beside the output and swapped in at the end,
+//! so a failed build leaves the last good one in place.
+
+use crate::html;
+use dsplay_core::catalog::CATALOG;
+use flate2::write::GzEncoder;
+use flate2::Compression;
+use std::collections::BTreeMap;
+use std::fs;
+use std::io::{BufRead, BufReader, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{mpsc, Mutex};
+use std::time::{Duration, Instant};
+
+/// The first download of an algorithm page (html, js, wasm, css, gzipped) must stay under this.
+pub const PAGE_BUDGET: u64 = 300 * 1024;
+/// The home page's first download (html and css, gzipped).
+pub const HOME_BUDGET: u64 = 60 * 1024;
+
+const WASM_TARGET: &str = "wasm32-unknown-unknown";
+/// The stylesheets every algorithm page shares, in this order.
+const SHELL_CSS: [&str; 3] = ["style.css", "spacetime.css", "faults.css"];
+/// The wasm-opt that the build expects: npm's binaryen 132.
+const WASM_OPT_VERSION: &str = "version 132";
+/// The features beyond the MVP that rustc 1.95 enables by default for wasm32-unknown-unknown
+/// (the wasm's `target_features` section lists them); wasm-opt must accept them and may use
+/// them. Every current browser has them.
+const WASM_OPT_FEATURES: [&str; 8] = [
+    "--enable-bulk-memory",
+    "--enable-bulk-memory-opt",
+    "--enable-call-indirect-overlong",
+    "--enable-multivalue",
+    "--enable-mutable-globals",
+    "--enable-nontrapping-float-to-int",
+    "--enable-reference-types",
+    "--enable-sign-ext",
+];
+
+pub struct Options {
+    /// The dev profile and no wasm-opt.
+    pub dev: bool,
+    /// The folder to write (replaced as a whole).
+    pub out: PathBuf,
+}
+
+/// One algorithm page, as the catalogue describes it.
+pub struct Page {
+    pub name: &'static str,
+    pub title: &'static str,
+    pub summary: &'static str,
+    pub scenarios: usize,
+}
+
+/// The catalogue's pages, in its order.
+pub fn pages() -> Vec<Page> {
+    CATALOG
+        .iter()
+        .filter(|e| e.page)
+        .map(|e| Page {
+            name: e.name,
+            title: e.title,
+            summary: e.summary,
+            scenarios: e.builtins.len(),
+        })
+        .collect()
+}
+
+/// One file of a first download.
+pub struct Part {
+    pub kind: &'static str,
+    pub raw: u64,
+    pub gzip: u64,
+}
+
+/// What a browser downloads on a first visit of one document.
+pub struct Download {
+    pub name: String,
+    pub budget: u64,
+    pub parts: Vec<Part>,
+}
+
+impl Download {
+    pub fn gzip(&self) -> u64 {
+        self.parts.iter().map(|p| p.gzip).sum()
+    }
+
+    fn kind(&self, kind: &str) -> Option<(u64, u64)> {
+        let mut found = None;
+        for p in self.parts.iter().filter(|p| p.kind == kind) {
+            let (raw, gzip) = found.unwrap_or((0, 0));
+            found = Some((raw + p.raw, gzip + p.gzip));
+        }
+        found
+    }
+}
+
+/// How long each stage took.
+#[derive(Default)]
+pub struct Timings {
+    pub total: Duration,
+    pub cargo: Duration,
+    /// How long the last pages' wasm-bindgen and wasm-opt ran after cargo had finished (they
+    /// start as soon as cargo has linked a page), on `threads` threads.
+    pub after_cargo: Duration,
+    pub threads: usize,
+    pub bindgen: Vec<(String, Duration)>,
+    pub opt: Vec<(String, Duration)>,
+    /// Pages whose binary had not changed: the last wasm-bindgen and wasm-opt outputs kept.
+    pub reused: Vec<String>,
+}
+
+pub struct Report {
+    pub out: PathBuf,
+    pub dev: bool,
+    pub pages: Vec<Download>,
+    pub home: Download,
+    pub timings: Timings,
+}
+
+/// Build everything into `opts.out`.
+pub fn build(root: &Path, opts: &Options) -> Result<Report, String> {
+    let start = Instant::now();
+    let pages = pages();
+    check_bins(root, &pages)?;
+    check_sources(root, &pages)?;
+    check_out(root, &opts.out)?;
+
+    let (wasm_bindgen, bindgen_version) = check_wasm_bindgen(root)?;
+    let wasm_opt = if opts.dev {
+        None
+    } else {
+        Some(find_wasm_opt(root)?)
+    };
+
+    // One cargo run builds every page. Each page goes through wasm-bindgen and wasm-opt as
+    // soon as cargo reports its binary, while the others still compile and link.
+    let profile = if opts.dev { "dev" } else { "wasm-release" };
+    let work = target_dir(root).join("xtask").join(profile);
+    let threads = std::thread::available_parallelism()
+        .map_or(2, |n| n.get())
+        .clamp(1, pages.len().max(1));
+    println!(
+        "dist: cargo build -p dsplay-web --target {WASM_TARGET} --profile {profile} --bins ({} pages), then wasm-bindgen{} for each on {threads} threads",
+        pages.len(),
+        if wasm_opt.is_some() {
+            " and wasm-opt -Oz"
+        } else {
+            ""
+        },
+    );
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let cargo_start = Instant::now();
+    let mut child = Command::new(&cargo)
+        .current_dir(root)
+        .args(["build", "-p", "dsplay-web", "--target", WASM_TARGET])
+        .args(["--profile", profile, "--bins"])
+        .args(["--message-format", "json-render-diagnostics"])
+        .stdout(Stdio::piped())
+        .spawn()
+        .map_err(|e| format!("cannot run cargo: {e}"))?;
+    let messages = child.stdout.take().ok_or("no output from cargo")?;
+
+    let (queue, jobs) = mpsc::channel::<(usize, PathBuf)>();
+    let jobs = Mutex::new(jobs);
+    let failed = AtomicBool::new(false);
+    let results: Mutex<Vec<Option<Result<Processed, String>>>> =
+        Mutex::new((0..pages.len()).map(|_| None).collect());
+    let mut cargo_status = None;
+    let mut cargo_time = Duration::ZERO;
+    std::thread::scope(|s| {
+        for _ in 0..threads {
+            s.spawn(|| loop {
+                let job = jobs.lock().unwrap().recv();
+                let Ok((i, wasm)) = job else { break };
+                if failed.load(Ordering::Relaxed) {
+                    continue;
+                }
+                let page = &pages[i];
+                let result = process(
+                    page.name,
+                    &wasm,
+                    &work.join(page.name),
+                    (&wasm_bindgen, &bindgen_version),
+                    wasm_opt.as_deref(),
+                );
+                if let Err(e) = &result {
+                    eprintln!("dist: {}: {e}", page.name);
+                }
+                results.lock().unwrap()[i] = Some(result);
+            });
+        }
+        // Cargo's messages, one JSON object a line; its diagnostics go to stderr as usual.
+        let mut queued = vec![false; pages.len()];
+        for line in BufReader::new(messages).lines() {
+            let Ok(line) = line else { break };
+            let Some((name, wasm)) = bin_artifact(&line) else {
+                continue;
+            };
+            if let Some(i) = pages.iter().position(|p| p.name == name) {
+                if !std::mem::replace(&mut queued[i], true) {
+                    let _ = queue.send((i, wasm));
+                }
+            }
+        }
+        cargo_status = Some(child.wait());
+        cargo_time = cargo_start.elapsed();
+        if !matches!(&cargo_status, Some(Ok(status)) if status.success()) {
+            // Let the running tools finish; start no more.
+            failed.store(true, Ordering::Relaxed);
+        }
+        drop(queue);
+    });
+    let after_cargo = cargo_start.elapsed().saturating_sub(cargo_time);
+    match cargo_status {
+        Some(Ok(status)) if status.success() => {}
+        Some(Ok(status)) => return Err(format!("cargo build of the pages failed ({status})")),
+        Some(Err(e)) => return Err(format!("cargo: {e}")),
+        None => return Err("cargo did not finish".into()),
+    }
+    let mut processed = Vec::new();
+    for (page, result) in pages.iter().zip(results.into_inner().unwrap()) {
+        match result {
+            Some(Ok(p)) => processed.push(p),
+            Some(Err(e)) => return Err(format!("page {}: {e}", page.name)),
+            None => {
+                return Err(format!(
+                    "page {}: cargo reported no binary `{}` of dsplay-web",
+                    page.name, page.name
+                ))
+            }
+        }
+    }
+
+    // Assemble the site in a staging folder, then swap it in.
+    let staging = sibling(&opts.out, "staging");
+    remove_dir(&staging)?;
+    let result = assemble(root, &staging, &pages, &processed);
+    let (downloads, home) = match result {
+        Ok(done) => done,
+        Err(e) => {
+            let _ = fs::remove_dir_all(&staging);
+            return Err(e);
+        }
+    };
+    swap_in(&staging, &opts.out)?;
+
+    let mut timings = Timings {
+        total: start.elapsed(),
+        cargo: cargo_time,
+        after_cargo,
+        threads,
+        ..Timings::default()
+    };
+    for p in &processed {
+        match p.bindgen {
+            Some(t) => timings.bindgen.push((p.name.to_string(), t)),
+            None => timings.reused.push(p.name.to_string()),
+        }
+        if let Some(t) = p.opt {
+            timings.opt.push((p.name.to_string(), t));
+        }
+    }
+    Ok(Report {
+        out: opts.out.clone(),
+        dev: opts.dev,
+        pages: downloads,
+        home,
+        timings,
+    })
+}
+
+/// A binary that cargo has built (a `compiler-artifact` message): its name and file.
+fn bin_artifact(line: &str) -> Option<(String, PathBuf)> {
+    let msg: serde_json::Value = serde_json::from_str(line).ok()?;
+    if msg["reason"] != "compiler-artifact" {
+        return None;
+    }
+    let target = &msg["target"];
+    if !target["kind"].as_array()?.iter().any(|k| k == "bin") {
+        return None;
+    }
+    let name = target["name"].as_str()?;
+    let file = msg["executable"].as_str()?;
+    Some((name.to_string(), PathBuf::from(file)))
+}
+
+/// The outputs of wasm-bindgen (and wasm-opt) for one page, in the work folder.
+struct Processed {
+    name: &'static str,
+    js: PathBuf,
+    wasm: PathBuf,
+    /// How long each tool took; None when the binary had not changed since the last build
+    /// and its outputs were reused.
+    bindgen: Option<Duration>,
+    opt: Option<Duration>,
+}
+
+fn process(
+    name: &'static str,
+    input: &Path,
+    work: &Path,
+    (wasm_bindgen, bindgen_version): (&Path, &str),
+    wasm_opt: Option<&Path>,
+) -> Result<Processed, String> {
+    let js = work.join(format!("{name}.js"));
+    let bound = work.join(format!("{name}_bg.wasm"));
+    let optimized = work.join(format!("{name}_opt.wasm"));
+    let wasm = if wasm_opt.is_some() {
+        optimized.clone()
+    } else {
+        bound.clone()
+    };
+    let mut done = Processed {
+        name,
+        js,
+        wasm,
+        bindgen: None,
+        opt: None,
+    };
+
+    // The same binary through the same tools gives the same files: keep the last ones.
+    let bytes = fs::read(input).map_err(|e| format!("{} was not built: {e}", input.display()))?;
+    let key = format!(
+        "{:016x} wasm-bindgen {bindgen_version} {}\n",
+        fnv1a(&bytes),
+        match wasm_opt {
+            Some(_) => format!("{WASM_OPT_VERSION} -Oz {}", WASM_OPT_FEATURES.join(" ")),
+            None => "no wasm-opt".into(),
+        }
+    );
+    let key_file = work.join("built-from");
+    if fs::read_to_string(&key_file).is_ok_and(|k| k == key)
+        && done.js.is_file()
+        && done.wasm.is_file()
+    {
+        return Ok(done);
+    }
+
+    remove_dir(work)?;
+    fs::create_dir_all(work).map_err(|e| format!("{}: {e}", work.display()))?;
+    let t = Instant::now();
+    let mut cmd = Command::new(wasm_bindgen);
+    cmd.args(["--target", "web", "--no-typescript", "--out-name", name])
+        .arg("--out-dir")
+        .arg(work)
+        .arg(input);
+    run_quiet(&mut cmd, "wasm-bindgen")?;
+    done.bindgen = Some(t.elapsed());
+    if let Some(wasm_opt) = wasm_opt {
+        let t = Instant::now();
+        let mut cmd = Command::new(wasm_opt);
+        cmd.arg("-Oz")
+            .args(WASM_OPT_FEATURES)
+            .arg(&bound)
+            .arg("-o")
+            .arg(&optimized);
+        run_quiet(&mut cmd, "wasm-opt")?;
+        done.opt = Some(t.elapsed());
+    }
+    write(&key_file, key.as_bytes())?;
+    Ok(done)
+}
+
+/// Run a tool, keeping its output unless it fails (threads would interleave it).
+fn run_quiet(cmd: &mut Command, what: &str) -> Result<(), String> {
+    let out = cmd
+        .output()
+        .map_err(|e| format!("cannot run {what}: {e}"))?;
+    if out.status.success() {
+        return Ok(());
+    }
+    Err(format!(
+        "{what} failed ({}):\n{}{}",
+        out.status,
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    ))
+}
+
+/// Write the whole site into `dir`; returns each page's first download and the home page's.
+fn assemble(
+    root: &Path,
+    dir: &Path,
+    pages: &[Page],
+    processed: &[Processed],
+) -> Result<(Vec<Download>, Download), String> {
+    let static_dir = root.join("static");
+    let assets = dir.join("assets");
+    fs::create_dir_all(&assets).map_err(|e| format!("{}: {e}", assets.display()))?;
+
+    let mut shell = String::new();
+    for name in SHELL_CSS {
+        let text = read_text(&static_dir.join(name))?;
+        shell.push_str(&format!("/* static/{name} */\n"));
+        shell.push_str(&text);
+        if !text.ends_with('\n') {
+            shell.push('\n');
+        }
+    }
+    let shell_css = Asset::write(&assets, "shell", "css", shell.as_bytes())?;
+
+    // The glue and the wasm of every page at once (gzipping them takes a moment).
+    let scripts: Vec<Result<(Asset, Asset), String>> = std::thread::scope(|s| {
+        let assets = &assets;
+        let handles: Vec<_> = processed
+            .iter()
+            .map(|built| {
+                s.spawn(move || {
+                    let js = Asset::write(assets, built.name, "js", &read(&built.js)?)?;
+                    let wasm = Asset::write(assets, built.name, "wasm", &read(&built.wasm)?)?;
+                    Ok((js, wasm))
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().unwrap_or_else(|_| Err("a thread panicked".into())))
+            .collect()
+    });
+
+    let mut downloads = Vec::new();
+    for (page, scripts) in pages.iter().zip(scripts) {
+        let (js, wasm) = scripts?;
+        let own = static_dir.join(format!("{}.css", page.name));
+        let own_css = if own.is_file() {
+            Some(Asset::write(&assets, page.name, "css", &read(&own)?)?)
+        } else {
+            None
+        };
+        let mut css = vec![&shell_css];
+        css.extend(own_css.as_ref());
+        let doc = html::page(page, &css, &js, &wasm);
+        let file = dir.join(format!("{}.html", page.name));
+        write(&file, doc.as_bytes())?;
+        let mut parts = vec![
+            part("html", doc.as_bytes()),
+            js.part("js"),
+            wasm.part("wasm"),
+        ];
+        parts.extend(css.iter().map(|c| c.part("css")));
+        downloads.push(Download {
+            name: page.name.to_string(),
+            budget: PAGE_BUDGET,
+            parts,
+        });
+    }
+
+    let home_css = Asset::write(&assets, "home", "css", &read(&static_dir.join("home.css"))?)?;
+    let mut previews = Vec::new();
+    for page in pages {
+        let file = static_dir
+            .join("previews")
+            .join(format!("{}.svg", page.name));
+        previews.push(read_text(&file)?);
+    }
+    let doc = html::home(pages, &previews, &home_css);
+    write(&dir.join("index.html"), doc.as_bytes())?;
+    let home = Download {
+        name: "home (index.html)".into(),
+        budget: HOME_BUDGET,
+        parts: vec![part("html", doc.as_bytes()), home_css.part("css")],
+    };
+
+    let scenarios = static_dir.join("scenarios");
+    if scenarios.is_dir() {
+        let to = dir.join("scenarios");
+        fs::create_dir_all(&to).map_err(|e| format!("{}: {e}", to.display()))?;
+        for entry in read_dir(&scenarios)? {
+            if entry.extension().is_some_and(|e| e == "json") && entry.is_file() {
+                let name = entry.file_name().unwrap_or_default();
+                write(&to.join(name), &read(&entry)?)?;
+            }
+        }
+    }
+    Ok((downloads, home))
+}
+
+/// A file under `assets/` with its content hash in its name.
+pub struct Asset {
+    /// The address from a document at the top of the site: `assets/raft-0123456789.wasm`.
+    pub href: String,
+    raw: u64,
+    gzip: u64,
+}
+
+impl Asset {
+    fn write(assets: &Path, stem: &str, ext: &str, bytes: &[u8]) -> Result<Asset, String> {
+        let name = format!("{stem}-{:010x}.{ext}", fnv1a(bytes) >> 24);
+        write(&assets.join(&name), bytes)?;
+        Ok(Asset {
+            href: format!("assets/{name}"),
+            raw: bytes.len() as u64,
+            gzip: gzip_len(bytes),
+        })
+    }
+
+    fn part(&self, kind: &'static str) -> Part {
+        Part {
+            kind,
+            raw: self.raw,
+            gzip: self.gzip,
+        }
+    }
+}
+
+fn part(kind: &'static str, bytes: &[u8]) -> Part {
+    Part {
+        kind,
+        raw: bytes.len() as u64,
+        gzip: gzip_len(bytes),
+    }
+}
+
+/// 64-bit FNV-1a: stable across builds and toolchains, enough to tell file versions apart.
+fn fnv1a(bytes: &[u8]) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in bytes {
+        h ^= u64::from(*b);
+        h = h.wrapping_mul(0x0100_0000_01b3);
+    }
+    h
+}
+
+/// The size of `bytes` gzipped on their own at the best level (what a server that
+/// pre-compresses or compresses on the fly at a high level sends).
+pub fn gzip_len(bytes: &[u8]) -> u64 {
+    let mut enc = GzEncoder::new(Vec::new(), Compression::best());
+    enc.write_all(bytes).expect("gzip into memory");
+    enc.finish().expect("gzip into memory").len() as u64
+}
+
+/// Every catalogue page has a binary and every binary is a page.
+fn check_bins(root: &Path, pages: &[Page]) -> Result<(), String> {
+    let dir = root.join("web/src/bin");
+    // Binary name → its file, as Cargo discovers them.
+    let mut bins = BTreeMap::new();
+    if dir.is_dir() {
+        for path in read_dir(&dir)? {
+            let name = path.file_name().unwrap_or_default().to_string_lossy();
+            if let Some(stem) = name.strip_suffix(".rs").filter(|_| path.is_file()) {
+                bins.insert(stem.to_string(), format!("web/src/bin/{name}"));
+            } else if path.join("main.rs").is_file() {
+                bins.insert(name.to_string(), format!("web/src/bin/{name}/main.rs"));
+            }
+        }
+    }
+    let mut problems = Vec::new();
+    for page in pages.iter().filter(|p| !bins.contains_key(p.name)) {
+        problems.push(format!(
+            "the catalogue has a page `{0}` but dsplay-web has no binary for it: add web/src/bin/{0}.rs (its page's entry point)",
+            page.name
+        ));
+    }
+    for (name, file) in bins
+        .iter()
+        .filter(|(b, _)| !pages.iter().any(|p| p.name == *b))
+    {
+        problems.push(format!(
+            "{file} is a binary of dsplay-web but the catalogue (core/src/catalog.rs) has no page `{name}`: every binary is one page, named after its catalogue entry"
+        ));
+    }
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(problems.join("\n"))
+    }
+}
+
+/// The stylesheets and previews the documents need, before the long part of the build.
+fn check_sources(root: &Path, pages: &[Page]) -> Result<(), String> {
+    let mut files: Vec<String> = SHELL_CSS.iter().map(|f| format!("static/{f}")).collect();
+    files.push("static/home.css".into());
+    files.extend(
+        pages
+            .iter()
+            .map(|p| format!("static/previews/{}.svg", p.name)),
+    );
+    let missing: Vec<String> = files
+        .into_iter()
+        .filter(|f| !root.join(f).is_file())
+        .collect();
+    if missing.is_empty() {
+        return Ok(());
+    }
+    Err(format!(
+        "missing {} (the shell's stylesheets, the home page's, and every page's preview for its home card: static/previews/NAME.svg)",
+        missing.join(", ")
+    ))
+}
+
+/// Refuse to replace a folder that is not a build output (or holds the sources).
+fn check_out(root: &Path, out: &Path) -> Result<(), String> {
+    if root.starts_with(out) {
+        return Err(format!(
+            "--out {} would replace the workspace: choose a folder of its own",
+            out.display()
+        ));
+    }
+    if out.is_dir() {
+        let empty = fs::read_dir(out)
+            .map_err(|e| format!("{}: {e}", out.display()))?
+            .next()
+            .is_none();
+        if !empty && !out.join("index.html").is_file() {
+            return Err(format!(
+                "{} exists and is not a previous build (no index.html): refusing to replace it",
+                out.display()
+            ));
+        }
+    } else if out.exists() {
+        return Err(format!("{} exists and is not a folder", out.display()));
+    }
+    Ok(())
+}
+
+/// The `wasm-bindgen` on PATH, which must be the version of the crate in Cargo.lock (the
+/// glue it writes must match the library compiled into the wasm).
+fn check_wasm_bindgen(root: &Path) -> Result<(PathBuf, String), String> {
+    let lock = read_text(&root.join("Cargo.lock"))?;
+    let locked = locked_version(&lock, "wasm-bindgen")
+        .ok_or("Cargo.lock has no wasm-bindgen package (is web/ a workspace member?)")?;
+    let out = Command::new("wasm-bindgen").arg("--version").output();
+    let found = match out {
+        Ok(out) if out.status.success() => String::from_utf8_lossy(&out.stdout).trim().to_string(),
+        _ => {
+            return Err(format!(
+                "wasm-bindgen not found on PATH: run scripts/setup.sh (it installs wasm-bindgen-cli {locked} into ~/.cargo/bin; put that folder on PATH)"
+            ))
+        }
+    };
+    if found != format!("wasm-bindgen {locked}") {
+        return Err(format!(
+            "`wasm-bindgen --version` says `{found}` but Cargo.lock has wasm-bindgen {locked}: run `cargo install --force wasm-bindgen-cli@{locked}` (or scripts/setup.sh)"
+        ));
+    }
+    Ok((PathBuf::from("wasm-bindgen"), locked))
+}
+
+/// The version of `package` in a Cargo.lock.
+fn locked_version(lock: &str, package: &str) -> Option<String> {
+    let mut lines = lock.lines();
+    while let Some(line) = lines.next() {
+        if line.trim() == format!("name = \"{package}\"") {
+            let version = lines.next()?.trim();
+            return version
+                .strip_prefix("version = \"")
+                .and_then(|v| v.strip_suffix('"'))
+                .map(str::to_string);
+        }
+    }
+    None
+}
+
+/// npm's binaryen in node_modules/, else a `wasm-opt` on PATH; it must be binaryen 132.
+fn find_wasm_opt(root: &Path) -> Result<PathBuf, String> {
+    let local = root.join("node_modules/.bin/wasm-opt");
+    let path = if local.is_file() {
+        local
+    } else {
+        PathBuf::from("wasm-opt")
+    };
+    let out = Command::new(&path).arg("--version").output();
+    let found = match out {
+        Ok(out) if out.status.success() => String::from_utf8_lossy(&out.stdout).trim().to_string(),
+        _ => {
+            return Err(
+                "wasm-opt not found (node_modules/.bin/wasm-opt or PATH): run scripts/setup.sh (npm ci installs binaryen 132)"
+                    .into(),
+            )
+        }
+    };
+    if !found.contains(WASM_OPT_VERSION) {
+        return Err(format!(
+            "{} says `{found}`, expected binaryen {WASM_OPT_VERSION}: run scripts/setup.sh (npm ci)",
+            path.display()
+        ));
+    }
+    Ok(path)
+}
+
+/// Cargo's target folder: CARGO_TARGET_DIR when set, else target/ in the workspace.
+fn target_dir(root: &Path) -> PathBuf {
+    match std::env::var_os("CARGO_TARGET_DIR") {
+        Some(dir) => std::env::current_dir()
+            .map(|cwd| cwd.join(&dir))
+            .unwrap_or_else(|_| PathBuf::from(dir)),
+        None => root.join("target"),
+    }
+}
+
+/// `dist` → `.dist.staging` beside it.
+fn sibling(out: &Path, what: &str) -> PathBuf {
+    let name = out
+        .file_name()
+        .map_or("dist".into(), |n| n.to_string_lossy().into_owned());
+    out.with_file_name(format!(".{name}.{what}"))
+}
+
+/// Replace `out` by `staging` (two renames: the old folder is gone only once the new one
+/// is in place).
+fn swap_in(staging: &Path, out: &Path) -> Result<(), String> {
+    let old = sibling(out, "old");
+    remove_dir(&old)?;
+    if out.exists() {
+        fs::rename(out, &old).map_err(|e| format!("moving {} aside: {e}", out.display()))?;
+    }
+    fs::rename(staging, out)
+        .map_err(|e| format!("moving the new build to {}: {e}", out.display()))?;
+    remove_dir(&old)
+}
+
+fn remove_dir(dir: &Path) -> Result<(), String> {
+    match fs::remove_dir_all(dir) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+        Err(e) => Err(format!("removing {}: {e}", dir.display())),
+    }
+}
+
+fn read(path: &Path) -> Result<Vec<u8>, String> {
+    fs::read(path).map_err(|e| format!("{}: {e}", path.display()))
+}
+
+fn read_text(path: &Path) -> Result<String, String> {
+    fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))
+}
+
+fn write(path: &Path, bytes: &[u8]) -> Result<(), String> {
+    fs::write(path, bytes).map_err(|e| format!("{}: {e}", path.display()))
+}
+
+/// The entries of a folder, sorted.
+fn read_dir(dir: &Path) -> Result<Vec<PathBuf>, String> {
+    let mut paths = fs::read_dir(dir)
+        .map_err(|e| format!("{}: {e}", dir.display()))?
+        .map(|e| e.map(|e| e.path()))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| format!("{}: {e}", dir.display()))?;
+    paths.sort();
+    Ok(paths)
+}
+
+impl Report {
+    /// The downloads over their budget, one line each.
+    pub fn over_budget(&self) -> Vec<String> {
+        self.pages
+            .iter()
+            .chain(std::iter::once(&self.home))
+            .filter(|d| d.gzip() > d.budget)
+            .map(|d| {
+                format!(
+                    "{}: {} gzipped, budget {}",
+                    d.name,
+                    kb(d.gzip()),
+                    kb(d.budget)
+                )
+            })
+            .collect()
+    }
+
+    pub fn print(&self) {
+        let profile = if self.dev {
+            "dev profile, no wasm-opt"
+        } else {
+            "release"
+        };
+        println!();
+        println!(
+            "dist: {} ({profile}): {} pages and the home page",
+            self.out.display(),
+            self.pages.len()
+        );
+        println!(
+            "first download of each page: every file gzipped on its own at level 9, in KB (1 KB = 1024 bytes), gzip (raw)"
+        );
+        println!(
+            "{:<18} {:>8} {:>7}  {:<15} {:<15} {:<17} {:<15}",
+            "page", "total", "budget", "html", "js", "wasm", "css"
+        );
+        for d in self.pages.iter().chain(std::iter::once(&self.home)) {
+            let col = |kind: &str| match d.kind(kind) {
+                Some((raw, gzip)) => format!("{} ({})", num(gzip), num(raw)),
+                None => "-".into(),
+            };
+            let verdict = if self.dev {
+                ""
+            } else if d.gzip() > d.budget {
+                "  OVER BUDGET"
+            } else {
+                "  ok"
+            };
+            println!(
+                "{:<18} {:>8} {:>7}  {:<15} {:<15} {:<17} {:<15}{verdict}",
+                d.name,
+                num(d.gzip()),
+                num(d.budget),
+                col("html"),
+                col("js"),
+                col("wasm"),
+                col("css"),
+            );
+        }
+        let t = &self.timings;
+        let secs = |d: Duration| format!("{:.1} s", d.as_secs_f64());
+        let list = |v: &[(String, Duration)]| {
+            v.iter()
+                .map(|(n, d)| format!("{n} {}", secs(*d)))
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        println!();
+        println!(
+            "dist: built in {}: cargo build {} (each page's wasm-bindgen{} starting when cargo has linked it, on {} threads), {} more for the last pages, the rest {}",
+            secs(t.total),
+            secs(t.cargo),
+            if self.dev { "" } else { " and wasm-opt" },
+            t.threads,
+            secs(t.after_cargo),
+            secs(t.total.saturating_sub(t.cargo + t.after_cargo)),
+        );
+        if !t.bindgen.is_empty() {
+            println!("  wasm-bindgen per page: {}", list(&t.bindgen));
+        }
+        if !t.opt.is_empty() {
+            println!("  wasm-opt per page:     {}", list(&t.opt));
+        }
+        if !t.reused.is_empty() {
+            println!(
+                "  unchanged since the last build (its wasm-bindgen{} output reused): {}",
+                if self.dev { "" } else { " and wasm-opt" },
+                t.reused.join(", ")
+            );
+        }
+    }
+}
+
+/// Bytes as KB with one decimal.
+fn num(bytes: u64) -> String {
+    format!("{:.1}", bytes as f64 / 1024.0)
+}
+
+fn kb(bytes: u64) -> String {
+    format!("{} KB", num(bytes))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_a_locked_version() {
+        let lock = "[[package]]\nname = \"wasm-bindgen\"\nversion = \"0.2.130\"\nsource = \"x\"\n\n[[package]]\nname = \"wasm-bindgen-futures\"\nversion = \"0.4.1\"\n";
+        assert_eq!(
+            locked_version(lock, "wasm-bindgen").as_deref(),
+            Some("0.2.130")
+        );
+        assert_eq!(
+            locked_version(lock, "wasm-bindgen-futures").as_deref(),
+            Some("0.4.1")
+        );
+        assert_eq!(locked_version(lock, "yew"), None);
+    }
+
+    #[test]
+    fn reads_the_binaries_from_cargo_messages() {
+        let bin = r#"{"reason":"compiler-artifact","target":{"kind":["bin"],"name":"raft"},"executable":"/t/wasm32-unknown-unknown/wasm-release/raft.wasm","fresh":true}"#;
+        assert_eq!(
+            bin_artifact(bin),
+            Some((
+                "raft".into(),
+                PathBuf::from("/t/wasm32-unknown-unknown/wasm-release/raft.wasm")
+            ))
+        );
+        let lib = r#"{"reason":"compiler-artifact","target":{"kind":["lib"],"name":"dsplay_web"},"executable":null}"#;
+        assert_eq!(bin_artifact(lib), None);
+        assert_eq!(
+            bin_artifact(r#"{"reason":"build-finished","success":true}"#),
+            None
+        );
+        assert_eq!(bin_artifact("not json"), None);
+    }
+
+    #[test]
+    fn staging_folders_sit_beside_the_output() {
+        assert_eq!(
+            sibling(Path::new("/w/dist"), "staging"),
+            PathBuf::from("/w/.dist.staging")
+        );
+    }
+
+    #[test]
+    fn content_hashes_differ_with_the_content() {
+        assert_ne!(fnv1a(b"a"), fnv1a(b"b"));
+        assert_eq!(fnv1a(b""), 0xcbf2_9ce4_8422_2325);
+    }
+}
