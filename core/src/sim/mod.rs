@@ -353,6 +353,8 @@ pub struct Sim<P: Protocol> {
     script_left: usize,
     slots: Vec<Slot<P>>,
     net: Network,
+    /// The network as the run started, before any action changed it (shared by clones).
+    initial_net: Arc<Network>,
     rng: ChaCha8Rng,
     /// Where each message in flight sits in the queue.
     in_flight: BTreeMap<MsgId, EvKey>,
@@ -381,6 +383,7 @@ impl<P: Protocol> Sim<P> {
             script_from: 0,
             script_left: 0,
             slots: Vec::with_capacity(n as usize),
+            initial_net: Arc::new(net.clone()),
             net,
             rng: ChaCha8Rng::seed_from_u64(seed),
             in_flight: BTreeMap::new(),
@@ -451,6 +454,11 @@ impl<P: Protocol> Sim<P> {
 
     pub fn net(&self) -> &Network {
         &self.net
+    }
+
+    /// The network as the run started, before any action changed it.
+    pub fn initial_net(&self) -> &Network {
+        &self.initial_net
     }
 
     /// Pending timers of a node with their due time (`None` while paused).

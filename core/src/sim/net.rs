@@ -141,4 +141,15 @@ impl Network {
     pub fn is_partitioned(&self) -> bool {
         !self.blocked.is_empty()
     }
+
+    /// Whether every directed link behaves the same in both networks (latency, loss and
+    /// duplication, whether set by default or per link); cut links are not compared.
+    pub fn same_settings(&self, other: &Network) -> bool {
+        self.default == other.default
+            && self
+                .links
+                .keys()
+                .chain(other.links.keys())
+                .all(|&(a, b)| self.link(a, b) == other.link(a, b))
+    }
 }

@@ -416,6 +416,24 @@ pub enum Msg {
     },
 }
 
+impl Msg {
+    /// The transaction the message is about.
+    pub fn tx(&self) -> u32 {
+        match *self {
+            Msg::Work { tx, .. }
+            | Msg::WorkDone { tx }
+            | Msg::Prepare { tx }
+            | Msg::Vote { tx, .. }
+            | Msg::Precommit { tx }
+            | Msg::PrecommitAck { tx }
+            | Msg::Decision { tx, .. }
+            | Msg::DecisionAck { tx }
+            | Msg::Ask { tx }
+            | Msg::Uncertain { tx } => tx,
+        }
+    }
+}
+
 #[derive(Clone, Debug, PartialEq, Serialize)]
 #[serde(rename_all = "snake_case", tag = "type")]
 pub enum Timer {
