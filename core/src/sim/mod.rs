@@ -334,6 +334,33 @@ struct Slot<P: Protocol> {
     timers: Vec<PendingTimer<P>>,
 }
 
+/// Everything a simulation holds, part by part, written out (`Debug` text, not a stable
+/// format): two simulations with equal snapshots show the same present and run the same
+/// future. For checking that time travel (a checkpoint restored and replayed, a fork)
+/// lands on the state a fresh run of the same actions reaches. Taking one changes nothing.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SimSnapshot {
+    /// The protocol with its parameters and the node names (fixed when the simulation is
+    /// made).
+    pub protocol: String,
+    /// Simulated time, steps taken, the event sequence counter and the next message id.
+    pub clock: String,
+    /// The random generator: seed, stream and position in it.
+    pub rng: String,
+    /// Each node's state (memory and disk), status and pending timers, in node order.
+    pub nodes: Vec<String>,
+    /// The queued events (deliveries, timers, injected actions) in queue order, then the
+    /// messages in flight with their place in the queue.
+    pub queue: Vec<String>,
+    /// The scripted actions, which of them have run, and the handler scratch buffer
+    /// (empty between steps).
+    pub script: String,
+    /// Default link settings, per-link overrides, cut links, and the initial network.
+    pub network: String,
+    /// The safety checker's own state.
+    pub checker: String,
+}
+
 /// A deterministic simulation of one protocol.
 #[derive(Clone, Debug)]
 pub struct Sim<P: Protocol> {
@@ -469,6 +496,43 @@ impl<P: Protocol> Sim<P> {
             .map(|t| (&t.timer, Some(t.key.time)))
     }
 
+    /// Everything the simulation holds, for comparing two simulations (see
+    /// [`SimSnapshot`]).
+    pub fn snapshot(&self) -> SimSnapshot {
+        let nodes = self
+            .slots
+            .iter()
+            .map(|s| format!("{:?} {:?} {:?}", s.status, s.state, s.timers))
+            .collect();
+        let mut queue: Vec<String> = self
+            .queue
+            .iter()
+            .map(|(k, ev)| format!("{k:?} {ev:?}"))
+            .collect();
+        queue.push(format!("in flight {:?}", self.in_flight));
+        SimSnapshot {
+            protocol: format!("{:?} {:?}", self.proto, self.names),
+            clock: format!(
+                "time {} steps {} seq {} next message {}",
+                self.time, self.steps, self.seq, self.next_msg
+            ),
+            rng: format!(
+                "seed {:?} stream {} word {}",
+                self.rng.get_seed(),
+                self.rng.get_stream(),
+                self.rng.get_word_pos()
+            ),
+            nodes,
+            queue,
+            script: format!(
+                "{:?} done {:?} from {} left {} effects {:?}",
+                self.script, self.script_done, self.script_from, self.script_left, self.effects
+            ),
+            network: format!("{:?} initially {:?}", self.net, self.initial_net),
+            checker: format!("{:?}", self.checker),
+        }
+    }
+
     /// Events waiting in the queue.
     pub fn pending_events(&self) -> usize {
         self.queue.len() + self.script_left
@@ -554,6 +618,30 @@ impl<P: Protocol> Sim<P> {
     /// opposed to a scenario's script).
     pub fn inject(&mut self, action: Action<P::Cmd>, user: bool) {
         self.push(self.time, 0, Event::Action { action, user });
+    }
+
+    /// Inject `actions` (each with its `user` mark, see [`Sim::inject`]) and run one step.
+    /// When nothing can run, not even those actions (commands for paused nodes, say), they
+    /// are taken out again: the simulation is left exactly as it was and `None` is
+    /// returned. So the state after `n` steps never holds actions due at step `n`.
+    pub fn step_with(
+        &mut self,
+        actions: impl IntoIterator<Item = (Action<P::Cmd>, bool)>,
+    ) -> Option<StepOutcome<P>> {
+        let seq = self.seq;
+        let keys: Vec<EvKey> = actions
+            .into_iter()
+            .map(|(action, user)| self.push(self.time, 0, Event::Action { action, user }))
+            .collect();
+        let out = self.step();
+        if out.is_none() {
+            // `step` changed nothing: it found no event it could run.
+            for k in keys {
+                self.queue.remove(&k);
+            }
+            self.seq = seq;
+        }
+        out
     }
 
     /// Run one event. `None` when nothing is left to happen.
