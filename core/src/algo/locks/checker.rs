@@ -173,9 +173,7 @@ impl LocksChecker {
             ));
         }
     }
-}
 
-impl LocksChecker {
     /// The holder the lock service counts now: (client, token, since).
     fn holder(&self, variant: Variant) -> Option<(NodeId, u64, Time)> {
         match variant {
@@ -253,8 +251,9 @@ impl LocksChecker {
             Variant::Zookeeper => format!("znode n-{token}"),
             _ => format!("token {token}"),
         };
-        let why = match self.lapsed.get(&(client, token)) {
-            Some(&(how, at)) => match how {
+        let lapsed = self.lapsed.get(&(client, token)).copied();
+        let why = match lapsed {
+            Some((how, at)) => match how {
                 Lapse::Released => format!("{who} had released it at {at} ms"),
                 Lapse::KeyExpired => format!("its key expired at {at} ms"),
                 Lapse::ExpiredWhileDown => format!(
@@ -269,7 +268,12 @@ impl LocksChecker {
                     name(names, other)
                 ),
             },
-            None => format!("the lock service never gave {who} the lock with {token_words}"),
+            None => format!("it never gave {who} the lock with {token_words}"),
+        };
+        let counted = if lapsed.is_some() {
+            "no longer counted"
+        } else {
+            "did not count"
         };
         let now_held = match holder {
             Some((c, t, since)) => format!(
@@ -286,15 +290,16 @@ impl LocksChecker {
             .node(client)
             .client()
             .is_some_and(|c| c.mem.phase == Phase::Holding && c.mem.token == Some(token));
-        let belief = if believes {
-            format!("{who} still believes it holds the lock")
-        } else {
-            "the write was on its way from that earlier holding".to_string()
+        let belief = match (believes, lapsed.is_some()) {
+            (true, true) => format!("{who} still believes it holds the lock"),
+            (true, false) => format!("{who} believes it holds the lock"),
+            (false, true) => "the write was on its way from that earlier holding".to_string(),
+            (false, false) => format!("{who} does not believe it holds the lock either"),
         };
         out.push(Violation::new(
             CURRENT_HOLDER,
             format!(
-                "storage accepted {who}'s write #{n} ({token_words}), but the lock service no longer counted {who} as holder: {why}, and {now_held}; {belief}"
+                "storage accepted {who}'s write #{n} ({token_words}), but the lock service {counted} {who} as holder: {why}, and {now_held}; {belief}"
             ),
         ));
     }
