@@ -267,7 +267,11 @@ async fn fewer_participants_say_which_vote_settings_were_left_out() {
     );
     // Another option: the notice was about the run it was made for, not this one.
     set_number(&root, "Timeout in milliseconds", "400").await;
-    assert!(q(&root, ".fit-note").is_none(), "{}", text(&root, ".fit-note"));
+    assert!(
+        q(&root, ".fit-note").is_none(),
+        "{}",
+        text(&root, ".fit-note")
+    );
     handle.destroy();
     root.remove();
 }
