@@ -27,7 +27,7 @@ pub fn control_bar() -> Html {
         let store = store.clone();
         Callback::from(move |e: Event| {
             let input: HtmlInputElement = e.target_unchecked_into();
-            if let Ok(x) = input.value().parse::<f64>() {
+            if let Some(x) = super::faults::decimal(&input.value()) {
                 store.dispatch(ShellMsg::SetSpeed(x));
             }
         })
