@@ -605,11 +605,11 @@ fn state_diagram(
     let (bw, bh) = (if three { 150.0 } else { 160.0 }, 40.0);
     let gap = (W - 40.0 - bw * row.len() as f64) / (row.len() as f64 - 1.0);
     let top = y + 20.0;
-    let mut pos: BTreeMap<TxState, (f64, f64)> = row
-        .iter()
-        .enumerate()
-        .map(|(k, s)| (*s, (20.0 + k as f64 * (bw + gap), top)))
-        .collect();
+    let mut pos: BTreeMap<TxState, (f64, f64)> = dsplay_core::ordered::map(
+        row.iter()
+            .enumerate()
+            .map(|(k, s)| (*s, (20.0 + k as f64 * (bw + gap), top))),
+    );
     pos.insert(
         TxState::Aborted,
         (20.0 + (bw + gap) * 1.0 + 30.0, top + 56.0),

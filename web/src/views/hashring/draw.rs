@@ -14,6 +14,7 @@ use crate::components::cluster::{
 use crate::components::{use_clock, use_shell, use_typed};
 use crate::store::ShellMsg;
 use dsplay_core::algo::hashring::{hash_key, vnode_hash, Cmd, Hashring, TaskKind};
+use dsplay_core::ordered;
 use dsplay_core::session::{Loaded, Session};
 use dsplay_core::{Action, NodeId, NodeStatus};
 use std::collections::{BTreeMap, BTreeSet};
@@ -267,7 +268,7 @@ fn draw_ring(l: &Loaded<Hashring>) -> RingDrawing {
     let angles = spread(&wanted, node_radius(k));
     RingDrawing {
         names,
-        members: c.members.iter().map(|(n, w)| (n.0, *w)).collect(),
+        members: ordered::map(c.members.iter().map(|(n, w)| (n.0, *w))),
         vnodes_per: c.vnodes,
         total_vnodes: n,
         keys,
@@ -278,7 +279,7 @@ fn draw_ring(l: &Loaded<Hashring>) -> RingDrawing {
         density,
         ticks_sampled,
         share,
-        load: c.stats.load.iter().map(|(n, l)| (n.0, *l)).collect(),
+        load: ordered::map(c.stats.load.iter().map(|(n, l)| (n.0, *l))),
         labels,
         angles,
         halos,
