@@ -7,6 +7,7 @@
 
 use crate::components::cluster::{f, status_badge, NODE_COLOURS};
 use crate::components::{use_clock, use_shell, use_typed};
+use crate::math;
 use crate::page::Page;
 use crate::store::ShellMsg;
 use dsplay_core::algo::transactions::{
@@ -569,7 +570,7 @@ fn long(text: &str, chars: usize) -> Option<&'static str> {
 
 fn nice_step(raw: f64) -> u64 {
     let raw = raw.max(1.0);
-    let p = 10f64.powf(raw.log10().floor());
+    let p = math::pow(10.0, math::log10(raw).floor());
     let m = raw / p;
     let k = if m < 1.5 {
         1.0

@@ -3,6 +3,7 @@
 //! where the physical nodes sit around the ring.
 
 use crate::components::cluster::f;
+use crate::math;
 use std::f64::consts::{PI, TAU};
 use std::fmt::Write as _;
 
@@ -30,7 +31,7 @@ pub(super) fn angle(h: u64) -> f64 {
 
 /// A point at angle `a` (clockwise from the top) and radius `r`.
 pub(super) fn polar(a: f64, r: f64) -> (f64, f64) {
-    (CX + r * a.sin(), CY - r * a.cos())
+    (CX + r * math::sin(a), CY - r * math::cos(a))
 }
 
 /// Appends an arc from angle `a0` to `a1` (clockwise, `a1 > a0`) at radius `r`.
@@ -93,10 +94,10 @@ pub(super) fn spread(wanted: &[f64], r: f64) -> Vec<f64> {
         let (mut sx, mut sy) = (0.0, 0.0);
         for (rank, &i) in order.iter().enumerate() {
             let d = a[i] - rank as f64 * even;
-            sx += d.cos();
-            sy += d.sin();
+            sx += math::cos(d);
+            sy += math::sin(d);
         }
-        let turn = sy.atan2(sx);
+        let turn = math::atan2(sy, sx);
         for (rank, &i) in order.iter().enumerate() {
             a[i] = turn + rank as f64 * even;
         }
@@ -208,10 +209,10 @@ mod tests {
     fn key_dots_lie_on_the_keys_band_at_their_hash() {
         for h in [0, 1, 0xffff, 1 << 40, u64::MAX / 3, u64::MAX] {
             let (x, y) = key_point(h);
-            let r = (x - CX).hypot(y - CY);
+            let r = math::hypot(x - CX, y - CY);
             assert!((R_KEYS_IN..=R_KEYS_OUT).contains(&r), "{h:x}: radius {r}");
             if r > 1.0 {
-                let a = (x - CX).atan2(CY - y).rem_euclid(TAU);
+                let a = math::atan2(x - CX, CY - y).rem_euclid(TAU);
                 assert!(gap(a, angle(h)) < 1e-6, "{h:x}: angle {a}");
             }
         }
