@@ -510,8 +510,8 @@ fn number(text: &str) -> Result<f64, String> {
     }
 }
 
-/// A decimal number as Rust writes one (`12`, `-0.5`, `.5`, `5.`, `+1e3`), read through
-/// the JSON number reader the page has anyway: `str::parse::<f64>` would add its own reader
+/// A decimal number as Rust writes one (`12`, `-0.5`, `.5`, `5.`, `+1e3`), read as a JSON
+/// value by the reader the page has anyway: `str::parse::<f64>` would add its own reader
 /// and its 10 KB table of powers of five to the page.
 pub fn decimal(text: &str) -> Option<f64> {
     let (sign, rest) = match text.as_bytes().first()? {
@@ -544,7 +544,9 @@ pub fn decimal(text: &str) -> Option<f64> {
         if int.is_empty() { "0" } else { int },
         if frac.is_empty() { "0" } else { frac }
     );
-    serde_json::from_str(&json).ok()
+    serde_json::from_str::<serde_json::Value>(&json)
+        .ok()?
+        .as_f64()
 }
 
 /// Milliseconds: a whole number from 0 to [`MAX_LATENCY`].
