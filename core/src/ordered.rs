@@ -5,7 +5,10 @@
 //! the WebAssembly pages. Inserting one by one (`extend`) gives the same map (for a repeated
 //! key the last value wins, as with `collect`) with the insertion code every map has anyway.
 //! For the small maps of the simulation and the views it is as fast.
+//!
+//! [`by_step`] sorts the action log the same way, for the same reason.
 
+use crate::timeline::TimedAction;
 use std::collections::{BTreeMap, BTreeSet};
 
 /// The map of `items`, as `items.collect::<BTreeMap<_, _>>()` builds it.
@@ -20,4 +23,39 @@ pub fn set<T: Ord>(items: impl IntoIterator<Item = T>) -> BTreeSet<T> {
     let mut s = BTreeSet::new();
     s.extend(items);
     s
+}
+
+/// The actions ordered by step, those at one step in the order given (a stable sort). Each
+/// goes after the last one at its step or before: the log comes mostly in order already, so
+/// this is about a push per action, and it compiles to a loop rather than another sort.
+pub fn by_step<C>(actions: Vec<TimedAction<C>>) -> Vec<TimedAction<C>> {
+    let mut out: Vec<TimedAction<C>> = Vec::with_capacity(actions.len());
+    for a in actions {
+        let at = out.partition_point(|b| b.step <= a.step);
+        out.insert(at, a);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sim::{Action, NodeId};
+
+    #[test]
+    fn by_step_is_a_stable_sort() {
+        let a = |step, node| TimedAction::<()> {
+            step,
+            action: Action::Crash { node: NodeId(node) },
+            scripted: false,
+        };
+        let got = by_step(vec![a(5, 0), a(1, 1), a(5, 2), a(0, 3), a(1, 4), a(5, 5)]);
+        let mut want = vec![a(5, 0), a(1, 1), a(5, 2), a(0, 3), a(1, 4), a(5, 5)];
+        want.sort_by_key(|a| a.step);
+        assert_eq!(got, want);
+        assert_eq!(
+            map([(2, 'a'), (1, 'b'), (2, 'c')]),
+            [(1, 'b'), (2, 'c')].into()
+        );
+    }
 }

@@ -273,13 +273,9 @@ impl Fitted {
         if self.is_empty() {
             return None;
         }
-        let mut gone: Vec<&String> = self.gone.iter().collect();
-        gone.sort_by_key(|g| (g.len(), g.as_str()));
-        let names = gone
-            .iter()
-            .map(|g| g.as_str())
-            .collect::<Vec<_>>()
-            .join(", ");
+        // Shorter names first: n9 before n10.
+        let gone = crate::ordered::set(self.gone.iter().map(|g| (g.len(), g.as_str())));
+        let names = gone.iter().map(|(_, g)| *g).collect::<Vec<_>>().join(", ");
         let plural =
             |n: usize, one: &'static str, many: &'static str| if n == 1 { one } else { many };
         let mut parts = Vec::new();

@@ -201,7 +201,8 @@ impl Hashring {
                     all.swap(i, j);
                 }
                 all.truncate(count as usize);
-                all.sort_unstable();
+                // In key order (the keys are distinct).
+                let all: Vec<String> = crate::ordered::set(all).into_iter().collect();
                 for k in &all {
                     c.keys.remove(k);
                 }

@@ -85,8 +85,15 @@ pub(super) fn spread(wanted: &[f64], r: f64) -> Vec<f64> {
     if k < 2 {
         return a;
     }
+    // The nodes by wanted angle: an insertion sort (stable), for the few nodes of a ring.
     let mut order: Vec<usize> = (0..k).collect();
-    order.sort_by(|&x, &y| a[x].total_cmp(&a[y]));
+    for i in 1..k {
+        let mut j = i;
+        while j > 0 && a[order[j - 1]].total_cmp(&a[order[j]]).is_gt() {
+            order.swap(j - 1, j);
+            j -= 1;
+        }
+    }
     let even = TAU / k as f64;
     if k > 12 {
         // Many nodes: evenly spaced in the order of their wanted angles, turned as a
