@@ -177,14 +177,7 @@ pub fn playground<A: Page>(props: &PlaygroundProps) -> Html {
                     <a class="brand" href="index.html">{ "dsplay" }</a>
                     <span class="crumb">{ "/" }</span>
                     <h1 class="page-title">{ A::Algo::TITLE }</h1>
-                    <ScenarioPicker />
-                    <SeedField />
-                    <span class="spacer"></span>
-                    <ResetButton />
-                    <ShareButton />
-                    <ExportMenu />
-                    <ViewToggles />
-                    <HelpButton />
+                    <HeaderControls />
                 </header>
                 <main class="app-view">
                     { banners }
@@ -248,8 +241,10 @@ fn use_playback(dispatch: Callback<ShellMsg>, playing: bool) {
     });
 }
 
-#[function_component(ScenarioPicker)]
-fn scenario_picker() -> Html {
+/// The header's controls after the title: scenario, seed, reset, share, export, view
+/// toggles and help. One component (they read the same shell, and are drawn again together).
+#[function_component(HeaderControls)]
+fn header_controls() -> Html {
     let shell = use_shell();
     // Titles read once from the files (loading a scenario would run its set-up).
     let scenarios = use_memo(shell.page.name, |_| {
@@ -260,6 +255,31 @@ fn scenario_picker() -> Html {
             .map(|b| (b.id, b.title()))
             .collect::<Vec<_>>()
     });
+    let presenter = use_state(|| false);
+    let theme = use_state(|| None::<&'static str>);
+    {
+        let on = *presenter;
+        use_effect_with(on, move |on| browser::root_class("presenter", *on));
+    }
+    {
+        let t = *theme;
+        use_effect_with(t, move |t| browser::set_theme(*t));
+    }
+    html! {
+        <>
+            { scenario_picker(&shell, &scenarios) }
+            { seed_field(&shell) }
+            <span class="spacer"></span>
+            { reset_button(&shell) }
+            <ShareButton />
+            <ExportMenu />
+            { view_toggles(presenter, theme) }
+            <button class="ctl" onclick={shell.on(ShellMsg::ToggleHelp)} aria-label="Keyboard shortcuts" title="Keyboard shortcuts (?)">{ "?" }</button>
+        </>
+    }
+}
+
+fn scenario_picker(shell: &Shell, scenarios: &[(&'static str, String)]) -> Html {
     let on_change = {
         let shell = shell.clone();
         Callback::from(move |e: Event| {
@@ -293,9 +313,7 @@ fn scenario_picker() -> Html {
     }
 }
 
-#[function_component(SeedField)]
-fn seed_field() -> Html {
-    let shell = use_shell();
+fn seed_field(shell: &Shell) -> Html {
     let seed = shell.session.borrow().seed();
     let on_change = {
         let shell = shell.clone();
@@ -333,9 +351,7 @@ fn seed_field() -> Html {
     }
 }
 
-#[function_component(ResetButton)]
-fn reset_button() -> Html {
-    let shell = use_shell();
+fn reset_button(shell: &Shell) -> Html {
     let has_actions = shell.session.borrow().user_actions_json() != "[]";
     html! {
         <button class="ctl" onclick={shell.on(ShellMsg::Reset)} disabled={!has_actions}
@@ -344,18 +360,10 @@ fn reset_button() -> Html {
     }
 }
 
-#[function_component(ViewToggles)]
-fn view_toggles() -> Html {
-    let presenter = use_state(|| false);
-    let theme = use_state(|| None::<&'static str>);
-    {
-        let on = *presenter;
-        use_effect_with(on, move |on| browser::root_class("presenter", *on));
-    }
-    {
-        let t = *theme;
-        use_effect_with(t, move |t| browser::set_theme(*t));
-    }
+fn view_toggles(
+    presenter: UseStateHandle<bool>,
+    theme: UseStateHandle<Option<&'static str>>,
+) -> Html {
     let toggle_presenter = {
         let presenter = presenter.clone();
         Callback::from(move |_: MouseEvent| presenter.set(!*presenter))
@@ -383,13 +391,5 @@ fn view_toggles() -> Html {
                 { match *theme { None => "◐", Some("dark") => "●", _ => "○" } }
             </button>
         </>
-    }
-}
-
-#[function_component(HelpButton)]
-fn help_button() -> Html {
-    let shell = use_shell();
-    html! {
-        <button class="ctl" onclick={shell.on(ShellMsg::ToggleHelp)} aria-label="Keyboard shortcuts" title="Keyboard shortcuts (?)">{ "?" }</button>
     }
 }
