@@ -7,15 +7,15 @@
 //! which knows every page, when it names another.
 
 use crate::browser;
-use crate::components::controls::ControlBar;
-use crate::components::custom::CustomScenario;
-use crate::components::faults::FaultPalette;
-use crate::components::help::ShortcutSheet;
-use crate::components::inspector::Inspector;
-use crate::components::invariants::InvariantPanel;
+use crate::components::controls::control_bar;
+use crate::components::custom::custom_scenario;
+use crate::components::faults::{self, fault_palette};
+use crate::components::help::shortcut_sheet;
+use crate::components::inspector::inspector;
+use crate::components::invariants::invariant_panel;
 use crate::components::keys::use_keyboard;
 use crate::components::log::EventLog;
-use crate::components::share::{self, ExportMenu, ShareButton};
+use crate::components::share::{self, export_menu, share_button, use_popovers};
 use crate::components::spacetime::SpaceTime;
 use crate::components::{use_shell, Shell, Typed};
 use crate::store::{Clock, Msg, ShellMsg, State};
@@ -166,8 +166,7 @@ pub fn playground<A: Page>(props: &PlaygroundProps) -> Html {
                     <a class="open-full" href={full} target="_blank" rel="noopener">{ "Open in dsplay" }</a>
                     { A::view() }
                 </main>
-                <ControlBar />
-                <ShortcutSheet />
+                <Footer />
             </div>
         }
     } else {
@@ -191,9 +190,7 @@ pub fn playground<A: Page>(props: &PlaygroundProps) -> Html {
                             <p class="fit-note" role="status">{ notice.clone() }</p>
                         }
                     </details>
-                    <InvariantPanel />
-                    <Inspector />
-                    <FaultPalette />
+                    <ShellPanels />
                     { A::panel() }
                 </aside>
                 <section class="diagram-panel">
@@ -202,9 +199,7 @@ pub fn playground<A: Page>(props: &PlaygroundProps) -> Html {
                 <section class="log-panel">
                     <EventLog />
                 </section>
-                <ControlBar />
-                <ShortcutSheet />
-                <CustomScenario />
+                <Footer />
             </div>
         }
     };
@@ -241,7 +236,39 @@ fn use_playback(dispatch: Callback<ShellMsg>, playing: bool) {
     });
 }
 
-/// The header's controls after the title: scenario, seed, reset, share, export, view
+/// The side panel's shell parts: the properties, the inspector and the fault palette. One
+/// component: they read the same shell, and are drawn again together.
+#[function_component(ShellPanels)]
+fn shell_panels() -> Html {
+    let shell = use_shell();
+    let delay = use_state(|| faults::DEFAULT_DELAY.to_string());
+    html! {
+        <>
+            { invariant_panel(&shell) }
+            { inspector(&shell) }
+            { fault_palette(&shell, &delay) }
+        </>
+    }
+}
+
+/// The control bar, and the keyboard sheet and the scenario editor while they are open (not
+/// the editor in an embedded page). One component, as [`ShellPanels`].
+#[function_component(Footer)]
+fn footer() -> Html {
+    let shell = use_shell();
+    let custom_text = use_state(String::new);
+    html! {
+        <>
+            { control_bar(&shell) }
+            { shortcut_sheet(&shell) }
+            if !shell.embed {
+                { custom_scenario(&shell, &custom_text) }
+            }
+        </>
+    }
+}
+
+/// The header's controls after the title: scenario, seed, reset, share, files, view
 /// toggles and help. One component (they read the same shell, and are drawn again together).
 #[function_component(HeaderControls)]
 fn header_controls() -> Html {
@@ -255,6 +282,7 @@ fn header_controls() -> Html {
             .map(|b| (b.id, b.title()))
             .collect::<Vec<_>>()
     });
+    let popovers = use_popovers();
     let presenter = use_state(|| false);
     let theme = use_state(|| None::<&'static str>);
     {
@@ -271,8 +299,8 @@ fn header_controls() -> Html {
             { seed_field(&shell) }
             <span class="spacer"></span>
             { reset_button(&shell) }
-            <ShareButton />
-            <ExportMenu />
+            { share_button(&shell, &popovers) }
+            { export_menu(&shell, &popovers) }
             { view_toggles(presenter, theme) }
             <button class="ctl" onclick={shell.on(ShellMsg::ToggleHelp)} aria-label="Keyboard shortcuts" title="Keyboard shortcuts (?)">{ "?" }</button>
         </>

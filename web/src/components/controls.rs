@@ -1,14 +1,12 @@
 //! The control bar: play/pause, step, speed, scrubber, current step and time.
 
-use super::use_shell;
+use super::Shell;
 use crate::store::{ShellMsg, SPEEDS};
 use dsplay_core::session::MarkKind;
 use web_sys::HtmlInputElement;
 use yew::prelude::*;
 
-#[function_component(ControlBar)]
-pub fn control_bar() -> Html {
-    let store = use_shell();
+pub fn control_bar(store: &Shell) -> Html {
     let (pos, horizon, time, ended, marks) = {
         let s = store.session.borrow();
         (s.pos(), s.horizon(), s.time(), s.ended(), s.marks())

@@ -13,7 +13,7 @@
 //! the network (node rows, pickers, network forms), which is skipped on the other steps.
 
 use super::cluster::{label_colour, NODE_COLOURS};
-use super::{use_shell, Shell};
+use super::Shell;
 use crate::store::ShellMsg;
 use dsplay_core::session::{MsgView, NetView};
 use dsplay_core::sim::{LinkParams, MAX_LATENCY};
@@ -23,7 +23,7 @@ use web_sys::{HtmlInputElement, HtmlSelectElement};
 use yew::prelude::*;
 
 /// The delay offered for a message until the person types another.
-const DEFAULT_DELAY: &str = "200";
+pub const DEFAULT_DELAY: &str = "200";
 /// At most this many cut pairs are listed by name; more are counted.
 const CUTS_LISTED: usize = 4;
 
@@ -43,11 +43,8 @@ struct Snapshot {
 /// they type, and again after they apply, so the fields show the values in force now.
 type Edit = UseStateHandle<Option<(Target, ParamsForm)>>;
 
-#[function_component(FaultPalette)]
-pub fn faults_component() -> Html {
-    let store = use_shell();
-    let delay = use_state(|| DEFAULT_DELAY.to_string());
-
+/// The fault palette; `delay` holds the text of the delay field.
+pub fn fault_palette(store: &Shell, delay: &UseStateHandle<String>) -> Html {
     let (pos, horizon, time, snap) = {
         let s = store.session.borrow();
         let names = s.names().to_vec();
@@ -88,7 +85,7 @@ pub fn faults_component() -> Html {
             }
             <NodeAndNetwork store={store.clone()} names={snap.names.clone()} status={snap.status.clone()}
                 net={snap.net.clone()} cuts={snap.cuts.clone()} />
-            { messages_section(&store, &snap, &delay) }
+            { messages_section(store, &snap, delay) }
         </section>
     }
 }
