@@ -33,3 +33,14 @@ pub fn pow(base: f64, exponent: f64) -> f64 {
 pub fn log10(x: f64) -> f64 {
     js_sys::Math::log10(x)
 }
+
+/// `x` modulo `m` into `[0, m)`, as `x.rem_euclid(m)` but by a division and a floor
+/// (libm's `fmod` is one more kernel; for angles the last bit does not matter).
+pub fn wrap(x: f64, m: f64) -> f64 {
+    let r = x - m * (x / m).floor();
+    if r >= m {
+        0.0
+    } else {
+        r
+    }
+}

@@ -324,7 +324,7 @@ impl RingDrawing {
         if keys.is_empty() {
             return None;
         }
-        let a = math::atan2(dx, -dy).rem_euclid(TAU);
+        let a = math::wrap(math::atan2(dx, -dy), TAU);
         let h = (a / TAU * 18_446_744_073_709_551_616.0) as u64;
         let at = keys.partition_point(|(k, _)| *k < h);
         let n = keys.len();

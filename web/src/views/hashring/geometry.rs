@@ -81,7 +81,7 @@ pub(super) fn node_radius(k: usize) -> f64 {
 /// `r` on the node circle: neighbours that overlap push each other apart.
 pub(super) fn spread(wanted: &[f64], r: f64) -> Vec<f64> {
     let k = wanted.len();
-    let mut a: Vec<f64> = wanted.iter().map(|x| x.rem_euclid(TAU)).collect();
+    let mut a: Vec<f64> = wanted.iter().map(|&x| math::wrap(x, TAU)).collect();
     if k < 2 {
         return a;
     }
@@ -216,10 +216,10 @@ mod tests {
     fn key_dots_lie_on_the_keys_band_at_their_hash() {
         for h in [0, 1, 0xffff, 1 << 40, u64::MAX / 3, u64::MAX] {
             let (x, y) = key_point(h);
-            let r = math::hypot(x - CX, y - CY);
+            let r = (x - CX).hypot(y - CY);
             assert!((R_KEYS_IN..=R_KEYS_OUT).contains(&r), "{h:x}: radius {r}");
             if r > 1.0 {
-                let a = math::atan2(x - CX, CY - y).rem_euclid(TAU);
+                let a = (x - CX).atan2(CY - y).rem_euclid(TAU);
                 assert!(gap(a, angle(h)) < 1e-6, "{h:x}: angle {a}");
             }
         }
