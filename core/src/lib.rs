@@ -15,6 +15,7 @@ pub mod hash;
 pub mod invariant;
 pub mod json;
 pub mod names;
+pub mod ordered;
 pub mod protocol;
 pub mod scenario;
 pub mod session;

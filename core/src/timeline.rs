@@ -271,11 +271,9 @@ impl<P: Protocol> Timeline<P> {
 
     /// Replace the whole action log (scripted and not), going back to the start. Used when
     /// a scenario is loaded and to restore a shared state.
-    pub fn set_actions(&mut self, mut actions: Vec<TimedAction<P::Cmd>>) {
-        // Stable: actions at one step keep their order.
-        actions.sort_by_key(|a| a.step);
+    pub fn set_actions(&mut self, actions: Vec<TimedAction<P::Cmd>>) {
         self.seek(0);
         self.fork_at(0);
-        self.actions = actions;
+        self.actions = crate::ordered::by_step(actions);
     }
 }

@@ -12,6 +12,7 @@ pub use view::{FaultKind, Mark, MarkKind, MsgView, NetView, StepView, Summary};
 
 use crate::hash::hash_json;
 use crate::invariant::{Property, Violation};
+use crate::json::from_value;
 use crate::names::with_names;
 use crate::protocol::Protocol;
 use crate::scenario::{Fitted, Scenario, ScenarioError, ScriptedAction};
@@ -443,15 +444,14 @@ impl<P: Protocol> Session for Loaded<P> {
         let value: serde_json::Value = serde_json::from_str(action)
             .map_err(|e| ScenarioError::new("action", format!("not valid JSON: {e}")))?;
         let action: Action<P::Cmd> =
-            with_names(&self.names, || serde_path_to_error::deserialize(&value)).map_err(|e| {
-                let path = e.path().to_string();
+            with_names(&self.names, || from_value(&value)).map_err(|(path, message)| {
                 ScenarioError::new(
                     if path == "." {
                         "action".into()
                     } else {
                         format!("action.{path}")
                     },
-                    e.into_inner().to_string(),
+                    message,
                 )
             })?;
         self.apply(action)
@@ -467,10 +467,8 @@ impl<P: Protocol> Session for Loaded<P> {
     fn set_user_actions_json(&mut self, json: &str) -> Result<(), ScenarioError> {
         let value: serde_json::Value = serde_json::from_str(json)
             .map_err(|e| ScenarioError::new("actions", format!("not valid JSON: {e}")))?;
-        let actions: Vec<TimedAction<P::Cmd>> =
-            with_names(&self.names, || serde_path_to_error::deserialize(&value)).map_err(|e| {
-                ScenarioError::new(format!("actions{}", e.path()), e.into_inner().to_string())
-            })?;
+        let actions: Vec<TimedAction<P::Cmd>> = with_names(&self.names, || from_value(&value))
+            .map_err(|(path, message)| ScenarioError::new(format!("actions{path}"), message))?;
         for (i, a) in actions.iter().enumerate() {
             if a.scripted {
                 return Err(ScenarioError::new(

@@ -50,8 +50,14 @@ pub enum NodeStatus {
 }
 
 /// Something done to the system from outside: a client command or a fault.
+///
+/// Read through [`wire::Action`], which is the same but for a link's settings.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case", deny_unknown_fields)]
+#[serde(
+    rename_all = "snake_case",
+    deny_unknown_fields,
+    from = "wire::Action<C>"
+)]
 pub enum Action<C> {
     /// A client request or command delivered to `node`.
     Command {
@@ -109,6 +115,120 @@ pub enum Action<C> {
         id: MsgId,
         by: Time,
     },
+}
+
+mod wire {
+    //! How an [`Action`](super::Action) is read. The same variants, fields and names
+    //! (serde's messages say `Action` too), but a link's settings are fields of the link
+    //! itself: reading `#[serde(flatten)]` buffers every field of the link first, which
+    //! costs each page some 6 KB of code. Written the same way (flattened).
+
+    use super::{LinkParams, MsgId, NodeId, Time};
+    use serde::Deserialize;
+
+    fn default_latency() -> [Time; 2] {
+        LinkParams::default().latency
+    }
+
+    #[derive(Deserialize)]
+    #[serde(rename = "Action", rename_all = "snake_case", deny_unknown_fields)]
+    pub enum Action<C> {
+        Command {
+            node: NodeId,
+            cmd: C,
+        },
+        Crash {
+            node: NodeId,
+        },
+        Restart {
+            node: NodeId,
+        },
+        Pause {
+            node: NodeId,
+        },
+        Resume {
+            node: NodeId,
+        },
+        Partition {
+            groups: Vec<Vec<NodeId>>,
+        },
+        Cut {
+            a: NodeId,
+            b: NodeId,
+        },
+        Heal,
+        Network {
+            #[serde(default)]
+            latency: Option<[Time; 2]>,
+            #[serde(default)]
+            loss: Option<f64>,
+            #[serde(default)]
+            duplicate: Option<f64>,
+        },
+        Link {
+            from: NodeId,
+            to: NodeId,
+            #[serde(default = "default_latency")]
+            latency: [Time; 2],
+            #[serde(default)]
+            loss: f64,
+            #[serde(default)]
+            duplicate: f64,
+            #[serde(default)]
+            both: bool,
+        },
+        DropMessage {
+            id: MsgId,
+        },
+        DelayMessage {
+            id: MsgId,
+            by: Time,
+        },
+    }
+
+    impl<C> From<Action<C>> for super::Action<C> {
+        fn from(a: Action<C>) -> Self {
+            use super::Action as A;
+            match a {
+                Action::Command { node, cmd } => A::Command { node, cmd },
+                Action::Crash { node } => A::Crash { node },
+                Action::Restart { node } => A::Restart { node },
+                Action::Pause { node } => A::Pause { node },
+                Action::Resume { node } => A::Resume { node },
+                Action::Partition { groups } => A::Partition { groups },
+                Action::Cut { a, b } => A::Cut { a, b },
+                Action::Heal => A::Heal,
+                Action::Network {
+                    latency,
+                    loss,
+                    duplicate,
+                } => A::Network {
+                    latency,
+                    loss,
+                    duplicate,
+                },
+                Action::Link {
+                    from,
+                    to,
+                    latency,
+                    loss,
+                    duplicate,
+                    both,
+                } => A::Link {
+                    from,
+                    to,
+                    params: LinkParams {
+                        latency,
+                        loss,
+                        duplicate,
+                    },
+                    both,
+                },
+                Action::DropMessage { id } => A::DropMessage { id },
+                Action::DelayMessage { id, by } => A::DelayMessage { id, by },
+            }
+        }
+    }
 }
 
 /// An action that is not a client command: a fault or a network change. It fits any

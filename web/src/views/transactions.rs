@@ -7,6 +7,7 @@
 
 use crate::components::cluster::{f, status_badge, NODE_COLOURS};
 use crate::components::{use_clock, use_shell, use_typed};
+use crate::math;
 use crate::page::Page;
 use crate::store::ShellMsg;
 use dsplay_core::algo::transactions::{
@@ -569,7 +570,7 @@ fn long(text: &str, chars: usize) -> Option<&'static str> {
 
 fn nice_step(raw: f64) -> u64 {
     let raw = raw.max(1.0);
-    let p = 10f64.powf(raw.log10().floor());
+    let p = math::pow(10.0, math::log10(raw).floor());
     let m = raw / p;
     let k = if m < 1.5 {
         1.0
@@ -605,11 +606,11 @@ fn state_diagram(
     let (bw, bh) = (if three { 150.0 } else { 160.0 }, 40.0);
     let gap = (W - 40.0 - bw * row.len() as f64) / (row.len() as f64 - 1.0);
     let top = y + 20.0;
-    let mut pos: BTreeMap<TxState, (f64, f64)> = row
-        .iter()
-        .enumerate()
-        .map(|(k, s)| (*s, (20.0 + k as f64 * (bw + gap), top)))
-        .collect();
+    let mut pos: BTreeMap<TxState, (f64, f64)> = dsplay_core::ordered::map(
+        row.iter()
+            .enumerate()
+            .map(|(k, s)| (*s, (20.0 + k as f64 * (bw + gap), top))),
+    );
     pos.insert(
         TxState::Aborted,
         (20.0 + (bw + gap) * 1.0 + 30.0, top + 56.0),

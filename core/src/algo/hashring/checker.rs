@@ -47,7 +47,7 @@ impl HashringChecker {
             let why = match c.owners.get(k) {
                 None => "has no owner".to_string(),
                 Some(o) => {
-                    let distinct: BTreeSet<&NodeId> = o.iter().collect();
+                    let distinct = crate::ordered::set(o.iter());
                     if o.len() != want {
                         format!("has {} owners instead of {want}", o.len())
                     } else if distinct.len() != o.len() {
@@ -77,7 +77,7 @@ impl HashringChecker {
         out: &mut Vec<Violation>,
     ) {
         let mut expected: BTreeMap<NodeId, BTreeSet<&str>> =
-            nodes.iter().map(|&n| (n, BTreeSet::new())).collect();
+            crate::ordered::map(nodes.iter().map(|&n| (n, BTreeSet::new())));
         for (k, o) in &c.owners {
             for n in o {
                 if let Some(set) = expected.get_mut(n) {

@@ -18,10 +18,10 @@ const NARRATED_MOVES: usize = 8;
 impl Hashring {
     /// The membership, ring and placement at the start.
     pub fn initial_coord(&self) -> Coord {
-        let members: BTreeMap<NodeId, u32> = (0..self.params.nodes)
-            .map(|i| (NodeId(i), self.weight(NodeId(i))))
-            .collect();
-        let keys: BTreeSet<String> = (1..=self.params.keys).map(key_name).collect();
+        let members: BTreeMap<NodeId, u32> = crate::ordered::map(
+            (0..self.params.nodes).map(|i| (NodeId(i), self.weight(NodeId(i)))),
+        );
+        let keys: BTreeSet<String> = crate::ordered::set((1..=self.params.keys).map(key_name));
         let ring = Ring::build(&members, self.params.vnodes);
         let owners = ring.place(&keys, self.replicas());
         let stats = stats(Op::Initial, 0, &members, &owners, 0);
@@ -201,7 +201,8 @@ impl Hashring {
                     all.swap(i, j);
                 }
                 all.truncate(count as usize);
-                all.sort_unstable();
+                // In key order (the keys are distinct).
+                let all: Vec<String> = crate::ordered::set(all).into_iter().collect();
                 for k in &all {
                     c.keys.remove(k);
                 }
@@ -634,7 +635,7 @@ fn stats(
     owners: &BTreeMap<String, Vec<NodeId>>,
     mod_n: u32,
 ) -> Stats {
-    let mut load: BTreeMap<NodeId, u32> = members.keys().map(|&n| (n, 0)).collect();
+    let mut load: BTreeMap<NodeId, u32> = crate::ordered::map(members.keys().map(|&n| (n, 0)));
     for o in owners.values() {
         for n in o {
             *load.entry(*n).or_insert(0) += 1;

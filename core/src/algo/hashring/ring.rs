@@ -148,12 +148,10 @@ impl Ring {
     /// Owners of every key, in key order.
     pub fn place(&self, keys: &BTreeSet<String>, r: usize) -> BTreeMap<String, Vec<NodeId>> {
         let mut buf = Vec::with_capacity(r);
-        keys.iter()
-            .map(|k| {
-                self.preference(hash_key(k), r, &mut buf);
-                (k.clone(), buf.clone())
-            })
-            .collect()
+        crate::ordered::map(keys.iter().map(|k| {
+            self.preference(hash_key(k), r, &mut buf);
+            (k.clone(), buf.clone())
+        }))
     }
 }
 

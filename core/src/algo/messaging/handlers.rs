@@ -196,7 +196,7 @@ impl Protocol for Messaging {
                             id,
                             body,
                             topic: None,
-                            waiting_for: self.peers(me).collect(),
+                            waiting_for: crate::ordered::set(self.peers(me)),
                             attempts: 1,
                         },
                     );
@@ -221,7 +221,7 @@ impl Protocol for Messaging {
                         id,
                         body,
                         topic: Some(topic.clone()),
-                        waiting_for: [self.broker()].into(),
+                        waiting_for: crate::ordered::set([self.broker()]),
                         attempts: 1,
                     },
                 );
@@ -390,7 +390,7 @@ impl Protocol for Messaging {
                             id,
                             body,
                             topic: Some(topic.clone()),
-                            waiting_for: subs.iter().copied().collect(),
+                            waiting_for: crate::ordered::set(subs.iter().copied()),
                             attempts: 1,
                         },
                     );

@@ -12,8 +12,10 @@ use crate::components::cluster::{
     f, label_colour, message_title, select_message, status_badge, Flight, NODE_COLOURS,
 };
 use crate::components::{use_clock, use_shell, use_typed};
+use crate::math;
 use crate::store::ShellMsg;
 use dsplay_core::algo::hashring::{hash_key, vnode_hash, Cmd, Hashring, TaskKind};
+use dsplay_core::ordered;
 use dsplay_core::session::{Loaded, Session};
 use dsplay_core::{Action, NodeId, NodeStatus};
 use std::collections::{BTreeMap, BTreeSet};
@@ -267,7 +269,7 @@ fn draw_ring(l: &Loaded<Hashring>) -> RingDrawing {
     let angles = spread(&wanted, node_radius(k));
     RingDrawing {
         names,
-        members: c.members.iter().map(|(n, w)| (n.0, *w)).collect(),
+        members: ordered::map(c.members.iter().map(|(n, w)| (n.0, *w))),
         vnodes_per: c.vnodes,
         total_vnodes: n,
         keys,
@@ -278,7 +280,7 @@ fn draw_ring(l: &Loaded<Hashring>) -> RingDrawing {
         density,
         ticks_sampled,
         share,
-        load: c.stats.load.iter().map(|(n, l)| (n.0, *l)).collect(),
+        load: ordered::map(c.stats.load.iter().map(|(n, l)| (n.0, *l))),
         labels,
         angles,
         halos,
@@ -314,7 +316,7 @@ impl RingDrawing {
     /// angle within a few pixels of arc.
     fn key_at(&self, l: &Loaded<Hashring>, x: f64, y: f64) -> Option<String> {
         let (dx, dy) = (x - CX, y - CY);
-        let r = dx.hypot(dy);
+        let r = math::hypot(dx, dy);
         if !(R_KEYS_IN - 12.0..=R_KEYS_OUT + 14.0).contains(&r) {
             return None;
         }
@@ -322,7 +324,7 @@ impl RingDrawing {
         if keys.is_empty() {
             return None;
         }
-        let a = dx.atan2(-dy).rem_euclid(TAU);
+        let a = math::wrap(math::atan2(dx, -dy), TAU);
         let h = (a / TAU * 18_446_744_073_709_551_616.0) as u64;
         let at = keys.partition_point(|(k, _)| *k < h);
         let n = keys.len();
@@ -346,7 +348,7 @@ impl RingDrawing {
                     gap * r
                 } else {
                     let (px, py) = key_point(keys[i].0);
-                    (px - x).hypot(py - y)
+                    math::hypot(px - x, py - y)
                 };
                 if d <= 12.0 && best.is_none_or(|(b, _)| d < b) {
                     best = Some((d, i));
