@@ -24,17 +24,21 @@ pub const HELP: &str = "\
 Usage: dsplay sweep --algo NAME --seeds A..B [options]
 
 Run every seed of a range: the algorithm's scenario with that seed, a random workload and
-a random fault schedule over SPAN ms (all faults healed by then; the run goes on to 3 x
-SPAN so that retries can finish). Each seed that violates an invariant gets one line, and
-a scenario file that reproduces it (`dsplay run FILE`).
+a random schedule of 1 to 8 faults over SPAN ms. Each fault but a crash-stop and a clock
+jump is a window that ends by SPAN and undoes only what it did, so overlapping faults
+compose; the run goes on to 3 x SPAN so that retries can finish. Each seed that violates
+an invariant gets one line, and a scenario file that reproduces it (`dsplay run FILE`).
 
 Options:
   --algo NAME        The algorithm (see `dsplay list`)
   --seeds A..B       Seeds A to B-1; also A..=B (B included) or a single seed A
-  --faults MIX       random (crashes, pauses, partitions and loss; the default), none,
-                     or a comma-separated list of kinds: crashes, pauses, partitions,
-                     loss, delays (a slow network: 3 to 10 times the latency for a
-                     while), e.g. partitions or crashes,loss,delays
+  --faults MIX       random (every kind; the default), none, or a comma-separated list
+                     of kinds: crashes (restarted later), stops (crash-stop: never
+                     restarted), pauses, partitions (two groups), cuts (one link, one
+                     way or both), loss (the network or one link), delays (3 to 10
+                     times the latency), reordering (latency jitter, no loss),
+                     duplicates (no loss), clocks (a node's clock runs 0.25 to 4 times
+                     real time, or jumps), e.g. partitions or crashes,loss,delays
   --span MS          Length of the random schedule in ms (default 2000)
   --params JSON      The algorithm's parameters, e.g. '{\"dedup\": false}'
   --out DIR          Where to write reproducing scenarios (default sweep-failures/,

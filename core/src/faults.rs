@@ -6,48 +6,88 @@ use crate::sim::{Action, LinkParams, NodeId, Time};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
-/// What a random schedule may contain.
+/// What a random schedule may contain. Each fault but a crash-stop and a clock's jump is
+/// a window: opened at a random time, ended later, undoing only what it did (see
+/// [`Action::Open`]), so overlapping faults compose.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct FaultMix {
+    /// A node crashes, and restarts when the window ends.
     pub crashes: bool,
+    /// A node crashes for good (crash-stop): it never restarts.
+    pub stops: bool,
+    /// A node pauses (a long GC pause, a frozen VM), and resumes.
     pub pauses: bool,
+    /// The nodes split into two groups that cannot reach each other.
     pub partitions: bool,
+    /// One link is cut, in one direction or both.
+    pub cuts: bool,
+    /// Messages are lost (10% to 50%), on the whole network or on one link.
     pub loss: bool,
-    /// Slow network: for a while every new message takes 3 to 10 times the default
-    /// latency. Not part of `ALL` (named on its own: `delays`), so the schedules of the
-    /// other kinds stay as they were.
+    /// A slow network: every new message takes 3 to 10 times the default latency.
     pub delays: bool,
+    /// Messages overtake each other: the latency spreads from the default minimum to 4 to
+    /// 20 times the default maximum, with no loss.
+    pub reordering: bool,
+    /// Messages are delivered twice (10% to 50%), with no loss.
+    pub duplicates: bool,
+    /// A node's clock runs fast or slow (0.25 to 4 times real time) for a while, or jumps
+    /// ahead or back (up to two seconds) for good.
+    pub clocks: bool,
 }
 
 impl FaultMix {
     pub const NONE: FaultMix = FaultMix {
         crashes: false,
+        stops: false,
         pauses: false,
         partitions: false,
+        cuts: false,
         loss: false,
         delays: false,
+        reordering: false,
+        duplicates: false,
+        clocks: false,
     };
-    /// What `random` means: crashes, pauses, partitions and loss.
+    /// What `random` means: every kind.
     pub const ALL: FaultMix = FaultMix {
         crashes: true,
+        stops: true,
         pauses: true,
         partitions: true,
+        cuts: true,
         loss: true,
-        delays: false,
+        delays: true,
+        reordering: true,
+        duplicates: true,
+        clocks: true,
     };
-}
 
-impl FaultMix {
     /// The kinds a mix is written with, in order.
-    pub const KINDS: [&'static str; 5] = ["crashes", "pauses", "partitions", "loss", "delays"];
+    pub const KINDS: [&'static str; 10] = [
+        "crashes",
+        "stops",
+        "pauses",
+        "partitions",
+        "cuts",
+        "loss",
+        "delays",
+        "reordering",
+        "duplicates",
+        "clocks",
+    ];
 
-    fn flags(&self) -> [bool; 5] {
+    fn flags(&self) -> [bool; 10] {
         [
             self.crashes,
+            self.stops,
             self.pauses,
             self.partitions,
+            self.cuts,
             self.loss,
             self.delays,
+            self.reordering,
+            self.duplicates,
+            self.clocks,
         ]
     }
 
@@ -61,19 +101,25 @@ impl FaultMix {
         }
         let mut mix = FaultMix::NONE;
         for word in text.split(',').map(str::trim) {
-            match word {
-                "crashes" | "crash" => mix.crashes = true,
-                "pauses" | "pause" => mix.pauses = true,
-                "partitions" | "partition" => mix.partitions = true,
-                "loss" => mix.loss = true,
-                "delays" | "delay" => mix.delays = true,
+            let flag = match word {
+                "crashes" | "crash" => &mut mix.crashes,
+                "stops" | "stop" | "crash-stop" | "crash-stops" => &mut mix.stops,
+                "pauses" | "pause" => &mut mix.pauses,
+                "partitions" | "partition" => &mut mix.partitions,
+                "cuts" | "cut" => &mut mix.cuts,
+                "loss" => &mut mix.loss,
+                "delays" | "delay" => &mut mix.delays,
+                "reordering" | "reorder" => &mut mix.reordering,
+                "duplicates" | "duplicate" | "duplication" => &mut mix.duplicates,
+                "clocks" | "clock" => &mut mix.clocks,
                 _ => {
                     return Err(format!(
                         "`{word}` is not a kind of fault: expected `random`, `none` or a comma-separated list of {}",
                         FaultMix::KINDS.join(", ")
                     ))
                 }
-            }
+            };
+            *flag = true;
         }
         Ok(mix)
     }
@@ -97,10 +143,11 @@ impl std::fmt::Display for FaultMix {
     }
 }
 
-/// A random script: client commands spread over `[0, span)` ms and, per `mix`, faults that
-/// are each undone later (restart after crash, resume after pause, heal after partition).
-/// Everything is healed by `span`, so liveness can be checked after it. Draws only `u32`
-/// and `u64` values, so the schedule is the same on every target.
+/// A random script: client commands spread over `[0, span)` ms and, per `mix`, from 1 to
+/// `faults` faults (the number drawn too). Every fault is a window that ends by `span`,
+/// except crash-stops and clock jumps, which are for good: so after `span` the network is
+/// whole and every node that did not stop runs, and liveness can be checked there. Draws
+/// only `u32` and `u64` values, so the schedule is the same on every target.
 pub fn random_schedule<P: Protocol>(
     proto: &P,
     seed: u64,
@@ -124,40 +171,40 @@ pub fn random_schedule<P: Protocol>(
             out.push(at(t, Action::Command { node, cmd }));
         }
     }
-    let mut kinds = Vec::new();
-    if mix.crashes {
-        kinds.push(0u32);
-    }
-    if mix.pauses {
-        kinds.push(1);
-    }
-    if mix.partitions {
-        kinds.push(2);
-    }
-    if mix.loss {
-        kinds.push(3);
-    }
-    if mix.delays {
-        kinds.push(4);
-    }
-    if kinds.is_empty() || n == 0 {
+    let kinds: Vec<u32> = (0..FaultMix::KINDS.len() as u32)
+        .filter(|&k| mix.flags()[k as usize])
+        .collect();
+    if kinds.is_empty() || n == 0 || faults == 0 {
         return sorted(out);
     }
-    for _ in 0..faults {
+    // Sweep scenarios use the default network, which the windows' settings are made from.
+    let [lo, hi] = LinkParams::default().latency;
+    let count = rng.random_range(1..=faults);
+    for window in 1..=count {
         let kind = kinds[rng.random_range(0..kinds.len() as u32) as usize];
         let start = rng.random_range(0..span * 3 / 4);
         let end = rng.random_range(start + 1..=span);
         let node = NodeId(rng.random_range(0..n));
-        match kind {
-            0 => {
-                out.push(at(start, Action::Crash { node }));
-                out.push(at(end, Action::Restart { node }));
-            }
+        // Another node, when there is one.
+        let other = NodeId((node.0 + rng.random_range(1..n.max(2))) % n);
+        let percent = |rng: &mut ChaCha8Rng| f64::from(rng.random_range(1..=5u32)) / 10.0;
+        let open = |fault: Action<P::Cmd>| Action::Open {
+            window,
+            fault: Box::new(fault),
+        };
+        let network = |latency, loss, duplicate| Action::Network {
+            latency,
+            loss,
+            duplicate,
+        };
+        let fault = match kind {
+            0 => Action::Crash { node },
             1 => {
-                out.push(at(start, Action::Pause { node }));
-                out.push(at(end, Action::Resume { node }));
+                out.push(at(start, Action::Crash { node }));
+                continue;
             }
-            2 => {
+            2 => Action::Pause { node },
+            3 => {
                 let mut a = Vec::new();
                 let mut b = Vec::new();
                 for i in 0..n {
@@ -167,51 +214,64 @@ pub fn random_schedule<P: Protocol>(
                         b.push(NodeId(i));
                     }
                 }
-                out.push(at(start, Action::Partition { groups: vec![a, b] }));
-                out.push(at(end, Action::Heal));
+                Action::Partition { groups: vec![a, b] }
             }
-            4 => {
-                // Every message sent meanwhile is slow; then back to the default latency
-                // (sweep scenarios use the default network, as the loss windows assume).
-                let [lo, hi] = LinkParams::default().latency;
+            4 => Action::Cut {
+                a: node,
+                b: other,
+                one_way: rng.random_bool(0.5),
+            },
+            5 => {
+                let loss = percent(&mut rng);
+                if rng.random_bool(0.5) {
+                    network(None, Some(loss), None)
+                } else {
+                    Action::Link {
+                        from: node,
+                        to: other,
+                        params: LinkParams {
+                            loss,
+                            ..LinkParams::default()
+                        },
+                        both: rng.random_bool(0.5),
+                    }
+                }
+            }
+            6 => {
                 let k = Time::from(rng.random_range(3..=10u32));
-                out.push(at(
-                    start,
-                    Action::Network {
-                        latency: Some([lo * k, hi * k]),
-                        loss: None,
-                        duplicate: None,
-                    },
-                ));
-                out.push(at(
-                    end,
-                    Action::Network {
-                        latency: Some([lo, hi]),
-                        loss: None,
-                        duplicate: None,
-                    },
-                ));
+                network(Some([lo * k, hi * k]), None, None)
             }
+            7 => {
+                let k = Time::from(rng.random_range(4..=20u32));
+                network(Some([lo, hi * k]), None, None)
+            }
+            8 => network(None, None, Some(percent(&mut rng))),
             _ => {
-                let loss = f64::from(rng.random_range(1..=5u32)) / 10.0;
-                out.push(at(
-                    start,
-                    Action::Network {
-                        latency: None,
-                        loss: Some(loss),
-                        duplicate: Some(0.1),
-                    },
-                ));
-                out.push(at(
-                    end,
-                    Action::Network {
-                        latency: None,
-                        loss: Some(0.0),
-                        duplicate: Some(0.0),
-                    },
-                ));
+                if rng.random_bool(0.5) {
+                    const RATES: [f64; 6] = [0.25, 0.5, 0.8, 1.25, 2.0, 4.0];
+                    let rate = RATES[rng.random_range(0..RATES.len() as u32) as usize];
+                    Action::Clock {
+                        node,
+                        rate: Some(rate),
+                        jump: None,
+                    }
+                } else {
+                    let by = i64::from(rng.random_range(50..=2000u32));
+                    let jump = if rng.random_bool(0.5) { by } else { -by };
+                    out.push(at(
+                        start,
+                        Action::Clock {
+                            node,
+                            rate: None,
+                            jump: Some(jump),
+                        },
+                    ));
+                    continue;
+                }
             }
-        }
+        };
+        out.push(at(start, open(fault)));
+        out.push(at(end, Action::End { window }));
     }
     sorted(out)
 }

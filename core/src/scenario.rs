@@ -165,9 +165,9 @@ impl NetworkSpec {
                 duplicate: l.duplicate.unwrap_or(default.duplicate),
             };
             if l.both {
-                net.set_link(l.to, l.from, p.clone());
+                net.set_link(l.to, l.from, p.clone(), None);
             }
-            net.set_link(l.from, l.to, p);
+            net.set_link(l.from, l.to, p, None);
         }
         net
     }

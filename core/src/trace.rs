@@ -120,6 +120,8 @@ pub enum KernelNote {
     NotPaused,
     /// The message to drop or delay is no longer in flight.
     NotInFlight,
+    /// No fault window of that number is open.
+    NoWindow,
 }
 
 /// One step: exactly one event.
@@ -277,13 +279,16 @@ impl<P: Protocol> Trace<P> {
                     KernelNote::NotInFlight => {
                         "nothing happens: that message is no longer in flight"
                     }
+                    KernelNote::NoWindow => {
+                        "nothing happens: no fault window of that number is open"
+                    }
                 }
                 .to_string(),
             );
         }
         // What a node fault means, in any algorithm (the protocol's own note follows).
         if let (StepKind::Action { action, .. }, None) = (&step.kind, step.kernel) {
-            let line = match action {
+            let line = match action.fault() {
                 Action::Crash { node } => Some(format!(
                     "{} stops: what it held in memory is lost, what it wrote to disk survives; its timers are cancelled and messages that reach it are lost until it restarts",
                     name(*node)

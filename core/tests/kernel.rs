@@ -11,7 +11,9 @@
 use dsplay_core::hash::hash_json;
 use dsplay_core::invariant::{Checker, Property, Violation};
 use dsplay_core::protocol::{Ctx, Durable, ParamError, Protocol};
-use dsplay_core::sim::{Action, LinkParams, Network, NodeId, NodeStatus, Sim, SimSnapshot, Time};
+use dsplay_core::sim::{
+    Action, DefaultChange, LinkParams, Network, NodeId, NodeStatus, Sim, SimSnapshot, Time,
+};
 use dsplay_core::timeline::{TimedAction, Timeline};
 use dsplay_core::trace::{
     DropReason, Fate, KernelNote, MsgRecord, MsgUpdate, StepKind, StepOutcome, StepRecord, Trace,
@@ -633,17 +635,23 @@ fn partitions_block_exactly_the_cut_links_until_healed() {
 fn same_settings_compares_what_each_link_does_and_not_the_cuts() {
     let base = Network::new(link([10, 50], 0.0, 0.0));
     let mut net = base.clone();
-    net.cut(A, B);
+    net.cut(A, B, false, None);
     assert!(net.same_settings(&base), "a cut is not a setting");
-    net.set_link(A, B, link([10, 50], 0.0, 0.0));
+    net.set_link(A, B, link([10, 50], 0.0, 0.0), None);
     assert!(
         net.same_settings(&base) && base.same_settings(&net),
         "an override equal to the default changes nothing"
     );
-    net.set_link(B, A, link([10, 50], 0.1, 0.0));
+    net.set_link(B, A, link([10, 50], 0.1, 0.0), None);
     assert!(!net.same_settings(&base) && !base.same_settings(&net));
     let mut slow = base.clone();
-    slow.default.latency = [10, 60];
+    slow.set_defaults(
+        DefaultChange {
+            latency: Some([10, 60]),
+            ..DefaultChange::default()
+        },
+        None,
+    );
     assert!(!slow.same_settings(&base));
     // The simulation keeps the network it started with.
     let mut sim = Sim::new(ping(nodes(2)), 1, base.clone());
@@ -656,7 +664,7 @@ fn same_settings_compares_what_each_link_does_and_not_the_cuts() {
         },
     );
     sim.step();
-    assert_eq!(sim.net().default.latency, [1, 2]);
+    assert_eq!(sim.net().defaults().latency, [1, 2]);
     assert_eq!(sim.initial_net(), &base);
 }
 
@@ -686,7 +694,14 @@ fn nodes_in_no_group_form_one_more_group() {
 #[test]
 fn cut_blocks_both_directions_of_one_link_only() {
     let mut sim = new_sim(nodes(3), 3, link([10, 10], 0.0, 0.0));
-    sim.schedule(0, Action::Cut { a: A, b: B });
+    sim.schedule(
+        0,
+        Action::Cut {
+            a: A,
+            b: B,
+            one_way: false,
+        },
+    );
     let pairs = all_pairs(&mut sim, 10);
     sim.schedule(50, Action::Heal);
     let after = all_pairs(&mut sim, 60);
@@ -720,7 +735,14 @@ fn a_message_in_flight_when_a_partition_starts_is_dropped_on_arrival() {
     );
     sim.schedule(150, Action::Heal);
     sim.schedule(200, send(A, C, 1)); // m2: sent before a cut, healed before it arrives
-    sim.schedule(250, Action::Cut { a: A, b: C });
+    sim.schedule(
+        250,
+        Action::Cut {
+            a: A,
+            b: C,
+            one_way: false,
+        },
+    );
     sim.schedule(280, Action::Heal);
     let trace = run_all(&mut sim);
     assert_no_violations(&trace);
@@ -1324,7 +1346,14 @@ fn busy_sim(seed: u64) -> Sim<Ping> {
             groups: vec![vec![A, B], vec![C, d]],
         },
     );
-    sim.schedule(330, Action::Cut { a: A, b: B });
+    sim.schedule(
+        330,
+        Action::Cut {
+            a: A,
+            b: B,
+            one_way: false,
+        },
+    );
     sim.schedule(380, Action::Heal);
     sim.schedule(400, Action::DelayMessage { id: 3, by: 10 });
     sim.schedule(
@@ -1693,7 +1722,11 @@ fn apply_at_a_checkpoint_step_forks_consistently() {
 fn rerunning_the_same_actions_reproduces_the_trace_hash() {
     let actions = |tl: &mut Timeline<Ping>| {
         tl.seek(30);
-        tl.apply(Action::Cut { a: A, b: C });
+        tl.apply(Action::Cut {
+            a: A,
+            b: C,
+            one_way: false,
+        });
         tl.seek(45);
         tl.apply(Action::Crash { node: NodeId(3) });
         tl.apply(Action::Restart { node: NodeId(3) });
@@ -1766,4 +1799,304 @@ fn sim_at_an_earlier_step_equals_the_state_seen_there() {
         }
         l.timeline.seek(h);
     }
+}
+
+// ---------------------------------------------------------------------------------------
+// One-way faults, fault windows that compose, clock faults
+// ---------------------------------------------------------------------------------------
+
+fn open(window: u32, fault: Action<PCmd>) -> Action<PCmd> {
+    Action::Open {
+        window,
+        fault: Box::new(fault),
+    }
+}
+
+fn cut_fate(trace: &Trace<Ping>, f: NodeId, to: NodeId, t: Time) -> bool {
+    fate_of(trace, f, to, t)
+        == Fate::Dropped {
+            reason: DropReason::Partition,
+        }
+}
+
+#[test]
+fn a_one_way_cut_blocks_one_direction_only() {
+    let mut sim = new_sim(nodes(3), 3, link([10, 10], 0.0, 0.0));
+    sim.schedule(
+        0,
+        Action::Cut {
+            a: A,
+            b: B,
+            one_way: true,
+        },
+    );
+    let pairs = all_pairs(&mut sim, 10);
+    let trace = run_all(&mut sim);
+    for (f, to) in pairs {
+        assert_eq!(
+            cut_fate(&trace, f, to, 10),
+            f == A && to == B,
+            "{f:?}->{to:?}"
+        );
+    }
+}
+
+#[test]
+fn link_settings_apply_to_one_direction_unless_both() {
+    for both in [false, true] {
+        let mut sim = new_sim(nodes(3), 3, link([10, 10], 0.0, 0.0));
+        sim.schedule(
+            0,
+            Action::Link {
+                from: A,
+                to: B,
+                params: link([30, 30], 1.0, 0.0),
+                both,
+            },
+        );
+        let pairs = all_pairs(&mut sim, 10);
+        let trace = run_all(&mut sim);
+        for (f, to) in pairs {
+            let lossy = (f == A && to == B) || (both && f == B && to == A);
+            let want = if lossy {
+                Fate::Dropped {
+                    reason: DropReason::Loss,
+                }
+            } else {
+                Fate::Delivered
+            };
+            assert_eq!(
+                fate_of(&trace, f, to, 10),
+                want,
+                "both {both}: {f:?}->{to:?}"
+            );
+        }
+    }
+}
+
+/// Two windows cut the same link: it is restored when both have ended, and a partition
+/// window's end restores only its own cuts. A heal outside any window heals every cut.
+#[test]
+fn cut_windows_undo_only_their_own_cuts() {
+    let mut sim = new_sim(nodes(3), 3, link([10, 10], 0.0, 0.0));
+    sim.schedule(
+        0,
+        open(
+            1,
+            Action::Partition {
+                groups: vec![vec![A], vec![B, C]],
+            },
+        ),
+    );
+    sim.schedule(
+        0,
+        open(
+            2,
+            Action::Cut {
+                a: A,
+                b: B,
+                one_way: true,
+            },
+        ),
+    );
+    sim.schedule(100, Action::End { window: 1 });
+    let during_two = all_pairs(&mut sim, 110);
+    sim.schedule(200, Action::End { window: 2 });
+    let after = all_pairs(&mut sim, 210);
+    sim.schedule(
+        300,
+        open(
+            3,
+            Action::Cut {
+                a: B,
+                b: C,
+                one_way: false,
+            },
+        ),
+    );
+    sim.schedule(310, Action::Heal);
+    let healed = all_pairs(&mut sim, 320);
+    sim.schedule(400, Action::End { window: 3 });
+    sim.schedule(410, Action::End { window: 3 });
+    let trace = run_all(&mut sim);
+    assert_no_violations(&trace);
+    for (f, to) in during_two {
+        assert_eq!(
+            cut_fate(&trace, f, to, 110),
+            f == A && to == B,
+            "{f:?}->{to:?}"
+        );
+    }
+    for (f, to) in after.into_iter().chain(healed) {
+        assert!(!cut_fate(&trace, f, to, 210), "{f:?}->{to:?}");
+        assert!(!cut_fate(&trace, f, to, 320), "{f:?}->{to:?}");
+    }
+    let last = trace.steps.last().unwrap();
+    assert_eq!(
+        last.kernel,
+        Some(KernelNote::NoWindow),
+        "window 3 had ended"
+    );
+}
+
+/// A loss window's end restores the loss in force without it, not a loss of zero: another
+/// window's loss, and a setting made outside any window meanwhile, stay.
+#[test]
+fn setting_windows_stack_and_end_in_any_order() {
+    let loss = |p: f64| Action::Network {
+        latency: None,
+        loss: Some(p),
+        duplicate: None,
+    };
+    let mut sim = new_sim(nodes(2), 3, link([10, 10], 0.0, 0.0));
+    sim.schedule(0, open(1, loss(0.5)));
+    sim.schedule(10, open(2, loss(1.0)));
+    sim.schedule(20, Action::End { window: 1 });
+    sim.schedule(
+        20,
+        open(
+            3,
+            Action::Link {
+                from: A,
+                to: B,
+                params: link([5, 5], 0.25, 0.0),
+                both: false,
+            },
+        ),
+    );
+    let mut trace = Trace::default();
+    run_until(&mut sim, &mut trace, 20);
+    assert_eq!(sim.net().defaults().loss, 1.0, "window 2's loss");
+    assert_eq!(sim.net().link(A, B).loss, 0.25, "window 3's link");
+    assert_eq!(sim.net().link(B, A).loss, 1.0);
+    sim.schedule(30, Action::End { window: 2 });
+    run_until(&mut sim, &mut trace, 30);
+    assert_eq!(sim.net().defaults().loss, 0.0);
+    // Outside any window: the last word, which window 3's end does not undo.
+    sim.schedule(
+        40,
+        Action::Link {
+            from: A,
+            to: B,
+            params: link([7, 7], 0.75, 0.0),
+            both: false,
+        },
+    );
+    sim.schedule(50, Action::End { window: 3 });
+    run_until(&mut sim, &mut trace, 50);
+    assert_eq!(sim.net().link(A, B).loss, 0.75);
+    assert!(sim.net().same_settings(&{
+        let mut n = Network::new(link([10, 10], 0.0, 0.0));
+        n.set_link(A, B, link([7, 7], 0.75, 0.0), None);
+        n
+    }));
+}
+
+/// A node crashed by two windows restarts when the last ends, once; one also crashed
+/// outside any window stays down until restarted by hand.
+#[test]
+fn crash_and_pause_windows_hold_a_node_until_the_last_ends() {
+    let mut sim = new_sim(nodes(3), 3, link([10, 10], 0.0, 0.0));
+    sim.schedule(10, open(1, Action::Crash { node: A }));
+    sim.schedule(20, open(2, Action::Crash { node: A }));
+    sim.schedule(30, Action::End { window: 1 });
+    sim.schedule(31, open(3, Action::Pause { node: B }));
+    sim.schedule(32, open(4, Action::Pause { node: B }));
+    sim.schedule(33, Action::End { window: 4 });
+    let mut trace = Trace::default();
+    run_until(&mut sim, &mut trace, 33);
+    assert!(matches!(sim.status(A), NodeStatus::Crashed { since: 10 }));
+    assert!(matches!(sim.status(B), NodeStatus::Paused { .. }));
+    sim.schedule(40, Action::End { window: 2 });
+    sim.schedule(41, Action::End { window: 3 });
+    run_until(&mut sim, &mut trace, 41);
+    assert!(sim.is_up(A) && sim.is_up(B));
+    assert_eq!(sim.node(A).restarts, 1);
+    // A crash for good under a window: the window's end leaves it down.
+    sim.schedule(50, open(5, Action::Crash { node: C }));
+    sim.schedule(60, Action::Crash { node: C });
+    sim.schedule(70, open(6, Action::Crash { node: B }));
+    sim.schedule(71, Action::Crash { node: B });
+    sim.schedule(80, Action::End { window: 6 });
+    sim.schedule(81, Action::End { window: 5 });
+    run_until(&mut sim, &mut trace, 81);
+    // A crash outside any window holds a node down for good, whenever it comes.
+    assert!(!sim.is_up(C) && !sim.is_up(B));
+    sim.schedule(90, Action::Restart { node: B });
+    run_until(&mut sim, &mut trace, 90);
+    assert!(sim.is_up(B) && !sim.is_up(C));
+    assert_no_violations(&trace);
+}
+
+fn fired(sim: &Sim<Ping>, n: NodeId) -> Vec<Time> {
+    sim.node(n).fired.iter().map(|(_, t)| *t).collect()
+}
+
+/// Timers run by the node's clock: a slow clock fires them late, a fast one early, and a
+/// jump ahead fires them at once; the node reads its own clock. A rate window's end puts
+/// the clock back to the right rate (not to the right time).
+#[test]
+fn clock_faults_stretch_timers_and_what_the_node_reads() {
+    let mut sim = new_sim(nodes(3), 3, link([10, 10], 0.0, 0.0));
+    let rate = |node, r: f64| Action::Clock {
+        node,
+        rate: Some(r),
+        jump: None,
+    };
+    sim.schedule(0, open(1, rate(A, 0.5)));
+    sim.schedule(0, rate(B, 2.0));
+    for n in [A, B, C] {
+        sim.schedule(0, cmd(n, PCmd::SetTimer { tag: 1, after: 100 }));
+    }
+    let mut trace = Trace::default();
+    run_until(&mut sim, &mut trace, 1000);
+    let when = |n: NodeId| {
+        trace
+            .steps
+            .iter()
+            .find(|s| s.node == Some(n) && matches!(s.kind, StepKind::Timer { .. }))
+            .map(|s| s.time)
+    };
+    assert_eq!(when(A), Some(200), "slow: twice as late");
+    assert_eq!(when(B), Some(50), "fast: twice as early");
+    assert_eq!(when(C), Some(100));
+    // Each read 100 ms on its own clock when its timer fired.
+    assert_eq!(fired(&sim, A), [100]);
+    assert_eq!(fired(&sim, B), [100]);
+    assert!((sim.clock_rate(A) - 0.5).abs() < 1e-9);
+    sim.schedule(1000, Action::End { window: 1 });
+    sim.schedule(1000, cmd(A, PCmd::SetTimer { tag: 2, after: 100 }));
+    // A jump ahead past the deadline fires the timer at once; one back holds C's.
+    sim.schedule(
+        1010,
+        Action::Clock {
+            node: A,
+            rate: None,
+            jump: Some(500),
+        },
+    );
+    sim.schedule(1000, cmd(C, PCmd::SetTimer { tag: 2, after: 100 }));
+    sim.schedule(
+        1050,
+        Action::Clock {
+            node: C,
+            rate: None,
+            jump: Some(-100),
+        },
+    );
+    let start = trace.steps.len();
+    run_until(&mut sim, &mut trace, 5000);
+    let timers: Vec<(Option<NodeId>, Time)> = trace.steps[start..]
+        .iter()
+        .filter(|s| matches!(s.kind, StepKind::Timer { .. }))
+        .map(|s| (s.node, s.time))
+        .collect();
+    assert_eq!(timers, [(Some(A), 1010), (Some(C), 1200)]);
+    assert_eq!(sim.clock_rate(A), 1.0);
+    // A was 500 ms behind, then jumped 500 ahead: right again.
+    assert_eq!(sim.clock_reading(A), sim.time());
+    assert!(sim.clock_is_good(A));
+    assert_eq!(sim.clock_reading(C), sim.time() - 100);
+    assert!(!sim.clock_is_good(C));
+    assert_no_violations(&trace);
 }

@@ -10,21 +10,23 @@ use dsplay_core::sim::{Action, NodeId, Time};
 use proptest::prelude::*;
 use serde_json::json;
 
-fn mix() -> impl Strategy<Value = FaultMix> {
-    (
-        any::<bool>(),
-        any::<bool>(),
-        any::<bool>(),
-        any::<bool>(),
-        any::<bool>(),
-    )
-        .prop_map(|(crashes, pauses, partitions, loss, delays)| FaultMix {
-            crashes,
-            pauses,
-            partitions,
-            loss,
-            delays,
-        })
+/// Any mix of the kinds of fault.
+pub fn mix() -> impl Strategy<Value = FaultMix> {
+    any::<u16>().prop_map(|bits| {
+        let on = |i: u32| bits & (1 << i) != 0;
+        FaultMix {
+            crashes: on(0),
+            stops: on(1),
+            pauses: on(2),
+            partitions: on(3),
+            cuts: on(4),
+            loss: on(5),
+            delays: on(6),
+            reordering: on(7),
+            duplicates: on(8),
+            clocks: on(9),
+        }
+    })
 }
 
 /// One scripted step of our own fault/workload generator (node indexes are taken modulo
@@ -113,6 +115,7 @@ fn to_action(op: &Op, nodes: u32) -> Action<Cmd> {
         Op::Cut(a, b) => Action::Cut {
             a: any(*a),
             b: any(*b),
+            one_way: a % 2 == 1,
         },
         Op::Heal => Action::Heal,
         Op::Network(l, d) => Action::Network {

@@ -431,13 +431,13 @@ fn safe_rules_hold_under_random_fault_schedules() {
 fn the_unsafe_rule_is_found_violating_by_the_sweep() {
     // Figure 8 needs leaders of different terms holding entries the others lack, which
     // partitions produce; the anomaly is rare (about one seed in a thousand), so the search
-    // stops at the first seed that shows it (seed 7 today).
+    // stops at the first seed that shows it (seed 1157 today).
     let mix = FaultMix {
         partitions: true,
         ..FaultMix::NONE
     };
     let unsafe_rule = json!({ "unsafe_commit_old_terms": true });
-    let found = (0..300u64)
+    let found = (1000..1300u64)
         .map(|seed| sweep_one("raft", seed, mix, 3000, Some(&unsafe_rule)).unwrap())
         .find(|out| !out.violations.is_empty())
         .expect("the sweep finds the Figure 8 anomaly");
@@ -453,10 +453,15 @@ fn the_unsafe_rule_is_found_violating_by_the_sweep() {
     assert_eq!(again.violations(), found.violations);
 }
 
+/// Once every fault window has ended, a cluster with a majority of servers up elects a
+/// leader and commits every request sent to a server that runs. A server stopped for good
+/// (crash-stop) is not expected back; with a majority stopped nothing can commit, which is
+/// Raft's promise (it is live only while a majority runs and can talk).
 #[test]
 fn liveness_after_faults_stop() {
     let span: Time = 2000;
-    for seed in 0..12u64 {
+    let mut checked = 0;
+    for seed in 0..16u64 {
         let proto = Raft::new(Default::default()).unwrap();
         let mut actions = random_schedule(&proto, seed, span, 8, 4, FaultMix::ALL);
         for n in 0..5 {
@@ -486,8 +491,13 @@ fn liveness_after_faults_stop() {
             "seed {seed}: {:?}",
             l.violations()
         );
-        let leader = final_leader(&l);
         let sim = l.timeline.sim();
+        let up = sim.node_ids().filter(|&n| sim.is_up(n)).count();
+        if up < 3 {
+            continue;
+        }
+        checked += 1;
+        let leader = final_leader(&l);
         let lead = sim.node(leader);
         let committed: Vec<_> = lead.disk.log[..lead.mem.commit_index as usize]
             .iter()
@@ -495,11 +505,10 @@ fn liveness_after_faults_stop() {
             .collect();
         assert_eq!(
             committed.len(),
-            5,
-            "seed {seed}: every request after the faults commits"
+            up,
+            "seed {seed}: every request to a server that runs commits"
         );
-        for n in sim.node_ids() {
-            assert!(sim.is_up(n));
+        for n in sim.node_ids().filter(|&n| sim.is_up(n)) {
             assert!(
                 sim.node(n).mem.kv.contains_key("live"),
                 "seed {seed}: {} applied them",
@@ -507,6 +516,7 @@ fn liveness_after_faults_stop() {
             );
         }
     }
+    assert!(checked >= 12, "only {checked} seeds kept a majority up");
 }
 
 #[test]

@@ -669,3 +669,68 @@ fn the_same_run_with_other_parameters_keeps_what_people_did_by_name() {
     let refused = l.refit(Params { clients: 40, ..p }).unwrap_err();
     assert_eq!(refused.path, "params.clients");
 }
+
+/// One-way cuts, clock faults and fault windows are read and written, checked and named
+/// by their field when wrong; a window holds only a fault that can last.
+#[test]
+fn one_way_cuts_clock_faults_and_windows_parse_and_round_trip() {
+    let mut v = normal();
+    let actions = [
+        json!({ "at": 5, "action": { "cut": { "a": "n1", "b": "n2", "one_way": true } } }),
+        json!({ "at": 6, "action": { "clock": { "node": "n2", "rate": 0.5 } } }),
+        json!({ "at": 7, "action": { "clock": { "node": "n3", "jump": -250 } } }),
+        json!({ "at": 8, "action": { "open": { "window": 1,
+            "fault": { "partition": { "groups": [["n1"], ["n2", "n3"]] } } } } }),
+        json!({ "at": 9, "action": { "open": { "window": 2,
+            "fault": { "crash": { "node": "n1" } } } } }),
+        json!({ "at": 10, "action": { "end": { "window": 1 } } }),
+        json!({ "at": 11, "action": { "end": { "window": 2 } } }),
+    ];
+    v["actions"] = Value::Array(actions.to_vec());
+    let sc = Scenario::<Messaging>::parse(&v.to_string()).expect("the new actions parse");
+    let again: Value = serde_json::from_str(&sc.to_json()).unwrap();
+    for (i, a) in actions.iter().enumerate() {
+        assert_eq!(&again["actions"][i], a, "written as read");
+    }
+    // A two-way cut is written as before, without `one_way`.
+    v["actions"][0]["action"]["cut"]["one_way"] = json!(false);
+    let sc = Scenario::<Messaging>::parse(&v.to_string()).unwrap();
+    let again: Value = serde_json::from_str(&sc.to_json()).unwrap();
+    assert_eq!(
+        again["actions"][0]["action"],
+        json!({ "cut": { "a": "n1", "b": "n2" } })
+    );
+    let mut l = load(&v.to_string()).unwrap();
+    l.run(None, None);
+
+    let bad = |action: Value| {
+        let mut w = normal();
+        w["actions"][0] = json!({ "at": 5, "action": action });
+        refused(&w)
+    };
+    assert_error(
+        &bad(json!({ "clock": { "node": "n1", "rate": 50 } })),
+        "actions[0].action.rate",
+        &["between 0.1 and 10"],
+    );
+    assert_error(
+        &bad(json!({ "clock": { "node": "n1" } })),
+        "actions[0].action",
+        &["rate", "jump"],
+    );
+    assert_error(
+        &bad(json!({ "clock": { "node": "n1", "jump": 99999999999i64 } })),
+        "actions[0].action.jump",
+        &["at most"],
+    );
+    assert_error(
+        &bad(json!({ "open": { "window": 1, "fault": "heal" } })),
+        "actions[0].action.fault",
+        &["fault window holds"],
+    );
+    assert_error(
+        &bad(json!({ "open": { "window": 1, "fault": { "network": { "loss": 2 } } } })),
+        "actions[0].action.fault.loss",
+        &["between 0 and 1"],
+    );
+}

@@ -41,7 +41,7 @@ enum Setup {
     /// Its default scenario with a random workload and fault schedule (`faults.rs`).
     Random {
         seed: u64,
-        mix: u8,
+        mix: u16,
         span: u64,
         commands: u32,
     },
@@ -69,8 +69,13 @@ fn scenario<A: Algorithm>(setup: &Setup) -> Scenario<A> {
                 partitions: mix & 4 != 0,
                 loss: mix & 8 != 0,
                 delays: mix & 16 != 0,
+                stops: mix & 32 != 0,
+                cuts: mix & 64 != 0,
+                reordering: mix & 128 != 0,
+                duplicates: mix & 256 != 0,
+                clocks: mix & 512 != 0,
             };
-            let faults = if mix == FaultMix::NONE { 0 } else { 4 };
+            let faults = if mix == FaultMix::NONE { 0 } else { 8 };
             sc.actions = random_schedule(&proto, seed, span, commands, faults, mix);
             sc
         }
@@ -168,7 +173,7 @@ fn random_action<P: Protocol>(
         [] => rng.random_range(0..50u64),
         ids => ids[rng.random_range(0..ids.len() as u32) as usize],
     };
-    match rng.random_range(0..16u32) {
+    match rng.random_range(0..20u32) {
         0..=4 => match proto.random_cmd(rng) {
             Some((node, cmd)) => Action::Command { node, cmd },
             None => Action::Heal,
@@ -183,7 +188,11 @@ fn random_action<P: Protocol>(
                 .map(NodeId)
                 .collect()],
         },
-        10 => Action::Cut { a: node, b: other },
+        10 => Action::Cut {
+            a: node,
+            b: other,
+            one_way: rng.random_bool(0.5),
+        },
         11 => Action::Heal,
         12 => Action::Network {
             latency: rng.random_bool(0.5).then(|| latency(rng)),
@@ -201,6 +210,38 @@ fn random_action<P: Protocol>(
             both: rng.random_bool(0.5),
         },
         14 => Action::DropMessage { id: msg(rng) },
+        15 => Action::Clock {
+            node,
+            rate: rng
+                .random_bool(0.5)
+                .then(|| [0.25, 0.5, 2.0, 4.0][rng.random_range(0..4u32) as usize]),
+            jump: Some(i64::from(rng.random_range(0..600u32)) - 300),
+        },
+        16..=18 => Action::Open {
+            window: rng.random_range(1..4u32),
+            fault: Box::new(match rng.random_range(0..5u32) {
+                0 => Action::Crash { node },
+                1 => Action::Pause { node },
+                2 => Action::Cut {
+                    a: node,
+                    b: other,
+                    one_way: true,
+                },
+                3 => Action::Network {
+                    latency: Some(latency(rng)),
+                    loss: Some(p(rng)),
+                    duplicate: None,
+                },
+                _ => Action::Clock {
+                    node,
+                    rate: Some([0.25, 0.5, 2.0, 4.0][rng.random_range(0..4u32) as usize]),
+                    jump: None,
+                },
+            }),
+        },
+        19 => Action::End {
+            window: rng.random_range(1..4u32),
+        },
         _ => Action::DelayMessage {
             id: msg(rng),
             by: rng.random_range(0..200u64),
@@ -384,14 +425,16 @@ fn case_of(
 fn setup() -> impl Strategy<Value = Setup> {
     prop_oneof![
         (0usize..64).prop_map(Setup::Builtin),
-        (any::<u64>(), 0u8..32, 300u64..3000, 12u32..80).prop_map(|(seed, mix, span, commands)| {
-            Setup::Random {
-                seed,
-                mix,
-                span,
-                commands,
+        (any::<u64>(), 0u16..1024, 300u64..3000, 12u32..80).prop_map(
+            |(seed, mix, span, commands)| {
+                Setup::Random {
+                    seed,
+                    mix,
+                    span,
+                    commands,
+                }
             }
-        }),
+        ),
     ]
 }
 
@@ -561,6 +604,11 @@ fn seeking_a_long_run_with_the_default_checkpoints_lands_on_a_fresh_runs_state()
     }))
     .unwrap();
     let proto = sc.protocol().unwrap();
-    sc.actions = random_schedule(&proto, 7, 300_000, 3000, 40, FaultMix::ALL);
+    // No crash-stop: a coordinator stopped for good would end the run early.
+    let mix = FaultMix {
+        stops: false,
+        ..FaultMix::ALL
+    };
+    sc.actions = random_schedule(&proto, 7, 300_000, 3000, 40, mix);
     long_run(sc, 2);
 }

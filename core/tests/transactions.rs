@@ -515,7 +515,7 @@ proptest! {
         participants in 2u32..=5,
         span in 300u64..2500,
     ) {
-        let mix = FaultMix { crashes, pauses, partitions, loss, delays };
+        let mix = FaultMix { crashes, pauses, partitions, loss, delays, ..FaultMix::NONE };
         let params = json!({ "protocol": "2pc", "cooperative": cooperative, "participants": participants });
         let l = sweep_loaded(seed, mix, span, params);
         prop_assert!(l.violations().is_empty(), "{:?}\n{}", l.violations(), l.scenario.to_json());
@@ -553,7 +553,7 @@ proptest! {
         participants in 2u32..=5,
         span in 300u64..2500,
     ) {
-        let mix = FaultMix { crashes, pauses, partitions, loss, delays };
+        let mix = FaultMix { crashes, pauses, partitions, loss, delays, ..FaultMix::NONE };
         let protocol = if three_phase { "3pc" } else { "2pc" };
         let params = json!({ "protocol": protocol, "participants": participants });
         let l = sweep_loaded(seed, mix, span, params);
@@ -649,6 +649,8 @@ fn no_narration_has_a_placeholder_left() {
                 partitions: seed % 3 == 0,
                 loss: seed % 4 == 1,
                 delays: seed % 5 == 2,
+                clocks: seed % 3 == 1,
+                ..FaultMix::NONE
             };
             let out = sweep_one(transactions::NAME, seed, mix, 1500, Some(&params)).unwrap();
             let mut l = Loaded::<Transactions>::parse(&out.scenario).unwrap();

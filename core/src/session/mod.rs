@@ -465,18 +465,20 @@ impl<P: Protocol> Session for Loaded<P> {
     fn network(&self) -> NetView {
         let net = self.timeline.sim().net();
         NetView {
-            default: net.default.clone(),
+            default: net.defaults(),
             links: net
                 .overrides()
-                .map(|(a, b, p)| (a.0, b.0, p.clone()))
+                .into_iter()
+                .map(|(a, b, p)| (a.0, b.0, p))
                 .collect(),
-            blocked: net.blocked().map(|(a, b)| (a.0, b.0)).collect(),
+            blocked: net.blocked().into_iter().map(|(a, b)| (a.0, b.0)).collect(),
         }
     }
 
     fn cut_links(&self) -> Vec<(u32, u32)> {
         let net = self.timeline.sim().net();
         net.blocked()
+            .into_iter()
             .filter(|(a, b)| a < b || !net.is_blocked(*b, *a))
             .map(|(a, b)| (a.0.min(b.0), a.0.max(b.0)))
             .collect()

@@ -7,6 +7,9 @@ use crate::protocol::Protocol;
 use crate::scenario::{Scenario, ScenarioError};
 use crate::sim::Time;
 
+/// Most faults in one seed's schedule (the number is drawn from 1 to this).
+pub const MAX_FAULTS: u32 = 8;
+
 /// What a seed sweep found for one seed.
 #[derive(Clone, Debug)]
 pub struct SweepOutcome {
@@ -18,7 +21,7 @@ pub struct SweepOutcome {
 }
 
 /// Run one seed of a sweep of `P`: its default scenario with the seed, a random workload
-/// and (per `mix`) a random fault schedule over `span` ms; `params` replaces its parameters.
+/// and (per `mix`) a random fault schedule of 1 to [`MAX_FAULTS`] faults over `span` ms; `params` replaces its parameters.
 pub fn sweep<P: Protocol>(
     seed: u64,
     mix: FaultMix,
@@ -35,7 +38,7 @@ pub fn sweep<P: Protocol>(
     }
     let mut sc = Scenario::<P>::from_value(value)?;
     let proto = sc.protocol()?;
-    let faults = if mix == FaultMix::NONE { 0 } else { 4 };
+    let faults = if mix == FaultMix::NONE { 0 } else { MAX_FAULTS };
     sc.actions = random_schedule(&proto, seed, span, 12, faults, mix);
     // Run well past the last fault so that retries can finish.
     sc.run.until = Some(span * 3);

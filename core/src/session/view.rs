@@ -28,6 +28,7 @@ pub enum FaultKind {
     Cut {
         a: u32,
         b: u32,
+        one_way: bool,
     },
     Heal,
     /// The whole network's settings changed.
@@ -43,6 +44,13 @@ pub enum FaultKind {
     },
     DelayMessage {
         id: u64,
+    },
+    Clock {
+        node: u32,
+    },
+    /// A fault window ended.
+    End {
+        window: u32,
     },
 }
 
@@ -60,7 +68,11 @@ impl FaultKind {
                     .map(|g| g.iter().map(|n| n.0).collect())
                     .collect(),
             },
-            Action::Cut { a, b } => FaultKind::Cut { a: a.0, b: b.0 },
+            Action::Cut { a, b, one_way } => FaultKind::Cut {
+                a: a.0,
+                b: b.0,
+                one_way: *one_way,
+            },
             Action::Heal => FaultKind::Heal,
             Action::Network { .. } => FaultKind::Network,
             Action::Link { from, to, both, .. } => FaultKind::Link {
@@ -70,6 +82,10 @@ impl FaultKind {
             },
             Action::DropMessage { id } => FaultKind::DropMessage { id: *id },
             Action::DelayMessage { id, .. } => FaultKind::DelayMessage { id: *id },
+            Action::Clock { node, .. } => FaultKind::Clock { node: node.0 },
+            // A window's fault is drawn as that fault.
+            Action::Open { fault, .. } => return FaultKind::of(fault),
+            Action::End { window } => FaultKind::End { window: *window },
         })
     }
 }

@@ -5,16 +5,18 @@
 //! one event and returns its record. Client commands, faults and network changes are events
 //! in the same queue, so a script, a person clicking and the CLI all go through one path.
 
+mod clock;
 mod net;
 
-pub use net::{check_latency, check_probability, LinkParams, Network, MAX_LATENCY};
+pub use net::{check_latency, check_probability, DefaultChange, LinkParams, Network, MAX_LATENCY};
 
-use crate::collections::VecMap;
+use crate::collections::{VecMap, VecSet};
 use crate::invariant::{Checker, Violation};
 use crate::protocol::{Ctx, Durable, Effect, NodeFault, Protocol};
 use crate::trace::{
     DropReason, Fate, KernelNote, MsgId, MsgRecord, MsgUpdate, StepKind, StepOutcome, StepRecord,
 };
+use clock::{thousandths, Clock, Holds};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
@@ -82,12 +84,14 @@ pub enum Action<C> {
     Partition {
         groups: Vec<Vec<NodeId>>,
     },
-    /// Cut both directions between two nodes.
+    /// Cut both directions between two nodes, or only `a -> b` when `one_way`.
     Cut {
         a: NodeId,
         b: NodeId,
+        #[serde(default, skip_serializing_if = "is_false")]
+        one_way: bool,
     },
-    /// Restore every cut link.
+    /// Restore every cut link, those cut by open fault windows too.
     Heal,
     /// Change the whole network's defaults (fields left out stay as they are).
     Network {
@@ -116,7 +120,42 @@ pub enum Action<C> {
         id: MsgId,
         by: Time,
     },
+    /// A clock fault on `node`: from now on its clock runs at `rate` times real time (its
+    /// timers fire `1 / rate` times as late; 1 is a good clock), and/or it jumps by `jump`
+    /// ms (back when negative, never below 0): timers come due by the clock's reading, so
+    /// a jump forward fires them early and one back holds them back. The node reads the
+    /// time from this clock ([`crate::protocol::Ctx::now`]).
+    Clock {
+        node: NodeId,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        rate: Option<f64>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        jump: Option<i64>,
+    },
+    /// Open fault window `window` with `fault` (a crash, pause, partition, cut, network,
+    /// link or clock fault): the fault lasts until [`Action::End`] of the same window,
+    /// which undoes only what the window did. Windows compose: a node crashed or paused by
+    /// two windows comes back when the last of them ends; a link cut by two is restored
+    /// when both have ended; settings changed by a window go back to what is in force
+    /// without it. A window may hold several faults (opened with the same number).
+    Open {
+        window: u32,
+        fault: Box<Action<C>>,
+    },
+    /// End fault window `window`: undo what it did (restart or resume its nodes unless
+    /// another window or a fault outside any window still holds them; restore its cuts,
+    /// settings and clock rates). A clock's jump stays.
+    End {
+        window: u32,
+    },
 }
+
+fn is_false(b: &bool) -> bool {
+    !*b
+}
+
+/// Fastest and slowest clock rate a clock fault may set.
+pub const CLOCK_RATES: [f64; 2] = [0.1, 10.0];
 
 mod wire {
     //! How an [`Action`](super::Action) is read. The same variants, fields and names
@@ -156,6 +195,8 @@ mod wire {
         Cut {
             a: NodeId,
             b: NodeId,
+            #[serde(default)]
+            one_way: bool,
         },
         Heal,
         Network {
@@ -185,6 +226,20 @@ mod wire {
             id: MsgId,
             by: Time,
         },
+        Clock {
+            node: NodeId,
+            #[serde(default)]
+            rate: Option<f64>,
+            #[serde(default)]
+            jump: Option<i64>,
+        },
+        Open {
+            window: u32,
+            fault: Box<super::Action<C>>,
+        },
+        End {
+            window: u32,
+        },
     }
 
     impl<C> From<Action<C>> for super::Action<C> {
@@ -197,7 +252,7 @@ mod wire {
                 Action::Pause { node } => A::Pause { node },
                 Action::Resume { node } => A::Resume { node },
                 Action::Partition { groups } => A::Partition { groups },
-                Action::Cut { a, b } => A::Cut { a, b },
+                Action::Cut { a, b, one_way } => A::Cut { a, b, one_way },
                 Action::Heal => A::Heal,
                 Action::Network {
                     latency,
@@ -227,6 +282,9 @@ mod wire {
                 },
                 Action::DropMessage { id } => A::DropMessage { id },
                 Action::DelayMessage { id, by } => A::DelayMessage { id, by },
+                Action::Clock { node, rate, jump } => A::Clock { node, rate, jump },
+                Action::Open { window, fault } => A::Open { window, fault },
+                Action::End { window } => A::End { window },
             }
         }
     }
@@ -254,7 +312,7 @@ impl<C> Action<C> {
             Action::Pause { node } => Action::Pause { node },
             Action::Resume { node } => Action::Resume { node },
             Action::Partition { groups } => Action::Partition { groups },
-            Action::Cut { a, b } => Action::Cut { a, b },
+            Action::Cut { a, b, one_way } => Action::Cut { a, b, one_way },
             Action::Heal => Action::Heal,
             Action::Network {
                 latency,
@@ -278,7 +336,35 @@ impl<C> Action<C> {
             },
             Action::DropMessage { id } => Action::DropMessage { id },
             Action::DelayMessage { id, by } => Action::DelayMessage { id, by },
+            Action::Clock { node, rate, jump } => Action::Clock { node, rate, jump },
+            Action::Open { window, fault } => Action::Open {
+                window,
+                fault: Box::new(fault.map_cmd(f)),
+            },
+            Action::End { window } => Action::End { window },
         }
+    }
+
+    /// The fault itself: what a window opens, else the action.
+    pub fn fault(&self) -> &Action<C> {
+        match self {
+            Action::Open { fault, .. } => fault.fault(),
+            other => other,
+        }
+    }
+
+    /// Whether a fault window can hold this action.
+    pub fn windowable(&self) -> bool {
+        matches!(
+            self,
+            Action::Crash { .. }
+                | Action::Pause { .. }
+                | Action::Partition { .. }
+                | Action::Cut { .. }
+                | Action::Network { .. }
+                | Action::Link { .. }
+                | Action::Clock { .. }
+        )
     }
 
     /// Refuse values out of range. `field` names the action in the message.
@@ -304,6 +390,28 @@ impl<C> Action<C> {
             Action::DelayMessage { by, .. } if *by > MAX_LATENCY => Err(format!(
                 "{field}.by: must be at most {MAX_LATENCY} ms (got {by})"
             )),
+            Action::Clock { rate, jump, .. } => {
+                let [lo, hi] = CLOCK_RATES;
+                match (rate, jump) {
+                    (None, None) => Err(format!("{field}: give a `rate`, a `jump` or both")),
+                    (Some(r), _) if !(lo..=hi).contains(r) => Err(format!(
+                        "{field}.rate: must be between {lo} and {hi} (got {r})"
+                    )),
+                    (_, Some(j)) if j.unsigned_abs() > MAX_LATENCY => Err(format!(
+                        "{field}.jump: must be at most {MAX_LATENCY} ms either way (got {j})"
+                    )),
+                    _ => Ok(()),
+                }
+            }
+            Action::Open { fault, .. } => {
+                if fault.windowable() {
+                    fault.validate(&format!("{field}.fault"))
+                } else {
+                    Err(format!(
+                        "{field}.fault: a fault window holds a crash, pause, partition, cut, network, link or clock fault"
+                    ))
+                }
+            }
             _ => Ok(()),
         }
     }
@@ -315,7 +423,9 @@ impl<C> Action<C> {
             | Action::Crash { node }
             | Action::Restart { node }
             | Action::Pause { node }
-            | Action::Resume { node } => Some(*node),
+            | Action::Resume { node }
+            | Action::Clock { node, .. } => Some(*node),
+            Action::Open { fault, .. } => fault.node(),
             _ => None,
         }
     }
@@ -325,8 +435,9 @@ impl<C> Action<C> {
     pub fn nodes(&self) -> Vec<NodeId> {
         match self {
             Action::Partition { groups } => groups.iter().flatten().copied().collect(),
-            Action::Cut { a, b } => vec![*a, *b],
+            Action::Cut { a, b, .. } => vec![*a, *b],
             Action::Link { from, to, .. } => vec![*from, *to],
+            Action::Open { fault, .. } => fault.nodes(),
             other => other.node().into_iter().collect(),
         }
     }
@@ -356,7 +467,12 @@ impl<C: Clone> Action<C> {
                     .collect();
                 format!("partition the network into {{{}}}", gs.join("} | {"))
             }
-            Action::Cut { a, b } => format!("cut the link {} <-> {}", name(a), name(b)),
+            Action::Cut { a, b, one_way } => format!(
+                "cut the link {} {} {}",
+                name(a),
+                if *one_way { "->" } else { "<->" },
+                name(b)
+            ),
             Action::Heal => "heal the network".into(),
             Action::Network {
                 latency,
@@ -392,6 +508,28 @@ impl<C: Clone> Action<C> {
             ),
             Action::DropMessage { id } => format!("drop message m{id}"),
             Action::DelayMessage { id, by } => format!("delay message m{id} by {by} ms"),
+            Action::Clock { node, rate, jump } => {
+                let mut parts = Vec::new();
+                if let Some(r) = rate {
+                    parts.push(if *r == 1.0 {
+                        "run at the right rate".to_string()
+                    } else if *r > 1.0 {
+                        format!("run {r}x fast")
+                    } else {
+                        format!("run at {r}x (slow)")
+                    });
+                }
+                match jump {
+                    Some(j) if *j >= 0 => parts.push(format!("jump {j} ms ahead")),
+                    Some(j) => parts.push(format!("jump {} ms back", j.unsigned_abs())),
+                    None => {}
+                }
+                format!("make the clock of {} {}", name(node), parts.join(" and "))
+            }
+            Action::Open { window, fault } => {
+                format!("{} (fault window {window})", fault.describe(proto, names))
+            }
+            Action::End { window } => format!("end fault window {window}: undo what it did"),
         }
     }
 }
@@ -444,6 +582,8 @@ impl<P: Protocol> Event<P> {
 struct PendingTimer<P: Protocol> {
     id: u64,
     timer: P::Timer,
+    /// When it is due by the node's clock.
+    local_due: Time,
     /// Where it sits in the queue.
     key: EvKey,
 }
@@ -453,6 +593,10 @@ struct Slot<P: Protocol> {
     state: P::Node,
     status: NodeStatus,
     timers: Vec<PendingTimer<P>>,
+    /// What keeps it crashed, and what keeps it paused.
+    crashed_by: Holds,
+    paused_by: Holds,
+    clock: Clock,
 }
 
 /// Everything a simulation holds, part by part, written out (`Debug` text, not a stable
@@ -468,7 +612,8 @@ pub struct SimSnapshot {
     pub clock: String,
     /// The random generator: seed, stream and position in it.
     pub rng: String,
-    /// Each node's state (memory and disk), status and pending timers, in node order.
+    /// Each node's state (memory and disk), status, pending timers, what holds it down and
+    /// its clock, in node order.
     pub nodes: Vec<String>,
     /// The queued events (deliveries, timers, injected actions) in queue order, then the
     /// messages in flight with their place in the queue.
@@ -476,7 +621,8 @@ pub struct SimSnapshot {
     /// The scripted actions, which of them have run, and the handler scratch buffer
     /// (empty between steps).
     pub script: String,
-    /// Default link settings, per-link overrides, cut links, and the initial network.
+    /// Default link settings, per-link overrides, cut links (each for good or by a
+    /// window), the open fault windows, and the initial network.
     pub network: String,
     /// The safety checker's own state.
     pub checker: String,
@@ -506,6 +652,8 @@ pub struct Sim<P: Protocol> {
     rng: ChaCha8Rng,
     /// Where each message in flight sits in the queue.
     in_flight: VecMap<MsgId, EvKey>,
+    /// Fault windows opened and not yet ended.
+    windows: VecSet<u32>,
     /// Always `Some` except while it runs (it reads the whole simulation).
     checker: Option<P::Checker>,
     /// Scratch buffer for handler effects (empty between steps).
@@ -535,6 +683,7 @@ impl<P: Protocol> Sim<P> {
             net,
             rng: ChaCha8Rng::seed_from_u64(seed),
             in_flight: VecMap::new(),
+            windows: VecSet::new(),
             checker: Some(checker),
             effects: Vec::new(),
         };
@@ -548,6 +697,9 @@ impl<P: Protocol> Sim<P> {
                 state,
                 status: NodeStatus::Up,
                 timers: Vec::new(),
+                crashed_by: Holds::default(),
+                paused_by: Holds::default(),
+                clock: Clock::default(),
             });
             // Only timers take effect at init: a message needs a step to be sent from.
             effects.retain(|e| matches!(e, Effect::SetTimer { .. } | Effect::CancelTimer { .. }));
@@ -609,6 +761,26 @@ impl<P: Protocol> Sim<P> {
         &self.initial_net
     }
 
+    /// What node `n`'s clock reads now.
+    pub fn clock_reading(&self, n: NodeId) -> Time {
+        self.slots[n.index()].clock.read(self.time)
+    }
+
+    /// The rate node `n`'s clock runs at now (1 for a good clock).
+    pub fn clock_rate(&self, n: NodeId) -> f64 {
+        self.slots[n.index()].clock.factor()
+    }
+
+    /// Whether node `n`'s clock reads the real time and runs at the right rate.
+    pub fn clock_is_good(&self, n: NodeId) -> bool {
+        self.slots[n.index()].clock.is_good()
+    }
+
+    /// The fault windows open now, in order.
+    pub fn open_windows(&self) -> impl Iterator<Item = u32> + '_ {
+        self.windows.iter().copied()
+    }
+
     /// Pending timers of a node with their due time (`None` while paused).
     pub fn timers(&self, n: NodeId) -> impl Iterator<Item = (&P::Timer, Option<Time>)> {
         self.slots[n.index()]
@@ -623,7 +795,12 @@ impl<P: Protocol> Sim<P> {
         let nodes = self
             .slots
             .iter()
-            .map(|s| format!("{:?} {:?} {:?}", s.status, s.state, s.timers))
+            .map(|s| {
+                format!(
+                    "{:?} {:?} {:?} crashed by {:?} paused by {:?} {:?}",
+                    s.status, s.state, s.timers, s.crashed_by, s.paused_by, s.clock
+                )
+            })
             .collect();
         let mut queue: Vec<String> = self
             .queue
@@ -649,7 +826,10 @@ impl<P: Protocol> Sim<P> {
                 "{:?} done {:?} from {} left {} effects {:?}",
                 self.script, self.script_done, self.script_from, self.script_left, self.effects
             ),
-            network: format!("{:?} initially {:?}", self.net, self.initial_net),
+            network: format!(
+                "{:?} windows {:?} initially {:?}",
+                self.net, self.windows, self.initial_net
+            ),
             checker: format!("{:?}", self.checker),
         }
     }
@@ -897,7 +1077,8 @@ impl<P: Protocol> Sim<P> {
         let count = self.node_count();
         let mut effects = std::mem::take(&mut self.effects);
         {
-            let mut ctx = Ctx::new(self.time, n, count, &mut self.rng, &mut effects);
+            let now = self.slots[n.index()].clock.read(self.time);
+            let mut ctx = Ctx::new(now, n, count, &mut self.rng, &mut effects);
             f(&self.proto, &mut self.slots[n.index()].state, &mut ctx);
         }
         self.apply_effects(n, &mut effects, b);
@@ -910,12 +1091,17 @@ impl<P: Protocol> Sim<P> {
             match e {
                 Effect::Send { to, msg } => self.transmit(n, to, msg, b, None),
                 Effect::SetTimer { timer, at } => {
+                    // `at` is by the node's clock.
                     self.cancel_timer(n, &timer);
                     let id = self.seq;
-                    let key = self.push(at, 1, Event::Timer { node: n, id });
-                    self.slots[n.index()]
-                        .timers
-                        .push(PendingTimer { id, timer, key });
+                    let real = self.slots[n.index()].clock.real_at(at, self.time);
+                    let key = self.push(real, 1, Event::Timer { node: n, id });
+                    self.slots[n.index()].timers.push(PendingTimer {
+                        id,
+                        timer,
+                        local_due: at,
+                        key,
+                    });
                 }
                 Effect::CancelTimer { timer } => self.cancel_timer(n, &timer),
                 Effect::Note(note) => b.notes.push(note),
@@ -924,6 +1110,7 @@ impl<P: Protocol> Sim<P> {
         }
         if crash {
             self.crash_node(n);
+            self.slots[n.index()].crashed_by.hold(None);
         }
     }
 
@@ -937,6 +1124,8 @@ impl<P: Protocol> Sim<P> {
         let time = self.time;
         let slot = &mut self.slots[node.index()];
         slot.status = NodeStatus::Crashed { since: time };
+        // A crashed node is no longer paused: its restart brings it up.
+        slot.paused_by.clear();
         slot.state.crash();
         // Its timers are gone; messages and commands for it stay queued and find it down
         // when they arrive.
@@ -1038,72 +1227,21 @@ impl<P: Protocol> Sim<P> {
                     b.kernel = Some(KernelNote::NodeDown);
                 }
             }
-            Action::Crash { node } => {
-                if let NodeStatus::Crashed { .. } = self.slots[node.index()].status {
-                    b.kernel = Some(KernelNote::AlreadyCrashed);
-                    return;
-                }
-                b.notes.extend(self.fault_note(node, NodeFault::Crash));
-                self.crash_node(node);
-            }
             Action::Restart { node } => {
                 if let NodeStatus::Crashed { .. } = self.slots[node.index()].status {
-                    self.slots[node.index()].status = NodeStatus::Up;
-                    self.handle(node, b, |p, s, ctx| p.on_restart(s, ctx));
+                    self.restart_node(node, b);
                 } else {
                     b.kernel = Some(KernelNote::NotCrashed);
                 }
             }
-            Action::Pause { node } => match self.slots[node.index()].status {
-                NodeStatus::Up => {
-                    b.notes.extend(self.fault_note(node, NodeFault::Pause));
-                    self.slots[node.index()].status = NodeStatus::Paused { since: self.time }
-                }
-                NodeStatus::Paused { .. } => b.kernel = Some(KernelNote::AlreadyPaused),
-                NodeStatus::Crashed { .. } => b.kernel = Some(KernelNote::NodeDown),
-            },
             Action::Resume { node } => {
                 if let NodeStatus::Paused { .. } = self.slots[node.index()].status {
-                    // What came due meanwhile is still queued, in order, and runs next.
-                    b.notes.extend(self.fault_note(node, NodeFault::Resume));
-                    self.slots[node.index()].status = NodeStatus::Up;
+                    self.resume_node(node, b);
                 } else {
                     b.kernel = Some(KernelNote::NotPaused);
                 }
             }
-            Action::Partition { groups } => {
-                // A partition replaces the cuts in place, as its narration says.
-                self.net.heal();
-                self.net.partition(self.node_count(), &groups)
-            }
-            Action::Cut { a, b } => self.net.cut(a, b),
             Action::Heal => self.net.heal(),
-            Action::Network {
-                latency,
-                loss,
-                duplicate,
-            } => {
-                if let Some(l) = latency {
-                    self.net.default.latency = l;
-                }
-                if let Some(p) = loss {
-                    self.net.default.loss = p;
-                }
-                if let Some(p) = duplicate {
-                    self.net.default.duplicate = p;
-                }
-            }
-            Action::Link {
-                from,
-                to,
-                params,
-                both,
-            } => {
-                if both {
-                    self.net.set_link(to, from, params.clone());
-                }
-                self.net.set_link(from, to, params);
-            }
             Action::DropMessage { id } => match self.take_in_flight(id) {
                 Some(_) => b.updates.push(MsgUpdate::Resolved {
                     id,
@@ -1122,7 +1260,145 @@ impl<P: Protocol> Sim<P> {
                 }
                 None => b.kernel = Some(KernelNote::NotInFlight),
             },
+            Action::Open { window, fault } => {
+                if fault.windowable() {
+                    self.windows.insert(window);
+                    self.fault(*fault, Some(window), b);
+                }
+            }
+            Action::End { window } => self.end_window(window, b),
+            fault => self.fault(fault, None, b),
         }
+    }
+
+    /// Carry out a fault that a window can hold: while window `window` is open, or for
+    /// good when `None`.
+    fn fault(&mut self, action: Action<P::Cmd>, window: Option<u32>, b: &mut Builder<P>) {
+        match action {
+            Action::Crash { node } => {
+                let slot = &self.slots[node.index()];
+                if let NodeStatus::Crashed { .. } = slot.status {
+                    // Down already: a crash for good now holds it down for good (past the
+                    // ends of the windows that crashed it); a window's crash holds it too.
+                    if window.is_none() && slot.crashed_by.manual {
+                        b.kernel = Some(KernelNote::AlreadyCrashed);
+                    }
+                } else {
+                    b.notes.extend(self.fault_note(node, NodeFault::Crash));
+                    self.crash_node(node);
+                }
+                self.slots[node.index()].crashed_by.hold(window);
+            }
+            Action::Pause { node } => match self.slots[node.index()].status {
+                NodeStatus::Up => {
+                    b.notes.extend(self.fault_note(node, NodeFault::Pause));
+                    let slot = &mut self.slots[node.index()];
+                    slot.status = NodeStatus::Paused { since: self.time };
+                    slot.paused_by.hold(window);
+                }
+                NodeStatus::Paused { .. } => {
+                    let held = &mut self.slots[node.index()].paused_by;
+                    if window.is_none() && held.manual {
+                        b.kernel = Some(KernelNote::AlreadyPaused);
+                    }
+                    held.hold(window);
+                }
+                NodeStatus::Crashed { .. } => b.kernel = Some(KernelNote::NodeDown),
+            },
+            Action::Partition { groups } => {
+                // For good, a partition replaces the cuts in place, as its narration says.
+                self.net.partition(self.node_count(), &groups, window)
+            }
+            Action::Cut { a, b, one_way } => self.net.cut(a, b, one_way, window),
+            Action::Network {
+                latency,
+                loss,
+                duplicate,
+            } => self.net.set_defaults(
+                DefaultChange {
+                    latency,
+                    loss,
+                    duplicate,
+                },
+                window,
+            ),
+            Action::Link {
+                from,
+                to,
+                params,
+                both,
+            } => {
+                if both {
+                    self.net.set_link(to, from, params.clone(), window);
+                }
+                self.net.set_link(from, to, params, window);
+            }
+            Action::Clock { node, rate, jump } => {
+                let now = self.time;
+                let clock = &mut self.slots[node.index()].clock;
+                if let Some(r) = rate {
+                    clock.set_rate(now, thousandths(r), window);
+                }
+                if let Some(j) = jump {
+                    clock.jump(now, j);
+                }
+                self.retime(node);
+            }
+            _ => {}
+        }
+    }
+
+    /// Undo what window `w` did.
+    fn end_window(&mut self, w: u32, b: &mut Builder<P>) {
+        if !self.windows.remove(&w) {
+            b.kernel = Some(KernelNote::NoWindow);
+            return;
+        }
+        self.net.end_window(w);
+        for i in 0..self.node_count() {
+            let n = NodeId(i);
+            let slot = &mut self.slots[n.index()];
+            let up = slot.crashed_by.release(w);
+            let resume = slot.paused_by.release(w);
+            if slot.clock.end_window(self.time, w) {
+                self.retime(n);
+            }
+            match self.slots[n.index()].status {
+                NodeStatus::Crashed { .. } if up => self.restart_node(n, b),
+                NodeStatus::Paused { .. } if resume => self.resume_node(n, b),
+                _ => {}
+            }
+        }
+    }
+
+    fn restart_node(&mut self, node: NodeId, b: &mut Builder<P>) {
+        let slot = &mut self.slots[node.index()];
+        slot.status = NodeStatus::Up;
+        slot.crashed_by.clear();
+        self.handle(node, b, |p, s, ctx| p.on_restart(s, ctx));
+    }
+
+    fn resume_node(&mut self, node: NodeId, b: &mut Builder<P>) {
+        // What came due meanwhile is still queued, in order, and runs next.
+        b.notes.extend(self.fault_note(node, NodeFault::Resume));
+        let slot = &mut self.slots[node.index()];
+        slot.status = NodeStatus::Up;
+        slot.paused_by.clear();
+    }
+
+    /// The node's clock changed: put each of its timers where its clock now says it is due.
+    fn retime(&mut self, node: NodeId) {
+        let now = self.time;
+        let mut timers = std::mem::take(&mut self.slots[node.index()].timers);
+        for t in &mut timers {
+            let real = self.slots[node.index()].clock.real_at(t.local_due, now);
+            if real != t.key.time {
+                if let Some(ev) = self.queue.remove(&t.key) {
+                    t.key = self.push(real, 1, ev);
+                }
+            }
+        }
+        self.slots[node.index()].timers = timers;
     }
 
     /// Take a message in flight out of the queue, with the time it was due.

@@ -298,7 +298,7 @@ fn cut_fieldset(
                     <span class="visually-hidden">{ "and" }</span>
                 </label>
                 { node_picker("fp-cut-b", names, bi, b) }
-                <button type="button" class="fault" onclick={apply(store, Fault::Cut { a: NodeId(ai as u32), b: NodeId(bi as u32) })}
+                <button type="button" class="fault" onclick={apply(store, Fault::Cut { a: NodeId(ai as u32), b: NodeId(bi as u32), one_way: false })}
                     disabled={problem.is_some()}
                     aria-describedby={problem.is_some().then_some("fp-cut-error")}
                     title={format!("Cut both directions between {an} and {bn}: messages between them are dropped until the network heals")}>

@@ -396,7 +396,7 @@ fn fault_kind(v: &StepView, nodes: usize) -> FaultKind {
         Some(F::Pause { .. }) => FaultKind::Pause,
         Some(F::Resume { .. }) => FaultKind::Resume,
         Some(F::Partition { groups }) => FaultKind::Partition(partition_groups(groups, nodes)),
-        Some(F::Cut { a, b }) => FaultKind::Cut(*a, *b),
+        Some(F::Cut { a, b, .. }) => FaultKind::Cut(*a, *b),
         Some(F::Heal) => FaultKind::Heal,
         _ => FaultKind::Other,
     }

@@ -105,8 +105,10 @@ pub struct LocksChecker {
     log: VecMap<(NodeId, u64, u32), Vec<WriteId>>,
     /// Queue variant: clients in arrival order, as the lock server queued them.
     arrivals: Vec<NodeId>,
-    /// When the lock service last came up (restart or resume).
+    /// When the lock service last came up (restart or resume), and whether it was up
+    /// after the last step.
     lock_up_since: Time,
+    lock_was_up: bool,
     /// When the lock service last heard from each client.
     last_heard: VecMap<NodeId, Time>,
     /// A lost lock already reported: the holder and its crash time.
@@ -126,6 +128,7 @@ impl LocksChecker {
             log: VecMap::new(),
             arrivals: Vec::new(),
             lock_up_since: 0,
+            lock_was_up: true,
             last_heard: VecMap::new(),
             reported: None,
         }
@@ -312,15 +315,13 @@ impl Checker<Locks> for LocksChecker {
         let now = sim.time();
         let lock = proto.lock_node();
         let mut delivered = None;
+        // Restarted or resumed, by hand or at the end of a fault window.
+        let up = sim.status(lock) == NodeStatus::Up;
+        if up && !self.lock_was_up {
+            self.lock_up_since = now;
+        }
+        self.lock_was_up = up;
         match &step.record.kind {
-            StepKind::Action { action, .. } => {
-                use crate::sim::Action;
-                if let Action::Restart { node } | Action::Resume { node } = action {
-                    if *node == lock {
-                        self.lock_up_since = now;
-                    }
-                }
-            }
             StepKind::Deliver { from, .. } if step.record.node == Some(lock) => {
                 self.last_heard.insert(*from, now);
             }

@@ -99,15 +99,22 @@ impl Checker<Transactions> for TxnChecker {
         }
         if !self.open.is_empty() {
             let net = sim.net();
-            let failing = sim.node_ids().any(|n| !sim.is_up(n))
+            // A clock running fast or slow is a failure while it lasts (timeouts fire
+            // early or late); a message dropped or delayed by hand, or a clock's jump, at
+            // the step it happens.
+            let failing = sim
+                .node_ids()
+                .any(|n| !sim.is_up(n) || sim.clock_rate(n) != 1.0)
                 || net.is_partitioned()
                 || !net.same_settings(sim.initial_net())
                 || matches!(
-                    rec.kind,
-                    StepKind::Action {
-                        action: Action::DropMessage { .. } | Action::DelayMessage { .. },
-                        ..
-                    }
+                    &rec.kind,
+                    StepKind::Action { action, .. } if matches!(
+                        action.fault(),
+                        Action::DropMessage { .. }
+                            | Action::DelayMessage { .. }
+                            | Action::Clock { jump: Some(_), .. }
+                    )
                 );
             if failing {
                 self.touch_all();
