@@ -106,9 +106,15 @@ pub struct LocksChecker {
     /// Queue variant: clients in arrival order, as the lock server queued them.
     arrivals: Vec<NodeId>,
     /// When the lock service last came up (restart or resume), and whether it was up
-    /// after the last step.
+    /// after the last step. This and the times below are read on the lock service's
+    /// clock, which is what measures a ttl.
     lock_up_since: Time,
     lock_was_up: bool,
+    /// When each client that is down now was first seen down.
+    down_since: VecMap<NodeId, Time>,
+    /// When (real time) the lock service's clock last jumped: the timers the jump made due
+    /// run at that time, after the jump's step.
+    lock_jumped_at: Option<Time>,
     /// When the lock service last heard from each client.
     last_heard: VecMap<NodeId, Time>,
     /// A lost lock already reported: the holder and its crash time.
@@ -129,6 +135,8 @@ impl LocksChecker {
             arrivals: Vec::new(),
             lock_up_since: 0,
             lock_was_up: true,
+            down_since: VecMap::new(),
+            lock_jumped_at: None,
             last_heard: VecMap::new(),
             reported: None,
         }
@@ -153,14 +161,19 @@ impl LocksChecker {
         let NodeStatus::Crashed { since } = sim.status(holder) else {
             return;
         };
-        if self.reported == Some((holder, since)) {
+        if self.reported == Some((holder, since)) || self.lock_jumped_at == Some(sim.time()) {
             return;
         }
+        // On the lock service's clock: one running slow (or set back) takes longer to see
+        // a ttl pass, which is what its clock tells it, not a lost lock.
         let heard = self.last_heard.get(&holder).copied().unwrap_or(0);
-        let deadline = since.max(self.lock_up_since).max(heard) + proto.params.ttl;
+        let down = self.down_since.get(&holder).copied().unwrap_or(since);
+        let deadline = down.max(self.lock_up_since).max(heard) + proto.params.ttl;
         let waiting = l.disk.queue.len() + l.disk.znodes.len().saturating_sub(1);
         let now = sim.time();
-        if now > deadline && (proto.params.variant == Variant::Lease || waiting > 0) {
+        if sim.clock_reading(lock) > deadline
+            && (proto.params.variant == Variant::Lease || waiting > 0)
+        {
             self.reported = Some((holder, since));
             let why = if proto.expires() {
                 "its lease should have expired"
@@ -317,13 +330,30 @@ impl Checker<Locks> for LocksChecker {
         let mut delivered = None;
         // Restarted or resumed, by hand or at the end of a fault window.
         let up = sim.status(lock) == NodeStatus::Up;
+        let lock_now = sim.clock_reading(lock);
+        if let StepKind::Action { action, .. } = &step.record.kind {
+            if matches!(action.fault(), crate::sim::Action::Clock { node, jump: Some(_), .. } if *node == lock)
+            {
+                self.lock_jumped_at = Some(now);
+            }
+        }
         if up && !self.lock_was_up {
-            self.lock_up_since = now;
+            self.lock_up_since = self.lock_up_since.max(lock_now);
         }
         self.lock_was_up = up;
+        for c in (0..proto.params.clients).map(NodeId) {
+            if let NodeStatus::Crashed { .. } = sim.status(c) {
+                self.down_since.entry(c).or_insert(lock_now);
+            } else {
+                self.down_since.remove(&c);
+            }
+        }
         match &step.record.kind {
             StepKind::Deliver { from, .. } if step.record.node == Some(lock) => {
-                self.last_heard.insert(*from, now);
+                // The latest reading: after the lock service's clock was set back, what it
+                // heard before (and the lease it granted then) still counts from then.
+                let heard = self.last_heard.entry(*from).or_insert(lock_now);
+                *heard = (*heard).max(lock_now);
             }
             StepKind::Deliver { msg, .. } => delivered = Some(*msg),
             StepKind::Drop { msg, .. } => {

@@ -26,6 +26,12 @@
 //!   a create for a newer request (after the client gave up, or crashed and forgot) first
 //!   deletes the client's older znode, so that no two holdings share a token.
 //!
+//! Leases and sessions assume bounded clock drift ([`Locks::drift_bound`]): the lock
+//! service measures a ttl on its clock, the holder paces its writes on its own, and
+//! nothing tells the holder its lease ran out. A holder whose clock runs slow enough, or a
+//! lock service whose clock runs fast or jumps ahead, ends the lease while the holder is
+//! still writing.
+//!
 //! Every grant carries a token that only grows (the queue and lease servers count grants;
 //! ZooKeeper's sequence number plays that role). With `fencing` on, the storage rejects a
 //! write whose token is lower than the highest it has accepted. That keeps the accepted
@@ -102,6 +108,17 @@ impl Locks {
     /// Whether a silent holder eventually loses the lock.
     pub fn expires(&self) -> bool {
         self.params.variant == Variant::Lease || self.sessions()
+    }
+
+    /// How many times slower than the lock service's a holder's clock may run before a
+    /// lease can break: the ttl over the time the holder's writes take by its own clock
+    /// (`writes` x `work`). Past it, a holder still writing when the lock service expires
+    /// its lease (or session) writes as a former holder. Message delays and pauses use up
+    /// the same margin, so this is an upper bound; a lock service whose clock runs fast,
+    /// or jumps ahead, eats into it too.
+    pub fn drift_bound(&self) -> f64 {
+        let busy = Time::from(self.params.writes.max(1)) * self.params.work.max(1);
+        self.params.ttl as f64 / busy as f64
     }
 
     fn keepalive(&self) -> Time {
