@@ -351,3 +351,55 @@ async fn the_page_answers_clicks_and_keys() {
     handle.destroy();
     root.remove();
 }
+
+/// The fault palette cuts one direction of a link and skews a node's clock, each with a
+/// labelled control; the palette then says what is in force.
+#[wasm_bindgen_test]
+async fn the_palette_cuts_one_way_and_skews_a_clock() {
+    let root = gloo::utils::document().create_element("div").unwrap();
+    gloo::utils::body().append_child(&root).unwrap();
+    let handle = mount::<MessagingPage>(root.clone(), "scenario=messaging-normal");
+    settle().await;
+    let find = |sel: &str| -> web_sys::HtmlElement {
+        root.query_selector(sel)
+            .unwrap()
+            .unwrap_or_else(|| panic!("{sel}"))
+            .unchecked_into()
+    };
+    let change = |el: &web_sys::HtmlElement| {
+        let e = web_sys::Event::new_with_event_init_dict("change", &{
+            let i = web_sys::EventInit::new();
+            i.set_bubbles(true);
+            i
+        })
+        .unwrap();
+        el.dispatch_event(&e).unwrap();
+    };
+    let text = || root.text_content().unwrap_or_default();
+    let button = |label: &str| -> web_sys::HtmlElement {
+        let all = root.query_selector_all(".faults button").unwrap();
+        (0..all.length())
+            .filter_map(|i| all.item(i))
+            .map(|n| n.unchecked_into::<web_sys::HtmlElement>())
+            .find(|b| b.text_content().unwrap_or_default() == label)
+            .unwrap_or_else(|| panic!("a button `{label}`"))
+    };
+    // One way: the checkbox beside the cut's pickers.
+    let one_way: web_sys::HtmlInputElement = find(".cut-row input[type=checkbox]").unchecked_into();
+    one_way.set_checked(true);
+    change(&one_way);
+    settle().await;
+    button("Cut n1 → n2").click();
+    settle().await;
+    assert!(text().contains("Cut now: n1→n2"), "{}", text());
+    // The clock of n1 (the first node until one is selected): twice as slow.
+    let kind: web_sys::HtmlSelectElement = find("#fp-clock-kind").unchecked_into();
+    kind.set_selected_index(1);
+    change(&kind);
+    settle().await;
+    button("Apply to n1").click();
+    settle().await;
+    assert!(text().contains("n1's clock: 0.5× real time."), "{}", text());
+    handle.destroy();
+    root.remove();
+}

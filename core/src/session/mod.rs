@@ -63,6 +63,9 @@ pub trait Session {
     fn network(&self) -> NetView;
     /// Node pairs that cannot reach each other now (each pair once, lower id first).
     fn cut_links(&self) -> Vec<(u32, u32)>;
+    /// A node's clock now: its rate (1 for a good clock) and how far it reads from the
+    /// real time (ms, negative when behind).
+    fn clock(&self, node: u32) -> Option<(f64, i64)>;
     /// The node that acted in the step just taken, if any.
     fn last_actor(&self) -> Option<u32>;
     /// A node's state as JSON (node ids as names), for the inspector.
@@ -473,6 +476,18 @@ impl<P: Protocol> Session for Loaded<P> {
                 .collect(),
             blocked: net.blocked().into_iter().map(|(a, b)| (a.0, b.0)).collect(),
         }
+    }
+
+    fn clock(&self, node: u32) -> Option<(f64, i64)> {
+        let sim = self.timeline.sim();
+        (node < sim.node_count()).then(|| {
+            let n = NodeId(node);
+            let off = i128::from(sim.clock_reading(n)) - i128::from(sim.time());
+            (
+                sim.clock_rate(n),
+                off.clamp(i64::MIN.into(), i64::MAX.into()) as i64,
+            )
+        })
     }
 
     fn cut_links(&self) -> Vec<(u32, u32)> {

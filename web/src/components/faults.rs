@@ -1,6 +1,7 @@
-//! The fault palette: crash, restart, pause and resume any node; cut a link, split the
-//! nodes into two groups, heal; drop or delay a message in flight; set latency, loss and
-//! duplication for the whole network or one link.
+//! The fault palette: crash, restart, pause and resume any node; make a node's clock run
+//! fast or slow, or jump; cut a link (both ways or one), split the nodes into two groups,
+//! heal; drop or delay a message in flight; set latency, loss and duplication for the
+//! whole network or one link.
 //!
 //! Every button sends one typed action (`ShellMsg::Fault`) at the current step. Inputs are checked
 //! here before anything is sent (the core checks again and the store shows its refusal in
@@ -33,6 +34,8 @@ struct Snapshot {
     status: Vec<NodeStatus>,
     net: NetView,
     cuts: Vec<(u32, u32)>,
+    /// Each node's clock: rate and offset from real time (ms).
+    clocks: Vec<(f64, i64)>,
     /// Messages in flight now (not those drawn vanishing after a loss).
     flying: Vec<MsgView>,
     /// Why the selected message cannot be dropped, when it is not in flight.
@@ -60,7 +63,11 @@ pub fn fault_palette(store: &Shell, delay: &UseStateHandle<String>) -> Html {
             .selected_msg
             .filter(|id| !flying.iter().any(|m| m.id == *id))
             .map(|id| not_in_flight(&s.messages(), id, s.pos()));
+        let clocks = (0..names.len() as u32)
+            .map(|i| s.clock(i).unwrap_or((1.0, 0)))
+            .collect();
         let snap = Snapshot {
+            clocks,
             names,
             status,
             net: s.network(),
@@ -84,7 +91,8 @@ pub fn fault_palette(store: &Shell, delay: &UseStateHandle<String>) -> Html {
                 <p class="now-note muted">{ format!("Faults happen now: step {pos}, t={time} ms.") }</p>
             }
             <NodeAndNetwork store={store.clone()} names={snap.names.clone()} status={snap.status.clone()}
-                net={snap.net.clone()} cuts={snap.cuts.clone()} />
+                net={snap.net.clone()} cuts={snap.cuts.clone()} selected={store.selected}
+                clocks={snap.clocks.clone()} />
             { messages_section(store, &snap, delay) }
         </section>
     }
@@ -98,13 +106,21 @@ struct NodeAndNetworkProps {
     status: Vec<NodeStatus>,
     net: NetView,
     cuts: Vec<(u32, u32)>,
+    /// The node selected in the view: the clock fault's node until another is picked.
+    selected: Option<u32>,
+    clocks: Vec<(f64, i64)>,
 }
 
 impl PartialEq for NodeAndNetworkProps {
     /// Equal when what is drawn is: most steps change none of it, so on a large cluster the
     /// node rows, the node pickers and the network forms are not built again every step.
     fn eq(&self, o: &Self) -> bool {
-        self.names == o.names && self.status == o.status && self.net == o.net && self.cuts == o.cuts
+        self.names == o.names
+            && self.status == o.status
+            && self.net == o.net
+            && self.cuts == o.cuts
+            && self.selected == o.selected
+            && self.clocks == o.clocks
     }
 }
 
@@ -114,6 +130,9 @@ impl PartialEq for NodeAndNetworkProps {
 fn node_and_network(p: &NodeAndNetworkProps) -> Html {
     let cut_a = use_state(|| 0usize);
     let cut_b = use_state(|| 1usize);
+    let one_way = use_state(|| false);
+    let clock_node = use_state(|| None::<usize>);
+    let clock_kind = use_state(|| 0usize);
     let group = use_state(|| None::<Vec<bool>>);
     let net_edit: Edit = use_state(|| None);
     let link_from = use_state(|| 0usize);
@@ -127,15 +146,16 @@ fn node_and_network(p: &NodeAndNetworkProps) -> Html {
     html! {
         <>
             { nodes_section(store, &p.names, &p.status) }
+            { clock_fieldset(store, &p.names, &p.clocks, p.selected, &clock_node, &clock_kind) }
             <details class="fault-group network" open=true>
                 <summary>{ match p.cuts.len() {
                     0 => "Network: nothing cut".to_string(),
                     1 => "Network: 1 link cut".to_string(),
                     c => format!("Network: {c} links cut"),
                 } }</summary>
-                { cut_fieldset(store, &p.names, &p.net, cut, &cut_a, &cut_b) }
+                { cut_fieldset(store, &p.names, &p.net, cut, (&cut_a, &cut_b, &one_way)) }
                 { partition_fieldset(store, &p.names, &group) }
-                { heal_row(store, &p.names, &p.cuts) }
+                { heal_row(store, &p.names, &p.net, &p.cuts) }
                 <h3 class="sub">{ "Whole network" }</h3>
                 { params_editor(store, &p.names, Target::Network, &p.net.default, &net_edit) }
             </details>
@@ -273,41 +293,158 @@ fn cut_fieldset(
     names: &[String],
     net: &NetView,
     (ai, bi): (usize, usize),
-    a: &UseStateHandle<usize>,
-    b: &UseStateHandle<usize>,
+    (a, b, one_way): (
+        &UseStateHandle<usize>,
+        &UseStateHandle<usize>,
+        &UseStateHandle<bool>,
+    ),
 ) -> Html {
     let (an, bn) = (name_of(names, ai as u32), name_of(names, bi as u32));
     let blocked = &net.blocked;
-    let already =
-        blocked.contains(&(ai as u32, bi as u32)) && blocked.contains(&(bi as u32, ai as u32));
+    let ow = **one_way;
+    let arrow = if ow { "→" } else { "↔" };
+    let already = blocked.contains(&(ai as u32, bi as u32))
+        && (ow || blocked.contains(&(bi as u32, ai as u32)));
     let problem = if ai == bi {
         Some("Pick two different nodes: a node cannot be cut from itself.".to_string())
     } else if already {
-        Some(format!("{an} ↔ {bn} is already cut."))
+        Some(format!("{an} {arrow} {bn} is already cut."))
     } else {
         None
+    };
+    let on_one_way = {
+        let one_way = one_way.clone();
+        Callback::from(move |e: Event| {
+            let el: HtmlInputElement = e.target_unchecked_into();
+            one_way.set(el.checked());
+        })
+    };
+    let what = if ow {
+        format!("Cut {an} → {bn} only: messages from {an} to {bn} are dropped, those from {bn} to {an} still arrive, until the network heals")
+    } else {
+        format!("Cut both directions between {an} and {bn}: messages between them are dropped until the network heals")
+    };
+    let fault = Fault::Cut {
+        a: NodeId(ai as u32),
+        b: NodeId(bi as u32),
+        one_way: ow,
     };
     html! {
         <fieldset class="fault-set cut-row">
             <legend>{ "Cut a link" }</legend>
             <div class="fault-row">
-                <label for="fp-cut-a" class="visually-hidden">{ "Cut the link between" }</label>
+                <label for="fp-cut-a" class="visually-hidden">{ "Cut the link from" }</label>
                 { node_picker("fp-cut-a", names, ai, a) }
                 <label for="fp-cut-b" class="join">
-                    <span aria-hidden="true">{ "↔" }</span>
-                    <span class="visually-hidden">{ "and" }</span>
+                    <span aria-hidden="true">{ arrow }</span>
+                    <span class="visually-hidden">{ "to" }</span>
                 </label>
                 { node_picker("fp-cut-b", names, bi, b) }
-                <button type="button" class="fault" onclick={apply(store, Fault::Cut { a: NodeId(ai as u32), b: NodeId(bi as u32), one_way: false })}
+                <label class="tick">
+                    <input type="checkbox" checked={ow} onchange={on_one_way} />
+                    { "one way" }
+                </label>
+                <button type="button" class="fault" onclick={apply(store, fault)}
                     disabled={problem.is_some()}
                     aria-describedby={problem.is_some().then_some("fp-cut-error")}
-                    title={format!("Cut both directions between {an} and {bn}: messages between them are dropped until the network heals")}>
-                    { format!("Cut {an} ↔ {bn}") }
+                    title={what}>
+                    { format!("Cut {an} {arrow} {bn}") }
                 </button>
                 if let Some(p) = problem {
                     { field_error(Some("fp-cut-error"), &p) }
                 }
             </div>
+        </fieldset>
+    }
+}
+
+/// Clock faults offered, as (words, rate, jump in ms).
+const CLOCK_FAULTS: [(&str, Option<f64>, Option<i64>); 7] = [
+    ("runs 4× slow", Some(0.25), None),
+    ("runs 2× slow", Some(0.5), None),
+    ("runs 2× fast", Some(2.0), None),
+    ("runs 4× fast", Some(4.0), None),
+    ("jumps 1 s ahead", None, Some(1000)),
+    ("jumps 1 s back", None, Some(-1000)),
+    ("runs at the right rate", Some(1.0), None),
+];
+
+/// How a clock is off, in words ("0.5× real time, 300 ms behind"), if it is.
+pub fn clock_words(rate: f64, offset: i64) -> Option<String> {
+    let mut parts = Vec::new();
+    if rate != 1.0 {
+        parts.push(format!("{rate}× real time"));
+    }
+    match offset {
+        0 => {}
+        o if o > 0 => parts.push(format!("{o} ms ahead")),
+        o => parts.push(format!("{} ms behind", o.unsigned_abs())),
+    }
+    (!parts.is_empty()).then(|| parts.join(", "))
+}
+
+/// A clock fault on one node (the selected node until another is picked).
+fn clock_fieldset(
+    store: &Shell,
+    names: &[String],
+    clocks: &[(f64, i64)],
+    selected: Option<u32>,
+    node: &UseStateHandle<Option<usize>>,
+    kind: &UseStateHandle<usize>,
+) -> Html {
+    let i = clamp_index(
+        (**node).unwrap_or(selected.unwrap_or(0) as usize),
+        names.len(),
+    );
+    let name = name_of(names, i as u32);
+    let k = (**kind).min(CLOCK_FAULTS.len() - 1);
+    let (words, rate, jump) = CLOCK_FAULTS[k];
+    let on_node = {
+        let node = node.clone();
+        Callback::from(move |e: Event| {
+            let el: HtmlSelectElement = e.target_unchecked_into();
+            node.set(Some(el.selected_index().max(0) as usize));
+        })
+    };
+    let on_kind = {
+        let kind = kind.clone();
+        Callback::from(move |e: Event| {
+            let el: HtmlSelectElement = e.target_unchecked_into();
+            kind.set(el.selected_index().max(0) as usize);
+        })
+    };
+    let fault = Fault::Clock {
+        node: NodeId(i as u32),
+        rate,
+        jump,
+    };
+    let (r, off) = clocks.get(i).copied().unwrap_or((1.0, 0));
+    let now = clock_words(r, off).map_or_else(
+        || format!("{name}'s clock is right."),
+        |w| format!("{name}'s clock: {w}."),
+    );
+    html! {
+        <fieldset class="fault-set clock-row">
+            <legend>{ "Clock" }</legend>
+            <div class="fault-row">
+                <label for="fp-clock-node" class="visually-hidden">{ "Node whose clock to change" }</label>
+                <select id="fp-clock-node" onchange={on_node}>
+                    { for names.iter().enumerate().map(|(j, n)| html! {
+                        <option value={j.to_string()} selected={j == i}>{ n.clone() }</option>
+                    }) }
+                </select>
+                <label for="fp-clock-kind" class="visually-hidden">{ "Clock fault" }</label>
+                <select id="fp-clock-kind" onchange={on_kind}>
+                    { for CLOCK_FAULTS.iter().enumerate().map(|(j, (w, _, _))| html! {
+                        <option value={j.to_string()} selected={j == k}>{ *w }</option>
+                    }) }
+                </select>
+                <button type="button" class="fault" onclick={apply(store, fault)}
+                    title={format!("From now on {name}'s clock {words}: it reads the time from it, and its timers fire by it")}>
+                    { format!("Apply to {name}") }
+                </button>
+            </div>
+            <p class="muted">{ now }</p>
         </fieldset>
     }
 }
@@ -384,10 +521,15 @@ fn partition_fieldset(
     }
 }
 
-fn heal_row(store: &Shell, names: &[String], cuts: &[(u32, u32)]) -> Html {
+fn heal_row(store: &Shell, names: &[String], net: &NetView, cuts: &[(u32, u32)]) -> Html {
     let pairs: Vec<String> = cuts
         .iter()
-        .map(|(a, b)| format!("{}↔{}", name_of(names, *a), name_of(names, *b)))
+        .map(|&(a, b)| {
+            let (ab, ba) = (net.blocked.contains(&(a, b)), net.blocked.contains(&(b, a)));
+            let (from, to) = if ab || !ba { (a, b) } else { (b, a) };
+            let arrow = if ab && ba { "↔" } else { "→" };
+            format!("{}{arrow}{}", name_of(names, from), name_of(names, to))
+        })
         .collect();
     let status = match pairs.len() {
         0 => "Nothing is cut.".to_string(),

@@ -385,6 +385,9 @@ enum FaultKind {
     /// The two ends.
     Cut(u32, u32),
     Heal,
+    /// A fault window ended (what it cut is restored; cuts still in force are drawn
+    /// from the network as it is now).
+    End,
     Other,
 }
 
@@ -398,6 +401,7 @@ fn fault_kind(v: &StepView, nodes: usize) -> FaultKind {
         Some(F::Partition { groups }) => FaultKind::Partition(partition_groups(groups, nodes)),
         Some(F::Cut { a, b, .. }) => FaultKind::Cut(*a, *b),
         Some(F::Heal) => FaultKind::Heal,
+        Some(F::End { .. }) => FaultKind::End,
         _ => FaultKind::Other,
     }
 }
@@ -593,6 +597,7 @@ pub fn spacetime_component() -> Html {
                     starts: true,
                 });
             }
+            (FaultKind::End, _) => close(&mut open_bands, &mut bands, t),
             (FaultKind::Heal, _) => {
                 if open_bands.is_empty() {
                     open_bands.push(Band {
@@ -1203,6 +1208,7 @@ mod tests {
                     format!("cut {} {}", s.names()[a as usize], s.names()[b as usize])
                 }
                 FaultKind::Heal => "heal".into(),
+                FaultKind::End => "end".into(),
                 FaultKind::Other => "other".into(),
             })
             .collect()

@@ -117,8 +117,7 @@ impl Locks {
     /// the same margin, so this is an upper bound; a lock service whose clock runs fast,
     /// or jumps ahead, eats into it too.
     pub fn drift_bound(&self) -> f64 {
-        let busy = Time::from(self.params.writes.max(1)) * self.params.work.max(1);
-        self.params.ttl as f64 / busy as f64
+        self.params.drift_bound()
     }
 
     fn keepalive(&self) -> Time {

@@ -74,6 +74,14 @@ impl Default for Params {
     }
 }
 
+impl Params {
+    /// See [`super::Locks::drift_bound`].
+    pub fn drift_bound(&self) -> f64 {
+        let busy = Time::from(self.writes.max(1)) * self.work.max(1);
+        self.ttl as f64 / busy as f64
+    }
+}
+
 /// What a client is doing.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]

@@ -262,6 +262,12 @@ pub fn locks_panel() -> Html {
                 <strong>{ CURRENT_HOLDER }</strong>
                 { ": a former holder's write that lands before the new holder's first write is still accepted (the storage has seen no higher token yet)." }
             </p>
+            if p.variant == Variant::Lease || p.leases || p.variant == Variant::Zookeeper {
+                <p class="drift-note small">{ format!(
+                    "Leases assume bounded clock drift: a holder's clock may run at most {:.1}× slower than the lock service's ({} writes {} ms apart must end within the {} ms TTL).",
+                    p.drift_bound(), p.writes, p.work, p.ttl
+                ) }</p>
+            }
             if p.variant == Variant::Queue {
                 <label class="check" title="Sessions with a lease: a silent client loses its place after the TTL">
                     <input type="checkbox" checked={p.leases} onchange={toggle(|p| p.leases = !p.leases)} />
