@@ -482,11 +482,8 @@ impl<P: Protocol> Session for Loaded<P> {
         let sim = self.timeline.sim();
         (node < sim.node_count()).then(|| {
             let n = NodeId(node);
-            let off = i128::from(sim.clock_reading(n)) - i128::from(sim.time());
-            (
-                sim.clock_rate(n),
-                off.clamp(i64::MIN.into(), i64::MAX.into()) as i64,
-            )
+            let off = sim.clock_reading(n) as i64 - sim.time() as i64;
+            (sim.clock_rate(n), off)
         })
     }
 

@@ -52,10 +52,10 @@ impl Clock {
 
     /// What the clock reads at real time `now` (not before the last change).
     pub(super) fn read(&self, now: Time) -> Time {
-        let elapsed = u128::from(now.saturating_sub(self.real));
-        let ticks = elapsed * u128::from(self.rate()) / u128::from(ONE);
+        // Times stay far below what overflows (a day is 8.64e7 ms, rates at most 1e4).
+        let elapsed = now.saturating_sub(self.real);
         self.local
-            .saturating_add(u64::try_from(ticks).unwrap_or(u64::MAX))
+            .saturating_add(elapsed.saturating_mul(self.rate()) / ONE)
     }
 
     /// The real time at which the clock reads `local` (`now` if it already does).
@@ -64,12 +64,9 @@ impl Clock {
         if local <= here {
             return now;
         }
-        let ticks = u128::from(local - self.local);
-        let rate = u128::from(self.rate());
-        let real = ticks.saturating_mul(u128::from(ONE)).div_ceil(rate);
-        self.real
-            .saturating_add(u64::try_from(real).unwrap_or(u64::MAX))
-            .max(now)
+        let ticks = local - self.local;
+        let real = ticks.saturating_mul(ONE).div_ceil(self.rate());
+        self.real.saturating_add(real).max(now)
     }
 
     /// Start counting from real time `now`, so that a change applies from now on.

@@ -392,15 +392,16 @@ impl<C> Action<C> {
             )),
             Action::Clock { rate, jump, .. } => {
                 let [lo, hi] = CLOCK_RATES;
-                match (rate, jump) {
-                    (None, None) => Err(format!("{field}: give a `rate`, a `jump` or both")),
-                    (Some(r), _) if !(lo..=hi).contains(r) => Err(format!(
-                        "{field}.rate: must be between {lo} and {hi} (got {r})"
-                    )),
-                    (_, Some(j)) if j.unsigned_abs() > MAX_LATENCY => Err(format!(
-                        "{field}.jump: must be at most {MAX_LATENCY} ms either way (got {j})"
-                    )),
-                    _ => Ok(()),
+                if rate.is_some_and(|r| !(lo..=hi).contains(&r)) {
+                    Err(format!("{field}.rate: must be between {lo} and {hi}"))
+                } else if jump.is_some_and(|j| j.unsigned_abs() > MAX_LATENCY) {
+                    Err(format!(
+                        "{field}.jump: must be at most {MAX_LATENCY} ms either way"
+                    ))
+                } else if rate.is_none() && jump.is_none() {
+                    Err(format!("{field}: give a `rate`, a `jump` or both"))
+                } else {
+                    Ok(())
                 }
             }
             Action::Open { fault, .. } => {
@@ -508,24 +509,12 @@ impl<C: Clone> Action<C> {
             ),
             Action::DropMessage { id } => format!("drop message m{id}"),
             Action::DelayMessage { id, by } => format!("delay message m{id} by {by} ms"),
-            Action::Clock { node, rate, jump } => {
-                let mut parts = Vec::new();
-                if let Some(r) = rate {
-                    parts.push(if *r == 1.0 {
-                        "run at the right rate".to_string()
-                    } else if *r > 1.0 {
-                        format!("run {r}x fast")
-                    } else {
-                        format!("run at {r}x (slow)")
-                    });
-                }
-                match jump {
-                    Some(j) if *j >= 0 => parts.push(format!("jump {j} ms ahead")),
-                    Some(j) => parts.push(format!("jump {} ms back", j.unsigned_abs())),
-                    None => {}
-                }
-                format!("make the clock of {} {}", name(node), parts.join(" and "))
-            }
+            Action::Clock { node, rate, jump } => format!(
+                "set the clock of {}: rate {}, jump {} ms",
+                name(node),
+                rate.map_or("as it was".into(), |r| format!("{r}x real time")),
+                jump.unwrap_or(0)
+            ),
             Action::Open { window, fault } => {
                 format!("{} (fault window {window})", fault.describe(proto, names))
             }

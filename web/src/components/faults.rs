@@ -131,7 +131,7 @@ fn node_and_network(p: &NodeAndNetworkProps) -> Html {
     let cut_a = use_state(|| 0usize);
     let cut_b = use_state(|| 1usize);
     let one_way = use_state(|| false);
-    let clock_node = use_state(|| None::<usize>);
+    let clock_node = use_state(|| p.selected.unwrap_or(0) as usize);
     let clock_kind = use_state(|| 0usize);
     let group = use_state(|| None::<Vec<bool>>);
     let net_edit: Edit = use_state(|| None);
@@ -146,7 +146,7 @@ fn node_and_network(p: &NodeAndNetworkProps) -> Html {
     html! {
         <>
             { nodes_section(store, &p.names, &p.status) }
-            { clock_fieldset(store, &p.names, &p.clocks, p.selected, &clock_node, &clock_kind) }
+            { clock_fieldset(store, &p.names, &p.clocks, &clock_node, &clock_kind) }
             <details class="fault-group network" open=true>
                 <summary>{ match p.cuts.len() {
                     0 => "Network: nothing cut".to_string(),
@@ -369,43 +369,19 @@ const CLOCK_FAULTS: [(&str, Option<f64>, Option<i64>); 7] = [
     ("runs at the right rate", Some(1.0), None),
 ];
 
-/// How a clock is off, in words ("0.5× real time, 300 ms behind"), if it is.
-pub fn clock_words(rate: f64, offset: i64) -> Option<String> {
-    let mut parts = Vec::new();
-    if rate != 1.0 {
-        parts.push(format!("{rate}× real time"));
-    }
-    match offset {
-        0 => {}
-        o if o > 0 => parts.push(format!("{o} ms ahead")),
-        o => parts.push(format!("{} ms behind", o.unsigned_abs())),
-    }
-    (!parts.is_empty()).then(|| parts.join(", "))
-}
-
-/// A clock fault on one node (the selected node until another is picked).
+/// A clock fault on one node (the node selected when the palette opened, until another
+/// is picked).
 fn clock_fieldset(
     store: &Shell,
     names: &[String],
     clocks: &[(f64, i64)],
-    selected: Option<u32>,
-    node: &UseStateHandle<Option<usize>>,
+    node: &UseStateHandle<usize>,
     kind: &UseStateHandle<usize>,
 ) -> Html {
-    let i = clamp_index(
-        (**node).unwrap_or(selected.unwrap_or(0) as usize),
-        names.len(),
-    );
+    let i = clamp_index(**node, names.len());
     let name = name_of(names, i as u32);
     let k = (**kind).min(CLOCK_FAULTS.len() - 1);
     let (words, rate, jump) = CLOCK_FAULTS[k];
-    let on_node = {
-        let node = node.clone();
-        Callback::from(move |e: Event| {
-            let el: HtmlSelectElement = e.target_unchecked_into();
-            node.set(Some(el.selected_index().max(0) as usize));
-        })
-    };
     let on_kind = {
         let kind = kind.clone();
         Callback::from(move |e: Event| {
@@ -419,24 +395,16 @@ fn clock_fieldset(
         jump,
     };
     let (r, off) = clocks.get(i).copied().unwrap_or((1.0, 0));
-    let now = clock_words(r, off).map_or_else(
-        || format!("{name}'s clock is right."),
-        |w| format!("{name}'s clock: {w}."),
-    );
     html! {
         <fieldset class="fault-set clock-row">
             <legend>{ "Clock" }</legend>
             <div class="fault-row">
                 <label for="fp-clock-node" class="visually-hidden">{ "Node whose clock to change" }</label>
-                <select id="fp-clock-node" onchange={on_node}>
-                    { for names.iter().enumerate().map(|(j, n)| html! {
-                        <option value={j.to_string()} selected={j == i}>{ n.clone() }</option>
-                    }) }
-                </select>
+                { node_picker("fp-clock-node", names, i, node) }
                 <label for="fp-clock-kind" class="visually-hidden">{ "Clock fault" }</label>
                 <select id="fp-clock-kind" onchange={on_kind}>
                     { for CLOCK_FAULTS.iter().enumerate().map(|(j, (w, _, _))| html! {
-                        <option value={j.to_string()} selected={j == k}>{ *w }</option>
+                        <option selected={j == k}>{ *w }</option>
                     }) }
                 </select>
                 <button type="button" class="fault" onclick={apply(store, fault)}
@@ -444,7 +412,7 @@ fn clock_fieldset(
                     { format!("Apply to {name}") }
                 </button>
             </div>
-            <p class="muted">{ now }</p>
+            <p class="muted">{ format!("{name}'s clock: {r}× real time, {off} ms from it.") }</p>
         </fieldset>
     }
 }
