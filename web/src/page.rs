@@ -18,7 +18,7 @@ use crate::components::log::EventLog;
 use crate::components::share::{self, export_menu, share_button, use_popovers};
 use crate::components::spacetime::SpaceTime;
 use crate::components::{use_shell, Shell, Typed};
-use crate::store::{Clock, Msg, ShellMsg, State};
+use crate::store::{Clock, Msg, Seek, ShellMsg, State};
 use crate::url::{route, Route, UrlState};
 use dsplay_core::session::Session;
 use dsplay_core::{Algorithm, Protocol};
@@ -99,6 +99,7 @@ pub fn playground<A: Page>(props: &PlaygroundProps) -> Html {
     let clock: Clock = store.clock;
     use_keyboard(dispatch.clone());
     use_playback(dispatch.clone(), store.ui.playing);
+    use_seeking(dispatch.clone(), store.seek.is_some());
     {
         // A changed address (typed, back/forward, a link) shows what it says.
         let dispatch = dispatch.clone();
@@ -207,7 +208,9 @@ pub fn playground<A: Page>(props: &PlaygroundProps) -> Html {
         <ContextProvider<Shell> context={shell}>
             <ContextProvider<Typed<A::Algo>> context={typed}>
                 <ContextProvider<Clock> context={clock}>
-                    { body }
+                    <ContextProvider<Progress> context={Progress(store.seek)}>
+                        { body }
+                    </ContextProvider<Progress>>
                 </ContextProvider<Clock>>
             </ContextProvider<Typed<A::Algo>>>
         </ContextProvider<Shell>>
@@ -232,6 +235,21 @@ fn use_playback(dispatch: Callback<ShellMsg>, playing: bool) {
                 });
             })
         });
+        move || drop(handle)
+    });
+}
+
+/// A long seek under way, as the progress indicator reads it (its own context: it changes
+/// on every slice, when nothing else on the page does).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Progress(pub Option<Seek>);
+
+/// A long seek: one slice per turn of the event loop while it lasts, so the page draws its
+/// progress and answers keys and clicks (Stop) between slices.
+#[hook]
+fn use_seeking(dispatch: Callback<ShellMsg>, seeking: bool) {
+    use_effect_with(seeking, move |seeking| {
+        let handle = seeking.then(|| Interval::new(0, move || dispatch.emit(ShellMsg::SeekSlice)));
         move || drop(handle)
     });
 }

@@ -1,6 +1,7 @@
 //! The control bar: play/pause, step, speed, scrubber, current step and time.
 
 use super::Shell;
+use crate::page::Progress;
 use crate::store::{ShellMsg, SPEEDS};
 use dsplay_core::session::MarkKind;
 use web_sys::HtmlInputElement;
@@ -78,11 +79,39 @@ pub fn control_bar(store: &Shell) -> Html {
                     }) }
                 </div>
             </div>
-            <span class="clock" aria-live="polite">
-                { format!("step {pos} / {horizon}") }
-                <span class="time">{ format!("t={} ms", time) }</span>
-            </span>
+            if let Some(target) = store.seeking {
+                <SeekProgress {target} />
+            } else {
+                <span class="clock" aria-live="polite">
+                    { format!("step {pos} / {horizon}") }
+                    <span class="time">{ format!("t={} ms", time) }</span>
+                </span>
+            }
         </div>
+    }
+}
+
+#[derive(Properties, PartialEq)]
+pub struct SeekProgressProps {
+    /// The step the seek goes to.
+    pub target: u64,
+}
+
+/// A long seek's progress in the clock's place: how far it has got, and Stop (or Esc).
+#[function_component(SeekProgress)]
+pub fn seek_progress(props: &SeekProgressProps) -> Html {
+    let shell = super::use_shell();
+    let Progress(seek) = use_context::<Progress>().unwrap_or(Progress(None));
+    let (reached, fraction) = seek.map_or((0, 0.0), |s| (s.reached, s.fraction()));
+    let target = props.target;
+    html! {
+        <span class="clock seek-progress" role="status">
+            <span class="seek-text">{ format!("computing step {reached} of {target}") }</span>
+            <progress max="1000" value={((fraction * 1000.0).round() as u32).to_string()}
+                aria-label={format!("Computing the run: step {reached} of {target}")}></progress>
+            <button class="ctl stop" onclick={shell.on(ShellMsg::StopSeek)}
+                title="Stop here (Esc)" aria-label="Stop computing">{ "Stop" }</button>
+        </span>
     }
 }
 
