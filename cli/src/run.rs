@@ -1,12 +1,12 @@
 //! `dsplay run`: run one scenario and summarize it.
 
 use crate::args::{Arg, Parser};
-use crate::{catch, Failure};
+use crate::{catch, quote, Failure, Io};
 use dsplay_core::catalog;
 use dsplay_core::hash::hex;
 use dsplay_core::scenario::{RunSpec, MAX_STEPS};
 use dsplay_core::session::Session;
-use std::io::{Read, Write};
+use std::io::Read;
 use std::process::ExitCode;
 
 pub const HELP: &str = "\
@@ -67,10 +67,10 @@ fn parse(args: Vec<String>) -> Result<Options, Failure> {
 
 /// Read a scenario: a file, standard input, or a built-in scenario. Returns a label for
 /// messages and the JSON.
-pub fn read_scenario(arg: &str) -> Result<(String, String), Failure> {
+pub fn read_scenario(arg: &str, input: &mut dyn Read) -> Result<(String, String), Failure> {
     if arg == "-" {
         let mut s = String::new();
-        std::io::stdin()
+        input
             .read_to_string(&mut s)
             .map_err(|e| Failure::Input(format!("cannot read standard input: {e}")))?;
         return Ok(("<stdin>".into(), s));
@@ -89,7 +89,10 @@ pub fn read_scenario(arg: &str) -> Result<(String, String), Failure> {
             } else {
                 " (nor is it a built-in scenario: see `dsplay list`)"
             };
-            Err(Failure::Input(format!("cannot read {arg}: {e}{hint}")))
+            Err(Failure::Input(format!(
+                "cannot read {}: {e}{hint}",
+                quote(arg)
+            )))
         }
     }
 }
@@ -103,12 +106,12 @@ fn run_spec(json: &str) -> RunSpec {
         .unwrap_or_default()
 }
 
-pub fn main(args: Vec<String>) -> Result<ExitCode, Failure> {
+pub fn main(args: Vec<String>, io: &mut Io) -> Result<ExitCode, Failure> {
     let o = parse(args)?;
-    let (label, json) = read_scenario(&o.scenario)?;
+    let (label, json) = read_scenario(&o.scenario, &mut *io.input)?;
     let mut session: Box<dyn Session> = catch(|| catalog::load(&json))
         .map_err(Failure::Internal)?
-        .map_err(|e| Failure::Input(format!("{label}: {e}")))?;
+        .map_err(|e| Failure::Input(format!("{}: {e}", quote(&label))))?;
     let spec = run_spec(&json);
     let start = session.pos();
     let summary = catch(|| session.run(o.steps, o.until)).map_err(Failure::Internal)?;
@@ -116,10 +119,10 @@ pub fn main(args: Vec<String>) -> Result<ExitCode, Failure> {
     if let Some(path) = &o.trace {
         let trace = catch(|| session.trace_json()).map_err(Failure::Internal)?;
         std::fs::write(path, dsplay_core::json::pretty_json(&trace) + "\n")
-            .map_err(|e| Failure::Input(format!("cannot write {path}: {e}")))?;
+            .map_err(|e| Failure::Input(format!("cannot write {}: {e}", quote(path))))?;
     }
 
-    let mut out = std::io::stdout().lock();
+    let out = &mut *io.out;
     writeln!(out, "scenario:   {label}")?;
     writeln!(out, "algorithm:  {}", session.algorithm())?;
     writeln!(out, "title:      {}", session.title())?;

@@ -6,14 +6,14 @@
 //! output is the same) and draws the progress line.
 
 use crate::args::{parse_u64, Arg, Parser};
-use crate::{catch, err_line, one_line, Failure};
+use crate::{catch, err_line, one_line, quote, Failure, Io};
 use dsplay_core::catalog;
 use dsplay_core::faults::FaultMix;
 use dsplay_core::scenario::ScenarioError;
 use dsplay_core::session::SweepOutcome;
 use dsplay_core::Time;
 use std::collections::{BTreeMap, HashMap};
-use std::io::{IsTerminal, Write};
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -67,9 +67,10 @@ struct Options {
 
 /// `A..B` (half-open), `A..=B` or `A` (one seed) as (first seed, number of seeds).
 pub fn parse_seeds(s: &str) -> Result<(u64, u64), String> {
-    let bad = |why: &str| format!("invalid --seeds `{s}`: {why}");
-    let num =
-        |x: &str| parse_u64(x).ok_or_else(|| bad(&format!("`{}` is not a whole number", x.trim())));
+    let bad = |why: &str| format!("invalid --seeds `{}`: {why}", quote(s));
+    let num = |x: &str| {
+        parse_u64(x).ok_or_else(|| bad(&format!("`{}` is not a whole number", quote(x.trim()))))
+    };
     if let Some((a, b)) = s.split_once("..") {
         let (b, inclusive) = match b.strip_prefix('=') {
             Some(b) => (b, true),
@@ -125,8 +126,10 @@ fn parse(args: Vec<String>) -> Result<Options, Failure> {
             }
             "--faults" => {
                 let v = p.value(f)?;
-                o.mix = FaultMix::parse(&v)
-                    .map_err(|m| p.usage(format!("invalid --faults `{v}`: {m}")))?;
+                o.mix = FaultMix::parse(&v).map_err(|m| {
+                    let m = dsplay_core::scenario::clip(&m, 300);
+                    p.usage(format!("invalid --faults `{}`: {m}", quote(&v)))
+                })?;
             }
             "--span" => {
                 let v = p.number(f)?;
@@ -177,7 +180,7 @@ fn check_inputs(o: &Options) -> Result<(), Failure> {
     if o.out.exists() && !o.out.is_dir() {
         return Err(Failure::Input(format!(
             "--out {}: exists and is not a directory",
-            o.out.display()
+            quote(&o.out.display().to_string())
         )));
     }
     Ok(())
@@ -215,10 +218,10 @@ struct Progress {
 }
 
 impl Progress {
-    fn new() -> Self {
+    fn new(tty: bool) -> Self {
         let now = Instant::now();
         Progress {
-            tty: std::io::stderr().is_terminal(),
+            tty,
             start: now,
             last: now,
             last_twentieth: 0,
@@ -242,10 +245,9 @@ impl Progress {
 
     /// Redraw (terminal: at most every 200 ms; otherwise a plain line at each 5% step or
     /// every 10 s, at most once a second).
-    fn tick(&mut self, algo: &str, count: u64, t: &Totals) {
+    fn tick(&mut self, err: &mut dyn Write, algo: &str, count: u64, t: &Totals) {
         let now = Instant::now();
         let since = now.duration_since(self.last);
-        let mut err = std::io::stderr().lock();
         if self.tty {
             if since >= Duration::from_millis(200) || !self.drawn {
                 let _ = write!(err, "\r\x1b[K{}", self.text(algo, count, t));
@@ -267,9 +269,8 @@ impl Progress {
     }
 
     /// Clear the terminal line before printing something else.
-    fn clear(&mut self) {
+    fn clear(&mut self, err: &mut dyn Write) {
         if self.tty && self.drawn {
-            let mut err = std::io::stderr().lock();
             let _ = write!(err, "\r\x1b[K");
             let _ = err.flush();
             self.drawn = false;
@@ -277,7 +278,7 @@ impl Progress {
     }
 }
 
-pub fn main(args: Vec<String>) -> Result<ExitCode, Failure> {
+pub fn main(args: Vec<String>, io: &mut Io) -> Result<ExitCode, Failure> {
     let o = parse(args)?;
     check_inputs(&o)?;
     let mut builder = rayon::ThreadPoolBuilder::new();
@@ -296,7 +297,7 @@ pub fn main(args: Vec<String>) -> Result<ExitCode, Failure> {
     let next = AtomicU64::new(0);
     let stop = AtomicBool::new(false);
     let (tx, rx) = mpsc::channel::<Batch>();
-    let mut progress = Progress::new();
+    let mut progress = Progress::new(io.tty);
     let mut totals = Totals::default();
     let mut out_dir = OutDir::NotYet;
     let mut first_refusal: Option<(u64, ScenarioError)> = None;
@@ -346,7 +347,8 @@ pub fn main(args: Vec<String>) -> Result<ExitCode, Failure> {
         // Batches in seed order: those that came early wait here.
         let mut pending: HashMap<u64, (u64, Vec<(u64, SeedResult)>)> = HashMap::new();
         let mut next_to_report = 0u64;
-        let mut stdout = std::io::stdout().lock();
+        let stdout = &mut *io.out;
+        let err = &mut *io.err;
         let mut disconnected = false;
         while !disconnected {
             match rx.recv_timeout(Duration::from_millis(100)) {
@@ -362,7 +364,7 @@ pub fn main(args: Vec<String>) -> Result<ExitCode, Failure> {
                 for (seed, r) in results {
                     match r {
                         SeedResult::Violated(outcome) => {
-                            progress.clear();
+                            progress.clear(err);
                             totals.failed += 1;
                             let mut seen = Vec::new();
                             for v in &outcome.violations {
@@ -384,7 +386,7 @@ pub fn main(args: Vec<String>) -> Result<ExitCode, Failure> {
                                 Err(e) => {
                                     totals.write_errors += 1;
                                     if let Some(e) = e {
-                                        err_line(&e);
+                                        err_line(err, &e);
                                     }
                                     String::new()
                                 }
@@ -403,20 +405,23 @@ pub fn main(args: Vec<String>) -> Result<ExitCode, Failure> {
                             first_refusal.get_or_insert((seed, e));
                         }
                         SeedResult::Panicked(m) => {
-                            progress.clear();
+                            progress.clear(err);
                             totals.panicked += 1;
-                            err_line(&format!(
+                            err_line(
+                                err,
+                                &format!(
                             "internal error (a bug in dsplay, please report it) at seed {seed}: {m}"
-                        ));
+                        ),
+                            );
                         }
                     }
                 }
             }
             if first_refusal.is_none() {
-                progress.tick(&o.algo, o.count, &totals);
+                progress.tick(err, &o.algo, o.count, &totals);
             }
         }
-        progress.clear();
+        progress.clear(err);
         Ok(())
     })?;
 
@@ -425,7 +430,7 @@ pub fn main(args: Vec<String>) -> Result<ExitCode, Failure> {
     }
 
     let secs = progress.start.elapsed().as_secs_f64();
-    let mut stdout = std::io::stdout().lock();
+    let stdout = &mut *io.out;
     let faults = o.mix;
     writeln!(
         stdout,
@@ -496,7 +501,10 @@ fn save(o: &Options, outcome: &SweepOutcome, dir: &mut OutDir) -> Result<PathBuf
         OutDir::NotYet => {
             if let Err(e) = std::fs::create_dir_all(&o.out) {
                 *dir = OutDir::Failed;
-                return Err(Some(format!("cannot create {}: {e}", o.out.display())));
+                return Err(Some(format!(
+                    "cannot create {}: {e}",
+                    quote(&o.out.display().to_string())
+                )));
             }
             *dir = OutDir::Made;
         }

@@ -41,11 +41,33 @@ pub struct ScenarioError {
     pub message: String,
 }
 
+/// The longest field path and message an error keeps, in characters: what a file said
+/// (a long string, an unknown field's name) is quoted in the message, cut in the middle.
+pub const MAX_PATH_CHARS: usize = 120;
+pub const MAX_MESSAGE_CHARS: usize = 240;
+
+/// `text` cut to at most about `max` characters: its start and its end, and how much was
+/// left out between them.
+pub fn clip(text: &str, max: usize) -> String {
+    let count = text.chars().count();
+    if count <= max {
+        return text.to_string();
+    }
+    let head = max * 2 / 3;
+    let tail = max / 4;
+    let start: String = text.chars().take(head).collect();
+    let end: String = text.chars().skip(count - tail).collect();
+    format!(
+        "{start}… ({} characters left out) …{end}",
+        count - head - tail
+    )
+}
+
 impl ScenarioError {
     pub fn new(path: impl Into<String>, message: impl Into<String>) -> Self {
         ScenarioError {
-            path: path.into(),
-            message: message.into(),
+            path: clip(&path.into(), MAX_PATH_CHARS),
+            message: clip(&message.into(), MAX_MESSAGE_CHARS),
         }
     }
 

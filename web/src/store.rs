@@ -343,7 +343,8 @@ impl<P: Algorithm> State<P> {
                     loaded = Some(builtin_run::<P>(b.json));
                 }
                 None => problems.push(format!(
-                    "there is no built-in scenario `{id}` on the {} page; showing the first one",
+                    "there is no built-in scenario `{}` on the {} page; showing the first one",
+                    crate::url::quote(id),
                     P::TITLE
                 )),
             }
@@ -654,16 +655,26 @@ impl<P: Algorithm> State<P> {
             ShellMsg::SetSpeed(x) => self.ui.speed = x.clamp(SPEEDS[0], SPEEDS[SPEEDS.len() - 1]),
             ShellMsg::Load(id) => match P::builtin(&id) {
                 Some(b) => self.replace(builtin_run::<P>(b.json), Some(b.id)),
-                None => self.ui.error = Some(format!("there is no built-in scenario `{id}`")),
+                None => {
+                    self.ui.error = Some(format!(
+                        "there is no built-in scenario `{}`",
+                        crate::url::quote(&id)
+                    ))
+                }
             },
             ShellMsg::Import(text) => match Loaded::<P>::parse(&text) {
                 Ok(l) => self.replace(l, None),
                 Err(e) => {
                     self.ui.error = Some(match dsplay_core::scenario::algorithm_of(&text) {
-                        Ok(other) if other != P::NAME => format!(
-                            "that scenario is for `{other}`, not {}: open {other}.html to use it",
-                            P::TITLE
-                        ),
+                        // Another page's scenario (an unknown algorithm is the error's).
+                        Ok(other)
+                            if other != P::NAME && dsplay_core::catalog::entry(&other).is_ok() =>
+                        {
+                            format!(
+                                "that scenario is for `{other}`, not {}: open {other}.html to use it",
+                                P::TITLE
+                            )
+                        }
                         _ => format!("cannot load that scenario: {e}"),
                     })
                 }
@@ -770,12 +781,16 @@ fn builtin_run<P: Algorithm>(json: &str) -> Loaded<P> {
     Loaded::<P>::parse(json).expect("built-in scenarios load")
 }
 
+/// The most problems of a link the banner lists one by one.
+const PROBLEMS_LISTED: usize = 5;
+
 /// The banner for what a link asked that could not be done.
 fn link_problems(problems: &[String]) -> String {
-    format!(
-        "Some of the link could not be used: {}",
-        problems.join("; ")
-    )
+    let mut said = problems[..problems.len().min(PROBLEMS_LISTED)].join("; ");
+    if problems.len() > PROBLEMS_LISTED {
+        said.push_str(&format!("; and {} more", problems.len() - PROBLEMS_LISTED));
+    }
+    format!("Some of the link could not be used: {said}")
 }
 
 /// A refused value, in words for the banner: the field and why.
