@@ -15,7 +15,7 @@ use crate::invariant::{Property, Violation};
 use crate::json::from_value;
 use crate::names::with_names;
 use crate::protocol::Protocol;
-use crate::scenario::{Fitted, Scenario, ScenarioError, ScriptedAction};
+use crate::scenario::{Fitted, Scenario, ScenarioError, ScriptedAction, MAX_STEPS};
 use crate::sim::{Action, NodeId, NodeStatus, Time};
 use crate::timeline::{TimedAction, Timeline};
 use crate::trace::{Fate, MsgRecord, StepKind};
@@ -474,6 +474,13 @@ impl<P: Protocol> Session for Loaded<P> {
                 return Err(ScenarioError::new(
                     format!("actions[{i}].scripted"),
                     "shared actions cannot be marked scripted",
+                ));
+            }
+            // As a scenario's `at_step`: what is shared can be saved as a scenario file.
+            if a.step > MAX_STEPS {
+                return Err(ScenarioError::new(
+                    format!("actions[{i}].step"),
+                    format!("must be at most {MAX_STEPS} (got {})", a.step),
                 ));
             }
             a.action

@@ -1,0 +1,369 @@
+//! Fuzzing the command line: generated argument lists for `run`, `sweep`, `list` and
+//! `help` (real commands with flags dropped, doubled, misspelt, given odd or huge values,
+//! `--flag=value` and `--`), and generated scenario files for `dsplay run FILE` and
+//! `dsplay run -` (mutations of every built-in scenario, as core/tests/fuzz.rs makes them),
+//! run in this process through [`dsplay_cli::run`] with buffers for its streams.
+//!
+//! Every input must end without an internal error (a panic, exit status 3) within a
+//! generous time; a refused one (status 2) must print exactly one `error:` line that says
+//! what is wrong. The normal test run makes 1,500 inputs; the full run makes 100,000 and
+//! prints the count and the time:
+//!
+//! ```text
+//! cargo test -p dsplay-cli --release --test fuzz -- --ignored --nocapture
+//! ```
+//!
+//! The generator asks for no more work than a person means to wait for: runs of at most
+//! 5,000 steps and sweeps of at most three seeds over at most 3 s of simulated time (a
+//! command that asks for millions of steps runs long; it does not hang).
+
+#[path = "../../core/tests/fuzzgen/mod.rs"]
+mod fuzzgen;
+
+use dsplay_core::catalog::{self, CATALOG};
+use dsplay_core::scenario::MAX_STEPS;
+use fuzzgen::{fuzz, mutate_text, mutate_value, odd_string, Rng, Tally};
+use serde_json::Value;
+use std::path::PathBuf;
+use std::sync::OnceLock;
+use std::time::Duration;
+
+const SMOKE: u64 = 1_500;
+const FULL: u64 = 100_000;
+/// The most one command may take (a few milliseconds in a release build).
+const LIMIT: Duration = Duration::from_secs(60);
+/// The longest `error:` line that still reads as one clear sentence.
+const MAX_ERROR_LINE: usize = 700;
+
+/// A folder of this run's files: `in.json` (the input file), `sweep/` and traces.
+fn dir() -> &'static PathBuf {
+    static DIR: OnceLock<PathBuf> = OnceLock::new();
+    DIR.get_or_init(|| {
+        let d = std::env::temp_dir().join(format!("dsplay-cli-fuzz-{}", std::process::id()));
+        std::fs::create_dir_all(&d).expect("a temp dir");
+        d
+    })
+}
+
+fn path(name: &str) -> String {
+    dir().join(name).to_string_lossy().into_owned()
+}
+
+#[derive(Debug)]
+struct Input {
+    argv: Vec<String>,
+    /// What standard input holds.
+    stdin: String,
+    /// The contents of `in.json`, written before the command runs.
+    file: Option<String>,
+}
+
+fn corpus() -> Vec<Value> {
+    catalog::builtins()
+        .map(|b| serde_json::from_str(b.json).expect("built-ins are JSON"))
+        .collect()
+}
+
+/// A scenario file's text: a built-in one, changed; a run it asks for is kept to 5,000
+/// steps (when the number is one the format takes).
+fn scenario_text(rng: &mut Rng) -> String {
+    let corpus = corpus();
+    let mut v = rng.pick(&corpus).clone();
+    for _ in 0..rng.small(5) {
+        mutate_value(rng, &mut v, &corpus);
+    }
+    if let Some(steps) = v.pointer_mut("/run/steps") {
+        if steps.as_u64().is_some_and(|n| n > 5_000 && n <= MAX_STEPS) {
+            *steps = 5_000.into();
+        }
+    }
+    let mut text = serde_json::to_string(&v).expect("values serialize");
+    if rng.chance(1, 5) {
+        text = mutate_text(rng, &text);
+    }
+    text
+}
+
+/// A number for a flag that takes one: small and good, or not a number, or too large.
+fn number(rng: &mut Rng, good_max: u64) -> String {
+    const BAD: &[&str] = &[
+        "",
+        "-1",
+        "+1",
+        "1e3",
+        "0x10",
+        "1.5",
+        "abc",
+        "_1",
+        "1__0",
+        " 7",
+        "18446744073709551616",
+        "99999999999999999999999",
+        "٣",
+    ];
+    match rng.below(4) {
+        0..=1 => (rng.u64() % (good_max + 1)).to_string(),
+        2 => rng.pick(BAD).to_string(),
+        _ => odd_string(rng),
+    }
+}
+
+fn algo(rng: &mut Rng) -> String {
+    if rng.chance(7, 8) {
+        rng.pick(CATALOG).name.to_string()
+    } else {
+        odd_string(rng)
+    }
+}
+
+fn run_args(rng: &mut Rng, input: &mut Input) -> Vec<String> {
+    let mut a = vec!["run".to_string()];
+    let scenario = match rng.below(8) {
+        0..=2 => rng
+            .pick(&catalog::builtins().collect::<Vec<_>>())
+            .id
+            .to_string(),
+        3..=4 => {
+            input.file = Some(scenario_text(rng));
+            path("in.json")
+        }
+        5 => {
+            input.stdin = scenario_text(rng);
+            "-".to_string()
+        }
+        6 => rng
+            .pick(&[path("missing.json"), path(""), "nope".into(), "./".into()])
+            .clone(),
+        _ => odd_string(rng),
+    };
+    let mut opts: Vec<Vec<String>> = vec![vec![scenario]];
+    for _ in 0..rng.below(5) {
+        let o = match rng.below(10) {
+            0 => {
+                let odd = odd_string(rng);
+                let to = rng
+                    .pick(&[
+                        path("trace.json"),
+                        path("no/such/folder/trace.json"),
+                        path(""),
+                        odd,
+                    ])
+                    .clone();
+                vec!["--trace".into(), to]
+            }
+            1..=2 => vec!["--steps".into(), number(rng, 2_000)],
+            3 => vec!["--until".into(), number(rng, 5_000)],
+            4 => vec!["--hash".into()],
+            5 => vec![format!("--steps={}", number(rng, 2_000))],
+            6 => vec!["--hash=yes".into()],
+            7 => vec!["--".into()],
+            8 => vec![rng.pick(&["--steps", "--trace", "--until"]).to_string()],
+            _ => vec![rng
+                .pick(&["--nope", "-x", "-", "extra", "--help", "-h"])
+                .to_string()],
+        };
+        opts.push(o);
+    }
+    // The scenario first, usually.
+    if rng.chance(1, 5) {
+        let i = rng.below(opts.len());
+        opts.swap(0, i);
+    }
+    a.extend(opts.into_iter().flatten());
+    a
+}
+
+fn sweep_args(rng: &mut Rng) -> Vec<String> {
+    let mut opts: Vec<Vec<String>> = Vec::new();
+    if rng.chance(9, 10) {
+        opts.push(vec!["--algo".into(), algo(rng)]);
+    }
+    if rng.chance(9, 10) {
+        let start = match rng.below(4) {
+            0 => rng.u64(),
+            1 => u64::MAX - rng.below(3) as u64,
+            _ => rng.below(1000) as u64,
+        };
+        let seeds = match rng.below(8) {
+            0..=2 => format!("{start}..{}", start.saturating_add(1 + rng.below(3) as u64)),
+            3 => format!("{start}..={start}"),
+            4 => format!("{start}"),
+            5 => format!("{start}..{start}"),
+            6 => rng
+                .pick(&[
+                    "..3",
+                    "3..",
+                    "5..2",
+                    "a..b",
+                    "0..=18446744073709551615",
+                    "1..=0",
+                    "",
+                ])
+                .to_string(),
+            _ => odd_string(rng),
+        };
+        opts.push(vec!["--seeds".into(), seeds]);
+    }
+    for _ in 0..rng.below(5) {
+        let o = match rng.below(9) {
+            0..=1 => {
+                const KINDS: &[&str] = &[
+                    "random",
+                    "none",
+                    "crashes",
+                    "pauses",
+                    "partitions",
+                    "loss",
+                    "delays",
+                    "crash",
+                ];
+                let mix = match rng.below(3) {
+                    0 => rng.pick(KINDS).to_string(),
+                    1 => (0..rng.small(4))
+                        .map(|_| *rng.pick(KINDS))
+                        .collect::<Vec<_>>()
+                        .join(","),
+                    _ => odd_string(rng),
+                };
+                vec!["--faults".into(), mix]
+            }
+            2 => {
+                let span = if rng.chance(2, 3) {
+                    (10 + rng.below(2_991)).to_string()
+                } else {
+                    rng.pick(&["0", "9", "86400001", "abc", "18446744073709551615"])
+                        .to_string()
+                };
+                vec!["--span".into(), span]
+            }
+            3..=4 => {
+                // The parameters of a scenario, changed.
+                let corpus = corpus();
+                let mut p = rng.pick(&corpus)["params"].clone();
+                for _ in 0..rng.below(3) {
+                    mutate_value(rng, &mut p, &corpus);
+                }
+                let mut text = p.to_string();
+                if rng.chance(1, 6) {
+                    text = mutate_text(rng, &text);
+                }
+                vec!["--params".into(), text]
+            }
+            5 => {
+                let odd = odd_string(rng);
+                let to = rng.pick(&[path("sweep"), path("in.json"), odd]).clone();
+                vec!["--out".into(), to]
+            }
+            6 => vec![
+                rng.pick(&["--jobs", "-j"]).to_string(),
+                rng.pick(&["1", "2", "0", "1025", "x", ""]).to_string(),
+            ],
+            7 => vec![format!("--span={}", 10 + rng.below(500))],
+            _ => vec![rng
+                .pick(&["--nope", "stray", "--algo", "--seeds", "--", "-j"])
+                .to_string()],
+        };
+        opts.push(o);
+    }
+    // Flags in any order.
+    for i in (1..opts.len()).rev() {
+        let j = rng.below(i + 1);
+        opts.swap(i, j);
+    }
+    let mut a = vec!["sweep".to_string()];
+    a.extend(opts.into_iter().flatten());
+    a
+}
+
+fn cli_input(_: u64, rng: &mut Rng) -> Input {
+    let mut input = Input {
+        argv: Vec::new(),
+        stdin: String::new(),
+        file: None,
+    };
+    input.argv = match rng.below(20) {
+        0..=9 => run_args(rng, &mut input),
+        10..=15 => sweep_args(rng),
+        16 => vec!["list".into()],
+        17 => {
+            let mut a = vec![rng
+                .pick(&["help", "--help", "-h", "--version", "-V", "version", "list"])
+                .to_string()];
+            if rng.chance(1, 2) {
+                a.push(
+                    rng.pick(&["run", "sweep", "list", "help", "nope", "--x"])
+                        .to_string(),
+                );
+            }
+            a
+        }
+        18 => Vec::new(),
+        _ => (0..rng.small(4)).map(|_| odd_string(rng)).collect(),
+    };
+    // Now and then an argument changed as text (not a number: a seed range or a step
+    // count made larger is more work asked for, not another input).
+    if !input.argv.is_empty() && rng.chance(1, 10) {
+        let i = rng.below(input.argv.len());
+        if !input.argv[i].contains(|c: char| c.is_ascii_digit()) {
+            let changed = mutate_text(rng, &input.argv[i]);
+            if !changed.contains(|c: char| c.is_ascii_digit()) {
+                input.argv[i] = changed;
+            }
+        }
+    }
+    input
+}
+
+fn check(input: &Input, _: &mut Rng, tally: &mut Tally) {
+    std::fs::create_dir_all(dir()).expect("the temp dir");
+    if let Some(text) = &input.file {
+        std::fs::write(dir().join("in.json"), text).expect("write the input file");
+    }
+    let (mut out, mut err) = (Vec::new(), Vec::new());
+    let mut stdin = input.stdin.as_bytes();
+    let status = dsplay_cli::run(
+        input.argv.clone(),
+        &mut dsplay_cli::Io {
+            out: &mut out,
+            err: &mut err,
+            input: &mut stdin,
+            tty: false,
+        },
+    );
+    let out = String::from_utf8(out).expect("the output is UTF-8");
+    let err = String::from_utf8(err).expect("the errors are UTF-8");
+    match status {
+        0 | 1 => {
+            tally.taken += 1;
+            assert!(!out.is_empty(), "no output for {:?}", input.argv);
+            assert!(!err.contains("error:"), "status {status} with {err}");
+        }
+        2 => {
+            let lines: Vec<&str> = err.lines().filter(|l| !l.starts_with("sweep ")).collect();
+            assert_eq!(lines.len(), 1, "not one error line: {err:?}");
+            let line = lines[0];
+            assert!(line.starts_with("error: ") && line.len() > 10, "{line}");
+            assert!(
+                line.chars().count() <= MAX_ERROR_LINE,
+                "an error line of {} characters: {}",
+                line.chars().count(),
+                line.chars().take(800).collect::<String>()
+            );
+            tally.error(line);
+        }
+        _ => panic!("status {status}: {err}"),
+    }
+}
+
+#[test]
+fn command_lines() {
+    fuzz("cli", SMOKE, LIMIT, cli_input, check);
+    let _ = std::fs::remove_dir_all(dir());
+}
+
+#[test]
+#[ignore = "the full run: 100,000 inputs (cargo test --release --test fuzz -- --ignored)"]
+fn command_lines_full() {
+    fuzz("cli", FULL, LIMIT, cli_input, check);
+    let _ = std::fs::remove_dir_all(dir());
+}
