@@ -4,7 +4,9 @@
 //! violation, 2 for usage and input errors, 3 for an internal error (a bug).
 //!
 //! The commands read and write through [`Io`], so that the binary (src/main.rs) gives them
-//! the process's streams and tests give them buffers ([`run`] is the whole command line).
+//! the process's streams and the disk, and tests give them buffers and files in memory
+//! ([`MemFiles`]): a test never reads or writes a file of its own folder ([`run`] is the
+//! whole command line).
 
 mod args;
 mod list;
@@ -12,17 +14,137 @@ mod run;
 mod sweep;
 
 use std::cell::RefCell;
+use std::collections::{BTreeMap, BTreeSet};
 use std::io::{Read, Write};
+use std::path::{Component, Path, PathBuf};
 use std::process::ExitCode;
 
-/// Where a command reads and writes: the process's standard streams, or buffers.
+/// Where a command reads and writes: the process's standard streams and the disk, or
+/// buffers and [`MemFiles`].
 pub struct Io<'a> {
     pub out: &'a mut dyn Write,
     pub err: &'a mut dyn Write,
     /// What `dsplay run -` reads.
     pub input: &'a mut dyn Read,
+    /// The files named on the command line: scenarios read, traces and a sweep's
+    /// scenarios written.
+    pub files: &'a mut dyn Files,
     /// Standard error is a terminal: the sweep redraws one progress line there.
     pub tty: bool,
+}
+
+/// The files a command reads and writes, by the path given on the command line.
+pub trait Files {
+    /// Whether `path` names anything (a file, a folder).
+    fn exists(&self, path: &Path) -> bool;
+    fn is_dir(&self, path: &Path) -> bool;
+    fn read(&self, path: &Path) -> std::io::Result<String>;
+    /// Write a whole file (its folder must exist).
+    fn write(&mut self, path: &Path, contents: &str) -> std::io::Result<()>;
+    /// Make a folder and any missing folders above it.
+    fn create_dir_all(&mut self, path: &Path) -> std::io::Result<()>;
+}
+
+/// The disk, paths relative to the working directory (the binary's files).
+pub struct Disk;
+
+impl Files for Disk {
+    fn exists(&self, path: &Path) -> bool {
+        path.exists()
+    }
+    fn is_dir(&self, path: &Path) -> bool {
+        path.is_dir()
+    }
+    fn read(&self, path: &Path) -> std::io::Result<String> {
+        std::fs::read_to_string(path)
+    }
+    fn write(&mut self, path: &Path, contents: &str) -> std::io::Result<()> {
+        std::fs::write(path, contents)
+    }
+    fn create_dir_all(&mut self, path: &Path) -> std::io::Result<()> {
+        std::fs::create_dir_all(path)
+    }
+}
+
+/// Files in memory, for tests: the working directory is empty at first and nothing is
+/// read from or written to the disk. Paths are compared after dropping `.` and trailing
+/// separators (`a/./b/` is `a/b`); `..` is kept as a name.
+#[derive(Debug, Default)]
+pub struct MemFiles {
+    /// Every file written, by path.
+    pub files: BTreeMap<PathBuf, String>,
+    /// Every folder made (the working directory `""` is always there).
+    pub dirs: BTreeSet<PathBuf>,
+}
+
+impl MemFiles {
+    fn key(path: &Path) -> PathBuf {
+        path.components()
+            .filter(|c| *c != Component::CurDir)
+            .collect()
+    }
+    fn folder(&self, key: &Path) -> bool {
+        key.as_os_str().is_empty() || key == Path::new("/") || self.dirs.contains(key)
+    }
+}
+
+fn io_error(kind: std::io::ErrorKind, what: &str) -> std::io::Error {
+    std::io::Error::new(kind, what.to_string())
+}
+
+impl Files for MemFiles {
+    fn exists(&self, path: &Path) -> bool {
+        let key = Self::key(path);
+        !path.as_os_str().is_empty() && (self.folder(&key) || self.files.contains_key(&key))
+    }
+    fn is_dir(&self, path: &Path) -> bool {
+        !path.as_os_str().is_empty() && self.folder(&Self::key(path))
+    }
+    fn read(&self, path: &Path) -> std::io::Result<String> {
+        let key = Self::key(path);
+        match self.files.get(&key) {
+            Some(text) => Ok(text.clone()),
+            None if self.is_dir(path) => {
+                Err(io_error(std::io::ErrorKind::IsADirectory, "Is a directory"))
+            }
+            None => Err(io_error(
+                std::io::ErrorKind::NotFound,
+                "No such file or directory",
+            )),
+        }
+    }
+    fn write(&mut self, path: &Path, contents: &str) -> std::io::Result<()> {
+        let key = Self::key(path);
+        if path.as_os_str().is_empty() || !key.parent().is_some_and(|p| self.folder(p)) {
+            return Err(io_error(
+                std::io::ErrorKind::NotFound,
+                "No such file or directory",
+            ));
+        }
+        if self.folder(&key) {
+            return Err(io_error(std::io::ErrorKind::IsADirectory, "Is a directory"));
+        }
+        self.files.insert(key, contents.to_string());
+        Ok(())
+    }
+    fn create_dir_all(&mut self, path: &Path) -> std::io::Result<()> {
+        let key = Self::key(path);
+        if path.as_os_str().is_empty() {
+            return Err(io_error(
+                std::io::ErrorKind::NotFound,
+                "No such file or directory",
+            ));
+        }
+        if key.ancestors().any(|a| self.files.contains_key(a)) {
+            return Err(io_error(std::io::ErrorKind::AlreadyExists, "File exists"));
+        }
+        for a in key.ancestors() {
+            if !self.folder(a) {
+                self.dirs.insert(a.to_path_buf());
+            }
+        }
+        Ok(())
+    }
 }
 
 /// Why a command did not succeed.

@@ -1,7 +1,7 @@
 //! `dsplay`: run and sweep dsplay scenarios from the command line (see the library,
 //! src/lib.rs, for the commands).
 
-use dsplay_cli::{err_line, install_panic_hook, run, Io};
+use dsplay_cli::{err_line, install_panic_hook, run, Disk, Io};
 use std::io::IsTerminal;
 use std::process::ExitCode;
 
@@ -23,6 +23,7 @@ fn main() -> ExitCode {
         out: &mut std::io::stdout().lock(),
         err: &mut err,
         input: &mut std::io::stdin().lock(),
+        files: &mut Disk,
         tty: stderr.is_terminal(),
     };
     ExitCode::from(run(argv, &mut io))

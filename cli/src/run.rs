@@ -1,7 +1,7 @@
 //! `dsplay run`: run one scenario and summarize it.
 
 use crate::args::{Arg, Parser};
-use crate::{catch, quote, Failure, Io};
+use crate::{catch, quote, Failure, Files, Io};
 use dsplay_core::catalog;
 use dsplay_core::hash::hex;
 use dsplay_core::scenario::{RunSpec, MAX_STEPS};
@@ -67,7 +67,11 @@ fn parse(args: Vec<String>) -> Result<Options, Failure> {
 
 /// Read a scenario: a file, standard input, or a built-in scenario. Returns a label for
 /// messages and the JSON.
-pub fn read_scenario(arg: &str, input: &mut dyn Read) -> Result<(String, String), Failure> {
+pub fn read_scenario(
+    arg: &str,
+    input: &mut dyn Read,
+    files: &dyn Files,
+) -> Result<(String, String), Failure> {
     if arg == "-" {
         let mut s = String::new();
         input
@@ -76,15 +80,15 @@ pub fn read_scenario(arg: &str, input: &mut dyn Read) -> Result<(String, String)
         return Ok(("<stdin>".into(), s));
     }
     let path = std::path::Path::new(arg);
-    if !path.exists() {
+    if !files.exists(path) {
         if let Some(b) = catalog::builtin(arg) {
             return Ok((arg.to_string(), b.json.to_string()));
         }
     }
-    match std::fs::read_to_string(path) {
+    match files.read(path) {
         Ok(s) => Ok((arg.to_string(), s)),
         Err(e) => {
-            let hint = if path.exists() || arg.contains(['/', '\\', '.']) {
+            let hint = if files.exists(path) || arg.contains(['/', '\\', '.']) {
                 ""
             } else {
                 " (nor is it a built-in scenario: see `dsplay list`)"
@@ -108,7 +112,7 @@ fn run_spec(json: &str) -> RunSpec {
 
 pub fn main(args: Vec<String>, io: &mut Io) -> Result<ExitCode, Failure> {
     let o = parse(args)?;
-    let (label, json) = read_scenario(&o.scenario, &mut *io.input)?;
+    let (label, json) = read_scenario(&o.scenario, &mut *io.input, &*io.files)?;
     let mut session: Box<dyn Session> = catch(|| catalog::load(&json))
         .map_err(Failure::Internal)?
         .map_err(|e| Failure::Input(format!("{}: {e}", quote(&label))))?;
@@ -118,7 +122,11 @@ pub fn main(args: Vec<String>, io: &mut Io) -> Result<ExitCode, Failure> {
     // The trace first: if it cannot be written, the one line of the error is all the output.
     if let Some(path) = &o.trace {
         let trace = catch(|| session.trace_json()).map_err(Failure::Internal)?;
-        std::fs::write(path, dsplay_core::json::pretty_json(&trace) + "\n")
+        io.files
+            .write(
+                std::path::Path::new(path),
+                &(dsplay_core::json::pretty_json(&trace) + "\n"),
+            )
             .map_err(|e| Failure::Input(format!("cannot write {}: {e}", quote(path))))?;
     }
 

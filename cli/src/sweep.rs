@@ -6,7 +6,7 @@
 //! output is the same) and draws the progress line.
 
 use crate::args::{parse_u64, Arg, Parser};
-use crate::{catch, err_line, one_line, quote, Failure, Io};
+use crate::{catch, err_line, one_line, quote, Failure, Files, Io};
 use dsplay_core::catalog;
 use dsplay_core::faults::FaultMix;
 use dsplay_core::scenario::ScenarioError;
@@ -168,7 +168,7 @@ fn parse(args: Vec<String>) -> Result<Options, Failure> {
 }
 
 /// Refuse an unknown algorithm or bad parameters before starting any worker.
-fn check_inputs(o: &Options) -> Result<(), Failure> {
+fn check_inputs(o: &Options, files: &dyn Files) -> Result<(), Failure> {
     catalog::entry(&o.algo).map_err(|e| Failure::Input(e.message))?;
     let mut probe = serde_json::json!({ "algorithm": o.algo });
     if let Some(p) = &o.params {
@@ -177,7 +177,7 @@ fn check_inputs(o: &Options) -> Result<(), Failure> {
     catch(|| catalog::load(&probe.to_string()).map(|_| ()))
         .map_err(Failure::Internal)?
         .map_err(|e| Failure::Input(format!("--params: {e}")))?;
-    if o.out.exists() && !o.out.is_dir() {
+    if files.exists(&o.out) && !files.is_dir(&o.out) {
         return Err(Failure::Input(format!(
             "--out {}: exists and is not a directory",
             quote(&o.out.display().to_string())
@@ -280,7 +280,7 @@ impl Progress {
 
 pub fn main(args: Vec<String>, io: &mut Io) -> Result<ExitCode, Failure> {
     let o = parse(args)?;
-    check_inputs(&o)?;
+    check_inputs(&o, &*io.files)?;
     let mut builder = rayon::ThreadPoolBuilder::new();
     if let Some(j) = o.jobs {
         builder = builder.num_threads(j);
@@ -349,6 +349,7 @@ pub fn main(args: Vec<String>, io: &mut Io) -> Result<ExitCode, Failure> {
         let mut next_to_report = 0u64;
         let stdout = &mut *io.out;
         let err = &mut *io.err;
+        let files = &mut *io.files;
         let mut disconnected = false;
         while !disconnected {
             match rx.recv_timeout(Duration::from_millis(100)) {
@@ -375,7 +376,7 @@ pub fn main(args: Vec<String>, io: &mut Io) -> Result<ExitCode, Failure> {
                                     e.0 += 1;
                                 }
                             }
-                            let file = save(o, &outcome, &mut out_dir);
+                            let file = save(o, &outcome, files, &mut out_dir);
                             let v = &outcome.violations[0];
                             let more = match outcome.violations.len() - 1 {
                                 0 => String::new(),
@@ -494,12 +495,17 @@ enum OutDir {
 
 /// Write the scenario reproducing a failing seed to `DIR/ALGO-seed-S.json`. The error is
 /// `None` when it was already reported (the directory could not be made).
-fn save(o: &Options, outcome: &SweepOutcome, dir: &mut OutDir) -> Result<PathBuf, Option<String>> {
+fn save(
+    o: &Options,
+    outcome: &SweepOutcome,
+    files: &mut dyn Files,
+    dir: &mut OutDir,
+) -> Result<PathBuf, Option<String>> {
     match *dir {
         OutDir::Failed => return Err(None),
         OutDir::Made => {}
         OutDir::NotYet => {
-            if let Err(e) = std::fs::create_dir_all(&o.out) {
+            if let Err(e) = files.create_dir_all(&o.out) {
                 *dir = OutDir::Failed;
                 return Err(Some(format!(
                     "cannot create {}: {e}",
@@ -511,7 +517,8 @@ fn save(o: &Options, outcome: &SweepOutcome, dir: &mut OutDir) -> Result<PathBuf
     }
     let path: PathBuf = Path::new(&o.out).join(format!("{}-seed-{}.json", o.algo, outcome.seed));
     let scenario = dsplay_core::json::pretty_json(&outcome.scenario);
-    std::fs::write(&path, format!("{scenario}\n"))
+    files
+        .write(&path, &format!("{scenario}\n"))
         .map_err(|e| Some(format!("cannot write {}: {e}", path.display())))?;
     Ok(path)
 }

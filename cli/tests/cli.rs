@@ -5,9 +5,13 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::sync::atomic::{AtomicU32, Ordering};
 
+/// Runs the binary in a fresh temp folder (a relative path, or the default `--out` of a
+/// sweep, lands there and not in this crate's folder).
 fn dsplay(args: &[&str]) -> Output {
+    let cwd = TempDir::new("cwd");
     Command::new(env!("CARGO_BIN_EXE_dsplay"))
         .args(args)
+        .current_dir(&cwd.0)
         .output()
         .expect("the dsplay binary runs")
 }

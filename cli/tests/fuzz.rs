@@ -2,7 +2,8 @@
 //! `help` (real commands with flags dropped, doubled, misspelt, given odd or huge values,
 //! `--flag=value` and `--`), and generated scenario files for `dsplay run FILE` and
 //! `dsplay run -` (mutations of every built-in scenario, as core/tests/fuzz.rs makes them),
-//! run in this process through [`dsplay_cli::run`] with buffers for its streams.
+//! run in this process through [`dsplay_cli::run`] with buffers for its streams and its
+//! files in memory ([`dsplay_cli::MemFiles`]).
 //!
 //! Every input must end without an internal error (a panic, exit status 3) within a
 //! generous time; a refused one (status 2) must print exactly one `error:` line that says
@@ -20,12 +21,11 @@
 #[path = "../../core/tests/fuzzgen/mod.rs"]
 mod fuzzgen;
 
+use dsplay_cli::MemFiles;
 use dsplay_core::catalog::{self, CATALOG};
 use dsplay_core::scenario::MAX_STEPS;
 use fuzzgen::{fuzz, mutate_text, mutate_value, odd_string, Rng, Tally};
 use serde_json::Value;
-use std::path::PathBuf;
-use std::sync::OnceLock;
 use std::time::Duration;
 
 const SMOKE: u64 = 1_500;
@@ -35,18 +35,10 @@ const LIMIT: Duration = Duration::from_secs(60);
 /// The longest `error:` line that still reads as one clear sentence.
 const MAX_ERROR_LINE: usize = 700;
 
-/// A folder of this run's files: `in.json` (the input file), `sweep/` and traces.
-fn dir() -> &'static PathBuf {
-    static DIR: OnceLock<PathBuf> = OnceLock::new();
-    DIR.get_or_init(|| {
-        let d = std::env::temp_dir().join(format!("dsplay-cli-fuzz-{}", std::process::id()));
-        std::fs::create_dir_all(&d).expect("a temp dir");
-        d
-    })
-}
-
+/// A path of the files a command sees ([`MemFiles`]: nothing is read from or written to
+/// the disk, whatever path the generator makes up).
 fn path(name: &str) -> String {
-    dir().join(name).to_string_lossy().into_owned()
+    format!("work/{name}")
 }
 
 #[derive(Debug)]
@@ -315,9 +307,10 @@ fn cli_input(_: u64, rng: &mut Rng) -> Input {
 }
 
 fn check(input: &Input, _: &mut Rng, tally: &mut Tally) {
-    std::fs::create_dir_all(dir()).expect("the temp dir");
+    let mut files = MemFiles::default();
+    files.dirs.insert("work".into());
     if let Some(text) = &input.file {
-        std::fs::write(dir().join("in.json"), text).expect("write the input file");
+        files.files.insert(path("in.json").into(), text.clone());
     }
     let (mut out, mut err) = (Vec::new(), Vec::new());
     let mut stdin = input.stdin.as_bytes();
@@ -327,6 +320,7 @@ fn check(input: &Input, _: &mut Rng, tally: &mut Tally) {
             out: &mut out,
             err: &mut err,
             input: &mut stdin,
+            files: &mut files,
             tty: false,
         },
     );
@@ -336,7 +330,16 @@ fn check(input: &Input, _: &mut Rng, tally: &mut Tally) {
         0 | 1 => {
             tally.taken += 1;
             assert!(!out.is_empty(), "no output for {:?}", input.argv);
-            assert!(!err.contains("error:"), "status {status} with {err}");
+            for line in err.lines().filter(|l| l.contains("error:")) {
+                // A sweep that found violations (status 1) says so even when it could not
+                // save the scenarios that reproduce them.
+                assert!(
+                    status == 1
+                        && (line.contains("cannot create") || line.contains("cannot write")),
+                    "status {status} with {err}"
+                );
+                assert!(line.chars().count() <= MAX_ERROR_LINE, "{line}");
+            }
         }
         2 => {
             let lines: Vec<&str> = err.lines().filter(|l| !l.starts_with("sweep ")).collect();
@@ -355,15 +358,37 @@ fn check(input: &Input, _: &mut Rng, tally: &mut Tally) {
     }
 }
 
+/// What the crate's folder holds (the working directory of its tests).
+fn own_folder() -> Vec<std::ffi::OsString> {
+    let mut names: Vec<_> = std::fs::read_dir(env!("CARGO_MANIFEST_DIR"))
+        .expect("the crate's folder")
+        .map(|e| e.expect("an entry").file_name())
+        .collect();
+    names.sort();
+    names
+}
+
 #[test]
 fn command_lines() {
+    let before = own_folder();
     fuzz("cli", SMOKE, LIMIT, cli_input, check);
-    let _ = std::fs::remove_dir_all(dir());
+    // Arguments such as `--trace --steps` or a sweep without `--out` name files in the
+    // working directory: they went to memory, not here.
+    assert_eq!(
+        own_folder(),
+        before,
+        "the fuzzing wrote into the crate's folder"
+    );
 }
 
 #[test]
 #[ignore = "the full run: 100,000 inputs (cargo test --release --test fuzz -- --ignored)"]
 fn command_lines_full() {
+    let before = own_folder();
     fuzz("cli", FULL, LIMIT, cli_input, check);
-    let _ = std::fs::remove_dir_all(dir());
+    assert_eq!(
+        own_folder(),
+        before,
+        "the fuzzing wrote into the crate's folder"
+    );
 }
