@@ -127,7 +127,16 @@ fn parse(args: Vec<String>) -> Result<Options, Failure> {
             "--faults" => {
                 let v = p.value(f)?;
                 o.mix = FaultMix::parse(&v).map_err(|m| {
-                    let m = dsplay_core::scenario::clip(&m, 300);
+                    // The message quotes the word at fault: when that is long, the kinds
+                    // alone say it.
+                    let m = if m.chars().count() > 200 {
+                        format!(
+                            "expected `random`, `none` or a comma-separated list of {}",
+                            FaultMix::KINDS.join(", ")
+                        )
+                    } else {
+                        m
+                    };
                     p.usage(format!("invalid --faults `{}`: {m}", quote(&v)))
                 })?;
             }

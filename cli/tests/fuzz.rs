@@ -392,3 +392,61 @@ fn command_lines_full() {
         "the fuzzing wrote into the crate's folder"
     );
 }
+
+// Found by the fuzzing above: each case that failed, kept.
+
+/// An unknown command of 30,000 characters made an error line of 30,000 characters; what
+/// was typed is quoted cut in the middle now, on one line.
+#[test]
+fn an_error_line_quotes_a_long_argument_cut_short() {
+    let long = "a".repeat(30_000);
+    for argv in [
+        vec![long.clone()],
+        vec!["run".into(), long.clone()],
+        vec!["run".into(), "messaging-normal".into(), format!("--{long}")],
+        vec![
+            "sweep".into(),
+            "--algo".into(),
+            "raft".into(),
+            "--seeds".into(),
+            long.clone(),
+        ],
+        vec![
+            "sweep".into(),
+            "--algo".into(),
+            long.clone(),
+            "--seeds".into(),
+            "1".into(),
+        ],
+        vec![
+            "sweep".into(),
+            "--algo".into(),
+            "raft".into(),
+            "--seeds".into(),
+            "1".into(),
+            "--faults".into(),
+            long.clone(),
+        ],
+    ] {
+        let (mut out, mut err) = (Vec::new(), Vec::new());
+        let status = dsplay_cli::run(
+            argv,
+            &mut dsplay_cli::Io {
+                out: &mut out,
+                err: &mut err,
+                input: &mut std::io::empty(),
+                files: &mut MemFiles::default(),
+                tty: false,
+            },
+        );
+        let err = String::from_utf8(err).unwrap();
+        assert_eq!(status, 2, "{err}");
+        assert_eq!(err.lines().count(), 1, "{err}");
+        assert!(
+            err.starts_with("error: ") && err.chars().count() <= 300 && err.contains("left out"),
+            "{} characters: {}",
+            err.chars().count(),
+            err.chars().take(400).collect::<String>()
+        );
+    }
+}

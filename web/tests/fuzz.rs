@@ -316,3 +316,37 @@ fn links_full() {
         },
     );
 }
+
+// Found by the fuzzing above: each case that failed, kept.
+
+/// An unknown parameter, a scenario id or a seed of 30,000 characters, and hundreds of
+/// bad parameters, made a banner of that length: what the address said is quoted cut in
+/// the middle, and five problems are listed.
+#[wasm_bindgen_test]
+fn a_banner_quotes_what_the_address_said_cut_short() {
+    let long = "a".repeat(30_000);
+    let many = (0..300)
+        .map(|i| format!("p{i}=1"))
+        .collect::<Vec<_>>()
+        .join("&");
+    for query in [
+        format!("{long}=1"),
+        format!("scenario={long}"),
+        format!("seed={long}&step={long}"),
+        many,
+    ] {
+        let (url, problems) = UrlState::parse(&query);
+        let st = State::<Messaging>::from_url(&url, problems);
+        let banner = st.ui.error.clone().expect("a banner");
+        assert!(
+            banner.chars().count() <= 600,
+            "{} characters: {}",
+            banner.chars().count(),
+            banner.chars().take(700).collect::<String>()
+        );
+        assert!(
+            banner.contains("left out") || banner.contains("and 295 more"),
+            "{banner}"
+        );
+    }
+}
