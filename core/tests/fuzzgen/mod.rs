@@ -336,15 +336,23 @@ pub fn mutate_value(rng: &mut Rng, v: &mut Value, donors: &[Value]) {
         12 => {
             if let Value::Array(a) = place {
                 if let Some(first) = a.first().cloned() {
+                    // Many of a small element, a few of a large one (inputs stay under
+                    // about a megabyte).
+                    let size = serde_json::to_string(&first).map_or(0, |t| t.len());
                     let times = if rng.chance(1, 8) {
                         5_000
                     } else {
                         rng.small(50)
                     };
-                    a.extend(std::iter::repeat_n(first, times));
+                    a.extend(std::iter::repeat_n(
+                        first,
+                        times.min(1 + 200_000 / size.max(1)),
+                    ));
                 }
             } else {
-                *place = Value::Array(vec![place.clone(); rng.small(20)]);
+                let size = serde_json::to_string(&*place).map_or(0, |t| t.len());
+                let times = rng.small(20).min(1 + 200_000 / size.max(1));
+                *place = Value::Array(vec![place.clone(); times]);
             }
         }
         // A name of a node, of this algorithm or not.
@@ -533,7 +541,8 @@ impl Tally {
 /// Run `count` inputs: `make(i)` makes input `i` (from the run's seed), `check` runs it and
 /// panics on anything wrong. Each input runs on a worker thread watched by this one: one
 /// that takes longer than `limit` fails the run, naming it (a hang cannot go unnoticed).
-/// Prints the count, the time and what was found; `DSPLAY_FUZZ_SEED` changes the seed.
+/// Prints the count, the time and what was found; `DSPLAY_FUZZ_SEED` changes the seed and
+/// `DSPLAY_FUZZ_ONLY=N` runs input N alone.
 #[cfg(not(target_arch = "wasm32"))]
 pub fn fuzz<I, M, C>(name: &str, count: u64, limit: std::time::Duration, make: M, check: C)
 where
@@ -554,7 +563,17 @@ where
         .stack_size(64 << 20)
         .spawn(move || {
             let mut tally = Tally::default();
+            // `DSPLAY_FUZZ_ONLY=N`: input N alone (to replay one that failed).
+            let only: Option<u64> = std::env::var("DSPLAY_FUZZ_ONLY")
+                .ok()
+                .and_then(|s| s.trim().parse().ok());
             for i in 0..count {
+                if only.is_some_and(|n| n != i) {
+                    if tx.send((i, Duration::ZERO)).is_err() {
+                        break;
+                    }
+                    continue;
+                }
                 let mut rng = Rng::new(input_seed(seed, i));
                 let input = maker(i, &mut rng);
                 let t = Instant::now();
