@@ -5,7 +5,7 @@ use crate::{catch, quote, Failure, Files, Io};
 use dsplay_core::catalog;
 use dsplay_core::hash::hex;
 use dsplay_core::scenario::{RunSpec, MAX_STEPS};
-use dsplay_core::session::Session;
+use dsplay_core::session::Runner;
 use std::io::Read;
 use std::process::ExitCode;
 
@@ -113,9 +113,10 @@ fn run_spec(json: &str) -> RunSpec {
 pub fn main(args: Vec<String>, io: &mut Io) -> Result<ExitCode, Failure> {
     let o = parse(args)?;
     let (label, json) = read_scenario(&o.scenario, &mut *io.input, &*io.files)?;
-    let mut session: Box<dyn Session> = catch(|| catalog::load(&json))
-        .map_err(Failure::Internal)?
-        .map_err(|e| Failure::Input(format!("{}: {e}", quote(&label))))?;
+    let mut session: Box<dyn Runner> =
+        catch(|| catalog::load(&json))
+            .map_err(Failure::Internal)?
+            .map_err(|e| Failure::Input(format!("{}: {e}", quote(&label))))?;
     let spec = run_spec(&json);
     let start = session.pos();
     let summary = catch(|| session.run(o.steps, o.until)).map_err(Failure::Internal)?;

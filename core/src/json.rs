@@ -252,10 +252,12 @@ impl<'de> de::Deserializer<'de> for At<'de> {
         _fields: &'static [&'static str],
         visitor: V,
     ) -> Result<V::Value, Error> {
+        // Only an object: serde's derive would also take the fields in order from an
+        // array (`"run": [100]`), which nobody writes, and each struct's reader of arrays
+        // would be in the pages.
         match self.value {
-            Value::Array(items) => self.array(items, visitor),
             Value::Object(entries) => self.object(entries, visitor),
-            other => Err(refused(other, &visitor)),
+            other => Err(refused(other, &AnObject(&visitor))),
         }
     }
 
@@ -327,6 +329,15 @@ impl<'de> de::Deserializer<'de> for At<'de> {
 #[cold]
 fn refused(value: &Value, expected: &dyn de::Expected) -> Error {
     de::Error::invalid_type(unexpected(value), expected)
+}
+
+/// What a struct wants: `an object (struct Doc)`.
+struct AnObject<'a>(&'a dyn de::Expected);
+
+impl de::Expected for AnObject<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "an object ({})", self.0)
+    }
 }
 
 /// The elements of an array being read.
@@ -608,12 +619,22 @@ mod tests {
         );
         assert_eq!(err(json!({ "n": 1, "e": ["one"] })).0, "e[0].one");
         assert_eq!(
-            err(json!([1, [], [], 4])).1,
-            "invalid length 4, expected fewer elements in array"
+            err(json!([1, [], [], 4])),
+            (
+                ".".into(),
+                "invalid type: sequence, expected an object (struct Doc)".into()
+            )
+        );
+        assert_eq!(
+            err(json!({ "n": 1, "e": [{ "two": [1] }] })),
+            (
+                "e[0].two".into(),
+                "invalid type: sequence, expected struct variant".into()
+            )
         );
         assert_eq!(
             err(json!("x")).1,
-            "invalid type: string \"x\", expected struct Doc"
+            "invalid type: string \"x\", expected an object (struct Doc)"
         );
     }
 }

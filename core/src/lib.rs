@@ -10,6 +10,7 @@
 pub mod algo;
 pub mod algorithm;
 pub mod catalog;
+pub mod collections;
 pub mod faults;
 pub mod hash;
 pub mod invariant;

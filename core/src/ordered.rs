@@ -4,7 +4,7 @@
 //! tree: a stable sort compiled once per item type and source iterator, about 3 KB each in
 //! the WebAssembly pages. Inserting one by one (`extend`) gives the same map (for a repeated
 //! key the last value wins, as with `collect`) with the insertion code every map has anyway.
-//! For the small maps of the simulation and the views it is as fast.
+//! (The crate's own [`crate::collections::VecMap`] and `VecSet` collect by insertion.)
 //!
 //! [`by_step`] sorts the action log the same way, for the same reason.
 

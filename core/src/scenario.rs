@@ -18,6 +18,7 @@
 //! ```
 //! Unknown fields and out-of-range values are refused with an error naming the field.
 
+use crate::collections::VecSet;
 use crate::json::from_value;
 use crate::names::with_names;
 use crate::protocol::Protocol;
@@ -26,7 +27,6 @@ use crate::sim::{
 };
 use crate::timeline::{TimedAction, Timeline};
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeSet;
 
 pub const FORMAT_VERSION: u32 = 1;
 /// The most steps a scenario may ask to run.
@@ -271,7 +271,7 @@ pub struct Fitted {
     /// Per-link network settings left out because they name a node that is gone.
     pub links: usize,
     /// The nodes that are gone and were named, by name.
-    pub gone: BTreeSet<String>,
+    pub gone: VecSet<String>,
 }
 
 impl Fitted {
@@ -296,7 +296,7 @@ impl Fitted {
             return None;
         }
         // Shorter names first: n9 before n10.
-        let gone = crate::ordered::set(self.gone.iter().map(|g| (g.len(), g.as_str())));
+        let gone: VecSet<(usize, &str)> = self.gone.iter().map(|g| (g.len(), g.as_str())).collect();
         let names = gone.iter().map(|(_, g)| *g).collect::<Vec<_>>().join(", ");
         let plural =
             |n: usize, one: &'static str, many: &'static str| if n == 1 { one } else { many };

@@ -17,7 +17,7 @@ mod fuzzgen;
 
 use dsplay_core::catalog;
 use dsplay_core::scenario::ScenarioError;
-use dsplay_core::session::Session;
+use dsplay_core::session::Runner;
 use fuzzgen::{action_examples, fuzz, json_input, user_actions, Rng, Tally};
 use serde_json::Value;
 use std::time::Duration;
@@ -71,7 +71,7 @@ fn short(s: &str) -> String {
 
 /// Use a loaded scenario as a page does: compute ahead, seek, look, act, take shared
 /// actions, save and load again.
-fn use_like_a_page(s: &mut dyn Session, rng: &mut Rng, donors: &[Value]) {
+fn use_like_a_page(s: &mut dyn Runner, rng: &mut Rng, donors: &[Value]) {
     let ahead = s.run_bound().min(AHEAD);
     s.run(Some(ahead), None);
     let horizon = s.horizon();
@@ -183,7 +183,7 @@ fn an_error_quotes_a_long_value_cut_short() {
     assert!(
         said.starts_with("network: invalid type: string \"aaaa")
             && said.contains("characters left out")
-            && said.ends_with("expected struct NetworkSpec"),
+            && said.ends_with("expected an object (struct NetworkSpec)"),
         "{said}"
     );
     assert_clear(&e, &text);

@@ -13,7 +13,7 @@ use dsplay_core::catalog::{builtin, load, sweep as sweep_one};
 use dsplay_core::faults::FaultMix;
 use dsplay_core::invariant::Checker;
 use dsplay_core::protocol::{NodeFault, Protocol};
-use dsplay_core::session::{Loaded, Session};
+use dsplay_core::session::{Loaded, Runner, Session};
 use dsplay_core::sim::{Action, NodeId};
 use dsplay_core::trace::{Fate, StepKind, StepOutcome, StepRecord};
 use serde_json::{json, Value};
@@ -1132,7 +1132,7 @@ fn a_paused_holder_is_told_what_its_pause_means() {
 
 /// What the page's pause button does: pause c1 now, run on (computing the future as it
 /// goes) for twice the 400 ms TTL, resume it, run to the end. Returns the violations.
-fn pause_c1_past_two_ttls(s: &mut dyn Session) -> Vec<dsplay_core::Violation> {
+fn pause_c1_past_two_ttls(s: &mut dyn Runner) -> Vec<dsplay_core::Violation> {
     s.apply_json(r#"{ "pause": { "node": "c1" } }"#).unwrap();
     let target = s.time() + 2 * 400;
     while s.next_time().is_some_and(|t| t < target) {

@@ -13,7 +13,8 @@
 //! 4. Assets get content-hashed names under `assets/` (a deploy never mixes old and new
 //!    files in a cache): the glue and wasm of each page, the shell stylesheet
 //!    (static/style.css, spacetime.css and faults.css in one file), the page's own
-//!    static/NAME.css when there is one, and static/home.css.
+//!    static/NAME.css when there is one, and static/home.css; in release the style sheets
+//!    lose their comments and idle white space (css.rs).
 //! 5. `NAME.html` per page and `index.html` (plain HTML with the static previews from
 //!    static/previews/NAME.svg), `scenarios/` copied from static/scenarios/.
 //! 6. Every document and asset is also written gzipped beside it (`raft.html.gz`,
@@ -25,7 +26,7 @@
 //! Everything is written into a staging folder beside the output and swapped in at the end,
 //! so a failed build leaves the last good one in place.
 
-use crate::html;
+use crate::{css, html};
 use dsplay_core::catalog::CATALOG;
 use flate2::write::GzEncoder;
 use flate2::Compression;
@@ -467,7 +468,8 @@ fn assemble(
             shell.push('\n');
         }
     }
-    let shell_css = Asset::write(&assets, "shell", "css", shell.as_bytes(), None, z)?;
+    let style = |css: String| if z { css::minify(&css) } else { css };
+    let shell_css = Asset::write(&assets, "shell", "css", style(shell).as_bytes(), None, z)?;
 
     // The glue and the wasm of every page at once (gzipping them takes a moment).
     let scripts: Vec<Result<(Asset, Asset), String>> = std::thread::scope(|s| {
@@ -512,7 +514,7 @@ fn assemble(
                 &assets,
                 page.name,
                 "css",
-                &read(&own)?,
+                style(read_text(&own)?).as_bytes(),
                 None,
                 z,
             )?)
@@ -540,7 +542,7 @@ fn assemble(
         &assets,
         "home",
         "css",
-        &read(&static_dir.join("home.css"))?,
+        style(read_text(&static_dir.join("home.css"))?).as_bytes(),
         None,
         z,
     )?;

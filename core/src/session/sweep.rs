@@ -41,10 +41,10 @@ pub fn sweep<P: Protocol>(
     sc.run.until = Some(span * 3);
     sc.run.steps = 20_000;
     let mut loaded = Loaded::new(sc)?;
-    let summary = loaded.run(None, None);
+    loaded.run_to(None, None);
     Ok(SweepOutcome {
         seed,
-        steps: summary.steps,
+        steps: loaded.summary().steps,
         violations: loaded.violations(),
         scenario: loaded.scenario.to_json(),
     })

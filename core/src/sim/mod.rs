@@ -9,6 +9,7 @@ mod net;
 
 pub use net::{check_latency, check_probability, LinkParams, Network, MAX_LATENCY};
 
+use crate::collections::VecMap;
 use crate::invariant::{Checker, Violation};
 use crate::protocol::{Ctx, Durable, Effect, NodeFault, Protocol};
 use crate::trace::{
@@ -504,7 +505,7 @@ pub struct Sim<P: Protocol> {
     initial_net: Arc<Network>,
     rng: ChaCha8Rng,
     /// Where each message in flight sits in the queue.
-    in_flight: BTreeMap<MsgId, EvKey>,
+    in_flight: VecMap<MsgId, EvKey>,
     /// Always `Some` except while it runs (it reads the whole simulation).
     checker: Option<P::Checker>,
     /// Scratch buffer for handler effects (empty between steps).
@@ -533,7 +534,7 @@ impl<P: Protocol> Sim<P> {
             initial_net: Arc::new(net.clone()),
             net,
             rng: ChaCha8Rng::seed_from_u64(seed),
-            in_flight: BTreeMap::new(),
+            in_flight: VecMap::new(),
             checker: Some(checker),
             effects: Vec::new(),
         };

@@ -1,8 +1,8 @@
 //! The network model: per-link latency range, loss and duplication rates, blocked links.
 
 use super::{NodeId, Time};
+use crate::collections::{VecMap, VecSet};
 use serde::{Deserialize, Serialize};
-use std::collections::{BTreeMap, BTreeSet};
 
 /// Largest latency accepted anywhere (ms of simulated time): one hour.
 pub const MAX_LATENCY: Time = 3_600_000;
@@ -72,8 +72,8 @@ impl LinkParams {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Network {
     pub default: LinkParams,
-    links: BTreeMap<(NodeId, NodeId), LinkParams>,
-    blocked: BTreeSet<(NodeId, NodeId)>,
+    links: VecMap<(NodeId, NodeId), LinkParams>,
+    blocked: VecSet<(NodeId, NodeId)>,
 }
 
 impl Network {

@@ -1177,10 +1177,11 @@ fn band(i: usize, b: &Band, g: &Geo, n: u32) -> Html {
 mod tests {
     use super::*;
     use dsplay_core::catalog::{builtin, load};
+    use dsplay_core::session::Runner;
     use wasm_bindgen_test::wasm_bindgen_test;
 
     /// A built-in scenario with its run computed.
-    fn run(id: &str) -> Box<dyn Session> {
+    fn run(id: &str) -> Box<dyn Runner> {
         let mut s = load(builtin(id).expect("built-in scenario").json).expect("it loads");
         let steps = s.run_bound();
         s.run(Some(steps), None);
@@ -1188,7 +1189,7 @@ mod tests {
     }
 
     /// What the diagram reads from each fault step, in order.
-    fn faults(s: &dyn Session) -> Vec<String> {
+    fn faults(s: &dyn Runner) -> Vec<String> {
         (0..s.horizon())
             .filter_map(|i| s.step_view(i))
             .filter(|v| v.fault && !no_op(v))

@@ -37,6 +37,7 @@
 //! key went to `members[h % N]`, members sorted by number, when the membership changes.
 
 use super::types::MAX_PHYSICAL;
+use crate::collections::VecMap;
 use crate::hash::Fnv64;
 use crate::sim::NodeId;
 use serde::Serialize;
@@ -90,7 +91,7 @@ pub struct Ring {
 
 impl Ring {
     /// The ring of `members` (node -> weight), `vnodes` virtual nodes per weight unit.
-    pub fn build(members: &BTreeMap<NodeId, u32>, vnodes: u32) -> Ring {
+    pub fn build(members: &VecMap<NodeId, u32>, vnodes: u32) -> Ring {
         // Weights and counts are validated (at most 80 x 8 x 500 positions), but this is
         // public: saturate rather than wrap, and reserve at most what is validated.
         let total: u64 = members

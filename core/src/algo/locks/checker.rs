@@ -7,10 +7,10 @@
 
 use super::narration::name;
 use super::*;
+use crate::collections::VecMap;
 use crate::invariant::{Checker, Property, Violation};
 use crate::sim::{NodeStatus, Sim, Time};
 use crate::trace::{Fate, MsgId, MsgUpdate, StepKind, StepOutcome};
-use std::collections::BTreeMap;
 
 pub const CURRENT_HOLDER: &str = "Writes only from the current holder";
 pub const FENCED_ORDER: &str = "Fenced order";
@@ -91,24 +91,24 @@ pub struct LocksChecker {
     granted: Option<(NodeId, u64, Time)>,
     /// ZooKeeper: the znodes under `/lock` (sequence number -> owner), and since when the
     /// lowest has been the lowest.
-    znodes: BTreeMap<u64, NodeId>,
+    znodes: VecMap<u64, NodeId>,
     lowest_since: Time,
     /// How and when the lock service ended each holding (client, token).
-    lapsed: BTreeMap<(NodeId, u64), (Lapse, Time)>,
+    lapsed: VecMap<(NodeId, u64), (Lapse, Time)>,
     /// The highest token of an accepted write, and its client.
     max_accepted: Option<(u64, NodeId)>,
     /// Each client's holdings, in order: (token, since).
-    holdings: BTreeMap<NodeId, Vec<(u64, Time)>>,
+    holdings: VecMap<NodeId, Vec<(u64, Time)>>,
     /// Write messages not yet delivered: which write each carries.
-    in_flight: BTreeMap<MsgId, WriteId>,
+    in_flight: VecMap<MsgId, WriteId>,
     /// The writes in the storage's log under each (client, token, number), as applied.
-    log: BTreeMap<(NodeId, u64, u32), Vec<WriteId>>,
+    log: VecMap<(NodeId, u64, u32), Vec<WriteId>>,
     /// Queue variant: clients in arrival order, as the lock server queued them.
     arrivals: Vec<NodeId>,
     /// When the lock service last came up (restart or resume).
     lock_up_since: Time,
     /// When the lock service last heard from each client.
-    last_heard: BTreeMap<NodeId, Time>,
+    last_heard: VecMap<NodeId, Time>,
     /// A lost lock already reported: the holder and its crash time.
     reported: Option<(NodeId, Time)>,
 }
@@ -117,16 +117,16 @@ impl LocksChecker {
     pub(super) fn new() -> Self {
         LocksChecker {
             granted: None,
-            znodes: BTreeMap::new(),
+            znodes: VecMap::new(),
             lowest_since: 0,
-            lapsed: BTreeMap::new(),
+            lapsed: VecMap::new(),
             max_accepted: None,
-            holdings: BTreeMap::new(),
-            in_flight: BTreeMap::new(),
-            log: BTreeMap::new(),
+            holdings: VecMap::new(),
+            in_flight: VecMap::new(),
+            log: VecMap::new(),
             arrivals: Vec::new(),
             lock_up_since: 0,
-            last_heard: BTreeMap::new(),
+            last_heard: VecMap::new(),
             reported: None,
         }
     }

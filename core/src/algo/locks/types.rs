@@ -1,9 +1,9 @@
 //! The locks page's types: parameters, node states, messages, timers, commands and notes.
 
+use crate::collections::{VecMap, VecSet};
 use crate::protocol::{Durable, NodeFault, NodeState};
 use crate::sim::{NodeId, Time};
 use serde::{Deserialize, Serialize};
-use std::collections::{BTreeMap, BTreeSet};
 
 /// Which lock the page runs.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -227,13 +227,13 @@ pub struct LockDisk {
     pub queue: Vec<NodeId>,
     /// Queue: the request number of each queued client.
     #[serde(skip)]
-    pub requests: BTreeMap<NodeId, u32>,
+    pub requests: VecMap<NodeId, u32>,
     /// Queue and zookeeper: the newest request number heard from each client; an older
     /// one arriving late (the network reorders) is stale.
     #[serde(skip)]
-    pub last_req: BTreeMap<NodeId, u32>,
+    pub last_req: VecMap<NodeId, u32>,
     /// Sessions (queue with leases, zookeeper): client -> expiry time.
-    pub sessions: BTreeMap<NodeId, Time>,
+    pub sessions: VecMap<NodeId, Time>,
     /// Zookeeper: the children of `/lock`, by sequence number.
     pub znodes: Vec<Znode>,
     pub watches: Vec<Watch>,
@@ -261,7 +261,7 @@ pub struct StorageDisk {
     pub log: Vec<WriteEntry>,
     /// Writes applied, to answer a resent copy without applying it twice.
     #[serde(skip)]
-    pub applied: BTreeSet<(NodeId, u64, u32)>,
+    pub applied: VecSet<(NodeId, u64, u32)>,
 }
 
 /// The lock service's state: nothing in memory.

@@ -3,10 +3,10 @@
 use super::narration::name;
 use super::types::*;
 use super::Transactions;
+use crate::collections::{VecMap, VecSet};
 use crate::invariant::{Checker, Property, Violation};
 use crate::sim::{Action, NodeId, Sim};
 use crate::trace::{Fate, StepKind, StepOutcome};
-use std::collections::{BTreeMap, BTreeSet};
 
 pub const AC1: &str = "AC1 agreement";
 pub const AC2: &str = "AC2 no reversal";
@@ -65,12 +65,12 @@ pub struct TxnChecker {
     /// How many log records of each process were read already.
     read: Vec<usize>,
     /// Decisions logged: transaction -> process -> commit.
-    decisions: BTreeMap<u32, BTreeMap<NodeId, bool>>,
+    decisions: VecMap<u32, VecMap<NodeId, bool>>,
     /// (property, transaction) already reported.
-    reported: BTreeSet<(&'static str, u32)>,
+    reported: VecSet<(&'static str, u32)>,
     /// Open transactions (begun, not decided by every process yet) -> whether a failure
     /// touched it.
-    open: BTreeMap<u32, bool>,
+    open: VecMap<u32, bool>,
 }
 
 impl Checker<Transactions> for TxnChecker {
@@ -132,9 +132,9 @@ impl TxnChecker {
         TxnChecker {
             participants,
             read: Vec::new(),
-            decisions: BTreeMap::new(),
-            reported: BTreeSet::new(),
-            open: BTreeMap::new(),
+            decisions: VecMap::new(),
+            reported: VecSet::new(),
+            open: VecMap::new(),
         }
     }
 

@@ -15,7 +15,7 @@ use crate::components::{use_clock, use_shell, use_typed};
 use crate::math;
 use crate::store::ShellMsg;
 use dsplay_core::algo::hashring::{hash_key, vnode_hash, Cmd, Hashring, TaskKind};
-use dsplay_core::ordered;
+use dsplay_core::collections::VecMap;
 use dsplay_core::session::{Loaded, Session};
 use dsplay_core::{Action, NodeId, NodeStatus};
 use std::collections::{BTreeMap, BTreeSet};
@@ -38,7 +38,7 @@ const MAX_HALOS: usize = 400;
 pub(super) struct RingDrawing {
     /// Physical node names (`n1..nK`).
     names: Vec<String>,
-    members: BTreeMap<u32, u32>,
+    members: VecMap<u32, u32>,
     vnodes_per: u32,
     total_vnodes: usize,
     keys: usize,
@@ -51,8 +51,8 @@ pub(super) struct RingDrawing {
     /// With too many virtual nodes, ticks are drawn for this many per node only.
     ticks_sampled: Option<u32>,
     /// Fraction of the ring each node owns.
-    share: BTreeMap<u32, f64>,
-    load: BTreeMap<u32, u32>,
+    share: VecMap<u32, f64>,
+    load: VecMap<u32, u32>,
     /// Largest arc of each node: (node, mid angle), for labels.
     labels: Vec<(usize, f64)>,
     /// Angle of each physical node's circle around the ring.
@@ -90,9 +90,9 @@ fn draw_ring(l: &Loaded<Hashring>) -> RingDrawing {
     let n = ring.vnodes.len();
     let mut arcs: Vec<String> = vec![String::new(); k];
     let mut ticks: Vec<String> = vec![String::new(); k];
-    let mut share: BTreeMap<u32, f64> = BTreeMap::new();
+    let mut share: VecMap<u32, f64> = VecMap::new();
     // Per node: (span, mid angle, end angle) of its largest arc.
-    let mut largest: BTreeMap<usize, (f64, f64, f64)> = BTreeMap::new();
+    let mut largest: VecMap<usize, (f64, f64, f64)> = VecMap::new();
     let mut note_arc = |node: usize, a0: f64, a1: f64| {
         *share.entry(node as u32).or_insert(0.0) += (a1 - a0) / TAU;
         let e = largest.entry(node).or_insert((0.0, 0.0, 0.0));
@@ -269,7 +269,7 @@ fn draw_ring(l: &Loaded<Hashring>) -> RingDrawing {
     let angles = spread(&wanted, node_radius(k));
     RingDrawing {
         names,
-        members: ordered::map(c.members.iter().map(|(n, w)| (n.0, *w))),
+        members: c.members.iter().map(|(n, w)| (n.0, *w)).collect(),
         vnodes_per: c.vnodes,
         total_vnodes: n,
         keys,
@@ -280,7 +280,7 @@ fn draw_ring(l: &Loaded<Hashring>) -> RingDrawing {
         density,
         ticks_sampled,
         share,
-        load: ordered::map(c.stats.load.iter().map(|(n, l)| (n.0, *l))),
+        load: c.stats.load.iter().map(|(n, l)| (n.0, *l)).collect(),
         labels,
         angles,
         halos,

@@ -207,7 +207,7 @@ fn counterpart_notifications(json: &str) -> Option<Vec<(Time, u64)>> {
     };
     let (sc, _) = sc.with_params(params).ok()?;
     let mut l = Loaded::new(sc).ok()?;
-    l.run(Some(20_000), None);
+    l.run_to(Some(20_000), None);
     let mut total = 0u64;
     let mut out = Vec::new();
     for st in &l.timeline.trace().steps {
@@ -963,7 +963,7 @@ mod tests {
 
     fn loaded(id: &str, steps: u64) -> Loaded<Locks> {
         let mut l = Loaded::<Locks>::parse(json(id)).unwrap();
-        l.run(Some(steps), None);
+        l.run_to(Some(steps), None);
         l
     }
 
