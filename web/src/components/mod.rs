@@ -168,3 +168,32 @@ impl<P: Algorithm> Typed<P> {
 pub fn use_typed<P: Algorithm>() -> Typed<P> {
     use_context::<Typed<P>>().expect("views are rendered inside their page")
 }
+
+/// Keys for a keyed list made from what is drawn (a client, a znode, a link), unique by
+/// construction: Yew panics on a duplicate key in a debug build and misdraws in a release
+/// one. A key is kept the first time it comes; its n-th showing (n of 2 or more) is
+/// `KEY#n`, and a key with a `#` of its own is `KEY#1` the first time, so that no key
+/// made here equals one given (split at the last `#`, each is its key and its count).
+pub fn unique_keys<I: IntoIterator<Item = String>>(keys: I) -> Vec<String> {
+    // Lists are short (a queue, the znodes, the cut links): a vector of counts will do.
+    let mut seen: Vec<(String, u32)> = Vec::new();
+    keys.into_iter()
+        .map(|key| {
+            let n = match seen.iter_mut().find(|(k, _)| *k == key) {
+                Some((_, n)) => {
+                    *n += 1;
+                    *n
+                }
+                None => {
+                    seen.push((key.clone(), 1));
+                    1
+                }
+            };
+            if n == 1 && !key.contains('#') {
+                key
+            } else {
+                format!("{key}#{n}")
+            }
+        })
+        .collect()
+}
