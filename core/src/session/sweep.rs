@@ -12,6 +12,8 @@ use crate::sim::Time;
 pub struct SweepOutcome {
     pub seed: u64,
     pub steps: u64,
+    /// The simulated time (ms) at the end of the run.
+    pub time: Time,
     pub violations: Vec<Violation>,
     /// A scenario file that reproduces the run.
     pub scenario: String,
@@ -45,6 +47,7 @@ pub fn sweep<P: Protocol>(
     Ok(SweepOutcome {
         seed,
         steps: summary.steps,
+        time: summary.time,
         violations: loaded.violations(),
         scenario: loaded.scenario.to_json(),
     })
