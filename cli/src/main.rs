@@ -1,10 +1,11 @@
 //! `dsplay`: run and sweep dsplay scenarios from the command line.
 //!
-//! Exit status: 0 on success (for `sweep`: no invariant violated), 1 when a sweep found a
-//! violation, 2 for usage and input errors, 3 for an internal error (a bug).
+//! Exit status: 0 on success (for `sweep` and `merge`: no invariant violated), 1 when a
+//! sweep found a violation, 2 for usage and input errors, 3 for an internal error (a bug).
 
 mod args;
 mod list;
+mod merge;
 mod run;
 mod sweep;
 
@@ -37,7 +38,8 @@ dsplay: run distributed-algorithm scenarios headless, deterministically
 Usage:
   dsplay run SCENARIO [--trace OUT.json] [--steps N] [--until MS] [--hash]
   dsplay sweep --algo NAME --seeds A..B [--faults random|none|KIND,...] [--span MS]
-               [--params JSON] [--out DIR] [--jobs N]
+               [--params JSON] [--out DIR] [--jobs N] [--shard K/N] [--format jsonl]
+  dsplay merge FILE...
   dsplay list
   dsplay help [COMMAND]
   dsplay --version
@@ -45,16 +47,18 @@ Usage:
 Commands:
   run     Run one scenario (a file, or a built-in scenario by name) and summarize it
   sweep   Run many seeds with random workloads and faults; report invariant violations
+  merge   Combine the JSON lines of a sweep run in shards into one summary
   list    List the algorithms and the built-in scenarios
 
-Exit status: 0 success, 1 a sweep found an invariant violation, 2 usage or input
-error, 3 internal error.
+Exit status: 0 success, 1 a sweep (or the merged shards of one) found an invariant
+violation, 2 usage or input error, 3 internal error.
 See `dsplay COMMAND --help` for a command's options.";
 
 fn command_help(cmd: &str) -> Option<&'static str> {
     match cmd {
         "run" => Some(run::HELP),
         "sweep" => Some(sweep::HELP),
+        "merge" => Some(merge::HELP),
         "list" => Some(list::HELP),
         "help" => {
             Some("Usage: dsplay help [COMMAND]\n\nShow the usage of dsplay or of one command.")
@@ -63,7 +67,7 @@ fn command_help(cmd: &str) -> Option<&'static str> {
     }
 }
 
-const COMMANDS: &str = "run, sweep, list, help";
+const COMMANDS: &str = "run, sweep, merge, list, help";
 
 /// Whether the arguments ask for a command's help.
 pub fn wants_help(args: &[String]) -> bool {
@@ -102,7 +106,7 @@ fn dispatch(argv: Vec<String>) -> Result<ExitCode, Failure> {
             }
             Ok(ExitCode::SUCCESS)
         }
-        c @ ("run" | "sweep" | "list") => {
+        c @ ("run" | "sweep" | "merge" | "list") => {
             if wants_help(&rest) {
                 writeln!(out, "{}", command_help(c).unwrap_or(USAGE))?;
                 return Ok(ExitCode::SUCCESS);
@@ -111,6 +115,7 @@ fn dispatch(argv: Vec<String>) -> Result<ExitCode, Failure> {
             match c {
                 "run" => run::main(rest),
                 "sweep" => sweep::main(rest),
+                "merge" => merge::main(rest),
                 _ => list::main(rest),
             }
         }
