@@ -2,9 +2,10 @@
 //! report every seed that violates an invariant and save a scenario that reproduces it.
 //!
 //! Workers of a rayon pool take seeds in batches, in order, from a shared counter; each
-//! runs its seeds, saves the scenarios of failing ones and renders their output, then
-//! sends the batch to the main thread, which prints batches in seed order (whatever the
-//! number of jobs, the output is the same), keeps the totals and draws the progress line.
+//! runs its seeds and renders their output and the scenarios of failing ones, then sends
+//! the batch to the main thread, which writes the scenario files (the workers never wait
+//! for the disk), prints batches in seed order (whatever the number of jobs, the output is
+//! the same), keeps the totals and draws the progress line.
 //!
 //! `--shard K/N` keeps the seeds `s` of the range with `s % N == K`, so that N processes
 //! (a job array, an indexed job, a CI matrix) split a range with no coordination;
@@ -16,7 +17,6 @@ use dsplay_core::catalog;
 use dsplay_core::faults::FaultMix;
 use dsplay_core::invariant::Violation;
 use dsplay_core::scenario::ScenarioError;
-use dsplay_core::session::SweepOutcome;
 use dsplay_core::Time;
 use std::collections::{BTreeMap, HashMap};
 use std::fmt::Write as _;
@@ -24,7 +24,7 @@ use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{mpsc, OnceLock};
+use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 pub const HELP: &str = "\
@@ -425,18 +425,14 @@ fn json_string(buf: &mut String, s: &str) {
     buf.push_str(&serde_json::Value::from(s).to_string());
 }
 
-/// One seed's JSON line (with its newline). `sweep` is the end of the object: the fields
-/// naming the sweep, and the closing brace.
-#[allow(clippy::too_many_arguments)]
-fn json_line(
+/// The start of one seed's JSON line, up to the value of `scenario` (the scenario file's
+/// name, or null), which [`json_line_tail`] follows.
+fn json_line_head(
     buf: &mut String,
     seed: u64,
     outcome: &str,
     violations: &[Violation],
     run: Option<(u64, Time)>,
-    scenario: Option<&str>,
-    error: Option<&str>,
-    sweep: &str,
 ) {
     let _ = write!(
         buf,
@@ -459,10 +455,11 @@ fn json_line(
         }
         None => buf.push_str("],\"steps\":null,\"time\":null,\"scenario\":"),
     }
-    match scenario {
-        Some(s) => json_string(buf, s),
-        None => buf.push_str("null"),
-    }
+}
+
+/// The end of a seed's JSON line: the message of an internal error, `sweep` (the fields
+/// naming the sweep and the closing brace) and the newline.
+fn json_line_tail(buf: &mut String, error: Option<&str>, sweep: &str) {
     if let Some(e) = error {
         buf.push_str(",\"error\":");
         json_string(buf, e);
@@ -486,43 +483,47 @@ fn json_sweep_fields(o: &Options) -> String {
     s
 }
 
-/// Writes the scenarios of failing seeds, making the directory on the first one.
-struct Saver<'a> {
-    dir: &'a Path,
-    algo: &'a str,
-    made: OnceLock<Result<(), String>>,
-    /// Whether a failure to make the directory was reported.
-    reported: AtomicBool,
+/// Whether the directory for failing seeds' scenarios exists yet.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum OutDir {
+    NotYet,
+    Made,
+    /// It could not be made (and that was reported).
+    Failed,
 }
 
-impl<'a> Saver<'a> {
-    fn new(dir: &'a Path, algo: &'a str) -> Self {
-        Saver {
-            dir,
-            algo,
-            made: OnceLock::new(),
-            reported: AtomicBool::new(false),
+/// Write the scenario reproducing a failing seed to `DIR/ALGO-seed-S.json`. The error is
+/// `None` when it was already reported (the directory could not be made).
+fn save(
+    o: &Options,
+    seed: u64,
+    scenario: &str,
+    dir: &mut OutDir,
+) -> Result<String, Option<String>> {
+    match *dir {
+        OutDir::Failed => return Err(None),
+        OutDir::Made => {}
+        OutDir::NotYet => {
+            if let Err(e) = std::fs::create_dir_all(&o.out) {
+                *dir = OutDir::Failed;
+                return Err(Some(format!("cannot create {}: {e}", o.out.display())));
+            }
+            *dir = OutDir::Made;
         }
     }
+    let path = o.out.join(format!("{}-seed-{seed}.json", o.algo));
+    std::fs::write(&path, scenario)
+        .map_err(|e| Some(format!("cannot write {}: {e}", path.display())))?;
+    Ok(path.display().to_string())
+}
 
-    /// Write the scenario reproducing a failing seed to `DIR/ALGO-seed-S.json`. The error
-    /// is `None` when it was already reported (the directory could not be made).
-    fn save(&self, outcome: &SweepOutcome) -> Result<String, Option<String>> {
-        let made = self.made.get_or_init(|| {
-            std::fs::create_dir_all(self.dir)
-                .map_err(|e| format!("cannot create {}: {e}", self.dir.display()))
-        });
-        if let Err(e) = made {
-            return Err((!self.reported.swap(true, Ordering::Relaxed)).then(|| e.clone()));
-        }
-        let path = self
-            .dir
-            .join(format!("{}-seed-{}.json", self.algo, outcome.seed));
-        let scenario = dsplay_core::json::pretty_json(&outcome.scenario);
-        std::fs::write(&path, format!("{scenario}\n"))
-            .map_err(|e| Some(format!("cannot write {}: {e}", path.display())))?;
-        Ok(path.display().to_string())
-    }
+/// A failing seed's scenario, for the main thread to write: the workers only compute, and
+/// never wait for the disk. Where it was written goes at byte `at` of the batch's output.
+struct Save {
+    at: usize,
+    seed: u64,
+    /// The file's contents.
+    scenario: String,
 }
 
 /// A batch of seeds as a worker sends it to the main thread.
@@ -531,8 +532,9 @@ struct Batch {
     /// Index (in the run's seeds) of the first seed, and how many were claimed.
     first: u64,
     n: u64,
-    /// What goes to standard output, in seed order.
+    /// What goes to standard output, in seed order, less the names of scenario files.
     out: String,
+    saves: Vec<Save>,
     /// Error lines, in seed order.
     errors: Vec<String>,
     totals: Totals,
@@ -541,45 +543,36 @@ struct Batch {
 }
 
 /// Run one seed into its batch. Returns false if its scenario was refused.
-fn run_seed(o: &Options, seed: u64, saver: &Saver, sweep: &str, b: &mut Batch) -> bool {
+fn run_seed(o: &Options, seed: u64, sweep: &str, b: &mut Batch) -> bool {
     let jsonl = o.format == Format::Jsonl;
     match catch(|| catalog::sweep(&o.algo, seed, o.mix, o.span, o.params.as_ref())) {
         Ok(Ok(out)) if out.violations.is_empty() => {
             b.totals.done += 1;
             if jsonl {
                 let run = Some((out.steps, out.time));
-                json_line(&mut b.out, seed, "pass", &[], run, None, None, sweep);
+                json_line_head(&mut b.out, seed, "pass", &[], run);
+                b.out.push_str("null");
+                json_line_tail(&mut b.out, None, sweep);
             }
         }
         Ok(Ok(out)) => {
             b.totals.done += 1;
             b.totals
                 .add_violated(out.violations.iter().map(|v| v.property));
-            let file = match saver.save(&out) {
-                Ok(f) => Some(f),
-                Err(e) => {
-                    b.totals.write_errors += 1;
-                    b.errors.extend(e);
-                    None
-                }
-            };
+            let scenario = dsplay_core::json::pretty_json(&out.scenario) + "\n";
             if jsonl {
                 let run = Some((out.steps, out.time));
-                let file = file.as_deref();
-                let vs = &out.violations;
-                json_line(&mut b.out, seed, "violated", vs, run, file, None, sweep);
+                json_line_head(&mut b.out, seed, "violated", &out.violations, run);
+                let at = b.out.len();
+                b.saves.push(Save { at, seed, scenario });
+                json_line_tail(&mut b.out, None, sweep);
             } else {
                 let v = &out.violations[0];
                 let more = out.violations.len() - 1;
-                let line = seed_line(
-                    seed,
-                    v.property,
-                    v.step + 1,
-                    &v.explanation,
-                    more,
-                    file.as_deref(),
-                );
+                let line = seed_line(seed, v.property, v.step + 1, &v.explanation, more, None);
                 b.out.push_str(&line);
+                let at = b.out.len();
+                b.saves.push(Save { at, seed, scenario });
                 b.out.push('\n');
             }
         }
@@ -592,17 +585,9 @@ fn run_seed(o: &Options, seed: u64, saver: &Saver, sweep: &str, b: &mut Batch) -
             b.totals.panicked += 1;
             b.errors.push(internal_error(seed, &m));
             if jsonl {
-                let error = Some(m.as_str());
-                json_line(
-                    &mut b.out,
-                    seed,
-                    "internal error",
-                    &[],
-                    None,
-                    None,
-                    error,
-                    sweep,
-                );
+                json_line_head(&mut b.out, seed, "internal error", &[], None);
+                b.out.push_str("null");
+                json_line_tail(&mut b.out, Some(&m), sweep);
             }
         }
     }
@@ -727,7 +712,6 @@ pub fn main(args: Vec<String>) -> Result<ExitCode, Failure> {
     let jobs = pool.current_num_threads();
     let seeds = o.seeds();
     let sweep_fields = json_sweep_fields(&o);
-    let saver = Saver::new(&o.out, &o.algo);
 
     // Workers claim seeds in batches, in order, so that results come back nearly in order
     // and the main thread handles one message per batch. A batch takes about BATCH_TIME
@@ -743,9 +727,10 @@ pub fn main(args: Vec<String>) -> Result<ExitCode, Failure> {
     let mut progress = Progress::new(label);
     let mut totals = Totals::default();
     let mut first_refusal: Option<(u64, ScenarioError)> = None;
+    let mut out_dir = OutDir::NotYet;
 
     std::thread::scope(|scope| -> Result<(), Failure> {
-        let (next, stop, o, saver, sweep_fields) = (&next, &stop, &o, &saver, &sweep_fields);
+        let (next, stop, o, sweep_fields) = (&next, &stop, &o, &sweep_fields);
         scope.spawn(move || {
             pool.broadcast(|_| {
                 let tx = tx.clone();
@@ -765,7 +750,7 @@ pub fn main(args: Vec<String>) -> Result<ExitCode, Failure> {
                     };
                     let began = Instant::now();
                     for i in first..end {
-                        if !run_seed(o, seeds.seed(i), saver, sweep_fields, &mut b) {
+                        if !run_seed(o, seeds.seed(i), sweep_fields, &mut b) {
                             stop.store(true, Ordering::Relaxed);
                             break;
                         }
@@ -805,8 +790,34 @@ pub fn main(args: Vec<String>) -> Result<ExitCode, Failure> {
                 for e in &b.errors {
                     err_line(e);
                 }
+                // The output, with the name of each scenario file once it is written.
+                let mut from = 0;
+                for Save { at, seed, scenario } in b.saves {
+                    stdout.write_all(&b.out.as_bytes()[from..at])?;
+                    from = at;
+                    let file = match save(o, seed, &scenario, &mut out_dir) {
+                        Ok(f) => Some(f),
+                        Err(e) => {
+                            totals.write_errors += 1;
+                            if let Some(e) = e {
+                                err_line(&e);
+                            }
+                            None
+                        }
+                    };
+                    match (o.format, file) {
+                        (Format::Text, Some(f)) => write!(stdout, " -> {f}")?,
+                        (Format::Text, None) => {}
+                        (Format::Jsonl, Some(f)) => {
+                            let mut name = String::new();
+                            json_string(&mut name, &f);
+                            stdout.write_all(name.as_bytes())?;
+                        }
+                        (Format::Jsonl, None) => stdout.write_all(b"null")?,
+                    }
+                }
                 if !b.out.is_empty() {
-                    stdout.write_all(b.out.as_bytes())?;
+                    stdout.write_all(&b.out.as_bytes()[from..])?;
                     stdout.flush()?;
                 }
                 totals.absorb(b.totals);

@@ -805,7 +805,7 @@ fn jsonl_has_one_object_per_seed() {
         "--faults",
         "pauses",
         "--seeds",
-        "0..40",
+        "0..60",
         "--out",
         dir.to_str().unwrap(),
     ];
@@ -817,7 +817,7 @@ fn jsonl_has_one_object_per_seed() {
     assert_eq!(text.status.code(), Some(1));
     let out = stdout(&o);
     let lines = json_lines(&out);
-    assert_eq!(json_seeds(&out), (0..40).collect::<Vec<u64>>());
+    assert_eq!(json_seeds(&out), (0..60).collect::<Vec<u64>>());
     // The summary goes to standard error.
     assert_eq!(
         num(&stderr(&o), "seeds with violations"),
@@ -916,13 +916,13 @@ fn shard_processes_merged_match_one_run() {
             ],
             1,
         ),
-        // Safe: the same with fencing tokens.
+        // Safe: two-phase commit keeps atomicity under any fault.
         (
             &[
                 "--algo",
-                "locks",
+                "transactions",
                 "--params",
-                r#"{"variant": "lease", "fencing": true}"#,
+                r#"{"protocol": "2pc"}"#,
                 "--seeds",
                 "0..60",
                 "--out",
@@ -1020,8 +1020,8 @@ fn write_shard(tmp: &TempDir, seeds: &str, shard: &str) -> String {
 #[test]
 fn merge_exit_status_stdin_and_gaps() {
     let tmp = TempDir::new("merge");
-    let a = write_shard(&tmp, "0..40", "0/2");
-    let b = write_shard(&tmp, "0..40", "1/2");
+    let a = write_shard(&tmp, "0..60", "0/2");
+    let b = write_shard(&tmp, "0..60", "1/2");
     let o = dsplay(&["merge", &a, &b]);
     assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
     assert!(num(&stdout(&o), "seeds with violations") > 0);
@@ -1061,7 +1061,7 @@ fn merge_exit_status_stdin_and_gaps() {
     assert_eq!(o.status.code(), Some(1));
     let out = stdout(&o);
     assert!(
-        field(&out, "missing seeds").starts_with("19 of 0..39 (1, 3, 5, 7, 9, ...)"),
+        field(&out, "missing seeds").starts_with("29 of 0..59 (1, 3, 5, 7, 9, ...)"),
         "{out}"
     );
     let err = stderr(&o);
