@@ -767,71 +767,78 @@ pub fn main(args: Vec<String>) -> Result<ExitCode, Failure> {
         });
 
         // Batches in seed order: those that came early wait here.
-        let mut pending: HashMap<u64, Batch> = HashMap::new();
-        let mut next_to_report = 0u64;
-        let mut stdout = std::io::stdout().lock();
-        let mut disconnected = false;
-        while !disconnected {
-            match rx.recv_timeout(Duration::from_millis(100)) {
-                Ok(b) => {
-                    pending.insert(b.first, b);
+        let reported = (|| -> Result<(), Failure> {
+            let mut pending: HashMap<u64, Batch> = HashMap::new();
+            let mut next_to_report = 0u64;
+            let mut stdout = std::io::stdout().lock();
+            let mut disconnected = false;
+            while !disconnected {
+                match rx.recv_timeout(Duration::from_millis(100)) {
+                    Ok(b) => {
+                        pending.insert(b.first, b);
+                    }
+                    Err(mpsc::RecvTimeoutError::Timeout) => {}
+                    Err(mpsc::RecvTimeoutError::Disconnected) => disconnected = true,
                 }
-                Err(mpsc::RecvTimeoutError::Timeout) => {}
-                Err(mpsc::RecvTimeoutError::Disconnected) => disconnected = true,
-            }
-            while first_refusal.is_none() {
-                let Some(b) = pending.remove(&next_to_report) else {
-                    break;
-                };
-                next_to_report += b.n;
-                if !b.out.is_empty() || !b.errors.is_empty() {
-                    progress.clear();
-                }
-                for e in &b.errors {
-                    err_line(e);
-                }
-                // The output, with the name of each scenario file once it is written.
-                let mut from = 0;
-                for Save { at, seed, scenario } in b.saves {
-                    stdout.write_all(&b.out.as_bytes()[from..at])?;
-                    from = at;
-                    let file = match save(o, seed, &scenario, &mut out_dir) {
-                        Ok(f) => Some(f),
-                        Err(e) => {
-                            totals.write_errors += 1;
-                            if let Some(e) = e {
-                                err_line(&e);
-                            }
-                            None
-                        }
+                while first_refusal.is_none() {
+                    let Some(b) = pending.remove(&next_to_report) else {
+                        break;
                     };
-                    match (o.format, file) {
-                        (Format::Text, Some(f)) => write!(stdout, " -> {f}")?,
-                        (Format::Text, None) => {}
-                        (Format::Jsonl, Some(f)) => {
-                            let mut name = String::new();
-                            json_string(&mut name, &f);
-                            stdout.write_all(name.as_bytes())?;
+                    next_to_report += b.n;
+                    if !b.out.is_empty() || !b.errors.is_empty() {
+                        progress.clear();
+                    }
+                    for e in &b.errors {
+                        err_line(e);
+                    }
+                    // The output, with the name of each scenario file once it is written.
+                    let mut from = 0;
+                    for Save { at, seed, scenario } in b.saves {
+                        stdout.write_all(&b.out.as_bytes()[from..at])?;
+                        from = at;
+                        let file = match save(o, seed, &scenario, &mut out_dir) {
+                            Ok(f) => Some(f),
+                            Err(e) => {
+                                totals.write_errors += 1;
+                                if let Some(e) = e {
+                                    err_line(&e);
+                                }
+                                None
+                            }
+                        };
+                        match (o.format, file) {
+                            (Format::Text, Some(f)) => write!(stdout, " -> {f}")?,
+                            (Format::Text, None) => {}
+                            (Format::Jsonl, Some(f)) => {
+                                let mut name = String::new();
+                                json_string(&mut name, &f);
+                                stdout.write_all(name.as_bytes())?;
+                            }
+                            (Format::Jsonl, None) => stdout.write_all(b"null")?,
                         }
-                        (Format::Jsonl, None) => stdout.write_all(b"null")?,
+                    }
+                    if !b.out.is_empty() {
+                        stdout.write_all(&b.out.as_bytes()[from..])?;
+                        stdout.flush()?;
+                    }
+                    totals.absorb(b.totals);
+                    if let Some(r) = b.refused {
+                        stop.store(true, Ordering::Relaxed);
+                        first_refusal = Some(r);
                     }
                 }
-                if !b.out.is_empty() {
-                    stdout.write_all(&b.out.as_bytes()[from..])?;
-                    stdout.flush()?;
-                }
-                totals.absorb(b.totals);
-                if let Some(r) = b.refused {
-                    stop.store(true, Ordering::Relaxed);
-                    first_refusal = Some(r);
+                if first_refusal.is_none() {
+                    progress.tick(seeds.count, &totals);
                 }
             }
-            if first_refusal.is_none() {
-                progress.tick(seeds.count, &totals);
-            }
-        }
+            Ok(())
+        })();
+        // When the output fails (a closed pipe), the workers stop after their batch
+        // instead of running the rest of the range.
+        stop.store(true, Ordering::Relaxed);
+        drop(rx);
         progress.clear();
-        Ok(())
+        reported
     })?;
 
     if let Some((seed, e)) = first_refusal {

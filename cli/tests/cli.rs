@@ -1127,3 +1127,44 @@ fn merge_refuses_bad_input_with_file_and_line() {
     refused(&["merge", "-", "-"], &["-", "twice"]);
     refused(&["merge", "--frobnicate"], &["--frobnicate"]);
 }
+
+#[test]
+fn a_closed_output_stops_the_sweep() {
+    use std::io::BufRead;
+    // Far more seeds than the test could run: once its reader is gone, the sweep stops
+    // after the batches in progress.
+    let mut child = Command::new(env!("CARGO_BIN_EXE_dsplay"))
+        .args([
+            "sweep",
+            "--algo",
+            "raft",
+            "--seeds",
+            "0..10000000",
+            "--format",
+            "jsonl",
+            "--jobs",
+            "2",
+        ])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut first = String::new();
+    std::io::BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut first)
+        .unwrap();
+    assert!(first.starts_with(r#"{"seed":0,"#), "{first}");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if std::time::Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("the sweep went on for a minute after its output was closed");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    };
+    // A closed pipe ends the sweep quietly.
+    assert_eq!(status.code(), Some(0));
+}
