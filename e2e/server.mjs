@@ -81,14 +81,21 @@ const server = createServer(async (req, res) => {
   if (!found) return send(res, 404, 'not found\n', head);
   const type = TYPES[path.extname(found.file).toLowerCase()];
   if (!type) return send(res, 404, 'not found (unknown file type)\n', head);
+  // The build writes every file gzipped beside it: that is what goes out when the browser
+  // takes gzip (as a server with precompressed files does).
+  const gzip = /(^|,)\s*gzip\s*(;|,|$)/.test(req.headers['accept-encoding'] ?? '');
+  const packed = gzip ? await fileFor(urlPath.endsWith('/') ? `${urlPath}index.html.gz` : `${urlPath}.gz`) : null;
+  const sent = packed ?? found;
   res.writeHead(200, {
     'Content-Type': type,
-    'Content-Length': found.size,
+    'Content-Length': sent.size,
+    ...(packed ? { 'Content-Encoding': 'gzip' } : {}),
+    Vary: 'Accept-Encoding',
     'Cache-Control': 'no-store',
     'X-Content-Type-Options': 'nosniff',
   });
   if (head) return res.end();
-  const stream = createReadStream(found.file);
+  const stream = createReadStream(sent.file);
   stream.on('error', () => res.destroy());
   stream.pipe(res);
 });

@@ -1117,13 +1117,14 @@ await story.close();
 }
 
 // 6c. The distributed locks page: the lesson in a few clicks. Pause the holder of a lease
-// lock past its TTL: mutual exclusion is violated; tick fencing: the stale write is rejected.
+// lock past its TTL: its stale write is accepted out of token order; tick fencing: the stale
+// write is rejected and the token order (what fencing promises) holds.
 {
   const ctx = await newContext();
   const lp = await ctx.newPage();
   const CARD = 'locks: the home card opens the page and the timeline renders';
   const meStatus = () =>
-    lp.locator('.invariants li', { hasText: 'Mutual exclusion' }).locator('.prop-status').textContent();
+    lp.locator('.invariants li', { hasText: 'Fenced order' }).locator('.prop-status').textContent();
   await check(CARD, async () => {
     await lp.goto(BASE);
     await lp.locator('.cards .card', { hasText: 'Distributed locks' }).first().locator('a').first().click();
@@ -1132,7 +1133,7 @@ await story.close();
     assert(name === 'locks', `the card went to ${lp.url()}`);
   });
   await check(
-    'locks: pausing the holder past the TTL violates mutual exclusion; fencing rejects the stale write',
+    'locks: pausing the holder past the TTL breaks the token order; fencing rejects the stale write',
     async () => {
       await openFresh(lp, pageAt('locks', 'scenario=locks-lease-try'));
       await lp.locator('svg.locks').waitFor({ state: 'visible' });
@@ -1145,7 +1146,7 @@ await story.close();
       await poll(() => lp.locator('svg.locks .chip.paused').count(), (n) => n === 1);
       await lp.locator('button[aria-label="Go to the end"]').first().click();
       const st = await poll(meStatus, (t) => /violated/.test(t ?? ''));
-      assert(/violated/.test(st ?? ''), `after the pause, mutual exclusion reads "${st}"`);
+      assert(/violated/.test(st ?? ''), `after the pause, fenced order reads "${st}"`);
       assert((await lp.locator('svg.locks .violation-mark').count()) > 0, 'no violation mark on the timeline');
       await shot(lp, '09-locks-violation.png');
       // The same run with fencing tokens (the pause is kept).
@@ -1153,7 +1154,7 @@ await story.close();
       // The rerun comes back to the step we were at (the end): End makes sure of it.
       await pressOnBody(lp, 'End');
       const st2 = await poll(meStatus, (t) => /holds/.test(t ?? ''));
-      assert(/holds/.test(st2 ?? ''), `with fencing, mutual exclusion reads "${st2}"`);
+      assert(/holds/.test(st2 ?? ''), `with fencing, fenced order reads "${st2}"`);
       const rejected = await lp.locator('svg.locks .log-line.rejected').count();
       assert(rejected > 0, 'with fencing, the storage log shows no rejected write');
       await shot(lp, '10-locks-fencing.png');

@@ -5,7 +5,7 @@ use crate::{catch, Failure};
 use dsplay_core::catalog;
 use dsplay_core::hash::hex;
 use dsplay_core::scenario::{RunSpec, MAX_STEPS};
-use dsplay_core::session::Session;
+use dsplay_core::session::Runner;
 use std::io::{Read, Write};
 use std::process::ExitCode;
 
@@ -106,7 +106,7 @@ fn run_spec(json: &str) -> RunSpec {
 pub fn main(args: Vec<String>) -> Result<ExitCode, Failure> {
     let o = parse(args)?;
     let (label, json) = read_scenario(&o.scenario)?;
-    let mut session: Box<dyn Session> = catch(|| catalog::load(&json))
+    let mut session: Box<dyn Runner> = catch(|| catalog::load(&json))
         .map_err(Failure::Internal)?
         .map_err(|e| Failure::Input(format!("{label}: {e}")))?;
     let spec = run_spec(&json);

@@ -14,13 +14,14 @@
 
 use criterion::{black_box, criterion_group, criterion_main, BatchSize, Criterion};
 use dsplay_core::algo::hashring::{hash_key, key_name, Hashring, Ring};
+use dsplay_core::collections::VecMap;
 use dsplay_core::session::{Loaded, Session};
 use dsplay_core::sim::NodeId;
 use serde_json::json;
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 use std::time::Instant;
 
-fn members() -> BTreeMap<NodeId, u32> {
+fn members() -> VecMap<NodeId, u32> {
     (0..64).map(|i| (NodeId(i), 1)).collect()
 }
 

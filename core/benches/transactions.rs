@@ -13,7 +13,7 @@ use criterion::{black_box, criterion_group, criterion_main, Criterion};
 use dsplay_core::algo::transactions::{self, Transactions};
 use dsplay_core::catalog::{builtin, sweep as sweep_one};
 use dsplay_core::faults::FaultMix;
-use dsplay_core::session::{Loaded, Session};
+use dsplay_core::session::Loaded;
 use serde_json::json;
 
 fn many(protocol: &str) -> String {

@@ -13,7 +13,7 @@ use crate::algo::transactions::Transactions;
 use crate::algorithm::{Algorithm, Builtin};
 use crate::faults::FaultMix;
 use crate::scenario::{algorithm_of, ScenarioError};
-use crate::session::{Loaded, Session, SweepOutcome};
+use crate::session::{Loaded, Runner, SweepOutcome};
 use crate::sim::Time;
 
 /// Every algorithm, in the order of the home page.
@@ -25,7 +25,7 @@ pub const CATALOG: &[Entry] = &[
     Entry::page::<Raft>(),
 ];
 
-type LoadFn = fn(&str) -> Result<Box<dyn Session>, ScenarioError>;
+type LoadFn = fn(&str) -> Result<Box<dyn Runner>, ScenarioError>;
 type SweepFn =
     fn(u64, FaultMix, Time, Option<&serde_json::Value>) -> Result<SweepOutcome, ScenarioError>;
 
@@ -67,7 +67,7 @@ impl Entry {
     }
 
     /// Load a scenario of this algorithm.
-    pub fn load(&self, json: &str) -> Result<Box<dyn Session>, ScenarioError> {
+    pub fn load(&self, json: &str) -> Result<Box<dyn Runner>, ScenarioError> {
         (self.load)(json)
     }
 
@@ -83,7 +83,7 @@ impl Entry {
     }
 }
 
-fn load_as<A: Algorithm>(json: &str) -> Result<Box<dyn Session>, ScenarioError> {
+fn load_as<A: Algorithm>(json: &str) -> Result<Box<dyn Runner>, ScenarioError> {
     Ok(Box::new(Loaded::<A>::parse(json)?))
 }
 
@@ -109,7 +109,7 @@ pub fn builtin(id: &str) -> Option<&'static Builtin> {
 }
 
 /// Load a scenario of any algorithm (its `algorithm` field says which).
-pub fn load(json: &str) -> Result<Box<dyn Session>, ScenarioError> {
+pub fn load(json: &str) -> Result<Box<dyn Runner>, ScenarioError> {
     entry(&algorithm_of(json)?)?.load(json)
 }
 

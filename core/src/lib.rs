@@ -10,11 +10,13 @@
 pub mod algo;
 pub mod algorithm;
 pub mod catalog;
+pub mod collections;
 pub mod faults;
 pub mod hash;
 pub mod invariant;
 pub mod json;
 pub mod names;
+pub mod ordered;
 pub mod protocol;
 pub mod scenario;
 pub mod session;

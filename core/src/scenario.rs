@@ -18,6 +18,8 @@
 //! ```
 //! Unknown fields and out-of-range values are refused with an error naming the field.
 
+use crate::collections::VecSet;
+use crate::json::from_value;
 use crate::names::with_names;
 use crate::protocol::Protocol;
 use crate::sim::{
@@ -25,7 +27,6 @@ use crate::sim::{
 };
 use crate::timeline::{TimedAction, Timeline};
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeSet;
 
 pub const FORMAT_VERSION: u32 = 1;
 /// The most steps a scenario may ask to run.
@@ -48,14 +49,14 @@ impl ScenarioError {
         }
     }
 
-    fn from_path(prefix: &str, e: serde_path_to_error::Error<serde_json::Error>) -> Self {
-        let inner = e.path().to_string();
+    /// From what [`crate::json::from_value`] says, the path put after `prefix`.
+    fn from_path(prefix: &str, (inner, message): (String, String)) -> Self {
         let path = match (prefix.is_empty(), inner.as_str()) {
             (_, ".") => prefix.to_string(),
             (true, _) => inner,
             (false, _) => format!("{prefix}.{inner}"),
         };
-        ScenarioError::new(path, e.into_inner().to_string())
+        ScenarioError::new(path, message)
     }
 
     /// Build from a `"field: message"` string as the validators produce.
@@ -248,7 +249,7 @@ pub struct Fitted {
     /// Per-link network settings left out because they name a node that is gone.
     pub links: usize,
     /// The nodes that are gone and were named, by name.
-    pub gone: BTreeSet<String>,
+    pub gone: VecSet<String>,
 }
 
 impl Fitted {
@@ -272,13 +273,9 @@ impl Fitted {
         if self.is_empty() {
             return None;
         }
-        let mut gone: Vec<&String> = self.gone.iter().collect();
-        gone.sort_by_key(|g| (g.len(), g.as_str()));
-        let names = gone
-            .iter()
-            .map(|g| g.as_str())
-            .collect::<Vec<_>>()
-            .join(", ");
+        // Shorter names first: n9 before n10.
+        let gone: VecSet<(usize, &str)> = self.gone.iter().map(|g| (g.len(), g.as_str())).collect();
+        let names = gone.iter().map(|(_, g)| *g).collect::<Vec<_>>().join(", ");
         let plural =
             |n: usize, one: &'static str, many: &'static str| if n == 1 { one } else { many };
         let mut parts = Vec::new();
@@ -352,15 +349,14 @@ impl<P: Protocol> Scenario<P> {
         }
         // The node names depend on the parameters, so those come first.
         let params: P::Params = match v.get("params") {
-            Some(p) => serde_path_to_error::deserialize(p)
-                .map_err(|e| ScenarioError::from_path("params", e))?,
+            Some(p) => from_value(p).map_err(|e| ScenarioError::from_path("params", e))?,
             None => P::Params::default(),
         };
         let proto = P::new(params)
             .map_err(|e| ScenarioError::new(format!("params.{}", e.field), e.message))?;
         let names = proto.node_names();
-        let sc: Scenario<P> = with_names(&names, || serde_path_to_error::deserialize(&v))
-            .map_err(|e| ScenarioError::from_path("", e))?;
+        let sc: Scenario<P> =
+            with_names(&names, || from_value(&v)).map_err(|e| ScenarioError::from_path("", e))?;
         sc.validate()?;
         Ok(sc)
     }
@@ -497,7 +493,7 @@ impl<P: Protocol> Scenario<P> {
             let text = with_names(&old, || serde_json::to_string(&a.action)).unwrap_or_default();
             let moved = serde_json::from_str::<serde_json::Value>(&text)
                 .ok()
-                .and_then(|v| with_names(&new, || serde_path_to_error::deserialize(&v).ok()));
+                .and_then(|v| with_names(&new, || from_value(&v).ok()));
             match moved {
                 Some(action) => actions.push(ScriptedAction { action, ..a }),
                 None => {

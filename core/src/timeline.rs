@@ -2,7 +2,9 @@
 //!
 //! A [`Timeline`] owns the action log (what people did, at which step), the trace (every
 //! step computed so far: the "horizon") and checkpoints (a clone of the [`Sim`] every
-//! `interval` steps, taken before that step's actions are injected). Seeking restores the
+//! `interval` steps, taken before that step's actions are injected). The actions logged at
+//! step `n` are injected just before step `n` runs, and only if it runs, so the state after
+//! `n` steps is always what a fresh run of the log reaches. Seeking restores the
 //! nearest checkpoint at or before the target and replays. Doing something at an earlier
 //! step forks: the old future (its steps, messages, checkpoints and later actions) is
 //! dropped, as with an editor's undo.
@@ -92,6 +94,12 @@ impl<P: Protocol> Timeline<P> {
         &self.actions
     }
 
+    /// Steps between checkpoints now: [`CHECKPOINT_INTERVAL`] (or what the timeline was made
+    /// with), doubled each time the checkpoints were thinned.
+    pub fn checkpoint_interval(&self) -> u64 {
+        self.interval
+    }
+
     /// Violations recorded up to the horizon.
     pub fn violations(&self) -> impl Iterator<Item = &Violation> {
         self.trace.violations()
@@ -107,11 +115,7 @@ impl<P: Protocol> Timeline<P> {
                 self.thin_checkpoints();
             }
         }
-        let start = self.actions.partition_point(|a| a.step < pos);
-        for a in self.actions[start..].iter().take_while(|a| a.step == pos) {
-            self.sim.inject(a.action.clone(), !a.scripted);
-        }
-        match self.sim.step() {
+        match self.sim.step_with(Self::due(&self.actions, pos)) {
             Some(out) => {
                 if pos == self.horizon() {
                     self.trace.push(out);
@@ -150,16 +154,27 @@ impl<P: Protocol> Timeline<P> {
             _ => return self.sim.clone(),
         };
         while sim.steps() < step {
-            let pos = sim.steps();
-            let start = self.actions.partition_point(|a| a.step < pos);
-            for a in self.actions[start..].iter().take_while(|a| a.step == pos) {
-                sim.inject(a.action.clone(), !a.scripted);
-            }
-            if sim.step().is_none() {
+            if sim
+                .step_with(Self::due(&self.actions, sim.steps()))
+                .is_none()
+            {
                 break;
             }
         }
         sim
+    }
+
+    /// The actions logged at step `pos`, in order, each marked as a person's or not: they
+    /// are injected just before that step runs (and only if it runs).
+    fn due(
+        actions: &[TimedAction<P::Cmd>],
+        pos: u64,
+    ) -> impl Iterator<Item = (Action<P::Cmd>, bool)> + '_ {
+        let start = actions.partition_point(|a| a.step < pos);
+        actions[start..]
+            .iter()
+            .take_while(move |a| a.step == pos)
+            .map(|a| (a.action.clone(), !a.scripted))
     }
 
     /// One step forward. False when the run has ended.
@@ -204,12 +219,23 @@ impl<P: Protocol> Timeline<P> {
     }
 
     /// Do `action` now: drop the future after the current step, log the action, and run
-    /// it (it is the next step). Returns true if that dropped steps that had been computed.
+    /// it (it is the next step). If nothing can run, not even the action (a command for a
+    /// paused node when nothing else is due), it stays logged at this step without being
+    /// run, and runs with what the person does next here (resuming the node, say). Returns
+    /// true if that dropped steps that had been computed.
     pub fn apply(&mut self, action: Action<P::Cmd>) -> bool {
         let pos = self.pos();
         let forked = self.fork_at(pos);
-        // Before any scripted action due at this step: what the person did comes first.
-        let at = self.actions.partition_point(|a| a.step < pos);
+        // After what a person did at this step that could not run yet (kept by `fork_at`),
+        // before any scripted action due at this step: what the person did comes first.
+        let start = self.actions.partition_point(|a| a.step < pos);
+        let at = self.actions[start..]
+            .iter()
+            .take_while(|a| a.step == pos)
+            .enumerate()
+            .filter(|(_, a)| !a.scripted)
+            .last()
+            .map_or(start, |(i, _)| start + i + 1);
         self.actions.insert(
             at,
             TimedAction {
@@ -223,15 +249,18 @@ impl<P: Protocol> Timeline<P> {
     }
 
     /// Forget everything from step `pos` on: computed steps, checkpoints after it, and
-    /// a person's actions at or after it (scripted ones stay). Returns true if any
-    /// computed step was dropped.
+    /// a person's actions after it (scripted ones stay). A person's actions at `pos` go too
+    /// if step `pos` was computed (they belong to the future being dropped); if it was not,
+    /// they have not run yet (the run could not go on: a command for a paused node, say)
+    /// and stay. Returns true if any computed step was dropped.
     fn fork_at(&mut self, pos: u64) -> bool {
         let forked = self.horizon() > pos;
         self.trace.truncate(pos);
         self.ended = false;
         let keep = (pos / self.interval + 1) as usize;
         self.checkpoints.truncate(keep);
-        self.actions.retain(|a| a.step < pos || a.scripted);
+        self.actions
+            .retain(|a| a.step < pos || a.scripted || (a.step == pos && !forked));
         forked
     }
 
@@ -242,11 +271,9 @@ impl<P: Protocol> Timeline<P> {
 
     /// Replace the whole action log (scripted and not), going back to the start. Used when
     /// a scenario is loaded and to restore a shared state.
-    pub fn set_actions(&mut self, mut actions: Vec<TimedAction<P::Cmd>>) {
-        // Stable: actions at one step keep their order.
-        actions.sort_by_key(|a| a.step);
+    pub fn set_actions(&mut self, actions: Vec<TimedAction<P::Cmd>>) {
         self.seek(0);
         self.fork_at(0);
-        self.actions = actions;
+        self.actions = crate::ordered::by_step(actions);
     }
 }

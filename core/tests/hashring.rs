@@ -7,6 +7,7 @@ use dsplay_core::algo::hashring::{
     Ring, StorageState, MONOTONICITY, PLACEMENT, REPLICA_PLACEMENT,
 };
 use dsplay_core::catalog::{builtin, load, sweep as sweep_one};
+use dsplay_core::collections::VecMap;
 use dsplay_core::faults::FaultMix;
 use dsplay_core::protocol::Protocol;
 use dsplay_core::scenario::Scenario;
@@ -331,7 +332,7 @@ fn remove_after_add_restores_the_placement() {
 }
 
 /// Members: `count` distinct physical nodes drawn from 80 by `seed`.
-fn members(seed: u64, count: u32) -> BTreeMap<NodeId, u32> {
+fn members(seed: u64, count: u32) -> VecMap<NodeId, u32> {
     let mut ids: Vec<u32> = (0..80).collect();
     let mut s = seed;
     for i in (1..ids.len()).rev() {
@@ -662,7 +663,7 @@ fn remove_random_keys_is_seeded_and_deletes_on_every_replica() {
 fn a_lookup_during_a_move_asks_the_old_owner_and_says_why() {
     // Adding n5 moves keys onto it; a lookup of one of them right after asks n5 first,
     // which does not have it yet, then the old owner, which still does.
-    let mut m: BTreeMap<NodeId, u32> = (0..4).map(|i| (NodeId(i), 1)).collect();
+    let mut m: VecMap<NodeId, u32> = (0..4).map(|i| (NodeId(i), 1)).collect();
     let before = Ring::build(&m, 1);
     m.insert(NodeId(4), 1);
     let after = Ring::build(&m, 1);

@@ -11,7 +11,7 @@
 use dsplay_core::hash::hash_json;
 use dsplay_core::invariant::{Checker, Property, Violation};
 use dsplay_core::protocol::{Ctx, Durable, ParamError, Protocol};
-use dsplay_core::sim::{Action, LinkParams, Network, NodeId, NodeStatus, Sim, Time};
+use dsplay_core::sim::{Action, LinkParams, Network, NodeId, NodeStatus, Sim, SimSnapshot, Time};
 use dsplay_core::timeline::{TimedAction, Timeline};
 use dsplay_core::trace::{
     DropReason, Fate, KernelNote, MsgRecord, MsgUpdate, StepKind, StepOutcome, StepRecord, Trace,
@@ -19,7 +19,6 @@ use dsplay_core::trace::{
 use rand::Rng;
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
-use serde_json::{json, Value};
 use std::collections::{BTreeMap, BTreeSet};
 
 // ---------------------------------------------------------------------------------------
@@ -628,6 +627,37 @@ fn partitions_block_exactly_the_cut_links_until_healed() {
         );
     }
     assert!(!sim.net().is_partitioned());
+}
+
+#[test]
+fn same_settings_compares_what_each_link_does_and_not_the_cuts() {
+    let base = Network::new(link([10, 50], 0.0, 0.0));
+    let mut net = base.clone();
+    net.cut(A, B);
+    assert!(net.same_settings(&base), "a cut is not a setting");
+    net.set_link(A, B, link([10, 50], 0.0, 0.0));
+    assert!(
+        net.same_settings(&base) && base.same_settings(&net),
+        "an override equal to the default changes nothing"
+    );
+    net.set_link(B, A, link([10, 50], 0.1, 0.0));
+    assert!(!net.same_settings(&base) && !base.same_settings(&net));
+    let mut slow = base.clone();
+    slow.default.latency = [10, 60];
+    assert!(!slow.same_settings(&base));
+    // The simulation keeps the network it started with.
+    let mut sim = Sim::new(ping(nodes(2)), 1, base.clone());
+    sim.schedule(
+        5,
+        Action::Network {
+            latency: Some([1, 2]),
+            loss: None,
+            duplicate: None,
+        },
+    );
+    sim.step();
+    assert_eq!(sim.net().default.latency, [1, 2]);
+    assert_eq!(sim.initial_net(), &base);
 }
 
 #[test]
@@ -1311,36 +1341,14 @@ fn busy_sim(seed: u64) -> Sim<Ping> {
     sim
 }
 
-/// Everything observable about a simulation, as JSON.
-fn snapshot(sim: &Sim<Ping>) -> Value {
-    let nodes: Vec<Value> = sim
-        .node_ids()
-        .map(|n| {
-            let timers: Vec<Value> = sim
-                .timers(n)
-                .map(|(t, at)| json!([serde_json::to_value(t).unwrap(), at]))
-                .collect();
-            json!({
-                "state": serde_json::to_value(sim.node(n)).unwrap(),
-                "status": serde_json::to_value(sim.status(n)).unwrap(),
-                "timers": timers,
-            })
-        })
-        .collect();
-    let net: Vec<(u32, u32)> = sim.net().blocked().map(|(a, b)| (a.0, b.0)).collect();
-    json!({
-        "time": sim.time(),
-        "steps": sim.steps(),
-        "pending": sim.pending_events(),
-        "next": sim.next_time(),
-        "nodes": nodes,
-        "blocked": net,
-        "default": serde_json::to_value(&sim.net().default).unwrap(),
-    })
+/// Everything a simulation holds (its state, statuses, timers, queue, network, checker and
+/// random generator), for comparing.
+fn snapshot(sim: &Sim<Ping>) -> SimSnapshot {
+    sim.snapshot()
 }
 
 /// Snapshots of a fresh run after 0, 1, .., n steps.
-fn fresh_snapshots(mut sim: Sim<Ping>, n: u64) -> Vec<Value> {
+fn fresh_snapshots(mut sim: Sim<Ping>, n: u64) -> Vec<SimSnapshot> {
     let mut v = vec![snapshot(&sim)];
     for _ in 0..n {
         sim.step().expect("the busy run never ends");
@@ -1473,6 +1481,67 @@ fn state_at_the_end_of_a_run_does_not_depend_on_trying_one_more_step() {
         trace_hash(sought.trace()),
         "resume at step 2 after running to the end vs after seek(2)"
     );
+}
+
+/// A person's command for a paused node when nothing else can run: the step cannot be
+/// taken, so the state stays that of step `n` (the command is logged at `n`, not queued),
+/// trying again does not queue it twice, and it runs once the person resumes the node,
+/// after the resume, as a fresh run of the logged actions does.
+#[test]
+fn a_command_that_cannot_run_yet_stays_in_the_log_and_out_of_the_state() {
+    let make = || {
+        let mut sim = new_sim(nodes(2), 1, link([10, 10], 0.0, 0.0));
+        sim.schedule(10, Action::Pause { node: B });
+        sim.schedule(20, send(A, B, 1)); // reaches the paused node at 30
+        sim
+    };
+    let mut tl = Timeline::with_interval(make(), 3);
+    while tl.step_forward() {}
+    assert_eq!(tl.pos(), 2);
+    let at_end = snapshot(tl.sim());
+    let noop = cmd(B, PCmd::Noop);
+    assert!(!tl.apply(noop.clone()), "nothing computed is dropped");
+    assert_eq!(tl.pos(), 2, "the command waits for the paused node");
+    assert_eq!(tl.sim().snapshot(), at_end, "nothing queued at step 2");
+    assert!(!tl.step_forward());
+    assert!(!tl.step_forward());
+    assert_eq!(tl.sim().snapshot(), at_end, "trying again queues nothing");
+    assert_eq!(
+        tl.user_actions().cloned().collect::<Vec<_>>(),
+        vec![user(2, noop.clone())]
+    );
+    // The person resumes the node: the command is kept, and runs after the resume.
+    let resume = Action::Resume { node: B };
+    tl.apply(resume.clone());
+    while tl.step_forward() {}
+    assert_eq!(
+        tl.user_actions().cloned().collect::<Vec<_>>(),
+        vec![user(2, noop.clone()), user(2, resume.clone())]
+    );
+    let kinds: Vec<String> = tl.trace().steps[2..]
+        .iter()
+        .map(|s| match &s.kind {
+            StepKind::Action { action, .. } => format!("{action:?}"),
+            StepKind::Deliver { .. } => "deliver".into(),
+            other => format!("{other:?}"),
+        })
+        .collect();
+    assert_eq!(
+        kinds,
+        vec![format!("{resume:?}"), format!("{noop:?}"), "deliver".into()],
+        "the resume, the command (once; an action a person did comes before what waited), \
+         then the ping that waited"
+    );
+    // A fresh run of the logged actions computes the same.
+    let mut fresh = Timeline::with_interval(make(), 3);
+    fresh.set_actions(tl.actions().to_vec());
+    while fresh.step_forward() {}
+    assert_eq!(trace_hash(fresh.trace()), trace_hash(tl.trace()));
+    assert_eq!(fresh.sim().snapshot(), tl.sim().snapshot());
+    // And at the end of that run, `sim_at` of the stuck step is the state shown there.
+    tl.seek(2);
+    assert_eq!(tl.sim().snapshot(), at_end);
+    assert_eq!(fresh.sim_at(2).snapshot(), at_end);
 }
 
 fn user(step: u64, action: Action<PCmd>) -> TimedAction<PCmd> {

@@ -1,19 +1,21 @@
-//! The locks page: the outcome of each built-in scenario, parameter checks, and property
-//! tests over seeds and random fault schedules (the queue server without leases and every
-//! fenced variant keep mutual exclusion of accepted writes; the unfenced lease lock is
-//! found violating it by a sweep).
+//! The locks page: the outcome of each built-in scenario, parameter checks, each property's
+//! checker fed a hand-made broken history, and property tests over seeds and random fault
+//! schedules (every fenced variant and the queue server without leases keep the accepted
+//! writes in token order, FIFO order and every acknowledged write logged once; only the
+//! queue server without leases, spared crashes, keeps writes to the current holder; the
+//! unfenced lease lock is found breaking the token order by a sweep).
 
 use dsplay_core::algo::locks::{
-    Client, ClientMem, Cmd, Ended, Locks, Node, Note, Params, Phase, Variant, FIFO,
-    MUTUAL_EXCLUSION, NO_LOST_LOCK,
+    Client, ClientMem, Cmd, Ended, Locks, Msg, Node, Note, Params, Phase, Variant, CURRENT_HOLDER,
+    FENCED_ORDER, FIFO, LOGGED_ONCE, NO_LOST_LOCK,
 };
 use dsplay_core::catalog::{builtin, load, sweep as sweep_one};
 use dsplay_core::faults::FaultMix;
 use dsplay_core::invariant::Checker;
 use dsplay_core::protocol::{NodeFault, Protocol};
-use dsplay_core::session::{Loaded, Session};
+use dsplay_core::session::{Loaded, Runner, Session};
 use dsplay_core::sim::{Action, NodeId};
-use dsplay_core::trace::{StepKind, StepOutcome, StepRecord};
+use dsplay_core::trace::{Fate, StepKind, StepOutcome, StepRecord};
 use serde_json::{json, Value};
 
 fn run_json(json: &str) -> Loaded<Locks> {
@@ -205,11 +207,27 @@ fn without_leases_a_crashed_holder_blocks_the_lock_forever() {
 }
 
 #[test]
-fn lease_pause_past_the_ttl_violates_mutual_exclusion() {
+fn lease_pause_past_the_ttl_lets_the_former_holder_write_out_of_order() {
     let l = run_builtin("locks-lease-pause");
     let v = l.violations();
-    assert_eq!(v.len(), 1, "{v:?}");
-    assert_eq!(v[0].property, MUTUAL_EXCLUSION);
+    // One stale write breaks both: it comes from a client whose key had expired, and its
+    // token is below one the storage had already accepted.
+    assert_eq!(v.len(), 2, "{v:?}");
+    assert_eq!(v[0].property, FENCED_ORDER);
+    assert_eq!(v[1].property, CURRENT_HOLDER);
+    assert_eq!(v[0].step, v[1].step);
+    assert!(
+        v[1].explanation.starts_with(
+            "storage accepted c1's write #2 (token 1), but the lock service no longer counted c1 as holder: its key expired at "
+        ) && v[1].explanation.contains("c2 has held it since")
+            && v[1].explanation.ends_with("c1 still believes it holds the lock"),
+        "{}",
+        v[1].explanation
+    );
+    assert_eq!(
+        v[0].explanation,
+        "storage accepted c1's write #2 with token 1 after c2's write with token 2: the accepted writes went back in token order"
+    );
     // c1 paused with token 1, its key expired, c2 took token 2 and wrote first.
     assert!(steps_with(&l, |n| matches!(n, Note::KeyExpires { token: 1, .. })).count() == 1);
     assert_eq!(
@@ -408,8 +426,11 @@ fn sweep(params: Value, seeds: std::ops::Range<u64>, mix: FaultMix) -> Vec<(u64,
     found
 }
 
+/// What fencing promises, FIFO order and every acknowledged write logged once hold in
+/// every fenced variant and in the queue server without leases, whatever the faults.
+/// (Writes only from the current holder does not: see the next tests.)
 #[test]
-fn safe_variants_keep_mutual_exclusion_and_fifo_under_random_faults() {
+fn safe_variants_keep_fenced_order_fifo_and_logged_writes_under_random_faults() {
     for params in [
         json!({ "variant": "queue", "leases": false, "clients": 4 }),
         json!({ "variant": "queue", "fencing": true, "clients": 4 }),
@@ -426,15 +447,131 @@ fn safe_variants_keep_mutual_exclusion_and_fifo_under_random_faults() {
         };
         let bad: Vec<_> = sweep(params.clone(), 0..250, every)
             .into_iter()
-            .filter(|(_, p)| *p == MUTUAL_EXCLUSION || *p == FIFO)
+            .filter(|(_, p)| [FENCED_ORDER, FIFO, LOGGED_ONCE].contains(p))
+            .collect();
+        assert!(bad.is_empty(), "{params}: {bad:?}");
+    }
+    // The unfenced variants lose the token order, but no acknowledged write.
+    for params in [
+        json!({ "variant": "lease", "clients": 4 }),
+        json!({ "variant": "zookeeper", "clients": 4 }),
+        json!({ "variant": "queue", "clients": 4 }),
+    ] {
+        let every = FaultMix {
+            delays: true,
+            ..FaultMix::ALL
+        };
+        let bad: Vec<_> = sweep(params.clone(), 0..150, every)
+            .into_iter()
+            .filter(|(_, p)| *p == LOGGED_ONCE)
             .collect();
         assert!(bad.is_empty(), "{params}: {bad:?}");
     }
 }
 
+/// Spared crashes, the queue server without leases never takes a lock back, and a holder
+/// releases only once its last write is answered: every accepted write comes from the
+/// current holder, fenced or not, under pauses, partitions, loss and slow networks.
+#[test]
+fn without_leases_or_crashes_every_write_comes_from_the_current_holder() {
+    let mix = FaultMix {
+        crashes: false,
+        delays: true,
+        ..FaultMix::ALL
+    };
+    for fencing in [false, true] {
+        let params =
+            json!({ "variant": "queue", "leases": false, "clients": 4, "fencing": fencing });
+        let bad = sweep(params.clone(), 0..300, mix);
+        assert!(bad.is_empty(), "{params}: {bad:?}");
+    }
+}
+
+/// A lease (queue sessions, lease key, ZooKeeper session) is taken back from a holder that
+/// is silent for a ttl, paused or not: fencing or not, a sweep finds a write accepted from
+/// a client the lock service no longer counted as holder. And so does a crash without
+/// leases: the crashed holder's write waits at a paused storage while the restarted client
+/// asks anew, which ends its old holding (seed 5429 of `dsplay sweep`).
+#[test]
+fn every_lock_with_a_lease_or_a_crash_lets_a_former_holder_write() {
+    for params in [
+        json!({ "variant": "queue", "fencing": true, "clients": 4 }),
+        json!({ "variant": "lease", "fencing": true, "clients": 4 }),
+        json!({ "variant": "zookeeper", "fencing": true, "clients": 4 }),
+    ] {
+        assert!(
+            sweep(params.clone(), 0..60, FaultMix::ALL)
+                .iter()
+                .any(|(_, p)| *p == CURRENT_HOLDER),
+            "{params}"
+        );
+    }
+    let params = json!({ "variant": "queue", "leases": false, "clients": 4 });
+    let out = sweep_one("locks", 5429, FaultMix::ALL, 2000, Some(&params)).unwrap();
+    let v: Vec<_> = out.violations.iter().map(|v| v.property).collect();
+    assert!(v.contains(&CURRENT_HOLDER), "{v:?}");
+    assert!(
+        out.violations[0]
+            .explanation
+            .contains("asked for the lock anew"),
+        "{}",
+        out.violations[0].explanation
+    );
+}
+
+/// Fencing keeps the token order, not the lock: c1 pauses past its lease, c2 takes the
+/// key, and c1 wakes and writes before c2's first write. The storage has seen no token
+/// above 1, so it accepts c1's stale write, fenced or not; the lock service no longer
+/// counted c1 as holder. The token order is kept (c2's write comes after, with token 2).
+#[test]
+fn fencing_does_not_stop_a_former_holders_write_that_lands_first() {
+    for fencing in [false, true] {
+        let sc = json!({
+            "algorithm": "locks",
+            "seed": 1,
+            "params": { "variant": "lease", "clients": 2, "ttl": 400, "work": 300, "fencing": fencing },
+            "network": { "latency": [10, 10] },
+            "actions": [
+                { "at": 10, "action": { "command": { "node": "c1", "cmd": "acquire" } } },
+                { "at": 400, "action": { "pause": { "node": "c1" } } },
+                { "at": 440, "action": { "command": { "node": "c2", "cmd": "acquire" } } },
+                { "at": 600, "action": { "resume": { "node": "c1" } } }
+            ],
+            "run": { "steps": 300, "until": 3000 }
+        });
+        let l = run_json(&sc.to_string());
+        assert_eq!(
+            properties_violated(&l),
+            vec![CURRENT_HOLDER],
+            "fencing {fencing}: {:?}",
+            l.violations()
+        );
+        assert_eq!(
+            accepted(&l),
+            vec![
+                ("c1".into(), 1),
+                ("c1".into(), 1),
+                ("c2".into(), 2),
+                ("c2".into(), 2)
+            ],
+            "fencing {fencing}"
+        );
+        // c2 held the key when c1's second write landed.
+        let v = &l.violations()[0];
+        assert!(
+            v.explanation.contains("its key expired at")
+                && v.explanation.contains("c2 has held it since"),
+            "{}",
+            v.explanation
+        );
+        assert!(storage(&l).disk.log.iter().all(|w| w.accepted));
+    }
+}
+
 /// Told to release while a write is on its way, a client waits for the write's answer:
 /// otherwise the write could land after the lock has passed on (found by a sweep with
-/// message delays: the queue server without fencing then violated mutual exclusion).
+/// message delays: the queue server without fencing then let a former holder's write
+/// break the token order).
 #[test]
 fn a_release_waits_for_the_write_on_its_way() {
     let mut l = Loaded::<Locks>::parse(builtin("locks-queue").unwrap().json).unwrap();
@@ -499,12 +636,12 @@ fn with_leases_no_lock_is_lost_under_random_faults() {
 }
 
 #[test]
-fn a_sweep_finds_the_unfenced_lease_lock_violating_mutual_exclusion() {
+fn a_sweep_finds_the_unfenced_lease_lock_breaking_the_token_order() {
     let params = json!({ "variant": "lease" });
     let found = sweep(params.clone(), 0..100, FaultMix::ALL);
     let me: Vec<u64> = found
         .iter()
-        .filter(|(_, p)| *p == MUTUAL_EXCLUSION)
+        .filter(|(_, p)| *p == FENCED_ORDER)
         .map(|(s, _)| *s)
         .collect();
     assert!(!me.is_empty(), "no violation in 100 seeds");
@@ -515,7 +652,7 @@ fn a_sweep_finds_the_unfenced_lease_lock_violating_mutual_exclusion() {
     assert!(again
         .violations()
         .iter()
-        .any(|v| v.property == MUTUAL_EXCLUSION));
+        .any(|v| v.property == FENCED_ORDER));
     // Pauses alone are enough (the GC-pause story), and without faults it holds.
     let pauses = FaultMix {
         pauses: true,
@@ -523,7 +660,7 @@ fn a_sweep_finds_the_unfenced_lease_lock_violating_mutual_exclusion() {
     };
     assert!(sweep(params.clone(), 0..200, pauses)
         .iter()
-        .any(|(_, p)| *p == MUTUAL_EXCLUSION));
+        .any(|(_, p)| *p == FENCED_ORDER));
     assert!(sweep(params, 0..200, FaultMix::NONE).is_empty());
 }
 
@@ -557,7 +694,12 @@ fn pausing_the_holder_past_the_ttl_breaks_the_lease_lock_unless_fenced() {
             let l = s.as_any().downcast_ref::<Loaded<Locks>>().unwrap();
             assert!(storage(l).disk.log.iter().any(|w| !w.accepted));
         } else {
-            assert!(!me.is_empty(), "the pause past the TTL is found");
+            for p in [CURRENT_HOLDER, FENCED_ORDER] {
+                assert!(
+                    me.iter().any(|v| v.property == p),
+                    "the pause past the TTL breaks {p}: {me:?}"
+                );
+            }
         }
     }
 }
@@ -891,10 +1033,11 @@ fn a_key_past_its_expiry_is_freed_at_restart() {
 
 /// The queue server with session leases (the default) has the lease lock's pause problem:
 /// a holder paused past its session (here between its grant and its first write) loses the
-/// lock while it still believes it holds it, wakes and writes, and the storage accepts
-/// without fencing; with fencing it rejects. What the holder-crash scenario's text says.
+/// lock while it still believes it holds it, wakes and writes after c2 and c3 did, and the
+/// storage accepts without fencing; with fencing it rejects. What the holder-crash
+/// scenario's text says.
 #[test]
-fn a_queue_holder_paused_past_its_session_breaks_mutual_exclusion_unless_fenced() {
+fn a_queue_holder_paused_past_its_session_breaks_the_token_order_unless_fenced() {
     for fencing in [false, true] {
         let mut v: Value =
             serde_json::from_str(builtin("locks-holder-crash").unwrap().json).unwrap();
@@ -912,28 +1055,28 @@ fn a_queue_holder_paused_past_its_session_breaks_mutual_exclusion_unless_fenced(
                 == 1,
             "c1's session expires while it is paused"
         );
-        let me: Vec<_> = l
-            .violations()
-            .iter()
-            .filter(|v| v.property == MUTUAL_EXCLUSION)
-            .cloned()
-            .collect();
         if fencing {
-            assert!(me.is_empty(), "{me:?}");
+            assert!(l.violations().is_empty(), "{:?}", l.violations());
             assert!(storage(&l)
                 .disk
                 .log
                 .iter()
                 .any(|w| !w.accepted && w.token == 1));
         } else {
-            assert_eq!(me.len(), 1, "{me:?}");
+            assert_eq!(
+                properties_violated(&l),
+                vec![FENCED_ORDER, CURRENT_HOLDER],
+                "{:?}",
+                l.violations()
+            );
         }
     }
 }
 
 /// The page's pause button on the queue scenario, pressed as the holder gets the lock:
-/// with the default session leases and no fencing, mutual exclusion is violated (what
-/// the holder-crash scenario's text tells a student to try); with fencing it holds.
+/// with the default session leases and no fencing, the former holder's write is accepted
+/// out of token order (what the holder-crash scenario's text tells a student to try);
+/// with fencing it is rejected and nothing is violated.
 #[test]
 fn the_pause_button_on_the_queue_scenario_breaks_it_unless_fenced() {
     for fencing in [false, true] {
@@ -948,7 +1091,13 @@ fn the_pause_button_on_the_queue_scenario_breaks_it_unless_fenced() {
             .index;
         s.seek(got + 1);
         let me = pause_c1_past_two_ttls(s.as_mut());
-        assert_eq!(me.is_empty(), fencing, "fencing {fencing}: {me:?}");
+        if fencing {
+            assert!(me.is_empty(), "{me:?}");
+        } else {
+            let mut props: Vec<_> = me.iter().map(|v| v.property).collect();
+            props.dedup();
+            assert_eq!(props, vec![FENCED_ORDER, CURRENT_HOLDER], "{me:?}");
+        }
     }
 }
 
@@ -982,9 +1131,8 @@ fn a_paused_holder_is_told_what_its_pause_means() {
 }
 
 /// What the page's pause button does: pause c1 now, run on (computing the future as it
-/// goes) for twice the 400 ms TTL, resume it, run to the end. Returns the mutual exclusion
-/// violations.
-fn pause_c1_past_two_ttls(s: &mut dyn Session) -> Vec<dsplay_core::Violation> {
+/// goes) for twice the 400 ms TTL, resume it, run to the end. Returns the violations.
+fn pause_c1_past_two_ttls(s: &mut dyn Runner) -> Vec<dsplay_core::Violation> {
     s.apply_json(r#"{ "pause": { "node": "c1" } }"#).unwrap();
     let target = s.time() + 2 * 400;
     while s.next_time().is_some_and(|t| t < target) {
@@ -993,9 +1141,6 @@ fn pause_c1_past_two_ttls(s: &mut dyn Session) -> Vec<dsplay_core::Violation> {
     s.apply_json(r#"{ "resume": { "node": "c1" } }"#).unwrap();
     s.run(None, None);
     s.violations()
-        .into_iter()
-        .filter(|v| v.property == MUTUAL_EXCLUSION)
-        .collect()
 }
 
 /// A crash keeps a client's disk and resets its memory, and writes nothing: the belief it
@@ -1063,4 +1208,410 @@ fn a_crash_loses_the_memory_and_the_belief_it_held() {
     let c = during.node(c1).client().unwrap();
     assert_eq!(c.mem.phase, Phase::Holding, "a pause keeps the memory");
     assert_eq!(c.beliefs().last().unwrap().ended, None, "still believes");
+}
+
+/// A step in which `node` delivers message `msg` from `from`, with the given notes.
+fn fake_delivery(
+    l: &Loaded<Locks>,
+    node: NodeId,
+    msg: u64,
+    from: NodeId,
+    notes: Vec<Note>,
+) -> StepOutcome<Locks> {
+    let mut step = fake_step(l, node, notes);
+    step.record.kind = StepKind::Deliver { msg, from };
+    step
+}
+
+/// A step in which `client` sends write `n` with `token` as message `id`.
+fn fake_write(
+    l: &Loaded<Locks>,
+    client: NodeId,
+    id: u64,
+    token: u64,
+    n: u32,
+) -> StepOutcome<Locks> {
+    let mut m = l
+        .timeline
+        .trace()
+        .messages
+        .iter()
+        .find(|m| matches!(m.body, Msg::Write { .. }))
+        .expect("a write in the run")
+        .clone();
+    m.id = id;
+    m.from = client;
+    m.to = id_of(l, "storage");
+    m.body = Msg::Write { token, n };
+    m.fate = Fate::InFlight;
+    m.resolved_step = None;
+    m.duplicate_of = None;
+    let mut step = fake_step(l, client, vec![Note::Writes { token, n }]);
+    step.messages = vec![m];
+    step
+}
+
+/// Feed a checker fresh from `l`'s final state these steps; the violations of `property`.
+fn feed(l: &Loaded<Locks>, steps: &[StepOutcome<Locks>], property: &str) -> Vec<String> {
+    let sim = l.timeline.sim();
+    let mut checker = sim.proto().checker();
+    let mut out = Vec::new();
+    for s in steps {
+        checker.check(sim, s, &mut out);
+    }
+    out.into_iter()
+        .filter(|v| v.property == property)
+        .map(|v| v.explanation)
+        .collect()
+}
+
+/// Writes only from the current holder, fed by hand: a write accepted from a client whose
+/// grant the lock service ended (released, expired, session expired, voided, deleted by
+/// someone else's DEL) is reported, naming why and who holds the lock now; a write from
+/// the holder is not. For each kind of lock, as its lock service narrates it.
+#[test]
+fn the_current_holder_checker_reports_a_write_from_a_former_holder() {
+    // Queue and lease (the same checker reads both services' notes).
+    let l = run_builtin("locks-queue");
+    let (lk, st, c1, c2, c3) = (
+        id_of(&l, "lock"),
+        id_of(&l, "storage"),
+        id_of(&l, "c1"),
+        id_of(&l, "c2"),
+        id_of(&l, "c3"),
+    );
+    let at = |notes| fake_step(&l, lk, notes);
+    let write = |client, token| {
+        fake_step(
+            &l,
+            st,
+            vec![Note::Accepts {
+                client,
+                token,
+                n: 1,
+            }],
+        )
+    };
+    let t = l.timeline.sim().time();
+    let cases: Vec<(Vec<StepOutcome<Locks>>, Option<String>)> = vec![
+        // The holder writes: fine.
+        (
+            vec![at(vec![Note::Grants { client: c1, token: 1 }]), write(c1, 1)],
+            None,
+        ),
+        (
+            vec![
+                at(vec![Note::Grants { client: c1, token: 1 }]),
+                at(vec![Note::FreesLock { client: c1, token: 1 }]),
+                at(vec![Note::Grants { client: c2, token: 2 }]),
+                write(c1, 1),
+            ],
+            Some(format!("storage accepted c1's write #1 (token 1), but the lock service no longer counted c1 as holder: c1 had released it at {t} ms, and c2 has held it since {t} ms (token 2); the write was on its way from that earlier holding")),
+        ),
+        (
+            vec![
+                at(vec![Note::Grants { client: c1, token: 1 }]),
+                at(vec![Note::SessionExpires { client: c1, held: Some(1), znodes: vec![] }]),
+                write(c1, 1),
+            ],
+            Some(format!("storage accepted c1's write #1 (token 1), but the lock service no longer counted c1 as holder: c1's session expired at {t} ms, and nobody holds it now; the write was on its way from that earlier holding")),
+        ),
+        (
+            vec![
+                at(vec![Note::Grants { client: c1, token: 1 }]),
+                at(vec![Note::VoidsGrant { client: c1, token: 1 }]),
+                write(c1, 1),
+            ],
+            Some(format!("storage accepted c1's write #1 (token 1), but the lock service no longer counted c1 as holder: c1 asked for the lock anew at {t} ms, which gave that holding up, and nobody holds it now; the write was on its way from that earlier holding")),
+        ),
+        (
+            vec![
+                at(vec![Note::SetsKey { client: c1, token: 1 }]),
+                at(vec![Note::KeyExpires { client: c1, token: 1 }]),
+                at(vec![Note::SetsKey { client: c2, token: 2 }]),
+                write(c1, 1),
+            ],
+            Some(format!("storage accepted c1's write #1 (token 1), but the lock service no longer counted c1 as holder: its key expired at {t} ms, and c2 has held it since {t} ms (token 2); the write was on its way from that earlier holding")),
+        ),
+        (
+            vec![
+                at(vec![Note::SetsKey { client: c1, token: 1 }]),
+                at(vec![Note::DeletesOthersKey { client: c3, owner: c1, token: 1 }]),
+                write(c1, 1),
+            ],
+            Some(format!("storage accepted c1's write #1 (token 1), but the lock service no longer counted c1 as holder: c3's plain DEL deleted its key at {t} ms, and nobody holds it now; the write was on its way from that earlier holding")),
+        ),
+        // A token the lock service never gave the writer.
+        (
+            vec![at(vec![Note::Grants { client: c2, token: 2 }]), write(c1, 2)],
+            Some(format!("storage accepted c1's write #1 (token 2), but the lock service did not count c1 as holder: it never gave c1 the lock with token 2, and c2 has held it since {t} ms (token 2); c1 does not believe it holds the lock either")),
+        ),
+    ];
+    for (steps, want) in cases {
+        let got = feed(&l, &steps, CURRENT_HOLDER);
+        assert_eq!(got, want.into_iter().collect::<Vec<_>>());
+    }
+
+    // ZooKeeper: the owner of the lowest znode holds the lock.
+    let l = run_builtin("locks-zookeeper");
+    let (lk, st, c1, c2) = (
+        id_of(&l, "lock"),
+        id_of(&l, "storage"),
+        id_of(&l, "c1"),
+        id_of(&l, "c2"),
+    );
+    let t = l.timeline.sim().time();
+    let created = vec![
+        fake_step(&l, lk, vec![Note::CreatesZnode { client: c1, seq: 1 }]),
+        fake_step(&l, lk, vec![Note::CreatesZnode { client: c2, seq: 2 }]),
+    ];
+    let accepts = |client, token| {
+        fake_step(
+            &l,
+            st,
+            vec![Note::Accepts {
+                client,
+                token,
+                n: 1,
+            }],
+        )
+    };
+    // c1 (n-1, the lowest) may write; c2 (n-2, waiting) may not.
+    let mut ok = created.clone();
+    ok.push(accepts(c1, 1));
+    assert!(feed(&l, &ok, CURRENT_HOLDER).is_empty());
+    let mut early = created.clone();
+    early.push(accepts(c2, 2));
+    assert_eq!(
+        feed(&l, &early, CURRENT_HOLDER),
+        vec![format!("storage accepted c2's write #1 (znode n-2), but the lock service did not count c2 as holder: it never gave c2 the lock with znode n-2, and c1 has held it since {t} ms (znode n-1); c2 does not believe it holds the lock either")]
+    );
+    // c1's session expires and n-1 is deleted: c2 holds, c1's write is a former holder's.
+    let mut expired = created.clone();
+    expired.push(fake_step(
+        &l,
+        lk,
+        vec![Note::SessionExpires {
+            client: c1,
+            held: None,
+            znodes: vec![1],
+        }],
+    ));
+    expired.push(accepts(c1, 1));
+    assert_eq!(
+        feed(&l, &expired, CURRENT_HOLDER),
+        vec![format!("storage accepted c1's write #1 (znode n-1), but the lock service no longer counted c1 as holder: c1's session expired at {t} ms, and c2 has held it since {t} ms (znode n-2); the write was on its way from that earlier holding")]
+    );
+    let mut replaced = created;
+    replaced.push(fake_step(
+        &l,
+        lk,
+        vec![Note::ReplacesZnode { client: c1, old: 1 }],
+    ));
+    replaced.push(accepts(c2, 2));
+    replaced.push(accepts(c1, 1));
+    assert_eq!(feed(&l, &replaced, CURRENT_HOLDER).len(), 1);
+}
+
+/// Fenced order, fed by hand: a write accepted with a token below one already accepted is
+/// reported, whoever holds the lock; tokens that only grow (or repeat) are not.
+#[test]
+fn the_fenced_order_checker_reports_a_token_going_back() {
+    let l = run_builtin("locks-queue");
+    let (st, c1, c2) = (id_of(&l, "storage"), id_of(&l, "c1"), id_of(&l, "c2"));
+    let accepts = |client, token, n| fake_step(&l, st, vec![Note::Accepts { client, token, n }]);
+    let up = [
+        accepts(c1, 1, 1),
+        accepts(c1, 1, 2),
+        accepts(c2, 2, 1),
+        accepts(c2, 2, 2),
+    ];
+    assert!(feed(&l, &up, FENCED_ORDER).is_empty());
+    let back = [accepts(c1, 1, 1), accepts(c2, 2, 1), accepts(c1, 1, 2)];
+    assert_eq!(
+        feed(&l, &back, FENCED_ORDER),
+        vec!["storage accepted c1's write #2 with token 1 after c2's write with token 2: the accepted writes went back in token order"]
+    );
+}
+
+/// Acknowledged writes logged once, fed by hand: c1 holds token 3 twice (the same znode
+/// handed back after a crash). Its second holding's write #1 is answered "already applied"
+/// for the first holding's, which is reported: the acknowledged write is not in the log.
+/// A resent copy of a write of the same holding answered so is fine; the same write
+/// applied twice is reported.
+#[test]
+fn the_logged_once_checker_reports_a_write_acknowledged_but_not_logged() {
+    let l = run_builtin("locks-zookeeper");
+    let (st, c1) = (id_of(&l, "storage"), id_of(&l, "c1"));
+    let t = l.timeline.sim().time();
+    let got = || fake_step(&l, c1, vec![Note::GotLock { token: 3 }]);
+    let accepted = |id| {
+        fake_delivery(
+            &l,
+            st,
+            id,
+            c1,
+            vec![Note::Accepts {
+                client: c1,
+                token: 3,
+                n: 1,
+            }],
+        )
+    };
+    let again = |id| {
+        fake_delivery(
+            &l,
+            st,
+            id,
+            c1,
+            vec![Note::AlreadyApplied {
+                client: c1,
+                token: 3,
+                n: 1,
+            }],
+        )
+    };
+    // One holding, its write resent: the second copy is already applied, and logged.
+    let resent = [
+        got(),
+        fake_write(&l, c1, 900, 3, 1),
+        fake_write(&l, c1, 901, 3, 1),
+        accepted(900),
+        again(901),
+    ];
+    assert!(feed(&l, &resent, LOGGED_ONCE).is_empty());
+    // Two holdings with the same token: the second's write is lost.
+    let lost = [
+        got(),
+        fake_write(&l, c1, 900, 3, 1),
+        accepted(900),
+        got(),
+        fake_write(&l, c1, 901, 3, 1),
+        again(901),
+    ];
+    assert_eq!(
+        feed(&l, &lost, LOGGED_ONCE),
+        vec![format!("storage acknowledged c1's write #1 (token 3, c1's holding from {t} ms) as already applied, but that write is not in its log: what the log holds under c1, token 3, #1 is the write of c1's holding from {t} ms; the acknowledged write is lost")]
+    );
+    // The same write applied twice.
+    let twice = [
+        got(),
+        fake_write(&l, c1, 900, 3, 1),
+        fake_write(&l, c1, 901, 3, 1),
+        accepted(900),
+        accepted(901),
+    ];
+    assert_eq!(
+        feed(&l, &twice, LOGGED_ONCE),
+        vec![format!("storage applied c1's write #1 (token 3, c1's holding from {t} ms) a second time: it is in the log twice")]
+    );
+}
+
+/// The ZooKeeper scenario of a holder that crashes with a write on its way and restarts
+/// within its session: c1 holds n-1, writes #1, sends #2 to a storage that is paused (the
+/// write waits there), crashes, restarts and asks for the lock again. Its znode n-1 is
+/// still there. Returning it (as a resent create) made c1 hold the lock again with token 1:
+/// the storage, resumed, applied the old holding's #2 in the middle of the new holding and
+/// answered the new holding's #1 and #2 "already applied" without applying them. Now the
+/// create carries a new request number, n-1 is deleted and c1 gets n-2: every write c1 was
+/// told was accepted is in the log, once. The old holding's write still lands after the
+/// lock service gave that holding up, which the checker reports.
+#[test]
+fn a_zookeeper_holder_restarting_within_its_session_gets_a_new_token() {
+    let sc = json!({
+        "algorithm": "locks",
+        "seed": 1,
+        "params": { "variant": "zookeeper", "clients": 1, "ttl": 600, "work": 60, "writes": 2 },
+        "network": { "latency": [10, 10] },
+        "actions": [
+            { "at": 10, "action": { "command": { "node": "c1", "cmd": "acquire" } } },
+            { "at": 175, "action": { "pause": { "node": "storage" } } },
+            { "at": 176, "action": { "crash": { "node": "c1" } } },
+            { "at": 200, "action": { "restart": { "node": "c1" } } },
+            { "at": 210, "action": { "command": { "node": "c1", "cmd": "acquire" } } },
+            { "at": 250, "action": { "resume": { "node": "storage" } } }
+        ],
+        "run": { "steps": 300, "until": 2000 }
+    });
+    let l = run_json(&sc.to_string());
+    let c1 = client(&l, "c1");
+    // c1's write #2 of its first holding was on its way when it crashed.
+    assert!(
+        steps_with(&l, |n| matches!(n, Note::Writes { token: 1, n: 2 })).count() == 1,
+        "c1 sent write #2 before crashing"
+    );
+    let beliefs: Vec<_> = c1.beliefs().collect();
+    assert_eq!(beliefs.len(), 2, "{beliefs:?}");
+    assert_eq!(beliefs[0].ended, Some(Ended::Crashed));
+    assert_eq!(beliefs[1].ended, Some(Ended::Released));
+    let (t1, t2) = (beliefs[0].token, beliefs[1].token);
+    assert_ne!(t1, t2, "the second holding reuses the first one's token");
+    assert!(
+        steps_with(
+            &l,
+            |n| matches!(n, Note::ReplacesZnode { old, .. } if *old == t1)
+        )
+        .count()
+            == 1
+    );
+    // Every write c1 was told was accepted is in the log, once; nothing "already applied".
+    assert_eq!(c1.disk.accepted, 3);
+    let log: Vec<(u64, u32)> = storage(&l)
+        .disk
+        .log
+        .iter()
+        .filter(|w| w.accepted)
+        .map(|w| (w.token, w.n))
+        .collect();
+    assert_eq!(log, vec![(t1, 1), (t1, 2), (t2, 1), (t2, 2)]);
+    assert_eq!(
+        steps_with(&l, |n| matches!(n, Note::AlreadyApplied { .. })).count(),
+        0
+    );
+    // The old holding's write #2 landed after the lock service had deleted n-1.
+    assert_eq!(properties_violated(&l), vec![CURRENT_HOLDER]);
+    assert!(
+        l.violations()[0].explanation.contains(
+            "c1 asked for the lock anew at 220 ms, which gave that holding up, and c1 has held it since 220 ms (znode n-2)"
+        ),
+        "{}",
+        l.violations()[0].explanation
+    );
+}
+
+/// A create resent for the same request (its reply was lost) still gets the client's
+/// znode back: one znode, one holding.
+#[test]
+fn a_resent_create_gets_the_same_znode_back() {
+    let sc = json!({
+        "algorithm": "locks",
+        "seed": 1,
+        "params": { "variant": "zookeeper", "clients": 2 },
+        "network": { "latency": [10, 10] },
+        "actions": [
+            { "at": 10, "action": { "command": { "node": "c1", "cmd": "acquire" } } }
+        ],
+        "run": { "steps": 300, "until": 2000 }
+    });
+    let mut l = Loaded::<Locks>::parse(&sc.to_string()).unwrap();
+    let created = loop {
+        assert!(l.step_forward(), "no Created reply");
+        let t = l.timeline.trace();
+        if let Some(m) = t
+            .messages
+            .iter()
+            .find(|m| matches!(m.body, Msg::Created { .. }))
+        {
+            break m.id;
+        }
+    };
+    l.timeline.apply(Action::DropMessage { id: created });
+    l.run(None, None);
+    assert!(l.violations().is_empty(), "{:?}", l.violations());
+    assert_eq!(
+        steps_with(&l, |n| matches!(n, Note::ReturnsZnode { seq: 1, .. })).count(),
+        1
+    );
+    assert_eq!(holdings(&l), vec![("c1".into(), 1)]);
+    assert_eq!(accepted(&l).len(), 2);
 }

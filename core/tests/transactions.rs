@@ -314,28 +314,111 @@ fn parameters_out_of_range_are_refused() {
     assert_eq!(s.names().len(), 8);
 }
 
-#[test]
-fn timeouts_shorter_than_the_delays_violate_non_triviality() {
-    // Nothing fails and everyone votes YES, but the coordinator gives up on the votes
-    // before they can arrive: AC4 catches the needless abort.
+/// One transaction begun at `begin` ms in a run with these parameters, network latency,
+/// seed and script (`actions` before the transaction).
+fn one_transaction(
+    seed: u64,
+    params: serde_json::Value,
+    latency: [u64; 2],
+    mut actions: Vec<serde_json::Value>,
+    begin: u64,
+) -> Loaded<Transactions> {
+    actions.push(json!(
+        { "at": begin, "action": { "command": { "node": "coord", "cmd": { "begin": {} } } } }
+    ));
     let doc = json!({
-        "algorithm": "transactions", "seed": 3,
-        "params": { "timeout": 50 },
-        "network": { "latency": [40, 60] },
-        "actions": [
-            { "at": 10, "action": { "command": { "node": "coord", "cmd": { "begin": {} } } } }
-        ]
+        "algorithm": "transactions", "seed": seed, "params": params,
+        "network": { "latency": latency }, "actions": actions,
     });
-    let l = run(&doc.to_string());
-    let v = l.violations();
-    assert!(v.iter().any(|v| v.property == AC4), "{v:?}");
+    run(&doc.to_string())
+}
+
+fn everyone_voted_yes(l: &Loaded<Transactions>, tx: u32) -> bool {
+    ["n1", "n2", "n3"]
+        .iter()
+        .all(|n| node(l, n).has(tx, Rec::Yes))
+}
+
+fn properties_of(l: &Loaded<Transactions>) -> Vec<&'static str> {
+    l.violations().iter().map(|v| v.property).collect()
+}
+
+#[test]
+fn an_abort_before_anyone_voted_is_no_ac4_violation() {
+    // Nothing fails, but the coordinator gives up on the work before it is done (a 50 ms
+    // timeout, 40-60 ms per message): it aborts before it asked for a vote. AC4 speaks of
+    // transactions on which every participant voted YES: this is none.
+    let l = one_transaction(3, json!({ "timeout": 50 }), [40, 60], vec![], 10);
     assert_eq!(decision(&l, "coord", 1), Some(false));
+    for n in ["n1", "n2", "n3"] {
+        assert!(!node(&l, n).has(1, Rec::Yes), "{n} never voted");
+    }
+    assert!(l.violations().is_empty(), "{:?}", l.violations());
     // With the default timeout the same run commits.
-    let mut doc = doc;
-    doc["params"] = json!({});
-    let l = run(&doc.to_string());
+    let l = one_transaction(3, json!({}), [40, 60], vec![], 10);
     assert!(l.violations().is_empty(), "{:?}", l.violations());
     assert_eq!(decision(&l, "coord", 1), Some(true));
+}
+
+#[test]
+fn timeouts_shorter_than_the_delays_violate_non_triviality() {
+    // 3PC with a 50 ms timeout on a 10-30 ms network: every participant votes YES, but a
+    // round trip plus the wait for the slowest vote can take longer than 50 ms, so the
+    // coordinator gives up on the votes in flight and the participants time out while
+    // uncertain. Nothing failed: AC4 catches the needless abort.
+    let params = json!({ "protocol": "3pc", "timeout": 50 });
+    let l = one_transaction(26, params, [10, 30], vec![], 300);
+    assert!(everyone_voted_yes(&l, 1));
+    assert_eq!(decision(&l, "coord", 1), Some(false));
+    let v = l.violations();
+    assert_eq!(properties_of(&l), vec![AC4], "{v:?}");
+    assert!(
+        v[0].explanation
+            .contains("coord aborted T1 although every participant voted YES"),
+        "{v:?}"
+    );
+    // With the default timeout the same run commits.
+    let l = one_transaction(26, json!({ "protocol": "3pc" }), [10, 30], vec![], 300);
+    assert!(l.violations().is_empty(), "{:?}", l.violations());
+    assert_eq!(decision(&l, "coord", 1), Some(true));
+}
+
+#[test]
+fn ac4_is_checked_for_a_transaction_begun_after_every_fault_healed() {
+    // The same run, with a crash, a lossy window and a partition in its first 90 ms, all
+    // over long before the transaction begins at 300 ms. Those faults touch no transaction:
+    // the needless abort (every participant voted YES, the coordinator and the
+    // participants timed out) is still AC4.
+    let faults = vec![
+        json!({ "at": 5, "action": { "crash": { "node": "n2" } } }),
+        json!({ "at": 30, "action": { "restart": { "node": "n2" } } }),
+        json!({ "at": 40, "action": { "network": { "loss": 0.2 } } }),
+        json!({ "at": 60, "action": { "network": { "loss": 0.0 } } }),
+        json!({ "at": 70, "action": { "partition": { "groups": [["coord", "n1"], ["n2", "n3"]] } } }),
+        json!({ "at": 90, "action": "heal" }),
+    ];
+    let params = json!({ "protocol": "3pc", "timeout": 50 });
+    let l = one_transaction(26, params, [10, 30], faults, 300);
+    assert!(everyone_voted_yes(&l, 1));
+    assert_eq!(decision(&l, "coord", 1), Some(false));
+    let ready_timeouts = notes(&l)
+        .filter(|(_, t, n)| *t > 300 && matches!(n, Note::TimeoutAborts { tx: 1 }))
+        .count();
+    assert!(
+        ready_timeouts > 0,
+        "a participant aborts by its READY timeout"
+    );
+    assert_eq!(properties_of(&l), vec![AC4], "{:?}", l.violations());
+    // A fault while the transaction is open touches it: a lossy window that drops nothing
+    // (nothing is sent between 301 and 302 ms) is enough to make the abort excusable.
+    let faults = vec![
+        json!({ "at": 301, "action": { "network": { "loss": 0.5 } } }),
+        json!({ "at": 302, "action": { "network": { "loss": 0.0 } } }),
+    ];
+    let params = json!({ "protocol": "3pc", "timeout": 50 });
+    let l = one_transaction(26, params, [10, 30], faults, 300);
+    assert_eq!(decision(&l, "coord", 1), Some(false));
+    assert!(l.violations().is_empty(), "{:?}", l.violations());
 }
 
 #[test]
@@ -452,6 +535,30 @@ proptest! {
         let l = sweep_loaded(seed, mix, span, params);
         prop_assert!(l.violations().is_empty(), "{:?}\n{}", l.violations(), l.scenario.to_json());
         prop_assert!(all_decided(&l).is_ok(), "{:?}\n{}", all_decided(&l), l.scenario.to_json());
+    }
+
+    /// With the default timeout (well above two message delays) no failure-free
+    /// transaction aborts, in either protocol, whatever faults the rest of the run has:
+    /// every abort the faults cause is on a transaction they touched, so AC4 holds
+    /// (3PC may still break AC1 under partitions or loss).
+    #[test]
+    fn faults_excuse_only_the_aborts_they_touch(
+        seed in any::<u64>(),
+        three_phase in any::<bool>(),
+        crashes in any::<bool>(),
+        pauses in any::<bool>(),
+        partitions in any::<bool>(),
+        loss in any::<bool>(),
+        delays in any::<bool>(),
+        participants in 2u32..=5,
+        span in 300u64..2500,
+    ) {
+        let mix = FaultMix { crashes, pauses, partitions, loss, delays };
+        let protocol = if three_phase { "3pc" } else { "2pc" };
+        let params = json!({ "protocol": protocol, "participants": participants });
+        let l = sweep_loaded(seed, mix, span, params);
+        let ac4: Vec<_> = l.violations().into_iter().filter(|v| v.property == AC4).collect();
+        prop_assert!(ac4.is_empty(), "{:?}\n{}", ac4, l.scenario.to_json());
     }
 }
 
@@ -701,26 +808,107 @@ fn the_checker_reports_a_commit_without_every_yes_as_ac3() {
 }
 
 #[test]
-fn the_checker_reports_disagreement_as_ac1_and_needless_aborts_as_ac4() {
+fn the_checker_reports_disagreement_as_ac1() {
     let mut c = TxnChecker::new(2);
     let mut out = Vec::new();
     let yes = |_: NodeId, _: u32| true;
     let names = ["coord", "n1", "n2"].map(String::from).to_vec();
+    c.check_records(COORD, &names, &[rec(3, Rec::Begin)], &yes, &mut out);
+    c.touch_all();
     c.check_records(NodeId(1), &names, &[rec(3, Rec::Commit)], &yes, &mut out);
     c.check_records(NodeId(2), &names, &[rec(3, Rec::Abort)], &yes, &mut out);
     let props: Vec<&str> = out.iter().map(|v| v.property).collect();
-    assert_eq!(props, vec![AC1, AC4], "{out:?}");
+    assert_eq!(props, vec![AC1], "{out:?}");
     assert!(
         out[0]
             .explanation
             .contains("n2 decided abort on T3 but n1 decided commit"),
         "{out:?}"
     );
-    // After a failure an abort is no AC4 violation.
+}
+
+#[test]
+fn the_checker_reports_ac4_per_transaction_when_all_voted_yes_and_nothing_touched_it() {
+    let names = ["coord", "n1", "n2"].map(String::from).to_vec();
+    let all_yes = |_: NodeId, _: u32| true;
+    let props = |out: &[dsplay_core::invariant::Violation]| -> Vec<(&str, String)> {
+        out.iter()
+            .map(|v| (v.property, v.explanation.clone()))
+            .collect()
+    };
+    // A broken history: T1 begins, both participants vote YES, nothing fails, and the
+    // coordinator aborts. A failure before T1 began does not excuse it.
     let mut c = TxnChecker::new(2);
-    c.set_failure();
+    c.touch_all();
     let mut out = Vec::new();
-    c.check_records(NodeId(2), &names, &[rec(3, Rec::Abort)], &yes, &mut out);
+    c.check_records(COORD, &names, &[rec(1, Rec::Begin)], &all_yes, &mut out);
+    c.check_records(NodeId(1), &names, &[rec(1, Rec::Yes)], &all_yes, &mut out);
+    c.check_records(NodeId(2), &names, &[rec(1, Rec::Yes)], &all_yes, &mut out);
+    assert!(out.is_empty(), "{out:?}");
+    c.check_records(COORD, &names, &[rec(1, Rec::Abort)], &all_yes, &mut out);
+    assert_eq!(
+        props(&out),
+        vec![(
+            AC4,
+            "coord aborted T1 although every participant voted YES and no failure touched it (are the timeouts shorter than the message delays?)".to_string()
+        )]
+    );
+    // Reported once per transaction, not for each process that learns the abort.
+    c.check_records(NodeId(1), &names, &[rec(1, Rec::Abort)], &all_yes, &mut out);
+    c.check_records(NodeId(2), &names, &[rec(1, Rec::Abort)], &all_yes, &mut out);
+    assert_eq!(out.len(), 1, "{out:?}");
+
+    // T2 is touched by a failure while it is open: its abort is allowed. T3, begun after
+    // that failure, is not touched by it; a failure touching T2 alone leaves T3 alone too.
+    let mut out = Vec::new();
+    c.check_records(COORD, &names, &[rec(2, Rec::Begin)], &all_yes, &mut out);
+    c.touch_all();
+    c.check_records(
+        COORD,
+        &names,
+        &[rec(2, Rec::Abort), rec(3, Rec::Begin)],
+        &all_yes,
+        &mut out,
+    );
+    assert!(out.is_empty(), "{out:?}");
+    c.touch(2);
+    c.check_records(NodeId(1), &names, &[rec(3, Rec::Abort)], &all_yes, &mut out);
+    assert_eq!(props(&out).len(), 1, "{out:?}");
+    assert_eq!(out[0].property, AC4);
+    assert!(out[0].explanation.starts_with("n1 aborted T3"), "{out:?}");
+
+    // T4: n2 did not vote YES (it voted NO, or never voted because the coordinator gave up
+    // first): an abort is no violation, failure or not.
+    let mut out = Vec::new();
+    let n2_silent = |p: NodeId, tx: u32| !(tx == 4 && p == NodeId(2));
+    c.check_records(COORD, &names, &[rec(4, Rec::Begin)], &n2_silent, &mut out);
+    c.check_records(COORD, &names, &[rec(4, Rec::Abort)], &n2_silent, &mut out);
+    assert!(out.is_empty(), "{out:?}");
+
+    // T5: committed everywhere: nothing to report, and a failure after it ended does not
+    // reach back.
+    c.check_records(
+        COORD,
+        &names,
+        &[rec(5, Rec::Begin), rec(5, Rec::Commit)],
+        &all_yes,
+        &mut out,
+    );
+    c.check_records(
+        NodeId(1),
+        &names,
+        &[rec(5, Rec::Commit)],
+        &all_yes,
+        &mut out,
+    );
+    c.check_records(
+        NodeId(2),
+        &names,
+        &[rec(5, Rec::Commit)],
+        &all_yes,
+        &mut out,
+    );
+    c.touch_all();
     assert!(out.is_empty(), "{out:?}");
 }
 

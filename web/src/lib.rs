@@ -13,6 +13,7 @@
 
 pub mod browser;
 pub mod components;
+pub mod math;
 pub mod page;
 pub mod panic;
 pub mod store;

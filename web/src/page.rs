@@ -7,15 +7,15 @@
 //! which knows every page, when it names another.
 
 use crate::browser;
-use crate::components::controls::ControlBar;
-use crate::components::custom::CustomScenario;
-use crate::components::faults::FaultPalette;
-use crate::components::help::ShortcutSheet;
-use crate::components::inspector::Inspector;
-use crate::components::invariants::InvariantPanel;
+use crate::components::controls::control_bar;
+use crate::components::custom::custom_scenario;
+use crate::components::faults::{self, fault_palette};
+use crate::components::help::shortcut_sheet;
+use crate::components::inspector::inspector;
+use crate::components::invariants::invariant_panel;
 use crate::components::keys::use_keyboard;
 use crate::components::log::EventLog;
-use crate::components::share::{self, ExportMenu, ShareButton};
+use crate::components::share::{self, export_menu, share_button, use_popovers};
 use crate::components::spacetime::SpaceTime;
 use crate::components::{use_shell, Shell, Typed};
 use crate::store::{Clock, Msg, ShellMsg, State};
@@ -166,8 +166,7 @@ pub fn playground<A: Page>(props: &PlaygroundProps) -> Html {
                     <a class="open-full" href={full} target="_blank" rel="noopener">{ "Open in dsplay" }</a>
                     { A::view() }
                 </main>
-                <ControlBar />
-                <ShortcutSheet />
+                <Footer />
             </div>
         }
     } else {
@@ -177,14 +176,7 @@ pub fn playground<A: Page>(props: &PlaygroundProps) -> Html {
                     <a class="brand" href="index.html">{ "dsplay" }</a>
                     <span class="crumb">{ "/" }</span>
                     <h1 class="page-title">{ A::Algo::TITLE }</h1>
-                    <ScenarioPicker />
-                    <SeedField />
-                    <span class="spacer"></span>
-                    <ResetButton />
-                    <ShareButton />
-                    <ExportMenu />
-                    <ViewToggles />
-                    <HelpButton />
+                    <HeaderControls />
                 </header>
                 <main class="app-view">
                     { banners }
@@ -198,9 +190,7 @@ pub fn playground<A: Page>(props: &PlaygroundProps) -> Html {
                             <p class="fit-note" role="status">{ notice.clone() }</p>
                         }
                     </details>
-                    <InvariantPanel />
-                    <Inspector />
-                    <FaultPalette />
+                    <ShellPanels />
                     { A::panel() }
                 </aside>
                 <section class="diagram-panel">
@@ -209,9 +199,7 @@ pub fn playground<A: Page>(props: &PlaygroundProps) -> Html {
                 <section class="log-panel">
                     <EventLog />
                 </section>
-                <ControlBar />
-                <ShortcutSheet />
-                <CustomScenario />
+                <Footer />
             </div>
         }
     };
@@ -248,8 +236,42 @@ fn use_playback(dispatch: Callback<ShellMsg>, playing: bool) {
     });
 }
 
-#[function_component(ScenarioPicker)]
-fn scenario_picker() -> Html {
+/// The side panel's shell parts: the properties, the inspector and the fault palette. One
+/// component: they read the same shell, and are drawn again together.
+#[function_component(ShellPanels)]
+fn shell_panels() -> Html {
+    let shell = use_shell();
+    let delay = use_state(|| faults::DEFAULT_DELAY.to_string());
+    html! {
+        <>
+            { invariant_panel(&shell) }
+            { inspector(&shell) }
+            { fault_palette(&shell, &delay) }
+        </>
+    }
+}
+
+/// The control bar, and the keyboard sheet and the scenario editor while they are open (not
+/// the editor in an embedded page). One component, as [`ShellPanels`].
+#[function_component(Footer)]
+fn footer() -> Html {
+    let shell = use_shell();
+    let custom_text = use_state(String::new);
+    html! {
+        <>
+            { control_bar(&shell) }
+            { shortcut_sheet(&shell) }
+            if !shell.embed {
+                { custom_scenario(&shell, &custom_text) }
+            }
+        </>
+    }
+}
+
+/// The header's controls after the title: scenario, seed, reset, share, files, view
+/// toggles and help. One component (they read the same shell, and are drawn again together).
+#[function_component(HeaderControls)]
+fn header_controls() -> Html {
     let shell = use_shell();
     // Titles read once from the files (loading a scenario would run its set-up).
     let scenarios = use_memo(shell.page.name, |_| {
@@ -260,6 +282,32 @@ fn scenario_picker() -> Html {
             .map(|b| (b.id, b.title()))
             .collect::<Vec<_>>()
     });
+    let popovers = use_popovers();
+    let presenter = use_state(|| false);
+    let theme = use_state(|| None::<&'static str>);
+    {
+        let on = *presenter;
+        use_effect_with(on, move |on| browser::root_class("presenter", *on));
+    }
+    {
+        let t = *theme;
+        use_effect_with(t, move |t| browser::set_theme(*t));
+    }
+    html! {
+        <>
+            { scenario_picker(&shell, &scenarios) }
+            { seed_field(&shell) }
+            <span class="spacer"></span>
+            { reset_button(&shell) }
+            { share_button(&shell, &popovers) }
+            { export_menu(&shell, &popovers) }
+            { view_toggles(presenter, theme) }
+            <button class="ctl" onclick={shell.on(ShellMsg::ToggleHelp)} aria-label="Keyboard shortcuts" title="Keyboard shortcuts (?)">{ "?" }</button>
+        </>
+    }
+}
+
+fn scenario_picker(shell: &Shell, scenarios: &[(&'static str, String)]) -> Html {
     let on_change = {
         let shell = shell.clone();
         Callback::from(move |e: Event| {
@@ -293,9 +341,7 @@ fn scenario_picker() -> Html {
     }
 }
 
-#[function_component(SeedField)]
-fn seed_field() -> Html {
-    let shell = use_shell();
+fn seed_field(shell: &Shell) -> Html {
     let seed = shell.session.borrow().seed();
     let on_change = {
         let shell = shell.clone();
@@ -333,9 +379,7 @@ fn seed_field() -> Html {
     }
 }
 
-#[function_component(ResetButton)]
-fn reset_button() -> Html {
-    let shell = use_shell();
+fn reset_button(shell: &Shell) -> Html {
     let has_actions = shell.session.borrow().user_actions_json() != "[]";
     html! {
         <button class="ctl" onclick={shell.on(ShellMsg::Reset)} disabled={!has_actions}
@@ -344,18 +388,10 @@ fn reset_button() -> Html {
     }
 }
 
-#[function_component(ViewToggles)]
-fn view_toggles() -> Html {
-    let presenter = use_state(|| false);
-    let theme = use_state(|| None::<&'static str>);
-    {
-        let on = *presenter;
-        use_effect_with(on, move |on| browser::root_class("presenter", *on));
-    }
-    {
-        let t = *theme;
-        use_effect_with(t, move |t| browser::set_theme(*t));
-    }
+fn view_toggles(
+    presenter: UseStateHandle<bool>,
+    theme: UseStateHandle<Option<&'static str>>,
+) -> Html {
     let toggle_presenter = {
         let presenter = presenter.clone();
         Callback::from(move |_: MouseEvent| presenter.set(!*presenter))
@@ -383,13 +419,5 @@ fn view_toggles() -> Html {
                 { match *theme { None => "◐", Some("dark") => "●", _ => "○" } }
             </button>
         </>
-    }
-}
-
-#[function_component(HelpButton)]
-fn help_button() -> Html {
-    let shell = use_shell();
-    html! {
-        <button class="ctl" onclick={shell.on(ShellMsg::ToggleHelp)} aria-label="Keyboard shortcuts" title="Keyboard shortcuts (?)">{ "?" }</button>
     }
 }

@@ -360,7 +360,7 @@ impl<P: Algorithm> State<P> {
             let mut s = self.run.borrow_mut();
             s.seek(0);
             let steps = s.run_bound().min(PRECOMPUTE_MAX);
-            s.run(Some(steps), None);
+            s.run_to(Some(steps), None);
             s.seek(0);
         }
         self.clock_to_step();

@@ -4,10 +4,11 @@
 //! commands.
 
 use dsplay_core::algo::hashring::{hash_key, key_name, vnode_hash, Ring};
+use dsplay_core::collections::VecMap;
 use dsplay_core::sim::NodeId;
 use dsplay_web::page::mount;
 use dsplay_web::views::hashring::HashringPage;
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 use std::time::Duration;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_test::*;
@@ -27,7 +28,7 @@ fn hash_key_gives_the_native_values() {
 #[wasm_bindgen_test]
 fn placement_uses_the_full_64_bits() {
     // usize is 32 bits here: positions and the binary search must not be truncated.
-    let members: BTreeMap<NodeId, u32> = (0..4).map(|i| (NodeId(i), 1)).collect();
+    let members: VecMap<NodeId, u32> = (0..4).map(|i| (NodeId(i), 1)).collect();
     let ring = Ring::build(&members, 1);
     assert_eq!(ring.vnodes.len(), 4);
     assert!(ring.vnodes.iter().any(|v| v.pos > u64::from(u32::MAX)));

@@ -1,6 +1,8 @@
 //! The distributed locks page in a real browser: the lesson in a few clicks (pause the
-//! holder of a lease past its TTL: mutual exclusion is violated; tick fencing: the same run,
-//! the pause kept, has the stale write rejected); a client told to act; a number out of
+//! holder of a lease past its TTL: its stale write is accepted, out of token order and from
+//! a former holder; tick fencing: the same run, the pause kept, has the stale write
+//! rejected, and the page says fencing keeps the token order, not exclusivity); a client
+//! told to act; a number out of
 //! range refused in words with the page kept as it was, and fewer clients fitting the
 //! script; the variant and the herd toggle switching the lock service.
 
@@ -67,6 +69,30 @@ fn clock(root: &Element) -> (u64, u64) {
     }
 }
 
+/// The property panel's row for `name`: its element.
+fn prop_row(root: &Element, name: &str) -> Element {
+    let rows = root.query_selector_all(".invariants li").unwrap();
+    (0..rows.length())
+        .filter_map(|i| rows.item(i))
+        .map(|n| n.unchecked_into::<Element>())
+        .find(|li| {
+            li.query_selector(".prop-name")
+                .unwrap()
+                .and_then(|e| e.text_content())
+                .as_deref()
+                == Some(name)
+        })
+        .unwrap_or_else(|| panic!("no property {name} in the panel"))
+}
+
+fn prop_status(root: &Element, name: &str) -> String {
+    text(&prop_row(root, name), ".prop-status")
+}
+
+fn prop_desc(root: &Element, name: &str) -> String {
+    text(&prop_row(root, name), ".prop-desc")
+}
+
 fn step(root: &Element) -> u64 {
     clock(root).0
 }
@@ -78,7 +104,7 @@ fn disabled(root: &Element, sel: &str) -> bool {
 }
 
 #[wasm_bindgen_test]
-async fn a_pause_past_the_ttl_breaks_mutual_exclusion_and_fencing_keeps_it() {
+async fn a_pause_past_the_ttl_breaks_the_token_order_and_fencing_keeps_it() {
     let (root, handle) = open("scenario=locks-lease-try");
     settle().await;
     assert!(
@@ -98,7 +124,15 @@ async fn a_pause_past_the_ttl_breaks_mutual_exclusion_and_fencing_keeps_it() {
     assert_eq!(step(&root), 13, "the page stays just after the pause");
     click(&root, "button[aria-label=\"Go to the end\"]").await;
     assert!(count(&root, "svg.locks .violation-mark") > 0);
+    assert_eq!(
+        text(&root, "svg.locks .violation-mark text"),
+        "✗ stale write accepted"
+    );
     assert!(count(&root, "svg.locks .outage.paused") > 0);
+    for p in ["Fenced order", "Writes only from the current holder"] {
+        assert_eq!(prop_status(&root, p), "✗ violated", "{p}");
+    }
+    assert!(text(&root, "svg.locks .storage-box").contains("nothing keeps the token order"));
     let end = step(&root);
 
     // The same run with fencing tokens: the pause is kept, and the page comes back to the
@@ -116,6 +150,21 @@ async fn a_pause_past_the_ttl_breaks_mutual_exclusion_and_fencing_keeps_it() {
     );
     assert!(count(&root, "svg.locks .log-line.rejected") > 0);
     assert_eq!(count(&root, "svg.locks .violation-mark"), 0);
+    assert_eq!(prop_status(&root, "Fenced order"), "✓ holds");
+    // The page says what fencing restores and what it does not: beside the checkbox, in
+    // the storage box and in the properties' descriptions.
+    let note = text(&root, ".locks-panel .fencing-note");
+    assert!(
+        note.contains("Fencing restores Fenced order")
+            && note.contains("does not restore Writes only from the current holder"),
+        "{note}"
+    );
+    assert!(
+        text(&root, "svg.locks .storage-box").contains("keeps the token order, not exclusivity")
+    );
+    assert!(prop_desc(&root, "Writes only from the current holder")
+        .contains("Fencing does not restore this"));
+    assert!(prop_desc(&root, "Fenced order").contains("what fencing tokens promise"));
     assert!(
         q(&root, ".error-banner").is_none(),
         "{}",

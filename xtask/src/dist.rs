@@ -7,19 +7,26 @@
 //!    `dev` with `--dev`): the shared dependencies compile once.
 //! 3. Per page, on as many threads as there are cores, as soon as cargo reports the page's
 //!    binary (while it links the others): `wasm-bindgen --target web` (the version in
-//!    Cargo.lock), then `wasm-opt -Oz` (binaryen 132, release only). A binary that has not
-//!    changed since the last build keeps its last outputs (target/xtask/PROFILE/NAME/).
+//!    Cargo.lock), then, in release, `wasm-opt -Oz` (binaryen 132) and terser for the glue,
+//!    and both compressed ahead (zopfli, see 6). A binary that has not changed since the
+//!    last build keeps its last outputs (target/xtask/PROFILE/NAME/).
 //! 4. Assets get content-hashed names under `assets/` (a deploy never mixes old and new
 //!    files in a cache): the glue and wasm of each page, the shell stylesheet
 //!    (static/style.css, spacetime.css and faults.css in one file), the page's own
-//!    static/NAME.css when there is one, and static/home.css.
+//!    static/NAME.css when there is one, and static/home.css; in release the style sheets
+//!    lose their comments and idle white space (css.rs).
 //! 5. `NAME.html` per page and `index.html` (plain HTML with the static previews from
 //!    static/previews/NAME.svg), `scenarios/` copied from static/scenarios/.
+//! 6. Every document and asset is also written gzipped beside it (`raft.html.gz`,
+//!    `assets/raft-0123456789.wasm.gz`): in release with zopfli, which writes ordinary gzip
+//!    a few percent smaller than `gzip -9`, for servers that send precompressed files
+//!    (`cargo xtask serve` and the e2e server do; nginx's `gzip_static on`). Those files
+//!    are what the size report and the budget measure: what a first visit downloads.
 //!
 //! Everything is written into a staging folder beside the output and swapped in at the end,
 //! so a failed build leaves the last good one in place.
 
-use crate::html;
+use crate::{css, html};
 use dsplay_core::catalog::CATALOG;
 use flate2::write::GzEncoder;
 use flate2::Compression;
@@ -40,6 +47,8 @@ pub const HOME_BUDGET: u64 = 60 * 1024;
 const WASM_TARGET: &str = "wasm32-unknown-unknown";
 /// The stylesheets every algorithm page shares, in this order.
 const SHELL_CSS: [&str; 3] = ["style.css", "spacetime.css", "faults.css"];
+/// The glue's minifier: npm's terser (package.json pins it).
+const TERSER: &str = "node_modules/.bin/terser";
 /// The wasm-opt that the build expects: npm's binaryen 132.
 const WASM_OPT_VERSION: &str = "version 132";
 /// The features beyond the MVP that rustc 1.95 enables by default for wasm32-unknown-unknown
@@ -151,6 +160,18 @@ pub fn build(root: &Path, opts: &Options) -> Result<Report, String> {
     } else {
         Some(find_wasm_opt(root)?)
     };
+    let terser = if opts.dev {
+        None
+    } else {
+        let t = root.join(TERSER);
+        if !t.is_file() {
+            return Err(format!(
+                "{TERSER} not found: run scripts/setup.sh (npm ci installs terser)"
+            ));
+        }
+        Some(t)
+    };
+    let zopfli = !opts.dev;
 
     // One cargo run builds every page. Each page goes through wasm-bindgen and wasm-opt as
     // soon as cargo reports its binary, while the others still compile and link.
@@ -202,6 +223,7 @@ pub fn build(root: &Path, opts: &Options) -> Result<Report, String> {
                     &work.join(page.name),
                     (&wasm_bindgen, &bindgen_version),
                     wasm_opt.as_deref(),
+                    terser.as_deref(),
                 );
                 if let Err(e) = &result {
                     eprintln!("dist: {}: {e}", page.name);
@@ -254,7 +276,7 @@ pub fn build(root: &Path, opts: &Options) -> Result<Report, String> {
     // Assemble the site in a staging folder, then swap it in.
     let staging = sibling(&opts.out, "staging");
     remove_dir(&staging)?;
-    let result = assemble(root, &staging, &pages, &processed);
+    let result = assemble(root, &staging, &pages, &processed, zopfli);
     let (downloads, home) = match result {
         Ok(done) => done,
         Err(e) => {
@@ -309,6 +331,8 @@ struct Processed {
     name: &'static str,
     js: PathBuf,
     wasm: PathBuf,
+    /// The two compressed ahead (release), beside them with `.gz` added.
+    packed: bool,
     /// How long each tool took; None when the binary had not changed since the last build
     /// and its outputs were reused.
     bindgen: Option<Duration>,
@@ -321,8 +345,14 @@ fn process(
     work: &Path,
     (wasm_bindgen, bindgen_version): (&Path, &str),
     wasm_opt: Option<&Path>,
+    terser: Option<&Path>,
 ) -> Result<Processed, String> {
-    let js = work.join(format!("{name}.js"));
+    let bound_js = work.join(format!("{name}.js"));
+    let js = if terser.is_some() {
+        work.join(format!("{name}.min.js"))
+    } else {
+        bound_js.clone()
+    };
     let bound = work.join(format!("{name}_bg.wasm"));
     let optimized = work.join(format!("{name}_opt.wasm"));
     let wasm = if wasm_opt.is_some() {
@@ -330,10 +360,12 @@ fn process(
     } else {
         bound.clone()
     };
+    let packed = wasm_opt.is_some();
     let mut done = Processed {
         name,
         js,
         wasm,
+        packed,
         bindgen: None,
         opt: None,
     };
@@ -344,7 +376,10 @@ fn process(
         "{:016x} wasm-bindgen {bindgen_version} {}\n",
         fnv1a(&bytes),
         match wasm_opt {
-            Some(_) => format!("{WASM_OPT_VERSION} -Oz {}", WASM_OPT_FEATURES.join(" ")),
+            Some(_) => format!(
+                "{WASM_OPT_VERSION} -Oz {}, terser, zopfli",
+                WASM_OPT_FEATURES.join(" ")
+            ),
             None => "no wasm-opt".into(),
         }
     );
@@ -352,6 +387,7 @@ fn process(
     if fs::read_to_string(&key_file).is_ok_and(|k| k == key)
         && done.js.is_file()
         && done.wasm.is_file()
+        && (!packed || (gz_path(&done.js).is_file() && gz_path(&done.wasm).is_file()))
     {
         return Ok(done);
     }
@@ -376,6 +412,19 @@ fn process(
             .arg(&optimized);
         run_quiet(&mut cmd, "wasm-opt")?;
         done.opt = Some(t.elapsed());
+    }
+    if let Some(terser) = terser {
+        // Names the page never sees are shortened; the module's exports stay.
+        let mut cmd = Command::new(terser);
+        cmd.arg(&bound_js)
+            .args(["--module", "--compress", "--mangle", "-o"])
+            .arg(&done.js);
+        run_quiet(&mut cmd, "terser")?;
+    }
+    if packed {
+        for file in [&done.js, &done.wasm] {
+            write(&gz_path(file), &pack(&read(file)?, true))?;
+        }
     }
     write(&key_file, key.as_bytes())?;
     Ok(done)
@@ -403,7 +452,9 @@ fn assemble(
     dir: &Path,
     pages: &[Page],
     processed: &[Processed],
+    zopfli: bool,
 ) -> Result<(Vec<Download>, Download), String> {
+    let z = zopfli;
     let static_dir = root.join("static");
     let assets = dir.join("assets");
     fs::create_dir_all(&assets).map_err(|e| format!("{}: {e}", assets.display()))?;
@@ -417,7 +468,8 @@ fn assemble(
             shell.push('\n');
         }
     }
-    let shell_css = Asset::write(&assets, "shell", "css", shell.as_bytes())?;
+    let style = |css: String| if z { css::minify(&css) } else { css };
+    let shell_css = Asset::write(&assets, "shell", "css", style(shell).as_bytes(), None, z)?;
 
     // The glue and the wasm of every page at once (gzipping them takes a moment).
     let scripts: Vec<Result<(Asset, Asset), String>> = std::thread::scope(|s| {
@@ -426,8 +478,23 @@ fn assemble(
             .iter()
             .map(|built| {
                 s.spawn(move || {
-                    let js = Asset::write(assets, built.name, "js", &read(&built.js)?)?;
-                    let wasm = Asset::write(assets, built.name, "wasm", &read(&built.wasm)?)?;
+                    let ahead = |f: &Path| built.packed.then(|| read(&gz_path(f))).transpose();
+                    let js = Asset::write(
+                        assets,
+                        built.name,
+                        "js",
+                        &read(&built.js)?,
+                        ahead(&built.js)?,
+                        z,
+                    )?;
+                    let wasm = Asset::write(
+                        assets,
+                        built.name,
+                        "wasm",
+                        &read(&built.wasm)?,
+                        ahead(&built.wasm)?,
+                        z,
+                    )?;
                     Ok((js, wasm))
                 })
             })
@@ -443,7 +510,14 @@ fn assemble(
         let (js, wasm) = scripts?;
         let own = static_dir.join(format!("{}.css", page.name));
         let own_css = if own.is_file() {
-            Some(Asset::write(&assets, page.name, "css", &read(&own)?)?)
+            Some(Asset::write(
+                &assets,
+                page.name,
+                "css",
+                style(read_text(&own)?).as_bytes(),
+                None,
+                z,
+            )?)
         } else {
             None
         };
@@ -451,9 +525,8 @@ fn assemble(
         css.extend(own_css.as_ref());
         let doc = html::page(page, &css, &js, &wasm);
         let file = dir.join(format!("{}.html", page.name));
-        write(&file, doc.as_bytes())?;
         let mut parts = vec![
-            part("html", doc.as_bytes()),
+            document(&file, doc.as_bytes(), z)?,
             js.part("js"),
             wasm.part("wasm"),
         ];
@@ -465,7 +538,14 @@ fn assemble(
         });
     }
 
-    let home_css = Asset::write(&assets, "home", "css", &read(&static_dir.join("home.css"))?)?;
+    let home_css = Asset::write(
+        &assets,
+        "home",
+        "css",
+        style(read_text(&static_dir.join("home.css"))?).as_bytes(),
+        None,
+        z,
+    )?;
     let mut previews = Vec::new();
     for page in pages {
         let file = static_dir
@@ -474,11 +554,13 @@ fn assemble(
         previews.push(read_text(&file)?);
     }
     let doc = html::home(pages, &previews, &home_css);
-    write(&dir.join("index.html"), doc.as_bytes())?;
     let home = Download {
         name: "home (index.html)".into(),
         budget: HOME_BUDGET,
-        parts: vec![part("html", doc.as_bytes()), home_css.part("css")],
+        parts: vec![
+            document(&dir.join("index.html"), doc.as_bytes(), z)?,
+            home_css.part("css"),
+        ],
     };
 
     let scenarios = static_dir.join("scenarios");
@@ -504,13 +586,25 @@ pub struct Asset {
 }
 
 impl Asset {
-    fn write(assets: &Path, stem: &str, ext: &str, bytes: &[u8]) -> Result<Asset, String> {
+    /// Write `bytes` and, beside them, their gzipped form: `packed` when it was made ahead,
+    /// else made now (with zopfli when `zopfli`).
+    fn write(
+        assets: &Path,
+        stem: &str,
+        ext: &str,
+        bytes: &[u8],
+        packed: Option<Vec<u8>>,
+        zopfli: bool,
+    ) -> Result<Asset, String> {
         let name = format!("{stem}-{:010x}.{ext}", fnv1a(bytes) >> 24);
-        write(&assets.join(&name), bytes)?;
+        let file = assets.join(&name);
+        write(&file, bytes)?;
+        let gz = packed.unwrap_or_else(|| pack(bytes, zopfli));
+        write(&gz_path(&file), &gz)?;
         Ok(Asset {
             href: format!("assets/{name}"),
             raw: bytes.len() as u64,
-            gzip: gzip_len(bytes),
+            gzip: gz.len() as u64,
         })
     }
 
@@ -523,11 +617,42 @@ impl Asset {
     }
 }
 
-fn part(kind: &'static str, bytes: &[u8]) -> Part {
-    Part {
-        kind,
+/// Write a document and its gzipped form beside it; the part of a download it is.
+fn document(file: &Path, bytes: &[u8], zopfli: bool) -> Result<Part, String> {
+    write(file, bytes)?;
+    let gz = pack(bytes, zopfli);
+    write(&gz_path(file), &gz)?;
+    Ok(Part {
+        kind: "html",
         raw: bytes.len() as u64,
-        gzip: gzip_len(bytes),
+        gzip: gz.len() as u64,
+    })
+}
+
+/// `file` with `.gz` added: where its gzipped form is.
+fn gz_path(file: &Path) -> PathBuf {
+    let mut name = file.as_os_str().to_owned();
+    name.push(".gz");
+    PathBuf::from(name)
+}
+
+/// `bytes` gzipped: with zopfli (ordinary gzip, a few percent smaller than `gzip -9`, and
+/// slower: for release builds), else at flate2's best level.
+pub fn pack(bytes: &[u8], zopfli: bool) -> Vec<u8> {
+    if zopfli {
+        let mut out = Vec::new();
+        zopfli::compress(
+            zopfli::Options::default(),
+            zopfli::Format::Gzip,
+            bytes,
+            &mut out,
+        )
+        .expect("gzip into memory");
+        out
+    } else {
+        let mut enc = GzEncoder::new(Vec::new(), Compression::best());
+        enc.write_all(bytes).expect("gzip into memory");
+        enc.finish().expect("gzip into memory")
     }
 }
 
@@ -539,14 +664,6 @@ fn fnv1a(bytes: &[u8]) -> u64 {
         h = h.wrapping_mul(0x0100_0000_01b3);
     }
     h
-}
-
-/// The size of `bytes` gzipped on their own at the best level (what a server that
-/// pre-compresses or compresses on the fly at a high level sends).
-pub fn gzip_len(bytes: &[u8]) -> u64 {
-    let mut enc = GzEncoder::new(Vec::new(), Compression::best());
-    enc.write_all(bytes).expect("gzip into memory");
-    enc.finish().expect("gzip into memory").len() as u64
 }
 
 /// Every catalogue page has a binary and every binary is a page.
@@ -791,7 +908,12 @@ impl Report {
             self.pages.len()
         );
         println!(
-            "first download of each page: every file gzipped on its own at level 9, in KB (1 KB = 1024 bytes), gzip (raw)"
+            "first download of each page: every file as its .gz beside it ({}), in KB (1 KB = 1024 bytes), gzip (raw)",
+            if self.dev {
+                "gzip at the best level"
+            } else {
+                "zopfli: ordinary gzip, smaller than gzip -9"
+            }
         );
         println!(
             "{:<18} {:>8} {:>7}  {:<15} {:<15} {:<17} {:<15}",

@@ -11,6 +11,7 @@
 //! checks it against the budget. `serve` builds, serves the result on 127.0.0.1 and rebuilds
 //! when a source changes. See [`dist`] and [`serve`].
 
+mod css;
 mod dist;
 mod html;
 mod serve;

@@ -197,13 +197,15 @@ fn answer(mut stream: TcpStream, dir: &Path) -> std::io::Result<()> {
     let mut reader = BufReader::new(stream.try_clone()?);
     let mut request_line = String::new();
     reader.by_ref().take(8192).read_line(&mut request_line)?;
-    // The rest of the head (headers) until the empty line; none of it matters here.
+    // The rest of the head (headers) until the empty line; only Accept-Encoding matters.
+    let mut gzip = false;
     loop {
         let mut line = String::new();
         let n = reader.by_ref().take(8192).read_line(&mut line)?;
         if n == 0 || line == "\r\n" || line == "\n" || started.elapsed() > Duration::from_secs(10) {
             break;
         }
+        gzip |= accepts_gzip(&line);
     }
     let mut parts = request_line.split_whitespace();
     let (method, target) = match (parts.next(), parts.next()) {
@@ -237,7 +239,7 @@ fn answer(mut stream: TcpStream, dir: &Path) -> std::io::Result<()> {
             head,
         );
     };
-    let (Some(kind), Ok(body)) = (content_type(&file), std::fs::read(&file)) else {
+    let Some(kind) = content_type(&file) else {
         return respond(
             &mut stream,
             404,
@@ -246,7 +248,38 @@ fn answer(mut stream: TcpStream, dir: &Path) -> std::io::Result<()> {
             head,
         );
     };
-    respond(&mut stream, 200, kind, &body, head)
+    // The build writes every file gzipped beside it: that is what goes out when the
+    // browser takes gzip.
+    let packed = gzip.then(|| std::fs::read(gz_of(&file)).ok()).flatten();
+    match (packed, std::fs::read(&file)) {
+        (Some(body), _) => respond_with(&mut stream, 200, kind, &body, head, true),
+        (None, Ok(body)) => respond(&mut stream, 200, kind, &body, head),
+        (None, Err(_)) => respond(
+            &mut stream,
+            404,
+            "text/plain; charset=utf-8",
+            b"not found\n",
+            head,
+        ),
+    }
+}
+
+/// Whether a request header line says the client takes gzip.
+fn accepts_gzip(line: &str) -> bool {
+    let Some((name, value)) = line.split_once(':') else {
+        return false;
+    };
+    name.trim().eq_ignore_ascii_case("accept-encoding")
+        && value
+            .split(',')
+            .any(|v| v.split(';').next().is_some_and(|e| e.trim() == "gzip"))
+}
+
+/// Where the gzipped form of `file` is.
+fn gz_of(file: &Path) -> PathBuf {
+    let mut name = file.as_os_str().to_owned();
+    name.push(".gz");
+    PathBuf::from(name)
 }
 
 /// The file a request target names under `dir`, if it is one.
@@ -295,6 +328,17 @@ fn respond(
     body: &[u8],
     head: bool,
 ) -> std::io::Result<()> {
+    respond_with(stream, status, kind, body, head, false)
+}
+
+fn respond_with(
+    stream: &mut TcpStream,
+    status: u16,
+    kind: &str,
+    body: &[u8],
+    head: bool,
+    gzipped: bool,
+) -> std::io::Result<()> {
     let reason = match status {
         200 => "OK",
         400 => "Bad Request",
@@ -308,8 +352,13 @@ fn respond(
         ""
     };
     let header = format!(
-        "HTTP/1.1 {status} {reason}\r\nContent-Type: {kind}\r\nContent-Length: {}\r\nCache-Control: no-store\r\nX-Content-Type-Options: nosniff\r\n{allow}Connection: close\r\n\r\n",
-        body.len()
+        "HTTP/1.1 {status} {reason}\r\nContent-Type: {kind}\r\nContent-Length: {}\r\n{}Vary: Accept-Encoding\r\nCache-Control: no-store\r\nX-Content-Type-Options: nosniff\r\n{allow}Connection: close\r\n\r\n",
+        body.len(),
+        if gzipped {
+            "Content-Encoding: gzip\r\n"
+        } else {
+            ""
+        }
     );
     stream.write_all(header.as_bytes())?;
     if !head {
@@ -321,6 +370,16 @@ fn respond(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn gzip_is_taken_when_the_client_says_so() {
+        assert!(accepts_gzip("Accept-Encoding: gzip, deflate, br\r\n"));
+        assert!(accepts_gzip("accept-encoding: br;q=1.0, gzip;q=0.8\r\n"));
+        assert!(!accepts_gzip("Accept-Encoding: br\r\n"));
+        assert!(!accepts_gzip("Accept-Encoding: x-gzip-ish\r\n"));
+        assert!(!accepts_gzip("User-Agent: gzip\r\n"));
+        assert_eq!(gz_of(Path::new("a/b.wasm")), PathBuf::from("a/b.wasm.gz"));
+    }
 
     #[test]
     fn types_by_extension() {

@@ -1,6 +1,7 @@
 //! [`Session`]: an object-safe facade over a loaded scenario and its [`Timeline`], so the
-//! CLI and generic front-end parts drive any algorithm alike; [`Loaded`], the typed session
-//! behind it. This module names no algorithm: [`crate::catalog`] does.
+//! CLI and generic front-end parts drive any algorithm alike; [`Runner`], the same with what
+//! only the CLI and the tests do (run to the end, hash the trace, downcast); [`Loaded`], the
+//! typed session behind both. This module names no algorithm: [`crate::catalog`] does.
 
 mod doc;
 mod sweep;
@@ -12,6 +13,7 @@ pub use view::{FaultKind, Mark, MarkKind, MsgView, NetView, StepView, Summary};
 
 use crate::hash::hash_json;
 use crate::invariant::{Property, Violation};
+use crate::json::from_value;
 use crate::names::with_names;
 use crate::protocol::Protocol;
 use crate::scenario::{Fitted, Scenario, ScenarioError, ScriptedAction};
@@ -19,7 +21,10 @@ use crate::sim::{Action, NodeId, NodeStatus, Time};
 use crate::timeline::{TimedAction, Timeline};
 use crate::trace::{Fate, MsgRecord, StepKind};
 
-/// Object-safe control of one loaded scenario.
+/// Object-safe control of one loaded scenario: what the pages read and do through it.
+///
+/// Every method here is in every page (its vtable keeps them all): what the pages never
+/// call through the facade is in [`Runner`] or on [`Loaded`].
 pub trait Session {
     fn algorithm(&self) -> &'static str;
     fn title(&self) -> &str;
@@ -33,15 +38,11 @@ pub trait Session {
     fn time(&self) -> Time;
     /// Time of the next step, if there is one.
     fn next_time(&self) -> Option<Time>;
-    /// The concrete [`Loaded`] behind the facade, for algorithm-specific views.
-    fn as_any(&self) -> &dyn std::any::Any;
     fn step_forward(&mut self) -> bool;
     fn step_back(&mut self);
     fn seek(&mut self, step: u64) -> u64;
     /// The scenario's `run.steps`.
     fn run_bound(&self) -> u64;
-    /// Run from here as the scenario's `run` section says (or the given bounds).
-    fn run(&mut self, steps: Option<u64>, until: Option<Time>) -> Summary;
     fn properties(&self) -> Vec<Property>;
     /// Violations up to the horizon.
     fn violations(&self) -> Vec<Violation>;
@@ -68,18 +69,27 @@ pub trait Session {
     fn node_state(&self, node: u32) -> Option<serde_json::Value>;
     /// A node's state before the step just taken (for showing what it changed).
     fn node_state_before(&self, node: u32) -> Option<serde_json::Value>;
-    /// Do an action (JSON, node names accepted) at the current step. Returns whether
-    /// computed steps were dropped (a fork).
-    fn apply_json(&mut self, action: &str) -> Result<bool, ScenarioError>;
     /// The actions people did, as JSON.
     fn user_actions_json(&self) -> String;
     /// Replace the actions people did (from a shared link).
     fn set_user_actions_json(&mut self, json: &str) -> Result<(), ScenarioError>;
     /// A scenario file reproducing this session: the scenario plus what people did.
     fn scenario_json(&self) -> String;
-    fn summary(&self) -> Summary;
     /// The trace in the documented format (`docs/trace-format.md`).
     fn trace_json(&self) -> String;
+}
+
+/// A [`Session`] driven without a page, by the CLI and the tests ([`crate::catalog::load`]
+/// gives one): the same, plus what the pages never do through the facade.
+pub trait Runner: Session {
+    /// The concrete [`Loaded`] behind the facade, for algorithm-specific checks.
+    fn as_any(&self) -> &dyn std::any::Any;
+    /// Run from here as the scenario's `run` section says (or the given bounds).
+    fn run(&mut self, steps: Option<u64>, until: Option<Time>) -> Summary;
+    /// Do an action (JSON, node names accepted) at the current step. Returns whether
+    /// computed steps were dropped (a fork).
+    fn apply_json(&mut self, action: &str) -> Result<bool, ScenarioError>;
+    fn summary(&self) -> Summary;
     /// Hash of the trace's steps and messages (see [`crate::hash`]).
     fn trace_hash(&self) -> u64;
 }
@@ -193,6 +203,80 @@ impl<P: Protocol> Loaded<P> {
         })
     }
 
+    /// Run from here as the scenario's `run` section says (or the given bounds).
+    pub fn run_to(&mut self, steps: Option<u64>, until: Option<Time>) {
+        let steps = steps.unwrap_or(self.scenario.run.steps);
+        let until = until.or(self.scenario.run.until);
+        let stop = self.timeline.pos().saturating_add(steps);
+        while self.timeline.pos() < stop {
+            if let (Some(limit), Some(next)) = (until, self.timeline.sim().next_time()) {
+                if next > limit {
+                    break;
+                }
+            }
+            if !self.timeline.step_forward() {
+                break;
+            }
+        }
+    }
+
+    /// [`Loaded::run_to`], then what the run did.
+    pub fn run(&mut self, steps: Option<u64>, until: Option<Time>) -> Summary {
+        self.run_to(steps, until);
+        self.summary()
+    }
+
+    /// Do an action (JSON, node names accepted) at the current step. Returns whether
+    /// computed steps were dropped (a fork).
+    pub fn apply_json(&mut self, action: &str) -> Result<bool, ScenarioError> {
+        let value: serde_json::Value = serde_json::from_str(action)
+            .map_err(|e| ScenarioError::new("action", format!("not valid JSON: {e}")))?;
+        let action: Action<P::Cmd> =
+            with_names(&self.names, || from_value(&value)).map_err(|(path, message)| {
+                ScenarioError::new(
+                    if path == "." {
+                        "action".into()
+                    } else {
+                        format!("action.{path}")
+                    },
+                    message,
+                )
+            })?;
+        self.apply(action)
+    }
+
+    /// What the run did up to the current step.
+    pub fn summary(&self) -> Summary {
+        let tl = &self.timeline;
+        let pos = tl.pos();
+        let mut s = Summary {
+            steps: pos,
+            time: tl.sim().time(),
+            ended: tl.ended() && pos == tl.horizon(),
+            ..Summary::default()
+        };
+        for m in &tl.trace().messages {
+            if m.sent_step >= pos {
+                break;
+            }
+            s.messages += 1;
+            match (m.fate, m.resolved_step) {
+                (_, Some(r)) if r >= pos => s.in_flight += 1,
+                (Fate::Delivered, _) => s.delivered += 1,
+                (Fate::Dropped { .. }, _) => s.dropped += 1,
+                (Fate::InFlight, _) => s.in_flight += 1,
+            }
+        }
+        s.violations = tl.violations().filter(|v| v.step < pos).count() as u64;
+        s
+    }
+
+    /// Hash of the trace's steps and messages (see [`crate::hash`]).
+    pub fn trace_hash(&self) -> u64 {
+        let trace = self.timeline.trace();
+        with_names(&self.names, || hash_json(&(&trace.steps, &trace.messages)))
+    }
+
     fn msg_view(&self, m: &MsgRecord<P>) -> MsgView {
         MsgView {
             id: m.id,
@@ -262,10 +346,6 @@ impl<P: Protocol> Session for Loaded<P> {
         }
     }
 
-    fn as_any(&self) -> &dyn std::any::Any {
-        self
-    }
-
     fn step_forward(&mut self) -> bool {
         self.timeline.step_forward()
     }
@@ -280,23 +360,6 @@ impl<P: Protocol> Session for Loaded<P> {
 
     fn run_bound(&self) -> u64 {
         self.scenario.run.steps
-    }
-
-    fn run(&mut self, steps: Option<u64>, until: Option<Time>) -> Summary {
-        let steps = steps.unwrap_or(self.scenario.run.steps);
-        let until = until.or(self.scenario.run.until);
-        let stop = self.timeline.pos().saturating_add(steps);
-        while self.timeline.pos() < stop {
-            if let (Some(limit), Some(next)) = (until, self.timeline.sim().next_time()) {
-                if next > limit {
-                    break;
-                }
-            }
-            if !self.timeline.step_forward() {
-                break;
-            }
-        }
-        self.summary()
     }
 
     fn properties(&self) -> Vec<Property> {
@@ -439,24 +502,6 @@ impl<P: Protocol> Session for Loaded<P> {
         self.node_json(self.timeline.sim(), node)
     }
 
-    fn apply_json(&mut self, action: &str) -> Result<bool, ScenarioError> {
-        let value: serde_json::Value = serde_json::from_str(action)
-            .map_err(|e| ScenarioError::new("action", format!("not valid JSON: {e}")))?;
-        let action: Action<P::Cmd> =
-            with_names(&self.names, || serde_path_to_error::deserialize(&value)).map_err(|e| {
-                let path = e.path().to_string();
-                ScenarioError::new(
-                    if path == "." {
-                        "action".into()
-                    } else {
-                        format!("action.{path}")
-                    },
-                    e.into_inner().to_string(),
-                )
-            })?;
-        self.apply(action)
-    }
-
     fn user_actions_json(&self) -> String {
         let v: Vec<&TimedAction<P::Cmd>> = self.timeline.user_actions().collect();
         with_names(&self.names, || {
@@ -467,10 +512,8 @@ impl<P: Protocol> Session for Loaded<P> {
     fn set_user_actions_json(&mut self, json: &str) -> Result<(), ScenarioError> {
         let value: serde_json::Value = serde_json::from_str(json)
             .map_err(|e| ScenarioError::new("actions", format!("not valid JSON: {e}")))?;
-        let actions: Vec<TimedAction<P::Cmd>> =
-            with_names(&self.names, || serde_path_to_error::deserialize(&value)).map_err(|e| {
-                ScenarioError::new(format!("actions{}", e.path()), e.into_inner().to_string())
-            })?;
+        let actions: Vec<TimedAction<P::Cmd>> = with_names(&self.names, || from_value(&value))
+            .map_err(|(path, message)| ScenarioError::new(format!("actions{path}"), message))?;
         for (i, a) in actions.iter().enumerate() {
             if a.scripted {
                 return Err(ScenarioError::new(
@@ -505,40 +548,32 @@ impl<P: Protocol> Session for Loaded<P> {
         sc.to_json()
     }
 
-    fn summary(&self) -> Summary {
-        let tl = &self.timeline;
-        let pos = tl.pos();
-        let mut s = Summary {
-            steps: pos,
-            time: tl.sim().time(),
-            ended: tl.ended() && pos == tl.horizon(),
-            ..Summary::default()
-        };
-        for m in &tl.trace().messages {
-            if m.sent_step >= pos {
-                break;
-            }
-            s.messages += 1;
-            match (m.fate, m.resolved_step) {
-                (_, Some(r)) if r >= pos => s.in_flight += 1,
-                (Fate::Delivered, _) => s.delivered += 1,
-                (Fate::Dropped { .. }, _) => s.dropped += 1,
-                (Fate::InFlight, _) => s.in_flight += 1,
-            }
-        }
-        s.violations = tl.violations().filter(|v| v.step < pos).count() as u64;
-        s
-    }
-
     fn trace_json(&self) -> String {
         let doc = self.trace_doc();
         with_names(&self.names, || {
             serde_json::to_string(&doc).expect("traces serialize")
         })
     }
+}
+
+impl<P: Protocol> Runner for Loaded<P> {
+    fn as_any(&self) -> &dyn std::any::Any {
+        self
+    }
+
+    fn run(&mut self, steps: Option<u64>, until: Option<Time>) -> Summary {
+        Loaded::run(self, steps, until)
+    }
+
+    fn apply_json(&mut self, action: &str) -> Result<bool, ScenarioError> {
+        Loaded::apply_json(self, action)
+    }
+
+    fn summary(&self) -> Summary {
+        Loaded::summary(self)
+    }
 
     fn trace_hash(&self) -> u64 {
-        let trace = self.timeline.trace();
-        with_names(&self.names, || hash_json(&(&trace.steps, &trace.messages)))
+        Loaded::trace_hash(self)
     }
 }

@@ -43,11 +43,12 @@ pub fn sweep<P: Protocol>(
     sc.run.until = Some(span * 3);
     sc.run.steps = 20_000;
     let mut loaded = Loaded::new(sc)?;
-    let summary = loaded.run(None, None);
+    loaded.run_to(None, None);
+    let timeline = &loaded.timeline;
     Ok(SweepOutcome {
         seed,
-        steps: summary.steps,
-        time: summary.time,
+        steps: timeline.pos(),
+        time: timeline.sim().time(),
         violations: loaded.violations(),
         scenario: loaded.scenario.to_json(),
     })

@@ -9,6 +9,7 @@ mod net;
 
 pub use net::{check_latency, check_probability, LinkParams, Network, MAX_LATENCY};
 
+use crate::collections::VecMap;
 use crate::invariant::{Checker, Violation};
 use crate::protocol::{Ctx, Durable, Effect, NodeFault, Protocol};
 use crate::trace::{
@@ -50,8 +51,14 @@ pub enum NodeStatus {
 }
 
 /// Something done to the system from outside: a client command or a fault.
+///
+/// Read through [`wire::Action`], which is the same but for a link's settings.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case", deny_unknown_fields)]
+#[serde(
+    rename_all = "snake_case",
+    deny_unknown_fields,
+    from = "wire::Action<C>"
+)]
 pub enum Action<C> {
     /// A client request or command delivered to `node`.
     Command {
@@ -109,6 +116,120 @@ pub enum Action<C> {
         id: MsgId,
         by: Time,
     },
+}
+
+mod wire {
+    //! How an [`Action`](super::Action) is read. The same variants, fields and names
+    //! (serde's messages say `Action` too), but a link's settings are fields of the link
+    //! itself: reading `#[serde(flatten)]` buffers every field of the link first, which
+    //! costs each page some 6 KB of code. Written the same way (flattened).
+
+    use super::{LinkParams, MsgId, NodeId, Time};
+    use serde::Deserialize;
+
+    fn default_latency() -> [Time; 2] {
+        LinkParams::default().latency
+    }
+
+    #[derive(Deserialize)]
+    #[serde(rename = "Action", rename_all = "snake_case", deny_unknown_fields)]
+    pub enum Action<C> {
+        Command {
+            node: NodeId,
+            cmd: C,
+        },
+        Crash {
+            node: NodeId,
+        },
+        Restart {
+            node: NodeId,
+        },
+        Pause {
+            node: NodeId,
+        },
+        Resume {
+            node: NodeId,
+        },
+        Partition {
+            groups: Vec<Vec<NodeId>>,
+        },
+        Cut {
+            a: NodeId,
+            b: NodeId,
+        },
+        Heal,
+        Network {
+            #[serde(default)]
+            latency: Option<[Time; 2]>,
+            #[serde(default)]
+            loss: Option<f64>,
+            #[serde(default)]
+            duplicate: Option<f64>,
+        },
+        Link {
+            from: NodeId,
+            to: NodeId,
+            #[serde(default = "default_latency")]
+            latency: [Time; 2],
+            #[serde(default)]
+            loss: f64,
+            #[serde(default)]
+            duplicate: f64,
+            #[serde(default)]
+            both: bool,
+        },
+        DropMessage {
+            id: MsgId,
+        },
+        DelayMessage {
+            id: MsgId,
+            by: Time,
+        },
+    }
+
+    impl<C> From<Action<C>> for super::Action<C> {
+        fn from(a: Action<C>) -> Self {
+            use super::Action as A;
+            match a {
+                Action::Command { node, cmd } => A::Command { node, cmd },
+                Action::Crash { node } => A::Crash { node },
+                Action::Restart { node } => A::Restart { node },
+                Action::Pause { node } => A::Pause { node },
+                Action::Resume { node } => A::Resume { node },
+                Action::Partition { groups } => A::Partition { groups },
+                Action::Cut { a, b } => A::Cut { a, b },
+                Action::Heal => A::Heal,
+                Action::Network {
+                    latency,
+                    loss,
+                    duplicate,
+                } => A::Network {
+                    latency,
+                    loss,
+                    duplicate,
+                },
+                Action::Link {
+                    from,
+                    to,
+                    latency,
+                    loss,
+                    duplicate,
+                    both,
+                } => A::Link {
+                    from,
+                    to,
+                    params: LinkParams {
+                        latency,
+                        loss,
+                        duplicate,
+                    },
+                    both,
+                },
+                Action::DropMessage { id } => A::DropMessage { id },
+                Action::DelayMessage { id, by } => A::DelayMessage { id, by },
+            }
+        }
+    }
 }
 
 /// An action that is not a client command: a fault or a network change. It fits any
@@ -334,6 +455,33 @@ struct Slot<P: Protocol> {
     timers: Vec<PendingTimer<P>>,
 }
 
+/// Everything a simulation holds, part by part, written out (`Debug` text, not a stable
+/// format): two simulations with equal snapshots show the same present and run the same
+/// future. For checking that time travel (a checkpoint restored and replayed, a fork)
+/// lands on the state a fresh run of the same actions reaches. Taking one changes nothing.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SimSnapshot {
+    /// The protocol with its parameters and the node names (fixed when the simulation is
+    /// made).
+    pub protocol: String,
+    /// Simulated time, steps taken, the event sequence counter and the next message id.
+    pub clock: String,
+    /// The random generator: seed, stream and position in it.
+    pub rng: String,
+    /// Each node's state (memory and disk), status and pending timers, in node order.
+    pub nodes: Vec<String>,
+    /// The queued events (deliveries, timers, injected actions) in queue order, then the
+    /// messages in flight with their place in the queue.
+    pub queue: Vec<String>,
+    /// The scripted actions, which of them have run, and the handler scratch buffer
+    /// (empty between steps).
+    pub script: String,
+    /// Default link settings, per-link overrides, cut links, and the initial network.
+    pub network: String,
+    /// The safety checker's own state.
+    pub checker: String,
+}
+
 /// A deterministic simulation of one protocol.
 #[derive(Clone, Debug)]
 pub struct Sim<P: Protocol> {
@@ -353,9 +501,11 @@ pub struct Sim<P: Protocol> {
     script_left: usize,
     slots: Vec<Slot<P>>,
     net: Network,
+    /// The network as the run started, before any action changed it (shared by clones).
+    initial_net: Arc<Network>,
     rng: ChaCha8Rng,
     /// Where each message in flight sits in the queue.
-    in_flight: BTreeMap<MsgId, EvKey>,
+    in_flight: VecMap<MsgId, EvKey>,
     /// Always `Some` except while it runs (it reads the whole simulation).
     checker: Option<P::Checker>,
     /// Scratch buffer for handler effects (empty between steps).
@@ -381,9 +531,10 @@ impl<P: Protocol> Sim<P> {
             script_from: 0,
             script_left: 0,
             slots: Vec::with_capacity(n as usize),
+            initial_net: Arc::new(net.clone()),
             net,
             rng: ChaCha8Rng::seed_from_u64(seed),
-            in_flight: BTreeMap::new(),
+            in_flight: VecMap::new(),
             checker: Some(checker),
             effects: Vec::new(),
         };
@@ -453,12 +604,54 @@ impl<P: Protocol> Sim<P> {
         &self.net
     }
 
+    /// The network as the run started, before any action changed it.
+    pub fn initial_net(&self) -> &Network {
+        &self.initial_net
+    }
+
     /// Pending timers of a node with their due time (`None` while paused).
     pub fn timers(&self, n: NodeId) -> impl Iterator<Item = (&P::Timer, Option<Time>)> {
         self.slots[n.index()]
             .timers
             .iter()
             .map(|t| (&t.timer, Some(t.key.time)))
+    }
+
+    /// Everything the simulation holds, for comparing two simulations (see
+    /// [`SimSnapshot`]).
+    pub fn snapshot(&self) -> SimSnapshot {
+        let nodes = self
+            .slots
+            .iter()
+            .map(|s| format!("{:?} {:?} {:?}", s.status, s.state, s.timers))
+            .collect();
+        let mut queue: Vec<String> = self
+            .queue
+            .iter()
+            .map(|(k, ev)| format!("{k:?} {ev:?}"))
+            .collect();
+        queue.push(format!("in flight {:?}", self.in_flight));
+        SimSnapshot {
+            protocol: format!("{:?} {:?}", self.proto, self.names),
+            clock: format!(
+                "time {} steps {} seq {} next message {}",
+                self.time, self.steps, self.seq, self.next_msg
+            ),
+            rng: format!(
+                "seed {:?} stream {} word {}",
+                self.rng.get_seed(),
+                self.rng.get_stream(),
+                self.rng.get_word_pos()
+            ),
+            nodes,
+            queue,
+            script: format!(
+                "{:?} done {:?} from {} left {} effects {:?}",
+                self.script, self.script_done, self.script_from, self.script_left, self.effects
+            ),
+            network: format!("{:?} initially {:?}", self.net, self.initial_net),
+            checker: format!("{:?}", self.checker),
+        }
     }
 
     /// Events waiting in the queue.
@@ -546,6 +739,30 @@ impl<P: Protocol> Sim<P> {
     /// opposed to a scenario's script).
     pub fn inject(&mut self, action: Action<P::Cmd>, user: bool) {
         self.push(self.time, 0, Event::Action { action, user });
+    }
+
+    /// Inject `actions` (each with its `user` mark, see [`Sim::inject`]) and run one step.
+    /// When nothing can run, not even those actions (commands for paused nodes, say), they
+    /// are taken out again: the simulation is left exactly as it was and `None` is
+    /// returned. So the state after `n` steps never holds actions due at step `n`.
+    pub fn step_with(
+        &mut self,
+        actions: impl IntoIterator<Item = (Action<P::Cmd>, bool)>,
+    ) -> Option<StepOutcome<P>> {
+        let seq = self.seq;
+        let keys: Vec<EvKey> = actions
+            .into_iter()
+            .map(|(action, user)| self.push(self.time, 0, Event::Action { action, user }))
+            .collect();
+        let out = self.step();
+        if out.is_none() {
+            // `step` changed nothing: it found no event it could run.
+            for k in keys {
+                self.queue.remove(&k);
+            }
+            self.seq = seq;
+        }
+        out
     }
 
     /// Run one event. `None` when nothing is left to happen.

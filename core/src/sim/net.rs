@@ -1,8 +1,8 @@
 //! The network model: per-link latency range, loss and duplication rates, blocked links.
 
 use super::{NodeId, Time};
+use crate::collections::{VecMap, VecSet};
 use serde::{Deserialize, Serialize};
-use std::collections::{BTreeMap, BTreeSet};
 
 /// Largest latency accepted anywhere (ms of simulated time): one hour.
 pub const MAX_LATENCY: Time = 3_600_000;
@@ -72,8 +72,8 @@ impl LinkParams {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Network {
     pub default: LinkParams,
-    links: BTreeMap<(NodeId, NodeId), LinkParams>,
-    blocked: BTreeSet<(NodeId, NodeId)>,
+    links: VecMap<(NodeId, NodeId), LinkParams>,
+    blocked: VecSet<(NodeId, NodeId)>,
 }
 
 impl Network {
@@ -140,5 +140,16 @@ impl Network {
 
     pub fn is_partitioned(&self) -> bool {
         !self.blocked.is_empty()
+    }
+
+    /// Whether every directed link behaves the same in both networks (latency, loss and
+    /// duplication, whether set by default or per link); cut links are not compared.
+    pub fn same_settings(&self, other: &Network) -> bool {
+        self.default == other.default
+            && self
+                .links
+                .keys()
+                .chain(other.links.keys())
+                .all(|&(a, b)| self.link(a, b) == other.link(a, b))
     }
 }

@@ -1,14 +1,12 @@
 //! The control bar: play/pause, step, speed, scrubber, current step and time.
 
-use super::use_shell;
+use super::Shell;
 use crate::store::{ShellMsg, SPEEDS};
 use dsplay_core::session::MarkKind;
 use web_sys::HtmlInputElement;
 use yew::prelude::*;
 
-#[function_component(ControlBar)]
-pub fn control_bar() -> Html {
-    let store = use_shell();
+pub fn control_bar(store: &Shell) -> Html {
     let (pos, horizon, time, ended, marks) = {
         let s = store.session.borrow();
         (s.pos(), s.horizon(), s.time(), s.ended(), s.marks())
@@ -27,7 +25,7 @@ pub fn control_bar() -> Html {
         let store = store.clone();
         Callback::from(move |e: Event| {
             let input: HtmlInputElement = e.target_unchecked_into();
-            if let Ok(x) = input.value().parse::<f64>() {
+            if let Some(x) = super::faults::decimal(&input.value()) {
                 store.dispatch(ShellMsg::SetSpeed(x));
             }
         })

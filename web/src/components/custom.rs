@@ -1,15 +1,13 @@
 //! "Custom…": edit the scenario itself (parameters, network, script) as JSON. A scenario
 //! that cannot be used is refused with the field named, and the page keeps what it had.
 
-use super::use_shell;
+use super::Shell;
 use crate::store::ShellMsg;
 use web_sys::HtmlTextAreaElement;
 use yew::prelude::*;
 
-#[function_component(CustomScenario)]
-pub fn custom_scenario() -> Html {
-    let store = use_shell();
-    let text = use_state(String::new);
+/// The editor, while it is open; `text` holds what the person typed (empty: nothing yet).
+pub fn custom_scenario(store: &Shell, text: &UseStateHandle<String>) -> Html {
     if !store.editing {
         return html! {};
     }
@@ -17,7 +15,7 @@ pub fn custom_scenario() -> Html {
     let shown = if text.is_empty() {
         current.clone()
     } else {
-        (*text).clone()
+        (**text).clone()
     };
     let on_input = {
         let text = text.clone();

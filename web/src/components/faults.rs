@@ -13,7 +13,7 @@
 //! the network (node rows, pickers, network forms), which is skipped on the other steps.
 
 use super::cluster::{label_colour, NODE_COLOURS};
-use super::{use_shell, Shell};
+use super::Shell;
 use crate::store::ShellMsg;
 use dsplay_core::session::{MsgView, NetView};
 use dsplay_core::sim::{LinkParams, MAX_LATENCY};
@@ -23,7 +23,7 @@ use web_sys::{HtmlInputElement, HtmlSelectElement};
 use yew::prelude::*;
 
 /// The delay offered for a message until the person types another.
-const DEFAULT_DELAY: &str = "200";
+pub const DEFAULT_DELAY: &str = "200";
 /// At most this many cut pairs are listed by name; more are counted.
 const CUTS_LISTED: usize = 4;
 
@@ -43,11 +43,8 @@ struct Snapshot {
 /// they type, and again after they apply, so the fields show the values in force now.
 type Edit = UseStateHandle<Option<(Target, ParamsForm)>>;
 
-#[function_component(FaultPalette)]
-pub fn faults_component() -> Html {
-    let store = use_shell();
-    let delay = use_state(|| DEFAULT_DELAY.to_string());
-
+/// The fault palette; `delay` holds the text of the delay field.
+pub fn fault_palette(store: &Shell, delay: &UseStateHandle<String>) -> Html {
     let (pos, horizon, time, snap) = {
         let s = store.session.borrow();
         let names = s.names().to_vec();
@@ -88,7 +85,7 @@ pub fn faults_component() -> Html {
             }
             <NodeAndNetwork store={store.clone()} names={snap.names.clone()} status={snap.status.clone()}
                 net={snap.net.clone()} cuts={snap.cuts.clone()} />
-            { messages_section(&store, &snap, &delay) }
+            { messages_section(store, &snap, delay) }
         </section>
     }
 }
@@ -504,10 +501,49 @@ fn number(text: &str) -> Result<f64, String> {
     if t.is_empty() {
         return Err("Enter a number.".into());
     }
-    match t.parse::<f64>() {
-        Ok(x) if x.is_finite() => Ok(x),
+    match decimal(&t) {
+        Some(x) if x.is_finite() => Ok(x),
         _ => Err(format!("“{}” is not a number.", text.trim())),
     }
+}
+
+/// A decimal number as Rust writes one (`12`, `-0.5`, `.5`, `5.`, `+1e3`), read as a JSON
+/// value by the reader the page has anyway: `str::parse::<f64>` would add its own reader
+/// and its 10 KB table of powers of five to the page.
+pub fn decimal(text: &str) -> Option<f64> {
+    let (sign, rest) = match text.as_bytes().first()? {
+        b'-' => ("-", &text[1..]),
+        b'+' => ("", &text[1..]),
+        _ => ("", text),
+    };
+    let (mantissa, exponent) = match rest.find(['e', 'E']) {
+        Some(i) => (&rest[..i], Some(&rest[i + 1..])),
+        None => (rest, None),
+    };
+    let (int, frac) = mantissa.split_once('.').unwrap_or((mantissa, ""));
+    let digits = |s: &str| s.bytes().all(|b| b.is_ascii_digit());
+    if int.is_empty() && frac.is_empty() || !digits(int) || !digits(frac) {
+        return None;
+    }
+    let exponent = match exponent {
+        None => "0",
+        Some(e) => {
+            let unsigned = e.strip_prefix(['+', '-']).unwrap_or(e);
+            if unsigned.is_empty() || !digits(unsigned) {
+                return None;
+            }
+            e.strip_prefix('+').unwrap_or(e)
+        }
+    };
+    let int = int.trim_start_matches('0');
+    let json = format!(
+        "{sign}{}.{}e{exponent}",
+        if int.is_empty() { "0" } else { int },
+        if frac.is_empty() { "0" } else { frac }
+    );
+    serde_json::from_str::<serde_json::Value>(&json)
+        .ok()?
+        .as_f64()
 }
 
 /// Milliseconds: a whole number from 0 to [`MAX_LATENCY`].
@@ -912,6 +948,33 @@ mod tests {
         assert_eq!(percent(0.125), "12.5");
         assert_eq!(percent(0.0), "0");
         assert_eq!(percent(1.0), "100");
+    }
+
+    #[wasm_bindgen_test]
+    fn decimals_read_as_rust_reads_them() {
+        for t in [
+            "0",
+            "12",
+            "-3",
+            "+4",
+            "0.5",
+            ".5",
+            "5.",
+            "-.25",
+            "007",
+            "1e3",
+            "2.5E-2",
+            "1e+2",
+            "12.345678901234567",
+            "3600000",
+        ] {
+            assert_eq!(decimal(t), t.parse::<f64>().ok(), "{t}");
+        }
+        for t in [
+            "", "-", ".", "e5", "1e", "1e+", "1.2.3", "--1", "1x", "inf", "NaN", "0x10",
+        ] {
+            assert_eq!(decimal(t), None, "{t}");
+        }
     }
 
     #[wasm_bindgen_test]

@@ -1,6 +1,6 @@
 //! The keyboard shortcut sheet (`?`).
 
-use super::use_shell;
+use super::Shell;
 use crate::store::ShellMsg;
 use yew::prelude::*;
 
@@ -15,9 +15,8 @@ pub const SHORTCUTS: &[(&str, &str)] = &[
     ("Esc", "Close this sheet"),
 ];
 
-#[function_component(ShortcutSheet)]
-pub fn shortcut_sheet() -> Html {
-    let store = use_shell();
+/// The sheet, while it is open.
+pub fn shortcut_sheet(store: &Shell) -> Html {
     if !store.help {
         return html! {};
     }

@@ -2,15 +2,13 @@
 //! algorithm splits it: what is on disk (kept through a crash) and what is in memory (lost).
 
 use super::faults::{node_actions, node_fault};
-use super::use_shell;
+use super::Shell;
 use crate::store::ShellMsg;
 use dsplay_core::{NodeId, NodeStatus};
 use serde_json::Value;
 use yew::prelude::*;
 
-#[function_component(Inspector)]
-pub fn inspector() -> Html {
-    let store = use_shell();
+pub fn inspector(store: &Shell) -> Html {
     let s = store.session.borrow();
     let Some(n) = store.selected else {
         return html! {

@@ -1,12 +1,10 @@
 //! The invariant panel: each safety property with its status at the current step.
 
-use super::use_shell;
+use super::Shell;
 use crate::store::ShellMsg;
 use yew::prelude::*;
 
-#[function_component(InvariantPanel)]
-pub fn invariant_panel() -> Html {
-    let store = use_shell();
+pub fn invariant_panel(store: &Shell) -> Html {
     let s = store.session.borrow();
     let pos = s.pos();
     let violations = s.violations();

@@ -1,6 +1,6 @@
 //! Share, embed, export and import: the header's tools.
 
-use super::use_shell;
+use super::Shell;
 use crate::browser;
 use crate::store::ShellMsg;
 use crate::url::UrlState;
@@ -26,11 +26,27 @@ pub fn embed_code(url: &UrlState, title: &str) -> String {
     )
 }
 
-#[function_component(ShareButton)]
-pub fn share_button() -> Html {
-    let store = use_shell();
-    let open = use_state(|| false);
-    let note = use_state(|| None::<String>);
+/// The state of the header's two popovers (the header's component keeps it).
+#[derive(Clone)]
+pub struct Popovers {
+    share: UseStateHandle<bool>,
+    note: UseStateHandle<Option<String>>,
+    files: UseStateHandle<bool>,
+}
+
+#[hook]
+pub fn use_popovers() -> Popovers {
+    Popovers {
+        share: use_state(|| false),
+        note: use_state(|| None::<String>),
+        files: use_state(|| false),
+    }
+}
+
+/// The Share button and its popover: a link to this state, the code to embed it.
+pub fn share_button(store: &Shell, popovers: &Popovers) -> Html {
+    let open = popovers.share.clone();
+    let note = popovers.note.clone();
     let toggle = {
         let open = open.clone();
         let note = note.clone();
@@ -79,10 +95,10 @@ pub fn share_button() -> Html {
     }
 }
 
-#[function_component(ExportMenu)]
-pub fn export_menu() -> Html {
-    let store = use_shell();
-    let open = use_state(|| false);
+/// The Files button and its popover: export the trace, the scenario or the drawings; import
+/// a scenario file.
+pub fn export_menu(store: &Shell, popovers: &Popovers) -> Html {
+    let open = popovers.files.clone();
     let toggle = {
         let open = open.clone();
         Callback::from(move |_: MouseEvent| open.set(!*open))

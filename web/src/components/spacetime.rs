@@ -15,6 +15,7 @@
 
 use super::cluster::{f, label_colour, NODE_COLOURS};
 use super::{use_clock, use_shell};
+use crate::math;
 use crate::store::{Live, ShellMsg};
 use dsplay_core::session::{MsgView, Session, StepView};
 use dsplay_core::trace::{DropReason, Fate};
@@ -228,7 +229,7 @@ fn span_index(ms: f64) -> i32 {
 /// A tick spacing of 1, 2 or 5 times a power of ten, at least `raw`.
 fn tick_step(raw: f64) -> f64 {
     let raw = raw.max(1.0);
-    let p = 10f64.powf(raw.log10().floor());
+    let p = math::pow(10.0, math::log10(raw).floor());
     [1.0, 2.0, 5.0, 10.0]
         .iter()
         .map(|m| m * p)
@@ -715,7 +716,7 @@ pub fn spacetime_component() -> Html {
         let (mx, my) = path.at(0.5);
         let lw = g.em * 0.82 * 0.7 * m.label.chars().count() as f64 + g.em * 0.4;
         let lh = g.em * 0.95;
-        let seg = (path.e.0 - path.s.0).hypot(path.e.1 - path.s.1);
+        let seg = math::hypot(path.e.0 - path.s.0, path.e.1 - path.s.1);
         let (lx, ly) = (mx + g.em * 0.3, my + g.em * 0.3);
         let rect = (lx, ly - lh * 0.8, lx + lw, ly + lh * 0.2);
         let room = seg >= lh * 1.2
@@ -1176,10 +1177,11 @@ fn band(i: usize, b: &Band, g: &Geo, n: u32) -> Html {
 mod tests {
     use super::*;
     use dsplay_core::catalog::{builtin, load};
+    use dsplay_core::session::Runner;
     use wasm_bindgen_test::wasm_bindgen_test;
 
     /// A built-in scenario with its run computed.
-    fn run(id: &str) -> Box<dyn Session> {
+    fn run(id: &str) -> Box<dyn Runner> {
         let mut s = load(builtin(id).expect("built-in scenario").json).expect("it loads");
         let steps = s.run_bound();
         s.run(Some(steps), None);
@@ -1187,7 +1189,7 @@ mod tests {
     }
 
     /// What the diagram reads from each fault step, in order.
-    fn faults(s: &dyn Session) -> Vec<String> {
+    fn faults(s: &dyn Runner) -> Vec<String> {
         (0..s.horizon())
             .filter_map(|i| s.step_view(i))
             .filter(|v| v.fault && !no_op(v))

@@ -3,6 +3,7 @@
 
 use crate::components::cluster::ClusterView;
 use crate::components::use_typed;
+use crate::math;
 use crate::page::Page;
 use dsplay_core::algo::messaging::{Cmd, Messaging};
 use dsplay_core::{Action, NodeId};
@@ -31,7 +32,7 @@ pub fn positions(nodes: usize) -> Vec<(f64, f64)> {
         .map(|i| {
             let a = -std::f64::consts::FRAC_PI_2
                 + 2.0 * std::f64::consts::PI * i as f64 / ordinary as f64;
-            (500.0 + 250.0 * a.cos(), 315.0 + 250.0 * a.sin())
+            (500.0 + 250.0 * math::cos(a), 315.0 + 250.0 * math::sin(a))
         })
         .collect();
     v.push((500.0, 315.0));

@@ -9,6 +9,7 @@ use crate::components::cluster::{
     f, message_title, select_message, status_badge, status_marks, Flight, NODE_R,
 };
 use crate::components::{use_clock, use_shell, use_typed, Shell};
+use crate::math;
 use crate::page::Page;
 use crate::store::ShellMsg;
 use dsplay_core::algo::raft::{Cmd, Node, Params, Raft, Role};
@@ -71,7 +72,7 @@ pub fn next_marker(ni: usize, first: usize) -> Option<(usize, String)> {
 /// Centre of server `i` of `n` on the ring, from the top, clockwise.
 pub fn position(i: usize, n: usize) -> (f64, f64) {
     let a = -std::f64::consts::FRAC_PI_2 + std::f64::consts::TAU * i as f64 / n.max(1) as f64;
-    (CX + R_RING * a.cos(), CY + R_RING * a.sin())
+    (CX + R_RING * math::cos(a), CY + R_RING * math::sin(a))
 }
 
 /// A message's shape: RequestVote and its reply are round and pointed (circle, diamond),
@@ -215,7 +216,7 @@ fn server(
                 )
             } else {
                 let a = std::f64::consts::TAU * left;
-                let (ex, ey) = (x + r * a.sin(), y - r * a.cos());
+                let (ex, ey) = (x + r * math::sin(a), y - r * math::cos(a));
                 let large = if left > 0.5 { 1 } else { 0 };
                 format!(
                     "M{} {} A{r} {r} 0 {large} 1 {} {}",

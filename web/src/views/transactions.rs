@@ -7,17 +7,18 @@
 
 use crate::components::cluster::{f, status_badge, NODE_COLOURS};
 use crate::components::{use_clock, use_shell, use_typed};
+use crate::math;
 use crate::page::Page;
 use crate::store::ShellMsg;
 use dsplay_core::algo::transactions::{
     note_state, parse_option, parse_writes, show_writes, Cmd, Node, Note, Params, Rec,
     Transactions, TxState, Variant, Vote, Writes, COORD,
 };
+use dsplay_core::collections::VecMap;
 use dsplay_core::session::{Loaded, Session};
 use dsplay_core::sim::Time;
 use dsplay_core::trace::StepKind;
 use dsplay_core::{Action, NodeId, NodeStatus, Protocol};
-use std::collections::BTreeMap;
 use web_sys::{HtmlInputElement, HtmlSelectElement};
 use yew::prelude::*;
 
@@ -237,7 +238,7 @@ pub fn transactions_view() -> Html {
     };
 
     // Who is blocked (or asking after a restart), and why: one line per reason.
-    let mut by_reason: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    let mut by_reason: VecMap<String, Vec<String>> = VecMap::new();
     for (i, name) in names.iter().enumerate().skip(1) {
         let node = sim.node(NodeId(i as u32));
         let Some(t) = node.txns().get(&tx) else {
@@ -480,8 +481,8 @@ pub fn transactions_view() -> Html {
 
     // The state diagram of the selected process's role.
     let role_coord = shell.selected == Some(0);
-    let here: BTreeMap<TxState, Vec<String>> = {
-        let mut m: BTreeMap<TxState, Vec<String>> = BTreeMap::new();
+    let here: VecMap<TxState, Vec<String>> = {
+        let mut m: VecMap<TxState, Vec<String>> = VecMap::new();
         for (i, name) in names.iter().enumerate() {
             if (i == 0) != role_coord {
                 continue;
@@ -569,7 +570,7 @@ fn long(text: &str, chars: usize) -> Option<&'static str> {
 
 fn nice_step(raw: f64) -> u64 {
     let raw = raw.max(1.0);
-    let p = 10f64.powf(raw.log10().floor());
+    let p = math::pow(10.0, math::log10(raw).floor());
     let m = raw / p;
     let k = if m < 1.5 {
         1.0
@@ -588,7 +589,7 @@ fn state_diagram(
     three: bool,
     coordinator: bool,
     y: f64,
-    here: &BTreeMap<TxState, Vec<String>>,
+    here: &VecMap<TxState, Vec<String>>,
     selected: Option<TxState>,
     selected_name: Option<String>,
 ) -> Html {
@@ -605,7 +606,7 @@ fn state_diagram(
     let (bw, bh) = (if three { 150.0 } else { 160.0 }, 40.0);
     let gap = (W - 40.0 - bw * row.len() as f64) / (row.len() as f64 - 1.0);
     let top = y + 20.0;
-    let mut pos: BTreeMap<TxState, (f64, f64)> = row
+    let mut pos: VecMap<TxState, (f64, f64)> = row
         .iter()
         .enumerate()
         .map(|(k, s)| (*s, (20.0 + k as f64 * (bw + gap), top)))

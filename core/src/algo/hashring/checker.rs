@@ -3,10 +3,11 @@
 use super::narration::name;
 use super::types::{Coord, Note, Op};
 use super::Hashring;
+use crate::collections::{VecMap, VecSet};
 use crate::invariant::{Checker, Property, Violation};
 use crate::sim::{NodeId, Sim};
 use crate::trace::StepOutcome;
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 
 pub const REPLICA_PLACEMENT: &str = "Replica placement";
 pub const PLACEMENT: &str = "Placement";
@@ -47,7 +48,7 @@ impl HashringChecker {
             let why = match c.owners.get(k) {
                 None => "has no owner".to_string(),
                 Some(o) => {
-                    let distinct: BTreeSet<&NodeId> = o.iter().collect();
+                    let distinct: VecSet<&NodeId> = o.iter().collect();
                     if o.len() != want {
                         format!("has {} owners instead of {want}", o.len())
                     } else if distinct.len() != o.len() {
@@ -76,8 +77,8 @@ impl HashringChecker {
         nodes: &[NodeId],
         out: &mut Vec<Violation>,
     ) {
-        let mut expected: BTreeMap<NodeId, BTreeSet<&str>> =
-            nodes.iter().map(|&n| (n, BTreeSet::new())).collect();
+        let mut expected: VecMap<NodeId, VecSet<&str>> =
+            nodes.iter().map(|&n| (n, VecSet::new())).collect();
         for (k, o) in &c.owners {
             for n in o {
                 if let Some(set) = expected.get_mut(n) {

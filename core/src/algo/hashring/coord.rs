@@ -8,6 +8,7 @@ use super::types::{
     Timer, Unavailable, MAX_KEYS,
 };
 use super::Hashring;
+use crate::collections::VecMap;
 use crate::protocol::Ctx;
 use crate::sim::{NodeId, Time};
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
@@ -18,10 +19,10 @@ const NARRATED_MOVES: usize = 8;
 impl Hashring {
     /// The membership, ring and placement at the start.
     pub fn initial_coord(&self) -> Coord {
-        let members: BTreeMap<NodeId, u32> = (0..self.params.nodes)
+        let members: VecMap<NodeId, u32> = (0..self.params.nodes)
             .map(|i| (NodeId(i), self.weight(NodeId(i))))
             .collect();
-        let keys: BTreeSet<String> = (1..=self.params.keys).map(key_name).collect();
+        let keys: BTreeSet<String> = crate::ordered::set((1..=self.params.keys).map(key_name));
         let ring = Ring::build(&members, self.params.vnodes);
         let owners = ring.place(&keys, self.replicas());
         let stats = stats(Op::Initial, 0, &members, &owners, 0);
@@ -201,7 +202,8 @@ impl Hashring {
                     all.swap(i, j);
                 }
                 all.truncate(count as usize);
-                all.sort_unstable();
+                // In key order (the keys are distinct).
+                let all: Vec<String> = crate::ordered::set(all).into_iter().collect();
                 for k in &all {
                     c.keys.remove(k);
                 }
@@ -220,7 +222,7 @@ impl Hashring {
         }
         let mut owners = std::mem::take(&mut c.owners);
         // Keys that left: their old owners drop them.
-        let mut drops: BTreeMap<NodeId, Vec<String>> = BTreeMap::new();
+        let mut drops: VecMap<NodeId, Vec<String>> = VecMap::new();
         for k in &gone_keys {
             if let Some(o) = owners.remove(k) {
                 for n in o {
@@ -237,9 +239,9 @@ impl Hashring {
             Op::RemoveNode { node } if r > 1 => Some(node),
             _ => None,
         };
-        let mut senders: BTreeMap<(NodeId, NodeId), Vec<String>> = BTreeMap::new();
+        let mut senders: VecMap<(NodeId, NodeId), Vec<String>> = VecMap::new();
         let mut left_behind: Vec<String> = Vec::new();
-        let mut first_vnode: BTreeMap<String, VNode> = BTreeMap::new();
+        let mut first_vnode: VecMap<String, VNode> = VecMap::new();
         if matches!(
             op,
             Op::AddNode { .. } | Op::RemoveNode { .. } | Op::SetVnodes { .. }
@@ -276,7 +278,7 @@ impl Hashring {
             }
         }
         // Keys that arrived: their owners store them.
-        let mut stores: BTreeMap<NodeId, Vec<String>> = BTreeMap::new();
+        let mut stores: VecMap<NodeId, Vec<String>> = VecMap::new();
         let mut buf = Vec::with_capacity(r);
         for k in new_keys {
             c.ring.preference(hash_key(&k), r, &mut buf);
@@ -326,7 +328,7 @@ impl Hashring {
             }
         }
         // The instructions.
-        let mut migrations: BTreeMap<(NodeId, NodeId), Vec<String>> = BTreeMap::new();
+        let mut migrations: VecMap<(NodeId, NodeId), Vec<String>> = VecMap::new();
         for m in &moves {
             if leaving != Some(m.from) {
                 migrations
@@ -630,11 +632,11 @@ fn task_msg(epoch: u64, t: &Task) -> Msg {
 fn stats(
     op: Op,
     epoch: u64,
-    members: &BTreeMap<NodeId, u32>,
+    members: &VecMap<NodeId, u32>,
     owners: &BTreeMap<String, Vec<NodeId>>,
     mod_n: u32,
 ) -> Stats {
-    let mut load: BTreeMap<NodeId, u32> = members.keys().map(|&n| (n, 0)).collect();
+    let mut load: VecMap<NodeId, u32> = members.keys().map(|&n| (n, 0)).collect();
     for o in owners.values() {
         for n in o {
             *load.entry(*n).or_insert(0) += 1;

@@ -37,6 +37,7 @@
 //! key went to `members[h % N]`, members sorted by number, when the membership changes.
 
 use super::types::MAX_PHYSICAL;
+use crate::collections::VecMap;
 use crate::hash::Fnv64;
 use crate::sim::NodeId;
 use serde::Serialize;
@@ -90,7 +91,7 @@ pub struct Ring {
 
 impl Ring {
     /// The ring of `members` (node -> weight), `vnodes` virtual nodes per weight unit.
-    pub fn build(members: &BTreeMap<NodeId, u32>, vnodes: u32) -> Ring {
+    pub fn build(members: &VecMap<NodeId, u32>, vnodes: u32) -> Ring {
         // Weights and counts are validated (at most 80 x 8 x 500 positions), but this is
         // public: saturate rather than wrap, and reserve at most what is validated.
         let total: u64 = members
@@ -148,12 +149,10 @@ impl Ring {
     /// Owners of every key, in key order.
     pub fn place(&self, keys: &BTreeSet<String>, r: usize) -> BTreeMap<String, Vec<NodeId>> {
         let mut buf = Vec::with_capacity(r);
-        keys.iter()
-            .map(|k| {
-                self.preference(hash_key(k), r, &mut buf);
-                (k.clone(), buf.clone())
-            })
-            .collect()
+        crate::ordered::map(keys.iter().map(|k| {
+            self.preference(hash_key(k), r, &mut buf);
+            (k.clone(), buf.clone())
+        }))
     }
 }
 

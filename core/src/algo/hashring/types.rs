@@ -2,6 +2,7 @@
 //! memory), messages, timers, commands and narration notes.
 
 use super::ring::Ring;
+use crate::collections::VecMap;
 use crate::protocol::{Durable, NodeState};
 use crate::sim::{NodeId, Time};
 use serde::{Deserialize, Serialize};
@@ -23,7 +24,7 @@ pub struct Params {
     /// Virtual nodes per unit of weight, 1 to 500.
     pub vnodes: u32,
     /// Node name -> weight (1 to 8; default 1): a node of weight w has w times the vnodes.
-    pub weights: BTreeMap<String, u32>,
+    pub weights: VecMap<String, u32>,
     /// Replication factor R: each key lives on R distinct nodes (1 to 5, at most `nodes`).
     pub replicas: u32,
     /// Keys at the start, `k0001`.., 0 to 20,000.
@@ -39,7 +40,7 @@ impl Default for Params {
             nodes: 4,
             spare: 2,
             vnodes: 1,
-            weights: BTreeMap::new(),
+            weights: VecMap::new(),
             replicas: 1,
             keys: 200,
             transfer_timeout: 300,
@@ -140,7 +141,7 @@ pub struct Stats {
     pub op: Op,
     pub epoch: u64,
     /// Key copies per node in the ring (a key counts on each of its R owners).
-    pub load: BTreeMap<NodeId, u32>,
+    pub load: VecMap<NodeId, u32>,
     pub mean: f64,
     pub std_dev: f64,
     /// Max load over mean load (1 is perfect balance).
@@ -159,7 +160,7 @@ pub struct Stats {
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Coord {
     /// Nodes in the ring -> weight.
-    pub members: BTreeMap<NodeId, u32>,
+    pub members: VecMap<NodeId, u32>,
     pub vnodes: u32,
     pub keys: BTreeSet<String>,
     /// Number of the last key created.
@@ -195,7 +196,7 @@ pub struct Coord {
 #[derive(Clone, Debug, Default, PartialEq, Serialize)]
 pub struct CoordMem {
     /// Lookups waiting for an answer, by number.
-    pub lookups: BTreeMap<u32, PendingLookup>,
+    pub lookups: VecMap<u32, PendingLookup>,
 }
 
 /// A storage node's state on disk: it survives a crash (the node's keys become
@@ -212,7 +213,7 @@ pub struct StorageDisk {
 #[derive(Clone, Debug, Default, PartialEq, Serialize)]
 pub struct StorageMem {
     /// Transfers being sent, by destination.
-    pub outgoing: BTreeMap<NodeId, Outgoing>,
+    pub outgoing: VecMap<NodeId, Outgoing>,
 }
 
 /// The coordinator's state: its disk and its memory.

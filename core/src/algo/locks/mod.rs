@@ -21,11 +21,17 @@
 //! - **zookeeper**: each client creates an ephemeral sequential znode under `/lock`; the
 //!   lowest holds the lock; each waiter watches only its predecessor (or, with `herd`, every
 //!   waiter watches the children of `/lock` and is woken by every change: the herd effect).
-//!   Sessions as in the queue variant; an expired session's znodes are deleted.
+//!   Sessions as in the queue variant; an expired session's znodes are deleted. A create
+//!   carries the client's request number: a resent create gets the client's znode back,
+//!   a create for a newer request (after the client gave up, or crashed and forgot) first
+//!   deletes the client's older znode, so that no two holdings share a token.
 //!
 //! Every grant carries a token that only grows (the queue and lease servers count grants;
 //! ZooKeeper's sequence number plays that role). With `fencing` on, the storage rejects a
-//! write whose token is lower than the highest it has accepted.
+//! write whose token is lower than the highest it has accepted. That keeps the accepted
+//! writes in token order ([`FENCED_ORDER`]); it does not stop a former holder's write that
+//! lands before the new holder's first, which is still a write from a client the lock
+//! service no longer counts as holder ([`CURRENT_HOLDER`]).
 //!
 //! Each node's state is a [`NodeState`](crate::protocol::NodeState): a crash keeps its
 //! `disk` and resets its `mem`. The lock service's tables and token counter
@@ -55,7 +61,7 @@ mod handlers;
 mod narration;
 mod types;
 
-pub use checker::{LocksChecker, FIFO, MUTUAL_EXCLUSION, NO_LOST_LOCK};
+pub use checker::{LocksChecker, CURRENT_HOLDER, FENCED_ORDER, FIFO, LOGGED_ONCE, NO_LOST_LOCK};
 pub use types::*;
 
 use crate::sim::{NodeId, Time};
@@ -109,7 +115,7 @@ impl Locks {
 
 impl crate::algorithm::Algorithm for Locks {
     const TITLE: &'static str = "Distributed locks";
-    const SUMMARY: &'static str = "A lock server with a wait queue, a Redis-style lease lock and the ZooKeeper recipe guarding one storage node; a pause past the lease breaks mutual exclusion, fencing tokens restore it.";
+    const SUMMARY: &'static str = "A lock server with a wait queue, a Redis-style lease lock and the ZooKeeper recipe guarding one storage node; a pause past the lease lets a former holder write, fencing tokens keep the writes in token order but cannot stop one that lands first.";
     const BUILTINS: &'static [crate::algorithm::Builtin] = crate::algorithm::builtins!(
         NAME;
         "locks-queue",

@@ -19,7 +19,7 @@ impl Locks {
             Msg::SetReply { token: None, .. } => "NIL",
             Msg::Del { .. } => "DEL",
             Msg::DelReply { .. } => "DACK",
-            Msg::Create => "CREATE",
+            Msg::Create { .. } => "CREATE",
             Msg::Created { .. } => "CREATED",
             Msg::Exists { .. } => "EXISTS",
             Msg::Stat { .. } => "STAT",
@@ -62,8 +62,10 @@ impl Locks {
             Msg::DelReply { deleted, .. } => {
                 format!("{} key deleted", if *deleted { 1 } else { 0 })
             }
-            Msg::Create => "create /lock/n- (ephemeral, sequential)".into(),
-            Msg::Created { seq, children } => {
+            Msg::Create { attempt } => {
+                format!("create /lock/n- (ephemeral, sequential; request {attempt})")
+            }
+            Msg::Created { seq, children, .. } => {
                 format!(
                     "created /lock/n-{seq} ({} child{})",
                     children.len(),
@@ -433,6 +435,10 @@ impl Locks {
             ),
             Note::ReturnsZnode { client, seq } => format!(
                 "{} already has /lock/n-{seq} (a resent create): ZooKeeper returns it instead of creating another",
+                n(client)
+            ),
+            Note::ReplacesZnode { client, old } => format!(
+                "{} asks with a newer request while its znode n-{old} from an earlier one is still under /lock (it gave that request up, or crashed and forgot it): ZooKeeper deletes n-{old} first, so the new holding gets a new sequence number, never the old holding's token",
                 n(client)
             ),
             Note::SetsWatch { client, on, exists } => match (on, exists) {

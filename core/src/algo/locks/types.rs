@@ -1,9 +1,9 @@
 //! The locks page's types: parameters, node states, messages, timers, commands and notes.
 
+use crate::collections::{VecMap, VecSet};
 use crate::protocol::{Durable, NodeFault, NodeState};
 use crate::sim::{NodeId, Time};
 use serde::{Deserialize, Serialize};
-use std::collections::{BTreeMap, BTreeSet};
 
 /// Which lock the page runs.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -120,7 +120,8 @@ pub struct Belief {
 #[derive(Clone, Debug, Default, PartialEq, Serialize)]
 pub struct ClientDisk {
     /// Acquire attempts so far (request ids; they only grow, across a crash too: the lock
-    /// service takes a request id it has already seen for a stale one).
+    /// service takes a request id older than one it has seen for a stale one, and an
+    /// equal one for a resent copy).
     pub attempt: u32,
     // What happened, for the page.
     pub beliefs: Vec<Belief>,
@@ -201,6 +202,10 @@ pub struct Grant {
 pub struct Znode {
     pub seq: u64,
     pub owner: NodeId,
+    /// The owner's request that created it (to answer a resent create with it, and to
+    /// recognise a create from a newer request).
+    #[serde(skip)]
+    pub attempt: u32,
 }
 
 /// A one-shot watch: on a znode's deletion, or (`on: None`) on the children of `/lock`.
@@ -222,13 +227,13 @@ pub struct LockDisk {
     pub queue: Vec<NodeId>,
     /// Queue: the request number of each queued client.
     #[serde(skip)]
-    pub requests: BTreeMap<NodeId, u32>,
-    /// Queue: the newest request number heard from each client; an older one arriving
-    /// late (the network reorders) is stale.
+    pub requests: VecMap<NodeId, u32>,
+    /// Queue and zookeeper: the newest request number heard from each client; an older
+    /// one arriving late (the network reorders) is stale.
     #[serde(skip)]
-    pub last_req: BTreeMap<NodeId, u32>,
+    pub last_req: VecMap<NodeId, u32>,
     /// Sessions (queue with leases, zookeeper): client -> expiry time.
-    pub sessions: BTreeMap<NodeId, Time>,
+    pub sessions: VecMap<NodeId, Time>,
     /// Zookeeper: the children of `/lock`, by sequence number.
     pub znodes: Vec<Znode>,
     pub watches: Vec<Watch>,
@@ -256,7 +261,7 @@ pub struct StorageDisk {
     pub log: Vec<WriteEntry>,
     /// Writes applied, to answer a resent copy without applying it twice.
     #[serde(skip)]
-    pub applied: BTreeSet<(NodeId, u64, u32)>,
+    pub applied: VecSet<(NodeId, u64, u32)>,
 }
 
 /// The lock service's state: nothing in memory.
@@ -359,10 +364,14 @@ pub enum Msg {
         token: u64,
         deleted: bool,
     },
-    // Zookeeper variant.
-    Create,
+    // Zookeeper variant. `attempt` numbers a client's requests, as `req` does in the
+    // queue variant: a create for a newer request is not a resent one.
+    Create {
+        attempt: u32,
+    },
     Created {
         seq: u64,
+        attempt: u32,
         children: Vec<u64>,
     },
     Exists {
@@ -619,6 +628,12 @@ pub enum Note {
     ReturnsZnode {
         client: NodeId,
         seq: u64,
+    },
+    /// A create for a newer request from a client that still owns a znode of an older one
+    /// (it gave that request up, or forgot it in a crash): the old znode is deleted first.
+    ReplacesZnode {
+        client: NodeId,
+        old: u64,
     },
     SetsWatch {
         client: NodeId,

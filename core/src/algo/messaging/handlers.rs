@@ -4,12 +4,12 @@
 use super::checker::{self, MessagingChecker};
 use super::types::*;
 use super::{Messaging, NAME};
+use crate::collections::{VecMap, VecSet};
 use crate::invariant::Property;
 use crate::protocol::{Ctx, NodeFault, NodeState, ParamError, Protocol};
 use crate::sim::{NodeId, Time};
 use rand::Rng;
 use rand_chacha::ChaCha8Rng;
-use std::collections::{BTreeMap, BTreeSet};
 
 impl Messaging {
     /// The broker's id (after the ordinary nodes).
@@ -79,7 +79,7 @@ impl Protocol for Messaging {
             params.retransmit_interval,
             10..=60_000,
         )?;
-        let mut initial_subs = BTreeMap::new();
+        let mut initial_subs = VecMap::new();
         for (name, topics) in &params.subscriptions {
             let field = format!("subscriptions.{name}");
             let n = name
@@ -92,7 +92,7 @@ impl Protocol for Messaging {
                         format!("no such node (subscribers are n1 to n{})", params.nodes),
                     )
                 })?;
-            let mut set = BTreeSet::new();
+            let mut set = VecSet::new();
             for t in topics {
                 topic_ok(&field, t)?;
                 set.insert(t.clone());
@@ -117,7 +117,7 @@ impl Protocol for Messaging {
 
     fn init(&self, id: NodeId, _ctx: &mut Ctx<Self>) -> Node {
         let subscriptions = self.initial_subs.get(&id).cloned().unwrap_or_default();
-        let mut topics: BTreeMap<String, BTreeSet<NodeId>> = BTreeMap::new();
+        let mut topics: VecMap<String, VecSet<NodeId>> = VecMap::new();
         if id == self.broker() {
             for (n, ts) in &self.initial_subs {
                 for t in ts {
@@ -127,9 +127,9 @@ impl Protocol for Messaging {
         }
         NodeState::new(NodeDisk {
             delivered: Vec::new(),
-            originated: BTreeSet::new(),
-            counts: BTreeMap::new(),
-            seen: BTreeSet::new(),
+            originated: VecSet::new(),
+            counts: VecMap::new(),
+            seen: VecSet::new(),
             next_id: 0,
             subscriptions,
             topics,
@@ -221,7 +221,7 @@ impl Protocol for Messaging {
                         id,
                         body,
                         topic: Some(topic.clone()),
-                        waiting_for: [self.broker()].into(),
+                        waiting_for: VecSet::from([self.broker()]),
                         attempts: 1,
                     },
                 );

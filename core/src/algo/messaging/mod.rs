@@ -39,7 +39,7 @@ pub use types::{
     PendingRequest, Timer,
 };
 
-use std::collections::{BTreeMap, BTreeSet};
+use crate::collections::{VecMap, VecSet};
 
 use crate::sim::NodeId;
 
@@ -49,7 +49,7 @@ pub const NAME: &str = "messaging";
 pub struct Messaging {
     params: Params,
     /// Initial subscriptions resolved to node ids.
-    initial_subs: BTreeMap<NodeId, BTreeSet<String>>,
+    initial_subs: VecMap<NodeId, VecSet<String>>,
 }
 
 impl crate::algorithm::Algorithm for Messaging {

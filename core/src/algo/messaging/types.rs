@@ -1,10 +1,10 @@
 //! The messaging page's types: parameters, node state, messages, timers, commands and
 //! narration notes.
 
+use crate::collections::{VecMap, VecSet};
 use crate::protocol::NodeState;
 use crate::sim::{NodeId, Time};
 use serde::{Deserialize, Serialize};
-use std::collections::{BTreeMap, BTreeSet};
 
 /// Parameters of the messaging page.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -23,7 +23,7 @@ pub struct Params {
     /// Delay between retransmissions (ms).
     pub retransmit_interval: Time,
     /// Initial subscriptions: node name -> topics.
-    pub subscriptions: BTreeMap<String, Vec<String>>,
+    pub subscriptions: VecMap<String, Vec<String>>,
 }
 
 impl Default for Params {
@@ -35,7 +35,7 @@ impl Default for Params {
             dedup: true,
             reliable: true,
             retransmit_interval: 150,
-            subscriptions: BTreeMap::new(),
+            subscriptions: VecMap::new(),
         }
     }
 }
@@ -79,7 +79,7 @@ pub struct PendingRequest {
 /// Serialize a map as the list of its values (for maps whose keys are not strings and are
 /// repeated inside the values).
 fn values_only<S: serde::Serializer, K, V: Serialize>(
-    map: &BTreeMap<K, V>,
+    map: &VecMap<K, V>,
     s: S,
 ) -> Result<S::Ok, S::Error> {
     s.collect_seq(map.values())
@@ -94,7 +94,7 @@ pub struct Outstanding {
     pub body: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub topic: Option<String>,
-    pub waiting_for: BTreeSet<NodeId>,
+    pub waiting_for: VecSet<NodeId>,
     pub attempts: u32,
 }
 
@@ -107,19 +107,19 @@ pub struct NodeDisk {
     /// What this node's application delivered, in order.
     pub delivered: Vec<Delivery>,
     /// What this node's application originated.
-    pub originated: BTreeSet<AppId>,
+    pub originated: VecSet<AppId>,
     /// How many times the application got each message (normally once). Not shown: it
     /// repeats `delivered`.
     #[serde(skip)]
-    pub counts: BTreeMap<AppId, u32>,
+    pub counts: VecMap<AppId, u32>,
     /// Deduplication table: what was already handed to the application.
-    pub seen: BTreeSet<AppId>,
+    pub seen: VecSet<AppId>,
     /// Next number for messages this node originates.
     pub next_id: u32,
     /// Topics this node subscribes to.
-    pub subscriptions: BTreeSet<String>,
+    pub subscriptions: VecSet<String>,
     /// Broker only: subscribers per topic.
-    pub topics: BTreeMap<String, BTreeSet<NodeId>>,
+    pub topics: VecMap<String, VecSet<NodeId>>,
 }
 
 /// What a node holds in memory: the work in progress, lost in a crash (a restarted node
@@ -127,15 +127,15 @@ pub struct NodeDisk {
 #[derive(Clone, Debug, Default, PartialEq, Serialize)]
 pub struct NodeMem {
     /// Requests waiting for their responses, by number.
-    pub requests: BTreeMap<u32, PendingRequest>,
+    pub requests: VecMap<u32, PendingRequest>,
     /// Broadcasts this node originated, still being acknowledged.
-    pub broadcasts: BTreeMap<u32, Outstanding>,
+    pub broadcasts: VecMap<u32, Outstanding>,
     /// Publications sent to the broker, awaiting its acknowledgement.
-    pub publications: BTreeMap<u32, Outstanding>,
+    pub publications: VecMap<u32, Outstanding>,
     /// Broker only: forwarded publications awaiting subscribers' acknowledgements, by
     /// publisher and number.
     #[serde(serialize_with = "values_only")]
-    pub forwarding: BTreeMap<(NodeId, u32), Outstanding>,
+    pub forwarding: VecMap<(NodeId, u32), Outstanding>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize)]

@@ -4,10 +4,10 @@
 use super::narration::name;
 use super::types::{Entry, EntryId, Node, Role};
 use super::Raft;
+use crate::collections::{VecMap, VecSet};
 use crate::invariant::{Checker, Property, Violation};
 use crate::sim::{NodeId, Sim};
 use crate::trace::StepOutcome;
-use std::collections::{BTreeMap, BTreeSet};
 
 pub const ELECTION_SAFETY: &str = "Election Safety";
 pub const LEADER_APPEND_ONLY: &str = "Leader Append-Only";
@@ -55,7 +55,7 @@ struct Seen {
 #[derive(Clone, Debug)]
 pub struct RaftChecker {
     /// term -> the leader elected in it.
-    leaders: BTreeMap<u64, NodeId>,
+    leaders: VecMap<u64, NodeId>,
     /// Per server while it leads: its term and its log's entry ids when last seen.
     leader_log: Vec<Option<(u64, Vec<EntryId>)>>,
     /// Per server: its log when it last changed while leading (to name entries).
@@ -65,30 +65,30 @@ pub struct RaftChecker {
     seen_commit: Vec<u64>,
     seen_applied: Vec<u64>,
     /// index -> the first entry any server marked committed there.
-    committed: BTreeMap<u64, Seen>,
+    committed: VecMap<u64, Seen>,
     /// term -> its leader and that leader's log when it was elected (a leader only
     /// appends, so an entry missing then is missing for the whole term).
-    elected: BTreeMap<u64, (NodeId, Vec<Entry>)>,
+    elected: VecMap<u64, (NodeId, Vec<Entry>)>,
     /// index -> the first entry any server applied there.
-    applied: BTreeMap<u64, Seen>,
+    applied: VecMap<u64, Seen>,
     /// (property, term or index, server) already reported, so each problem is said once.
-    reported: BTreeSet<(&'static str, u64, u32)>,
+    reported: VecSet<(&'static str, u64, u32)>,
 }
 
 impl RaftChecker {
     /// A checker for `n` servers that has seen nothing yet.
     pub fn new(n: usize) -> Self {
         RaftChecker {
-            leaders: BTreeMap::new(),
+            leaders: VecMap::new(),
             leader_log: vec![None; n],
             leader_entries: vec![Vec::new(); n],
             was_leader: vec![None; n],
             seen_commit: vec![0; n],
             seen_applied: vec![0; n],
-            committed: BTreeMap::new(),
-            elected: BTreeMap::new(),
-            applied: BTreeMap::new(),
-            reported: BTreeSet::new(),
+            committed: VecMap::new(),
+            elected: VecMap::new(),
+            applied: VecMap::new(),
+            reported: VecSet::new(),
         }
     }
 
@@ -227,7 +227,7 @@ impl RaftChecker {
         let mut newly = Vec::new();
         for index in self.seen_commit[i] + 1..=node.mem.commit_index {
             if let Some(e) = node.disk.entry(index) {
-                if let std::collections::btree_map::Entry::Vacant(v) = self.committed.entry(index) {
+                if !self.committed.contains_key(&index) {
                     let seen = Seen {
                         term: e.term,
                         command: e.command(),
@@ -235,7 +235,7 @@ impl RaftChecker {
                         in_term: node.disk.current_term,
                     };
                     newly.push((index, seen.clone()));
-                    v.insert(seen);
+                    self.committed.insert(index, seen);
                 }
             }
         }

@@ -1,10 +1,10 @@
 //! Raft's data: parameters, log entries, a server's persistent and volatile state,
 //! messages, timers, commands and narration notes.
 
+use crate::collections::{VecMap, VecSet};
 use crate::protocol::NodeState;
 use crate::sim::{NodeId, Time};
 use serde::{Deserialize, Serialize};
-use std::collections::{BTreeMap, BTreeSet};
 
 /// The longest election timer a person can set by hand (ms).
 pub const MAX_TIMER: Time = 60_000;
@@ -102,12 +102,12 @@ pub struct RaftMem {
     pub commit_index: u64,
     pub last_applied: u64,
     /// The key-value state machine.
-    pub kv: BTreeMap<String, String>,
+    pub kv: VecMap<String, String>,
     /// The client requests (server, number) the state machine has applied, so a request
     /// that reached the log twice changes it once.
-    pub applied_requests: BTreeSet<(NodeId, u32)>,
+    pub applied_requests: VecSet<(NodeId, u32)>,
     /// Votes (or pre-votes) received in the current election.
-    pub votes: BTreeSet<NodeId>,
+    pub votes: VecSet<NodeId>,
     /// Leader only: per server, the next index to send (index by server id).
     pub next_index: Vec<u64>,
     /// Leader only: per server, the highest index known replicated there.

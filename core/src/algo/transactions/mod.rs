@@ -45,8 +45,8 @@ pub use types::{
     TxState, Txn, Variant, Vote, Writes, MAX_WRITES,
 };
 
+use crate::collections::VecMap;
 use crate::sim::NodeId;
-use std::collections::BTreeMap;
 
 pub const NAME: &str = "transactions";
 
@@ -57,7 +57,7 @@ pub const COORD: NodeId = NodeId(0);
 pub struct Transactions {
     params: Params,
     /// Vote settings by participant id.
-    initial_votes: BTreeMap<NodeId, Vote>,
+    initial_votes: VecMap<NodeId, Vote>,
 }
 
 impl crate::algorithm::Algorithm for Transactions {

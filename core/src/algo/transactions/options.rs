@@ -2,7 +2,7 @@
 //! options as typed, and the parameters with another number of participants.
 
 use super::types::{Params, Writes, MAX_WRITES};
-use std::collections::BTreeMap;
+use crate::collections::VecMap;
 use std::ops::RangeInclusive;
 
 /// Parse what a person typed as a transaction's writes: `key=value` pairs separated by
@@ -89,7 +89,7 @@ impl Params {
                 .and_then(|i| i.parse::<u32>().ok())
                 .is_some_and(|i| (1..=n).contains(&i))
         };
-        let (votes, dropped): (BTreeMap<_, _>, BTreeMap<_, _>) = self
+        let (votes, dropped): (VecMap<_, _>, VecMap<_, _>) = self
             .votes
             .iter()
             .map(|(k, v)| (k.clone(), *v))

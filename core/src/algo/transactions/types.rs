@@ -1,10 +1,10 @@
 //! The transactions page's types: parameters, the processes' state (write-ahead log on
 //! disk, transactions in memory), messages, timers, commands and narration notes.
 
+use crate::collections::{VecMap, VecSet};
 use crate::protocol::{Durable, NodeState};
 use crate::sim::{NodeId, Time};
 use serde::{Deserialize, Serialize};
-use std::collections::{BTreeMap, BTreeSet};
 
 /// Which commit protocol runs.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -41,7 +41,7 @@ pub struct Params {
     /// 2PC: an uncertain participant asks the other participants for the decision.
     pub cooperative: bool,
     /// How participants vote (participant name -> yes/no/fail); the others vote YES.
-    pub votes: BTreeMap<String, Vote>,
+    pub votes: VecMap<String, Vote>,
 }
 
 impl Default for Params {
@@ -51,13 +51,13 @@ impl Default for Params {
             participants: 3,
             timeout: 300,
             cooperative: false,
-            votes: BTreeMap::new(),
+            votes: VecMap::new(),
         }
     }
 }
 
 /// A transaction's writes: key -> value.
-pub type Writes = BTreeMap<String, String>;
+pub type Writes = VecMap<String, String>;
 
 /// The state of one transaction at one process (the protocol's state machine).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
@@ -135,7 +135,7 @@ pub struct LogRecord {
     pub at: Time,
     pub tx: u32,
     pub rec: Rec,
-    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    #[serde(skip_serializing_if = "VecMap::is_empty")]
     pub writes: Writes,
 }
 
@@ -147,14 +147,14 @@ pub struct Txn {
     pub since: Time,
     pub writes: Writes,
     /// Coordinator: participants that finished the work.
-    #[serde(skip_serializing_if = "BTreeSet::is_empty")]
-    pub done: BTreeSet<NodeId>,
+    #[serde(skip_serializing_if = "VecSet::is_empty")]
+    pub done: VecSet<NodeId>,
     /// Coordinator: the votes received (participant -> YES).
-    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
-    pub votes: BTreeMap<NodeId, bool>,
+    #[serde(skip_serializing_if = "VecMap::is_empty")]
+    pub votes: VecMap<NodeId, bool>,
     /// Coordinator: acknowledgements of PreCommit (3PC) or of the decision.
-    #[serde(skip_serializing_if = "BTreeSet::is_empty")]
-    pub acks: BTreeSet<NodeId>,
+    #[serde(skip_serializing_if = "VecSet::is_empty")]
+    pub acks: VecSet<NodeId>,
     /// Participant: uncertain and waiting since this time without learning the decision.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub blocked_since: Option<Time>,
@@ -170,9 +170,9 @@ impl Txn {
             state,
             since,
             writes,
-            done: BTreeSet::new(),
-            votes: BTreeMap::new(),
-            acks: BTreeSet::new(),
+            done: VecSet::new(),
+            votes: VecMap::new(),
+            acks: VecSet::new(),
             blocked_since: None,
             recovering: false,
         }
@@ -210,7 +210,7 @@ pub struct CoordinatorDisk {
 #[derive(Clone, Debug, Default, PartialEq, Serialize)]
 pub struct CoordinatorMem {
     /// The per-transaction state machines.
-    pub txns: BTreeMap<u32, Txn>,
+    pub txns: VecMap<u32, Txn>,
     /// The transaction it is deciding.
     pub active: Option<u32>,
 }
@@ -223,14 +223,14 @@ pub struct ParticipantDisk {
     /// How it votes (a setting of the page).
     pub vote: Vote,
     /// The committed values.
-    pub data: BTreeMap<String, String>,
+    pub data: VecMap<String, String>,
 }
 
 /// What a participant holds in memory: lost in a crash, rebuilt from the log on restart.
 #[derive(Clone, Debug, Default, PartialEq, Serialize)]
 pub struct ParticipantMem {
     /// The per-transaction state machines.
-    pub txns: BTreeMap<u32, Txn>,
+    pub txns: VecMap<u32, Txn>,
 }
 
 impl Durable for Node {
@@ -247,8 +247,8 @@ impl Durable for Node {
 pub trait Process {
     fn log(&self) -> &[LogRecord];
     fn log_mut(&mut self) -> &mut Vec<LogRecord>;
-    fn txns(&self) -> &BTreeMap<u32, Txn>;
-    fn txns_mut(&mut self) -> &mut BTreeMap<u32, Txn>;
+    fn txns(&self) -> &VecMap<u32, Txn>;
+    fn txns_mut(&mut self) -> &mut VecMap<u32, Txn>;
 
     /// The decision this process logged for `tx`, if any.
     fn logged_decision(&self, tx: u32) -> Option<bool> {
@@ -288,10 +288,10 @@ impl Process for Coordinator {
     fn log_mut(&mut self) -> &mut Vec<LogRecord> {
         &mut self.disk.log
     }
-    fn txns(&self) -> &BTreeMap<u32, Txn> {
+    fn txns(&self) -> &VecMap<u32, Txn> {
         &self.mem.txns
     }
-    fn txns_mut(&mut self) -> &mut BTreeMap<u32, Txn> {
+    fn txns_mut(&mut self) -> &mut VecMap<u32, Txn> {
         &mut self.mem.txns
     }
 }
@@ -303,10 +303,10 @@ impl Process for Participant {
     fn log_mut(&mut self) -> &mut Vec<LogRecord> {
         &mut self.disk.log
     }
-    fn txns(&self) -> &BTreeMap<u32, Txn> {
+    fn txns(&self) -> &VecMap<u32, Txn> {
         &self.mem.txns
     }
-    fn txns_mut(&mut self) -> &mut BTreeMap<u32, Txn> {
+    fn txns_mut(&mut self) -> &mut VecMap<u32, Txn> {
         &mut self.mem.txns
     }
 }
@@ -343,7 +343,7 @@ impl Node {
     }
 
     /// The per-transaction state machines (in memory).
-    pub fn txns(&self) -> &BTreeMap<u32, Txn> {
+    pub fn txns(&self) -> &VecMap<u32, Txn> {
         self.process().txns()
     }
 
@@ -414,6 +414,24 @@ pub enum Msg {
     Uncertain {
         tx: u32,
     },
+}
+
+impl Msg {
+    /// The transaction the message is about.
+    pub fn tx(&self) -> u32 {
+        match *self {
+            Msg::Work { tx, .. }
+            | Msg::WorkDone { tx }
+            | Msg::Prepare { tx }
+            | Msg::Vote { tx, .. }
+            | Msg::Precommit { tx }
+            | Msg::PrecommitAck { tx }
+            | Msg::Decision { tx, .. }
+            | Msg::DecisionAck { tx }
+            | Msg::Ask { tx }
+            | Msg::Uncertain { tx } => tx,
+        }
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize)]

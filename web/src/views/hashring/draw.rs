@@ -12,8 +12,10 @@ use crate::components::cluster::{
     f, label_colour, message_title, select_message, status_badge, Flight, NODE_COLOURS,
 };
 use crate::components::{use_clock, use_shell, use_typed};
+use crate::math;
 use crate::store::ShellMsg;
 use dsplay_core::algo::hashring::{hash_key, vnode_hash, Cmd, Hashring, TaskKind};
+use dsplay_core::collections::VecMap;
 use dsplay_core::session::{Loaded, Session};
 use dsplay_core::{Action, NodeId, NodeStatus};
 use std::collections::{BTreeMap, BTreeSet};
@@ -36,7 +38,7 @@ const MAX_HALOS: usize = 400;
 pub(super) struct RingDrawing {
     /// Physical node names (`n1..nK`).
     names: Vec<String>,
-    members: BTreeMap<u32, u32>,
+    members: VecMap<u32, u32>,
     vnodes_per: u32,
     total_vnodes: usize,
     keys: usize,
@@ -49,8 +51,8 @@ pub(super) struct RingDrawing {
     /// With too many virtual nodes, ticks are drawn for this many per node only.
     ticks_sampled: Option<u32>,
     /// Fraction of the ring each node owns.
-    share: BTreeMap<u32, f64>,
-    load: BTreeMap<u32, u32>,
+    share: VecMap<u32, f64>,
+    load: VecMap<u32, u32>,
     /// Largest arc of each node: (node, mid angle), for labels.
     labels: Vec<(usize, f64)>,
     /// Angle of each physical node's circle around the ring.
@@ -88,9 +90,9 @@ fn draw_ring(l: &Loaded<Hashring>) -> RingDrawing {
     let n = ring.vnodes.len();
     let mut arcs: Vec<String> = vec![String::new(); k];
     let mut ticks: Vec<String> = vec![String::new(); k];
-    let mut share: BTreeMap<u32, f64> = BTreeMap::new();
+    let mut share: VecMap<u32, f64> = VecMap::new();
     // Per node: (span, mid angle, end angle) of its largest arc.
-    let mut largest: BTreeMap<usize, (f64, f64, f64)> = BTreeMap::new();
+    let mut largest: VecMap<usize, (f64, f64, f64)> = VecMap::new();
     let mut note_arc = |node: usize, a0: f64, a1: f64| {
         *share.entry(node as u32).or_insert(0.0) += (a1 - a0) / TAU;
         let e = largest.entry(node).or_insert((0.0, 0.0, 0.0));
@@ -314,7 +316,7 @@ impl RingDrawing {
     /// angle within a few pixels of arc.
     fn key_at(&self, l: &Loaded<Hashring>, x: f64, y: f64) -> Option<String> {
         let (dx, dy) = (x - CX, y - CY);
-        let r = dx.hypot(dy);
+        let r = math::hypot(dx, dy);
         if !(R_KEYS_IN - 12.0..=R_KEYS_OUT + 14.0).contains(&r) {
             return None;
         }
@@ -322,7 +324,7 @@ impl RingDrawing {
         if keys.is_empty() {
             return None;
         }
-        let a = dx.atan2(-dy).rem_euclid(TAU);
+        let a = math::wrap(math::atan2(dx, -dy), TAU);
         let h = (a / TAU * 18_446_744_073_709_551_616.0) as u64;
         let at = keys.partition_point(|(k, _)| *k < h);
         let n = keys.len();
@@ -346,7 +348,7 @@ impl RingDrawing {
                     gap * r
                 } else {
                     let (px, py) = key_point(keys[i].0);
-                    (px - x).hypot(py - y)
+                    math::hypot(px - x, py - y)
                 };
                 if d <= 12.0 && best.is_none_or(|(b, _)| d < b) {
                     best = Some((d, i));

@@ -10,9 +10,9 @@ use super::{coord_of, fingerprint};
 use crate::components::cluster::{f, NODE_COLOURS};
 use crate::components::{use_shell, use_typed};
 use dsplay_core::algo::hashring::{balance, hash_key, Cmd, Coord, Hashring, Op, Ring, MAX_KEYS};
+use dsplay_core::collections::VecMap;
 use dsplay_core::session::Loaded;
 use dsplay_core::{Action, NodeId, NodeStatus};
-use std::collections::BTreeMap;
 use web_sys::{HtmlInputElement, HtmlSelectElement};
 use yew::prelude::*;
 
@@ -223,7 +223,7 @@ fn preview_balance(l: &Loaded<Hashring>, vnodes: u32) -> Option<(f64, f64)> {
     }
     let ring = Ring::build(&c.members, vnodes);
     let r = l.scenario.params.replicas as usize;
-    let mut load: BTreeMap<NodeId, u32> = c.members.keys().map(|&n| (n, 0)).collect();
+    let mut load: VecMap<NodeId, u32> = c.members.keys().map(|&n| (n, 0)).collect();
     let mut buf = Vec::with_capacity(r);
     for k in &c.keys {
         ring.preference(hash_key(k), r, &mut buf);

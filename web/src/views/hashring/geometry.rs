@@ -3,6 +3,7 @@
 //! where the physical nodes sit around the ring.
 
 use crate::components::cluster::f;
+use crate::math;
 use std::f64::consts::{PI, TAU};
 use std::fmt::Write as _;
 
@@ -30,7 +31,7 @@ pub(super) fn angle(h: u64) -> f64 {
 
 /// A point at angle `a` (clockwise from the top) and radius `r`.
 pub(super) fn polar(a: f64, r: f64) -> (f64, f64) {
-    (CX + r * a.sin(), CY - r * a.cos())
+    (CX + r * math::sin(a), CY - r * math::cos(a))
 }
 
 /// Appends an arc from angle `a0` to `a1` (clockwise, `a1 > a0`) at radius `r`.
@@ -80,12 +81,19 @@ pub(super) fn node_radius(k: usize) -> f64 {
 /// `r` on the node circle: neighbours that overlap push each other apart.
 pub(super) fn spread(wanted: &[f64], r: f64) -> Vec<f64> {
     let k = wanted.len();
-    let mut a: Vec<f64> = wanted.iter().map(|x| x.rem_euclid(TAU)).collect();
+    let mut a: Vec<f64> = wanted.iter().map(|&x| math::wrap(x, TAU)).collect();
     if k < 2 {
         return a;
     }
+    // The nodes by wanted angle: an insertion sort (stable), for the few nodes of a ring.
     let mut order: Vec<usize> = (0..k).collect();
-    order.sort_by(|&x, &y| a[x].total_cmp(&a[y]));
+    for i in 1..k {
+        let mut j = i;
+        while j > 0 && a[order[j - 1]].total_cmp(&a[order[j]]).is_gt() {
+            order.swap(j - 1, j);
+            j -= 1;
+        }
+    }
     let even = TAU / k as f64;
     if k > 12 {
         // Many nodes: evenly spaced in the order of their wanted angles, turned as a
@@ -93,10 +101,10 @@ pub(super) fn spread(wanted: &[f64], r: f64) -> Vec<f64> {
         let (mut sx, mut sy) = (0.0, 0.0);
         for (rank, &i) in order.iter().enumerate() {
             let d = a[i] - rank as f64 * even;
-            sx += d.cos();
-            sy += d.sin();
+            sx += math::cos(d);
+            sy += math::sin(d);
         }
-        let turn = sy.atan2(sx);
+        let turn = math::atan2(sy, sx);
         for (rank, &i) in order.iter().enumerate() {
             a[i] = turn + rank as f64 * even;
         }

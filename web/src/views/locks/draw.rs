@@ -6,8 +6,10 @@ use crate::components::cluster::{f, label_colour, message_title, select_message,
 use crate::components::{use_clock, use_shell, use_typed};
 use crate::store::ShellMsg;
 use dsplay_core::algo::locks::{
-    Client, Ended, LockService, Locks, Note, Params, Phase, Storage, Variant, MUTUAL_EXCLUSION,
+    Client, Ended, LockService, Locks, Note, Params, Phase, Storage, Variant, CURRENT_HOLDER,
+    FENCED_ORDER, LOGGED_ONCE,
 };
+use dsplay_core::invariant::Violation;
 use dsplay_core::scenario::Scenario;
 use dsplay_core::session::{Loaded, Session};
 use dsplay_core::sim::{Action, NodeId, NodeStatus, Time};
@@ -43,6 +45,51 @@ fn row_y(i: usize, n: usize) -> f64 {
     // Centre the rows when there are few.
     let used = h * n as f64;
     ROWS_Y0 + (ROWS_Y1 - ROWS_Y0 - used) / 2.0 + h * (i as f64 + 0.5)
+}
+
+/// The properties about the storage's writes, drawn on the timeline: the words of a mark.
+fn mark_words(property: &str) -> Option<&'static str> {
+    match property {
+        p if p == CURRENT_HOLDER || p == FENCED_ORDER => Some("stale write accepted"),
+        p if p == LOGGED_ONCE => Some("acknowledged write lost"),
+        _ => None,
+    }
+}
+
+/// Whether a violation is about an accepted write from a former holding (the write is in
+/// the storage's log, at the violation's time).
+fn stale_write(v: &Violation) -> bool {
+    v.property == CURRENT_HOLDER || v.property == FENCED_ORDER
+}
+
+/// What fencing does to the storage's guarantees, under the storage's fencing line.
+fn fencing_words(fencing: bool) -> &'static str {
+    if fencing {
+        "keeps the token order, not exclusivity"
+    } else {
+        "nothing keeps the token order"
+    }
+}
+
+/// The write violations up to now, one mark per instant: (time, the marks' words, the
+/// violations at that instant).
+fn violation_marks(violations: &[Violation]) -> Vec<(Time, Vec<&'static str>, Vec<&Violation>)> {
+    let mut out: Vec<(Time, Vec<&'static str>, Vec<&Violation>)> = Vec::new();
+    for v in violations {
+        let Some(words) = mark_words(v.property) else {
+            continue;
+        };
+        match out.last_mut() {
+            Some((t, w, vs)) if *t == v.time => {
+                if !w.contains(&words) {
+                    w.push(words);
+                }
+                vs.push(v);
+            }
+            _ => out.push((v.time, vec![words], vec![v])),
+        }
+    }
+    out
 }
 
 /// One interval a client believed it held the lock, as drawn.
@@ -160,7 +207,7 @@ fn counterpart_notifications(json: &str) -> Option<Vec<(Time, u64)>> {
     };
     let (sc, _) = sc.with_params(params).ok()?;
     let mut l = Loaded::new(sc).ok()?;
-    l.run(Some(20_000), None);
+    l.run_to(Some(20_000), None);
     let mut total = 0u64;
     let mut out = Vec::new();
     for st in &l.timeline.trace().steps {
@@ -274,8 +321,9 @@ pub fn locks_view() -> Html {
     let violations: Vec<_> = s
         .violations()
         .into_iter()
-        .filter(|v| v.step < s.pos() && v.property == MUTUAL_EXCLUSION)
+        .filter(|v| v.step < s.pos() && mark_words(v.property).is_some())
         .collect();
+    let marks = violation_marks(&violations);
     let rh = row_height(n);
     let bar_h = (rh * 0.42).clamp(10.0, 30.0);
     let rows = (0..n).map(|i| {
@@ -331,11 +379,13 @@ pub fn locks_view() -> Html {
         let yb = row_y(*b, n);
         let (top, bot) = (ya.min(yb) - bar_h / 2.0 - 3.0, ya.max(yb) + bar_h / 2.0 + 3.0);
         // The storage accepted a stale write inside it: the overlap became a violation.
-        let violated = violations.iter().any(|v| v.time >= *s0 && v.time <= *s1);
+        let violated = violations
+            .iter()
+            .any(|v| stale_write(v) && v.time >= *s0 && v.time <= *s1);
         html! {
             <g class={classes!("overlap", violated.then_some("violated"))} key={format!("ov{k}")}>
                 <title>{ format!("{} and {} both believe they hold the lock from {s0} to {s1} ms{}", names[*a], names[*b],
-                    if violated { "; the storage accepted writes from both: mutual exclusion violated" } else { "" }) }</title>
+                    if violated { "; the storage accepted a write from the one that no longer held it" } else { "" }) }</title>
                 <rect x={f(x0)} y={f(top)} width={f((x1 - x0).max(3.0))} height={f(bot - top)} />
             </g>
         }
@@ -343,7 +393,7 @@ pub fn locks_view() -> Html {
     let writes = storage.disk.log.iter().enumerate().filter(|(_, w)| w.client.index() < n).map(|(k, w)| {
         let y = row_y(w.client.index(), n) - bar_h / 2.0 - 10.0;
         let x = scale(w.at as f64);
-        let stale = violations.iter().any(|v| v.time == w.at) && w.accepted;
+        let stale = violations.iter().any(|v| stale_write(v) && v.time == w.at) && w.accepted;
         html! {
             <g class={classes!("write", if w.accepted { "ok" } else { "rejected" }, stale.then_some("violating"))} key={format!("w{k}")}>
                 <title>{ format!("{} ms: storage {} {}'s write #{} with token {}", w.at,
@@ -356,14 +406,20 @@ pub fn locks_view() -> Html {
             </g>
         }
     });
-    let violation_marks = violations.iter().enumerate().map(|(k, v)| {
-        let x = scale(v.time as f64);
+    let violation_marks = marks.iter().map(|(time, words, vs)| {
+        let x = scale(*time as f64);
+        let title = vs
+            .iter()
+            .map(|v| format!("{}: {}", v.property, v.explanation))
+            .collect::<Vec<_>>()
+            .join("\n");
         html! {
-            <g class="violation-mark" key={format!("v{k}")}>
-                <title>{ v.explanation.clone() }</title>
+            // One mark per instant: the key is the time, unique by construction.
+            <g class="violation-mark" key={format!("v{time}")}>
+                <title>{ title }</title>
                 <line x1={f(x)} y1={f(ROWS_Y0 - 6.0)} x2={f(x)} y2={f(ROWS_Y1 + 4.0)} />
-                if k == 0 {
-                    <text x={f(x.clamp(GX0 + 150.0, GX1 - 150.0))} y={f(ROWS_Y1 + 24.0)} text-anchor="middle">{ "✗ mutual exclusion violated" }</text>
+                if Some(*time) == marks.first().map(|m| m.0) {
+                    <text x={f(x.clamp(GX0 + 120.0, GX1 - 120.0))} y={f(ROWS_Y1 + 24.0)} text-anchor="middle">{ format!("✗ {}", words.join(", ")) }</text>
                 }
             </g>
         }
@@ -510,7 +566,14 @@ pub fn locks_view() -> Html {
     html! {
         <svg class="locks" viewBox={format!("0 0 {W} {H}")} role="img" data-view=""
             aria-label={format!("{}: {} clients; {}", p.variant.title(), n,
-                if violations.is_empty() { "no violation so far" } else { "mutual exclusion violated" })}>
+                if violations.is_empty() {
+                    "no violation so far".to_string()
+                } else {
+                    let mut props: Vec<&str> = violations.iter().map(|v| v.property).collect();
+                    props.sort_unstable();
+                    props.dedup();
+                    format!("violated: {}", props.join(", "))
+                })}>
             <text class="heading" x={f(GX0 - 50.0)} y="30">{ "Who believes they hold the lock" }</text>
             if overlap_now {
                 <text class="overlap-note" x={f(GX0 - 50.0)} y="52">{ "two clients believe they hold it now" }</text>
@@ -843,15 +906,15 @@ fn storage_panel(
     st: &Storage,
     status: NodeStatus,
     names: &[String],
-    violations: &[dsplay_core::invariant::Violation],
+    violations: &[Violation],
 ) -> Html {
     let nm = |id: NodeId| names.get(id.index()).cloned().unwrap_or_default();
     let x0 = BX0 + 14.0;
     let y0 = STORE_Y0 + 58.0;
     let shown: Vec<_> = st.disk.log.iter().rev().take(6).collect();
     let lines = shown.iter().rev().enumerate().map(|(k, w)| {
-        let y = y0 + 62.0 + 26.0 * k as f64;
-        let stale = w.accepted && violations.iter().any(|v| v.time == w.at);
+        let y = y0 + 70.0 + 24.0 * k as f64;
+        let stale = w.accepted && violations.iter().any(|v| stale_write(v) && v.time == w.at);
         html! {
             <g class={classes!("log-line", if w.accepted { "ok" } else { "rejected" }, stale.then_some("violating"))} key={format!("l{k}")}>
                 <text x={f(x0)} y={f(y)}>{ format!("{} ms", w.at) }</text>
@@ -872,8 +935,16 @@ fn storage_panel(
             <text class={classes!("svc-text", "small", if fencing { "fence-on" } else { "fence-off" })} x={f(x0)} y={f(y0 + 26.0)}>
                 { if fencing { format!("fencing ON: rejects any token below {}", st.disk.max_token) } else { "fencing OFF: accepts every write".to_string() } }
             </text>
+            <text class="svc-text small muted fence-keeps" x={f(x0)} y={f(y0 + 46.0)}>
+                <title>{ if fencing {
+                    "Fencing restores the property Fenced order (no accepted write goes back in token order). It does not restore Writes only from the current holder: a former holder's write that lands before the new holder's first write is still accepted, since the storage has seen no higher token yet."
+                } else {
+                    "Without fencing the storage takes any token: a former holder's write can land after the new holder's, breaking Fenced order as well as Writes only from the current holder."
+                } }</title>
+                { fencing_words(fencing) }
+            </text>
             if st.disk.log.is_empty() {
-                <text class="svc-text muted" x={f(x0)} y={f(y0 + 62.0)}>{ "no writes yet" }</text>
+                <text class="svc-text muted" x={f(x0)} y={f(y0 + 70.0)}>{ "no writes yet" }</text>
             }
             { for lines }
         </g>
@@ -892,7 +963,7 @@ mod tests {
 
     fn loaded(id: &str, steps: u64) -> Loaded<Locks> {
         let mut l = Loaded::<Locks>::parse(json(id)).unwrap();
-        l.run(Some(steps), None);
+        l.run_to(Some(steps), None);
         l
     }
 
@@ -915,6 +986,46 @@ mod tests {
         let (a, c, s, e) = o[0];
         assert_eq!((a, c), (0, 1));
         assert!(s < e);
+    }
+
+    /// The pause scenario's stale write breaks two properties at one instant: one mark,
+    /// saying a stale write was accepted, with both properties in its tooltip; the write is
+    /// marked in the storage's log.
+    #[wasm_bindgen_test]
+    fn one_stale_write_is_one_mark() {
+        let l = loaded("locks-lease-pause", 400);
+        let v = l.violations();
+        let marks = violation_marks(&v);
+        assert_eq!(marks.len(), 1, "{marks:?}");
+        let (time, words, vs) = &marks[0];
+        assert_eq!(words, &vec!["stale write accepted"]);
+        let mut props: Vec<&str> = vs.iter().map(|v| v.property).collect();
+        props.sort_unstable();
+        assert_eq!(props, vec![FENCED_ORDER, CURRENT_HOLDER]);
+        assert!(vs.iter().all(|v| stale_write(v) && v.time == *time));
+        // A lost acknowledged write is marked in its own words.
+        let lost = Violation {
+            step: 0,
+            time: *time + 5,
+            property: LOGGED_ONCE,
+            explanation: String::new(),
+        };
+        let mut more = v.clone();
+        more.push(lost.clone());
+        let marks = violation_marks(&more);
+        assert_eq!(marks.len(), 2);
+        assert_eq!(marks[1].1, vec!["acknowledged write lost"]);
+        assert!(!stale_write(&lost));
+    }
+
+    /// The storage box says what fencing keeps, and the words change with the setting.
+    #[wasm_bindgen_test]
+    fn the_storage_says_what_fencing_keeps() {
+        assert_eq!(
+            fencing_words(true),
+            "keeps the token order, not exclusivity"
+        );
+        assert_eq!(fencing_words(false), "nothing keeps the token order");
     }
 
     #[wasm_bindgen_test]

@@ -4,7 +4,9 @@
 use super::{colour, status_word};
 use crate::components::use_typed;
 use crate::store::ShellMsg;
-use dsplay_core::algo::locks::{Client, Cmd, Locks, Node, Params, Phase, Variant, MAX_CLIENTS};
+use dsplay_core::algo::locks::{
+    Client, Cmd, Locks, Node, Params, Phase, Variant, CURRENT_HOLDER, FENCED_ORDER, MAX_CLIENTS,
+};
 use dsplay_core::session::Session;
 use dsplay_core::sim::{Action, NodeId, NodeStatus};
 use web_sys::{HtmlInputElement, HtmlSelectElement};
@@ -254,6 +256,12 @@ pub fn locks_panel() -> Html {
                 <input type="checkbox" checked={p.fencing} onchange={toggle(|p| p.fencing = !p.fencing)} />
                 { "Fencing tokens (storage rejects stale tokens)" }
             </label>
+            <p class="fencing-note small">
+                { "Fencing restores " }<strong>{ FENCED_ORDER }</strong>
+                { ": no accepted write goes back in token order. It does not restore " }
+                <strong>{ CURRENT_HOLDER }</strong>
+                { ": a former holder's write that lands before the new holder's first write is still accepted (the storage has seen no higher token yet)." }
+            </p>
             if p.variant == Variant::Queue {
                 <label class="check" title="Sessions with a lease: a silent client loses its place after the TTL">
                     <input type="checkbox" checked={p.leases} onchange={toggle(|p| p.leases = !p.leases)} />

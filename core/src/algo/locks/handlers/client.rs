@@ -119,7 +119,13 @@ impl Locks {
             ctx.note(Note::ZnodeGone { seq: me });
             c.mem.znode = None;
             c.mem.phase = Phase::Requesting;
-            self.request(c, Msg::Create, ctx);
+            self.request(
+                c,
+                Msg::Create {
+                    attempt: c.disk.attempt,
+                },
+                ctx,
+            );
             return;
         }
         let pred = children.iter().copied().filter(|&s| s < me).max();
@@ -224,8 +230,15 @@ impl Locks {
                     }
                 }
             }
-            Msg::Created { seq, children } => {
-                if c.mem.phase != Phase::Requesting || c.mem.znode.is_some() {
+            Msg::Created {
+                seq,
+                attempt,
+                children,
+            } => {
+                if c.mem.phase != Phase::Requesting
+                    || c.mem.znode.is_some()
+                    || attempt != c.disk.attempt
+                {
                     ctx.note(Note::StaleReply);
                     return;
                 }
@@ -296,7 +309,9 @@ impl Locks {
                     c.mem.watching = None;
                     c.mem.phase = Phase::Requesting;
                     let msg = match self.params.variant {
-                        Variant::Zookeeper => Msg::Create,
+                        Variant::Zookeeper => Msg::Create {
+                            attempt: c.disk.attempt,
+                        },
                         _ => Msg::Acquire {
                             req: c.disk.attempt,
                         },
@@ -437,7 +452,19 @@ impl Locks {
                         )
                     }
                     Variant::Lease => self.send_set(c, ctx),
-                    Variant::Zookeeper => self.request(c, Msg::Create, ctx),
+                    Variant::Zookeeper => {
+                        // A new request number: the lock service must not take this for
+                        // a resent create of an earlier acquisition (one forgotten in a
+                        // crash), whose znode would give this holding the old one's token.
+                        c.disk.attempt += 1;
+                        self.request(
+                            c,
+                            Msg::Create {
+                                attempt: c.disk.attempt,
+                            },
+                            ctx,
+                        )
+                    }
                 }
             }
             Cmd::Release => match c.mem.phase {

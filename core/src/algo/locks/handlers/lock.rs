@@ -286,9 +286,22 @@ impl Locks {
                 };
                 ctx.send(from, Msg::DelReply { token, deleted });
             }
-            Msg::Create => {
+            Msg::Create { attempt } => {
+                if attempt < l.disk.last_req.get(&from).copied().unwrap_or(0) {
+                    ctx.note(Note::StaleRequest {
+                        client: from,
+                        req: attempt,
+                    });
+                    return;
+                }
+                l.disk.last_req.insert(from, attempt);
                 self.renew(l, from, ctx);
-                if let Some(z) = l.disk.znodes.iter().find(|z| z.owner == from) {
+                if let Some(z) = l
+                    .disk
+                    .znodes
+                    .iter()
+                    .find(|z| z.owner == from && z.attempt == attempt)
+                {
                     // A resent create: return the client's znode rather than make a second.
                     let seq = z.seq;
                     ctx.note(Note::ReturnsZnode { client: from, seq });
@@ -296,20 +309,45 @@ impl Locks {
                         from,
                         Msg::Created {
                             seq,
+                            attempt,
                             children: Self::children(l),
                         },
                     );
                     return;
                 }
+                // A znode of an older request of this client: it gave that request up, or
+                // crashed and forgot it (a crashed holder restarting within its session
+                // still has its znode). Returning it would give the new holding the old
+                // one's sequence number, so its token: the storage could not tell the two
+                // holdings' writes apart. Delete it, as the client would have.
+                let old: Vec<u64> = l
+                    .disk
+                    .znodes
+                    .iter()
+                    .filter(|z| z.owner == from)
+                    .map(|z| z.seq)
+                    .collect();
+                for seq in old {
+                    ctx.note(Note::ReplacesZnode {
+                        client: from,
+                        old: seq,
+                    });
+                    self.zk_delete(l, seq, ctx);
+                }
                 l.disk.last_token += 1;
                 let seq = l.disk.last_token;
-                l.disk.znodes.push(Znode { seq, owner: from });
+                l.disk.znodes.push(Znode {
+                    seq,
+                    owner: from,
+                    attempt,
+                });
                 ctx.note(Note::CreatesZnode { client: from, seq });
                 self.fire(l, Event::ChildrenChanged, seq, ctx);
                 ctx.send(
                     from,
                     Msg::Created {
                         seq,
+                        attempt,
                         children: Self::children(l),
                     },
                 );

@@ -1,5 +1,12 @@
 //! The storage: applies writes once, and with fencing rejects a token lower than the
 //! highest it has accepted.
+//!
+//! A write is known by its client, token and number in the holding. That names one write
+//! only because no two holdings share a token, also not two holdings of one client: the
+//! ZooKeeper service gives a client's newer request a new znode, never its old one (see
+//! the lock service's `Create`). Were that not so, a new holding's write would be answered
+//! "already applied" for the old holding's and be lost, which the checker's
+//! "Acknowledged writes logged once" reports.
 
 use super::super::*;
 use crate::protocol::Ctx;

@@ -78,8 +78,16 @@ impl Raft {
     /// Leader: commit the highest index stored on a majority (and from the current term,
     /// unless the unsafe rule is on).
     fn advance_commit(&self, node: &mut Node, ctx: &mut Ctx<Self>) {
+        // Highest first: an insertion sort, for a handful of servers (a library sort would
+        // add its own code to the page for this one list).
         let mut sorted = node.mem.match_index.clone();
-        sorted.sort_unstable_by(|a, b| b.cmp(a));
+        for i in 1..sorted.len() {
+            let mut j = i;
+            while j > 0 && sorted[j - 1] < sorted[j] {
+                sorted.swap(j - 1, j);
+                j -= 1;
+            }
+        }
         let on_majority = sorted[self.majority() as usize - 1];
         if on_majority <= node.mem.commit_index {
             return;

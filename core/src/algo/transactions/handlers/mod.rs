@@ -8,12 +8,12 @@ mod participant;
 use super::checker::{self, TxnChecker};
 use super::types::*;
 use super::{Transactions, COORD, NAME};
+use crate::collections::VecMap;
 use crate::invariant::Property;
 use crate::protocol::{Ctx, NodeFault, NodeState, ParamError, Protocol};
 use crate::sim::{NodeId, Time};
 use rand::Rng;
 use rand_chacha::ChaCha8Rng;
-use std::collections::BTreeMap;
 
 fn writes_ok(w: &Writes) -> bool {
     w.len() <= MAX_WRITES
@@ -61,7 +61,7 @@ impl Transactions {
     }
 
     /// Rebuild the per-transaction states from the log.
-    fn rebuild(log: &[LogRecord], txns: &mut BTreeMap<u32, Txn>) {
+    fn rebuild(log: &[LogRecord], txns: &mut VecMap<u32, Txn>) {
         txns.clear();
         for r in log {
             let t = txns
@@ -100,7 +100,7 @@ impl Protocol for Transactions {
     fn new(params: Params) -> Result<Self, ParamError> {
         ParamError::check_range("participants", params.participants, 2..=7)?;
         ParamError::check_range("timeout", params.timeout, 50..=60_000)?;
-        let mut initial_votes = BTreeMap::new();
+        let mut initial_votes = VecMap::new();
         for (name, vote) in &params.votes {
             let i = name
                 .strip_prefix('n')
@@ -143,7 +143,7 @@ impl Protocol for Transactions {
             Node::Participant(NodeState::new(ParticipantDisk {
                 log: Vec::new(),
                 vote: self.initial_votes.get(&id).copied().unwrap_or_default(),
-                data: BTreeMap::new(),
+                data: VecMap::new(),
             }))
         }
     }
