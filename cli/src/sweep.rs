@@ -718,8 +718,12 @@ pub fn main(args: Vec<String>) -> Result<ExitCode, Failure> {
 
     // Workers claim seeds in batches, in order, so that results come back nearly in order
     // and the main thread handles one message per batch. A batch takes about BATCH_TIME
-    // (one seed at first), and is small enough that the work stays balanced at the end.
+    // (one seed at first), and takes at most a fraction of the seeds left, so that the
+    // batches shrink near the end and the workers finish together.
     let max_batch = (seeds.count / (jobs as u64 * 16)).clamp(1, 256);
+    let tail_share = jobs as u64 * 2;
+    // The size of a batch from seed index `i` (below `seeds.count`).
+    let size = move |i: u64, batch: u64| batch.min((seeds.count - i) / tail_share).max(1);
     let next = AtomicU64::new(0);
     let stop = AtomicBool::new(false);
     let (tx, rx) = mpsc::channel::<Batch>();
@@ -740,12 +744,12 @@ pub fn main(args: Vec<String>) -> Result<ExitCode, Failure> {
                 let mut batch = 1u64;
                 while !stop.load(Ordering::Relaxed) {
                     let claimed = next.fetch_update(Ordering::Relaxed, Ordering::Relaxed, |i| {
-                        (i < seeds.count).then(|| i.saturating_add(batch).min(seeds.count))
+                        (i < seeds.count).then(|| i + size(i, batch))
                     });
                     let Ok(first) = claimed else {
                         break;
                     };
-                    let end = first.saturating_add(batch).min(seeds.count);
+                    let end = first + size(first, batch);
                     let mut b = Batch {
                         first,
                         n: end - first,
