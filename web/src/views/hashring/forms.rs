@@ -254,6 +254,67 @@ fn parse_in(text: &str, lo: u32, hi: u32) -> Result<u32, String> {
     }
 }
 
+/// A form's submit: the command when the form is valid, nothing otherwise.
+fn on_submit(go: Option<impl Fn() + 'static>) -> Callback<SubmitEvent> {
+    Callback::from(move |e: SubmitEvent| {
+        e.prevent_default();
+        if let Some(go) = &go {
+            go();
+        }
+    })
+}
+
+/// One of the panel's commands: a text box, its button and what is wrong with the text.
+struct TextCommand<'a> {
+    label: &'static str,
+    /// `size` of the box; numeric boxes bring up a number keyboard on phones.
+    size: &'static str,
+    numeric: bool,
+    text: &'a UseStateHandle<String>,
+    aria: &'static str,
+    title: String,
+    /// The button's label and its tooltip.
+    button: String,
+    button_title: &'static str,
+    error: Option<String>,
+    /// Said under the box when the text is valid.
+    hint: Option<String>,
+    go: Callback<SubmitEvent>,
+}
+
+fn text_command(c: TextCommand) -> Html {
+    let text = c.text.clone();
+    let oninput = Callback::from(move |e: InputEvent| {
+        let el: HtmlInputElement = e.target_unchecked_into();
+        text.set(el.value());
+    });
+    let invalid = c.error.is_some();
+    html! {
+        <form class="command-form" onsubmit={c.go}>
+            <label>{ c.label }
+                <input type="text" inputmode={c.numeric.then_some("numeric")} size={c.size}
+                    maxlength={(!c.numeric).then_some("40")} value={(**c.text).clone()}
+                    {oninput} aria-label={c.aria} title={c.title}
+                    aria-invalid={invalid.to_string()} />
+            </label>
+            <button type="submit" disabled={invalid} title={c.button_title}>{ c.button }</button>
+            if let Some(e) = c.error {
+                <p class="form-error">{ e }</p>
+            } else if let Some(h) = c.hint {
+                <p class="hint">{ h }</p>
+            }
+        </form>
+    }
+}
+
+fn plural(n: u32) -> &'static str {
+    if n == 1 {
+        ""
+    } else {
+        "s"
+    }
+}
+
 #[function_component(HashringPanel)]
 pub(super) fn hashring_panel() -> Html {
     let typed = use_typed::<Hashring>();
@@ -377,18 +438,14 @@ pub(super) fn hashring_panel() -> Html {
         })
     };
     let on_vset = {
-        let go = vparsed
-            .clone()
-            .ok()
-            .map(|v| send(Cmd::SetVnodes { count: v }));
         let vnodes_text = vnodes_text.clone();
-        Callback::from(move |e: SubmitEvent| {
-            e.prevent_default();
-            if let Some(go) = &go {
+        on_submit(vparsed.clone().ok().map(|v| {
+            let go = send(Cmd::SetVnodes { count: v });
+            move || {
                 go();
                 vnodes_text.set(None);
             }
-        })
+        }))
     };
     let slider_val = vparsed.clone().unwrap_or(d.vnodes).min(200);
 
@@ -409,21 +466,13 @@ pub(super) fn hashring_panel() -> Html {
             spare_pick.set(spares.get(el.selected_index().max(0) as usize).copied());
         })
     };
-    let on_add_node = {
-        let go = match (spare, &weight) {
-            (Some(n), Ok(w)) => Some(send(Cmd::AddNode {
-                node: NodeId(n),
-                weight: *w,
-            })),
-            _ => None,
-        };
-        Callback::from(move |e: SubmitEvent| {
-            e.prevent_default();
-            if let Some(go) = &go {
-                go();
-            }
-        })
-    };
+    let on_add_node = on_submit(match (spare, &weight) {
+        (Some(n), Ok(w)) => Some(send(Cmd::AddNode {
+            node: NodeId(n),
+            weight: *w,
+        })),
+        _ => None,
+    });
 
     // Add keys.
     let room = MAX_KEYS.saturating_sub(d.keys);
@@ -432,18 +481,27 @@ pub(super) fn hashring_panel() -> Html {
     } else {
         parse_in(&keys_text, 1, room)
     };
-    let on_add_keys = {
-        let go = kparsed
-            .clone()
-            .ok()
-            .map(|n| send(Cmd::AddKeys { count: n }));
-        Callback::from(move |e: SubmitEvent| {
-            e.prevent_default();
-            if let Some(go) = &go {
-                go();
-            }
-        })
-    };
+    let add_keys = text_command(TextCommand {
+        label: "Keys",
+        size: "6",
+        numeric: true,
+        text: &keys_text,
+        aria: "Number of keys to add",
+        title: format!("How many new keys to create, numbered after the last one (1 to {room})"),
+        button: match &kparsed {
+            Ok(n) => format!("Add {n} key{}", plural(*n)),
+            Err(_) => "Add keys".to_string(),
+        },
+        button_title: "coord creates the keys and tells each key's owners to store it",
+        error: kparsed.as_ref().err().map(|e| format!("Keys: {e}.")),
+        hint: None,
+        go: on_submit(
+            kparsed
+                .as_ref()
+                .ok()
+                .map(|&n| send(Cmd::AddKeys { count: n })),
+        ),
+    });
 
     // Remove random keys.
     let rparsed = if d.keys == 0 {
@@ -451,18 +509,27 @@ pub(super) fn hashring_panel() -> Html {
     } else {
         parse_in(&remove_text, 1, d.keys)
     };
-    let on_remove_keys = {
-        let go = rparsed
-            .clone()
-            .ok()
-            .map(|n| send(Cmd::RemoveKeys { count: n }));
-        Callback::from(move |e: SubmitEvent| {
-            e.prevent_default();
-            if let Some(go) = &go {
-                go();
-            }
-        })
-    };
+    let remove_keys = text_command(TextCommand {
+        label: "Random keys",
+        size: "6",
+        numeric: true,
+        text: &remove_text,
+        aria: "Number of random keys to remove",
+        title: format!(
+            "How many keys to remove, chosen at random with the run's seed (1 to {})",
+            d.keys
+        ),
+        button: match &rparsed {
+            Ok(n) => format!("Remove {n} random key{}", plural(*n)),
+            Err(_) => "Remove keys".to_string(),
+        },
+        button_title: "coord removes that many keys chosen at random; each owner deletes its copies (no other key moves)",
+        error: rparsed.as_ref().err().map(|e| format!("Remove: {e}.")),
+        hint: None,
+        go: on_submit(
+            rparsed.as_ref().ok().map(|&n| send(Cmd::RemoveKeys { count: n }),
+        )),
+    });
 
     // Look up.
     let key = lookup_text.trim().to_string();
@@ -491,15 +558,23 @@ pub(super) fn hashring_panel() -> Html {
     } else {
         None
     };
-    let on_lookup = {
-        let go = key_ok.then(|| send(Cmd::Lookup { key: key.clone() }));
-        Callback::from(move |e: SubmitEvent| {
-            e.prevent_default();
-            if let Some(go) = &go {
-                go();
-            }
-        })
-    };
+    let lookup = text_command(TextCommand {
+        label: "Key",
+        size: "10",
+        numeric: false,
+        text: &lookup_text,
+        aria: "Key to look up",
+        title: "A key name, 1 to 40 characters (keys are named k0001, k0002, ...)".to_string(),
+        button: if key_ok {
+            format!("Look up {key}")
+        } else {
+            "Look up".to_string()
+        },
+        button_title: "coord hashes the key and asks the first node of its preference list; if it does not answer, the next one",
+        error: (!key_ok).then(|| "A key is 1 to 40 characters long.".to_string()),
+        hint: where_is,
+        go: on_submit(key_ok.then(|| send(Cmd::Lookup { key: key.clone() }))),
+    });
 
     // The selected node.
     let selected = shell
@@ -628,51 +703,9 @@ pub(super) fn hashring_panel() -> Html {
                     <p class="form-error">{ format!("Weight: {e}.") }</p>
                 }
             </form>
-            <form class="command-form" onsubmit={on_add_keys}>
-                <label>{ "Keys" }
-                    <input type="text" inputmode="numeric" size="6" value={(*keys_text).clone()}
-                        oninput={text_input(keys_text.clone())} aria-label="Number of keys to add"
-                        title={format!("How many new keys to create, numbered after the last one (1 to {room})")}
-                        aria-invalid={kparsed.is_err().to_string()} />
-                </label>
-                <button type="submit" disabled={kparsed.is_err()}
-                    title="coord creates the keys and tells each key's owners to store it">
-                    { match &kparsed { Ok(n) => format!("Add {n} key{}", if *n == 1 { "" } else { "s" }), Err(_) => "Add keys".to_string() } }
-                </button>
-                if let Err(e) = &kparsed {
-                    <p class="form-error">{ format!("Keys: {e}.") }</p>
-                }
-            </form>
-            <form class="command-form" onsubmit={on_remove_keys}>
-                <label>{ "Random keys" }
-                    <input type="text" inputmode="numeric" size="6" value={(*remove_text).clone()}
-                        oninput={text_input(remove_text.clone())} aria-label="Number of random keys to remove"
-                        title={format!("How many keys to remove, chosen at random with the run's seed (1 to {})", d.keys)}
-                        aria-invalid={rparsed.is_err().to_string()} />
-                </label>
-                <button type="submit" disabled={rparsed.is_err()}
-                    title="coord removes that many keys chosen at random; each owner deletes its copies (no other key moves)">
-                    { match &rparsed { Ok(n) => format!("Remove {n} random key{}", if *n == 1 { "" } else { "s" }), Err(_) => "Remove keys".to_string() } }
-                </button>
-                if let Err(e) = &rparsed {
-                    <p class="form-error">{ format!("Remove: {e}.") }</p>
-                }
-            </form>
-            <form class="command-form" onsubmit={on_lookup}>
-                <label>{ "Key" }
-                    <input type="text" size="10" maxlength="40" value={(*lookup_text).clone()}
-                        oninput={text_input(lookup_text.clone())} aria-label="Key to look up"
-                        title="A key name, 1 to 40 characters (keys are named k0001, k0002, ...)"
-                        aria-invalid={(!key_ok).to_string()} />
-                </label>
-                <button type="submit" disabled={!key_ok}
-                    title="coord hashes the key and asks the first node of its preference list; if it does not answer, the next one">{ if key_ok { format!("Look up {key}") } else { "Look up".to_string() } }</button>
-                if !key_ok {
-                    <p class="form-error">{ "A key is 1 to 40 characters long." }</p>
-                } else if let Some(w) = where_is {
-                    <p class="hint">{ w }</p>
-                }
-            </form>
+            { add_keys }
+            { remove_keys }
+            { lookup }
         </section>
     }
 }
