@@ -195,7 +195,7 @@ fn trace_is_written_in_the_documented_format() {
         let text = std::fs::read_to_string(&path).expect("trace written");
         let doc: serde_json::Value = serde_json::from_str(&text).expect("trace is JSON");
         assert_eq!(doc["format"], "dsplay-trace");
-        assert_eq!(doc["version"], 1);
+        assert_eq!(doc["version"], 2);
         assert_eq!(doc["algorithm"], b.algorithm);
         assert_eq!(doc["title"].as_str(), Some(field(&out, "title").as_str()));
         assert_eq!(doc["seed"].as_u64(), Some(num(&out, "seed")));
@@ -211,14 +211,63 @@ fn trace_is_written_in_the_documented_format() {
         );
         let nodes = doc["nodes"].as_array().unwrap();
         assert_eq!(doc["final_states"].as_array().unwrap().len(), nodes.len());
+        // Every node starts up; the steps' status changes lead to the final statuses.
+        let mut status: Vec<serde_json::Value> = nodes
+            .iter()
+            .map(|_| serde_json::json!({ "status": "up" }))
+            .collect();
         for (i, s) in steps.iter().enumerate() {
-            assert_eq!(s["index"].as_u64(), Some(i as u64));
+            // Steps are numbered from 1, as `dsplay run` prints them.
+            assert_eq!(s["index"].as_u64(), Some(i as u64 + 1));
             assert!(s["narration"].as_array().is_some_and(|n| !n.is_empty()));
             // Node ids are written as names.
             if let Some(n) = s["node"].as_str() {
                 assert!(nodes.iter().any(|x| x == n), "{n}");
             }
+            if let Some(change) = s.get("status") {
+                let at = nodes.iter().position(|x| *x == change["node"]).unwrap();
+                let mut now = change.clone();
+                now.as_object_mut().unwrap().remove("node");
+                assert_ne!(status[at], now, "{}: step {} changes nothing", b.id, i + 1);
+                status[at] = now;
+            }
+            for m in s["sent"].as_array().unwrap() {
+                let m = &doc["messages"][m.as_u64().unwrap() as usize];
+                assert_eq!(m["sent_step"], s["index"], "{}", b.id);
+            }
         }
+        for (f, st) in doc["final_states"].as_array().unwrap().iter().zip(&status) {
+            let mut f = f.clone();
+            let f = f.as_object_mut().unwrap();
+            f.remove("node");
+            f.remove("state");
+            assert_eq!(&serde_json::Value::Object(f.clone()), st, "{}", b.id);
+        }
+        for m in doc["messages"].as_array().unwrap() {
+            if let Some(r) = m["resolved_step"].as_u64() {
+                assert!((1..=steps.len() as u64).contains(&r), "{}", b.id);
+            }
+        }
+        // A violation's step is the number `dsplay run` prints for it.
+        for v in doc["violations"].as_array().unwrap() {
+            let line = format!(
+                "step {} (t={} ms): {}: ",
+                v["step"],
+                v["time"],
+                v["property"].as_str().unwrap()
+            );
+            assert!(
+                out.lines().any(|l| l.trim().starts_with(&line)),
+                "{line}\n{out}"
+            );
+        }
+        // The trace holds its scenario: run again from it alone, it takes the same steps.
+        let scenario = doc["scenario"].to_string();
+        let mut again = catalog::load(&scenario).expect("the trace's scenario loads");
+        again.run(None, None);
+        let mut first = catalog::load(b.json).unwrap();
+        first.run(None, None);
+        assert_eq!(again.trace_hash(), first.trace_hash(), "{}", b.id);
     }
 }
 

@@ -4,12 +4,13 @@
 use super::Loaded;
 use crate::invariant::{Property, Violation};
 use crate::protocol::Protocol;
+use crate::scenario::Scenario;
 use crate::sim::{NodeId, NodeStatus, Time};
-use crate::trace::{MsgRecord, StepRecord};
+use crate::trace::{MsgRecord, StepRecord, Trace};
 use serde::Serialize;
 
 /// Version of the trace format (`docs/trace-format.md`).
-pub const TRACE_VERSION: u32 = 1;
+pub const TRACE_VERSION: u32 = 2;
 
 #[derive(Serialize)]
 #[serde(bound = "")]
@@ -39,6 +40,7 @@ pub(super) struct TraceDoc<'a, P: Protocol> {
     params: &'a P::Params,
     nodes: &'a [String],
     properties: Vec<Property>,
+    scenario: Scenario<P>,
     steps: Vec<StepDoc<'a, P>>,
     messages: &'a [MsgRecord<P>],
     violations: Vec<&'a Violation>,
@@ -48,10 +50,11 @@ pub(super) struct TraceDoc<'a, P: Protocol> {
 }
 
 impl<P: Protocol> Loaded<P> {
-    pub(super) fn trace_doc(&self) -> TraceDoc<'_, P> {
+    /// The trace document of the run up to the current step, `trace` being the timeline's
+    /// trace cut there (steps computed ahead are not part of what is shown).
+    pub(super) fn trace_doc<'a>(&'a self, trace: &'a Trace<P>) -> TraceDoc<'a, P> {
         let tl = &self.timeline;
         let sim = tl.sim();
-        let trace = tl.trace();
         let proto = sim.proto();
         TraceDoc {
             format: "dsplay-trace",
@@ -62,6 +65,7 @@ impl<P: Protocol> Loaded<P> {
             params: &self.scenario.params,
             nodes: &self.names,
             properties: proto.properties(),
+            scenario: self.reproducing(),
             steps: trace
                 .steps
                 .iter()

@@ -203,6 +203,19 @@ impl<P: Protocol> Loaded<P> {
         })
     }
 
+    /// The scenario file that reproduces this session: the scenario, and what people did
+    /// as `at_step` actions after its script.
+    pub fn reproducing(&self) -> Scenario<P> {
+        let mut sc = self.scenario.clone();
+        sc.actions
+            .extend(self.timeline.user_actions().map(|a| ScriptedAction {
+                at: None,
+                at_step: Some(a.step),
+                action: a.action.clone(),
+            }));
+        sc
+    }
+
     /// Run from here as the scenario's `run` section says (or the given bounds).
     pub fn run_to(&mut self, steps: Option<u64>, until: Option<Time>) {
         let steps = steps.unwrap_or(self.scenario.run.steps);
@@ -538,18 +551,19 @@ impl<P: Protocol> Session for Loaded<P> {
     }
 
     fn scenario_json(&self) -> String {
-        let mut sc = self.scenario.clone();
-        sc.actions
-            .extend(self.timeline.user_actions().map(|a| ScriptedAction {
-                at: None,
-                at_step: Some(a.step),
-                action: a.action.clone(),
-            }));
-        sc.to_json()
+        self.reproducing().to_json()
     }
 
     fn trace_json(&self) -> String {
-        let doc = self.trace_doc();
+        // A page may have computed steps past the one shown: the trace stops at it, as the
+        // same scenario run to that step (`dsplay run --steps`) stops.
+        let tl = &self.timeline;
+        let cut = (tl.pos() < tl.horizon()).then(|| {
+            let mut t = tl.trace().clone();
+            t.truncate(tl.pos());
+            t
+        });
+        let doc = self.trace_doc(cut.as_ref().unwrap_or(tl.trace()));
         with_names(&self.names, || {
             serde_json::to_string(&doc).expect("traces serialize")
         })
