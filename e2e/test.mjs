@@ -1366,7 +1366,7 @@ await story.close();
   const page = await ctx.newPage();
   for (const [name, id, seed] of CASES) {
     await check(
-      `native = wasm: ${name} with random faults, your actions and a fork gives the command line's trace and hash`,
+      `native = wasm: ${name} with random faults, your actions and a fork: the command line, given the page's link, writes the same trace`,
       async () => {
         const random = rng(seed);
         const pick = (list) => list[Math.floor(random() * list.length)];
@@ -1411,14 +1411,22 @@ await story.close();
         await goToStep(page, 16);
         const at = await pos(page);
         const trace = await exportFile(page, 'Export trace (JSON)');
+        // The same input as the page's link carries it: the imported scenario and your actions.
+        const href = await page.evaluate(() => location.href);
+        const { params } = hashState(href);
+        assert(params.get('custom') && params.get('actions'), `the address has no custom scenario or actions: ${href}`);
         const file = path.join(tmp, `${id}.json`);
-        await writeFile(file, await exportFile(page, 'Export scenario (JSON)'));
+        const actions = path.join(tmp, `${id}-actions.json`);
+        await writeFile(file, Buffer.from(params.get('custom'), 'base64url'));
+        await writeFile(actions, Buffer.from(params.get('actions'), 'base64url'));
         const doc = JSON.parse(trace);
         assert(doc.final_step === at && doc.steps.length === at, `the page's trace has ${doc.steps.length} steps and final_step ${doc.final_step} at step ${at}`);
         assert(doc.steps.filter((s) => s.user).length === 2, `the trace has ${doc.steps.filter((s) => s.user).length} actions of yours, not 2`);
         // The same scenario file, run natively to the same step.
         const out = path.join(tmp, `${id}-trace.json`);
-        const run = execFileSync(cli, ['run', file, '--steps', String(at), '--hash', '--trace', out], { encoding: 'utf8' });
+        const run = execFileSync(cli, ['run', file, '--actions', actions, '--steps', String(at), '--hash', '--trace', out], {
+          encoding: 'utf8',
+        });
         const hash = /^hash: ([0-9a-f]{16})$/m.exec(run)?.[1];
         assert(hash, `the command line printed no hash:\n${run}`);
         const native = await readFile(out, 'utf8');

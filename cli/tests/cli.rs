@@ -183,6 +183,53 @@ fn hash_is_stable() {
 }
 
 #[test]
+fn actions_from_a_link_are_done_as_yours() {
+    let tmp = TempDir::new("actions");
+    let actions = tmp.path("actions.json");
+    std::fs::write(
+        &actions,
+        r#"[{"step": 3, "action": {"crash": {"node": "n2"}}}]"#,
+    )
+    .unwrap();
+    let trace = tmp.path("trace.json");
+    let o = dsplay(&[
+        "run",
+        "messaging-normal",
+        "--actions",
+        actions.to_str().unwrap(),
+        "--trace",
+        trace.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let doc: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&trace).unwrap()).unwrap();
+    // After 3 steps, the crash is step 4, yours; the trace's scenario has it at step 3.
+    let step = &doc["steps"][3];
+    assert_eq!(step["index"], 4);
+    assert_eq!(step["user"], true);
+    assert_eq!(step["action"]["crash"]["node"], "n2");
+    assert_eq!(step["status"]["status"], "crashed");
+    let script = doc["scenario"]["actions"].as_array().unwrap();
+    assert!(script
+        .iter()
+        .any(|a| a["at_step"] == 3 && a["action"]["crash"]["node"] == "n2"));
+    // A bad file is refused with where it is wrong.
+    std::fs::write(
+        &actions,
+        r#"[{"step": 3, "action": {"crash": {"node": "zz"}}}]"#,
+    )
+    .unwrap();
+    let o = dsplay(&[
+        "run",
+        "messaging-normal",
+        "--actions",
+        actions.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("actions"), "{}", stderr(&o));
+}
+
+#[test]
 fn trace_is_written_in_the_documented_format() {
     let tmp = TempDir::new("trace");
     for b in catalog::builtins() {

@@ -87,6 +87,21 @@ pub struct MsgRecord<P: Protocol> {
 }
 
 impl<P: Protocol> MsgRecord<P> {
+    /// Undo what the steps from `step` on did to the message.
+    fn undo_from(&mut self, step: u64) {
+        if self.resolved_step.is_some_and(|r| r >= step) {
+            self.resolved_step = None;
+            self.fate = Fate::InFlight;
+        }
+        while let Some(&(s, prev)) = self.reschedules.last() {
+            if s < step {
+                break;
+            }
+            self.deliver_at = prev;
+            self.reschedules.pop();
+        }
+    }
+
     /// Whether the message is in flight after `step` steps have run.
     pub fn in_flight_at(&self, step: u64) -> bool {
         self.sent_step < step && self.resolved_step.is_none_or(|r| r >= step)
@@ -238,18 +253,19 @@ impl<P: Protocol> Trace<P> {
         let keep = self.messages.partition_point(|m| m.sent_step < step);
         self.messages.truncate(keep);
         for m in &mut self.messages {
-            if m.resolved_step.is_some_and(|r| r >= step) {
-                m.resolved_step = None;
-                m.fate = Fate::InFlight;
-            }
-            while let Some(&(s, prev)) = m.reschedules.last() {
-                if s < step {
-                    break;
-                }
-                m.deliver_at = prev;
-                m.reschedules.pop();
-            }
+            m.undo_from(step);
         }
+    }
+
+    /// The messages as they were when `step` steps had run: those sent by then, with what
+    /// later steps did to them undone.
+    pub fn messages_at(&self, step: u64) -> Vec<MsgRecord<P>> {
+        let sent = self.messages.partition_point(|m| m.sent_step < step);
+        let mut out = self.messages[..sent].to_vec();
+        for m in &mut out {
+            m.undo_from(step);
+        }
+        out
     }
 
     /// Every violation recorded, in step order.

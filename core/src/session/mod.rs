@@ -555,15 +555,7 @@ impl<P: Protocol> Session for Loaded<P> {
     }
 
     fn trace_json(&self) -> String {
-        // A page may have computed steps past the one shown: the trace stops at it, as the
-        // same scenario run to that step (`dsplay run --steps`) stops.
-        let tl = &self.timeline;
-        let cut = (tl.pos() < tl.horizon()).then(|| {
-            let mut t = tl.trace().clone();
-            t.truncate(tl.pos());
-            t
-        });
-        let doc = self.trace_doc(cut.as_ref().unwrap_or(tl.trace()));
+        let doc = self.trace_doc();
         with_names(&self.names, || {
             serde_json::to_string(&doc).expect("traces serialize")
         })
