@@ -23,6 +23,11 @@ if [ ! -d node_modules/playwright-core ]; then
   exit 1
 fi
 
+# The command line, to compare what the page computes (wasm, release) with what it computes
+# (native) for the same input. Built already by the tests; quick if nothing changed.
+cargo build -q -p dsplay-cli
+export DSPLAY_CLI="${DSPLAY_CLI:-$(cargo metadata --format-version 1 --no-deps | node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>console.log(JSON.parse(s).target_directory))')/debug/dsplay}"
+
 SERVER_PIDS=()
 SERVER_LOGS=()
 cleanup() {

@@ -1,7 +1,7 @@
 //! `dsplay`: run and sweep dsplay scenarios from the command line.
 //!
-//! Exit status: 0 on success (for `sweep`: no invariant violated), 1 when a sweep found a
-//! violation, 2 for usage and input errors, 3 for an internal error (a bug).
+//! Exit status: 0 on success (for `sweep` and `merge`: no invariant violated), 1 when a
+//! sweep found a violation, 2 for usage and input errors, 3 for an internal error (a bug).
 //!
 //! The commands read and write through [`Io`], so that the binary (src/main.rs) gives them
 //! the process's streams and the disk, and tests give them buffers and files in memory
@@ -10,12 +10,13 @@
 
 mod args;
 mod list;
+mod merge;
 mod run;
 mod sweep;
 
 use std::cell::RefCell;
 use std::collections::{BTreeMap, BTreeSet};
-use std::io::{Read, Write};
+use std::io::{BufRead, Read, Write};
 use std::path::{Component, Path, PathBuf};
 use std::process::ExitCode;
 
@@ -39,6 +40,8 @@ pub trait Files {
     fn exists(&self, path: &Path) -> bool;
     fn is_dir(&self, path: &Path) -> bool;
     fn read(&self, path: &Path) -> std::io::Result<String>;
+    /// A file to read line by line (a shard's output for `merge` may be large).
+    fn open(&self, path: &Path) -> std::io::Result<Box<dyn BufRead + '_>>;
     /// Write a whole file (its folder must exist).
     fn write(&mut self, path: &Path, contents: &str) -> std::io::Result<()>;
     /// Make a folder and any missing folders above it.
@@ -57,6 +60,10 @@ impl Files for Disk {
     }
     fn read(&self, path: &Path) -> std::io::Result<String> {
         std::fs::read_to_string(path)
+    }
+    fn open(&self, path: &Path) -> std::io::Result<Box<dyn BufRead + '_>> {
+        let file = std::fs::File::open(path)?;
+        Ok(Box::new(std::io::BufReader::with_capacity(1 << 16, file)))
     }
     fn write(&mut self, path: &Path, contents: &str) -> std::io::Result<()> {
         std::fs::write(path, contents)
@@ -86,6 +93,18 @@ impl MemFiles {
     fn folder(&self, key: &Path) -> bool {
         key.as_os_str().is_empty() || key == Path::new("/") || self.dirs.contains(key)
     }
+    fn get(&self, path: &Path) -> std::io::Result<&String> {
+        match self.files.get(&Self::key(path)) {
+            Some(text) => Ok(text),
+            None if self.is_dir(path) => {
+                Err(io_error(std::io::ErrorKind::IsADirectory, "Is a directory"))
+            }
+            None => Err(io_error(
+                std::io::ErrorKind::NotFound,
+                "No such file or directory",
+            )),
+        }
+    }
 }
 
 fn io_error(kind: std::io::ErrorKind, what: &str) -> std::io::Error {
@@ -101,17 +120,10 @@ impl Files for MemFiles {
         !path.as_os_str().is_empty() && self.folder(&Self::key(path))
     }
     fn read(&self, path: &Path) -> std::io::Result<String> {
-        let key = Self::key(path);
-        match self.files.get(&key) {
-            Some(text) => Ok(text.clone()),
-            None if self.is_dir(path) => {
-                Err(io_error(std::io::ErrorKind::IsADirectory, "Is a directory"))
-            }
-            None => Err(io_error(
-                std::io::ErrorKind::NotFound,
-                "No such file or directory",
-            )),
-        }
+        self.get(path).cloned()
+    }
+    fn open(&self, path: &Path) -> std::io::Result<Box<dyn BufRead + '_>> {
+        Ok(Box::new(self.get(path)?.as_bytes()))
     }
     fn write(&mut self, path: &Path, contents: &str) -> std::io::Result<()> {
         let key = Self::key(path);
@@ -172,7 +184,8 @@ dsplay: run distributed-algorithm scenarios headless, deterministically
 Usage:
   dsplay run SCENARIO [--trace OUT.json] [--steps N] [--until MS] [--hash]
   dsplay sweep --algo NAME --seeds A..B [--faults random|none|KIND,...] [--span MS]
-               [--params JSON] [--out DIR] [--jobs N]
+               [--params JSON] [--out DIR] [--jobs N] [--shard K/N] [--format jsonl]
+  dsplay merge FILE...
   dsplay list
   dsplay help [COMMAND]
   dsplay --version
@@ -180,16 +193,18 @@ Usage:
 Commands:
   run     Run one scenario (a file, or a built-in scenario by name) and summarize it
   sweep   Run many seeds with random workloads and faults; report invariant violations
+  merge   Combine the JSON lines of a sweep run in shards into one summary
   list    List the algorithms and the built-in scenarios
 
-Exit status: 0 success, 1 a sweep found an invariant violation, 2 usage or input
-error, 3 internal error.
+Exit status: 0 success, 1 a sweep (or the merged shards of one) found an invariant
+violation, 2 usage or input error, 3 internal error.
 See `dsplay COMMAND --help` for a command's options.";
 
 fn command_help(cmd: &str) -> Option<&'static str> {
     match cmd {
         "run" => Some(run::HELP),
         "sweep" => Some(sweep::HELP),
+        "merge" => Some(merge::HELP),
         "list" => Some(list::HELP),
         "help" => {
             Some("Usage: dsplay help [COMMAND]\n\nShow the usage of dsplay or of one command.")
@@ -198,7 +213,7 @@ fn command_help(cmd: &str) -> Option<&'static str> {
     }
 }
 
-const COMMANDS: &str = "run, sweep, list, help";
+const COMMANDS: &str = "run, sweep, merge, list, help";
 
 /// Whether the arguments ask for a command's help.
 pub fn wants_help(args: &[String]) -> bool {
@@ -238,7 +253,7 @@ fn dispatch(argv: Vec<String>, io: &mut Io) -> Result<ExitCode, Failure> {
             }
             Ok(ExitCode::SUCCESS)
         }
-        c @ ("run" | "sweep" | "list") => {
+        c @ ("run" | "sweep" | "merge" | "list") => {
             if wants_help(&rest) {
                 writeln!(out, "{}", command_help(c).unwrap_or(USAGE))?;
                 return Ok(ExitCode::SUCCESS);
@@ -246,6 +261,7 @@ fn dispatch(argv: Vec<String>, io: &mut Io) -> Result<ExitCode, Failure> {
             match c {
                 "run" => run::main(rest, io),
                 "sweep" => sweep::main(rest, io),
+                "merge" => merge::main(rest, io),
                 _ => list::main(rest, io),
             }
         }

@@ -10,13 +10,16 @@ use std::io::Read;
 use std::process::ExitCode;
 
 pub const HELP: &str = "\
-Usage: dsplay run SCENARIO [--trace OUT.json] [--steps N] [--until MS] [--hash]
+Usage: dsplay run SCENARIO [--actions FILE] [--trace OUT.json] [--steps N] [--until MS] [--hash]
 
 Run a scenario and print a summary: the run's size, its messages and every invariant
 violation. SCENARIO is a scenario file, `-` for standard input, or the name of a built-in
 scenario (see `dsplay list`); a file of that name wins.
 
 Options:
+  --actions FILE    What people did on the page, as its link carries them (the JSON list
+                    `[{\"step\": 3, \"action\": {...}}]` of the `actions` part of the address,
+                    decoded): done as the page does them, as your actions, not the script's
   --trace OUT.json  Write the whole trace as JSON (docs/trace-format.md)
   --steps N         Run at most N steps (default: the scenario's run.steps)
   --until MS        Stop before the first event after MS ms of simulated time
@@ -29,6 +32,7 @@ option.";
 
 struct Options {
     scenario: String,
+    actions: Option<String>,
     trace: Option<String>,
     steps: Option<u64>,
     until: Option<u64>,
@@ -40,6 +44,7 @@ fn parse(args: Vec<String>) -> Result<Options, Failure> {
     let mut scenario = None;
     let mut o = Options {
         scenario: String::new(),
+        actions: None,
         trace: None,
         steps: None,
         until: None,
@@ -47,6 +52,7 @@ fn parse(args: Vec<String>) -> Result<Options, Failure> {
     };
     while let Some(a) = p.next()? {
         match &a {
+            Arg::Flag(f) if f == "--actions" => o.actions = Some(p.value(f)?),
             Arg::Flag(f) if f == "--trace" => o.trace = Some(p.value(f)?),
             Arg::Flag(f) if f == "--steps" => {
                 let n = p.number(f)?;
@@ -117,6 +123,15 @@ pub fn main(args: Vec<String>, io: &mut Io) -> Result<ExitCode, Failure> {
         catch(|| catalog::load(&json))
             .map_err(Failure::Internal)?
             .map_err(|e| Failure::Input(format!("{}: {e}", quote(&label))))?;
+    if let Some(path) = &o.actions {
+        let text = io
+            .files
+            .read(std::path::Path::new(path))
+            .map_err(|e| Failure::Input(format!("cannot read {}: {e}", quote(path))))?;
+        catch(|| session.set_user_actions_json(&text))
+            .map_err(Failure::Internal)?
+            .map_err(|e| Failure::Input(format!("{}: {e}", quote(path))))?;
+    }
     let spec = run_spec(&json);
     let start = session.pos();
     let summary = catch(|| session.run(o.steps, o.until)).map_err(Failure::Internal)?;

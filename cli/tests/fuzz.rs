@@ -1,13 +1,16 @@
-//! Fuzzing the command line: generated argument lists for `run`, `sweep`, `list` and
-//! `help` (real commands with flags dropped, doubled, misspelt, given odd or huge values,
-//! `--flag=value` and `--`), and generated scenario files for `dsplay run FILE` and
+//! Fuzzing the command line: generated argument lists for `run`, `sweep`, `merge`, `list`
+//! and `help` (real commands with flags dropped, doubled, misspelt, given odd or huge
+//! values, `--flag=value` and `--`), generated scenario files for `dsplay run FILE` and
 //! `dsplay run -` (mutations of every built-in scenario, as core/tests/fuzz.rs makes them),
-//! run in this process through [`dsplay_cli::run`] with buffers for its streams and its
-//! files in memory ([`dsplay_cli::MemFiles`]).
+//! action lists for `dsplay run --actions FILE`, and shard files for `dsplay merge` (the
+//! JSON lines of real sweeps, split, repeated, cut, mixed and changed), run in this process
+//! through [`dsplay_cli::run`] with buffers for its streams and its files in memory
+//! ([`dsplay_cli::MemFiles`]).
 //!
 //! Every input must end without an internal error (a panic, exit status 3) within a
 //! generous time; a refused one (status 2) must print exactly one `error:` line that says
-//! what is wrong. The normal test run makes 1,500 inputs; the full run makes 100,000 and
+//! what is wrong (`merge` may end with status 3 when a line it reads says that a seed had an
+//! internal error: that is the sweep's, not its own). The normal test run makes 1,500 inputs; the full run makes 100,000 and
 //! prints the count and the time:
 //!
 //! ```text
@@ -24,8 +27,9 @@ mod fuzzgen;
 use dsplay_cli::MemFiles;
 use dsplay_core::catalog::{self, CATALOG};
 use dsplay_core::scenario::MAX_STEPS;
-use fuzzgen::{fuzz, mutate_text, mutate_value, odd_string, Rng, Tally};
+use fuzzgen::{fuzz, mutate_text, mutate_value, odd_string, user_actions, Rng, Tally};
 use serde_json::Value;
+use std::sync::OnceLock;
 use std::time::Duration;
 
 const SMOKE: u64 = 1_500;
@@ -46,8 +50,8 @@ struct Input {
     argv: Vec<String>,
     /// What standard input holds.
     stdin: String,
-    /// The contents of `in.json`, written before the command runs.
-    file: Option<String>,
+    /// Files written before the command runs (`in.json`, `actions.json`, shards), by path.
+    files: Vec<(String, String)>,
 }
 
 fn corpus() -> Vec<Value> {
@@ -116,7 +120,7 @@ fn run_args(rng: &mut Rng, input: &mut Input) -> Vec<String> {
             .id
             .to_string(),
         3..=4 => {
-            input.file = Some(scenario_text(rng));
+            input.files.push((path("in.json"), scenario_text(rng)));
             path("in.json")
         }
         5 => {
@@ -130,7 +134,7 @@ fn run_args(rng: &mut Rng, input: &mut Input) -> Vec<String> {
     };
     let mut opts: Vec<Vec<String>> = vec![vec![scenario]];
     for _ in 0..rng.below(5) {
-        let o = match rng.below(10) {
+        let o = match rng.below(11) {
             0 => {
                 let odd = odd_string(rng);
                 let to = rng
@@ -143,13 +147,31 @@ fn run_args(rng: &mut Rng, input: &mut Input) -> Vec<String> {
                     .clone();
                 vec!["--trace".into(), to]
             }
+            10 => {
+                let from = match rng.below(6) {
+                    0..=3 => {
+                        let corpus = corpus();
+                        input
+                            .files
+                            .push((path("actions.json"), user_actions(rng, &corpus)));
+                        path("actions.json")
+                    }
+                    4 => rng
+                        .pick(&[path("missing.json"), path(""), "-".into()])
+                        .clone(),
+                    _ => odd_string(rng),
+                };
+                vec!["--actions".into(), from]
+            }
             1..=2 => vec!["--steps".into(), number(rng, 2_000)],
             3 => vec!["--until".into(), number(rng, 5_000)],
             4 => vec!["--hash".into()],
             5 => vec![format!("--steps={}", number(rng, 2_000))],
             6 => vec!["--hash=yes".into()],
             7 => vec!["--".into()],
-            8 => vec![rng.pick(&["--steps", "--trace", "--until"]).to_string()],
+            8 => vec![rng
+                .pick(&["--steps", "--trace", "--until", "--actions"])
+                .to_string()],
             _ => vec![rng
                 .pick(&["--nope", "-x", "-", "extra", "--help", "-h"])
                 .to_string()],
@@ -197,7 +219,7 @@ fn sweep_args(rng: &mut Rng) -> Vec<String> {
         opts.push(vec!["--seeds".into(), seeds]);
     }
     for _ in 0..rng.below(5) {
-        let o = match rng.below(9) {
+        let o = match rng.below(11) {
             0..=1 => {
                 const KINDS: &[&str] = &[
                     "random",
@@ -251,8 +273,43 @@ fn sweep_args(rng: &mut Rng) -> Vec<String> {
                 rng.pick(&["1", "2", "0", "1025", "x", ""]).to_string(),
             ],
             7 => vec![format!("--span={}", 10 + rng.below(500))],
+            8 => {
+                let shard = match rng.below(5) {
+                    0..=2 => {
+                        let n = 1 + rng.below(5) as u64;
+                        format!("{}/{n}", rng.below(n as usize))
+                    }
+                    3 => rng
+                        .pick(&[
+                            "0/0",
+                            "2/2",
+                            "1",
+                            "/3",
+                            "1/",
+                            "-1/2",
+                            "1/2/3",
+                            "0/18446744073709551615",
+                            "18446744073709551614/18446744073709551615",
+                            "0/18446744073709551616",
+                        ])
+                        .to_string(),
+                    _ => odd_string(rng),
+                };
+                vec!["--shard".into(), shard]
+            }
+            9 => {
+                let format = match rng.below(6) {
+                    0..=2 => "jsonl".to_string(),
+                    3 => "text".to_string(),
+                    4 => rng.pick(&["JSONL", "json", ""]).to_string(),
+                    _ => odd_string(rng),
+                };
+                vec!["--format".into(), format]
+            }
             _ => vec![rng
-                .pick(&["--nope", "stray", "--algo", "--seeds", "--", "-j"])
+                .pick(&[
+                    "--nope", "stray", "--algo", "--seeds", "--", "-j", "--shard", "--format",
+                ])
                 .to_string()],
         };
         opts.push(o);
@@ -267,29 +324,178 @@ fn sweep_args(rng: &mut Rng) -> Vec<String> {
     a
 }
 
+/// The JSON lines of a few real sweeps (`--format jsonl`): one with failing seeds (whose
+/// scenarios went to `work/failures`), passing ones of other algorithms.
+fn sweep_lines() -> &'static [Vec<String>] {
+    static LINES: OnceLock<Vec<Vec<String>>> = OnceLock::new();
+    LINES.get_or_init(|| {
+        let out = path("failures");
+        let sweeps: [&[&str]; 3] = [
+            &[
+                "--algo",
+                "locks",
+                "--params",
+                r#"{"variant": "lease"}"#,
+                "--faults",
+                "pauses",
+                "--seeds",
+                "0..12",
+            ],
+            &["--algo", "raft", "--seeds", "0..4"],
+            &[
+                "--algo",
+                "messaging",
+                "--seeds",
+                "5..=8",
+                "--faults",
+                "none",
+            ],
+        ];
+        sweeps
+            .iter()
+            .map(|args| {
+                let mut argv: Vec<String> = ["sweep", "--format", "jsonl", "--out", &out]
+                    .iter()
+                    .chain(args.iter())
+                    .map(|a| a.to_string())
+                    .collect();
+                argv.extend(["--jobs".into(), "1".into()]);
+                let mut files = MemFiles::default();
+                files.dirs.insert("work".into());
+                let mut out = Vec::new();
+                let status = dsplay_cli::run(
+                    argv,
+                    &mut dsplay_cli::Io {
+                        out: &mut out,
+                        err: &mut Vec::new(),
+                        input: &mut std::io::empty(),
+                        files: &mut files,
+                        tty: false,
+                    },
+                );
+                assert!(status <= 1, "the sweeps to merge run");
+                String::from_utf8(out)
+                    .expect("the output is UTF-8")
+                    .lines()
+                    .map(str::to_string)
+                    .collect()
+            })
+            .collect()
+    })
+}
+
+/// A shard file for `merge`: some lines of a real sweep (every Nth, from the Kth, as a
+/// shard has them), sometimes with a line repeated, dropped, changed or from another
+/// sweep, or cut short.
+fn shard_text(rng: &mut Rng) -> String {
+    let sweeps = sweep_lines();
+    let lines = rng.pick(sweeps);
+    let n = 1 + rng.below(4);
+    let k = rng.below(n);
+    let mut picked: Vec<String> = lines.iter().skip(k).step_by(n).cloned().collect();
+    for _ in 0..rng.below(3) {
+        if picked.is_empty() {
+            break;
+        }
+        let i = rng.below(picked.len());
+        match rng.below(6) {
+            0 => {
+                let again = picked[i].clone();
+                picked.push(again);
+            }
+            1 => {
+                picked.remove(i);
+            }
+            2 => {
+                let other: &Vec<String> = rng.pick(sweeps);
+                picked[i] = rng.pick(other).clone();
+            }
+            3 => picked[i] = mutate_text(rng, &picked[i]),
+            4 => picked.insert(i, rng.pick(&["", " ", "{}", "[]", "null"]).to_string()),
+            _ => {
+                let donors: Vec<Value> = picked
+                    .iter()
+                    .filter_map(|l| serde_json::from_str(l).ok())
+                    .collect();
+                if let Ok(mut v) = serde_json::from_str::<Value>(&picked[i]) {
+                    mutate_value(rng, &mut v, &donors);
+                    picked[i] = v.to_string();
+                }
+            }
+        }
+    }
+    let mut text = picked.join("\n");
+    if rng.chance(3, 4) {
+        text.push('\n');
+    }
+    if rng.chance(1, 10) {
+        text = mutate_text(rng, &text);
+    }
+    text
+}
+
+fn merge_args(rng: &mut Rng, input: &mut Input) -> Vec<String> {
+    let mut a = vec!["merge".to_string()];
+    for i in 0..rng.small(4) {
+        let name = match rng.below(12) {
+            0..=7 => {
+                let name = path(&format!("shard-{i}.jsonl"));
+                input.files.push((name.clone(), shard_text(rng)));
+                name
+            }
+            8 => {
+                input.stdin = shard_text(rng);
+                "-".to_string()
+            }
+            9 => {
+                // The same file twice, an empty one, one that is not there, a folder.
+                let name = path("empty.jsonl");
+                input.files.push((name.clone(), String::new()));
+                rng.pick(&[
+                    name,
+                    path("shard-0.jsonl"),
+                    path("missing.jsonl"),
+                    path(""),
+                    "-".into(),
+                ])
+                .clone()
+            }
+            10 => rng.pick(&["--nope", "--", "--help", "-"]).to_string(),
+            _ => odd_string(rng),
+        };
+        a.push(name);
+    }
+    // `merge` with no file now and then.
+    if rng.chance(1, 20) {
+        a.truncate(1);
+    }
+    a
+}
+
 fn cli_input(_: u64, rng: &mut Rng) -> Input {
     let mut input = Input {
         argv: Vec::new(),
         stdin: String::new(),
-        file: None,
+        files: Vec::new(),
     };
-    input.argv = match rng.below(20) {
+    input.argv = match rng.below(22) {
         0..=9 => run_args(rng, &mut input),
         10..=15 => sweep_args(rng),
-        16 => vec!["list".into()],
-        17 => {
+        16..=17 => merge_args(rng, &mut input),
+        18 => vec!["list".into()],
+        19 => {
             let mut a = vec![rng
                 .pick(&["help", "--help", "-h", "--version", "-V", "version", "list"])
                 .to_string()];
             if rng.chance(1, 2) {
                 a.push(
-                    rng.pick(&["run", "sweep", "list", "help", "nope", "--x"])
+                    rng.pick(&["run", "sweep", "merge", "list", "help", "nope", "--x"])
                         .to_string(),
                 );
             }
             a
         }
-        18 => Vec::new(),
+        20 => Vec::new(),
         _ => (0..rng.small(4)).map(|_| odd_string(rng)).collect(),
     };
     // Now and then an argument changed as text (not a number: a seed range or a step
@@ -309,8 +515,8 @@ fn cli_input(_: u64, rng: &mut Rng) -> Input {
 fn check(input: &Input, _: &mut Rng, tally: &mut Tally) {
     let mut files = MemFiles::default();
     files.dirs.insert("work".into());
-    if let Some(text) = &input.file {
-        files.files.insert(path("in.json").into(), text.clone());
+    for (name, text) in &input.files {
+        files.files.insert(name.into(), text.clone());
     }
     let (mut out, mut err) = (Vec::new(), Vec::new());
     let mut stdin = input.stdin.as_bytes();
@@ -329,7 +535,13 @@ fn check(input: &Input, _: &mut Rng, tally: &mut Tally) {
     match status {
         0 | 1 => {
             tally.taken += 1;
-            assert!(!out.is_empty(), "no output for {:?}", input.argv);
+            // A sweep's JSON lines are on standard output and its summary on standard
+            // error (a shard may have no seeds).
+            assert!(
+                !out.is_empty() || err.contains("seeds run:"),
+                "no output for {:?}",
+                input.argv
+            );
             for line in err.lines().filter(|l| l.contains("error:")) {
                 // A sweep that found violations (status 1) says so even when it could not
                 // save the scenarios that reproduce them.
@@ -353,6 +565,14 @@ fn check(input: &Input, _: &mut Rng, tally: &mut Tally) {
                 line.chars().take(800).collect::<String>()
             );
             tally.error(line);
+        }
+        // What `merge` read said that a seed had an internal error.
+        3 if input.argv.first().is_some_and(|c| c == "merge")
+            && err
+                .lines()
+                .all(|l| !l.starts_with("error:") || l.contains(" at seed ")) =>
+        {
+            tally.taken += 1;
         }
         _ => panic!("status {status}: {err}"),
     }
@@ -425,6 +645,32 @@ fn an_error_line_quotes_a_long_argument_cut_short() {
             "--seeds".into(),
             "1".into(),
             "--faults".into(),
+            long.clone(),
+        ],
+        vec![
+            "sweep".into(),
+            "--algo".into(),
+            "raft".into(),
+            "--seeds".into(),
+            "1".into(),
+            "--shard".into(),
+            long.clone(),
+        ],
+        vec![
+            "sweep".into(),
+            "--algo".into(),
+            "raft".into(),
+            "--seeds".into(),
+            "1".into(),
+            "--format".into(),
+            long.clone(),
+        ],
+        vec!["merge".into(), long.clone()],
+        vec!["merge".into(), long.clone(), long.clone()],
+        vec![
+            "run".into(),
+            "raft-first-election".into(),
+            "--actions".into(),
             long.clone(),
         ],
     ] {

@@ -195,7 +195,8 @@ impl NetworkSpec {
     }
 }
 
-/// An action of the script, at a simulated time (`at`, ms) or before a step (`at_step`).
+/// An action of the script, at a simulated time (`at`, ms) or when a number of steps have
+/// run (`at_step: N`: the action is then step N + 1, steps being numbered from 1).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ScriptedAction<C> {

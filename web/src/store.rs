@@ -668,7 +668,8 @@ impl<P: Algorithm> State<P> {
                     self.ui.error = Some(match dsplay_core::scenario::algorithm_of(&text) {
                         // Another page's scenario (an unknown algorithm is the error's).
                         Ok(other)
-                            if other != P::NAME && dsplay_core::catalog::entry(&other).is_ok() =>
+                            if other != P::NAME
+                                && dsplay_core::catalog::NAMES.contains(&other.as_str()) =>
                         {
                             format!(
                                 "that scenario is for `{other}`, not {}: open {other}.html to use it",

@@ -203,6 +203,19 @@ impl<P: Protocol> Loaded<P> {
         })
     }
 
+    /// The scenario file that reproduces this session: the scenario, and what people did
+    /// as `at_step` actions after its script.
+    pub fn reproducing(&self) -> Scenario<P> {
+        let mut sc = self.scenario.clone();
+        sc.actions
+            .extend(self.timeline.user_actions().map(|a| ScriptedAction {
+                at: None,
+                at_step: Some(a.step),
+                action: a.action.clone(),
+            }));
+        sc
+    }
+
     /// Run from here as the scenario's `run` section says (or the given bounds).
     pub fn run_to(&mut self, steps: Option<u64>, until: Option<Time>) {
         let steps = steps.unwrap_or(self.scenario.run.steps);
@@ -545,14 +558,7 @@ impl<P: Protocol> Session for Loaded<P> {
     }
 
     fn scenario_json(&self) -> String {
-        let mut sc = self.scenario.clone();
-        sc.actions
-            .extend(self.timeline.user_actions().map(|a| ScriptedAction {
-                at: None,
-                at_step: Some(a.step),
-                action: a.action.clone(),
-            }));
-        sc.to_json()
+        self.reproducing().to_json()
     }
 
     fn trace_json(&self) -> String {

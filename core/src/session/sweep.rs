@@ -12,6 +12,8 @@ use crate::sim::Time;
 pub struct SweepOutcome {
     pub seed: u64,
     pub steps: u64,
+    /// The simulated time (ms) at the end of the run.
+    pub time: Time,
     pub violations: Vec<Violation>,
     /// A scenario file that reproduces the run.
     pub scenario: String,
@@ -42,9 +44,11 @@ pub fn sweep<P: Protocol>(
     sc.run.steps = 20_000;
     let mut loaded = Loaded::new(sc)?;
     loaded.run_to(None, None);
+    let timeline = &loaded.timeline;
     Ok(SweepOutcome {
         seed,
-        steps: loaded.summary().steps,
+        steps: timeline.pos(),
+        time: timeline.sim().time(),
         violations: loaded.violations(),
         scenario: loaded.scenario.to_json(),
     })

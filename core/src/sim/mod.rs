@@ -13,7 +13,8 @@ use crate::collections::VecMap;
 use crate::invariant::{Checker, Violation};
 use crate::protocol::{Ctx, Durable, Effect, NodeFault, Protocol};
 use crate::trace::{
-    DropReason, Fate, KernelNote, MsgId, MsgRecord, MsgUpdate, StepKind, StepOutcome, StepRecord,
+    DropReason, Fate, KernelNote, MsgId, MsgRecord, MsgUpdate, StatusChange, StepKind, StepOutcome,
+    StepRecord,
 };
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -856,7 +857,16 @@ impl<P: Protocol> Sim<P> {
                     action: action.clone(),
                     user,
                 };
+                let before = node
+                    .and_then(|n| self.slots.get(n.index()))
+                    .map(|s| s.status);
                 self.act(action, &mut b);
+                if let (Some(n), Some(before)) = (node, before) {
+                    let status = self.slots[n.index()].status;
+                    if status != before {
+                        b.status = Some(StatusChange { node: n, status });
+                    }
+                }
                 (node, kind)
             }
         };
@@ -868,6 +878,7 @@ impl<P: Protocol> Sim<P> {
                 kind,
                 notes: b.notes,
                 kernel: b.kernel,
+                status: b.status,
                 sent: b.sent,
                 updates: b.updates,
                 violations: Vec::new(),
@@ -1149,6 +1160,7 @@ struct Builder<P: Protocol> {
     index: u64,
     notes: Vec<P::Note>,
     kernel: Option<KernelNote>,
+    status: Option<StatusChange>,
     sent: Vec<MsgId>,
     updates: Vec<MsgUpdate>,
     msgs: Vec<MsgRecord<P>>,
@@ -1160,6 +1172,7 @@ impl<P: Protocol> Builder<P> {
             index,
             notes: Vec::new(),
             kernel: None,
+            status: None,
             sent: Vec::new(),
             updates: Vec::new(),
             msgs: Vec::new(),
