@@ -98,8 +98,7 @@ pub fn playground<A: Page>(props: &PlaygroundProps) -> Html {
     let typed = Typed::new(store.run.clone(), store.dispatcher());
     let clock: Clock = store.clock;
     use_keyboard(dispatch.clone());
-    use_playback(dispatch.clone(), store.ui.playing);
-    use_seeking(dispatch.clone(), store.seek.is_some());
+    use_playback(dispatch.clone(), store.ui.playing, store.seek.is_some());
     {
         // A changed address (typed, back/forward, a link) shows what it says.
         let dispatch = dispatch.clone();
@@ -167,7 +166,7 @@ pub fn playground<A: Page>(props: &PlaygroundProps) -> Html {
                     <a class="open-full" href={full} target="_blank" rel="noopener">{ "Open in dsplay" }</a>
                     { A::view() }
                 </main>
-                <Footer />
+                <Footer seek={store.seek} />
             </div>
         }
     } else {
@@ -200,7 +199,7 @@ pub fn playground<A: Page>(props: &PlaygroundProps) -> Html {
                 <section class="log-panel">
                     <EventLog />
                 </section>
-                <Footer />
+                <Footer seek={store.seek} />
             </div>
         }
     };
@@ -208,23 +207,25 @@ pub fn playground<A: Page>(props: &PlaygroundProps) -> Html {
         <ContextProvider<Shell> context={shell}>
             <ContextProvider<Typed<A::Algo>> context={typed}>
                 <ContextProvider<Clock> context={clock}>
-                    <ContextProvider<Progress> context={Progress(store.seek)}>
-                        { body }
-                    </ContextProvider<Progress>>
+                    { body }
                 </ContextProvider<Clock>>
             </ContextProvider<Typed<A::Algo>>>
         </ContextProvider<Shell>>
     }
 }
 
-/// Playback: one frame per animation frame while playing, with the real time elapsed.
+/// Playback: one frame per animation frame while playing, with the real time elapsed. A
+/// long seek: one slice per turn of the event loop while it lasts, so the page draws its
+/// progress and answers keys and clicks (Stop) between slices (it stops playback).
 #[hook]
-fn use_playback(dispatch: Callback<ShellMsg>, playing: bool) {
-    use_effect_with(playing, move |playing| {
-        let handle = playing.then(|| {
+fn use_playback(dispatch: Callback<ShellMsg>, playing: bool, seeking: bool) {
+    use_effect_with((playing, seeking), move |&(playing, seeking)| {
+        let handle = if seeking {
+            Some(Interval::new(0, move || dispatch.emit(ShellMsg::SeekSlice)))
+        } else if playing {
             let reduced = browser::prefers_reduced_motion();
             let last = std::rc::Rc::new(std::cell::Cell::new(browser::now_ms()));
-            Interval::new(FRAME_MS, move || {
+            Some(Interval::new(FRAME_MS, move || {
                 let now = browser::now_ms();
                 // A hidden tab or a long frame must not jump the simulation far ahead.
                 let dt = (now - last.replace(now)).clamp(0.0, 100.0);
@@ -233,23 +234,10 @@ fn use_playback(dispatch: Callback<ShellMsg>, playing: bool) {
                 } else {
                     ShellMsg::Tick(dt)
                 });
-            })
-        });
-        move || drop(handle)
-    });
-}
-
-/// A long seek under way, as the progress indicator reads it (its own context: it changes
-/// on every slice, when nothing else on the page does).
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub struct Progress(pub Option<Seek>);
-
-/// A long seek: one slice per turn of the event loop while it lasts, so the page draws its
-/// progress and answers keys and clicks (Stop) between slices.
-#[hook]
-fn use_seeking(dispatch: Callback<ShellMsg>, seeking: bool) {
-    use_effect_with(seeking, move |seeking| {
-        let handle = seeking.then(|| Interval::new(0, move || dispatch.emit(ShellMsg::SeekSlice)));
+            }))
+        } else {
+            None
+        };
         move || drop(handle)
     });
 }
@@ -269,15 +257,22 @@ fn shell_panels() -> Html {
     }
 }
 
+#[derive(Properties, PartialEq)]
+struct FooterProps {
+    /// The long seek under way, if any: its progress changes on every slice, when nothing
+    /// else on the page does, so only the footer is drawn again.
+    seek: Option<Seek>,
+}
+
 /// The control bar, and the keyboard sheet and the scenario editor while they are open (not
 /// the editor in an embedded page). One component, as [`ShellPanels`].
 #[function_component(Footer)]
-fn footer() -> Html {
+fn footer(props: &FooterProps) -> Html {
     let shell = use_shell();
     let custom_text = use_state(String::new);
     html! {
         <>
-            { control_bar(&shell) }
+            { control_bar(&shell, props.seek) }
             { shortcut_sheet(&shell) }
             if !shell.embed {
                 { custom_scenario(&shell, &custom_text) }

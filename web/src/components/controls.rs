@@ -1,13 +1,13 @@
 //! The control bar: play/pause, step, speed, scrubber, current step and time.
 
 use super::Shell;
-use crate::page::Progress;
-use crate::store::{ShellMsg, SPEEDS};
+use crate::store::{Seek, ShellMsg, SPEEDS};
 use dsplay_core::session::MarkKind;
 use web_sys::HtmlInputElement;
 use yew::prelude::*;
 
-pub fn control_bar(store: &Shell) -> Html {
+/// The bar; a long seek under way (`seek`) shows its progress and Stop in the clock's place.
+pub fn control_bar(store: &Shell, seek: Option<Seek>) -> Html {
     let (pos, horizon, time, ended, marks) = {
         let s = store.session.borrow();
         (s.pos(), s.horizon(), s.time(), s.ended(), s.marks())
@@ -79,8 +79,8 @@ pub fn control_bar(store: &Shell) -> Html {
                     }) }
                 </div>
             </div>
-            if let Some(target) = store.seeking {
-                <SeekProgress {target} />
+            if let Some(seek) = seek {
+                { seek_progress(store, seek) }
             } else {
                 <span class="clock" aria-live="polite">
                     { format!("step {pos} / {horizon}") }
@@ -91,25 +91,17 @@ pub fn control_bar(store: &Shell) -> Html {
     }
 }
 
-#[derive(Properties, PartialEq)]
-pub struct SeekProgressProps {
-    /// The step the seek goes to.
-    pub target: u64,
-}
-
 /// A long seek's progress in the clock's place: how far it has got, and Stop (or Esc).
-#[function_component(SeekProgress)]
-pub fn seek_progress(props: &SeekProgressProps) -> Html {
-    let shell = super::use_shell();
-    let Progress(seek) = use_context::<Progress>().unwrap_or(Progress(None));
-    let (reached, fraction) = seek.map_or((0, 0.0), |s| (s.reached, s.fraction()));
-    let target = props.target;
+fn seek_progress(store: &Shell, seek: Seek) -> Html {
+    let Seek {
+        reached, target, ..
+    } = seek;
     html! {
         <span class="clock seek-progress" role="status">
             <span class="seek-text">{ format!("computing step {reached} of {target}") }</span>
-            <progress max="1000" value={((fraction * 1000.0).round() as u32).to_string()}
+            <progress max="1000" value={((seek.fraction() * 1000.0).round() as u32).to_string()}
                 aria-label={format!("Computing the run: step {reached} of {target}")}></progress>
-            <button class="ctl stop" onclick={shell.on(ShellMsg::StopSeek)}
+            <button class="ctl stop" onclick={store.on(ShellMsg::StopSeek)}
                 title="Stop here (Esc)" aria-label="Stop computing">{ "Stop" }</button>
         </span>
     }
