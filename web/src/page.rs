@@ -17,7 +17,7 @@ use crate::components::keys::use_keyboard;
 use crate::components::log::EventLog;
 use crate::components::share::{self, export_menu, share_button, use_popovers};
 use crate::components::spacetime::SpaceTime;
-use crate::components::{use_shell, Shell, Typed};
+use crate::components::{use_shell, Shell};
 use crate::store::{Clock, Msg, Seek, ShellMsg, State};
 use crate::url::{route, Route, UrlState};
 use dsplay_core::session::Session;
@@ -94,8 +94,7 @@ pub fn playground<A: Page>(props: &PlaygroundProps) -> Html {
         }))
         .clone()
     };
-    let shell = Shell::new(&store, dispatch.clone());
-    let typed = Typed::new(store.run.clone(), store.dispatcher());
+    let shell = Shell::new(&store, dispatch.clone(), store.dispatcher());
     let clock: Clock = store.clock;
     use_keyboard(dispatch.clone());
     use_playback(dispatch.clone(), store.ui.playing, store.seek.is_some());
@@ -205,11 +204,9 @@ pub fn playground<A: Page>(props: &PlaygroundProps) -> Html {
     };
     html! {
         <ContextProvider<Shell> context={shell}>
-            <ContextProvider<Typed<A::Algo>> context={typed}>
-                <ContextProvider<Clock> context={clock}>
-                    { body }
-                </ContextProvider<Clock>>
-            </ContextProvider<Typed<A::Algo>>>
+            <ContextProvider<Clock> context={clock}>
+                { body }
+            </ContextProvider<Clock>>
         </ContextProvider<Shell>>
     }
 }
