@@ -20,7 +20,6 @@ use crate::components::spacetime::SpaceTime;
 use crate::components::{use_shell, Shell};
 use crate::store::{Clock, Msg, Seek, ShellMsg, State};
 use crate::url::{route, Route, UrlState};
-use dsplay_core::session::Session;
 use dsplay_core::{Algorithm, Protocol};
 use gloo::timers::callback::Interval;
 use web_sys::{HtmlInputElement, HtmlSelectElement};
@@ -135,77 +134,10 @@ pub fn playground<A: Page>(props: &PlaygroundProps) -> Html {
         });
     }
 
-    let (scenario_title, description) = {
-        let s = store.run.borrow();
-        (s.title().to_string(), s.description().to_string())
-    };
-    let dismiss = shell.on(ShellMsg::DismissError);
-    let banners = html! {
-        <>
-            if let Some(err) = &store.ui.error {
-                <div class="banner error-banner" role="alert">
-                    <span>{ err.clone() }</span>
-                    <button onclick={dismiss} aria-label="Dismiss">{ "✕" }</button>
-                </div>
-            }
-            if store.ui.forked {
-                <div class="banner fork-banner" role="status">
-                    { "You acted in the past: the old future was dropped and the run goes on from here." }
-                </div>
-            }
-        </>
-    };
-
-    let body = if store.ui.embed {
-        let full = share::state_link(&store.to_url(), false);
-        html! {
-            <div class="app-shell embed">
-                <main class="app-view">
-                    { banners }
-                    <a class="open-full" href={full} target="_blank" rel="noopener">{ "Open in dsplay" }</a>
-                    { A::view() }
-                </main>
-                <Footer seek={store.seek} />
-            </div>
-        }
-    } else {
-        html! {
-            <div class="app-shell playground">
-                <header class="app-header">
-                    <a class="brand" href="index.html">{ "dsplay" }</a>
-                    <span class="crumb">{ "/" }</span>
-                    <h1 class="page-title">{ A::Algo::TITLE }</h1>
-                    <HeaderControls />
-                </header>
-                <main class="app-view">
-                    { banners }
-                    { A::view() }
-                </main>
-                <aside class="side-panel">
-                    <details class="panel scenario-text" open=true>
-                        <summary>{ scenario_title }</summary>
-                        <p>{ description }</p>
-                        if let Some(notice) = &store.ui.notice {
-                            <p class="fit-note" role="status">{ notice.clone() }</p>
-                        }
-                    </details>
-                    <ShellPanels />
-                    { A::panel() }
-                </aside>
-                <section class="diagram-panel">
-                    <SpaceTime />
-                </section>
-                <section class="log-panel">
-                    <EventLog />
-                </section>
-                <Footer seek={store.seek} />
-            </div>
-        }
-    };
     html! {
         <ContextProvider<Shell> context={shell}>
             <ContextProvider<Clock> context={clock}>
-                { body }
+                <ShellView view={A::view()} panel={A::panel()} seek={store.seek} />
             </ContextProvider<Clock>>
         </ContextProvider<Shell>>
     }
@@ -239,49 +171,24 @@ fn use_playback(dispatch: Callback<ShellMsg>, playing: bool, seeking: bool) {
     });
 }
 
-/// The side panel's shell parts: the properties, the inspector and the fault palette. One
-/// component: they read the same shell, and are drawn again together.
-#[function_component(ShellPanels)]
-fn shell_panels() -> Html {
-    let shell = use_shell();
-    let delay = use_state(|| faults::DEFAULT_DELAY.to_string());
-    html! {
-        <>
-            { invariant_panel(&shell) }
-            { inspector(&shell) }
-            { fault_palette(&shell, &delay) }
-        </>
-    }
-}
-
 #[derive(Properties, PartialEq)]
-struct FooterProps {
-    /// The long seek under way, if any: its progress changes on every slice, when nothing
-    /// else on the page does, so only the footer is drawn again.
+struct ShellViewProps {
+    /// The algorithm's drawing.
+    view: Html,
+    /// What the side panel adds for the algorithm.
+    panel: Html,
+    /// The long seek under way, if any (its progress changes on every slice).
     seek: Option<Seek>,
 }
 
-/// The control bar, and the keyboard sheet and the scenario editor while they are open (not
-/// the editor in an embedded page). One component, as [`ShellPanels`].
-#[function_component(Footer)]
-fn footer(props: &FooterProps) -> Html {
-    let shell = use_shell();
-    let custom_text = use_state(String::new);
-    html! {
-        <>
-            { control_bar(&shell, props.seek) }
-            { shortcut_sheet(&shell) }
-            if !shell.embed {
-                { custom_scenario(&shell, &custom_text) }
-            }
-        </>
-    }
-}
-
-/// The header's controls after the title: scenario, seed, reset, share, files, view
-/// toggles and help. One component (they read the same shell, and are drawn again together).
-#[function_component(HeaderControls)]
-fn header_controls() -> Html {
+/// Everything on the page around the algorithm's view and panel: the header and its
+/// controls, the banners, the scenario's text, the properties, the inspector and the fault
+/// palette, the diagram and the log (components of their own), the control bar, and the
+/// keyboard sheet and the scenario editor while they are open (not the editor in an
+/// embedded page). One component: they read the same shell and are drawn again together,
+/// when the shell changes (not on every frame of playback, as the page is).
+#[function_component(ShellView)]
+fn shell_view(props: &ShellViewProps) -> Html {
     let shell = use_shell();
     // Titles read once from the files (loading a scenario would run its set-up).
     let scenarios = use_memo(shell.page.name, |_| {
@@ -303,17 +210,90 @@ fn header_controls() -> Html {
         let t = *theme;
         use_effect_with(t, move |t| browser::set_theme(*t));
     }
-    html! {
+    let delay = use_state(|| faults::DEFAULT_DELAY.to_string());
+    let custom_text = use_state(String::new);
+
+    let banners = html! {
         <>
-            { scenario_picker(&shell, &scenarios) }
-            { seed_field(&shell) }
-            <span class="spacer"></span>
-            { reset_button(&shell) }
-            { share_button(&shell, &popovers) }
-            { export_menu(&shell, &popovers) }
-            { view_toggles(presenter, theme) }
-            <button class="ctl" onclick={shell.on(ShellMsg::ToggleHelp)} aria-label="Keyboard shortcuts" title="Keyboard shortcuts (?)">{ "?" }</button>
+            if let Some(err) = &shell.error {
+                <div class="banner error-banner" role="alert">
+                    <span>{ err.clone() }</span>
+                    <button onclick={shell.on(ShellMsg::DismissError)} aria-label="Dismiss">{ "✕" }</button>
+                </div>
+            }
+            if shell.forked {
+                <div class="banner fork-banner" role="status">
+                    { "You acted in the past: the old future was dropped and the run goes on from here." }
+                </div>
+            }
         </>
+    };
+    let footer = html! {
+        <>
+            { control_bar(&shell, props.seek) }
+            { shortcut_sheet(&shell) }
+            if !shell.embed {
+                { custom_scenario(&shell, &custom_text) }
+            }
+        </>
+    };
+    if shell.embed {
+        let full = share::state_link(&shell.to_url(), false);
+        return html! {
+            <div class="app-shell embed">
+                <main class="app-view">
+                    { banners }
+                    <a class="open-full" href={full} target="_blank" rel="noopener">{ "Open in dsplay" }</a>
+                    { props.view.clone() }
+                </main>
+                { footer }
+            </div>
+        };
+    }
+    let (scenario_title, description) = {
+        let s = shell.session.borrow();
+        (s.title().to_string(), s.description().to_string())
+    };
+    html! {
+        <div class="app-shell playground">
+            <header class="app-header">
+                <a class="brand" href="index.html">{ "dsplay" }</a>
+                <span class="crumb">{ "/" }</span>
+                <h1 class="page-title">{ shell.page.title }</h1>
+                { scenario_picker(&shell, &scenarios) }
+                { seed_field(&shell) }
+                <span class="spacer"></span>
+                { reset_button(&shell) }
+                { share_button(&shell, &popovers) }
+                { export_menu(&shell, &popovers) }
+                { view_toggles(presenter, theme) }
+                <button class="ctl" onclick={shell.on(ShellMsg::ToggleHelp)} aria-label="Keyboard shortcuts" title="Keyboard shortcuts (?)">{ "?" }</button>
+            </header>
+            <main class="app-view">
+                { banners }
+                { props.view.clone() }
+            </main>
+            <aside class="side-panel">
+                <details class="panel scenario-text" open=true>
+                    <summary>{ scenario_title }</summary>
+                    <p>{ description }</p>
+                    if let Some(notice) = &shell.notice {
+                        <p class="fit-note" role="status">{ notice.clone() }</p>
+                    }
+                </details>
+                { invariant_panel(&shell) }
+                { inspector(&shell) }
+                { fault_palette(&shell, &delay) }
+                { props.panel.clone() }
+            </aside>
+            <section class="diagram-panel">
+                <SpaceTime />
+            </section>
+            <section class="log-panel">
+                <EventLog />
+            </section>
+            { footer }
+        </div>
     }
 }
 
