@@ -55,11 +55,13 @@ pub fn clip(text: &str, max: usize) -> String {
     }
     let head = max * 2 / 3;
     let tail = max / 4;
-    let start: String = text.chars().take(head).collect();
-    let end: String = text.chars().skip(count - tail).collect();
+    // Where the `n`-th character starts.
+    let at = |n: usize| text.char_indices().nth(n).map_or(text.len(), |(i, _)| i);
     format!(
-        "{start}… ({} characters left out) …{end}",
-        count - head - tail
+        "{}… ({} characters left out) …{}",
+        &text[..at(head)],
+        count - head - tail,
+        &text[at(count - tail)..]
     )
 }
 
@@ -568,5 +570,22 @@ impl<P: Protocol> Scenario<P> {
         with_names(&names, || {
             serde_json::to_string(self).expect("scenarios serialize")
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::clip;
+
+    #[test]
+    fn clip_keeps_short_text_and_cuts_long_text_in_the_middle_by_characters() {
+        assert_eq!(clip("héllo", 5), "héllo");
+        // 12 characters, 2 bytes each: the first 6 and the last 2 are kept.
+        let text = "ééééééxxxxyz";
+        assert_eq!(clip(text, 9), "éééééé… (4 characters left out) …yz");
+        let long: String = "ä".repeat(100) + "end";
+        let cut = clip(&long, 60);
+        assert!(cut.starts_with(&"ä".repeat(40)), "{cut}");
+        assert!(cut.ends_with("… (48 characters left out) …ääääääääääääend"), "{cut}");
     }
 }

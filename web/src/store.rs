@@ -24,6 +24,7 @@ use dsplay_core::scenario::{ScenarioError, MAX_STEPS};
 use dsplay_core::session::{Loaded, Session};
 use dsplay_core::{Action, Algorithm, Fault, Protocol};
 use std::cell::{Ref, RefCell, RefMut};
+use std::fmt::Write as _;
 use std::rc::{Rc, Weak};
 use yew::prelude::*;
 
@@ -381,7 +382,12 @@ impl<P: Algorithm> State<P> {
             // and the page goes as far as the run does.
             let target = step.min(st.link_limit());
             if let Some(reached) = st.go_to(target, Some(step)) {
-                problems.extend(st.past_the_end(step, target, reached));
+                problems.extend(past_the_end(
+                    step,
+                    target,
+                    reached,
+                    st.run.borrow().run_bound(),
+                ));
             }
         }
         if !problems.is_empty() {
@@ -398,24 +404,6 @@ impl<P: Algorithm> State<P> {
             .run_bound()
             .min(MAX_STEPS)
             .min(LINK_MAX_STEPS)
-    }
-
-    /// What to say when a link asked for step `asked`, the page went for `target` (the
-    /// link's limit, or the step itself) and got to `reached`; nothing when it got there.
-    fn past_the_end(&self, asked: u64, target: u64, reached: u64) -> Option<String> {
-        if reached >= asked {
-            return None;
-        }
-        let why = if reached < target {
-            format!("the run ends at step {reached}")
-        } else if target == LINK_MAX_STEPS && self.run.borrow().run_bound() > target {
-            format!("a link can ask for at most {LINK_MAX_STEPS} steps")
-        } else {
-            format!("the scenario runs {target} steps (its `run.steps`)")
-        };
-        Some(format!(
-            "step {asked} is past the end of the run: {why}; showing step {reached}"
-        ))
     }
 
     /// Go to step `target`: at once when it is computed already (or near), otherwise as a
@@ -709,12 +697,12 @@ impl<P: Algorithm> State<P> {
                     // Still going: only the progress indicator changes.
                     (Some(_), None) => {}
                     (Some(job), Some(reached)) => {
-                        let said = job
-                            .asked
-                            .and_then(|asked| self.past_the_end(asked, job.target, reached));
+                        let said = job.asked.and_then(|asked| {
+                            past_the_end(asked, job.target, reached, self.run.borrow().run_bound())
+                        });
                         if let Some(said) = said {
                             self.ui.error = Some(match self.ui.error.take() {
-                                Some(before) => format!("{before}; {said}"),
+                                Some(before) => before + "; " + &said,
                                 None => link_problems(&[said]),
                             });
                         }
@@ -787,11 +775,31 @@ const PROBLEMS_LISTED: usize = 5;
 
 /// The banner for what a link asked that could not be done.
 fn link_problems(problems: &[String]) -> String {
-    let mut said = problems[..problems.len().min(PROBLEMS_LISTED)].join("; ");
+    let mut said = "Some of the link could not be used: ".to_string();
+    said += &problems[..problems.len().min(PROBLEMS_LISTED)].join("; ");
     if problems.len() > PROBLEMS_LISTED {
-        said.push_str(&format!("; and {} more", problems.len() - PROBLEMS_LISTED));
+        let _ = write!(said, "; and {} more", problems.len() - PROBLEMS_LISTED);
     }
-    format!("Some of the link could not be used: {said}")
+    said
+}
+
+/// What to say when a link asked for step `asked`, the page went for `target` (the link's
+/// limit, or the step itself) and got to `reached`, in a run of at most `bound` steps (its
+/// `run.steps`); nothing when it got there.
+fn past_the_end(asked: u64, target: u64, reached: u64, bound: u64) -> Option<String> {
+    if reached >= asked {
+        return None;
+    }
+    let (why, n, what) = if reached < target {
+        ("the run ends at step ", reached, "")
+    } else if target == LINK_MAX_STEPS && bound > target {
+        ("a link can ask for at most ", target, " steps")
+    } else {
+        ("the scenario runs ", target, " steps (its `run.steps`)")
+    };
+    Some(format!(
+        "step {asked} is past the end of the run: {why}{n}{what}; showing step {reached}"
+    ))
 }
 
 /// A refused value, in words for the banner: the field and why.
