@@ -586,6 +586,9 @@ mod tests {
         let long: String = "ä".repeat(100) + "end";
         let cut = clip(&long, 60);
         assert!(cut.starts_with(&"ä".repeat(40)), "{cut}");
-        assert!(cut.ends_with("… (48 characters left out) …ääääääääääääend"), "{cut}");
+        assert!(
+            cut.ends_with("… (48 characters left out) …ääääääääääääend"),
+            "{cut}"
+        );
     }
 }

@@ -14,7 +14,7 @@ use crate::components::help::shortcut_sheet;
 use crate::components::inspector::inspector;
 use crate::components::invariants::invariant_panel;
 use crate::components::keys::use_keyboard;
-use crate::components::log::EventLog;
+use crate::components::log::event_log;
 use crate::components::share::{self, export_menu, share_button, use_popovers};
 use crate::components::spacetime::SpaceTime;
 use crate::components::{use_shell, Shell};
@@ -183,7 +183,7 @@ struct ShellViewProps {
 
 /// Everything on the page around the algorithm's view and panel: the header and its
 /// controls, the banners, the scenario's text, the properties, the inspector and the fault
-/// palette, the diagram and the log (components of their own), the control bar, and the
+/// palette, the diagram (a component of its own), the log, the control bar, and the
 /// keyboard sheet and the scenario editor while they are open (not the editor in an
 /// embedded page). One component: they read the same shell and are drawn again together,
 /// when the shell changes (not on every frame of playback, as the page is).
@@ -212,6 +212,7 @@ fn shell_view(props: &ShellViewProps) -> Html {
     }
     let delay = use_state(|| faults::DEFAULT_DELAY.to_string());
     let custom_text = use_state(String::new);
+    let log_filter = use_state(|| None::<u32>);
 
     let banners = html! {
         <>
@@ -290,7 +291,7 @@ fn shell_view(props: &ShellViewProps) -> Html {
                 <SpaceTime />
             </section>
             <section class="log-panel">
-                <EventLog />
+                { event_log(&shell, &log_filter) }
             </section>
             { footer }
         </div>
