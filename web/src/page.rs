@@ -202,14 +202,10 @@ fn shell_view(props: &ShellViewProps) -> Html {
     let popovers = use_popovers();
     let presenter = use_state(|| false);
     let theme = use_state(|| None::<&'static str>);
-    {
-        let on = *presenter;
-        use_effect_with(on, move |on| browser::root_class("presenter", *on));
-    }
-    {
-        let t = *theme;
-        use_effect_with(t, move |t| browser::set_theme(*t));
-    }
+    use_effect_with((*presenter, *theme), |&(on, theme)| {
+        browser::root_class("presenter", on);
+        browser::set_theme(theme);
+    });
     let delay = use_state(|| faults::DEFAULT_DELAY.to_string());
     let custom_text = use_state(String::new);
     let log_filter = use_state(|| None::<u32>);
