@@ -1370,7 +1370,8 @@ await story.close();
       async () => {
         const random = rng(seed);
         const pick = (list) => list[Math.floor(random() * list.length)];
-        await openFresh(page, pageAt(name, `scenario=${id}&step=0`));
+        // Each case is another page's document: a plain load.
+        await page.goto(pageAt(name, `scenario=${id}&step=0`));
         await page.locator('.app-view svg[data-view]').first().waitFor({ state: 'visible', timeout: 15000 });
         const nodes = (await page.locator('.faults .node-row .node-name').allTextContents()).map((t) => t.trim().split(/[\s,]/)[0]);
         assert(nodes.length >= 2, `the fault palette lists ${nodes.length} nodes`);
@@ -1396,7 +1397,8 @@ await story.close();
           mimeType: 'application/json',
           buffer: Buffer.from(JSON.stringify(scenario)),
         });
-        await poll(() => page.locator('.scenario-text').first().textContent(), (t) => (t ?? '').includes(`seed ${seed}`), ACTION_TIMEOUT);
+        const title = await poll(() => page.locator('.scenario-text').first().textContent(), (t) => (t ?? '').includes(`seed ${seed}`), ACTION_TIMEOUT);
+        assert((title ?? '').includes(`seed ${seed}`), `the imported scenario is not shown: "${(title ?? '').slice(0, 80)}"`);
         // Your actions: a crash at step 8; 6 steps on, back 3 (a fork) and a pause there.
         const [a, b] = [pick(nodes), pick(nodes)];
         await goToStep(page, 8);
@@ -1412,9 +1414,12 @@ await story.close();
         const at = await pos(page);
         const trace = await exportFile(page, 'Export trace (JSON)');
         // The same input as the page's link carries it: the imported scenario and your actions.
-        const href = await page.evaluate(() => location.href);
+        await button(page, 'Share').first().click();
+        const href = await page.locator('input[aria-label="Link to this step"]').inputValue();
+        await page.keyboard.press('Escape');
         const { params } = hashState(href);
-        assert(params.get('custom') && params.get('actions'), `the address has no custom scenario or actions: ${href}`);
+        assert(params.get('custom') && params.get('actions'), `the link has no custom scenario or actions: ${href}`);
+        assert(Number(params.get('step')) === at, `the link is at step ${params.get('step')}, the page at ${at}`);
         const file = path.join(tmp, `${id}.json`);
         const actions = path.join(tmp, `${id}-actions.json`);
         await writeFile(file, Buffer.from(params.get('custom'), 'base64url'));
