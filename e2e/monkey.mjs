@@ -364,9 +364,10 @@ async function act(page, r, name, ids) {
     await page.evaluate((h) => {
       location.hash = h;
     }, hash);
-    const away = /^\/([a-z]+)\?/.exec(hash);
+    // An old address (`/NAME?...`, `/NAME` or `/`) naming anything but this page sends the
+    // browser to the home page: wait until it has left.
+    const away = /^\/([^?]*)/.exec(hash);
     if (away && away[1] !== name) {
-      // Another page's old address: wait until the browser has left for it.
       const here = `${BASE}${name}.html`;
       await page.waitForURL((u) => !u.href.startsWith(here), { timeout: ACTION_TIMEOUT }).catch(() => {});
     }
