@@ -225,8 +225,8 @@ pub struct State<P: Algorithm> {
     pub ui: Ui,
     pub clock: Clock,
     /// The long seek under way, if any. Kept out of [`Ui`]: its progress changes on every
-    /// slice, and only the progress indicator reads it (the run's version is bumped once,
-    /// when the seek ends).
+    /// slice, and only the page's shell view reads it, as a prop (the run's version is
+    /// bumped once, when the seek ends, so the views and the diagram are drawn again then).
     pub seek: Option<Seek>,
 }
 
@@ -694,7 +694,7 @@ impl<P: Algorithm> State<P> {
             ShellMsg::SeekSlice => {
                 let job = self.seek;
                 match (job, self.slice()) {
-                    // Still going: only the progress indicator changes.
+                    // Still going: only the progress changes.
                     (Some(_), None) => {}
                     (Some(job), Some(reached)) => {
                         let said = job.asked.and_then(|asked| {
