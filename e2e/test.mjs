@@ -212,12 +212,14 @@ async function openFresh(page, url) {
   await page.reload();
 }
 
-/** Files → "Export view (SVG)": the text of the file the page offers. */
-async function exportView(page) {
-  await page.locator('.app-header button', { hasText: /^Files$/ }).click();
+/** Files → the button `label`: the text of the file the page offers; the popover closed again. */
+async function exportFile(page, label) {
+  if (!(await page.locator('.popover[aria-label="Files"]').count())) {
+    await page.locator('.app-header button', { hasText: /^Files$/ }).click();
+  }
   const [download] = await Promise.all([
     page.waitForEvent('download'),
-    page.locator('.popover button', { hasText: 'Export view (SVG)' }).click(),
+    page.locator('.popover button', { hasText: label }).click(),
   ]);
   const text = await readFile(await download.path(), 'utf8');
   await page.keyboard.press('Escape');
@@ -226,6 +228,9 @@ async function exportView(page) {
   }
   return text;
 }
+
+/** Files → "Export view (SVG)". */
+const exportView = (page) => exportFile(page, 'Export view (SVG)');
 
 async function shot(page, file) {
   await page.screenshot({ path: path.join(SHOTS, file) });
@@ -1342,17 +1347,6 @@ await story.close();
     t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
-  /** Files → `label`: the text of the file the page offers. */
-  async function exportFile(page, label) {
-    if (!(await page.locator('.popover[aria-label="Files"]').count())) {
-      await page.locator('.app-header button', { hasText: /^Files$/ }).click();
-    }
-    const [download] = await Promise.all([
-      page.waitForEvent('download'),
-      page.locator('.popover button', { hasText: label }).click(),
-    ]);
-    return readFile(await download.path(), 'utf8');
-  }
   const tmp = await mkdtemp(path.join(os.tmpdir(), 'dsplay-e2e-'));
   const cli = process.env.DSPLAY_CLI || path.join(HERE, '..', 'target', 'debug', 'dsplay');
   const CASES = [
