@@ -8,7 +8,9 @@
 // check. Every request any page makes is recorded, and the last check fails if one went to a
 // host other than the local server. Screenshots go to e2e/screenshots/.
 import { chromium } from 'playwright-core';
-import { mkdir, readdir, readFile, rm } from 'node:fs/promises';
+import { execFileSync } from 'node:child_process';
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -210,12 +212,14 @@ async function openFresh(page, url) {
   await page.reload();
 }
 
-/** Files → "Export view (SVG)": the text of the file the page offers. */
-async function exportView(page) {
-  await page.locator('.app-header button', { hasText: /^Files$/ }).click();
+/** Files → the button `label`: the text of the file the page offers; the popover closed again. */
+async function exportFile(page, label) {
+  if (!(await page.locator('.popover[aria-label="Files"]').count())) {
+    await page.locator('.app-header button', { hasText: /^Files$/ }).click();
+  }
   const [download] = await Promise.all([
     page.waitForEvent('download'),
-    page.locator('.popover button', { hasText: 'Export view (SVG)' }).click(),
+    page.locator('.popover button', { hasText: label }).click(),
   ]);
   const text = await readFile(await download.path(), 'utf8');
   await page.keyboard.press('Escape');
@@ -224,6 +228,9 @@ async function exportView(page) {
   }
   return text;
 }
+
+/** Files → "Export view (SVG)". */
+const exportView = (page) => exportFile(page, 'Export view (SVG)');
 
 async function shot(page, file) {
   await page.screenshot({ path: path.join(SHOTS, file) });
@@ -1328,6 +1335,107 @@ await story.close();
     });
     await ctx.close();
   }
+}
+
+// 8. Native equals wasm on what ships: a run with a random fault schedule, user actions and
+// a fork, done in the page (the release bundle), exported, and run again by the command line.
+{
+  /** A small seeded generator (mulberry32), so that a failure can be replayed by its seed. */
+  const rng = (seed) => () => {
+    seed = (seed + 0x6d2b79f5) | 0;
+    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+  const tmp = await mkdtemp(path.join(os.tmpdir(), 'dsplay-e2e-'));
+  const cli = process.env.DSPLAY_CLI || path.join(HERE, '..', 'target', 'debug', 'dsplay');
+  const CASES = [
+    ['messaging', 'messaging-normal', 11],
+    ['hashring', 'hashring-crash-replicas', 12],
+    ['locks', 'locks-queue', 13],
+    ['transactions', 'txn-2pc-happy', 14],
+    ['raft', 'raft-first-election', 15],
+  ];
+  const ctx = await newContext();
+  const page = await ctx.newPage();
+  for (const [name, id, seed] of CASES) {
+    await check(
+      `native = wasm: ${name} with random faults, your actions and a fork: the command line, given the page's link, writes the same trace`,
+      async () => {
+        const random = rng(seed);
+        const pick = (list) => list[Math.floor(random() * list.length)];
+        // Each case is another page's document: a plain load.
+        await page.goto(pageAt(name, `scenario=${id}&step=0`));
+        await page.locator('.app-view svg[data-view]').first().waitFor({ state: 'visible', timeout: 15000 });
+        const nodes = (await page.locator('.faults .node-row .node-name').allTextContents()).map((t) => t.trim().split(/[\s,]/)[0]);
+        assert(nodes.length >= 2, `the fault palette lists ${nodes.length} nodes`);
+        // The built-in scenario with a random fault schedule of its own, each fault undone.
+        const scenario = JSON.parse(await (await page.request.get(`${BASE}scenarios/${id}.json`)).text());
+        scenario.title = `${scenario.title}, random faults (seed ${seed})`;
+        scenario.seed = seed;
+        const faults = [];
+        for (let i = 0; i < 4; i++) {
+          const start = 1 + Math.floor(random() * 150);
+          const end = start + 1 + Math.floor(random() * 200);
+          const node = pick(nodes);
+          const kind = pick(['crash', 'pause', 'partition', 'loss']);
+          if (kind === 'crash') faults.push([start, { crash: { node } }], [end, { restart: { node } }]);
+          if (kind === 'pause') faults.push([start, { pause: { node } }], [end, { resume: { node } }]);
+          if (kind === 'partition') faults.push([start, { partition: { groups: [[node]] } }], [end, 'heal']);
+          if (kind === 'loss') faults.push([start, { network: { loss: 0.3 } }], [end, { network: { loss: 0 } }]);
+        }
+        scenario.actions = [...(scenario.actions ?? []), ...faults.map(([at, action]) => ({ at, action }))];
+        await page.locator('.app-header button', { hasText: /^Files$/ }).click();
+        await page.locator('#import-file').setInputFiles({
+          name: `${id}-random.json`,
+          mimeType: 'application/json',
+          buffer: Buffer.from(JSON.stringify(scenario)),
+        });
+        const title = await poll(() => page.locator('.scenario-text').first().textContent(), (t) => (t ?? '').includes(`seed ${seed}`), ACTION_TIMEOUT);
+        assert((title ?? '').includes(`seed ${seed}`), `the imported scenario is not shown: "${(title ?? '').slice(0, 80)}"`);
+        // Your actions: a crash at step 8; 6 steps on, back 3 (a fork) and a pause there.
+        const [a, b] = [pick(nodes), pick(nodes)];
+        await goToStep(page, 8);
+        const act = async (verb, node) => {
+          const btn = page.locator('.faults .node-row button', { hasText: new RegExp(`^(${verb}|Restart|Resume) ${node}$`) });
+          await btn.first().click();
+        };
+        await act('Crash', a);
+        await goToStep(page, 14);
+        await goToStep(page, 11);
+        await act('Pause', b);
+        await goToStep(page, 16);
+        const at = await pos(page);
+        const trace = await exportFile(page, 'Export trace (JSON)');
+        // The same input as the page's link carries it: the imported scenario and your actions.
+        await button(page, 'Share').first().click();
+        const href = await page.locator('input[aria-label="Link to this step"]').inputValue();
+        await page.keyboard.press('Escape');
+        const { params } = hashState(href);
+        assert(params.get('custom') && params.get('actions'), `the link has no custom scenario or actions: ${href}`);
+        assert(Number(params.get('step')) === at, `the link is at step ${params.get('step')}, the page at ${at}`);
+        const file = path.join(tmp, `${id}.json`);
+        const actions = path.join(tmp, `${id}-actions.json`);
+        await writeFile(file, Buffer.from(params.get('custom'), 'base64url'));
+        await writeFile(actions, Buffer.from(params.get('actions'), 'base64url'));
+        const doc = JSON.parse(trace);
+        assert(doc.final_step === at && doc.steps.length === at, `the page's trace has ${doc.steps.length} steps and final_step ${doc.final_step} at step ${at}`);
+        assert(doc.steps.filter((s) => s.user).length === 2, `the trace has ${doc.steps.filter((s) => s.user).length} actions of yours, not 2`);
+        // The same scenario file, run natively to the same step.
+        const out = path.join(tmp, `${id}-trace.json`);
+        const run = execFileSync(cli, ['run', file, '--actions', actions, '--steps', String(at), '--hash', '--trace', out], {
+          encoding: 'utf8',
+        });
+        const hash = /^hash: ([0-9a-f]{16})$/m.exec(run)?.[1];
+        assert(hash, `the command line printed no hash:\n${run}`);
+        const native = await readFile(out, 'utf8');
+        assert(native.trim() === trace.trim(), `the traces differ (page ${trace.length} bytes, command line ${native.length}); first difference at ${[...trace].findIndex((c, i) => c !== native[i])}`);
+        console.log(`native = wasm: ${name} at step ${at}: the traces are equal byte for byte (${trace.length} bytes), hash ${hash}`);
+      },
+    );
+  }
+  await ctx.close();
+  await rm(tmp, { recursive: true, force: true });
 }
 
 // 7. Offline: everything came from the local server.

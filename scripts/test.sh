@@ -7,7 +7,10 @@
 #   test-wasm    the web crate's wasm-bindgen tests in headless Chromium
 #   dist         cargo xtask dist: every page and the home page into dist/; prints what each
 #                page's first visit downloads and fails when one is over its size budget
-#   e2e          e2e/run.sh, when it exists
+#   dist-dev     cargo xtask dist --dev --out dist-dev: the same pages as a debug build, for
+#                the monkey test (Yew checks its keyed lists only in debug builds)
+#   e2e          e2e/run.sh, when it exists: the checks and the monkey test of dist/, and
+#                the monkey test of dist-dev/
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -82,6 +85,7 @@ stage clippy-wasm cargo clippy -p dsplay-web --all-targets --target "$WASM_TARGE
 test_stage test-native cargo test -p dsplay-core -p dsplay-cli -p xtask
 test_stage test-wasm cargo test -p dsplay-web --target "$WASM_TARGET"
 stage dist cargo xtask dist
+stage dist-dev cargo xtask dist --dev --out dist-dev
 if [ -f e2e/run.sh ]; then
   test_stage e2e bash e2e/run.sh
 else

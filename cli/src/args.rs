@@ -1,7 +1,7 @@
 //! A small hand-written argument parser: `--flag value`, `--flag=value`, switches,
 //! positionals and `--` (everything after it is positional).
 
-use crate::Failure;
+use crate::{quote, Failure};
 
 /// One command-line item.
 #[derive(Debug, PartialEq, Eq)]
@@ -37,7 +37,11 @@ impl Parser {
     /// The next item. Fails if the previous flag was a switch given a `=value`.
     pub fn next(&mut self) -> Result<Option<Arg>, Failure> {
         if let Some(v) = self.inline.take() {
-            return Err(self.usage(format!("{} takes no value (got `{v}`)", self.last_flag)));
+            return Err(self.usage(format!(
+                "{} takes no value (got `{}`)",
+                quote(&self.last_flag),
+                quote(&v)
+            )));
         }
         let Some(a) = self.args.next() else {
             return Ok(None);
@@ -83,7 +87,8 @@ impl Parser {
         let v = self.value(flag)?;
         parse_u64(&v).ok_or_else(|| {
             self.usage(format!(
-                "invalid value `{v}` for {flag}: expected a whole number"
+                "invalid value `{}` for {flag}: expected a whole number",
+                quote(&v)
             ))
         })
     }
@@ -95,8 +100,12 @@ impl Parser {
 
     pub fn unknown(&self, arg: &Arg) -> Failure {
         match arg {
-            Arg::Flag(f) => self.usage(format!("unknown option `{f}` for `dsplay {}`", self.cmd)),
-            Arg::Positional(p) => self.usage(format!("unexpected argument `{p}`")),
+            Arg::Flag(f) => self.usage(format!(
+                "unknown option `{}` for `dsplay {}`",
+                quote(f),
+                self.cmd
+            )),
+            Arg::Positional(p) => self.usage(format!("unexpected argument `{}`", quote(p))),
         }
     }
 }

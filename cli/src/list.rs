@@ -1,9 +1,8 @@
 //! `dsplay list`: the algorithms and the built-in scenarios.
 
 use crate::args::Parser;
-use crate::Failure;
+use crate::{Failure, Io};
 use dsplay_core::catalog::{self, CATALOG};
-use std::io::Write;
 use std::process::ExitCode;
 
 pub const HELP: &str = "\
@@ -12,12 +11,12 @@ Usage: dsplay list
 List the algorithms (names for `dsplay sweep --algo`) and the built-in scenarios (names
 for `dsplay run`).";
 
-pub fn main(args: Vec<String>) -> Result<ExitCode, Failure> {
+pub fn main(args: Vec<String>, io: &mut Io) -> Result<ExitCode, Failure> {
     let mut p = Parser::new("list", args);
     if let Some(a) = p.next()? {
         return Err(p.unknown(&a));
     }
-    let mut out = std::io::stdout().lock();
+    let out = &mut *io.out;
     writeln!(out, "Algorithms (dsplay sweep --algo NAME):")?;
     let width = CATALOG.iter().map(|a| a.name.len()).max().unwrap_or(0);
     for a in CATALOG {

@@ -1,22 +1,25 @@
 //! `dsplay run`: run one scenario and summarize it.
 
 use crate::args::{Arg, Parser};
-use crate::{catch, Failure};
+use crate::{catch, quote, Failure, Files, Io};
 use dsplay_core::catalog;
 use dsplay_core::hash::hex;
 use dsplay_core::scenario::{RunSpec, MAX_STEPS};
 use dsplay_core::session::Runner;
-use std::io::{Read, Write};
+use std::io::Read;
 use std::process::ExitCode;
 
 pub const HELP: &str = "\
-Usage: dsplay run SCENARIO [--trace OUT.json] [--steps N] [--until MS] [--hash]
+Usage: dsplay run SCENARIO [--actions FILE] [--trace OUT.json] [--steps N] [--until MS] [--hash]
 
 Run a scenario and print a summary: the run's size, its messages and every invariant
 violation. SCENARIO is a scenario file, `-` for standard input, or the name of a built-in
 scenario (see `dsplay list`); a file of that name wins.
 
 Options:
+  --actions FILE    What people did on the page, as its link carries them (the JSON list
+                    `[{\"step\": 3, \"action\": {...}}]` of the `actions` part of the address,
+                    decoded): done as the page does them, as your actions, not the script's
   --trace OUT.json  Write the whole trace as JSON (docs/trace-format.md)
   --steps N         Run at most N steps (default: the scenario's run.steps)
   --until MS        Stop before the first event after MS ms of simulated time
@@ -29,6 +32,7 @@ option.";
 
 struct Options {
     scenario: String,
+    actions: Option<String>,
     trace: Option<String>,
     steps: Option<u64>,
     until: Option<u64>,
@@ -40,6 +44,7 @@ fn parse(args: Vec<String>) -> Result<Options, Failure> {
     let mut scenario = None;
     let mut o = Options {
         scenario: String::new(),
+        actions: None,
         trace: None,
         steps: None,
         until: None,
@@ -47,6 +52,7 @@ fn parse(args: Vec<String>) -> Result<Options, Failure> {
     };
     while let Some(a) = p.next()? {
         match &a {
+            Arg::Flag(f) if f == "--actions" => o.actions = Some(p.value(f)?),
             Arg::Flag(f) if f == "--trace" => o.trace = Some(p.value(f)?),
             Arg::Flag(f) if f == "--steps" => {
                 let n = p.number(f)?;
@@ -67,29 +73,36 @@ fn parse(args: Vec<String>) -> Result<Options, Failure> {
 
 /// Read a scenario: a file, standard input, or a built-in scenario. Returns a label for
 /// messages and the JSON.
-pub fn read_scenario(arg: &str) -> Result<(String, String), Failure> {
+pub fn read_scenario(
+    arg: &str,
+    input: &mut dyn Read,
+    files: &dyn Files,
+) -> Result<(String, String), Failure> {
     if arg == "-" {
         let mut s = String::new();
-        std::io::stdin()
+        input
             .read_to_string(&mut s)
             .map_err(|e| Failure::Input(format!("cannot read standard input: {e}")))?;
         return Ok(("<stdin>".into(), s));
     }
     let path = std::path::Path::new(arg);
-    if !path.exists() {
+    if !files.exists(path) {
         if let Some(b) = catalog::builtin(arg) {
             return Ok((arg.to_string(), b.json.to_string()));
         }
     }
-    match std::fs::read_to_string(path) {
+    match files.read(path) {
         Ok(s) => Ok((arg.to_string(), s)),
         Err(e) => {
-            let hint = if path.exists() || arg.contains(['/', '\\', '.']) {
+            let hint = if files.exists(path) || arg.contains(['/', '\\', '.']) {
                 ""
             } else {
                 " (nor is it a built-in scenario: see `dsplay list`)"
             };
-            Err(Failure::Input(format!("cannot read {arg}: {e}{hint}")))
+            Err(Failure::Input(format!(
+                "cannot read {}: {e}{hint}",
+                quote(arg)
+            )))
         }
     }
 }
@@ -103,23 +116,37 @@ fn run_spec(json: &str) -> RunSpec {
         .unwrap_or_default()
 }
 
-pub fn main(args: Vec<String>) -> Result<ExitCode, Failure> {
+pub fn main(args: Vec<String>, io: &mut Io) -> Result<ExitCode, Failure> {
     let o = parse(args)?;
-    let (label, json) = read_scenario(&o.scenario)?;
-    let mut session: Box<dyn Runner> = catch(|| catalog::load(&json))
-        .map_err(Failure::Internal)?
-        .map_err(|e| Failure::Input(format!("{label}: {e}")))?;
+    let (label, json) = read_scenario(&o.scenario, &mut *io.input, &*io.files)?;
+    let mut session: Box<dyn Runner> =
+        catch(|| catalog::load(&json))
+            .map_err(Failure::Internal)?
+            .map_err(|e| Failure::Input(format!("{}: {e}", quote(&label))))?;
+    if let Some(path) = &o.actions {
+        let text = io
+            .files
+            .read(std::path::Path::new(path))
+            .map_err(|e| Failure::Input(format!("cannot read {}: {e}", quote(path))))?;
+        catch(|| session.set_user_actions_json(&text))
+            .map_err(Failure::Internal)?
+            .map_err(|e| Failure::Input(format!("{}: {e}", quote(path))))?;
+    }
     let spec = run_spec(&json);
     let start = session.pos();
     let summary = catch(|| session.run(o.steps, o.until)).map_err(Failure::Internal)?;
     // The trace first: if it cannot be written, the one line of the error is all the output.
     if let Some(path) = &o.trace {
         let trace = catch(|| session.trace_json()).map_err(Failure::Internal)?;
-        std::fs::write(path, dsplay_core::json::pretty_json(&trace) + "\n")
-            .map_err(|e| Failure::Input(format!("cannot write {path}: {e}")))?;
+        io.files
+            .write(
+                std::path::Path::new(path),
+                &(dsplay_core::json::pretty_json(&trace) + "\n"),
+            )
+            .map_err(|e| Failure::Input(format!("cannot write {}: {e}", quote(path))))?;
     }
 
-    let mut out = std::io::stdout().lock();
+    let out = &mut *io.out;
     writeln!(out, "scenario:   {label}")?;
     writeln!(out, "algorithm:  {}", session.algorithm())?;
     writeln!(out, "title:      {}", session.title())?;

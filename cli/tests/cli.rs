@@ -5,9 +5,13 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::sync::atomic::{AtomicU32, Ordering};
 
+/// Runs the binary in a fresh temp folder (a relative path, or the default `--out` of a
+/// sweep, lands there and not in this crate's folder).
 fn dsplay(args: &[&str]) -> Output {
+    let cwd = TempDir::new("cwd");
     Command::new(env!("CARGO_BIN_EXE_dsplay"))
         .args(args)
+        .current_dir(&cwd.0)
         .output()
         .expect("the dsplay binary runs")
 }
@@ -183,6 +187,53 @@ fn hash_is_stable() {
 }
 
 #[test]
+fn actions_from_a_link_are_done_as_yours() {
+    let tmp = TempDir::new("actions");
+    let actions = tmp.path("actions.json");
+    std::fs::write(
+        &actions,
+        r#"[{"step": 3, "action": {"crash": {"node": "n2"}}}]"#,
+    )
+    .unwrap();
+    let trace = tmp.path("trace.json");
+    let o = dsplay(&[
+        "run",
+        "messaging-normal",
+        "--actions",
+        actions.to_str().unwrap(),
+        "--trace",
+        trace.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let doc: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&trace).unwrap()).unwrap();
+    // After 3 steps, the crash is step 4, yours; the trace's scenario has it at step 3.
+    let step = &doc["steps"][3];
+    assert_eq!(step["index"], 4);
+    assert_eq!(step["user"], true);
+    assert_eq!(step["action"]["crash"]["node"], "n2");
+    assert_eq!(step["status"]["status"], "crashed");
+    let script = doc["scenario"]["actions"].as_array().unwrap();
+    assert!(script
+        .iter()
+        .any(|a| a["at_step"] == 3 && a["action"]["crash"]["node"] == "n2"));
+    // A bad file is refused with where it is wrong.
+    std::fs::write(
+        &actions,
+        r#"[{"step": 3, "action": {"crash": {"node": "zz"}}}]"#,
+    )
+    .unwrap();
+    let o = dsplay(&[
+        "run",
+        "messaging-normal",
+        "--actions",
+        actions.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("actions"), "{}", stderr(&o));
+}
+
+#[test]
 fn trace_is_written_in_the_documented_format() {
     let tmp = TempDir::new("trace");
     for b in catalog::builtins() {
@@ -195,7 +246,7 @@ fn trace_is_written_in_the_documented_format() {
         let text = std::fs::read_to_string(&path).expect("trace written");
         let doc: serde_json::Value = serde_json::from_str(&text).expect("trace is JSON");
         assert_eq!(doc["format"], "dsplay-trace");
-        assert_eq!(doc["version"], 1);
+        assert_eq!(doc["version"], 2);
         assert_eq!(doc["algorithm"], b.algorithm);
         assert_eq!(doc["title"].as_str(), Some(field(&out, "title").as_str()));
         assert_eq!(doc["seed"].as_u64(), Some(num(&out, "seed")));
@@ -211,14 +262,63 @@ fn trace_is_written_in_the_documented_format() {
         );
         let nodes = doc["nodes"].as_array().unwrap();
         assert_eq!(doc["final_states"].as_array().unwrap().len(), nodes.len());
+        // Every node starts up; the steps' status changes lead to the final statuses.
+        let mut status: Vec<serde_json::Value> = nodes
+            .iter()
+            .map(|_| serde_json::json!({ "status": "up" }))
+            .collect();
         for (i, s) in steps.iter().enumerate() {
-            assert_eq!(s["index"].as_u64(), Some(i as u64));
+            // Steps are numbered from 1, as `dsplay run` prints them.
+            assert_eq!(s["index"].as_u64(), Some(i as u64 + 1));
             assert!(s["narration"].as_array().is_some_and(|n| !n.is_empty()));
             // Node ids are written as names.
             if let Some(n) = s["node"].as_str() {
                 assert!(nodes.iter().any(|x| x == n), "{n}");
             }
+            if let Some(change) = s.get("status") {
+                let at = nodes.iter().position(|x| *x == change["node"]).unwrap();
+                let mut now = change.clone();
+                now.as_object_mut().unwrap().remove("node");
+                assert_ne!(status[at], now, "{}: step {} changes nothing", b.id, i + 1);
+                status[at] = now;
+            }
+            for m in s["sent"].as_array().unwrap() {
+                let m = &doc["messages"][m.as_u64().unwrap() as usize];
+                assert_eq!(m["sent_step"], s["index"], "{}", b.id);
+            }
         }
+        for (f, st) in doc["final_states"].as_array().unwrap().iter().zip(&status) {
+            let mut f = f.clone();
+            let f = f.as_object_mut().unwrap();
+            f.remove("node");
+            f.remove("state");
+            assert_eq!(&serde_json::Value::Object(f.clone()), st, "{}", b.id);
+        }
+        for m in doc["messages"].as_array().unwrap() {
+            if let Some(r) = m["resolved_step"].as_u64() {
+                assert!((1..=steps.len() as u64).contains(&r), "{}", b.id);
+            }
+        }
+        // A violation's step is the number `dsplay run` prints for it.
+        for v in doc["violations"].as_array().unwrap() {
+            let line = format!(
+                "step {} (t={} ms): {}: ",
+                v["step"],
+                v["time"],
+                v["property"].as_str().unwrap()
+            );
+            assert!(
+                out.lines().any(|l| l.trim().starts_with(&line)),
+                "{line}\n{out}"
+            );
+        }
+        // The trace holds its scenario: run again from it alone, it takes the same steps.
+        let scenario = doc["scenario"].to_string();
+        let mut again = catalog::load(&scenario).expect("the trace's scenario loads");
+        again.run(None, None);
+        let mut first = catalog::load(b.json).unwrap();
+        first.run(None, None);
+        assert_eq!(again.trace_hash(), first.trace_hash(), "{}", b.id);
     }
 }
 
@@ -536,6 +636,19 @@ fn bad_inputs_are_refused_with_one_line() {
         &["--frobnicate"],
     );
 
+    let sweep_with = |extra: &[&str], words: &[&str]| {
+        let mut args = vec!["sweep", "--algo", "messaging", "--seeds", "0..2"];
+        args.extend(extra);
+        refused(&args, words);
+    };
+    sweep_with(&["--shard", "4/4"], &["--shard", "4/4", "below"]);
+    sweep_with(&["--shard", "0/0"], &["--shard", "0/0", "at least 1"]);
+    sweep_with(&["--shard", "1"], &["--shard", "K/N"]);
+    sweep_with(&["--shard", "a/3"], &["--shard", "a/3"]);
+    sweep_with(&["--shard", "-1/3"], &["--shard", "-1/3"]);
+    sweep_with(&["--shard"], &["--shard"]);
+    sweep_with(&["--format", "csv"], &["--format", "csv", "jsonl"]);
+
     refused(&["frobnicate"], &["unknown command", "frobnicate"]);
     refused(&["--frobnicate"], &["--frobnicate"]);
     refused(&["list", "extra"], &["extra"]);
@@ -547,11 +660,11 @@ fn help_version_and_list() {
         let o = dsplay(args);
         assert_eq!(o.status.code(), Some(0));
         let out = stdout(&o);
-        for cmd in ["dsplay run", "dsplay sweep", "dsplay list"] {
+        for cmd in ["dsplay run", "dsplay sweep", "dsplay merge", "dsplay list"] {
             assert!(out.contains(cmd), "{args:?}: {out}");
         }
     }
-    for cmd in ["run", "sweep", "list"] {
+    for cmd in ["run", "sweep", "merge", "list"] {
         let a = dsplay(&[cmd, "--help"]);
         let b = dsplay(&["help", cmd]);
         assert_eq!(a.status.code(), Some(0));
@@ -562,7 +675,10 @@ fn help_version_and_list() {
             stdout(&a)
         );
     }
-    assert!(stdout(&dsplay(&["sweep", "--help"])).contains("--seeds"));
+    let help = stdout(&dsplay(&["sweep", "--help"]));
+    for option in ["--seeds", "--shard K/N", "--format"] {
+        assert!(help.contains(option), "{help}");
+    }
 
     let o = dsplay(&["--version"]);
     assert_eq!(o.status.code(), Some(0));
@@ -744,4 +860,434 @@ fn sweeps_find_the_taught_violations_and_not_the_safe_ones() {
             );
         }
     }
+}
+
+/// The lines of a `--format jsonl` sweep, parsed.
+fn json_lines(out: &str) -> Vec<serde_json::Value> {
+    out.lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not a JSON line ({e}): {l}")))
+        .collect()
+}
+
+/// The seeds of a `--format jsonl` sweep, in the order of its lines.
+fn json_seeds(out: &str) -> Vec<u64> {
+    json_lines(out)
+        .iter()
+        .map(|v| v["seed"].as_u64().expect("a seed"))
+        .collect()
+}
+
+#[test]
+fn shards_partition_a_range() {
+    // 5..=17 over 1, 3, 4 and 20 shards (more shards than seeds: some have none).
+    for n in [1u64, 3, 4, 20] {
+        let mut all = Vec::new();
+        for k in 0..n {
+            let shard = format!("{k}/{n}");
+            let o = dsplay(&[
+                "sweep",
+                "--algo",
+                "messaging",
+                "--seeds",
+                "5..=17",
+                "--shard",
+                &shard,
+                "--format",
+                "jsonl",
+                "--jobs",
+                "2",
+            ]);
+            assert_eq!(o.status.code(), Some(0), "{shard}: {}", stderr(&o));
+            let seeds = json_seeds(&stdout(&o));
+            assert!(seeds.iter().all(|s| s % n == k), "{shard}: {seeds:?}");
+            assert!(seeds.windows(2).all(|w| w[0] < w[1]), "{shard}: {seeds:?}");
+            // The summary, on standard error, names the shard.
+            let summary = stderr(&o);
+            assert!(
+                field(&summary, "seeds run")
+                    .starts_with(&format!("{} (5..18, shard {shard}, ", seeds.len())),
+                "{summary}"
+            );
+            all.extend(seeds);
+        }
+        all.sort_unstable();
+        assert_eq!(all, (5..=17).collect::<Vec<u64>>(), "{n} shards");
+    }
+}
+
+#[test]
+fn jsonl_has_one_object_per_seed() {
+    let tmp = TempDir::new("jsonl");
+    let dir = tmp.path("failures");
+    let args = [
+        "sweep",
+        "--algo",
+        "locks",
+        "--params",
+        r#"{"variant": "lease"}"#,
+        "--faults",
+        "pauses",
+        "--seeds",
+        "0..60",
+        "--out",
+        dir.to_str().unwrap(),
+    ];
+    let text = dsplay(&args);
+    let mut jsonl_args = args.to_vec();
+    jsonl_args.extend(["--format", "jsonl"]);
+    let o = dsplay(&jsonl_args);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert_eq!(text.status.code(), Some(1));
+    let out = stdout(&o);
+    let lines = json_lines(&out);
+    assert_eq!(json_seeds(&out), (0..60).collect::<Vec<u64>>());
+    // The summary goes to standard error.
+    assert_eq!(
+        num(&stderr(&o), "seeds with violations"),
+        seed_lines(&stdout(&text)).len() as u64
+    );
+
+    let mut violated = 0;
+    for v in &lines {
+        let seed = v["seed"].as_u64().unwrap();
+        assert!(v["steps"].as_u64().unwrap() > 0, "{v}");
+        assert!(v["time"].as_u64().unwrap() > 0, "{v}");
+        assert_eq!(v["algorithm"], "locks");
+        assert_eq!(v["faults"], "pauses");
+        assert_eq!(v["span"], 2000);
+        assert_eq!(v["params"], serde_json::json!({"variant": "lease"}));
+        let vs = v["violations"].as_array().unwrap();
+        match v["outcome"].as_str().unwrap() {
+            "pass" => {
+                assert!(vs.is_empty(), "{v}");
+                assert!(v["scenario"].is_null(), "{v}");
+            }
+            "violated" => {
+                violated += 1;
+                let file = v["scenario"].as_str().unwrap();
+                assert_eq!(Path::new(file), dir.join(format!("locks-seed-{seed}.json")));
+                assert!(Path::new(file).is_file());
+                // The same first violation, at the same step, as the text output's line.
+                let first = &vs[0];
+                let line = format!(
+                    "seed {seed}: {} at step {}: ",
+                    first["property"].as_str().unwrap(),
+                    first["step"].as_u64().unwrap()
+                );
+                assert!(
+                    seed_lines(&stdout(&text))
+                        .iter()
+                        .any(|l| l.starts_with(&line)),
+                    "{line} not in the text output"
+                );
+                for x in vs {
+                    assert!(x["explanation"].as_str().is_some_and(|e| !e.is_empty()));
+                    assert!(x["time"].as_u64().unwrap() <= v["time"].as_u64().unwrap());
+                }
+            }
+            other => panic!("outcome {other}: {v}"),
+        }
+    }
+    assert_eq!(violated, seed_lines(&stdout(&text)).len());
+    assert!(violated > 0);
+}
+
+/// What a sweep or a merge prints, less what depends on how it ran: the timing lines and
+/// the end of `seeds run` (jobs, or the files merged).
+fn merged_summary(out: &str) -> Vec<String> {
+    out.lines()
+        .filter(|l| !l.starts_with("elapsed:") && !l.starts_with("seeds per second:"))
+        .map(|l| match l.strip_prefix("seeds run:") {
+            Some(rest) => format!("seeds run:{}", rest.rsplit_once(", ").unwrap().0),
+            None => l.to_string(),
+        })
+        .collect()
+}
+
+/// `deploy/local.sh N ARGS...`: N shard processes merged.
+fn local_sh(n: &str, args: &[&str]) -> Output {
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../deploy/local.sh");
+    Command::new("bash")
+        .arg(script)
+        .arg(n)
+        .args(args)
+        .env("DSPLAY", env!("CARGO_BIN_EXE_dsplay"))
+        .env_remove("DSPLAY_SHARDS")
+        .output()
+        .expect("bash runs deploy/local.sh")
+}
+
+#[test]
+fn shard_processes_merged_match_one_run() {
+    let tmp = TempDir::new("local-shards");
+    let dir = tmp.path("failures");
+    let dir = dir.to_str().unwrap();
+    let cases: [(&[&str], i32); 3] = [
+        // Unsafe: leases without fencing tokens, with process pauses.
+        (
+            &[
+                "--algo",
+                "locks",
+                "--params",
+                r#"{"variant": "lease"}"#,
+                "--faults",
+                "pauses",
+                "--seeds",
+                "0..60",
+                "--out",
+                dir,
+            ],
+            1,
+        ),
+        // Safe: two-phase commit keeps atomicity under any fault.
+        (
+            &[
+                "--algo",
+                "transactions",
+                "--params",
+                r#"{"protocol": "2pc"}"#,
+                "--seeds",
+                "0..60",
+                "--out",
+                dir,
+            ],
+            0,
+        ),
+        (
+            &[
+                "--algo",
+                "messaging",
+                "--params",
+                r#"{"dedup": false}"#,
+                "--seeds",
+                "10..=49",
+                "--out",
+                dir,
+            ],
+            1,
+        ),
+    ];
+    for (args, code) in cases {
+        let mut one_args = vec!["sweep"];
+        one_args.extend(args);
+        let one = dsplay(&one_args);
+        assert_eq!(one.status.code(), Some(code), "{args:?}: {}", stderr(&one));
+        let whole = merged_summary(&stdout(&one));
+        for n in ["1", "3"] {
+            let merged = local_sh(n, args);
+            assert_eq!(
+                merged.status.code(),
+                Some(code),
+                "{args:?} over {n}: {}",
+                stderr(&merged)
+            );
+            let out = stdout(&merged);
+            assert!(
+                field(&out, "seeds run").ends_with(&format!(
+                    "merged from {n} file{})",
+                    if n == "1" { "" } else { "s" }
+                )),
+                "{out}"
+            );
+            assert_eq!(merged_summary(&out), whole, "{args:?} over {n} shards");
+            assert!(stderr(&merged).is_empty(), "{}", stderr(&merged));
+        }
+        if code == 1 {
+            assert!(!seed_lines(&stdout(&one)).is_empty());
+            field(&stdout(&one), "reproduce with");
+        }
+    }
+    // A shard that fails (a bad argument) fails the whole with its message.
+    let bad = local_sh(
+        "2",
+        &[
+            "--algo",
+            "locks",
+            "--seeds",
+            "0..4",
+            "--params",
+            r#"{"nodes": 9}"#,
+        ],
+    );
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(stderr(&bad).contains("params.nodes"), "{}", stderr(&bad));
+}
+
+/// Writes shard K of N of a sweep of locks' lease variant to DIR/shard-K.jsonl.
+fn write_shard(tmp: &TempDir, seeds: &str, shard: &str) -> String {
+    let dir = tmp.path("failures");
+    let o = dsplay(&[
+        "sweep",
+        "--algo",
+        "locks",
+        "--params",
+        r#"{"variant": "lease"}"#,
+        "--faults",
+        "pauses",
+        "--seeds",
+        seeds,
+        "--shard",
+        shard,
+        "--format",
+        "jsonl",
+        "--out",
+        dir.to_str().unwrap(),
+    ]);
+    assert!(matches!(o.status.code(), Some(0 | 1)), "{}", stderr(&o));
+    tmp.write(
+        &format!("shard-{}.jsonl", shard.replace('/', "-of-")),
+        &stdout(&o),
+    )
+}
+
+#[test]
+fn merge_exit_status_stdin_and_gaps() {
+    let tmp = TempDir::new("merge");
+    let a = write_shard(&tmp, "0..60", "0/2");
+    let b = write_shard(&tmp, "0..60", "1/2");
+    let o = dsplay(&["merge", &a, &b]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert!(num(&stdout(&o), "seeds with violations") > 0);
+    assert!(stderr(&o).is_empty());
+
+    // Standard input, as `-`, with a file.
+    let mut child = Command::new(env!("CARGO_BIN_EXE_dsplay"))
+        .args(["merge", &a, "-"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    {
+        use std::io::Write;
+        let mut stdin = child.stdin.take().unwrap();
+        stdin.write_all(&std::fs::read(&b).unwrap()).unwrap();
+    }
+    let piped = child.wait_with_output().unwrap();
+    assert_eq!(piped.status.code(), Some(1));
+    assert_eq!(merged_summary(&stdout(&piped)), merged_summary(&stdout(&o)));
+
+    // Seeds that violate nothing: exit status 0.
+    let text = std::fs::read_to_string(&a).unwrap();
+    let passing: Vec<&str> = text
+        .lines()
+        .filter(|l| l.contains(r#""outcome":"pass""#))
+        .collect();
+    assert!(!passing.is_empty());
+    let f = tmp.write("passing.jsonl", &(passing.join("\n") + "\n"));
+    let o = dsplay(&["merge", &f]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(num(&stdout(&o), "seeds with violations"), 0);
+
+    // One shard of two: half the seeds missing, said on both outputs; the status is unchanged.
+    let o = dsplay(&["merge", &a]);
+    assert_eq!(o.status.code(), Some(1));
+    let out = stdout(&o);
+    assert!(
+        field(&out, "missing seeds").starts_with("29 of 0..59 (1, 3, 5, 7, 9, ...)"),
+        "{out}"
+    );
+    let err = stderr(&o);
+    assert!(
+        err.starts_with("warning: ") && err.contains("contiguous"),
+        "{err}"
+    );
+    // Shards of a bigger range, all there: no gap.
+    let o = dsplay(&["merge", &a, &b]);
+    assert!(!stdout(&o).contains("missing seeds"));
+}
+
+#[test]
+fn merge_refuses_bad_input_with_file_and_line() {
+    let tmp = TempDir::new("merge-bad");
+    let a = write_shard(&tmp, "0..12", "0/2");
+    let b = write_shard(&tmp, "0..12", "1/2");
+    let text = std::fs::read_to_string(&a).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 6);
+
+    // Overlapping shards: the second place names the first.
+    let c = write_shard(&tmp, "0..12", "0/3");
+    refused(
+        &["merge", &a, &b, &c],
+        &[&format!("{c}:1:"), "seed 0", &format!("{a}:1"), "overlap"],
+    );
+    // A line cut short (a shard killed while writing).
+    let cut = tmp.write("cut.jsonl", &format!("{}\n{}", lines[0], &lines[1][..30]));
+    refused(&["merge", &b, &cut], &[&format!("{cut}:2:"), "JSON"]);
+    // Not a seed's object.
+    let f = tmp.write("array.jsonl", &format!("{}\n[1, 2]\n", lines[0]));
+    refused(&["merge", &f], &[&format!("{f}:2:"), "object"]);
+    let f = tmp.write("blank.jsonl", &format!("{}\n\n{}\n", lines[0], lines[1]));
+    refused(&["merge", &f], &[&format!("{f}:2:"), "empty line"]);
+    let f = tmp.write(
+        "outcome.jsonl",
+        &lines[2].replacen(r#""outcome":"pass""#, r#""outcome":"fine""#, 1),
+    );
+    refused(&["merge", &f], &[&format!("{f}:1:"), "outcome", "fine"]);
+    let f = tmp.write(
+        "seed.jsonl",
+        &lines[2].replacen(r#""seed":"#, r#""seed":-"#, 1),
+    );
+    refused(&["merge", &f], &[&format!("{f}:1:"), "seed"]);
+    // Lines of another sweep.
+    let other = dsplay(&[
+        "sweep", "--algo", "locks", "--seeds", "12..14", "--format", "jsonl",
+    ]);
+    let f = tmp.write("other.jsonl", &stdout(&other));
+    refused(
+        &["merge", &a, &b, &f],
+        &[&format!("{f}:1:"), "another sweep", &format!("{a}:1")],
+    );
+    // Inputs that cannot be read, or hold nothing.
+    let missing = tmp.path("missing.jsonl");
+    let missing = missing.to_str().unwrap();
+    refused(&["merge", &a, missing], &["cannot read", missing]);
+    let empty = tmp.write("empty.jsonl", "");
+    refused(&["merge", &empty], &["no seeds", &empty]);
+    refused(&["merge"], &["missing"]);
+    refused(&["merge", &a, &a], &[&a, "twice"]);
+    refused(&["merge", "-", "-"], &["-", "twice"]);
+    refused(&["merge", "--frobnicate"], &["--frobnicate"]);
+}
+
+#[test]
+fn a_closed_output_stops_the_sweep() {
+    use std::io::BufRead;
+    // Far more seeds than the test could run: once its reader is gone, the sweep stops
+    // after the batches in progress.
+    let mut child = Command::new(env!("CARGO_BIN_EXE_dsplay"))
+        .args([
+            "sweep",
+            "--algo",
+            "raft",
+            "--seeds",
+            "0..10000000",
+            "--format",
+            "jsonl",
+            "--jobs",
+            "2",
+        ])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut first = String::new();
+    std::io::BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut first)
+        .unwrap();
+    assert!(first.starts_with(r#"{"seed":0,"#), "{first}");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if std::time::Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("the sweep went on for a minute after its output was closed");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    };
+    // A closed pipe ends the sweep quietly.
+    assert_eq!(status.code(), Some(0));
 }

@@ -12,6 +12,7 @@ use crate::algo::raft::Raft;
 use crate::algo::transactions::Transactions;
 use crate::algorithm::{Algorithm, Builtin};
 use crate::faults::FaultMix;
+use crate::protocol::Protocol;
 use crate::scenario::{algorithm_of, ScenarioError};
 use crate::session::{Loaded, Runner, SweepOutcome};
 use crate::sim::Time;
@@ -23,6 +24,17 @@ pub const CATALOG: &[Entry] = &[
     Entry::page::<Locks>(),
     Entry::page::<Transactions>(),
     Entry::page::<Raft>(),
+];
+
+/// The names of [`CATALOG`]'s algorithms, in its order: what a page, which runs one of
+/// them, reads to know the others (reading [`CATALOG`] would link every algorithm's code
+/// into it).
+pub const NAMES: &[&str] = &[
+    <Messaging as Protocol>::NAME,
+    <Hashring as Protocol>::NAME,
+    <Locks as Protocol>::NAME,
+    <Transactions as Protocol>::NAME,
+    <Raft as Protocol>::NAME,
 ];
 
 type LoadFn = fn(&str) -> Result<Box<dyn Runner>, ScenarioError>;
@@ -122,4 +134,15 @@ pub fn sweep(
     params: Option<&serde_json::Value>,
 ) -> Result<SweepOutcome, ScenarioError> {
     entry(algorithm)?.sweep(seed, mix, span, params)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{CATALOG, NAMES};
+
+    #[test]
+    fn names_follow_the_catalog() {
+        let names: Vec<&str> = CATALOG.iter().map(|e| e.name).collect();
+        assert_eq!(names, NAMES);
+    }
 }

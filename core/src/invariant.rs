@@ -21,6 +21,8 @@ pub struct Property {
 /// A property found violated at a step.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Violation {
+    /// The step's place in the trace, from 0 (written as its number, from 1).
+    #[serde(serialize_with = "crate::trace::step_number")]
     pub step: u64,
     pub time: Time,
     pub property: &'static str,

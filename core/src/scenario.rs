@@ -41,11 +41,35 @@ pub struct ScenarioError {
     pub message: String,
 }
 
+/// The longest field path and message an error keeps, in characters: what a file said
+/// (a long string, an unknown field's name) is quoted in the message, cut in the middle.
+pub const MAX_PATH_CHARS: usize = 120;
+pub const MAX_MESSAGE_CHARS: usize = 240;
+
+/// `text` cut to at most about `max` characters: its start and its end, and how much was
+/// left out between them.
+pub fn clip(text: &str, max: usize) -> String {
+    let count = text.chars().count();
+    if count <= max {
+        return text.to_string();
+    }
+    let head = max * 2 / 3;
+    let tail = max / 4;
+    // Where the `n`-th character starts.
+    let at = |n: usize| text.char_indices().nth(n).map_or(text.len(), |(i, _)| i);
+    format!(
+        "{}… ({} characters left out) …{}",
+        &text[..at(head)],
+        count - head - tail,
+        &text[at(count - tail)..]
+    )
+}
+
 impl ScenarioError {
     pub fn new(path: impl Into<String>, message: impl Into<String>) -> Self {
         ScenarioError {
-            path: path.into(),
-            message: message.into(),
+            path: clip(&path.into(), MAX_PATH_CHARS),
+            message: clip(&message.into(), MAX_MESSAGE_CHARS),
         }
     }
 
@@ -173,7 +197,8 @@ impl NetworkSpec {
     }
 }
 
-/// An action of the script, at a simulated time (`at`, ms) or before a step (`at_step`).
+/// An action of the script, at a simulated time (`at`, ms) or when a number of steps have
+/// run (`at_step: N`: the action is then step N + 1, steps being numbered from 1).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ScriptedAction<C> {
@@ -545,5 +570,25 @@ impl<P: Protocol> Scenario<P> {
         with_names(&names, || {
             serde_json::to_string(self).expect("scenarios serialize")
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::clip;
+
+    #[test]
+    fn clip_keeps_short_text_and_cuts_long_text_in_the_middle_by_characters() {
+        assert_eq!(clip("héllo", 5), "héllo");
+        // 12 characters, 2 bytes each: the first 6 and the last 2 are kept.
+        let text = "ééééééxxxxyz";
+        assert_eq!(clip(text, 9), "éééééé… (4 characters left out) …yz");
+        let long: String = "ä".repeat(100) + "end";
+        let cut = clip(&long, 60);
+        assert!(cut.starts_with(&"ä".repeat(40)), "{cut}");
+        assert!(
+            cut.ends_with("… (48 characters left out) …ääääääääääääend"),
+            "{cut}"
+        );
     }
 }

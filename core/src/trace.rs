@@ -6,10 +6,25 @@
 
 use crate::invariant::Violation;
 use crate::protocol::Protocol;
-use crate::sim::{Action, NodeId, Time};
-use serde::Serialize;
+use crate::sim::{Action, NodeId, NodeStatus, Time};
+use serde::{Serialize, Serializer};
 
 pub type MsgId = u64;
+
+/// Steps are numbered from 1 wherever they are written (the trace, `dsplay run` and
+/// `dsplay sweep`, the page): step `k` is the `k`-th event, and after it the run is at
+/// position `k`. In memory a step's `index` is its place in [`Trace::steps`] (from 0);
+/// these write it as its number.
+pub fn step_number<S: Serializer>(index: &u64, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_u64(index + 1)
+}
+
+fn step_number_opt<S: Serializer>(index: &Option<u64>, s: S) -> Result<S::Ok, S::Error> {
+    match index {
+        Some(i) => s.serialize_some(&(i + 1)),
+        None => s.serialize_none(),
+    }
+}
 
 /// Why a message was not delivered.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -54,6 +69,7 @@ pub struct MsgRecord<P: Protocol> {
     pub to: NodeId,
     pub label: &'static str,
     pub body: P::Msg,
+    #[serde(serialize_with = "step_number")]
     pub sent_step: u64,
     pub sent_at: Time,
     /// When it arrives (or would have, for a lost message).
@@ -61,6 +77,7 @@ pub struct MsgRecord<P: Protocol> {
     #[serde(flatten)]
     pub fate: Fate,
     /// The step that delivered or dropped it.
+    #[serde(serialize_with = "step_number_opt")]
     pub resolved_step: Option<u64>,
     /// Set on the second copy of a duplicated message: the original's id.
     pub duplicate_of: Option<MsgId>,
@@ -70,6 +87,21 @@ pub struct MsgRecord<P: Protocol> {
 }
 
 impl<P: Protocol> MsgRecord<P> {
+    /// Undo what the steps from `step` on did to the message.
+    fn undo_from(&mut self, step: u64) {
+        if self.resolved_step.is_some_and(|r| r >= step) {
+            self.resolved_step = None;
+            self.fate = Fate::InFlight;
+        }
+        while let Some(&(s, prev)) = self.reschedules.last() {
+            if s < step {
+                break;
+            }
+            self.deliver_at = prev;
+            self.reschedules.pop();
+        }
+    }
+
     /// Whether the message is in flight after `step` steps have run.
     pub fn in_flight_at(&self, step: u64) -> bool {
         self.sent_step < step && self.resolved_step.is_none_or(|r| r >= step)
@@ -128,6 +160,8 @@ pub enum KernelNote {
 #[derive(Clone, Debug, Serialize)]
 #[serde(bound = "")]
 pub struct StepRecord<P: Protocol> {
+    /// Its place in [`Trace::steps`] (written as its number, from 1).
+    #[serde(serialize_with = "step_number")]
     pub index: u64,
     pub time: Time,
     /// The node that acted, if any.
@@ -137,11 +171,23 @@ pub struct StepRecord<P: Protocol> {
     pub notes: Vec<P::Note>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub kernel: Option<KernelNote>,
+    /// The node whose status the step changed (a crash, restart, pause or resume that
+    /// took effect) and its status after it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub status: Option<StatusChange>,
     /// Messages sent during the step.
     pub sent: Vec<MsgId>,
     pub updates: Vec<MsgUpdate>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub violations: Vec<Violation>,
+}
+
+/// A node's status after a step changed it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub struct StatusChange {
+    pub node: NodeId,
+    #[serde(flatten)]
+    pub status: NodeStatus,
 }
 
 /// A step's record together with the messages it created.
@@ -209,18 +255,19 @@ impl<P: Protocol> Trace<P> {
         let keep = self.messages.partition_point(|m| m.sent_step < step);
         self.messages.truncate(keep);
         for m in &mut self.messages {
-            if m.resolved_step.is_some_and(|r| r >= step) {
-                m.resolved_step = None;
-                m.fate = Fate::InFlight;
-            }
-            while let Some(&(s, prev)) = m.reschedules.last() {
-                if s < step {
-                    break;
-                }
-                m.deliver_at = prev;
-                m.reschedules.pop();
-            }
+            m.undo_from(step);
         }
+    }
+
+    /// The messages as they were when `step` steps had run: those sent by then, with what
+    /// later steps did to them undone.
+    pub fn messages_at(&self, step: u64) -> Vec<MsgRecord<P>> {
+        let sent = self.messages.partition_point(|m| m.sent_step < step);
+        let mut out = self.messages[..sent].to_vec();
+        for m in &mut out {
+            m.undo_from(step);
+        }
+        out
     }
 
     /// Every violation recorded, in step order.

@@ -183,3 +183,32 @@ fn hex_format_is_sixteen_lowercase_digits() {
     assert_eq!(hex(0xABCDEF), "0000000000abcdef");
     assert_eq!(hex(u64::MAX), "ffffffffffffffff");
 }
+
+/// The trace exported where a page stands (steps computed ahead, then a step back) is the
+/// trace of the same scenario run to that step, byte for byte: what `dsplay run --steps`
+/// writes for it.
+#[test]
+fn trace_at_a_step_is_the_run_to_that_step() {
+    for b in builtins() {
+        let mut ahead = load(b.json).unwrap();
+        ahead.run(None, None);
+        let end = ahead.pos();
+        for at in [0, end / 3, end / 2, end.saturating_sub(1)] {
+            ahead.seek(at);
+            assert_eq!(ahead.pos(), at, "{}", b.id);
+            let mut fresh = load(b.json).unwrap();
+            fresh.run(Some(at), None);
+            assert_eq!(fresh.pos(), at, "{}", b.id);
+            let (got, want) = (ahead.trace_json(), fresh.trace_json());
+            assert!(got == want, "{} at step {at}: the traces differ", b.id);
+            let doc: Value = serde_json::from_str(&got).unwrap();
+            assert_eq!(
+                doc["steps"].as_array().unwrap().len() as u64,
+                at,
+                "{}",
+                b.id
+            );
+            assert_eq!(doc["final_step"].as_u64(), Some(at), "{}", b.id);
+        }
+    }
+}

@@ -147,9 +147,22 @@ pub fn set_theme(theme: Option<&str>) {
     }
 }
 
-/// Milliseconds since the page loaded (for frame times).
+/// Milliseconds since the page loaded (for frame times and seek slices). Outside a
+/// browser (the store in native tests), since the first call.
 pub fn now_ms() -> f64 {
-    gloo::utils::window().performance().map_or(0.0, |p| p.now())
+    #[cfg(target_arch = "wasm32")]
+    {
+        gloo::utils::window().performance().map_or(0.0, |p| p.now())
+    }
+    #[cfg(not(target_arch = "wasm32"))]
+    {
+        static START: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLock::new();
+        START
+            .get_or_init(std::time::Instant::now)
+            .elapsed()
+            .as_secs_f64()
+            * 1000.0
+    }
 }
 
 /// A new random seed (the simulation itself never uses this: only the "New seed" button).

@@ -14,13 +14,12 @@ use crate::components::help::shortcut_sheet;
 use crate::components::inspector::inspector;
 use crate::components::invariants::invariant_panel;
 use crate::components::keys::use_keyboard;
-use crate::components::log::EventLog;
+use crate::components::log::event_log;
 use crate::components::share::{self, export_menu, share_button, use_popovers};
 use crate::components::spacetime::SpaceTime;
-use crate::components::{use_shell, Shell, Typed};
-use crate::store::{Clock, Msg, ShellMsg, State};
+use crate::components::{use_shell, Shell};
+use crate::store::{Clock, Msg, Seek, ShellMsg, State};
 use crate::url::{route, Route, UrlState};
-use dsplay_core::session::Session;
 use dsplay_core::{Algorithm, Protocol};
 use gloo::timers::callback::Interval;
 use web_sys::{HtmlInputElement, HtmlSelectElement};
@@ -94,11 +93,10 @@ pub fn playground<A: Page>(props: &PlaygroundProps) -> Html {
         }))
         .clone()
     };
-    let shell = Shell::new(&store, dispatch.clone());
-    let typed = Typed::new(store.run.clone(), store.dispatcher());
+    let shell = Shell::new(&store, dispatch.clone(), store.dispatcher());
     let clock: Clock = store.clock;
     use_keyboard(dispatch.clone());
-    use_playback(dispatch.clone(), store.ui.playing);
+    use_playback(dispatch.clone(), store.ui.playing, store.seek.is_some());
     {
         // A changed address (typed, back/forward, a link) shows what it says.
         let dispatch = dispatch.clone();
@@ -136,92 +134,27 @@ pub fn playground<A: Page>(props: &PlaygroundProps) -> Html {
         });
     }
 
-    let (scenario_title, description) = {
-        let s = store.run.borrow();
-        (s.title().to_string(), s.description().to_string())
-    };
-    let dismiss = shell.on(ShellMsg::DismissError);
-    let banners = html! {
-        <>
-            if let Some(err) = &store.ui.error {
-                <div class="banner error-banner" role="alert">
-                    <span>{ err.clone() }</span>
-                    <button onclick={dismiss} aria-label="Dismiss">{ "✕" }</button>
-                </div>
-            }
-            if store.ui.forked {
-                <div class="banner fork-banner" role="status">
-                    { "You acted in the past: the old future was dropped and the run goes on from here." }
-                </div>
-            }
-        </>
-    };
-
-    let body = if store.ui.embed {
-        let full = share::state_link(&store.to_url(), false);
-        html! {
-            <div class="app-shell embed">
-                <main class="app-view">
-                    { banners }
-                    <a class="open-full" href={full} target="_blank" rel="noopener">{ "Open in dsplay" }</a>
-                    { A::view() }
-                </main>
-                <Footer />
-            </div>
-        }
-    } else {
-        html! {
-            <div class="app-shell playground">
-                <header class="app-header">
-                    <a class="brand" href="index.html">{ "dsplay" }</a>
-                    <span class="crumb">{ "/" }</span>
-                    <h1 class="page-title">{ A::Algo::TITLE }</h1>
-                    <HeaderControls />
-                </header>
-                <main class="app-view">
-                    { banners }
-                    { A::view() }
-                </main>
-                <aside class="side-panel">
-                    <details class="panel scenario-text" open=true>
-                        <summary>{ scenario_title }</summary>
-                        <p>{ description }</p>
-                        if let Some(notice) = &store.ui.notice {
-                            <p class="fit-note" role="status">{ notice.clone() }</p>
-                        }
-                    </details>
-                    <ShellPanels />
-                    { A::panel() }
-                </aside>
-                <section class="diagram-panel">
-                    <SpaceTime />
-                </section>
-                <section class="log-panel">
-                    <EventLog />
-                </section>
-                <Footer />
-            </div>
-        }
-    };
     html! {
         <ContextProvider<Shell> context={shell}>
-            <ContextProvider<Typed<A::Algo>> context={typed}>
-                <ContextProvider<Clock> context={clock}>
-                    { body }
-                </ContextProvider<Clock>>
-            </ContextProvider<Typed<A::Algo>>>
+            <ContextProvider<Clock> context={clock}>
+                <ShellView view={A::view()} panel={A::panel()} seek={store.seek} />
+            </ContextProvider<Clock>>
         </ContextProvider<Shell>>
     }
 }
 
-/// Playback: one frame per animation frame while playing, with the real time elapsed.
+/// Playback: one frame per animation frame while playing, with the real time elapsed. A
+/// long seek: one slice per turn of the event loop while it lasts, so the page draws its
+/// progress and answers keys and clicks (Stop) between slices (it stops playback).
 #[hook]
-fn use_playback(dispatch: Callback<ShellMsg>, playing: bool) {
-    use_effect_with(playing, move |playing| {
-        let handle = playing.then(|| {
+fn use_playback(dispatch: Callback<ShellMsg>, playing: bool, seeking: bool) {
+    use_effect_with((playing, seeking), move |&(playing, seeking)| {
+        let handle = if seeking {
+            Some(Interval::new(0, move || dispatch.emit(ShellMsg::SeekSlice)))
+        } else if playing {
             let reduced = browser::prefers_reduced_motion();
             let last = std::rc::Rc::new(std::cell::Cell::new(browser::now_ms()));
-            Interval::new(FRAME_MS, move || {
+            Some(Interval::new(FRAME_MS, move || {
                 let now = browser::now_ms();
                 // A hidden tab or a long frame must not jump the simulation far ahead.
                 let dt = (now - last.replace(now)).clamp(0.0, 100.0);
@@ -230,48 +163,32 @@ fn use_playback(dispatch: Callback<ShellMsg>, playing: bool) {
                 } else {
                     ShellMsg::Tick(dt)
                 });
-            })
-        });
+            }))
+        } else {
+            None
+        };
         move || drop(handle)
     });
 }
 
-/// The side panel's shell parts: the properties, the inspector and the fault palette. One
-/// component: they read the same shell, and are drawn again together.
-#[function_component(ShellPanels)]
-fn shell_panels() -> Html {
-    let shell = use_shell();
-    let delay = use_state(|| faults::DEFAULT_DELAY.to_string());
-    html! {
-        <>
-            { invariant_panel(&shell) }
-            { inspector(&shell) }
-            { fault_palette(&shell, &delay) }
-        </>
-    }
+#[derive(Properties, PartialEq)]
+struct ShellViewProps {
+    /// The algorithm's drawing.
+    view: Html,
+    /// What the side panel adds for the algorithm.
+    panel: Html,
+    /// The long seek under way, if any (its progress changes on every slice).
+    seek: Option<Seek>,
 }
 
-/// The control bar, and the keyboard sheet and the scenario editor while they are open (not
-/// the editor in an embedded page). One component, as [`ShellPanels`].
-#[function_component(Footer)]
-fn footer() -> Html {
-    let shell = use_shell();
-    let custom_text = use_state(String::new);
-    html! {
-        <>
-            { control_bar(&shell) }
-            { shortcut_sheet(&shell) }
-            if !shell.embed {
-                { custom_scenario(&shell, &custom_text) }
-            }
-        </>
-    }
-}
-
-/// The header's controls after the title: scenario, seed, reset, share, files, view
-/// toggles and help. One component (they read the same shell, and are drawn again together).
-#[function_component(HeaderControls)]
-fn header_controls() -> Html {
+/// Everything on the page around the algorithm's view and panel: the header and its
+/// controls, the banners, the scenario's text, the properties, the inspector and the fault
+/// palette, the diagram (a component of its own), the log, the control bar, and the
+/// keyboard sheet and the scenario editor while they are open (not the editor in an
+/// embedded page). One component: they read the same shell and are drawn again together,
+/// when the shell changes (not on every frame of playback, as the page is).
+#[function_component(ShellView)]
+fn shell_view(props: &ShellViewProps) -> Html {
     let shell = use_shell();
     // Titles read once from the files (loading a scenario would run its set-up).
     let scenarios = use_memo(shell.page.name, |_| {
@@ -285,25 +202,95 @@ fn header_controls() -> Html {
     let popovers = use_popovers();
     let presenter = use_state(|| false);
     let theme = use_state(|| None::<&'static str>);
-    {
-        let on = *presenter;
-        use_effect_with(on, move |on| browser::root_class("presenter", *on));
-    }
-    {
-        let t = *theme;
-        use_effect_with(t, move |t| browser::set_theme(*t));
-    }
-    html! {
+    use_effect_with((*presenter, *theme), |&(on, theme)| {
+        browser::root_class("presenter", on);
+        browser::set_theme(theme);
+    });
+    let delay = use_state(|| faults::DEFAULT_DELAY.to_string());
+    let custom_text = use_state(String::new);
+    let log_filter = use_state(|| None::<u32>);
+
+    let banners = html! {
         <>
-            { scenario_picker(&shell, &scenarios) }
-            { seed_field(&shell) }
-            <span class="spacer"></span>
-            { reset_button(&shell) }
-            { share_button(&shell, &popovers) }
-            { export_menu(&shell, &popovers) }
-            { view_toggles(presenter, theme) }
-            <button class="ctl" onclick={shell.on(ShellMsg::ToggleHelp)} aria-label="Keyboard shortcuts" title="Keyboard shortcuts (?)">{ "?" }</button>
+            if let Some(err) = &shell.error {
+                <div class="banner error-banner" role="alert">
+                    <span>{ err.clone() }</span>
+                    <button onclick={shell.on(ShellMsg::DismissError)} aria-label="Dismiss">{ "✕" }</button>
+                </div>
+            }
+            if shell.forked {
+                <div class="banner fork-banner" role="status">
+                    { "You acted in the past: the old future was dropped and the run goes on from here." }
+                </div>
+            }
         </>
+    };
+    let footer = html! {
+        <>
+            { control_bar(&shell, props.seek) }
+            { shortcut_sheet(&shell) }
+            if !shell.embed {
+                { custom_scenario(&shell, &custom_text) }
+            }
+        </>
+    };
+    if shell.embed {
+        let full = share::state_link(&shell.to_url(), false);
+        return html! {
+            <div class="app-shell embed">
+                <main class="app-view">
+                    { banners }
+                    <a class="open-full" href={full} target="_blank" rel="noopener">{ "Open in dsplay" }</a>
+                    { props.view.clone() }
+                </main>
+                { footer }
+            </div>
+        };
+    }
+    let (scenario_title, description) = {
+        let s = shell.session.borrow();
+        (s.title().to_string(), s.description().to_string())
+    };
+    html! {
+        <div class="app-shell playground">
+            <header class="app-header">
+                <a class="brand" href="index.html">{ "dsplay" }</a>
+                <span class="crumb">{ "/" }</span>
+                <h1 class="page-title">{ shell.page.title }</h1>
+                { scenario_picker(&shell, &scenarios) }
+                { seed_field(&shell) }
+                <span class="spacer"></span>
+                { reset_button(&shell) }
+                { share_button(&shell, &popovers) }
+                { export_menu(&shell, &popovers) }
+                { view_toggles(presenter, theme) }
+                <button class="ctl" onclick={shell.on(ShellMsg::ToggleHelp)} aria-label="Keyboard shortcuts" title="Keyboard shortcuts (?)">{ "?" }</button>
+            </header>
+            <main class="app-view">
+                { banners }
+                { props.view.clone() }
+            </main>
+            <aside class="side-panel">
+                <details class="panel scenario-text" open=true>
+                    <summary>{ scenario_title }</summary>
+                    <p>{ description }</p>
+                    if let Some(notice) = &shell.notice {
+                        <p class="fit-note" role="status">{ notice.clone() }</p>
+                    }
+                </details>
+                { invariant_panel(&shell) }
+                { inspector(&shell) }
+                { fault_palette(&shell, &delay) }
+                { props.panel.clone() }
+            </aside>
+            <section class="diagram-panel">
+                <SpaceTime />
+            </section>
+            <section class="log-panel">
+                { event_log(&shell, &log_filter) }
+            </section>
+            { footer }
+        </div>
     }
 }
 

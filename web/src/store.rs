@@ -6,6 +6,9 @@
 //! - [`Ui`]: what people chose and see besides the run (selection, playback, messages): plain
 //!   values.
 //! - [`Clock`]: the playback clock, which moves on every animation frame.
+//! - [`Seek`]: a seek too long for one go (a link's far step), computed in slices between
+//!   frames so that the page keeps drawing and answering; Stop (or any move) ends it where
+//!   it got to.
 //!
 //! Equality is derived everywhere, with one rule for the run: two runs are equal when they
 //! are the same session at the same version. Components that draw nothing between steps
@@ -17,10 +20,11 @@
 //! ([`Msg::Restart`]), the same operation as a new seed.
 
 use crate::url::UrlState;
-use dsplay_core::scenario::ScenarioError;
+use dsplay_core::scenario::{ScenarioError, MAX_STEPS};
 use dsplay_core::session::{Loaded, Session};
 use dsplay_core::{Action, Algorithm, Fault, Protocol};
 use std::cell::{Ref, RefCell, RefMut};
+use std::fmt::Write as _;
 use std::rc::{Rc, Weak};
 use yew::prelude::*;
 
@@ -32,6 +36,14 @@ pub const SPEEDS: [f64; 6] = [0.25, 0.5, 1.0, 2.0, 4.0, 8.0];
 const IDLE_SKIP: f64 = 40.0;
 /// Steps computed ahead when a scenario is loaded, at most.
 const PRECOMPUTE_MAX: u64 = 5_000;
+/// The most steps a link can have the page compute, whatever its scenario's `run.steps`
+/// says: a run's trace keeps up to about a kilobyte per step.
+pub const LINK_MAX_STEPS: u64 = 1_000_000;
+/// Real milliseconds one slice of a long seek computes before the page draws and reads
+/// its input again.
+pub const SLICE_MS: f64 = 30.0;
+/// Steps computed between two looks at the time within a slice.
+const CHUNK: u64 = 16;
 
 /// The loaded scenario of a page (typed), shared by its components.
 pub struct Run<P: Protocol> {
@@ -151,6 +163,8 @@ pub struct Ui {
     pub help: bool,
     /// The custom scenario editor is open.
     pub editing: bool,
+    /// A long seek is under way, to this step (see [`Seek`]): the address keeps it.
+    pub seeking: Option<u64>,
 }
 
 impl Default for Ui {
@@ -167,6 +181,7 @@ impl Default for Ui {
             embed: false,
             help: false,
             editing: false,
+            seeking: None,
         }
     }
 }
@@ -181,11 +196,38 @@ pub struct Clock {
     pub at: f64,
 }
 
+/// A seek too long for one go, computed in slices of about [`SLICE_MS`] between frames.
+/// Only steps past the computed horizon take long (below it, a seek restores a checkpoint
+/// and replays less than one checkpoint interval), so only those are sliced.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Seek {
+    /// The step asked for.
+    pub target: u64,
+    /// Where the seek began.
+    pub from: u64,
+    /// Where it has got to.
+    pub reached: u64,
+    /// The step a link asked for, when it is a link's (reported if the run ends before).
+    pub asked: Option<u64>,
+}
+
+impl Seek {
+    /// How far it has got, from 0 to 1.
+    pub fn fraction(&self) -> f64 {
+        let all = self.target.saturating_sub(self.from).max(1) as f64;
+        (self.reached.saturating_sub(self.from) as f64 / all).clamp(0.0, 1.0)
+    }
+}
+
 /// A page's state.
 pub struct State<P: Algorithm> {
     pub run: Run<P>,
     pub ui: Ui,
     pub clock: Clock,
+    /// The long seek under way, if any. Kept out of [`Ui`]: its progress changes on every
+    /// slice, and only the page's shell view reads it, as a prop (the run's version is
+    /// bumped once, when the seek ends, so the views and the diagram are drawn again then).
+    pub seek: Option<Seek>,
 }
 
 impl<P: Algorithm> Clone for State<P> {
@@ -194,13 +236,17 @@ impl<P: Algorithm> Clone for State<P> {
             run: self.run.clone(),
             ui: self.ui.clone(),
             clock: self.clock,
+            seek: self.seek,
         }
     }
 }
 
 impl<P: Algorithm> PartialEq for State<P> {
     fn eq(&self, other: &Self) -> bool {
-        self.run == other.run && self.ui == other.ui && self.clock == other.clock
+        self.run == other.run
+            && self.ui == other.ui
+            && self.clock == other.clock
+            && self.seek == other.seek
     }
 }
 
@@ -241,6 +287,10 @@ pub enum ShellMsg {
     EditScenario(bool),
     /// Show an error from outside the store (a file that could not be read).
     Fail(String),
+    /// Compute the next slice of the long seek under way.
+    SeekSlice,
+    /// Stop the long seek under way where it got to.
+    StopSeek,
     /// The URL's state part changed (by hand, back/forward, a link): show what it says.
     FromUrl(String),
 }
@@ -294,7 +344,8 @@ impl<P: Algorithm> State<P> {
                     loaded = Some(builtin_run::<P>(b.json));
                 }
                 None => problems.push(format!(
-                    "there is no built-in scenario `{id}` on the {} page; showing the first one",
+                    "there is no built-in scenario `{}` on the {} page; showing the first one",
+                    crate::url::quote(id),
                     P::TITLE
                 )),
             }
@@ -317,6 +368,7 @@ impl<P: Algorithm> State<P> {
                 ..Ui::default()
             },
             clock: Clock::default(),
+            seek: None,
         };
         if let Some(actions) = &url.actions {
             let r = st.run.borrow_mut().set_user_actions_json(actions);
@@ -326,21 +378,95 @@ impl<P: Algorithm> State<P> {
         }
         st.precompute();
         if let Some(step) = url.step {
-            let reached = st.run.borrow_mut().seek(step);
-            if reached < step {
-                problems.push(format!(
-                    "the run ends at step {reached}, before step {step} of the link"
+            // A link asks for at most what the run itself goes to: a step past that is said,
+            // and the page goes as far as the run does.
+            let target = step.min(st.link_limit());
+            if let Some(reached) = st.go_to(target, Some(step)) {
+                problems.extend(past_the_end(
+                    step,
+                    target,
+                    reached,
+                    st.run.borrow().run_bound(),
                 ));
             }
-            st.clock_to_step();
         }
         if !problems.is_empty() {
-            st.ui.error = Some(format!(
-                "Some of the link could not be used: {}",
-                problems.join("; ")
-            ));
+            st.ui.error = Some(link_problems(&problems));
         }
         st
+    }
+
+    /// The furthest step a link can ask for: the scenario's `run.steps` (at most the
+    /// kernel's [`MAX_STEPS`], and [`LINK_MAX_STEPS`]).
+    pub fn link_limit(&self) -> u64 {
+        self.run
+            .borrow()
+            .run_bound()
+            .min(MAX_STEPS)
+            .min(LINK_MAX_STEPS)
+    }
+
+    /// Go to step `target`: at once when it is computed already (or near), otherwise as a
+    /// long seek in slices (the first one now). Returns the step reached when done now;
+    /// `None` while the seek goes on. `asked` is the step a link asked for, if this is a
+    /// link's seek.
+    fn go_to(&mut self, target: u64, asked: Option<u64>) -> Option<u64> {
+        let (pos, horizon) = {
+            let s = self.run.borrow();
+            (s.pos(), s.horizon())
+        };
+        let job = Seek {
+            target,
+            from: pos,
+            reached: pos,
+            asked,
+        };
+        if target <= horizon.saturating_add(CHUNK) {
+            let reached = self.run.borrow_mut().seek(target);
+            self.clock_to_step();
+            return Some(reached);
+        }
+        self.ui.playing = false;
+        self.seek = Some(job);
+        self.ui.seeking = Some(target);
+        self.slice()
+    }
+
+    /// One slice of the long seek under way: steps until it is done or [`SLICE_MS`] have
+    /// passed. Returns the step reached when it is done (the seek is over, the run moved).
+    fn slice(&mut self) -> Option<u64> {
+        let mut job = self.seek?;
+        let start = crate::browser::now_ms();
+        let done = {
+            let mut s = self.run.borrow_mut();
+            loop {
+                let to = job.target.min(s.pos().saturating_add(CHUNK));
+                job.reached = s.seek(to);
+                // At the target, or the run ended on the way.
+                if job.reached >= job.target || job.reached < to {
+                    break true;
+                }
+                if crate::browser::now_ms() - start >= SLICE_MS {
+                    break false;
+                }
+            }
+        };
+        if !done {
+            self.seek = Some(job);
+            return None;
+        }
+        self.seek = None;
+        self.ui.seeking = None;
+        self.moved();
+        Some(job.reached)
+    }
+
+    /// End the long seek under way where it got to.
+    fn stop_seek(&mut self) {
+        if self.seek.take().is_some() {
+            self.ui.seeking = None;
+            self.moved();
+        }
     }
 
     /// The URL state for what is shown now.
@@ -380,10 +506,10 @@ impl<P: Algorithm> State<P> {
             embed: self.ui.embed,
             ..Ui::default()
         };
+        self.seek = None;
         self.precompute();
         if at > 0 {
-            self.run.borrow_mut().seek(at);
-            self.clock_to_step();
+            self.go_to(at, None);
         }
     }
 
@@ -456,6 +582,24 @@ impl<P: Algorithm> State<P> {
     }
 
     fn shell(&mut self, msg: ShellMsg) -> bool {
+        // Anything that moves or changes the run ends a long seek where it got to first
+        // (a key, a click, Stop); looking around (help, selection, speed) does not.
+        let keeps_seeking = matches!(
+            msg,
+            ShellMsg::SeekSlice
+                | ShellMsg::Tick(_)
+                | ShellMsg::TickJump(_)
+                | ShellMsg::SetSpeed(_)
+                | ShellMsg::Select(_)
+                | ShellMsg::SelectMessage(_)
+                | ShellMsg::DismissError
+                | ShellMsg::ToggleHelp
+                | ShellMsg::Fail(_)
+                | ShellMsg::EditScenario(_)
+        );
+        if !keeps_seeking {
+            self.stop_seek();
+        }
         match msg {
             ShellMsg::StepForward => {
                 self.run.borrow_mut().step_forward();
@@ -474,8 +618,10 @@ impl<P: Algorithm> State<P> {
                 self.moved();
             }
             ShellMsg::Seek(n) => {
-                self.run.borrow_mut().seek(n);
-                self.moved();
+                // (Past the horizon: a long seek, in slices.)
+                if self.go_to(n, None).is_some() {
+                    self.moved();
+                }
             }
             ShellMsg::Home => {
                 self.run.borrow_mut().seek(0);
@@ -497,16 +643,27 @@ impl<P: Algorithm> State<P> {
             ShellMsg::SetSpeed(x) => self.ui.speed = x.clamp(SPEEDS[0], SPEEDS[SPEEDS.len() - 1]),
             ShellMsg::Load(id) => match P::builtin(&id) {
                 Some(b) => self.replace(builtin_run::<P>(b.json), Some(b.id)),
-                None => self.ui.error = Some(format!("there is no built-in scenario `{id}`")),
+                None => {
+                    self.ui.error = Some(format!(
+                        "there is no built-in scenario `{}`",
+                        crate::url::quote(&id)
+                    ))
+                }
             },
             ShellMsg::Import(text) => match Loaded::<P>::parse(&text) {
                 Ok(l) => self.replace(l, None),
                 Err(e) => {
                     self.ui.error = Some(match dsplay_core::scenario::algorithm_of(&text) {
-                        Ok(other) if other != P::NAME => format!(
-                            "that scenario is for `{other}`, not {}: open {other}.html to use it",
-                            P::TITLE
-                        ),
+                        // Another page's scenario (an unknown algorithm is the error's).
+                        Ok(other)
+                            if other != P::NAME
+                                && dsplay_core::catalog::NAMES.contains(&other.as_str()) =>
+                        {
+                            format!(
+                                "that scenario is for `{other}`, not {}: open {other}.html to use it",
+                                P::TITLE
+                            )
+                        }
                         _ => format!("cannot load that scenario: {e}"),
                     })
                 }
@@ -534,6 +691,26 @@ impl<P: Algorithm> State<P> {
                 self.ui.editing = on;
                 self.ui.playing = false;
             }
+            ShellMsg::SeekSlice => {
+                let job = self.seek;
+                match (job, self.slice()) {
+                    // Still going: only the progress changes.
+                    (Some(_), None) => {}
+                    (Some(job), Some(reached)) => {
+                        let said = job.asked.and_then(|asked| {
+                            past_the_end(asked, job.target, reached, self.run.borrow().run_bound())
+                        });
+                        if let Some(said) = said {
+                            self.ui.error = Some(match self.ui.error.take() {
+                                Some(before) => before + "; " + &said,
+                                None => link_problems(&[said]),
+                            });
+                        }
+                    }
+                    (None, _) => return false,
+                }
+            }
+            ShellMsg::StopSeek => {}
             ShellMsg::FromUrl(query) => {
                 if query == self.to_url().to_query() {
                     return false;
@@ -593,6 +770,38 @@ fn builtin_run<P: Algorithm>(json: &str) -> Loaded<P> {
     Loaded::<P>::parse(json).expect("built-in scenarios load")
 }
 
+/// The most problems of a link the banner lists one by one.
+const PROBLEMS_LISTED: usize = 5;
+
+/// The banner for what a link asked that could not be done.
+fn link_problems(problems: &[String]) -> String {
+    let mut said = "Some of the link could not be used: ".to_string();
+    said += &problems[..problems.len().min(PROBLEMS_LISTED)].join("; ");
+    if problems.len() > PROBLEMS_LISTED {
+        let _ = write!(said, "; and {} more", problems.len() - PROBLEMS_LISTED);
+    }
+    said
+}
+
+/// What to say when a link asked for step `asked`, the page went for `target` (the link's
+/// limit, or the step itself) and got to `reached`, in a run of at most `bound` steps (its
+/// `run.steps`); nothing when it got there.
+fn past_the_end(asked: u64, target: u64, reached: u64, bound: u64) -> Option<String> {
+    if reached >= asked {
+        return None;
+    }
+    let (why, n, what) = if reached < target {
+        ("the run ends at step ", reached, "")
+    } else if target == LINK_MAX_STEPS && bound > target {
+        ("a link can ask for at most ", target, " steps")
+    } else {
+        ("the scenario runs ", target, " steps (its `run.steps`)")
+    };
+    Some(format!(
+        "step {asked} is past the end of the run: {why}{n}{what}; showing step {reached}"
+    ))
+}
+
 /// A refused value, in words for the banner: the field and why.
 fn refusal(e: &ScenarioError) -> String {
     format!(
@@ -613,10 +822,12 @@ impl<P: Algorithm> Reducible for State<P> {
         let changed = match msg {
             Msg::Shell(m) => st.shell(m),
             Msg::Act(actions) => {
+                st.stop_seek();
                 st.act(actions);
                 true
             }
             Msg::Restart { params, note } => {
+                st.stop_seek();
                 st.restart(Some(params), None, note);
                 true
             }
@@ -636,7 +847,8 @@ pub fn url_of(s: &dyn Session, ui: &Ui) -> UrlState {
         scenario: ui.scenario.map(str::to_string),
         custom: ui.scenario.is_none().then(|| s.original_json()),
         seed: Some(s.seed()),
-        step: Some(s.pos()),
+        // A long seek under way: the step asked for, until it is reached.
+        step: Some(ui.seeking.unwrap_or_else(|| s.pos())),
         actions: (actions != "[]").then_some(actions),
         embed: ui.embed,
     }

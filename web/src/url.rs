@@ -66,15 +66,17 @@ impl UrlState {
                 },
                 "seed" => match value.parse() {
                     Ok(n) => st.seed = Some(n),
-                    Err(_) => {
-                        problems.push(format!("`seed` must be a whole number, not `{value}`"))
-                    }
+                    Err(_) => problems.push(format!(
+                        "`seed` must be a whole number, not `{}`",
+                        quote(&value)
+                    )),
                 },
                 "step" => match value.parse() {
                     Ok(n) => st.step = Some(n),
-                    Err(_) => {
-                        problems.push(format!("`step` must be a whole number, not `{value}`"))
-                    }
+                    Err(_) => problems.push(format!(
+                        "`step` must be a whole number, not `{}`",
+                        quote(&value)
+                    )),
                 },
                 "actions" => match b64_decode(&value).and_then(|b| String::from_utf8(b).ok()) {
                     Some(s) => st.actions = Some(s),
@@ -83,7 +85,7 @@ impl UrlState {
                     ),
                 },
                 "embed" => st.embed = value.is_empty() || value == "1" || value == "true",
-                other => problems.push(format!("unknown URL parameter `{other}`")),
+                other => problems.push(format!("unknown URL parameter `{}`", quote(other))),
             }
         }
         (st, problems)
@@ -112,6 +114,11 @@ impl UrlState {
         }
         parts.join("&")
     }
+}
+
+/// What the address said, to quote in a message: cut in the middle when long.
+pub fn quote(s: &str) -> String {
+    dsplay_core::scenario::clip(s, 60)
 }
 
 const B64: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";

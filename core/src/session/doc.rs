@@ -4,12 +4,13 @@
 use super::Loaded;
 use crate::invariant::{Property, Violation};
 use crate::protocol::Protocol;
+use crate::scenario::Scenario;
 use crate::sim::{NodeId, NodeStatus, Time};
 use crate::trace::{MsgRecord, StepRecord};
 use serde::Serialize;
 
 /// Version of the trace format (`docs/trace-format.md`).
-pub const TRACE_VERSION: u32 = 1;
+pub const TRACE_VERSION: u32 = 2;
 
 #[derive(Serialize)]
 #[serde(bound = "")]
@@ -39,8 +40,9 @@ pub(super) struct TraceDoc<'a, P: Protocol> {
     params: &'a P::Params,
     nodes: &'a [String],
     properties: Vec<Property>,
+    scenario: Scenario<P>,
     steps: Vec<StepDoc<'a, P>>,
-    messages: &'a [MsgRecord<P>],
+    messages: Vec<MsgRecord<P>>,
     violations: Vec<&'a Violation>,
     final_step: u64,
     final_time: Time,
@@ -48,11 +50,15 @@ pub(super) struct TraceDoc<'a, P: Protocol> {
 }
 
 impl<P: Protocol> Loaded<P> {
+    /// The trace document of the run up to the current step: a page may have computed
+    /// steps past the one shown, and the trace stops at it, as the same scenario run to
+    /// that step (`dsplay run --steps`) stops.
     pub(super) fn trace_doc(&self) -> TraceDoc<'_, P> {
         let tl = &self.timeline;
         let sim = tl.sim();
-        let trace = tl.trace();
         let proto = sim.proto();
+        let trace = tl.trace();
+        let steps = &trace.steps[..(tl.pos() as usize).min(trace.steps.len())];
         TraceDoc {
             format: "dsplay-trace",
             version: TRACE_VERSION,
@@ -62,16 +68,16 @@ impl<P: Protocol> Loaded<P> {
             params: &self.scenario.params,
             nodes: &self.names,
             properties: proto.properties(),
-            steps: trace
-                .steps
+            scenario: self.reproducing(),
+            steps: steps
                 .iter()
                 .map(|s| StepDoc {
                     narration: trace.narrate(proto, &self.names, s),
                     record: s,
                 })
                 .collect(),
-            messages: &trace.messages,
-            violations: trace.violations().collect(),
+            messages: trace.messages_at(tl.pos()),
+            violations: steps.iter().flat_map(|s| &s.violations).collect(),
             final_step: tl.pos(),
             final_time: sim.time(),
             final_states: sim

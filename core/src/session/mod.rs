@@ -16,7 +16,7 @@ use crate::invariant::{Property, Violation};
 use crate::json::from_value;
 use crate::names::with_names;
 use crate::protocol::Protocol;
-use crate::scenario::{Fitted, Scenario, ScenarioError, ScriptedAction};
+use crate::scenario::{Fitted, Scenario, ScenarioError, ScriptedAction, MAX_STEPS};
 use crate::sim::{Action, NodeId, NodeStatus, Time};
 use crate::timeline::{TimedAction, Timeline};
 use crate::trace::{Fate, MsgRecord, StepKind};
@@ -204,6 +204,19 @@ impl<P: Protocol> Loaded<P> {
                 .ok()
                 .and_then(|s| serde_json::from_str(&s).ok())
         })
+    }
+
+    /// The scenario file that reproduces this session: the scenario, and what people did
+    /// as `at_step` actions after its script.
+    pub fn reproducing(&self) -> Scenario<P> {
+        let mut sc = self.scenario.clone();
+        sc.actions
+            .extend(self.timeline.user_actions().map(|a| ScriptedAction {
+                at: None,
+                at_step: Some(a.step),
+                action: a.action.clone(),
+            }));
+        sc
     }
 
     /// Run from here as the scenario's `run` section says (or the given bounds).
@@ -535,6 +548,13 @@ impl<P: Protocol> Session for Loaded<P> {
                     "shared actions cannot be marked scripted",
                 ));
             }
+            // As a scenario's `at_step`: what is shared can be saved as a scenario file.
+            if a.step > MAX_STEPS {
+                return Err(ScenarioError::new(
+                    format!("actions[{i}].step"),
+                    format!("must be at most {MAX_STEPS} (got {})", a.step),
+                ));
+            }
             a.action
                 .validate(&format!("actions[{i}].action"))
                 .map_err(|m| ScenarioError::new("", m))?;
@@ -552,14 +572,7 @@ impl<P: Protocol> Session for Loaded<P> {
     }
 
     fn scenario_json(&self) -> String {
-        let mut sc = self.scenario.clone();
-        sc.actions
-            .extend(self.timeline.user_actions().map(|a| ScriptedAction {
-                at: None,
-                at_step: Some(a.step),
-                action: a.action.clone(),
-            }));
-        sc.to_json()
+        self.reproducing().to_json()
     }
 
     fn trace_json(&self) -> String {

@@ -15,6 +15,8 @@ pub const MAX_FAULTS: u32 = 8;
 pub struct SweepOutcome {
     pub seed: u64,
     pub steps: u64,
+    /// The simulated time (ms) at the end of the run.
+    pub time: Time,
     pub violations: Vec<Violation>,
     /// A scenario file that reproduces the run.
     pub scenario: String,
@@ -45,9 +47,11 @@ pub fn sweep<P: Protocol>(
     sc.run.steps = 20_000;
     let mut loaded = Loaded::new(sc)?;
     loaded.run_to(None, None);
+    let timeline = &loaded.timeline;
     Ok(SweepOutcome {
         seed,
-        steps: loaded.summary().steps,
+        steps: timeline.pos(),
+        time: timeline.sim().time(),
         violations: loaded.violations(),
         scenario: loaded.scenario.to_json(),
     })

@@ -14,7 +14,8 @@ use crate::collections::{VecMap, VecSet};
 use crate::invariant::{Checker, Violation};
 use crate::protocol::{Ctx, Durable, Effect, NodeFault, Protocol};
 use crate::trace::{
-    DropReason, Fate, KernelNote, MsgId, MsgRecord, MsgUpdate, StepKind, StepOutcome, StepRecord,
+    DropReason, Fate, KernelNote, MsgId, MsgRecord, MsgUpdate, StatusChange, StepKind, StepOutcome,
+    StepRecord,
 };
 use clock::{thousandths, Clock, Holds};
 use rand::{Rng, SeedableRng};
@@ -1025,7 +1026,16 @@ impl<P: Protocol> Sim<P> {
                     action: action.clone(),
                     user,
                 };
+                let before = node
+                    .and_then(|n| self.slots.get(n.index()))
+                    .map(|s| s.status);
                 self.act(action, &mut b);
+                if let (Some(n), Some(before)) = (node, before) {
+                    let status = self.slots[n.index()].status;
+                    if status != before {
+                        b.status = Some(StatusChange { node: n, status });
+                    }
+                }
                 (node, kind)
             }
         };
@@ -1037,6 +1047,7 @@ impl<P: Protocol> Sim<P> {
                 kind,
                 notes: b.notes,
                 kernel: b.kernel,
+                status: b.status,
                 sent: b.sent,
                 updates: b.updates,
                 violations: Vec::new(),
@@ -1414,6 +1425,7 @@ struct Builder<P: Protocol> {
     index: u64,
     notes: Vec<P::Note>,
     kernel: Option<KernelNote>,
+    status: Option<StatusChange>,
     sent: Vec<MsgId>,
     updates: Vec<MsgUpdate>,
     msgs: Vec<MsgRecord<P>>,
@@ -1425,6 +1437,7 @@ impl<P: Protocol> Builder<P> {
             index,
             notes: Vec::new(),
             kernel: None,
+            status: None,
             sent: Vec::new(),
             updates: Vec::new(),
             msgs: Vec::new(),

@@ -1,7 +1,7 @@
 //! The cluster drawing every message-passing page uses: nodes at given positions, cut
 //! links, and the messages travelling between them at the displayed time.
 
-use super::{use_clock, use_shell};
+use super::{unique_keys, use_clock, use_shell};
 use crate::store::ShellMsg;
 use dsplay_core::session::MsgView;
 use dsplay_core::trace::Fate;
@@ -40,12 +40,14 @@ pub fn cluster_view(props: &ClusterProps) -> Html {
     let actor = s.last_actor();
     let at = |i: u32| pos.get(i as usize).copied().unwrap_or((0.0, 0.0));
 
-    let cuts = s.cut_links().into_iter().map(|(a, b)| {
+    let links = s.cut_links();
+    let keys = unique_keys(links.iter().map(|(a, b)| format!("cut-{a}-{b}")));
+    let cuts = links.into_iter().zip(keys).map(|((a, b), key)| {
         let (x1, y1) = at(a);
         let (x2, y2) = at(b);
         let (mx, my) = ((x1 + x2) / 2.0, (y1 + y2) / 2.0);
         html! {
-            <g class="cut" key={format!("cut-{a}-{b}")}>
+            <g class="cut" {key}>
                 <line x1={f(x1)} y1={f(y1)} x2={f(x2)} y2={f(y2)} />
                 <text x={f(mx)} y={f(my + 7.0)} text-anchor="middle" class="cut-mark">{ "✕" }</text>
             </g>

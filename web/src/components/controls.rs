@@ -1,12 +1,13 @@
 //! The control bar: play/pause, step, speed, scrubber, current step and time.
 
 use super::Shell;
-use crate::store::{ShellMsg, SPEEDS};
+use crate::store::{Seek, ShellMsg, SPEEDS};
 use dsplay_core::session::MarkKind;
 use web_sys::HtmlInputElement;
 use yew::prelude::*;
 
-pub fn control_bar(store: &Shell) -> Html {
+/// The bar; a long seek under way (`seek`) shows its progress and Stop in the clock's place.
+pub fn control_bar(store: &Shell, seek: Option<Seek>) -> Html {
     let (pos, horizon, time, ended, marks) = {
         let s = store.session.borrow();
         (s.pos(), s.horizon(), s.time(), s.ended(), s.marks())
@@ -78,11 +79,31 @@ pub fn control_bar(store: &Shell) -> Html {
                     }) }
                 </div>
             </div>
-            <span class="clock" aria-live="polite">
-                { format!("step {pos} / {horizon}") }
-                <span class="time">{ format!("t={} ms", time) }</span>
-            </span>
+            if let Some(seek) = seek {
+                { seek_progress(store, seek) }
+            } else {
+                <span class="clock" aria-live="polite">
+                    { format!("step {pos} / {horizon}") }
+                    <span class="time">{ format!("t={} ms", time) }</span>
+                </span>
+            }
         </div>
+    }
+}
+
+/// A long seek's progress in the clock's place: how far it has got, and Stop (or Esc).
+fn seek_progress(store: &Shell, seek: Seek) -> Html {
+    let Seek {
+        reached, target, ..
+    } = seek;
+    html! {
+        <span class="clock seek-progress" role="status">
+            <span class="seek-text">{ format!("computing step {reached} of {target}") }</span>
+            <progress max="1000" value={((seek.fraction() * 1000.0).round() as u32).to_string()}
+                aria-label={format!("Computing the run: step {reached} of {target}")}></progress>
+            <button class="ctl stop" onclick={store.on(ShellMsg::StopSeek)}
+                title="Stop here (Esc)" aria-label="Stop computing">{ "Stop" }</button>
+        </span>
     }
 }
 

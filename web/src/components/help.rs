@@ -12,7 +12,7 @@ pub const SHORTCUTS: &[(&str, &str)] = &[
     ("Shift + →  /  Shift + ←", "Ten steps forward / back"),
     ("Home  /  End", "First step / last computed step"),
     ("?", "Show or hide this sheet"),
-    ("Esc", "Close this sheet"),
+    ("Esc", "Close this sheet; stop a long seek where it got to"),
 ];
 
 /// The sheet, while it is open.

@@ -1,6 +1,6 @@
 //! The event log: every step's narration up to the current one, newest last.
 
-use super::{use_shell, Shell};
+use super::Shell;
 use crate::store::ShellMsg;
 use dsplay_core::session::StepView;
 use web_sys::HtmlSelectElement;
@@ -11,14 +11,12 @@ const WINDOW: usize = 200;
 /// How far back a filtered log looks for entries.
 const SCAN: u64 = 20_000;
 
-#[function_component(EventLog)]
-pub fn event_log() -> Html {
-    let store = use_shell();
-    let filter = use_state(|| None::<u32>);
+/// The log; `filter` is the node whose steps it shows (all of them when `None`).
+pub fn event_log(store: &Shell, filter: &UseStateHandle<Option<u32>>) -> Html {
     let s = store.session.borrow();
     let pos = s.pos();
     let names = s.names().to_vec();
-    let wanted = *filter;
+    let wanted = **filter;
     let mut views: Vec<_> = (pos.saturating_sub(SCAN)..pos)
         .rev()
         .filter(|&i| wanted.is_none() || s.step_node(i) == Some(wanted))

@@ -4,7 +4,8 @@
 //!   [`ShellMsg`]. It knows no algorithm, so the shell's components are written once.
 //! - [`Clock`]: the playback clock, for what is drawn moving between steps.
 //! - [`Typed`]: the page's own run, typed, and a way to send its typed actions, for the
-//!   algorithm's view and panel.
+//!   algorithm's view and panel. It travels in the shell's context (one context less per
+//!   page: each context type is a component's code).
 
 pub mod cluster;
 pub mod controls;
@@ -20,7 +21,9 @@ pub mod spacetime;
 
 use crate::store::{Clock, Live, Msg, Run, ShellMsg, State, Ui};
 use dsplay_core::{Action, Algorithm, Builtin};
+use std::any::Any;
 use std::ops::Deref;
+use std::rc::Rc;
 use yew::prelude::*;
 
 /// What the page is: its algorithm's name, title and built-in scenarios.
@@ -49,6 +52,18 @@ pub struct Shell {
     pub ui: Ui,
     pub page: PageInfo,
     dispatch: Callback<ShellMsg>,
+    typed: AnyTyped,
+}
+
+/// The page's [`Typed`] run, its type left out of the shell's. Always equal: it is the
+/// same run as [`Shell::session`], which is compared.
+#[derive(Clone)]
+struct AnyTyped(Rc<dyn Any>);
+
+impl PartialEq for AnyTyped {
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
 }
 
 impl Deref for Shell {
@@ -60,12 +75,20 @@ impl Deref for Shell {
 }
 
 impl Shell {
-    pub fn new<P: Algorithm>(state: &State<P>, dispatch: Callback<ShellMsg>) -> Self {
+    pub fn new<P: Algorithm>(
+        state: &State<P>,
+        dispatch: Callback<ShellMsg>,
+        typed: yew::functional::UseReducerDispatcher<State<P>>,
+    ) -> Self {
         Shell {
             session: state.run.live(),
             ui: state.ui.clone(),
             page: PageInfo::of::<P>(),
             dispatch,
+            typed: AnyTyped(Rc::new(Typed {
+                run: state.run.clone(),
+                dispatch: typed,
+            })),
         }
     }
 
@@ -120,10 +143,6 @@ impl<P: Algorithm> PartialEq for Typed<P> {
 }
 
 impl<P: Algorithm> Typed<P> {
-    pub fn new(run: Run<P>, dispatch: yew::functional::UseReducerDispatcher<State<P>>) -> Self {
-        Typed { run, dispatch }
-    }
-
     /// Do an action at the current step.
     pub fn act(&self, action: Action<P::Cmd>) {
         self.dispatch.dispatch(Msg::Act(vec![action]));
@@ -163,8 +182,42 @@ impl<P: Algorithm> Typed<P> {
     }
 }
 
-/// The page's typed run.
+/// The page's typed run (from the shell's context).
 #[hook]
 pub fn use_typed<P: Algorithm>() -> Typed<P> {
-    use_context::<Typed<P>>().expect("views are rendered inside their page")
+    use_shell()
+        .typed
+        .0
+        .downcast_ref::<Typed<P>>()
+        .expect("views are rendered inside their page")
+        .clone()
+}
+
+/// Keys for a keyed list made from what is drawn (a client, a znode, a link), unique by
+/// construction: Yew panics on a duplicate key in a debug build and misdraws in a release
+/// one. A key is kept the first time it comes; its n-th showing (n of 2 or more) is
+/// `KEY#n`, and a key with a `#` of its own is `KEY#1` the first time, so that no key
+/// made here equals one given (split at the last `#`, each is its key and its count).
+pub fn unique_keys<I: IntoIterator<Item = String>>(keys: I) -> Vec<String> {
+    // Lists are short (a queue, the znodes, the cut links): a vector of counts will do.
+    let mut seen: Vec<(String, u32)> = Vec::new();
+    keys.into_iter()
+        .map(|key| {
+            let n = match seen.iter_mut().find(|(k, _)| *k == key) {
+                Some((_, n)) => {
+                    *n += 1;
+                    *n
+                }
+                None => {
+                    seen.push((key.clone(), 1));
+                    1
+                }
+            };
+            if n == 1 && !key.contains('#') {
+                key
+            } else {
+                format!("{key}#{n}")
+            }
+        })
+        .collect()
 }

@@ -8,7 +8,7 @@
 use crate::components::cluster::{
     f, message_title, select_message, status_badge, status_marks, Flight, NODE_R,
 };
-use crate::components::{use_clock, use_shell, use_typed, Shell};
+use crate::components::{unique_keys, use_clock, use_shell, use_typed, Shell};
 use crate::math;
 use crate::page::Page;
 use crate::store::ShellMsg;
@@ -545,12 +545,14 @@ pub fn raft_view() -> Html {
             actor == Some(i as u32),
         )
     });
-    let cuts = l.cut_links().into_iter().map(|(a, b)| {
+    let links = l.cut_links();
+    let keys = unique_keys(links.iter().map(|(a, b)| format!("cut-{a}-{b}")));
+    let cuts = links.into_iter().zip(keys).map(|((a, b), key)| {
         let (x1, y1) = position(a as usize, n);
         let (x2, y2) = position(b as usize, n);
         let (mx, my) = ((x1 + x2) / 2.0, (y1 + y2) / 2.0);
         html! {
-            <g class="cut" key={format!("cut-{a}-{b}")}>
+            <g class="cut" {key}>
                 <line x1={f(x1)} y1={f(y1)} x2={f(x2)} y2={f(y2)} />
                 <text x={f(mx)} y={f(my + 7.0)} text-anchor="middle" class="cut-mark">{ "✕" }</text>
             </g>

@@ -263,8 +263,9 @@ impl Raft {
             Note::FollowerCommits { from, to, leader_commit } => format!(
                 "the leader's commit index is {leader_commit}: {me} marks entries {from}..{to} committed"
             ),
-            Note::Applies { index, term, key, value } => format!(
-                "{me} applies entry {index} (term {term}) to its state machine: {key}={value}"
+            Note::Applies { index, term, client, seq, key, value } => format!(
+                "{me} applies entry {index} (term {term}, request {}#{seq}) to its state machine: {key}={value}",
+                n(client)
             ),
             Note::AnswersClient { client, seq, index } => format!(
                 "entry {index} is committed and applied: {me} answers client request {}#{seq}",

@@ -356,9 +356,13 @@ pub enum Note {
         to: u64,
         leader_commit: u64,
     },
+    /// Applies an entry; `client` and `seq` name the request it carries (the server the
+    /// client sent it to, and its number there).
     Applies {
         index: u64,
         term: u64,
+        client: NodeId,
+        seq: u32,
         key: String,
         value: String,
     },

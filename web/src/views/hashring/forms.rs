@@ -282,12 +282,17 @@ struct TextCommand<'a> {
     go: Callback<SubmitEvent>,
 }
 
-fn text_command(c: TextCommand) -> Html {
-    let text = c.text.clone();
-    let oninput = Callback::from(move |e: InputEvent| {
+/// What is typed in a box, kept in `text`.
+fn set_text(text: &UseStateHandle<String>) -> Callback<InputEvent> {
+    let text = text.clone();
+    Callback::from(move |e: InputEvent| {
         let el: HtmlInputElement = e.target_unchecked_into();
         text.set(el.value());
-    });
+    })
+}
+
+fn text_command(c: TextCommand) -> Html {
+    let oninput = set_text(c.text);
     let invalid = c.error.is_some();
     html! {
         <form class="command-form" onsubmit={c.go}>
@@ -345,12 +350,6 @@ pub(super) fn hashring_panel() -> Html {
         }
     };
     let nm = |i: u32| d.names.get(i as usize).cloned().unwrap_or_default();
-    let text_input = |state: UseStateHandle<String>| {
-        Callback::from(move |e: InputEvent| {
-            let el: HtmlInputElement = e.target_unchecked_into();
-            state.set(el.value());
-        })
-    };
 
     // Load chart.
     let max = d.load.iter().map(|(_, l)| *l).max().unwrap_or(0).max(1);
@@ -423,14 +422,8 @@ pub(super) fn hashring_panel() -> Html {
         }),
         _ => None,
     };
-    let on_vslide = {
-        let vnodes_text = vnodes_text.clone();
-        Callback::from(move |e: InputEvent| {
-            let el: HtmlInputElement = e.target_unchecked_into();
-            vnodes_text.set(Some(el.value()));
-        })
-    };
-    let on_vnum = {
+    // The slider and the box set the same text.
+    let on_vinput = {
         let vnodes_text = vnodes_text.clone();
         Callback::from(move |e: InputEvent| {
             let el: HtmlInputElement = e.target_unchecked_into();
@@ -660,12 +653,12 @@ pub(super) fn hashring_panel() -> Html {
             <h3>{ "Commands to coord" }</h3>
             <form class="command-form" onsubmit={on_vset}>
                 <label>{ "Virtual nodes per node" }
-                    <input type="range" min="1" max="200" value={slider_val.to_string()} oninput={on_vslide}
+                    <input type="range" min="1" max="200" value={slider_val.to_string()} oninput={on_vinput.clone()}
                         aria-label="Virtual nodes per node (slider)"
                         title="Virtual nodes per unit of weight, 1 to 200 here (the box goes to 500): the balance preview below changes as you drag; Set applies it" />
                 </label>
                 <label>{ "count" }
-                    <input type="number" min="1" max="500" value={vtext.clone()} oninput={on_vnum}
+                    <input type="number" min="1" max="500" value={vtext.clone()} oninput={on_vinput}
                         aria-label="Virtual nodes per node" aria-invalid={vparsed.is_err().to_string()}
                         title="Virtual nodes per unit of weight, 1 to 500" />
                 </label>
@@ -688,7 +681,7 @@ pub(super) fn hashring_panel() -> Html {
                 </label>
                 <label>{ "weight" }
                     <input type="text" inputmode="numeric" size="3" placeholder="1–8" value={(*weight_text).clone()}
-                        oninput={text_input(weight_text.clone())} aria-label="Weight of the node"
+                        oninput={set_text(&weight_text)} aria-label="Weight of the node"
                         title="Weight 1 to 8 (empty: the node's weight from the parameters): a node of weight w gets w times the virtual nodes, so about w times the keys"
                         aria-invalid={weight.is_err().to_string()} />
                 </label>

@@ -3,7 +3,7 @@
 
 use super::{colour, status_word};
 use crate::components::cluster::{f, label_colour, message_title, select_message, Flight};
-use crate::components::{use_clock, use_shell, use_typed};
+use crate::components::{unique_keys, use_clock, use_shell, use_typed};
 use crate::store::ShellMsg;
 use dsplay_core::algo::locks::{
     Client, Ended, LockService, Locks, Note, Params, Phase, Storage, Variant, CURRENT_HOLDER,
@@ -730,6 +730,7 @@ fn lock_panel(
             };
             let queue_html = if p.variant == Variant::Queue {
                 let per = ((BX1 - BX0 - 28.0) / l.disk.queue.len().max(1) as f64).min(44.0);
+                let keys = unique_keys(l.disk.queue.iter().map(|c| format!("q{}", c.0)));
                 html! {
                     <>
                         <text class="svc-label" x={f(x0)} y={f(y0 + 124.0)}>{ "wait queue · first come, first served" }</text>
@@ -738,8 +739,8 @@ fn lock_panel(
                         }
                         // Keyed by client and placed by a transform, so the chips slide forward
                         // when the queue advances.
-                        { for l.disk.queue.iter().enumerate().map(|(k, c)| html! {
-                            <g class="queued" key={format!("q{}", c.0)}
+                        { for l.disk.queue.iter().zip(keys).enumerate().map(|(k, (c, key))| html! {
+                            <g class="queued" {key}
                                 style={format!("transform: translate({}px, {}px)", f(x0 + 20.0 + per * k as f64), f(y0 + 156.0))}>
                                 <title>{ format!("{} is number {} in the wait queue", nm(*c), k + 1) }</title>
                                 { mini_chip(0.0, 0.0, c.index(), &nm(*c), None) }
@@ -813,7 +814,8 @@ fn zk_tree(
     let bw = (per - 6.0).min(60.0);
     // Each znode is placed by a transform (it slides left when a lower one goes) and shows
     // its owner's session draining: at zero the session expires and the znode is deleted.
-    let boxes = l.disk.znodes.iter().enumerate().map(|(i, z)| {
+    let keys = unique_keys(l.disk.znodes.iter().map(|z| format!("z{}", z.seq)));
+    let boxes = l.disk.znodes.iter().zip(keys).enumerate().map(|(i, (z, key))| {
         let x = x_of(i);
         let left = l.disk.sessions.get(&z.owner).map(|&e| e as f64 - t);
         let frac = left.map_or(0.0, |v| (v / ttl as f64).clamp(0.0, 1.0));
@@ -823,7 +825,7 @@ fn zk_tree(
             None => String::new(),
         };
         html! {
-            <g class={classes!("znode", colour(z.owner.index()), (i == 0).then_some("holder"))} key={format!("z{}", z.seq)}
+            <g class={classes!("znode", colour(z.owner.index()), (i == 0).then_some("holder"))} {key}
                 style={format!("transform: translate({}px, 0px)", f(x))}>
                 <title>{ format!("/lock/n-{} owned by {}{}{session}", z.seq, nm(z.owner), if i == 0 { ": the lowest, it holds the lock" } else { "" }) }</title>
                 <g class="znode-pop">

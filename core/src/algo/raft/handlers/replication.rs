@@ -62,6 +62,8 @@ impl Raft {
             ctx.note(Note::Applies {
                 index: node.mem.last_applied,
                 term: e.term,
+                client: e.client,
+                seq: e.seq,
                 key: e.key,
                 value: e.value,
             });
