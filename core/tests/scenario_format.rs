@@ -5,7 +5,7 @@ use dsplay_core::algo::messaging::Messaging;
 use dsplay_core::catalog::{self, builtin, builtins, load};
 use dsplay_core::scenario::{Scenario, ScenarioError};
 use dsplay_core::session::{Loaded, Session};
-use dsplay_core::sim::{NodeId, NodeStatus};
+use dsplay_core::sim::{Action, LinkParams, NodeId, NodeStatus};
 use proptest::prelude::*;
 use serde_json::{json, Value};
 
@@ -160,6 +160,77 @@ fn unknown_node_name_in_an_action() {
         "actions[1].action.crash.node",
         &["out of range"],
     );
+}
+
+#[test]
+fn an_action_takes_its_own_fields_only() {
+    let mut v = normal();
+    // A field no action has, and one of another action's (a cut's `one_way` on a crash).
+    for (field, value) in [("colour", json!("red")), ("one_way", json!(true))] {
+        v["actions"][1] = json!({ "at": 5, "action": { "crash": { "node": "n1", field: value } } });
+        assert_error(
+            &refused(&v),
+            &format!("actions[1].action.crash.{field}"),
+            &[&format!("unknown field `{field}`"), "expected `node`"],
+        );
+    }
+    v["actions"][1] = json!({ "at": 5, "action": { "cut": { "a": "n1" } } });
+    assert_error(
+        &refused(&v),
+        "actions[1].action.cut",
+        &["missing field `b`"],
+    );
+    v["actions"][1] = json!({ "at": 5, "action": "crash" });
+    assert_error(&refused(&v), "actions[1].action.crash", &["struct variant"]);
+    v["actions"][1] = json!({ "at": 5, "action": { "heal": { "node": "n1" } } });
+    assert!(refused(&v).path.starts_with("actions[1].action"));
+    // Every kind with its fields, as written, reads back the same.
+    v["actions"] = json!([
+        { "at": 1, "action": { "cut": { "a": "n1", "b": "n2", "one_way": true } } },
+        { "at": 2, "action": { "link": { "from": "n1", "to": "n2", "loss": 0.5, "both": true } } },
+        { "at": 3, "action": { "network": { "duplicate": 0.25 } } },
+        { "at": 4, "action": { "clock": { "node": "n2", "rate": 2.0, "jump": -5 } } },
+        { "at": 5, "action": { "open": { "window": 1, "fault": { "pause": { "node": "n1" } } } } },
+        { "at": 6, "action": { "end": { "window": 1 } } },
+        { "at": 7, "action": { "delay_message": { "id": 3, "by": 10 } } },
+        { "at": 8, "action": "heal" },
+    ]);
+    let sc = Scenario::<Messaging>::from_value(v.clone()).unwrap();
+    let actions = |sc: &Scenario<Messaging>| -> Vec<Action<_>> {
+        sc.actions.iter().map(|a| a.action.clone()).collect()
+    };
+    let read = actions(&sc);
+    assert_eq!(
+        read[0],
+        Action::Cut {
+            a: NodeId(0),
+            b: NodeId(1),
+            one_way: true
+        }
+    );
+    assert_eq!(
+        read[1],
+        Action::Link {
+            from: NodeId(0),
+            to: NodeId(1),
+            params: LinkParams {
+                loss: 0.5,
+                ..LinkParams::default()
+            },
+            both: true
+        }
+    );
+    assert_eq!(
+        read[4],
+        Action::Open {
+            window: 1,
+            fault: Box::new(Action::Pause { node: NodeId(0) })
+        }
+    );
+    assert_eq!(read[7], Action::Heal);
+    let written = serde_json::to_value(&sc).unwrap();
+    let again = Scenario::<Messaging>::from_value(written).unwrap();
+    assert_eq!(actions(&again), read);
 }
 
 #[test]

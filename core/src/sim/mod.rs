@@ -7,10 +7,12 @@
 
 mod clock;
 mod net;
+mod wire;
 
 pub use net::{check_latency, check_probability, DefaultChange, LinkParams, Network, MAX_LATENCY};
 
 use crate::collections::{VecMap, VecSet};
+use crate::decimal::{fixed, short};
 use crate::invariant::{Checker, Violation};
 use crate::protocol::{Ctx, Durable, Effect, NodeFault, Protocol};
 use crate::trace::{
@@ -155,141 +157,19 @@ fn is_false(b: &bool) -> bool {
     !*b
 }
 
-/// Fastest and slowest clock rate a clock fault may set.
-pub const CLOCK_RATES: [f64; 2] = [0.1, 10.0];
-
-mod wire {
-    //! How an [`Action`](super::Action) is read. The same variants, fields and names
-    //! (serde's messages say `Action` too), but a link's settings are fields of the link
-    //! itself: reading `#[serde(flatten)]` buffers every field of the link first, which
-    //! costs each page some 6 KB of code. Written the same way (flattened).
-
-    use super::{LinkParams, MsgId, NodeId, Time};
-    use serde::Deserialize;
-
-    fn default_latency() -> [Time; 2] {
-        LinkParams::default().latency
-    }
-
-    #[derive(Deserialize)]
-    #[serde(rename = "Action", rename_all = "snake_case", deny_unknown_fields)]
-    pub enum Action<C> {
-        Command {
-            node: NodeId,
-            cmd: C,
-        },
-        Crash {
-            node: NodeId,
-        },
-        Restart {
-            node: NodeId,
-        },
-        Pause {
-            node: NodeId,
-        },
-        Resume {
-            node: NodeId,
-        },
-        Partition {
-            groups: Vec<Vec<NodeId>>,
-        },
-        Cut {
-            a: NodeId,
-            b: NodeId,
-            #[serde(default)]
-            one_way: bool,
-        },
-        Heal,
-        Network {
-            #[serde(default)]
-            latency: Option<[Time; 2]>,
-            #[serde(default)]
-            loss: Option<f64>,
-            #[serde(default)]
-            duplicate: Option<f64>,
-        },
-        Link {
-            from: NodeId,
-            to: NodeId,
-            #[serde(default = "default_latency")]
-            latency: [Time; 2],
-            #[serde(default)]
-            loss: f64,
-            #[serde(default)]
-            duplicate: f64,
-            #[serde(default)]
-            both: bool,
-        },
-        DropMessage {
-            id: MsgId,
-        },
-        DelayMessage {
-            id: MsgId,
-            by: Time,
-        },
-        Clock {
-            node: NodeId,
-            #[serde(default)]
-            rate: Option<f64>,
-            #[serde(default)]
-            jump: Option<i64>,
-        },
-        Open {
-            window: u32,
-            fault: Box<super::Action<C>>,
-        },
-        End {
-            window: u32,
-        },
-    }
-
-    impl<C> From<Action<C>> for super::Action<C> {
-        fn from(a: Action<C>) -> Self {
-            use super::Action as A;
-            match a {
-                Action::Command { node, cmd } => A::Command { node, cmd },
-                Action::Crash { node } => A::Crash { node },
-                Action::Restart { node } => A::Restart { node },
-                Action::Pause { node } => A::Pause { node },
-                Action::Resume { node } => A::Resume { node },
-                Action::Partition { groups } => A::Partition { groups },
-                Action::Cut { a, b, one_way } => A::Cut { a, b, one_way },
-                Action::Heal => A::Heal,
-                Action::Network {
-                    latency,
-                    loss,
-                    duplicate,
-                } => A::Network {
-                    latency,
-                    loss,
-                    duplicate,
-                },
-                Action::Link {
-                    from,
-                    to,
-                    latency,
-                    loss,
-                    duplicate,
-                    both,
-                } => A::Link {
-                    from,
-                    to,
-                    params: LinkParams {
-                        latency,
-                        loss,
-                        duplicate,
-                    },
-                    both,
-                },
-                Action::DropMessage { id } => A::DropMessage { id },
-                Action::DelayMessage { id, by } => A::DelayMessage { id, by },
-                Action::Clock { node, rate, jump } => A::Clock { node, rate, jump },
-                Action::Open { window, fault } => A::Open { window, fault },
-                Action::End { window } => A::End { window },
-            }
-        }
+/// True with probability `p`: the same draw as `rand`'s `Rng::random_bool` (the same
+/// numbers taken from the generator), but a `p` outside `[0, 1]` is never (below) or always
+/// (above) true instead of a panic, whose message would bring the standard library's
+/// float formatting into every page.
+pub fn chance<R: Rng + ?Sized>(rng: &mut R, p: f64) -> bool {
+    match rand::distr::Bernoulli::new(p) {
+        Ok(d) => rng.sample(d),
+        Err(_) => p > 1.0,
     }
 }
+
+/// Fastest and slowest clock rate a clock fault may set.
+pub const CLOCK_RATES: [f64; 2] = [0.1, 10.0];
 
 /// An action that is not a client command: a fault or a network change. It fits any
 /// protocol ([`Action::widen`]), so the parts of a front end that know no algorithm (the
@@ -394,7 +274,11 @@ impl<C> Action<C> {
             Action::Clock { rate, jump, .. } => {
                 let [lo, hi] = CLOCK_RATES;
                 if rate.is_some_and(|r| !(lo..=hi).contains(&r)) {
-                    Err(format!("{field}.rate: must be between {lo} and {hi}"))
+                    Err(format!(
+                        "{field}.rate: must be between {} and {}",
+                        short(lo),
+                        short(hi)
+                    ))
                 } else if jump.is_some_and(|j| j.unsigned_abs() > MAX_LATENCY) {
                     Err(format!(
                         "{field}.jump: must be at most {MAX_LATENCY} ms either way"
@@ -486,10 +370,10 @@ impl<C: Clone> Action<C> {
                     parts.push(format!("latency {lo}-{hi} ms"));
                 }
                 if let Some(p) = loss {
-                    parts.push(format!("loss {:.0}%", p * 100.0));
+                    parts.push(format!("loss {}%", fixed(p * 100.0, 0)));
                 }
                 if let Some(p) = duplicate {
-                    parts.push(format!("duplication {:.0}%", p * 100.0));
+                    parts.push(format!("duplication {}%", fixed(p * 100.0, 0)));
                 }
                 format!("set the network to {}", parts.join(", "))
             }
@@ -499,21 +383,21 @@ impl<C: Clone> Action<C> {
                 params,
                 both,
             } => format!(
-                "set the link {} {} {} to latency {}-{} ms, loss {:.0}%, duplication {:.0}%",
+                "set the link {} {} {} to latency {}-{} ms, loss {}%, duplication {}%",
                 name(from),
                 if *both { "<->" } else { "->" },
                 name(to),
                 params.latency[0],
                 params.latency[1],
-                params.loss * 100.0,
-                params.duplicate * 100.0
+                fixed(params.loss * 100.0, 0),
+                fixed(params.duplicate * 100.0, 0)
             ),
             Action::DropMessage { id } => format!("drop message m{id}"),
             Action::DelayMessage { id, by } => format!("delay message m{id} by {by} ms"),
             Action::Clock { node, rate, jump } => format!(
                 "set the clock of {}: rate {}, jump {} ms",
                 name(node),
-                rate.map_or("as it was".into(), |r| format!("{r}x real time")),
+                rate.map_or("as it was".into(), |r| format!("{}x real time", short(r))),
                 jump.unwrap_or(0)
             ),
             Action::Open { window, fault } => {
@@ -1169,7 +1053,7 @@ impl<P: Protocol> Sim<P> {
             Fate::Dropped {
                 reason: DropReason::Partition,
             }
-        } else if link.loss > 0.0 && self.rng.random_bool(link.loss) {
+        } else if link.loss > 0.0 && chance(&mut self.rng, link.loss) {
             Fate::Dropped {
                 reason: DropReason::Loss,
             }
@@ -1195,7 +1079,7 @@ impl<P: Protocol> Sim<P> {
         if fate == Fate::InFlight {
             let dup = duplicate_of.is_none()
                 && link.duplicate > 0.0
-                && self.rng.random_bool(link.duplicate);
+                && chance(&mut self.rng, link.duplicate);
             self.push(
                 deliver_at,
                 1,
