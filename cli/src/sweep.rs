@@ -256,7 +256,7 @@ fn parse(args: Vec<String>) -> Result<Options, Failure> {
                     // alone say it.
                     let m = if m.chars().count() > 200 {
                         format!(
-                            "expected `random`, `none` or a comma-separated list of {}",
+                            "expected `random`, `none` or kinds with commas: {}",
                             FaultMix::KINDS.join(", ")
                         )
                     } else {
