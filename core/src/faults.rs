@@ -2,7 +2,7 @@
 
 use crate::protocol::Protocol;
 use crate::scenario::ScriptedAction;
-use crate::sim::{Action, LinkParams, NodeId, Time};
+use crate::sim::{chance, Action, LinkParams, NodeId, Time};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
@@ -208,7 +208,7 @@ pub fn random_schedule<P: Protocol>(
                 let mut a = Vec::new();
                 let mut b = Vec::new();
                 for i in 0..n {
-                    if rng.random_bool(0.5) {
+                    if chance(&mut rng, 0.5) {
                         a.push(NodeId(i));
                     } else {
                         b.push(NodeId(i));
@@ -219,11 +219,11 @@ pub fn random_schedule<P: Protocol>(
             4 => Action::Cut {
                 a: node,
                 b: other,
-                one_way: rng.random_bool(0.5),
+                one_way: chance(&mut rng, 0.5),
             },
             5 => {
                 let loss = percent(&mut rng);
-                if rng.random_bool(0.5) {
+                if chance(&mut rng, 0.5) {
                     network(None, Some(loss), None)
                 } else {
                     Action::Link {
@@ -233,7 +233,7 @@ pub fn random_schedule<P: Protocol>(
                             loss,
                             ..LinkParams::default()
                         },
-                        both: rng.random_bool(0.5),
+                        both: chance(&mut rng, 0.5),
                     }
                 }
             }
@@ -247,7 +247,7 @@ pub fn random_schedule<P: Protocol>(
             }
             8 => network(None, None, Some(percent(&mut rng))),
             _ => {
-                if rng.random_bool(0.5) {
+                if chance(&mut rng, 0.5) {
                     const RATES: [f64; 6] = [0.25, 0.5, 0.8, 1.25, 2.0, 4.0];
                     let rate = RATES[rng.random_range(0..RATES.len() as u32) as usize];
                     Action::Clock {
@@ -257,7 +257,7 @@ pub fn random_schedule<P: Protocol>(
                     }
                 } else {
                     let by = i64::from(rng.random_range(50..=2000u32));
-                    let jump = if rng.random_bool(0.5) { by } else { -by };
+                    let jump = if chance(&mut rng, 0.5) { by } else { -by };
                     out.push(at(
                         start,
                         Action::Clock {

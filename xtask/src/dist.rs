@@ -326,6 +326,17 @@ fn bin_artifact(line: &str) -> Option<(String, PathBuf)> {
     Some((name.to_string(), PathBuf::from(file)))
 }
 
+/// Whether a page's binary (as cargo links it, with its names) formats floats with the
+/// standard library: its exact algorithm (`float_to_decimal_common_exact`, a bignum) comes
+/// with any `Display` of an `f64`, for any precision.
+fn links_float_formatting(wasm: &[u8]) -> Result<bool, String> {
+    let has = |needle: &[u8]| wasm.windows(needle.len()).any(|w| w == needle);
+    if !has(b"dsplay_web") {
+        return Err("its function names are missing (is the profile stripping them?), so its float formatting cannot be checked".into());
+    }
+    Ok(has(b"float_to_decimal_common"))
+}
+
 /// The outputs of wasm-bindgen (and wasm-opt) for one page, in the work folder.
 struct Processed {
     name: &'static str,
@@ -372,6 +383,11 @@ fn process(
 
     // The same binary through the same tools gives the same files: keep the last ones.
     let bytes = fs::read(input).map_err(|e| format!("{} was not built: {e}", input.display()))?;
+    if wasm_opt.is_some() && links_float_formatting(&bytes).map_err(|e| format!("{name}: {e}"))? {
+        return Err(format!(
+            "{name}: the standard library's float formatting is linked (about 8 KB gzipped): some `{{}}` or `{{:.N}}` formats an f64; write it with dsplay_core::decimal (fixed, short) instead"
+        ));
+    }
     let key = format!(
         "{:016x} wasm-bindgen {bindgen_version} {}\n",
         fnv1a(&bytes),
@@ -1045,6 +1061,20 @@ fn kb(bytes: u64) -> String {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn float_formatting_is_found_by_its_name() {
+        use super::links_float_formatting as links;
+        let page = b"\x04name..dsplay_web..page..ShellView..";
+        assert_eq!(links(page), Ok(false));
+        let with = [
+            &page[..],
+            b"_ZN4core3fmt5float29float_to_decimal_common_exact17h0E",
+        ]
+        .concat();
+        assert_eq!(links(&with), Ok(true));
+        assert!(links(b"stripped float_to_decimal_common_exact").is_err());
+    }
+
     #[test]
     fn lowest_data_reads_the_segments_offsets() {
         // magic, version; a data section (11) of two active segments at 2048 and 1048576.

@@ -41,7 +41,10 @@ pub fn check_probability(field: &str, p: f64) -> Result<(), String> {
     if (0.0..=1.0).contains(&p) {
         Ok(())
     } else {
-        Err(format!("{field}: must be between 0 and 1 (got {p})"))
+        Err(format!(
+            "{field}: must be between 0 and 1 (got {})",
+            crate::decimal::short(p)
+        ))
     }
 }
 

@@ -310,7 +310,7 @@ pub fn status_marks(status: NodeStatus, centre: (f64, f64), cross: f64, bars: (f
 
 /// SVG coordinates with one decimal.
 pub fn f(x: f64) -> String {
-    format!("{x:.1}")
+    dsplay_core::decimal::fixed(x, 1).to_string()
 }
 
 /// Clicking a message selects it (the inspector shows it), and not what lies under it.

@@ -2,6 +2,7 @@
 
 use super::Shell;
 use crate::store::{Seek, ShellMsg, SPEEDS};
+use dsplay_core::decimal::short;
 use dsplay_core::session::MarkKind;
 use web_sys::HtmlInputElement;
 use yew::prelude::*;
@@ -53,7 +54,7 @@ pub fn control_bar(store: &Shell, seek: Option<Seek>) -> Html {
                 <span>{ "Speed" }</span>
                 <select onchange={on_speed} aria-label="Playback speed">
                     { for SPEEDS.iter().map(|&x| html! {
-                        <option value={x.to_string()} selected={x == store.speed}>{ format!("{x}x") }</option>
+                        <option value={short(x).to_string()} selected={x == store.speed}>{ format!("{}x", short(x)) }</option>
                     }) }
                 </select>
             </label>
@@ -73,7 +74,7 @@ pub fn control_bar(store: &Shell, seek: Option<Seek>) -> Html {
                         let step = m.step + 1;
                         let onclick = store.on::<MouseEvent>(ShellMsg::Seek(step));
                         html! {
-                            <span class={class} style={format!("left: {left:.3}%")} {onclick}
+                            <span class={class} style={format!("left: {}%", dsplay_core::decimal::fixed(left, 3))} {onclick}
                                 title={format!("step {step}: {what}")}></span>
                         }
                     }) }

@@ -412,7 +412,7 @@ fn clock_fieldset(
                     { format!("Apply to {name}") }
                 </button>
             </div>
-            <p class="muted">{ format!("{name}'s clock: {r}× real time, {off} ms from it.") }</p>
+            <p class="muted">{ format!("{name}'s clock: {}× real time, {off} ms from it.", dsplay_core::decimal::short(r)) }</p>
         </fieldset>
     }
 }
@@ -593,13 +593,7 @@ impl ParamsForm {
 
 /// A probability as a percentage for a field: at most two decimals, no trailing zeros.
 pub fn percent(p: f64) -> String {
-    let s = format!("{:.2}", p * 100.0);
-    let s = s.trim_end_matches('0').trim_end_matches('.');
-    if s.is_empty() || s == "-0" {
-        "0".into()
-    } else {
-        s.to_string()
-    }
+    dsplay_core::decimal::trimmed(p * 100.0, 2).to_string()
 }
 
 /// A number typed by a person: spaces and thousands separators (`,` `_`) are ignored.

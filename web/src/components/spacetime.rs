@@ -17,6 +17,7 @@ use super::cluster::{f, label_colour, NODE_COLOURS};
 use super::{use_clock, use_shell};
 use crate::math;
 use crate::store::{Live, ShellMsg};
+use dsplay_core::decimal::{fixed, short};
 use dsplay_core::session::{MsgView, Session, StepView};
 use dsplay_core::trace::{DropReason, Fate};
 use dsplay_core::{NodeStatus, Time};
@@ -956,21 +957,26 @@ fn arrow(p: &ArrowProps) -> Html {
         p.selected.then_some("selected")
     );
     let fate = match p.fate {
-        Fate::Delivered => format!("delivered t={} ms", p.td),
-        Fate::InFlight => format!("in flight, due t={} ms", p.td),
+        Fate::Delivered => format!("delivered t={} ms", short(p.td)),
+        Fate::InFlight => format!("in flight, due t={} ms", short(p.td)),
         Fate::Dropped { reason } if p.lost_on_way && !p.ended => {
             format!("will not arrive: {}", reason.describe())
         }
         Fate::Dropped { reason } => format!(
             "dropped t={} ms: {}",
-            p.drop_at.unwrap_or(p.td).round(),
+            fixed(p.drop_at.unwrap_or(p.td), 0),
             reason.describe()
         ),
     };
     let dup = if p.dup { " (duplicate)" } else { "" };
     let tip = format!(
         "m{} {} {} → {}, sent t={} ms, {fate}{dup}\n{}\nClick: go to the step that sent it",
-        p.id, p.label, p.from, p.to, p.ts, p.text
+        p.id,
+        p.label,
+        p.from,
+        p.to,
+        short(p.ts),
+        p.text
     );
     let aria = format!("m{} {} {} to {}, {fate}{dup}", p.id, p.label, p.from, p.to);
     let d = path.d();
@@ -1121,15 +1127,15 @@ fn stretch(i: usize, st: &Stretch, g: &Geo, names: &[String], crashed: bool) -> 
     let who = name_of(names, st.node);
     let what = if crashed { "down" } else { "paused" };
     let tip = if st.ongoing {
-        format!("{who} {what} since t={} ms", st.from.round())
+        format!("{who} {what} since t={} ms", fixed(st.from, 0))
     } else if st.starts {
         format!(
             "{who} {what} from t={} to t={} ms",
-            st.from.round(),
-            st.to.round()
+            fixed(st.from, 0),
+            fixed(st.to, 0)
         )
     } else {
-        format!("{who} {what} until t={} ms", st.to.round())
+        format!("{who} {what} until t={} ms", fixed(st.to, 0))
     };
     let class = classes!(
         "st-stretch",
@@ -1168,7 +1174,7 @@ fn band(i: usize, b: &Band, g: &Geo, n: u32) -> Html {
     });
     html! {
         <g class="st-band" key={format!("band-{i}")}>
-            <title>{ format!("{} (t={} to {} ms)", b.label, b.from.max(0.0).round(), b.to.round()) }</title>
+            <title>{ format!("{} (t={} to {} ms)", b.label, fixed(b.from.max(0.0), 0), fixed(b.to, 0)) }</title>
             { for lanes }
             if b.starts {
                 <line class="st-band-edge" x1={f(x1)} x2={f(x1)} y1={f(g.top * 0.15)} y2={f(g.bottom)} />

@@ -212,7 +212,8 @@ fn server(
                     f(x),
                     f(y + r),
                     f(x),
-                    f(y - r)
+                    f(y - r),
+                    r = f(r),
                 )
             } else {
                 let a = std::f64::consts::TAU * left;
@@ -223,13 +224,14 @@ fn server(
                     f(x),
                     f(y - r),
                     f(ex),
-                    f(ey)
+                    f(ey),
+                    r = f(r),
                 )
             };
             let ms = (due as f64 - now).max(0.0);
             Some(html! {
                 <path class="timer" d={d}>
-                    <title>{ format!("election timer: fires in {ms:.0} ms") }</title>
+                    <title>{ format!("election timer: fires in {} ms", dsplay_core::decimal::fixed(ms, 0)) }</title>
                 </path>
             })
         }

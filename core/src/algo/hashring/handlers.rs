@@ -8,7 +8,7 @@ use super::types::{Cmd, Msg, Node, Note, Params, StorageDisk, Timer, MAX_KEYS};
 use super::{Hashring, Initial, NAME};
 use crate::invariant::Property;
 use crate::protocol::{Ctx, NodeState, ParamError, Protocol};
-use crate::sim::{NodeId, Time};
+use crate::sim::{chance, NodeId, Time};
 use rand::Rng;
 use rand_chacha::ChaCha8Rng;
 use std::collections::BTreeSet;
@@ -206,7 +206,7 @@ impl Protocol for Hashring {
             5 => Cmd::AddKeys {
                 count: rng.random_range(1..=30u32),
             },
-            6 if rng.random_bool(0.5) => Cmd::RemoveKey { key },
+            6 if chance(rng, 0.5) => Cmd::RemoveKey { key },
             6 => Cmd::RemoveKeys {
                 count: rng.random_range(1..=10u32),
             },

@@ -2,6 +2,7 @@
 //! only when shown.
 
 use super::types::{Cmd, Msg, Note, Op, Params, Refusal, Timer, Unavailable, MAX_KEYS};
+use crate::decimal::fixed;
 use crate::sim::NodeId;
 use std::fmt::Write as _;
 
@@ -153,8 +154,11 @@ pub(super) fn describe_note(params: &Params, me: NodeId, note: &Note, names: &[S
                 std_dev,
                 max_over_mean,
             } => format!(
-                "load per node: mean {mean:.1} keys, standard deviation {std_dev:.1} ({:.0}% of the mean), the busiest node holds {max_over_mean:.2} times the mean",
-                if *mean > 0.0 { std_dev / mean * 100.0 } else { 0.0 }
+                "load per node: mean {} keys, standard deviation {} ({}% of the mean), the busiest node holds {} times the mean",
+                fixed(*mean, 1),
+                fixed(*std_dev, 1),
+                fixed(if *mean > 0.0 { std_dev / mean * 100.0 } else { 0.0 }, 0),
+                fixed(*max_over_mean, 2)
             ),
             Note::KeyMoves {
                 key,
@@ -446,7 +450,7 @@ fn percent(part: u32, whole: u32) -> String {
     if whole == 0 {
         "0%".into()
     } else {
-        format!("{:.0}%", f64::from(part) * 100.0 / f64::from(whole))
+        format!("{}%", fixed(f64::from(part) * 100.0 / f64::from(whole), 0))
     }
 }
 

@@ -5,7 +5,7 @@
 use super::forms::probe_layer;
 use super::geometry::{
     angle, annulus, key_point, node_layout, node_radius, polar, push_arc, push_radial, spread, CX,
-    CY, R_BAND, R_KEYS_IN, R_KEYS_OUT, R_LABEL, R_NODES, R_RING, VIEW_H,
+    CY, R_BAND, R_KEYS_IN, R_KEYS_OUT, R_LABEL, R_NODES, R_RING, VIEW_BOX, VIEW_H,
 };
 use super::{coord_of, coord_state, fingerprint};
 use crate::components::cluster::{
@@ -16,6 +16,7 @@ use crate::math;
 use crate::store::ShellMsg;
 use dsplay_core::algo::hashring::{hash_key, vnode_hash, Cmd, Hashring, TaskKind};
 use dsplay_core::collections::VecMap;
+use dsplay_core::decimal::fixed;
 use dsplay_core::session::{Loaded, Session};
 use dsplay_core::{Action, NodeId, NodeStatus};
 use std::collections::{BTreeMap, BTreeSet};
@@ -202,7 +203,7 @@ fn draw_ring(l: &Loaded<Hashring>) -> RingDrawing {
         for (key, o) in &c.owners {
             if let Some(first) = first_of(key, o) {
                 let (x, y) = key_point(hash_key(key));
-                let _ = write!(marks[first], "M{x:.1} {y:.1}h0");
+                let _ = write!(marks[first], "M{} {}h0", fixed(x, 1), fixed(y, 1));
             }
         }
     }
@@ -224,8 +225,9 @@ fn draw_ring(l: &Loaded<Hashring>) -> RingDrawing {
         };
         let _ = write!(
             halos,
-            "M{:.1} {y:.1}a6 6 0 1 0 12 0a6 6 0 1 0 -12 0",
-            x - 6.0
+            "M{} {}a6 6 0 1 0 12 0a6 6 0 1 0 -12 0",
+            fixed(x - 6.0, 1),
+            fixed(y, 1)
         );
     }
 
@@ -410,10 +412,11 @@ fn ring_layer(props: &RingProps) -> Html {
         let load = d.load.get(&(i as u32)).copied().unwrap_or(0);
         let w = d.members.get(&(i as u32)).copied().unwrap_or(1);
         format!(
-            "{}: {} virtual node{}, {share:.1}% of the ring, {load} key{}",
+            "{}: {} virtual node{}, {}% of the ring, {load} key{}",
             name(i),
             w * d.vnodes_per,
             if w * d.vnodes_per == 1 { "" } else { "s" },
+            fixed(share, 1),
             if load == 1 { "" } else { "s" }
         )
     };
@@ -712,8 +715,8 @@ pub(super) fn hashring_view() -> Html {
                 .map(|n| names.get(n.index()).map_or("?", |x| x.as_str()))
                 .collect();
             Some(format!(
-                "{key}: hash at {:.1}°, stored on {} (click to pin it)",
-                angle(hash_key(key)).to_degrees(),
+                "{key}: hash at {}°, stored on {} (click to pin it)",
+                fixed(angle(hash_key(key)).to_degrees(), 1),
                 list.join(", ")
             ))
         }) {
@@ -764,7 +767,7 @@ pub(super) fn hashring_view() -> Html {
 
     html! {
         <div class="hashring-stack">
-        <svg class="hashring" viewBox={format!("0 0 1000 {VIEW_H}")} role="img" ref={svg_ref} data-view=""
+        <svg class="hashring" viewBox={VIEW_BOX} role="img" ref={svg_ref} data-view=""
             aria-label={format!("Hash ring of {} nodes and {} keys; {} messages in flight",
                 drawing.members.len(), drawing.keys, in_flight)}>
             <RingLayer drawing={drawing.clone()} />
@@ -829,7 +832,7 @@ fn messages_layer(props: &MessagesProps) -> Html {
         })
     });
     html! {
-        <svg class="hashring-msgs" viewBox={format!("0 0 1000 {VIEW_H}")} aria-hidden="true" data-overlay="">
+        <svg class="hashring-msgs" viewBox={VIEW_BOX} aria-hidden="true" data-overlay="">
             <g class="msgs">{ for dots }</g>
         </svg>
     }

@@ -11,6 +11,7 @@ use crate::components::cluster::{f, NODE_COLOURS};
 use crate::components::{use_shell, use_typed};
 use dsplay_core::algo::hashring::{balance, hash_key, Cmd, Coord, Hashring, Op, Ring, MAX_KEYS};
 use dsplay_core::collections::VecMap;
+use dsplay_core::decimal::fixed;
 use dsplay_core::session::Loaded;
 use dsplay_core::{Action, NodeId, NodeStatus};
 use web_sys::{HtmlInputElement, HtmlSelectElement};
@@ -55,16 +56,16 @@ pub(super) fn probe_layer(
         html! { <line {class} x1={f(kx)} y1={f(ky)} x2={f(nx)} y2={f(ny)} /> }
     });
     let mut rows: Vec<String> = Vec::new();
-    rows.push(format!("hash {h:016x} = {:.1}°", a.to_degrees()));
+    rows.push(format!("hash {h:016x} = {}°", fixed(a.to_degrees(), 1)));
     if !c.keys.contains(key) {
         rows.push("no longer in the key set".to_string());
     }
     if let Some(v) = first {
         rows.push(format!(
-            "next virtual node: {}#{} at {:.1}°",
+            "next virtual node: {}#{} at {}°",
             nm(v.node),
             v.index,
-            angle(v.pos).to_degrees()
+            fixed(angle(v.pos).to_degrees(), 1)
         ));
     }
     let list: Vec<String> = pref.iter().map(|&n| nm(n)).collect();
@@ -360,8 +361,8 @@ pub(super) fn hashring_panel() -> Html {
             <li class={format!("load-row c{}", *n as usize % NODE_COLOURS)} key={*n}>
                 <span class="load-name">{ nm(*n) }</span>
                 <span class="load-track">
-                    <span class="load-bar" style={format!("width:{w:.1}%")}></span>
-                    <span class="mean-line" style={format!("left:{mean_pct:.1}%")}></span>
+                    <span class="load-bar" style={format!("width:{}%", fixed(w, 1))}></span>
+                    <span class="mean-line" style={format!("left:{}%", fixed(mean_pct, 1))}></span>
                 </span>
                 <span class="load-num">{ *l }</span>
             </li>
@@ -382,20 +383,20 @@ pub(super) fn hashring_panel() -> Html {
                 <p class="moved-op">{ format!("Last operation: {}", d.op) }</p>
                 <div class="moved-row">
                     <span class="moved-name">{ "ring" }</span>
-                    <span class="moved-track"><span class="moved-bar ring" style={format!("width:{cp:.1}%")}></span></span>
-                    <span class="moved-num">{ format!("{} ({cp:.0}%)", d.moved_keys) }</span>
+                    <span class="moved-track"><span class="moved-bar ring" style={format!("width:{}%", fixed(cp, 1))}></span></span>
+                    <span class="moved-num">{ format!("{} ({}%)", d.moved_keys, fixed(cp, 0)) }</span>
                 </div>
                 if d.count_changed {
                     <div class="moved-row">
                         <span class="moved-name">{ "mod N" }</span>
-                        <span class="moved-track"><span class="moved-bar modn" style={format!("width:{mp:.1}%")}></span></span>
-                        <span class="moved-num">{ format!("{} ({mp:.0}%)", d.mod_n_moved) }</span>
+                        <span class="moved-track"><span class="moved-bar modn" style={format!("width:{}%", fixed(mp, 1))}></span></span>
+                        <span class="moved-num">{ format!("{} ({}%)", d.mod_n_moved, fixed(mp, 0)) }</span>
                     </div>
-                    <p class="moved-text">{ format!("moved: {} key{} ({cp:.0}%) — hash mod N would move {} ({mp:.0}%)",
-                        d.moved_keys, if d.moved_keys == 1 { "" } else { "s" }, d.mod_n_moved) }</p>
+                    <p class="moved-text">{ format!("moved: {} key{} ({}%) — hash mod N would move {} ({}%)",
+                        d.moved_keys, if d.moved_keys == 1 { "" } else { "s" }, fixed(cp, 0), d.mod_n_moved, fixed(mp, 0)) }</p>
                 } else {
-                    <p class="moved-text">{ format!("moved: {} key{} ({cp:.0}%); hash mod N is compared when a node joins or leaves",
-                        d.moved_keys, if d.moved_keys == 1 { "" } else { "s" }) }</p>
+                    <p class="moved-text">{ format!("moved: {} key{} ({}%); hash mod N is compared when a node joins or leaves",
+                        d.moved_keys, if d.moved_keys == 1 { "" } else { "s" }, fixed(cp, 0)) }</p>
                 }
                 if d.migrating {
                     <p class="moved-text busy">{ "Migration in progress: keys are on their way (ringed on the ring)." }</p>
@@ -415,9 +416,11 @@ pub(super) fn hashring_panel() -> Html {
     let preview = match &vparsed {
         Ok(v) if *v != d.vnodes => preview_balance(&typed.run.borrow(), *v).map(|(sd, mm)| {
             format!(
-                "with {v}: std dev {:.0}% of mean, max/mean {mm:.2} (now {sd_rel:.0}%, {:.2})",
-                sd * 100.0,
-                d.max_over_mean
+                "with {v}: std dev {}% of mean, max/mean {} (now {}%, {})",
+                fixed(sd * 100.0, 0),
+                fixed(mm, 2),
+                fixed(sd_rel, 0),
+                fixed(d.max_over_mean, 2)
             )
         }),
         _ => None,
@@ -534,8 +537,8 @@ pub(super) fn hashring_panel() -> Html {
             c.ring.preference(h, d.replicas as usize, &mut buf);
             let list: Vec<String> = buf.iter().map(|n| nm(n.0)).collect();
             format!(
-                "{key} hashes to {:.1}° on the ring{}; preference list: {}",
-                angle(h).to_degrees(),
+                "{key} hashes to {}° on the ring{}; preference list: {}",
+                fixed(angle(h).to_degrees(), 1),
                 if c.keys.contains(&key) {
                     ""
                 } else {
@@ -643,8 +646,8 @@ pub(super) fn hashring_panel() -> Html {
             { for node_actions }
             <h3>{ "Keys per node" }</h3>
             <ul class="load-chart" aria-label="Keys per node">{ for bars }</ul>
-            <p class="load-stats">{ format!("mean {:.1} (dashed line) · std dev {:.1} ({sd_rel:.0}% of mean) · max/mean {:.2}",
-                d.mean, d.std_dev, d.max_over_mean) }</p>
+            <p class="load-stats">{ format!("mean {} (dashed line) · std dev {} ({}% of mean) · max/mean {}",
+                fixed(d.mean, 1), fixed(d.std_dev, 1), fixed(sd_rel, 0), fixed(d.max_over_mean, 2)) }</p>
             if d.replicas > 1 {
                 <p class="muted">{ format!("each key counts on its {} replicas", d.replicas) }</p>
             }

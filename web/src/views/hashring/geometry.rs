@@ -4,11 +4,14 @@
 
 use crate::components::cluster::f;
 use crate::math;
+use dsplay_core::decimal::{fixed, short};
 use std::f64::consts::{PI, TAU};
 use std::fmt::Write as _;
 
 /// Height of the view box (1000 wide): room below the lowest node for its status badge.
 pub(super) const VIEW_H: f64 = 624.0;
+/// The SVG `viewBox` of the ring: 1000 by [`VIEW_H`].
+pub(super) const VIEW_BOX: &str = "0 0 1000 624";
 /// Centre of the ring in the view box.
 pub(super) const CX: f64 = 640.0;
 pub(super) const CY: f64 = 300.0;
@@ -46,14 +49,29 @@ pub(super) fn push_arc(d: &mut String, a0: f64, a1: f64, r: f64) {
     let (x0, y0) = polar(a0, r);
     let (x1, y1) = polar(a1, r);
     let large = u8::from(span > PI);
-    let _ = write!(d, "M{x0:.1} {y0:.1}A{r} {r} 0 {large} 1 {x1:.1} {y1:.1}");
+    let _ = write!(
+        d,
+        "M{} {}A{r} {r} 0 {large} 1 {} {}",
+        fixed(x0, 1),
+        fixed(y0, 1),
+        fixed(x1, 1),
+        fixed(y1, 1),
+        r = short(r),
+    );
 }
 
 /// A radial segment at angle `a` from radius `r0` to `r1`.
 pub(super) fn push_radial(d: &mut String, a: f64, r0: f64, r1: f64) {
     let (x0, y0) = polar(a, r0);
     let (x1, y1) = polar(a, r1);
-    let _ = write!(d, "M{x0:.1} {y0:.1}L{x1:.1} {y1:.1}");
+    let _ = write!(
+        d,
+        "M{} {}L{} {}",
+        fixed(x0, 1),
+        fixed(y0, 1),
+        fixed(x1, 1),
+        fixed(y1, 1)
+    );
 }
 
 /// Where a key's dot goes: its angle, and a radius from the hash's low bits (to spread
@@ -159,7 +177,8 @@ pub(super) fn annulus(r0: f64, r1: f64) -> String {
             f(CX - r),
             f(CY),
             f(2.0 * r),
-            f(-2.0 * r)
+            f(-2.0 * r),
+            r = short(r),
         );
     }
     d
@@ -169,6 +188,11 @@ pub(super) fn annulus(r0: f64, r1: f64) -> String {
 mod tests {
     use super::*;
     use wasm_bindgen_test::*;
+
+    #[wasm_bindgen_test]
+    fn the_view_box_is_1000_by_view_h() {
+        assert_eq!(VIEW_BOX, format!("0 0 1000 {VIEW_H}"));
+    }
 
     fn close(a: f64, b: f64) -> bool {
         (a - b).abs() < 1e-9

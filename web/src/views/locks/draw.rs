@@ -9,6 +9,7 @@ use dsplay_core::algo::locks::{
     Client, Ended, LockService, Locks, Note, Params, Phase, Storage, Variant, CURRENT_HOLDER,
     FENCED_ORDER, LOGGED_ONCE,
 };
+use dsplay_core::decimal::fixed;
 use dsplay_core::invariant::Violation;
 use dsplay_core::scenario::Scenario;
 use dsplay_core::session::{Loaded, Session};
@@ -17,9 +18,8 @@ use dsplay_core::trace::StepKind;
 use dsplay_core::Protocol;
 use yew::prelude::*;
 
-/// The view box.
-const W: f64 = 1000.0;
-const H: f64 = 560.0;
+/// The SVG `viewBox`: 1000 by 560.
+const VIEW_BOX: &str = "0 0 1000 560";
 /// The timeline's track, left to right.
 const GX0: f64 = 70.0;
 const GX1: f64 = 440.0;
@@ -438,9 +438,9 @@ pub fn locks_view() -> Html {
     let axis = html! {
         <g class="axis">
             { for axis_ticks.iter().map(|ms| html! {
-                <g key={format!("tick{ms}")}>
+                <g key={format!("tick{}", f(*ms))}>
                     <line x1={f(scale(*ms))} y1={f(ROWS_Y1 + 30.0)} x2={f(scale(*ms))} y2={f(ROWS_Y1 + 36.0)} />
-                    <text x={f(scale(*ms))} y={f(ROWS_Y1 + 46.0)} text-anchor="middle">{ format!("{ms:.0}") }</text>
+                    <text x={f(scale(*ms))} y={f(ROWS_Y1 + 46.0)} text-anchor="middle">{ fixed(*ms, 0).to_string() }</text>
                 </g>
             }) }
             <text class="axis-unit" x={f(GX1)} y={f(ROWS_Y1 + 46.0)} text-anchor="end" dx="30">{ "ms" }</text>
@@ -564,7 +564,7 @@ pub fn locks_view() -> Html {
     });
 
     html! {
-        <svg class="locks" viewBox={format!("0 0 {W} {H}")} role="img" data-view=""
+        <svg class="locks" viewBox={VIEW_BOX} role="img" data-view=""
             aria-label={format!("{}: {} clients; {}", p.variant.title(), n,
                 if violations.is_empty() {
                     "no violation so far".to_string()
@@ -682,15 +682,15 @@ fn lock_panel(
                     // A stalled holder: the lease runs on here whatever the client believes.
                     let (lease_text, lease_title) = match (clients.get(h.client.index()), left) {
                         (Some(NodeStatus::Paused { .. }), Some(left)) if left > 0.0 => (
-                            format!("{who} paused, thinks it holds · {left:.0} ms left"),
-                            format!("{who} is paused: it still believes it holds the lock, but its lease keeps running here and ends in {left:.0} ms; then the lock goes to someone else"),
+                            format!("{who} paused, thinks it holds · {} ms left", fixed(left, 0)),
+                            format!("{who} is paused: it still believes it holds the lock, but its lease keeps running here and ends in {} ms; then the lock goes to someone else", fixed(left, 0)),
                         ),
                         (Some(NodeStatus::Crashed { .. }), Some(left)) if left > 0.0 => (
-                            format!("{who} is down · lock freed in {left:.0} ms"),
-                            format!("{who} crashed while holding the lock: the lock service frees it when the lease runs out, in {left:.0} ms"),
+                            format!("{who} is down · lock freed in {} ms", fixed(left, 0)),
+                            format!("{who} crashed while holding the lock: the lock service frees it when the lease runs out, in {} ms", fixed(left, 0)),
                         ),
                         (_, Some(left)) if left > 0.0 => (
-                            format!("{kind} {left:.0} ms left of {} ms", p.ttl),
+                            format!("{kind} {} ms left of {} ms", fixed(left, 0), p.ttl),
                             format!("The lease drains unless renewed; at zero the lock service frees the lock, whatever {who} believes"),
                         ),
                         _ => (
@@ -820,7 +820,7 @@ fn zk_tree(
         let left = l.disk.sessions.get(&z.owner).map(|&e| e as f64 - t);
         let frac = left.map_or(0.0, |v| (v / ttl as f64).clamp(0.0, 1.0));
         let session = match left {
-            Some(v) if v > 0.0 => format!("; {}'s session expires in {v:.0} ms unless it pings", nm(z.owner)),
+            Some(v) if v > 0.0 => format!("; {}'s session expires in {} ms unless it pings", nm(z.owner), fixed(v, 0)),
             Some(_) => format!("; {}'s session is expiring now", nm(z.owner)),
             None => String::new(),
         };

@@ -264,8 +264,8 @@ pub fn locks_panel() -> Html {
             </p>
             if p.variant == Variant::Lease || p.leases || p.variant == Variant::Zookeeper {
                 <p class="drift-note small">{ format!(
-                    "Leases assume bounded clock drift: a holder's clock may run at most {:.1}× slower than the lock service's ({} writes {} ms apart must end within the {} ms TTL).",
-                    p.drift_bound(), p.writes, p.work, p.ttl
+                    "Leases assume bounded clock drift: a holder's clock may run at most {}× slower than the lock service's ({} writes {} ms apart must end within the {} ms TTL).",
+                    dsplay_core::decimal::fixed(p.drift_bound(), 1), p.writes, p.work, p.ttl
                 ) }</p>
             }
             if p.variant == Variant::Queue {
