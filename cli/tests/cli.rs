@@ -212,7 +212,7 @@ fn actions_from_a_link_are_done_as_yours() {
     assert_eq!(step["index"], 4);
     assert_eq!(step["user"], true);
     assert_eq!(step["action"]["crash"]["node"], "n2");
-    assert_eq!(step["status"]["status"], "crashed");
+    assert_eq!(step["status"][0]["status"], "crashed");
     let script = doc["scenario"]["actions"].as_array().unwrap();
     assert!(script
         .iter()
@@ -275,12 +275,16 @@ fn trace_is_written_in_the_documented_format() {
             if let Some(n) = s["node"].as_str() {
                 assert!(nodes.iter().any(|x| x == n), "{n}");
             }
-            if let Some(change) = s.get("status") {
-                let at = nodes.iter().position(|x| *x == change["node"]).unwrap();
-                let mut now = change.clone();
-                now.as_object_mut().unwrap().remove("node");
-                assert_ne!(status[at], now, "{}: step {} changes nothing", b.id, i + 1);
-                status[at] = now;
+            if let Some(changes) = s.get("status") {
+                let changes = changes.as_array().unwrap();
+                assert!(!changes.is_empty(), "{}: step {}", b.id, i + 1);
+                for change in changes {
+                    let at = nodes.iter().position(|x| *x == change["node"]).unwrap();
+                    let mut now = change.clone();
+                    now.as_object_mut().unwrap().remove("node");
+                    assert_ne!(status[at], now, "{}: step {} changes nothing", b.id, i + 1);
+                    status[at] = now;
+                }
             }
             for m in s["sent"].as_array().unwrap() {
                 let m = &doc["messages"][m.as_u64().unwrap() as usize];

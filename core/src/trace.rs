@@ -171,10 +171,11 @@ pub struct StepRecord<P: Protocol> {
     pub notes: Vec<P::Note>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub kernel: Option<KernelNote>,
-    /// The node whose status the step changed (a crash, restart, pause or resume that
-    /// took effect) and its status after it.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub status: Option<StatusChange>,
+    /// The nodes whose status the step changed (a crash, restart, pause or resume that
+    /// took effect; the end of a fault window may restart several), in node order, each
+    /// with its status after the step.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub status: Vec<StatusChange>,
     /// Messages sent during the step.
     pub sent: Vec<MsgId>,
     pub updates: Vec<MsgUpdate>,
@@ -188,6 +189,9 @@ pub struct StatusChange {
     pub node: NodeId,
     #[serde(flatten)]
     pub status: NodeStatus,
+    /// Its status before the step (left out of the trace: the steps before say it).
+    #[serde(skip)]
+    pub was: NodeStatus,
 }
 
 /// A step's record together with the messages it created.

@@ -2028,6 +2028,42 @@ fn crash_and_pause_windows_hold_a_node_until_the_last_ends() {
     assert_no_violations(&trace);
 }
 
+/// Every status change is in the trace, those of a window's end too: one window crashing
+/// two nodes restarts both when it ends, and the step says so for each.
+#[test]
+fn a_windows_end_records_every_node_it_brings_back() {
+    let mut sim = new_sim(nodes(3), 3, link([10, 10], 0.0, 0.0));
+    sim.schedule(10, open(1, Action::Crash { node: A }));
+    sim.schedule(10, open(1, Action::Crash { node: C }));
+    sim.schedule(20, open(2, Action::Pause { node: B }));
+    sim.schedule(30, Action::End { window: 1 });
+    let mut trace = Trace::default();
+    run_until(&mut sim, &mut trace, 30);
+    let changes = |t: Time| -> Vec<(NodeId, NodeStatus)> {
+        trace
+            .steps
+            .iter()
+            .filter(|s| s.time == t)
+            .flat_map(|s| s.status.iter().map(|c| (c.node, c.status)))
+            .collect()
+    };
+    assert_eq!(
+        changes(10),
+        [
+            (A, NodeStatus::Crashed { since: 10 }),
+            (C, NodeStatus::Crashed { since: 10 })
+        ]
+    );
+    assert_eq!(changes(20), [(B, NodeStatus::Paused { since: 20 })]);
+    assert_eq!(changes(30), [(A, NodeStatus::Up), (C, NodeStatus::Up)]);
+    // An action that changes nothing records nothing.
+    sim.schedule(40, Action::Crash { node: A });
+    sim.schedule(40, Action::Crash { node: A });
+    run_until(&mut sim, &mut trace, 40);
+    let last = &trace.steps[trace.steps.len() - 1];
+    assert!(last.status.is_empty() && last.kernel.is_some());
+}
+
 fn fired(sim: &Sim<Ping>, n: NodeId) -> Vec<Time> {
     sim.node(n).fired.iter().map(|(_, t)| *t).collect()
 }

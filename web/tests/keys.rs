@@ -87,3 +87,98 @@ fn keys_from_data_are_made_unique() {
     assert_eq!(sorted.len(), keys.len(), "{keys:?}");
     assert_eq!(unique_keys(Vec::<String>::new()), Vec::<String>::new());
 }
+
+/// Fault windows on the space-time diagram: a window that crashed two nodes ends both
+/// stretches when it ends (the step records both restarts), a paused node stays paused
+/// under another window, and a window's end ends its own cut only (a one-way cut, drawn
+/// with its arrow), not the partition another window holds.
+#[wasm_bindgen_test]
+async fn windows_end_what_they_began_on_the_diagram() {
+    let json = catalog::builtin("messaging-normal").unwrap().json;
+    let mut v: serde_json::Value = serde_json::from_str(json).unwrap();
+    let at = |t: u64, action: serde_json::Value| serde_json::json!({ "at": t, "action": action });
+    let open = |w: u32, fault: serde_json::Value| serde_json::json!({ "open": { "window": w, "fault": fault } });
+    v["actions"] = serde_json::json!([
+        at(
+            100,
+            open(1, serde_json::json!({ "crash": { "node": "n1" } }))
+        ),
+        at(
+            100,
+            open(1, serde_json::json!({ "crash": { "node": "n2" } }))
+        ),
+        at(
+            105,
+            open(
+                3,
+                serde_json::json!({ "cut": { "a": "n1", "b": "n3", "one_way": true } })
+            )
+        ),
+        at(
+            106,
+            open(
+                4,
+                serde_json::json!({ "partition": { "groups": [["n2"], ["n3"]] } })
+            )
+        ),
+        at(
+            110,
+            open(2, serde_json::json!({ "pause": { "node": "n3" } }))
+        ),
+        at(150, serde_json::json!({ "end": { "window": 1 } })),
+        at(160, serde_json::json!({ "end": { "window": 3 } })),
+        at(
+            170,
+            serde_json::json!({ "command": { "node": "n1", "cmd": { "request": { "to": "n2" } } } })
+        ),
+    ]);
+    v["run"] = serde_json::json!({ "until": 170 });
+    let query = UrlState {
+        custom: Some(v.to_string()),
+        step: Some(8),
+        ..UrlState::default()
+    }
+    .to_query();
+    let root = gloo::utils::document().create_element("div").unwrap();
+    gloo::utils::body().append_child(&root).unwrap();
+    let handle = mount::<MessagingPage>(root.clone(), &query);
+    yew::platform::time::sleep(Duration::from_millis(50)).await;
+    let all = |sel: &str| {
+        let list = root.query_selector_all(sel).unwrap();
+        (0..list.length())
+            .filter_map(|i| list.item(i).and_then(|e| e.text_content()))
+            .collect::<Vec<String>>()
+    };
+    assert!(
+        all(".error-banner").is_empty(),
+        "{:?}",
+        all(".error-banner")
+    );
+    let crashed = all("svg.spacetime .st-stretch.crashed");
+    assert_eq!(crashed.len(), 2, "{crashed:?}");
+    for (who, tip) in ["n1", "n2"].iter().zip(&crashed) {
+        assert!(
+            tip.contains(&format!("{who} down from t=100 to t=150")),
+            "{tip}"
+        );
+    }
+    let paused = all("svg.spacetime .st-stretch.paused");
+    assert_eq!(paused.len(), 1, "{paused:?}");
+    assert!(paused[0].contains("n3 paused since t=110"), "{}", paused[0]);
+    let bands = all("svg.spacetime .st-band");
+    assert_eq!(bands.len(), 2, "{bands:?}");
+    assert!(
+        bands
+            .iter()
+            .any(|b| b.contains("cut n1 → n3") && b.contains("105 to 160")),
+        "{bands:?}"
+    );
+    assert!(
+        bands
+            .iter()
+            .any(|b| b.starts_with("partition") && b.contains("106 to 170")),
+        "{bands:?}"
+    );
+    handle.destroy();
+    root.remove();
+}

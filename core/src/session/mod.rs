@@ -389,9 +389,15 @@ impl<P: Protocol> Session for Loaded<P> {
     fn step_view(&self, step: u64) -> Option<StepView> {
         let trace = self.timeline.trace();
         let s = trace.steps.get(step as usize)?;
-        let (fault_kind, user) = match &s.kind {
-            StepKind::Action { action, user } => (FaultKind::of(action), *user),
-            _ => (None, false),
+        let (fault_kind, user, window) = match &s.kind {
+            StepKind::Action { action, user } => {
+                let window = match action {
+                    Action::Open { window, .. } | Action::End { window } => Some(*window),
+                    _ => None,
+                };
+                (FaultKind::of(action), *user, window)
+            }
+            _ => (None, false, None),
         };
         Some(StepView {
             index: s.index,
@@ -400,10 +406,16 @@ impl<P: Protocol> Session for Loaded<P> {
             narration: trace.narrate(self.timeline.sim().proto(), &self.names, s),
             fault: fault_kind.is_some(),
             fault_kind,
+            window,
             no_op: s.kernel.is_some(),
             user,
             sent: s.sent.clone(),
             violations: s.violations.clone(),
+            status: s
+                .status
+                .iter()
+                .map(|c| (c.node.0, c.was, c.status))
+                .collect(),
         })
     }
 

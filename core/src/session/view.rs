@@ -102,6 +102,8 @@ pub struct StepView {
     pub fault: bool,
     /// Which fault, when `fault`.
     pub fault_kind: Option<FaultKind>,
+    /// The fault window the step opened or ended, if any.
+    pub window: Option<u32>,
     /// The kernel found nothing to do (e.g. crashing a node that is down).
     pub no_op: bool,
     /// Done by a person rather than the script.
@@ -109,6 +111,8 @@ pub struct StepView {
     /// Message ids sent in this step.
     pub sent: Vec<u64>,
     pub violations: Vec<Violation>,
+    /// Nodes whose status the step changed, each with its status before and after.
+    pub status: Vec<(u32, crate::sim::NodeStatus, crate::sim::NodeStatus)>,
 }
 
 /// A message, for diagrams.

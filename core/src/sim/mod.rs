@@ -910,16 +910,19 @@ impl<P: Protocol> Sim<P> {
                     action: action.clone(),
                     user,
                 };
-                let before = node
-                    .and_then(|n| self.slots.get(n.index()))
-                    .map(|s| s.status);
+                // An action may change several nodes' status (the end of a fault window
+                // restarts every node it crashed).
+                let before: Vec<NodeStatus> = self.slots.iter().map(|s| s.status).collect();
                 self.act(action, &mut b);
-                if let (Some(n), Some(before)) = (node, before) {
-                    let status = self.slots[n.index()].status;
-                    if status != before {
-                        b.status = Some(StatusChange { node: n, status });
-                    }
-                }
+                b.status = (self.slots.iter().zip(before))
+                    .enumerate()
+                    .filter(|(_, (s, was))| s.status != *was)
+                    .map(|(i, (s, was))| StatusChange {
+                        node: NodeId(i as u32),
+                        status: s.status,
+                        was,
+                    })
+                    .collect();
                 (node, kind)
             }
         };
@@ -1309,7 +1312,7 @@ struct Builder<P: Protocol> {
     index: u64,
     notes: Vec<P::Note>,
     kernel: Option<KernelNote>,
-    status: Option<StatusChange>,
+    status: Vec<StatusChange>,
     sent: Vec<MsgId>,
     updates: Vec<MsgUpdate>,
     msgs: Vec<MsgRecord<P>>,
@@ -1321,7 +1324,7 @@ impl<P: Protocol> Builder<P> {
             index,
             notes: Vec::new(),
             kernel: None,
-            status: None,
+            status: Vec::new(),
             sent: Vec::new(),
             updates: Vec::new(),
             msgs: Vec::new(),

@@ -373,6 +373,9 @@ struct Band {
     /// Group of each node for a partition (None: in no group drawn), or the two cut ends.
     groups: Vec<Option<usize>>,
     starts: bool,
+    /// The fault window that cut it, whose end ends it (None: until the next partition or
+    /// heal).
+    window: Option<u32>,
 }
 
 /// What a fault step did (from the core's typed record of the step).
@@ -384,7 +387,8 @@ enum FaultKind {
     /// Each node's group.
     Partition(Vec<Option<usize>>),
     /// The two ends.
-    Cut(u32, u32),
+    /// The two ends, and whether only the first to the second is cut.
+    Cut(u32, u32, bool),
     Heal,
     /// A fault window ended (what it cut is restored; cuts still in force are drawn
     /// from the network as it is now).
@@ -400,7 +404,7 @@ fn fault_kind(v: &StepView, nodes: usize) -> FaultKind {
         Some(F::Pause { .. }) => FaultKind::Pause,
         Some(F::Resume { .. }) => FaultKind::Resume,
         Some(F::Partition { groups }) => FaultKind::Partition(partition_groups(groups, nodes)),
-        Some(F::Cut { a, b, .. }) => FaultKind::Cut(*a, *b),
+        Some(F::Cut { a, b, one_way }) => FaultKind::Cut(*a, *b, *one_way),
         Some(F::Heal) => FaultKind::Heal,
         Some(F::End { .. }) => FaultKind::End,
         _ => FaultKind::Other,
@@ -534,15 +538,31 @@ pub fn spacetime_component() -> Html {
             bands.push(b);
         }
     };
+    // The end of a window ends the bands it opened, and only those.
+    let end_window = |open: &mut Vec<Band>, bands: &mut Vec<Band>, t: f64, w: Option<u32>| {
+        let (ended, kept): (Vec<Band>, Vec<Band>) =
+            open.drain(..).partition(|b| w.is_some() && b.window == w);
+        *open = kept;
+        for mut b in ended {
+            b.to = t;
+            bands.push(b);
+        }
+    };
     for v in views.iter().filter(|v| v.fault && !no_op(v)) {
         let t = v.time as f64;
-        let node = v.node.filter(|x| *x < n);
-        match (fault_kind(v, names.len()), node) {
-            (FaultKind::Crash, Some(x)) => down_since[x as usize] = Some(t),
-            (FaultKind::Pause, Some(x)) => paused_since[x as usize] = Some(t),
-            (FaultKind::Restart, Some(x)) => {
-                let from = down_since[x as usize].take();
-                down.push(Stretch {
+        // Down and paused stretches follow the statuses the steps changed (a crash, a
+        // restart, a window's end bringing back every node it held).
+        for &(x, was, status) in v.status.iter().filter(|(x, ..)| *x < n) {
+            // The stretch it was in ends here (coming in from the left if it began
+            // before the window).
+            let (since, list) = match was {
+                NodeStatus::Crashed { .. } => (&mut down_since, &mut down),
+                NodeStatus::Paused { .. } => (&mut paused_since, &mut paused),
+                NodeStatus::Up => (&mut down_since, &mut down),
+            };
+            let from = since[x as usize].take();
+            if was != NodeStatus::Up {
+                list.push(Stretch {
                     node: x,
                     from: from.unwrap_or(before),
                     to: t,
@@ -550,18 +570,19 @@ pub fn spacetime_component() -> Html {
                     ongoing: false,
                 });
             }
-            (FaultKind::Resume, Some(x)) => {
-                let from = paused_since[x as usize].take();
-                paused.push(Stretch {
-                    node: x,
-                    from: from.unwrap_or(before),
-                    to: t,
-                    starts: from.is_some(),
-                    ongoing: false,
-                });
+            match status {
+                NodeStatus::Crashed { .. } => down_since[x as usize] = Some(t),
+                NodeStatus::Paused { .. } => paused_since[x as usize] = Some(t),
+                NodeStatus::Up => {}
             }
+        }
+        match (fault_kind(v, names.len()), v.node) {
             (FaultKind::Partition(groups), _) => {
-                close(&mut open_bands, &mut bands, t);
+                // A partition outside a window replaces every cut; one in a window adds
+                // its own.
+                if v.window.is_none() {
+                    close(&mut open_bands, &mut bands, t);
+                }
                 let count = groups.iter().flatten().max().map_or(0, |m| m + 1);
                 let sides: Vec<String> = (0..count)
                     .map(|k| {
@@ -580,9 +601,10 @@ pub fn spacetime_component() -> Html {
                     label: format!("partition {}", sides.join(" | ")),
                     groups,
                     starts: true,
+                    window: v.window,
                 });
             }
-            (FaultKind::Cut(a, b), _) => {
+            (FaultKind::Cut(a, b, one_way), _) => {
                 let mut groups = vec![None; n as usize];
                 for (j, end) in [a, b].iter().enumerate() {
                     if let Some(g) = groups.get_mut(*end as usize) {
@@ -593,12 +615,18 @@ pub fn spacetime_component() -> Html {
                 open_bands.push(Band {
                     from: t,
                     to: t,
-                    label: format!("cut {} ↔ {}", name(a), name(b)),
+                    label: format!(
+                        "cut {} {} {}",
+                        name(a),
+                        if one_way { "→" } else { "↔" },
+                        name(b)
+                    ),
                     groups,
                     starts: true,
+                    window: v.window,
                 });
             }
-            (FaultKind::End, _) => close(&mut open_bands, &mut bands, t),
+            (FaultKind::End, _) => end_window(&mut open_bands, &mut bands, t, v.window),
             (FaultKind::Heal, _) => {
                 if open_bands.is_empty() {
                     open_bands.push(Band {
@@ -607,6 +635,7 @@ pub fn spacetime_component() -> Html {
                         label: "network cut".into(),
                         groups: vec![Some(0); n as usize],
                         starts: false,
+                        window: None,
                     });
                 }
                 close(&mut open_bands, &mut bands, t);
@@ -634,6 +663,7 @@ pub fn spacetime_component() -> Html {
             label: format!("cut {}", pairs.join(" ")),
             groups,
             starts: false,
+            window: None,
         });
     }
     close(&mut open_bands, &mut bands, now);
@@ -1210,7 +1240,7 @@ mod tests {
                 FaultKind::Pause => format!("pause {:?}", v.node),
                 FaultKind::Resume => format!("resume {:?}", v.node),
                 FaultKind::Partition(g) => format!("partition {g:?}"),
-                FaultKind::Cut(a, b) => {
+                FaultKind::Cut(a, b, _) => {
                     format!("cut {} {}", s.names()[a as usize], s.names()[b as usize])
                 }
                 FaultKind::Heal => "heal".into(),
