@@ -14,7 +14,7 @@ use dsplay_core::faults::FaultMix;
 use dsplay_core::invariant::Checker;
 use dsplay_core::protocol::{NodeFault, Protocol};
 use dsplay_core::session::{Loaded, Runner, Session};
-use dsplay_core::sim::{Action, NodeId};
+use dsplay_core::sim::{Action, NodeId, NodeStatus};
 use dsplay_core::trace::{Fate, StepKind, StepOutcome, StepRecord};
 use serde_json::{json, Value};
 
@@ -272,6 +272,36 @@ fn fencing_rejects_the_stale_write() {
         Some(Ended::Fenced)
     );
     assert_eq!(client(&l, "c1").disk.rejected, 1);
+}
+
+/// The built-in drift scenario: no pause, no loss, only c1's clock four times slow (past
+/// the 2.5 the lease assumes) breaks what the pause breaks; fencing rejects the late write;
+/// a clock within the bound keeps the lease safe.
+#[test]
+fn a_slow_clock_breaks_the_lease_as_a_pause_does() {
+    let l = run_builtin("locks-clock-drift");
+    assert_eq!(
+        properties_violated(&l),
+        vec![FENCED_ORDER, CURRENT_HOLDER],
+        "{:?}",
+        l.violations()
+    );
+    assert!(steps_with(&l, |n| matches!(n, Note::KeyExpires { token: 1, .. })).count() == 1);
+    let trace = l.timeline.trace();
+    assert!(!trace
+        .steps
+        .iter()
+        .any(|s| s.status.iter().any(|c| c.status != NodeStatus::Up)));
+    assert_eq!(l.timeline.sim().proto().drift_bound(), 2.5);
+    let fenced = run_with("locks-clock-drift", json!({ "fencing": true }));
+    assert!(fenced.violations().is_empty(), "{:?}", fenced.violations());
+    assert_eq!(client(&fenced, "c1").disk.rejected, 1);
+    // Within the bound (2 times slow) nothing breaks.
+    let mut v: serde_json::Value =
+        serde_json::from_str(builtin("locks-clock-drift").unwrap().json).unwrap();
+    v["actions"][0]["action"]["clock"]["rate"] = json!(0.5);
+    let within = run_json(&v.to_string());
+    assert!(within.violations().is_empty(), "{:?}", within.violations());
 }
 
 #[test]

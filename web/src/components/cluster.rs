@@ -308,6 +308,30 @@ pub fn status_marks(status: NodeStatus, centre: (f64, f64), cross: f64, bars: (f
     }
 }
 
+/// A node's clock in words when it is off (`clock 4× slow`, `clock 2× fast, 1000 ms
+/// ahead`), from its rate and its offset from real time in ms; None for a good clock.
+pub fn clock_words(rate: f64, offset: i64) -> Option<String> {
+    use dsplay_core::decimal::short;
+    let pace = if rate < 1.0 {
+        Some(format!("{}× slow", short(1.0 / rate)))
+    } else if rate > 1.0 {
+        Some(format!("{}× fast", short(rate)))
+    } else {
+        None
+    };
+    let off = match offset {
+        0 => None,
+        o if o > 0 => Some(format!("{o} ms ahead")),
+        o => Some(format!("{} ms behind", o.unsigned_abs())),
+    };
+    match (pace, off) {
+        (None, None) => None,
+        (Some(p), None) => Some(format!("clock {p}")),
+        (None, Some(o)) => Some(format!("clock {o}")),
+        (Some(p), Some(o)) => Some(format!("clock {p}, {o}")),
+    }
+}
+
 /// SVG coordinates with one decimal.
 pub fn f(x: f64) -> String {
     dsplay_core::decimal::fixed(x, 1).to_string()

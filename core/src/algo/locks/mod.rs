@@ -138,6 +138,7 @@ impl crate::algorithm::Algorithm for Locks {
         "locks-holder-crash",
         "locks-lease-pause",
         "locks-fencing",
+        "locks-clock-drift",
         "locks-lease-try",
         "locks-zookeeper",
         "locks-herd",

@@ -2,7 +2,9 @@
 //! storage.
 
 use super::{colour, status_word};
-use crate::components::cluster::{f, label_colour, message_title, select_message, Flight};
+use crate::components::cluster::{
+    clock_words, f, label_colour, message_title, select_message, Flight,
+};
 use crate::components::{unique_keys, use_clock, use_shell, use_typed};
 use crate::store::ShellMsg;
 use dsplay_core::algo::locks::{
@@ -486,10 +488,16 @@ pub fn locks_view() -> Html {
             })
         };
         let text = phase_text(&c, status, lock, id);
+        // A drifting clock is what breaks a lease without any pause: say it by the chip.
+        let clock = s.clock(i as u32).and_then(|(rate, off)| clock_words(rate, off));
+        let label = match &clock {
+            Some(c) => format!("{}, {text}, {c}", names[i]),
+            None => format!("{}, {text}", names[i]),
+        };
         let r = CHIP_R.min(rh * 0.4);
         html! {
             <g {class} key={format!("chip{i}")} {onclick} {onkeydown} tabindex="0" role="button"
-                aria-label={format!("{}, {text}", names[i])}
+                aria-label={label}
                 aria-pressed={(shell.selected == Some(i as u32)).to_string()}>
                 <title>{ format!("{}: {text}. Click (or Enter, Space) to select it and see its state", names[i]) }</title>
                 <circle class="halo" cx={f(CX)} cy={f(y)} r={f(r + 6.0)} />
@@ -502,6 +510,9 @@ pub fn locks_view() -> Html {
                     </g>
                 }
                 <text class="chip-state" x={f(CX - r - 8.0)} y={f(y + 5.0)} text-anchor="end">{ text }</text>
+                if let Some(c) = clock {
+                    <text class="chip-clock" x={f(CX - r - 8.0)} y={f(y + 24.0)} text-anchor="end">{ c }</text>
+                }
             </g>
         }
     });
