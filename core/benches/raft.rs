@@ -5,11 +5,15 @@
 //!   time, with the five safety properties checked after every step. Throughput is
 //!   reported in steps (simulated events: deliveries, timers, client requests) per second.
 //!
+//! - `raft_5_bare_kernel`: the same run on the bare kernel: the simulation alone, with no
+//!   timeline (trace, checkpoints) and no checker.
+//!
 //! Run with `cargo bench -p dsplay-core --bench raft`.
 
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
 use dsplay_core::algo::raft::Raft;
 use dsplay_core::session::{Loaded, Session};
+use dsplay_core::sim::Sim;
 use serde_json::json;
 use std::time::Instant;
 
@@ -33,6 +37,13 @@ fn loaded() -> Loaded<Raft> {
     Loaded::<Raft>::parse(&doc.to_string()).expect("bench scenario loads")
 }
 
+/// The loaded scenario's simulation before its first step, with no checker; it runs the
+/// scenario's script itself (and on past the scenario's time bound: run it for the
+/// scenario's number of steps).
+fn probe_sim(l: &Loaded<Raft>) -> Sim<Raft> {
+    l.timeline.sim().clone().without_checker()
+}
+
 fn under_load(c: &mut Criterion) {
     let mut probe = loaded();
     let steps = probe.run(None, None).steps;
@@ -40,6 +51,7 @@ fn under_load(c: &mut Criterion) {
     let mut g = c.benchmark_group("raft");
     g.sample_size(10);
     g.throughput(Throughput::Elements(steps));
+    g.measurement_time(std::time::Duration::from_secs(4));
     g.bench_function("raft_5_under_load", |b| {
         b.iter_batched(
             loaded,
@@ -50,7 +62,32 @@ fn under_load(c: &mut Criterion) {
             BatchSize::LargeInput,
         )
     });
+    let bare = || probe_sim(&loaded());
+    g.bench_function("raft_5_bare_kernel", |b| {
+        b.iter_batched(
+            bare,
+            |mut sim| {
+                for _ in 0..steps {
+                    sim.step();
+                }
+                sim
+            },
+            BatchSize::LargeInput,
+        )
+    });
     g.finish();
+    let mut sim = bare();
+    let t = Instant::now();
+    let mut n = 0u64;
+    while n < steps && sim.step().is_some() {
+        n += 1;
+    }
+    let secs = t.elapsed().as_secs_f64();
+    assert_eq!(n, steps, "the bare kernel runs the same steps");
+    println!(
+        "raft, 5 servers, bare kernel (no trace, no checker): {n} steps, {:.0} simulated events/s",
+        n as f64 / secs
+    );
     let mut l = loaded();
     let t = Instant::now();
     let sum = l.run(None, None);

@@ -101,8 +101,8 @@ fn first_election() {
     assert_all_up_agree(&l, &["1:x=1", "1:y=2"]);
     for n in l.timeline.sim().node_ids() {
         let kv = &l.timeline.sim().node(n).mem.kv;
-        assert_eq!(kv.get("x").map(String::as_str), Some("1"));
-        assert_eq!(kv.get("y").map(String::as_str), Some("2"));
+        assert_eq!(kv.get("x").map(|v| &**v), Some("1"));
+        assert_eq!(kv.get("y").map(|v| &**v), Some("2"));
     }
     // The request to the follower was redirected, and both clients were answered.
     assert!(notes(&l).any(|(_, who, n)| who == id("n4")
@@ -355,8 +355,9 @@ fn figure_8_with_raft_rule_is_safe() {
     assert!(
         !notes(&l).any(|(_, who, n)| who == id("n1") && matches!(n, Note::LeaderCommits { .. }))
     );
-    assert!(!notes(&l)
-        .any(|(s, _, n)| s.time > 500 && matches!(n, Note::Applies { value, .. } if value == "1")));
+    assert!(!notes(&l).any(
+        |(s, _, n)| s.time > 500 && matches!(n, Note::Applies { value, .. } if &**value == "1")
+    ));
     assert_eq!(final_leader(&l), id("n5"));
     assert_all_up_agree(&l, &["2:x=2", "4:y=3"]);
 }
@@ -501,7 +502,7 @@ fn liveness_after_faults_stop() {
         let lead = sim.node(leader);
         let committed: Vec<_> = lead.disk.log[..lead.mem.commit_index as usize]
             .iter()
-            .filter(|e| e.key == "live")
+            .filter(|e| &*e.key == "live")
             .collect();
         assert_eq!(
             committed.len(),

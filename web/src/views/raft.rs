@@ -939,7 +939,7 @@ mod tests {
             term: 1,
             prev_log_index: 0,
             prev_log_term: 0,
-            entries,
+            entries: entries.into(),
             leader_commit: 0,
         };
         let reply = |success| RaftMsg::AppendEntriesReply {

@@ -51,15 +51,31 @@ struct Seen {
     in_term: u64,
 }
 
+/// What the checker read of a server's log last time: its length and how many times it
+/// had been cut. With the same count, only what lies past that length is new.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+struct LogSeen {
+    len: usize,
+    cuts: u64,
+}
+
 /// Checks the five properties of Figure 3 after every step, from the server that acted.
+///
+/// Each step reads only what changed: the entries a server appended since its last step
+/// (all of its log after a cut), so a run costs in proportion to its entries, not to its
+/// steps times its log's length.
 #[derive(Clone, Debug)]
 pub struct RaftChecker {
     /// term -> the leader elected in it.
     leaders: VecMap<u64, NodeId>,
-    /// Per server while it leads: its term and its log's entry ids when last seen.
-    leader_log: Vec<Option<(u64, Vec<EntryId>)>>,
-    /// Per server: its log when it last changed while leading (to name entries).
-    leader_entries: Vec<Vec<Entry>>,
+    /// Per server while it leads: its term and its log as seen then (entries are shared,
+    /// so keeping them costs a pointer each).
+    leader_log: Vec<Option<(u64, Vec<Entry>)>>,
+    /// Per server: its log as last read (for Log Matching).
+    log_seen: Vec<Option<LogSeen>>,
+    /// (index, term) -> every (entry, term before it) any server's log has had there.
+    /// One element while the logs agree; a second is what Log Matching looks into.
+    at: std::collections::HashMap<(u64, u64), Vec<(EntryId, u64)>>,
     /// Per server: the term it was last seen leading.
     was_leader: Vec<Option<u64>>,
     seen_commit: Vec<u64>,
@@ -81,7 +97,8 @@ impl RaftChecker {
         RaftChecker {
             leaders: VecMap::new(),
             leader_log: vec![None; n],
-            leader_entries: vec![Vec::new(); n],
+            log_seen: vec![None; n],
+            at: std::collections::HashMap::new(),
             was_leader: vec![None; n],
             seen_commit: vec![0; n],
             seen_applied: vec![0; n],
@@ -147,76 +164,57 @@ impl RaftChecker {
             }
         }
 
-        // Leader Append-Only: while it leads the same term, its old log is a prefix.
+        // Leader Append-Only: while it leads the same term, its old log is a prefix. Only
+        // a cut can break that; appends are added to what was seen.
+        let seen = self.log_seen[i];
+        let cut =
+            seen.is_none_or(|s| s.cuts != node.disk.log.cuts() || s.len > node.disk.log.len());
         if node.mem.role == Role::Leader {
             let mut snapshot = match self.leader_log[i].take() {
                 Some((term, old)) if term == node.disk.current_term => {
-                    let bad = old
-                        .iter()
-                        .enumerate()
-                        .find(|(k, e)| node.disk.log.get(*k).map(Entry::id) != Some(**e))
-                        .map(|(k, _)| k);
-                    if let Some(k) = bad {
-                        let index = k as u64 + 1;
-                        let was = self.leader_entries[i].get(k).map_or_else(
-                            || "an entry".to_string(),
-                            |e| format!("{} (term {})", e.command(), e.term),
-                        );
-                        let now = match node.disk.entry(index) {
-                            Some(e) => format!("now holds {} (term {})", e.command(), e.term),
-                            None => "has deleted it".to_string(),
-                        };
-                        let e = format!(
-                            "{}, leader of term {term}, had {was} at index {index} and {now}",
-                            nm(me)
-                        );
-                        self.report(out, LEADER_APPEND_ONLY, (term, me.0), e);
+                    if cut {
+                        let bad = old
+                            .iter()
+                            .enumerate()
+                            .find(|(k, e)| node.disk.log.get(*k).map(Entry::id) != Some(e.id()))
+                            .map(|(k, _)| k);
+                        if let Some(k) = bad {
+                            let index = k as u64 + 1;
+                            let was = format!("{} (term {})", old[k].command(), old[k].term);
+                            let now = match node.disk.entry(index) {
+                                Some(e) => format!("now holds {} (term {})", e.command(), e.term),
+                                None => "has deleted it".to_string(),
+                            };
+                            let e = format!(
+                                "{}, leader of term {term}, had {was} at index {index} and {now}",
+                                nm(me)
+                            );
+                            self.report(out, LEADER_APPEND_ONLY, (term, me.0), e);
+                        }
                     }
                     old
                 }
                 _ => Vec::new(),
             };
-            snapshot.clear();
-            snapshot.extend(node.disk.log.iter().map(Entry::id));
-            if self.leader_entries[i].len() != node.disk.log.len()
-                || self.leader_entries[i].last() != node.disk.log.last()
-            {
-                self.leader_entries[i] = node.disk.log.clone();
+            if cut || snapshot.len() > node.disk.log.len() {
+                snapshot.clear();
             }
+            let from = snapshot.len();
+            snapshot.extend_from_slice(&node.disk.log[from..]);
             self.leader_log[i] = Some((node.disk.current_term, snapshot));
         } else {
             self.leader_log[i] = None;
         }
 
-        // Log Matching: against every other server.
-        for other in (0..nodes.len() as u32).map(NodeId).filter(|&o| o != me) {
-            let theirs = &nodes[other.index()].disk.log;
-            let len = node.disk.log.len().min(theirs.len());
-            let Some(first_diff) = (0..len).find(|&k| node.disk.log[k].id() != theirs[k].id())
-            else {
-                continue;
-            };
-            if let Some(k) = (first_diff..len)
-                .rev()
-                .find(|&k| node.disk.log[k].term == theirs[k].term)
-            {
-                let (a, b) = (&node.disk.log[first_diff], &theirs[first_diff]);
-                let e = format!(
-                    "{} and {} both have an entry of term {} at index {}, but differ at index {}: {} has {} (term {}), {} has {} (term {})",
-                    nm(me),
-                    nm(other),
-                    node.disk.log[k].term,
-                    k + 1,
-                    first_diff + 1,
-                    nm(me),
-                    a.command(),
-                    a.term,
-                    nm(other),
-                    b.command(),
-                    b.term
-                );
-                let key = (k as u64 + 1, me.0.min(other.0) * 16 + me.0.max(other.0));
-                self.report(out, LOG_MATCHING, key, e);
+        // Log Matching. Two logs with an entry of the same index and term must agree up
+        // to it; that holds exactly when every such entry is the same entry with the same
+        // term before it in every log. So each entry new in a log (a server's log changes
+        // only when it acts, but every log is looked at) is compared with what the logs
+        // have had at its index and term, and only a difference there compares whole logs
+        // (to say where they differ, or find they no longer do).
+        for (o, other) in nodes.iter().enumerate() {
+            if self.read_log(o, other) {
+                self.log_matching(nodes, &nm, NodeId(o as u32), out);
             }
         }
 
@@ -300,7 +298,7 @@ impl RaftChecker {
             }
             self.elected
                 .entry(term)
-                .or_insert_with(|| (me, node.disk.log.clone()));
+                .or_insert_with(|| (me, node.disk.log.to_vec()));
         }
         self.was_leader[i] = (node.mem.role == Role::Leader).then_some(node.disk.current_term);
 
@@ -338,5 +336,77 @@ impl RaftChecker {
             }
         }
         self.seen_applied[i] = node.mem.last_applied;
+    }
+}
+
+impl RaftChecker {
+    /// Read what server `o` appended since it was last read (its whole log after a cut)
+    /// into the index of entries; true if some (index, term) has had two different
+    /// entries (or terms before them).
+    fn read_log(&mut self, o: usize, node: &Node) -> bool {
+        let log = &node.disk.log;
+        let now = LogSeen {
+            len: log.len(),
+            cuts: log.cuts(),
+        };
+        let from = match self.log_seen[o] {
+            Some(seen) if seen == now => return false,
+            Some(seen) if seen.cuts == now.cuts && seen.len <= now.len => seen.len,
+            _ => 0,
+        };
+        self.log_seen[o] = Some(now);
+        let mut suspect = false;
+        for k in from..log.len() {
+            let e = &log[k];
+            let prev = if k == 0 { 0 } else { log[k - 1].term };
+            let variants = self.at.entry((k as u64 + 1, e.term)).or_default();
+            let mine = (e.id(), prev);
+            if !variants.contains(&mine) {
+                variants.push(mine);
+            }
+            suspect |= variants.len() > 1;
+        }
+        suspect
+    }
+
+    /// Log Matching between `me` and every other server, comparing whole logs.
+    fn log_matching(
+        &mut self,
+        nodes: &[&Node],
+        nm: &dyn Fn(NodeId) -> String,
+        me: NodeId,
+        out: &mut Vec<Violation>,
+    ) {
+        let node = nodes[me.index()];
+        for other in (0..nodes.len() as u32).map(NodeId).filter(|&o| o != me) {
+            let theirs = &nodes[other.index()].disk.log;
+            let len = node.disk.log.len().min(theirs.len());
+            let Some(first_diff) = (0..len).find(|&k| node.disk.log[k].id() != theirs[k].id())
+            else {
+                continue;
+            };
+            if let Some(k) = (first_diff..len)
+                .rev()
+                .find(|&k| node.disk.log[k].term == theirs[k].term)
+            {
+                let (a, b) = (&node.disk.log[first_diff], &theirs[first_diff]);
+                let e = format!(
+                    "{} and {} both have an entry of term {} at index {}, but differ at index {}: {} has {} (term {}), {} has {} (term {})",
+                    nm(me),
+                    nm(other),
+                    node.disk.log[k].term,
+                    k + 1,
+                    first_diff + 1,
+                    nm(me),
+                    a.command(),
+                    a.term,
+                    nm(other),
+                    b.command(),
+                    b.term
+                );
+                let key = (k as u64 + 1, me.0.min(other.0) * 16 + me.0.max(other.0));
+                self.report(out, LOG_MATCHING, key, e);
+            }
+        }
     }
 }

@@ -27,7 +27,8 @@ fn server(term: u64, role: Role, log: &[(u64, &str)]) -> Node {
                     client: NodeId(0),
                     seq: k as u32 + 1 + 100 * t as u32,
                 })
-                .collect(),
+                .collect::<Vec<_>>()
+                .into(),
             next_seq: 0,
         },
         mem: RaftMem {
@@ -35,6 +36,17 @@ fn server(term: u64, role: Role, log: &[(u64, &str)]) -> Node {
             ..RaftMem::default()
         },
     }
+}
+
+/// Replace a server's last entry by another (the log cut short and appended to: the only
+/// way a log changes other than by appending).
+fn replace_last(n: &mut Node, value: &str, seq: u32) {
+    let k = n.disk.log.len() - 1;
+    let mut e = n.disk.log[k].clone();
+    e.value = value.into();
+    e.seq = seq;
+    n.disk.log.truncate(k);
+    n.disk.log.push(e);
 }
 
 /// Runs the checker after a step of `me` and returns what it reported.
@@ -89,8 +101,7 @@ fn a_leader_overwriting_its_log_breaks_append_only() {
         server(1, Role::Follower, &[]),
     ];
     assert!(check(&mut c, &s, 0).is_empty());
-    s[0].disk.log[1].value = "9".into();
-    s[0].disk.log[1].seq = 77;
+    replace_last(&mut s[0], "9", 77);
     let e = only(&check(&mut c, &s, 0), LEADER_APPEND_ONLY);
     assert!(
         e.contains("n1, leader of term 1, had x=2 (term 1) at index 2 and now holds x=9"),
@@ -107,8 +118,7 @@ fn same_index_and_term_with_different_entries_breaks_log_matching() {
         server(2, Role::Follower, &[(1, "1"), (2, "2")]),
         server(2, Role::Follower, &[]),
     ];
-    s[1].disk.log[1].value = "5".into();
-    s[1].disk.log[1].seq = 55;
+    replace_last(&mut s[1], "5", 55);
     let e = only(&check(&mut c, &s, 0), LOG_MATCHING);
     assert!(
         e.contains("both have an entry of term 2 at index 2, but differ at index 2"),

@@ -5,6 +5,7 @@ use crate::collections::{VecMap, VecSet};
 use crate::protocol::NodeState;
 use crate::sim::{NodeId, Time};
 use serde::{Deserialize, Serialize};
+use std::sync::Arc;
 
 /// The longest election timer a person can set by hand (ms).
 pub const MAX_TIMER: Time = 60_000;
@@ -46,8 +47,10 @@ impl Default for Params {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Entry {
     pub term: u64,
-    pub key: String,
-    pub value: String,
+    /// Shared, not copied: an entry is in every server's log, in the messages that carry
+    /// it, and in every checkpoint of the run.
+    pub key: Arc<str>,
+    pub value: Arc<str>,
     /// The server the client sent the request to, and its number there.
     pub client: NodeId,
     pub seq: u32,
@@ -88,9 +91,53 @@ pub struct RaftDisk {
     pub current_term: u64,
     pub voted_for: Option<NodeId>,
     /// Entries; index 1 is `log[0]`.
-    pub log: Vec<Entry>,
+    pub log: RaftLog,
     /// Numbers the client requests this server received.
     pub next_seq: u32,
+}
+
+/// A server's log: entries are appended, or the log is cut short, and nothing else; it
+/// counts its cuts, so the checker reads only what was appended since it last looked
+/// (everything after a cut). Read it as a slice of entries. Written as its entries.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+#[serde(transparent)]
+pub struct RaftLog {
+    entries: Vec<Entry>,
+    #[serde(skip)]
+    cuts: u64,
+}
+
+impl RaftLog {
+    pub fn push(&mut self, e: Entry) {
+        self.entries.push(e);
+    }
+
+    /// Keep the first `len` entries (a follower dropping a suffix that conflicts with its
+    /// leader's log).
+    pub fn truncate(&mut self, len: usize) {
+        if len < self.entries.len() {
+            self.entries.truncate(len);
+            self.cuts += 1;
+        }
+    }
+
+    /// How many times the log was cut short.
+    pub fn cuts(&self) -> u64 {
+        self.cuts
+    }
+}
+
+impl From<Vec<Entry>> for RaftLog {
+    fn from(entries: Vec<Entry>) -> Self {
+        RaftLog { entries, cuts: 0 }
+    }
+}
+
+impl std::ops::Deref for RaftLog {
+    type Target = [Entry];
+    fn deref(&self) -> &[Entry] {
+        &self.entries
+    }
 }
 
 /// Volatile state: lost in a crash.
@@ -102,7 +149,7 @@ pub struct RaftMem {
     pub commit_index: u64,
     pub last_applied: u64,
     /// The key-value state machine.
-    pub kv: VecMap<String, String>,
+    pub kv: VecMap<Arc<str>, Arc<str>>,
     /// The client requests (server, number) the state machine has applied, so a request
     /// that reached the log twice changes it once.
     pub applied_requests: VecSet<(NodeId, u32)>,
@@ -162,7 +209,8 @@ pub enum Msg {
         term: u64,
         prev_log_index: u64,
         prev_log_term: u64,
-        entries: Vec<Entry>,
+        /// Shared: a message is kept in the trace as well as delivered.
+        entries: Arc<[Entry]>,
         leader_commit: u64,
     },
     AppendEntriesReply {
@@ -363,8 +411,8 @@ pub enum Note {
         term: u64,
         client: NodeId,
         seq: u32,
-        key: String,
-        value: String,
+        key: Arc<str>,
+        value: Arc<str>,
     },
     AnswersClient {
         client: NodeId,

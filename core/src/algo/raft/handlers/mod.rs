@@ -95,8 +95,8 @@ impl Raft {
             }
             node.disk.log.push(Entry {
                 term: node.disk.current_term,
-                key: key.clone(),
-                value: value.clone(),
+                key: key.as_str().into(),
+                value: value.as_str().into(),
                 client,
                 seq,
             });

@@ -6,6 +6,7 @@ use super::super::types::{Entry, Msg, Node, Note, Reject, Role, Timer};
 use super::super::Raft;
 use crate::protocol::Ctx;
 use crate::sim::NodeId;
+use std::sync::Arc;
 
 impl Raft {
     /// The AppendEntries a leader sends `to` now, from its `next_index`.
@@ -16,7 +17,7 @@ impl Raft {
             term: node.disk.current_term,
             prev_log_index: prev,
             prev_log_term: node.disk.term_at(prev).unwrap_or(0),
-            entries: node.disk.log[prev as usize..].to_vec(),
+            entries: node.disk.log[prev as usize..].into(),
             leader_commit: node.mem.commit_index,
         }
     }
@@ -140,7 +141,7 @@ impl Raft {
         term: u64,
         prev_log_index: u64,
         prev_log_term: u64,
-        entries: Vec<Entry>,
+        entries: Arc<[Entry]>,
         leader_commit: u64,
         ctx: &mut Ctx<Self>,
     ) {
@@ -219,7 +220,7 @@ impl Raft {
         }
         let last_new = prev_log_index + entries.len() as u64;
         let mut first_appended = None;
-        for (k, e) in entries.into_iter().enumerate() {
+        for (k, e) in entries.iter().cloned().enumerate() {
             let index = prev_log_index + 1 + k as u64;
             match node.disk.term_at(index) {
                 Some(t) if t == e.term => continue,
