@@ -368,13 +368,10 @@ impl RaftChecker {
             let e = &log[k];
             let prev = if k == 0 { 0 } else { log[k - 1].term };
             let mine = (e.id(), prev);
-            let variants = self
-                .at
-                .entry((k as u64 + 1, e.term))
-                .or_insert(Variants {
-                    first: mine,
-                    more: Vec::new(),
-                });
+            let variants = self.at.entry((k as u64 + 1, e.term)).or_insert(Variants {
+                first: mine,
+                more: Vec::new(),
+            });
             if variants.first != mine && !variants.more.contains(&mine) {
                 variants.more.push(mine);
             }
