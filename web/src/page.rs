@@ -209,6 +209,7 @@ fn shell_view(props: &ShellViewProps) -> Html {
     let delay = use_state(|| faults::DEFAULT_DELAY.to_string());
     let custom_text = use_state(String::new);
     let log_filter = use_state(|| None::<u32>);
+    let log_shown = use_state(|| crate::components::log::FIRST);
 
     let banners = html! {
         <>
@@ -287,7 +288,7 @@ fn shell_view(props: &ShellViewProps) -> Html {
                 <SpaceTime />
             </section>
             <section class="log-panel">
-                { event_log(&shell, &log_filter) }
+                { event_log(&shell, &log_filter, &log_shown) }
             </section>
             { footer }
         </div>

@@ -8,6 +8,7 @@ use dsplay_web::page::mount;
 use dsplay_web::store::{Msg, ShellMsg, State};
 use dsplay_web::url::UrlState;
 use dsplay_web::views::messaging::MessagingPage;
+use dsplay_web::views::raft::RaftPage;
 use std::rc::Rc;
 use std::time::Duration;
 use wasm_bindgen::JsCast;
@@ -404,6 +405,49 @@ async fn the_palette_cuts_one_way_and_skews_a_clock() {
         "{}",
         text()
     );
+    handle.destroy();
+    root.remove();
+}
+
+/// The event log lists the last steps, not the whole run: each entry is narrated and drawn
+/// on every step while playing. "Show earlier steps" lists more, and is there only while
+/// there are more.
+#[wasm_bindgen_test]
+async fn the_log_lists_the_last_steps_and_more_on_request() {
+    // The Raft page is the one with 190 steps in its first scenario.
+    let query = UrlState {
+        scenario: Some("raft-first-election".into()),
+        step: Some(150),
+        ..UrlState::default()
+    }
+    .to_query();
+    let root = gloo::utils::document().create_element("div").unwrap();
+    gloo::utils::body().append_child(&root).unwrap();
+    let handle = mount::<RaftPage>(root.clone(), &query);
+    settle().await;
+    let count = || {
+        root.query_selector_all(".event-log .log-entry")
+            .unwrap()
+            .length()
+    };
+    let more = || root.query_selector(".event-log button.log-more").unwrap();
+    assert_eq!(count(), dsplay_web::components::log::FIRST as u32);
+    let newest = root
+        .query_selector(".event-log .log-entry .log-step")
+        .unwrap()
+        .and_then(|e| e.text_content());
+    assert_eq!(newest.as_deref(), Some("#150"), "newest first");
+    let button: web_sys::HtmlElement = more().expect("earlier steps to show").unchecked_into();
+    assert_eq!(button.text_content().as_deref(), Some("Show earlier steps"));
+    button.click();
+    settle().await;
+    assert_eq!(count(), 130);
+    let button: web_sys::HtmlElement = more().expect("20 more").unchecked_into();
+    assert_eq!(button.text_content().as_deref(), Some("Show earlier steps"));
+    button.click();
+    settle().await;
+    assert_eq!(count(), 150, "every step of the 150");
+    assert!(more().is_none(), "nothing earlier to show");
     handle.destroy();
     root.remove();
 }

@@ -6,24 +6,44 @@ use dsplay_core::session::StepView;
 use web_sys::HtmlSelectElement;
 use yew::prelude::*;
 
-/// How many entries the log lists, newest first.
-const WINDOW: usize = 200;
+/// How many entries the log lists at first, newest first: a screenful and some. Each entry
+/// is narrated and drawn on every step, so a long list costs every frame while playing.
+pub const FIRST: usize = 30;
+/// How many more "Show earlier steps" adds, and the most it lists.
+const MORE: usize = 100;
+const MOST: usize = 2_000;
 /// How far back a filtered log looks for entries.
 const SCAN: u64 = 20_000;
 
-/// The log; `filter` is the node whose steps it shows (all of them when `None`).
-pub fn event_log(store: &Shell, filter: &UseStateHandle<Option<u32>>) -> Html {
+/// The log; `filter` is the node whose steps it shows (all of them when `None`), `shown`
+/// how many entries it lists.
+pub fn event_log(
+    store: &Shell,
+    filter: &UseStateHandle<Option<u32>>,
+    shown: &UseStateHandle<usize>,
+) -> Html {
     let s = store.session.borrow();
     let pos = s.pos();
     let names = s.names().to_vec();
     let wanted = **filter;
-    let mut views: Vec<_> = (pos.saturating_sub(SCAN)..pos)
+    let limit = (**shown).clamp(1, MOST);
+    let steps: Vec<u64> = (pos.saturating_sub(SCAN)..pos)
         .rev()
         .filter(|&i| wanted.is_none() || s.step_node(i) == Some(wanted))
-        .take(WINDOW)
+        .take(limit + 1)
+        .collect();
+    // One more step than listed means there are earlier ones to show.
+    let earlier = steps.len() > limit && limit < MOST;
+    let mut views: Vec<_> = steps
+        .into_iter()
+        .take(limit)
         .filter_map(|i| s.step_view(i))
         .collect();
     views.reverse();
+    let show_more = {
+        let shown = shown.clone();
+        Callback::from(move |_: MouseEvent| shown.set((limit + MORE).min(MOST)))
+    };
     let on_filter = {
         let filter = filter.clone();
         Callback::from(move |e: Event| {
@@ -60,6 +80,12 @@ pub fn event_log(store: &Shell, filter: &UseStateHandle<Option<u32>>) -> Html {
                 <p class="muted">{ "Nothing yet: press Play or step forward." }</p>
             }
             <ol class="log-list" reversed=true>{ for items.into_iter().rev() }</ol>
+            if earlier {
+                <button class="ctl log-more" onclick={show_more}
+                    title={format!("List up to {} earlier steps too", MORE.min(MOST - limit))}>
+                    { "Show earlier steps" }
+                </button>
+            }
         </section>
     }
 }
