@@ -14,6 +14,7 @@ use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughpu
 use dsplay_core::algo::raft::Raft;
 use dsplay_core::session::{Loaded, Session};
 use dsplay_core::sim::Sim;
+use dsplay_core::timeline::Timeline;
 use serde_json::json;
 use std::time::Instant;
 
@@ -87,6 +88,38 @@ fn under_load(c: &mut Criterion) {
     println!(
         "raft, 5 servers, bare kernel (no trace, no checker): {n} steps, {:.0} simulated events/s",
         n as f64 / secs
+    );
+    // What each part costs: the timeline without checkpoints, and the kernel with the
+    // checker but no timeline.
+    let part = |name: &str, mut run: Box<dyn FnMut() -> u64>| {
+        let t = Instant::now();
+        let n = run();
+        println!(
+            "raft, 5 servers, {name}: {:.0} simulated events/s",
+            n as f64 / t.elapsed().as_secs_f64()
+        );
+    };
+    let mut tl = Timeline::with_interval(loaded().timeline.sim().clone(), u64::MAX);
+    part(
+        "timeline without checkpoints (trace and checker)",
+        Box::new(move || {
+            let mut n = 0;
+            while n < steps && tl.step_forward() {
+                n += 1;
+            }
+            n
+        }),
+    );
+    let mut checked = loaded().timeline.sim().clone();
+    part(
+        "kernel with the checker, no trace",
+        Box::new(move || {
+            let mut n = 0;
+            while n < steps && checked.step().is_some() {
+                n += 1;
+            }
+            n
+        }),
     );
     let mut l = loaded();
     let t = Instant::now();
