@@ -12,6 +12,27 @@ use wasm_bindgen_test::*;
 
 wasm_bindgen_test_configure!(run_in_browser);
 
+/// The messaging page on a scenario of its own (`v`), opened at `step` and drawn.
+async fn open_at(
+    v: &serde_json::Value,
+    step: u64,
+) -> (
+    web_sys::Element,
+    yew::AppHandle<dsplay_web::page::Playground<MessagingPage>>,
+) {
+    let query = UrlState {
+        custom: Some(v.to_string()),
+        step: Some(step),
+        ..UrlState::default()
+    }
+    .to_query();
+    let root = gloo::utils::document().create_element("div").unwrap();
+    gloo::utils::body().append_child(&root).unwrap();
+    let handle = mount::<MessagingPage>(root.clone(), &query);
+    yew::platform::time::sleep(Duration::from_millis(50)).await;
+    (root, handle)
+}
+
 /// Two cuts made at one instant (two partition bands starting at the same time), a node
 /// crashed, restarted and crashed again at one instant (two crash stretches of one lane
 /// starting together), and the same with a pause: the space-time diagram keyed bands and
@@ -34,16 +55,7 @@ async fn bands_and_stretches_that_start_at_one_instant() {
     ] {
         actions.push(a);
     }
-    let query = UrlState {
-        custom: Some(v.to_string()),
-        step: Some(40),
-        ..UrlState::default()
-    }
-    .to_query();
-    let root = gloo::utils::document().create_element("div").unwrap();
-    gloo::utils::body().append_child(&root).unwrap();
-    let handle = mount::<MessagingPage>(root.clone(), &query);
-    yew::platform::time::sleep(Duration::from_millis(50)).await;
+    let (root, handle) = open_at(&v, 40).await;
     let count = |sel: &str| root.query_selector_all(sel).unwrap().length();
     assert!(
         root.query_selector(".error-banner").unwrap().is_none(),
@@ -133,16 +145,7 @@ async fn windows_end_what_they_began_on_the_diagram() {
         ),
     ]);
     v["run"] = serde_json::json!({ "until": 170 });
-    let query = UrlState {
-        custom: Some(v.to_string()),
-        step: Some(8),
-        ..UrlState::default()
-    }
-    .to_query();
-    let root = gloo::utils::document().create_element("div").unwrap();
-    gloo::utils::body().append_child(&root).unwrap();
-    let handle = mount::<MessagingPage>(root.clone(), &query);
-    yew::platform::time::sleep(Duration::from_millis(50)).await;
+    let (root, handle) = open_at(&v, 8).await;
     let all = |sel: &str| {
         let list = root.query_selector_all(sel).unwrap();
         (0..list.length())
