@@ -76,9 +76,9 @@ struct Variants {
 pub struct RaftChecker {
     /// term -> the leader elected in it.
     leaders: VecMap<u64, NodeId>,
-    /// Per server while it leads: its term and its log as seen then (entries are shared,
-    /// so keeping them costs a pointer each).
-    leader_log: Vec<Option<(u64, Vec<Entry>)>>,
+    /// Per server while it leads: its term, how many cuts its log had, and its log as seen
+    /// then (entries are shared, so keeping them costs a pointer each).
+    leader_log: Vec<Option<(u64, u64, Vec<Entry>)>>,
     /// Per server: its log as last read (for Log Matching).
     log_seen: Vec<Option<LogSeen>>,
     /// (index, term) -> every (entry, term before it) any server's log has had there.
@@ -173,13 +173,13 @@ impl RaftChecker {
         }
 
         // Leader Append-Only: while it leads the same term, its old log is a prefix. Only
-        // a cut can break that; appends are added to what was seen.
-        let seen = self.log_seen[i];
-        let cut =
-            seen.is_none_or(|s| s.cuts != node.disk.log.cuts() || s.len > node.disk.log.len());
+        // a cut since the log was last seen here can break that; appends are added to what
+        // was seen.
+        let log = &node.disk.log;
         if node.mem.role == Role::Leader {
-            let mut snapshot = match self.leader_log[i].take() {
-                Some((term, old)) if term == node.disk.current_term => {
+            let (cut, mut snapshot) = match self.leader_log[i].take() {
+                Some((term, cuts, old)) if term == node.disk.current_term => {
+                    let cut = cuts != log.cuts() || old.len() > log.len();
                     if cut {
                         let bad = old
                             .iter()
@@ -200,16 +200,16 @@ impl RaftChecker {
                             self.report(out, LEADER_APPEND_ONLY, (term, me.0), e);
                         }
                     }
-                    old
+                    (cut, old)
                 }
-                _ => Vec::new(),
+                _ => (true, Vec::new()),
             };
-            if cut || snapshot.len() > node.disk.log.len() {
+            if cut {
                 snapshot.clear();
             }
             let from = snapshot.len();
-            snapshot.extend_from_slice(&node.disk.log[from..]);
-            self.leader_log[i] = Some((node.disk.current_term, snapshot));
+            snapshot.extend_from_slice(&log[from..]);
+            self.leader_log[i] = Some((node.disk.current_term, log.cuts(), snapshot));
         } else {
             self.leader_log[i] = None;
         }
