@@ -555,13 +555,13 @@ pub fn spacetime_component() -> Html {
         for &(x, was, status) in v.status.iter().filter(|(x, ..)| *x < n) {
             // The stretch it was in ends here (coming in from the left if it began
             // before the window).
-            let (since, list) = match was {
-                NodeStatus::Crashed { .. } => (&mut down_since, &mut down),
-                NodeStatus::Paused { .. } => (&mut paused_since, &mut paused),
-                NodeStatus::Up => (&mut down_since, &mut down),
+            let ended = match was {
+                NodeStatus::Crashed { .. } => Some((&mut down_since, &mut down)),
+                NodeStatus::Paused { .. } => Some((&mut paused_since, &mut paused)),
+                NodeStatus::Up => None,
             };
-            let from = since[x as usize].take();
-            if was != NodeStatus::Up {
+            if let Some((since, list)) = ended {
+                let from = since[x as usize].take();
                 list.push(Stretch {
                     node: x,
                     from: from.unwrap_or(before),
