@@ -14,51 +14,18 @@
 //! Run with `cargo bench -p dsplay-core --bench kernel`.
 
 use criterion::{black_box, criterion_group, criterion_main, BatchSize, Criterion, Throughput};
-use dsplay_core::algo::messaging::{Cmd, Messaging};
-use dsplay_core::faults::{random_schedule, FaultMix};
-use dsplay_core::scenario::{Scenario, ScriptedAction};
+use dsplay_core::algo::messaging::Messaging;
 use dsplay_core::session::Loaded;
-use dsplay_core::sim::{Action, NodeId, Sim};
+use dsplay_core::sim::Sim;
 use dsplay_core::timeline::Timeline;
-use serde_json::json;
+use dsplay_core::workload::{self, LONG, SEEK_TARGETS};
 use std::time::{Duration, Instant};
 
 /// Steps per measured iteration of the throughput benchmarks.
 const STEPS: u64 = 20_000;
-/// Length of the timeline the seek benchmark works on.
-const LONG: u64 = 100_000;
 
-/// Nine nodes and a broker, lossy and duplicating links, subscribers on both topics, and
-/// `commands` random commands spread over `span` ms.
 fn steady_load(commands: u32, span: u64) -> Loaded<Messaging> {
-    with_script(commands, span, |_| {})
-}
-
-/// `steady_load` with more scripted actions added by `extra`.
-fn with_script(
-    commands: u32,
-    span: u64,
-    extra: impl FnOnce(&mut Vec<ScriptedAction<Cmd>>),
-) -> Loaded<Messaging> {
-    let mut sc = Scenario::<Messaging>::from_value(json!({
-        "algorithm": "messaging",
-        "title": "steady load",
-        "seed": 2024,
-        "params": {
-            "nodes": 9,
-            "subscriptions": {
-                "n1": ["news"], "n2": ["news", "prices"], "n3": ["prices"],
-                "n5": ["news"], "n7": ["prices"], "n9": ["news", "prices"]
-            }
-        },
-        "network": { "latency": [5, 80], "loss": 0.02, "duplicate": 0.02 },
-    }))
-    .expect("the benchmark scenario is valid");
-    let proto = sc.protocol().unwrap();
-    sc.actions = random_schedule(&proto, 7, span, commands, 0, FaultMix::NONE);
-    extra(&mut sc.actions);
-    sc.actions.sort_by_key(|a| a.at);
-    Loaded::new(sc).unwrap()
+    workload::messaging_load(commands, span, |_| {})
 }
 
 fn fresh_sim(l: &Loaded<Messaging>) -> Sim<Messaging> {
@@ -128,25 +95,6 @@ fn throughput(c: &mut Criterion) {
     );
 }
 
-/// n9 crashes for good at the start; 40 reliable broadcasts then retransmit to it forever.
-fn perpetual_load() -> Loaded<Messaging> {
-    with_script(3_000, 20_000, |acts| {
-        let at = |t, action| ScriptedAction {
-            at: Some(t),
-            at_step: None,
-            action,
-        };
-        acts.push(at(0, Action::Crash { node: NodeId(8) }));
-        for i in 0..40u32 {
-            let cmd = Cmd::Broadcast {
-                body: format!("b{i}"),
-            };
-            let node = NodeId(i % 8);
-            acts.push(at(10 + u64::from(i) * 7, Action::Command { node, cmd }));
-        }
-    })
-}
-
 fn long_timeline(load: &Loaded<Messaging>) -> Timeline<Messaging> {
     let mut tl = Timeline::new(fresh_sim(load));
     let t = Instant::now();
@@ -165,7 +113,7 @@ fn long_timeline(load: &Loaded<Messaging>) -> Timeline<Messaging> {
 fn quote_seek(name: &str, tl: &mut Timeline<Messaging>, n: usize) -> Duration {
     let mut times: Vec<Duration> = Vec::new();
     for i in 0..n {
-        let target = TARGETS[i % TARGETS.len()];
+        let target = SEEK_TARGETS[i % SEEK_TARGETS.len()];
         let t = Instant::now();
         let got = tl.seek(target);
         times.push(t.elapsed());
@@ -181,11 +129,8 @@ fn quote_seek(name: &str, tl: &mut Timeline<Messaging>, n: usize) -> Duration {
     median
 }
 
-/// Far-apart targets, visited in turn.
-const TARGETS: [u64; 8] = [10, 50_000, 99_999, 255, 75_000, 1, 99_000, 25_000];
-
 fn seek(c: &mut Criterion) {
-    let mut tl = long_timeline(&perpetual_load());
+    let mut tl = long_timeline(&workload::messaging_perpetual());
     quote_seek("seek_100k", &mut tl, 400);
 
     let mut g = c.benchmark_group("seek_100k");
@@ -194,7 +139,7 @@ fn seek(c: &mut Criterion) {
     g.bench_function("far_targets", |b| {
         b.iter(|| {
             i += 1;
-            black_box(tl.seek(TARGETS[i % TARGETS.len()]))
+            black_box(tl.seek(SEEK_TARGETS[i % SEEK_TARGETS.len()]))
         })
     });
     // The worst case of the checkpoint scheme: the step just before a checkpoint.
@@ -226,7 +171,7 @@ fn seek(c: &mut Criterion) {
     g.bench_function("far_targets", |b| {
         b.iter(|| {
             k += 1;
-            black_box(big.seek(TARGETS[k % TARGETS.len()]))
+            black_box(big.seek(SEEK_TARGETS[k % SEEK_TARGETS.len()]))
         })
     });
     g.finish();

@@ -15,27 +15,13 @@ use dsplay_core::algo::raft::Raft;
 use dsplay_core::session::{Loaded, Session};
 use dsplay_core::sim::Sim;
 use dsplay_core::timeline::Timeline;
-use serde_json::json;
+use dsplay_core::workload;
 use std::time::Instant;
 
-const SPAN: u64 = 2000;
+const SPAN: u64 = workload::RAFT_SPAN;
 
 fn loaded() -> Loaded<Raft> {
-    let mut actions = Vec::new();
-    for k in 0..(SPAN / 5) {
-        actions.push(json!({
-            "at": 300 + k * 5,
-            "action": { "command": { "node": format!("n{}", k % 5 + 1),
-                "cmd": { "client": { "key": format!("k{}", k % 7), "value": format!("{k}") } } } }
-        }));
-    }
-    let doc = json!({
-        "algorithm": "raft", "title": "bench", "seed": 1,
-        "params": { "servers": 5 },
-        "actions": actions,
-        "run": { "until": 300 + SPAN, "steps": 10_000_000 }
-    });
-    Loaded::<Raft>::parse(&doc.to_string()).expect("bench scenario loads")
+    workload::raft_under_load()
 }
 
 /// The loaded scenario's simulation before its first step, with no checker; it runs the

@@ -24,6 +24,7 @@ pub mod session;
 pub mod sim;
 pub mod timeline;
 pub mod trace;
+pub mod workload;
 
 pub use algorithm::{Algorithm, Builtin};
 pub use invariant::{Checker, Property, Violation};
