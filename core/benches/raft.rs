@@ -1,8 +1,9 @@
 //! Raft benchmark: simulated events per second for a 5-server cluster under load.
 //!
-//! - `raft_5_under_load`: a 5-server cluster with a client request every 5 ms of simulated
-//!   time (sent to random servers, redirected to the leader) and 2 seconds of simulated
-//!   time, with the five safety properties checked after every step. Throughput is
+//! - `raft_5_under_load`: a 5-server cluster with a client request every 2 ms of simulated
+//!   time (sent to the servers in turn, redirected to the leader) for 10 seconds of
+//!   simulated time (`dsplay_core::workload::raft_under_load`), with the five safety
+//!   properties checked after every step. Throughput is
 //!   reported in steps (simulated events: deliveries, timers, client requests) per second.
 //!
 //! - `raft_5_bare_kernel`: the same run on the bare kernel: the simulation alone, with no
@@ -120,7 +121,7 @@ fn under_load(c: &mut Criterion) {
         .unwrap_or(0);
     println!(
         "raft, 5 servers, {} client requests over {SPAN} ms: {} steps ({} messages), {committed} entries committed, {:.0} simulated events/s",
-        SPAN / 5,
+        SPAN / workload::RAFT_EVERY,
         sum.steps,
         sum.messages,
         sum.steps as f64 / secs

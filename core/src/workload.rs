@@ -15,17 +15,19 @@ use crate::sim::{Action, NodeId, Sim};
 use crate::timeline::Timeline;
 use serde_json::json;
 
-/// Simulated time the Raft load lasts, in ms: a client request every 5 ms of it.
-pub const RAFT_SPAN: u64 = 2000;
+/// Simulated time the Raft load lasts, in ms.
+pub const RAFT_SPAN: u64 = 10_000;
+/// A client request every this many ms of it.
+pub const RAFT_EVERY: u64 = 2;
 
-/// Five Raft servers; from 300 ms (a leader is elected by then) a client request every 5 ms
-/// of simulated time for [`RAFT_SPAN`] ms, sent to the servers in turn (a follower
-/// redirects it to the leader), on 7 keys.
+/// Five Raft servers; from 300 ms (a leader is elected by then) a client request every
+/// [`RAFT_EVERY`] ms of simulated time for [`RAFT_SPAN`] ms, sent to the servers in turn
+/// (a follower redirects it to the leader), on 7 keys.
 pub fn raft_under_load() -> Loaded<Raft> {
     let mut actions = Vec::new();
-    for k in 0..(RAFT_SPAN / 5) {
+    for k in 0..(RAFT_SPAN / RAFT_EVERY) {
         actions.push(json!({
-            "at": 300 + k * 5,
+            "at": 300 + k * RAFT_EVERY,
             "action": { "command": { "node": format!("n{}", k % 5 + 1),
                 "cmd": { "client": { "key": format!("k{}", k % 7), "value": format!("{k}") } } } }
         }));

@@ -749,3 +749,65 @@ fn the_conflict_term_hint_backs_off_by_whole_terms() {
         assert_all_up_agree(l, &["1:x=1", "2:x=5", "2:y=5"]);
     }
 }
+
+/// Under a steady stream of client requests the messages stay proportional to the
+/// requests: each request costs one AppendEntries and one reply per follower, plus the
+/// redirect and the heartbeats. A leader that answered every successful reply by sending
+/// everything unacknowledged again made each message beget another while the clients kept
+/// writing: 134 messages per request, and ever more in flight.
+#[test]
+fn messages_stay_proportional_to_client_requests() {
+    let (every, span) = (2u64, 1500u64);
+    let actions: Vec<_> = (0..span / every)
+        .map(|k| {
+            json!({ "at": 300 + k * every, "action": { "command": {
+                "node": format!("n{}", k % 5 + 1),
+                "cmd": { "client": { "key": format!("k{}", k % 7), "value": format!("{k}") } } } } })
+        })
+        .collect();
+    let doc = json!({
+        "algorithm": "raft", "title": "load", "seed": 3,
+        "params": { "servers": 5 }, "actions": actions,
+        "run": { "until": 300 + span + 500, "steps": 1_000_000 }
+    });
+    let mut l = Loaded::<Raft>::parse(&doc.to_string()).unwrap();
+    let sum = l.run(None, None);
+    assert!(l.violations().is_empty(), "{:?}", l.violations());
+    let requests = span / every;
+    let committed = l.timeline.sim().node(final_leader(&l)).mem.commit_index;
+    assert!(
+        committed >= requests * 9 / 10,
+        "{committed} of {requests} committed"
+    );
+    let per_request = sum.messages as f64 / requests as f64;
+    assert!(
+        per_request < 12.0,
+        "{} messages for {requests} requests ({per_request:.1} each)",
+        sum.messages
+    );
+    // In flight at each step: no growth from the first half of the load to the second.
+    let trace = l.timeline.trace();
+    let in_flight_at = |t: Time| {
+        trace
+            .messages
+            .iter()
+            .filter(|m| {
+                m.sent_at <= t
+                    && m.resolved_step
+                        .is_none_or(|s| trace.steps[s as usize].time > t)
+            })
+            .count()
+    };
+    let early = (0..10)
+        .map(|i| in_flight_at(300 + span / 2 * i / 10))
+        .max()
+        .unwrap();
+    let late = (0..10)
+        .map(|i| in_flight_at(300 + span / 2 + span / 2 * i / 10))
+        .max()
+        .unwrap();
+    assert!(
+        late <= early * 3 / 2 + 8,
+        "in flight grows under steady load: at most {early} in the first half, {late} in the second"
+    );
+}

@@ -5,6 +5,7 @@ use crate::collections::{VecMap, VecSet};
 use crate::protocol::NodeState;
 use crate::sim::{NodeId, Time};
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeSet;
 use std::sync::Arc;
 
 /// The longest election timer a person can set by hand (ms).
@@ -152,13 +153,20 @@ pub struct RaftMem {
     pub kv: VecMap<Arc<str>, Arc<str>>,
     /// The client requests (server, number) the state machine has applied, so a request
     /// that reached the log twice changes it once.
-    pub applied_requests: VecSet<(NodeId, u32)>,
+    pub applied_requests: BTreeSet<(NodeId, u32)>,
     /// Votes (or pre-votes) received in the current election.
     pub votes: VecSet<NodeId>,
     /// Leader only: per server, the next index to send (index by server id).
     pub next_index: Vec<u64>,
     /// Leader only: per server, the highest index known replicated there.
     pub match_index: Vec<u64>,
+    /// Leader only: per server, the last index sent to it. A successful reply sends the
+    /// entries after `nextIndex` again only when some of them were never sent: the others
+    /// are in flight already (and a heartbeat repairs a loss). Answering every reply with
+    /// everything unacknowledged made each message beget another while clients kept
+    /// writing, and the messages in flight grew without bound.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub sent_up_to: Vec<u64>,
     /// When the election timer was last set, and when it fires (none for a leader or
     /// after a crash).
     pub timer_set_at: Option<Time>,

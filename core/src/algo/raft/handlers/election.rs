@@ -64,6 +64,7 @@ impl Raft {
         node.mem.next_index = vec![next; n];
         node.mem.match_index = vec![0; n];
         node.mem.match_index[me.index()] = node.disk.last_index();
+        node.mem.sent_up_to = vec![0; n];
         ctx.cancel_timer(Timer::Election);
         node.mem.timer_set_at = None;
         node.mem.timer_due = None;

@@ -57,6 +57,7 @@ impl Raft {
             ctx.cancel_timer(Timer::Heartbeat);
             node.mem.next_index.clear();
             node.mem.match_index.clear();
+            node.mem.sent_up_to.clear();
             node.mem.role = Role::Follower;
             self.arm_election(node, ctx);
         } else {
@@ -79,12 +80,19 @@ impl Raft {
         let me = ctx.me();
         if node.mem.role == Role::Leader {
             // The same request twice (the network duplicated it, or it was redirected
-            // along two paths): one entry is enough.
-            if let Some(k) = node
-                .disk
-                .log
+            // along two paths): one entry is enough. What the state machine applied is in
+            // `applied_requests`; only the entries after it need a look.
+            let applied = node.mem.applied_requests.contains(&(client, seq));
+            let from = if applied {
+                0
+            } else {
+                node.mem.last_applied as usize
+            };
+            let same = |e: &Entry| e.client == client && e.seq == seq;
+            if let Some(k) = node.disk.log[from.min(node.disk.log.len())..]
                 .iter()
-                .position(|e| e.client == client && e.seq == seq)
+                .position(same)
+                .map(|k| k + from)
             {
                 ctx.note(Note::DuplicateRequest {
                     client,

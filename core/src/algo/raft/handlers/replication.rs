@@ -28,11 +28,9 @@ impl Raft {
         let me = ctx.me();
         let mut with_entries = Vec::new();
         for p in self.peers(me) {
-            let m = self.append_for(node, p);
-            if matches!(&m, Msg::AppendEntries { entries, .. } if !entries.is_empty()) {
+            if self.send_append(node, p, ctx) {
                 with_entries.push(p);
             }
-            ctx.send(p, m);
         }
         ctx.note(Note::SendsAppend {
             term: node.disk.current_term,
@@ -41,6 +39,18 @@ impl Raft {
         });
         let h = self.params.heartbeat_interval;
         ctx.set_timer(Timer::Heartbeat, h..=h);
+    }
+
+    /// Send `to` its AppendEntries now (from its `nextIndex`); whether it carries entries.
+    fn send_append(&self, node: &mut Node, to: NodeId, ctx: &mut Ctx<Self>) -> bool {
+        let m = self.append_for(node, to);
+        let carries = matches!(&m, Msg::AppendEntries { entries, .. } if !entries.is_empty());
+        let last = node.disk.last_index();
+        if let Some(s) = node.mem.sent_up_to.get_mut(to.index()) {
+            *s = last;
+        }
+        ctx.send(to, m);
+        carries
     }
 
     /// Apply committed entries to the state machine; a leader answers the clients of
@@ -294,9 +304,10 @@ impl Raft {
                 match_index: node.mem.match_index[f],
             });
             self.advance_commit(node, ctx);
-            if node.mem.next_index[f] <= node.disk.last_index() {
-                let m = self.append_for(node, from);
-                ctx.send(from, m);
+            let last = node.disk.last_index();
+            let unsent = node.mem.sent_up_to.get(f).is_none_or(|&s| s < last);
+            if node.mem.next_index[f] <= last && unsent {
+                self.send_append(node, from, ctx);
             }
         } else {
             if index + 1 != node.mem.next_index[f] || index <= node.mem.match_index[f] {
@@ -326,8 +337,7 @@ impl Raft {
                 next,
                 hint: hinted.is_some(),
             });
-            let m = self.append_for(node, from);
-            ctx.send(from, m);
+            self.send_append(node, from, ctx);
         }
     }
 }
