@@ -105,7 +105,12 @@ pub fn entry(name: &str) -> Result<&'static Entry, ScenarioError> {
         let known: Vec<&str> = CATALOG.iter().map(|e| e.name).collect();
         ScenarioError::new(
             "algorithm",
-            format!("unknown algorithm `{name}` (known: {})", known.join(", ")),
+            // A long name is cut short first, so the list of known ones is always whole.
+            format!(
+                "unknown algorithm `{}` (known: {})",
+                crate::scenario::clip(name, 60),
+                known.join(", ")
+            ),
         )
     })
 }
