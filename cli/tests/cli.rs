@@ -532,8 +532,8 @@ fn bad_inputs_are_refused_with_one_line() {
         r#"{"algorithm": "messaging", "params": {"nodes": 50}}"#,
     );
     refused(&["run", &f], &[&f, "params.nodes", "50"]);
-    let f = tmp.write("algo.json", r#"{"algorithm": "paxos"}"#);
-    refused(&["run", &f], &[&f, "algorithm", "paxos"]);
+    let f = tmp.write("algo.json", r#"{"algorithm": "gossip"}"#);
+    refused(&["run", &f], &[&f, "algorithm", "gossip"]);
     let f = tmp.write(
         "node.json",
         r#"{"algorithm": "messaging", "actions": [{"at": 1, "action": {"crash": {"node": "n9"}}}]}"#,
@@ -559,8 +559,8 @@ fn bad_inputs_are_refused_with_one_line() {
     );
 
     refused(
-        &["sweep", "--algo", "paxos", "--seeds", "0..3"],
-        &["unknown algorithm", "paxos"],
+        &["sweep", "--algo", "gossip", "--seeds", "0..3"],
+        &["unknown algorithm", "gossip"],
     );
     refused(
         &["sweep", "--algo", "messaging", "--seeds", "5..2"],

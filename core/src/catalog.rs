@@ -8,6 +8,7 @@
 use crate::algo::hashring::Hashring;
 use crate::algo::locks::Locks;
 use crate::algo::messaging::Messaging;
+use crate::algo::paxos::Paxos;
 use crate::algo::raft::Raft;
 use crate::algo::transactions::Transactions;
 use crate::algorithm::{Algorithm, Builtin};
@@ -24,6 +25,7 @@ pub const CATALOG: &[Entry] = &[
     Entry::page::<Locks>(),
     Entry::page::<Transactions>(),
     Entry::page::<Raft>(),
+    Entry::core_only::<Paxos>(),
 ];
 
 /// The names of [`CATALOG`]'s algorithms, in its order: what a page, which runs one of
@@ -35,6 +37,7 @@ pub const NAMES: &[&str] = &[
     <Locks as Protocol>::NAME,
     <Transactions as Protocol>::NAME,
     <Raft as Protocol>::NAME,
+    <Paxos as Protocol>::NAME,
 ];
 
 type LoadFn = fn(&str) -> Result<Box<dyn Runner>, ScenarioError>;
@@ -105,7 +108,12 @@ pub fn entry(name: &str) -> Result<&'static Entry, ScenarioError> {
         let known: Vec<&str> = CATALOG.iter().map(|e| e.name).collect();
         ScenarioError::new(
             "algorithm",
-            format!("unknown algorithm `{name}` (known: {})", known.join(", ")),
+            // A long name is cut short first, so the list of known ones is always whole.
+            format!(
+                "unknown algorithm `{}` (known: {})",
+                crate::scenario::clip(name, 60),
+                known.join(", ")
+            ),
         )
     })
 }

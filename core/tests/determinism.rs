@@ -150,6 +150,9 @@ fn shared_actions_reproduce_the_trace() {
             "raft" => {
                 r#"{ "command": { "node": "n1", "cmd": { "client": { "key": "k", "value": "7" } } } }"#
             }
+            "paxos" => {
+                r#"{ "command": { "node": "n1", "cmd": { "propose": { "value": "k7" } } } }"#
+            }
             other => panic!("no test command for {other}"),
         };
         s.apply_json(command).unwrap();

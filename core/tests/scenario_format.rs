@@ -369,6 +369,7 @@ fn to_json_round_trips() {
             "transactions" => round_trip::<dsplay_core::algo::transactions::Transactions>(b),
             "locks" => round_trip::<dsplay_core::algo::locks::Locks>(b),
             "raft" => round_trip::<dsplay_core::algo::raft::Raft>(b),
+            "paxos" => round_trip::<dsplay_core::algo::paxos::Paxos>(b),
             other => panic!("no round trip for {other}"),
         }
     }

@@ -17,6 +17,7 @@
 use dsplay_core::algo::hashring::Hashring;
 use dsplay_core::algo::locks::Locks;
 use dsplay_core::algo::messaging::Messaging;
+use dsplay_core::algo::paxos::Paxos;
 use dsplay_core::algo::raft::Raft;
 use dsplay_core::algo::transactions::Transactions;
 use dsplay_core::catalog::CATALOG;
@@ -418,6 +419,7 @@ fn case_of(
         "locks" => case::<Locks>(setup, interval, seed, moves, limit),
         "transactions" => case::<Transactions>(setup, interval, seed, moves, limit),
         "raft" => case::<Raft>(setup, interval, seed, moves, limit),
+        "paxos" => case::<Paxos>(setup, interval, seed, moves, limit),
         other => panic!("add the algorithm `{other}` of the catalogue to this test"),
     }
 }

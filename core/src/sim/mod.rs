@@ -812,6 +812,13 @@ impl<P: Protocol> Sim<P> {
         out
     }
 
+    /// The safety checker with what it recorded so far (`None` in a simulation made
+    /// [`Sim::without_checker`]). A view reads from it what no single node knows, such as
+    /// when a value was chosen.
+    pub fn checker(&self) -> Option<&P::Checker> {
+        self.checker.as_ref()
+    }
+
     /// The same simulation with no safety checker: what the kernel costs on its own
     /// (benchmarks). Steps record no violations.
     pub fn without_checker(mut self) -> Self {
