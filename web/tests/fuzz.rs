@@ -53,8 +53,14 @@ fn corpus() -> Vec<Value> {
         .collect()
 }
 
+/// The catalogue entries with a page (an algorithm may be in the core and the CLI first).
+fn pages() -> Vec<usize> {
+    (0..CATALOG.len()).filter(|&i| CATALOG[i].page).collect()
+}
+
 fn link_input(_: u64, rng: &mut Rng) -> Link {
-    let mut page = rng.below(CATALOG.len());
+    let pages = pages();
+    let mut page = *rng.pick(&pages);
     let mut parts: Vec<(String, String)> = Vec::new();
     match rng.below(10) {
         // A built-in scenario of the page, or of another one.
@@ -76,9 +82,9 @@ fn link_input(_: u64, rng: &mut Rng) -> Link {
             let corpus = corpus();
             let text = json_input(rng, &corpus, &corpus);
             if let Ok(v) = serde_json::from_str::<Value>(&text) {
-                if let Some(i) = CATALOG
+                if let Some(&i) = pages
                     .iter()
-                    .position(|e| Some(e.name) == v["algorithm"].as_str())
+                    .find(|&&i| Some(CATALOG[i].name) == v["algorithm"].as_str())
                 {
                     page = i;
                 }
