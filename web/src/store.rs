@@ -282,7 +282,8 @@ pub enum ShellMsg {
     /// Run the scenario again with another seed (what people did is dropped).
     SetSeed(u64),
     ToggleHelp,
-    CloseHelp,
+    /// Escape: close the help and the custom scenario editor.
+    Dismiss,
     /// Open or close the custom scenario editor.
     EditScenario(bool),
     /// Show an error from outside the store (a file that could not be read).
@@ -685,7 +686,10 @@ impl<P: Algorithm> State<P> {
             ShellMsg::DismissError => self.ui.error = None,
             ShellMsg::SetSeed(seed) => self.restart(None, Some(seed), None),
             ShellMsg::ToggleHelp => self.ui.help = !self.ui.help,
-            ShellMsg::CloseHelp => self.ui.help = false,
+            ShellMsg::Dismiss => {
+                self.ui.help = false;
+                self.ui.editing = false;
+            }
             ShellMsg::Fail(e) => self.ui.error = Some(e),
             ShellMsg::EditScenario(on) => {
                 self.ui.editing = on;

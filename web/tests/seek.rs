@@ -139,7 +139,7 @@ fn stop_and_keys_end_a_long_seek_where_it_got_to() {
     let stepped = st.clone().reduce(Msg::Shell(ShellMsg::StepForward));
     assert!(stepped.seek.is_none());
     assert_eq!(stepped.run.borrow().pos(), reached + 1);
-    let escaped = st.reduce(Msg::Shell(ShellMsg::CloseHelp));
+    let escaped = st.reduce(Msg::Shell(ShellMsg::Dismiss));
     assert!(escaped.seek.is_none() && !escaped.ui.help);
 }
 

@@ -272,6 +272,39 @@ async fn the_page_answers_clicks_and_keys() {
         "Escape closes it"
     );
 
+    // The custom scenario editor: Escape closes it too, from its own text field.
+    let picker: web_sys::HtmlSelectElement = root
+        .query_selector("select[aria-label=\"Scenario\"]")
+        .unwrap()
+        .expect("the scenario picker")
+        .unchecked_into();
+    picker.set_value("custom");
+    let change = web_sys::Event::new_with_event_init_dict("change", &{
+        let init = web_sys::EventInit::new();
+        init.set_bubbles(true);
+        init
+    })
+    .unwrap();
+    picker.dispatch_event(&change).unwrap();
+    settle().await;
+    let editor = root
+        .query_selector("textarea.scenario-editor")
+        .unwrap()
+        .expect("choosing Custom opens the editor");
+    let init = web_sys::KeyboardEventInit::new();
+    init.set_key("Escape");
+    init.set_bubbles(true);
+    editor
+        .dispatch_event(
+            &web_sys::KeyboardEvent::new_with_keyboard_event_init_dict("keydown", &init).unwrap(),
+        )
+        .unwrap();
+    settle().await;
+    assert!(
+        root.query_selector("[role=dialog]").unwrap().is_none(),
+        "Escape in the editor closes it"
+    );
+
     // Typing in a field does not step.
     let input: web_sys::HtmlElement = root
         .query_selector("input[aria-label=\"Seed\"]")

@@ -22,7 +22,7 @@ pub fn shortcut_sheet(store: &Shell) -> Html {
     }
     let close = {
         let store = store.clone();
-        Callback::from(move |_: MouseEvent| store.dispatch(ShellMsg::CloseHelp))
+        Callback::from(move |_: MouseEvent| store.dispatch(ShellMsg::Dismiss))
     };
     html! {
         <div class="modal-backdrop">

@@ -16,7 +16,7 @@ pub fn key_action(key: &str, shift: bool) -> Option<ShellMsg> {
         ("Home", _) => ShellMsg::Home,
         ("End", _) => ShellMsg::End,
         ("?", _) => ShellMsg::ToggleHelp,
-        ("Escape", _) => ShellMsg::CloseHelp,
+        ("Escape", _) => ShellMsg::Dismiss,
         _ => return None,
     })
 }
@@ -49,11 +49,13 @@ pub fn use_keyboard(dispatch: Callback<ShellMsg>) {
             };
             // A key a focused control already handled (a server's Enter or Space, say)
             // is not the page's as well.
+            // Escape types nothing: it closes the help or the scenario editor from any
+            // field, the editor's own text among them.
             if e.default_prevented()
                 || e.ctrl_key()
                 || e.meta_key()
                 || e.alt_key()
-                || is_typing_target(e.target())
+                || (is_typing_target(e.target()) && e.key() != "Escape")
             {
                 return;
             }
