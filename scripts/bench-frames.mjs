@@ -51,11 +51,11 @@ const VIEWPORT = { width: 1600, height: 900 };
 const RAFTSCOPE_SPEED = 1;
 
 /**
- * The 9-server case: heartbeats every 25 ms over links of 50 to 200 ms keep about 80
- * messages in flight once a leader is elected (`dsplay run` shows 80 to 86 from 2 s on).
+ * The 9-server case (the issue's figure: 200 messages in flight): heartbeats every 25 ms over
+ * links of 50 to 200 ms, and a client request every 10 ms from 1 s on, to the servers in
+ * turn. `dsplay run` shows 200 to 245 messages in flight from 2 s on, steady (a leader
+ * sends a follower its new entries once, and again only on a heartbeat or a failed check).
  * Election timeouts above the slowest link, so no follower times out between heartbeats.
- * No client writes: with them the count keeps growing, and the probe would measure a
- * moving target.
  */
 const NINE_SERVERS = {
   version: 1,
@@ -64,10 +64,14 @@ const NINE_SERVERS = {
   seed: 1,
   params: { servers: 9, election_timeout: [400, 800], heartbeat_interval: 25 },
   network: { latency: [50, 200] },
-  run: { until: 4000, steps: 50000 },
+  actions: Array.from({ length: 700 }, (_, k) => ({
+    at: 1000 + k * 10,
+    action: { command: { node: `n${(k % 9) + 1}`, cmd: { client: { key: `k${k % 7}`, value: String(k) } } } },
+  })),
+  run: { until: 8000, steps: 200000 },
 };
-/** Opened at this step (about 2 s simulated: the leader elected, the heartbeats steady). */
-const NINE_SERVERS_STEP = 520;
+/** Opened at this step (about 2 s simulated: the leader elected, the load steady). */
+const NINE_SERVERS_STEP = 990;
 
 if (!(SECONDS > 0)) fail(`FRAMES_SECONDS must be a positive number, not "${process.env.FRAMES_SECONDS}"`);
 
@@ -332,7 +336,7 @@ try {
   );
 
   console.log('');
-  console.log(`dsplay, 9 servers, heartbeats every 25 ms over 50-200 ms links, from step ${NINE_SERVERS_STEP}, at 1x`);
+  console.log(`dsplay, 9 servers, heartbeats every 25 ms and a client request every 10 ms over 50-200 ms links, from step ${NINE_SERVERS_STEP}, at 1x`);
   const custom = Buffer.from(JSON.stringify(NINE_SERVERS)).toString('base64url');
   table([await measure(browser, base, 'dsplay 9 servers', dsplay(`custom=${custom}&step=${NINE_SERVERS_STEP}`))]);
 } catch (e) {

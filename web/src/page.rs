@@ -115,15 +115,18 @@ pub fn playground<A: Page>(props: &PlaygroundProps) -> Html {
     // page has been still for a moment (a browser takes milliseconds to replace a URL,
     // which stepping through a run with a held key would pay on every step).
     {
-        let query = store.to_url().to_query();
+        // Not written while playing, so not computed either: a custom scenario's address
+        // carries the whole scenario, and encoding it (and reading the address back) on
+        // every step cost more than drawing the step.
+        let query = (!store.ui.playing).then(|| store.to_url().to_query());
         let pending = use_mut_ref(|| None::<gloo::timers::callback::Timeout>);
-        use_effect_with((query, store.ui.playing), move |(query, playing)| {
-            // Replacing the timer cancels the one before it. An address that changed
-            // meanwhile wins: its hashchange brings the state in line, and that new state
-            // schedules its own write.
-            let seen = browser::current_hash();
-            let hash = format!("#{query}");
-            *pending.borrow_mut() = (!*playing).then(|| {
+        use_effect_with(query, move |query| {
+            // Replacing the timer cancels the one before it (playing: none follows). An
+            // address that changed meanwhile wins: its hashchange brings the state in line,
+            // and that new state schedules its own write.
+            *pending.borrow_mut() = query.as_ref().map(|query| {
+                let seen = browser::current_hash();
+                let hash = format!("#{query}");
                 gloo::timers::callback::Timeout::new(URL_DELAY_MS, move || {
                     let now = browser::current_hash();
                     if now == seen && now != hash {
@@ -368,7 +371,7 @@ fn seed_field(shell: &Shell) -> Html {
 }
 
 fn reset_button(shell: &Shell) -> Html {
-    let has_actions = shell.session.borrow().user_actions_json() != "[]";
+    let has_actions = shell.session.borrow().has_user_actions();
     html! {
         <button class="ctl" onclick={shell.on(ShellMsg::Reset)} disabled={!has_actions}
             title={if has_actions { "Undo everything you did in this scenario" } else { "Nothing to undo: you have not acted in this scenario" }}>

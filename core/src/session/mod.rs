@@ -74,6 +74,8 @@ pub trait Session {
     fn node_state_before(&self, node: u32) -> Option<serde_json::Value>;
     /// The actions people did, as JSON.
     fn user_actions_json(&self) -> String;
+    /// Whether people did anything (what Reset would undo).
+    fn has_user_actions(&self) -> bool;
     /// Replace the actions people did (from a shared link).
     fn set_user_actions_json(&mut self, json: &str) -> Result<(), ScenarioError>;
     /// A scenario file reproducing this session: the scenario plus what people did.
@@ -539,6 +541,10 @@ impl<P: Protocol> Session for Loaded<P> {
 
     fn node_state(&self, node: u32) -> Option<serde_json::Value> {
         self.node_json(self.timeline.sim(), node)
+    }
+
+    fn has_user_actions(&self) -> bool {
+        self.timeline.user_actions().next().is_some()
     }
 
     fn user_actions_json(&self) -> String {

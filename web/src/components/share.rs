@@ -68,29 +68,34 @@ pub fn share_button(store: &Shell, popovers: &Popovers) -> Html {
             });
         })
     };
-    let url = store.to_url();
-    let link = state_link(&url, false);
-    let code = embed_code(&url, store.session.borrow().title());
+    // Only while it is open: a custom scenario's link carries the whole scenario, too long
+    // to encode on every step for a popover nobody looks at.
+    let popover = (*open).then(|| {
+        let url = store.to_url();
+        let link = state_link(&url, false);
+        let code = embed_code(&url, store.session.borrow().title());
+        html! {
+            <div class="popover" role="dialog" aria-label="Share">
+                <label class="field">{ "Link to this step" }
+                    <input type="text" readonly=true value={link.clone()} aria-label="Link to this step" />
+                </label>
+                <button class="ctl" onclick={copy(link, "Link")}>{ "Copy link" }</button>
+                <label class="field">{ "Embed in a page" }
+                    <textarea readonly=true rows="3" aria-label="Embed code" value={code.clone()} />
+                </label>
+                <button class="ctl" onclick={copy(code, "Embed code")}>{ "Copy embed code" }</button>
+                if let Some(n) = &*note {
+                    <p class="note" role="status">{ n.clone() }</p>
+                }
+                <button class="ctl" onclick={toggle.clone()}>{ "Close" }</button>
+            </div>
+        }
+    });
     html! {
         <div class="share">
-            <button class="ctl" onclick={toggle.clone()} aria-expanded={open.to_string()}
+            <button class="ctl" onclick={toggle} aria-expanded={open.to_string()}
                 title="Copy a link to this exact state, or the code to embed it">{ "Share" }</button>
-            if *open {
-                <div class="popover" role="dialog" aria-label="Share">
-                    <label class="field">{ "Link to this step" }
-                        <input type="text" readonly=true value={link.clone()} aria-label="Link to this step" />
-                    </label>
-                    <button class="ctl" onclick={copy(link, "Link")}>{ "Copy link" }</button>
-                    <label class="field">{ "Embed in a page" }
-                        <textarea readonly=true rows="3" aria-label="Embed code" value={code.clone()} />
-                    </label>
-                    <button class="ctl" onclick={copy(code, "Embed code")}>{ "Copy embed code" }</button>
-                    if let Some(n) = &*note {
-                        <p class="note" role="status">{ n.clone() }</p>
-                    }
-                    <button class="ctl" onclick={toggle}>{ "Close" }</button>
-                </div>
-            }
+            { for popover }
         </div>
     }
 }

@@ -37,6 +37,8 @@ const MIN_SPAN: f64 = 300.0;
 const MAX_STEPS: u64 = 400;
 /// Where the current time sits across the plot (the rest shows a little of what follows).
 const NOW_AT: f64 = 0.9;
+/// How far the window jumps when the current time reaches [`NOW_AT`], as a share of it.
+const PAGE: f64 = 0.5;
 /// A message lost on the way (when sent) is drawn vanishing at this fraction of its way.
 const LOST_AT: f64 = 0.5;
 /// Index of 300 ms in [`span_at`]'s sequence: the smallest default window.
@@ -501,7 +503,12 @@ pub fn spacetime_component() -> Html {
     let bottom = (h - axis_h).max(top + 10.0);
     let lane_h = (bottom - top) / f64::from(n.max(1));
     let k = plot_w / span;
-    let t0 = (now - NOW_AT * span).max(-0.02 * span);
+    // The window moves in jumps of half its width (the current time between 40% and 90%
+    // across), not a little on every frame: between two jumps nothing already drawn moves,
+    // so a frame repaints only what changed. Shifting all of it on every frame repainted
+    // the whole diagram each time.
+    let page = span * PAGE;
+    let t0 = (((now - NOW_AT * span) / page).ceil() * page).max(-0.02 * span);
     let g = Geo {
         em,
         x0,
@@ -1010,11 +1017,14 @@ fn arrow(p: &ArrowProps) -> Html {
     );
     let aria = format!("m{} {} {} to {}, {fate}{dup}", p.id, p.label, p.from, p.to);
     let d = path.d();
+    // The whole way, not the part drawn: it holds still while the message travels (one
+    // attribute fewer to write on every frame), and points at where it is going.
+    let hit = if p.frac >= 1.0 { d.clone() } else { p.full.d() };
     html! {
         <g {class} tabindex="0" role="button" aria-label={aria}
             data-seek={(p.sent_step + 1).to_string()} data-msg={p.id.to_string()}>
             <title>{ tip }</title>
-            <path class="st-hit" d={d.clone()} />
+            <path class="st-hit" d={hit} />
             if p.selected {
                 <path class="st-sel" d={d.clone()} />
             }

@@ -228,10 +228,19 @@ fn server(
                     r = f(r),
                 )
             };
-            let ms = (due as f64 - now).max(0.0);
+            // When it fires, not how long is left: a text that holds still between steps
+            // is not written again on every frame.
+            let when = if matches!(status, NodeStatus::Paused { .. }) {
+                format!(
+                    "election timer: {} ms left, waiting while {name} is paused",
+                    due.saturating_sub(now as u64)
+                )
+            } else {
+                format!("election timer: fires at t={due} ms")
+            };
             Some(html! {
                 <path class="timer" d={d}>
-                    <title>{ format!("election timer: fires in {} ms", dsplay_core::decimal::fixed(ms, 0)) }</title>
+                    <title>{ when }</title>
                 </path>
             })
         }
@@ -324,28 +333,37 @@ fn message(
         (shell.selected_msg == Some(m.id)).then_some("selected")
     );
     let onclick = select_message(shell, m.id);
-    let shape = shape_html(shape, px, py, 12.0);
+    // Drawn around (0, 0) and moved by one transform: a frame writes two attributes per
+    // message (where it is, and its trail) rather than every shape's coordinates.
+    let shape = shape_html(shape, 0.0, 0.0, 12.0);
     // Granted or refused, inside the shape (a lost message shows its ✕ there instead).
     let verdict = verdict.filter(|_| !(fl.lost && fl.frac > 0.4)).map(|ok| {
-        let dy = if matches!(kind_of(m.label).1, Shape::Triangle) { 7.0 } else { 5.0 };
+        let dy = if matches!(kind_of(m.label).1, Shape::Triangle) {
+            "7"
+        } else {
+            "5"
+        };
         html! {
-            <text class="verdict" x={f(px)} y={f(py + dy)} text-anchor="middle">{ if ok { "✓" } else { "✗" } }</text>
+            <text class="verdict" y={dy} text-anchor="middle">{ if ok { "✓" } else { "✗" } }</text>
         }
     });
-    let (lx, ly) = fl.label_at(24.0, 6.0);
+    let (nx, ny) = fl.path.normal();
+    let (lx, ly) = (f(nx * 24.0), f(ny * 24.0 + 6.0));
     Some(html! {
         <g {class} key={format!("m{}", m.id)} {onclick}>
             <title>{ message_title(m, names) }</title>
             <path class="trail" d={fl.path.partial_d(fl.frac)} />
-            <circle class="hit" cx={f(px)} cy={f(py)} r="18" />
-            { shape }
-            { for verdict }
-            if fl.frac > 0.15 || fl.lost {
-                <text class="msg-label" x={lx} y={ly} text-anchor="middle">{ m.label }</text>
-            }
-            if fl.lost && fl.frac > 0.4 {
-                <text class="lost-mark" x={f(px)} y={f(py + 8.0)} text-anchor="middle">{ "✕" }</text>
-            }
+            <g transform={format!("translate({} {})", f(px), f(py))}>
+                <circle class="hit" r="18" />
+                { shape }
+                { for verdict }
+                if fl.frac > 0.15 || fl.lost {
+                    <text class="msg-label" x={lx} y={ly} text-anchor="middle">{ m.label }</text>
+                }
+                if fl.lost && fl.frac > 0.4 {
+                    <text class="lost-mark" y="8" text-anchor="middle">{ "✕" }</text>
+                }
+            </g>
         </g>
     })
 }
