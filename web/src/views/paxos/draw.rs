@@ -30,8 +30,8 @@ const GX: f64 = 478.0;
 const GW: f64 = 664.0;
 const NAME_W: f64 = 74.0;
 const PROM_W: f64 = 96.0;
-/// The view box: wider than tall, as the view's room on a projector is.
-const VIEW_W: f64 = 1150.0;
+/// The view box is 1150 x 590 (the view's `viewBox`): wider than tall, as the view's room
+/// on a projector is. Its height:
 const VIEW_H: f64 = 590.0;
 /// Most slots shown; older ones scroll off to the left.
 pub const MAX_SLOTS: u64 = 6;
@@ -52,7 +52,7 @@ fn column(k: usize, m: usize, x: f64) -> (f64, f64) {
     (x + dx, COL_TOP + (k as f64 + 0.5) * h)
 }
 
-/// Every node's centre in the view box (`VIEW_W` x `VIEW_H`): by role in three columns, or on a ring
+/// Every node's centre in the view box: by role in three columns, or on a ring
 /// when a node plays several roles.
 pub fn positions(proto: &Paxos) -> Vec<(f64, f64)> {
     let n = proto.node_total() as usize;
@@ -910,7 +910,7 @@ pub fn paxos_view() -> Html {
         }
     };
     html! {
-        <svg class="paxos cluster" viewBox={format!("0 0 {VIEW_W} {VIEW_H}")} role="img" data-view=""
+        <svg class="paxos cluster" viewBox="0 0 1150 590" role="img" data-view=""
             aria-label={format!("Paxos: {} proposers, {} acceptors, {} learners; {status}; {} messages in flight",
                 params.proposers, params.acceptors, params.learners, msgs.len())}>
             <text class="cluster-status" x="12" y="30">{ status }</text>
