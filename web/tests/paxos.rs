@@ -254,6 +254,11 @@ async fn a_late_proposer_says_what_it_is_bound_to_and_why() {
         conflict.contains("2 values"),
         "the chosen row reads {conflict}"
     );
+    let status = text(&root, ".paxos .cluster-status");
+    assert!(
+        status.starts_with("✗ 'x' chosen at step ") && status.contains(", then 'y' at step "),
+        "{status}"
+    );
     handle.destroy();
     root.remove();
 }

@@ -608,7 +608,13 @@ fn grid(
             let values: Vec<String> = all.iter().map(|o| format!("{} (step {}, {})", o.value.show(), o.step + 1, o.ballot.show(names))).collect();
             (
                 format!("✗ {} values", all.iter().map(|o| &o.value).collect::<std::collections::BTreeSet<&Value>>().len()),
-                format!("step {step}"),
+                format!(
+                    "steps {}",
+                    all.iter()
+                        .map(|o| (o.step + 1).to_string())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
                 format!("Agreement broken: more than one value chosen: {}", values.join(", ")),
             )
         } else if wide {
@@ -828,7 +834,18 @@ pub fn paxos_view() -> Html {
             if chosen == 1 { "" } else { "s" }
         )
     } else {
-        match checker.and_then(|c| c.chosen(1)) {
+        let all = checker.map_or(&[][..], |c| c.chosen_all(1));
+        match all.first() {
+            Some(c) if all.iter().any(|o| o.value != c.value) => {
+                let later = all.iter().find(|o| o.value != c.value).unwrap_or(c);
+                format!(
+                    "✗ {} chosen at step {}, then {} at step {}",
+                    c.value.show(),
+                    c.step + 1,
+                    later.value.show(),
+                    later.step + 1
+                )
+            }
             Some(c) => format!("{} chosen at step {}", c.value.show(), c.step + 1),
             None => "nothing chosen yet".to_string(),
         }
