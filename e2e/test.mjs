@@ -53,6 +53,7 @@ const PAGE_VIEWS = [
   ['locks', 'svg.locks'],
   ['transactions', 'svg.txn'],
   ['raft', 'svg.raft'],
+  ['paxos', 'svg.paxos'],
 ];
 
 // ---------- the check runner -------------------------------------------------------------
@@ -1271,6 +1272,99 @@ await story.close();
   await ctx.close();
 }
 
+// 6d. The Paxos page: from its home card; the happy path plays until 'x' is chosen and the
+// view names the step; crashing two acceptors from the fault palette leaves nothing chosen;
+// a share link reopens the same state; a value accepted by a minority is drawn apart from a
+// chosen one; dueling proposers show a livelock, not a violation.
+{
+  const ctx = await newContext();
+  const xp = await ctx.newPage();
+  const CARD = 'paxos: the home card opens the page and the roles render';
+  await check(CARD, async () => {
+    await xp.goto(BASE);
+    await xp.locator('.cards .card', { hasText: 'Paxos' }).first().locator('a').first().click();
+    await xp.locator('svg.paxos').waitFor({ state: 'visible', timeout: 15000 });
+    const { page: name } = hashState(xp.url());
+    assert(name === 'paxos', `the card went to ${xp.url()}`);
+    const [p, a, l] = await Promise.all(['proposer', 'acceptor', 'learner'].map((r) => xp.locator(`svg.paxos .pnode.${r}`).count()));
+    assert(p === 2 && a === 3 && l === 1, `${p} proposers, ${a} acceptors, ${l} learners drawn`);
+  });
+  await check(
+    'paxos: the happy path plays until \'x\' is chosen, and the view names the step',
+    async () => {
+      await openFresh(xp, pageAt('paxos', 'scenario=paxos-happy&step=0'));
+      await xp.locator('svg.paxos').waitFor({ state: 'visible' });
+      assert((await xp.locator('svg.paxos .cluster-status').textContent()) === 'nothing chosen yet', 'something is chosen at step 0');
+      await xp.locator('.control-bar button', { hasText: /Play/ }).first().click();
+      const status = await poll(() => xp.locator('svg.paxos .cluster-status').textContent(), (t) => /chosen at step \d+/.test(t ?? ''), 15000);
+      assert(/^'x' chosen at step \d+$/.test(status ?? ''), `the view says "${status}"`);
+      const mark = await xp.locator('svg.paxos .chosen-mark').first().textContent();
+      assert(/✓ 'x' chosen at step \d+/.test(mark ?? ''), `the chosen row reads "${mark}"`);
+      await shot(xp, '10-paxos.png');
+    },
+    { needs: [CARD] },
+  );
+  await check(
+    'paxos: crashing two of three acceptors from the fault palette leaves nothing chosen',
+    async () => {
+      await openFresh(xp, pageAt('paxos', 'scenario=paxos-happy&step=2'));
+      await xp.locator('svg.paxos').waitFor({ state: 'visible' });
+      for (const n of ['n3', 'n4']) {
+        await xp.locator('.faults .node-row button', { hasText: new RegExp(`^Crash ${n}$`) }).first().click();
+      }
+      await xp.locator('button[aria-label="Step forward"]').click();
+      await xp.locator('svg.paxos .pnode.crashed').nth(1).waitFor({ state: 'visible' });
+      const crashed = await xp.locator('svg.paxos .acceptor-row .row-name.down').count();
+      assert(crashed === 2, `${crashed} acceptor rows are marked down in the grid, not 2`);
+      await pressOnBody(xp, 'End');
+      await sleep(300);
+      const status = await xp.locator('svg.paxos .cluster-status').textContent();
+      assert(status === 'nothing chosen yet', `with a majority of acceptors down the view says "${status}"`);
+    },
+    { needs: [CARD] },
+  );
+  await check(
+    'paxos: a share link reopens the same state',
+    async () => {
+      await openFresh(xp, pageAt('paxos', 'scenario=paxos-late-proposer&step=19'));
+      await xp.locator('svg.paxos').waitFor({ state: 'visible' });
+      await xp.locator('.faults .node-row button', { hasText: /^Crash n5$/ }).first().click();
+      await button(xp, 'Share').first().click();
+      const link = await xp.locator('input[aria-label="Link to this step"]').inputValue();
+      await xp.keyboard.press('Escape');
+      const before = { step: await pos(xp), grid: await xp.locator('svg.paxos .slot-grid').textContent(), box: await xp.locator('svg.paxos .proposers-box').textContent() };
+      const other = await ctx.newPage();
+      await other.goto(link);
+      await other.locator('svg.paxos').waitFor({ state: 'visible', timeout: 15000 });
+      await expectStep(other, await pos(xp), 'the reopened link');
+      const after = { step: await pos(other), grid: await other.locator('svg.paxos .slot-grid').textContent(), box: await other.locator('svg.paxos .proposers-box').textContent() };
+      assert(JSON.stringify(before) === JSON.stringify(after), `the link shows another state: ${JSON.stringify(after).slice(0, 200)}`);
+      assert(/bound to 'x'/.test(after.box ?? ''), `the proposers' box reads "${after.box}"`);
+      await other.close();
+    },
+    { needs: [CARD] },
+  );
+  await check(
+    'paxos: accepted by a minority is drawn apart from chosen; dueling proposers show a livelock, not a violation',
+    async () => {
+      await openFresh(xp, pageAt('paxos', 'scenario=paxos-minority-accepted&step=15'));
+      await xp.locator('svg.paxos').waitFor({ state: 'visible' });
+      const minority = await xp.locator('svg.paxos .accepted.minority').allTextContents();
+      assert(minority.some((t) => /'x'/.test(t) && /minority/.test(t)), `the minority cells read ${JSON.stringify(minority)}`);
+      assert((await xp.locator('svg.paxos .accepted.chosen').count()) === 0, 'a minority-accepted value is drawn chosen');
+      await openFresh(xp, pageAt('paxos', 'scenario=paxos-dueling&step=40'));
+      await xp.locator('svg.paxos .livelock').waitFor({ state: 'visible' });
+      const badge = await xp.locator('svg.paxos .livelock').textContent();
+      assert(/Livelock/.test(badge) && /liveness, not safety/.test(badge), `the badge reads "${badge}"`);
+      const panel = await xp.locator('.side-panel').textContent();
+      assert(!/violated/i.test(panel), 'the livelock is shown as a violation');
+      await shot(xp, '11-paxos-livelock.png');
+    },
+    { needs: [CARD] },
+  );
+  await ctx.close();
+}
+
 // 7. Every page as a lecturer projects it and as a documentation author embeds it: at
 // 1280x720 and in presenter mode at 1920x1080 the view is drawn, nothing is wider than the
 // window and the type is large enough; embedded at 800x520 only the view and the control bar
@@ -1283,6 +1377,7 @@ await story.close();
     ['locks', 'locks-lease-pause', 30, 'svg.locks'],
     ['transactions', 'txn-3pc-partition', 25, 'svg.txn'],
     ['raft', 'raft-partition', 80, 'svg.raft'],
+    ['paxos', 'paxos-multi-failover', 130, 'svg.paxos'],
   ];
   /** How far the page is wider than the window (px); 0 when nothing scrolls sideways. */
   const overflow = (page) =>
@@ -1355,6 +1450,7 @@ await story.close();
     ['locks', 'locks-queue', 13],
     ['transactions', 'txn-2pc-happy', 14],
     ['raft', 'raft-first-election', 15],
+    ['paxos', 'paxos-happy', 16],
   ];
   const ctx = await newContext();
   const page = await ctx.newPage();

@@ -25,7 +25,7 @@ pub const CATALOG: &[Entry] = &[
     Entry::page::<Locks>(),
     Entry::page::<Transactions>(),
     Entry::page::<Raft>(),
-    Entry::core_only::<Paxos>(),
+    Entry::page::<Paxos>(),
 ];
 
 /// The names of [`CATALOG`]'s algorithms, in its order: what a page, which runs one of

@@ -17,7 +17,8 @@
 mod fuzzgen;
 
 use dsplay_core::algo::{
-    hashring::Hashring, locks::Locks, messaging::Messaging, raft::Raft, transactions::Transactions,
+    hashring::Hashring, locks::Locks, messaging::Messaging, paxos::Paxos, raft::Raft,
+    transactions::Transactions,
 };
 use dsplay_core::catalog::{self, CATALOG};
 use dsplay_core::session::Session;
@@ -255,6 +256,7 @@ fn check(link: &Link, rng: &mut Rng) -> Option<String> {
         "locks" => open::<Locks>(&link.query, rng),
         "transactions" => open::<Transactions>(&link.query, rng),
         "raft" => open::<Raft>(&link.query, rng),
+        "paxos" => open::<Paxos>(&link.query, rng),
         other => panic!("a page without a case here: {other}"),
     }
 }

@@ -4,5 +4,6 @@
 pub mod hashring;
 pub mod locks;
 pub mod messaging;
+pub mod paxos;
 pub mod raft;
 pub mod transactions;

@@ -1,0 +1,5 @@
+//! The paxos page: its own document and WebAssembly binary (the shell plus this one algorithm).
+
+fn main() {
+    dsplay_web::start::<dsplay_web::views::paxos::PaxosPage>();
+}
