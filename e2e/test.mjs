@@ -1535,6 +1535,55 @@ await story.close();
 }
 
 // 7. Offline: everything came from the local server.
+// ---------- accessibility: axe-core on every page, light and dark -------------------------
+
+/** axe-core's own script (npm, package.json), injected into each page. */
+const AXE = path.join(HERE, '..', 'node_modules', 'axe-core', 'axe.min.js');
+
+/** The serious and critical axe-core violations on the page now, one line each. */
+async function axeProblems(page) {
+  await page.addScriptTag({ path: AXE });
+  const found = await page.evaluate(async () => {
+    // eslint-disable-next-line no-undef
+    const r = await axe.run(document, { resultTypes: ['violations'] });
+    return r.violations.map((v) => ({
+      id: v.id,
+      impact: v.impact,
+      help: v.help,
+      nodes: v.nodes.length,
+      first: v.nodes[0]?.target?.join(' ') ?? '',
+      summary: (v.nodes[0]?.failureSummary ?? '').split('\n').slice(0, 2).join(' '),
+    }));
+  });
+  return found
+    .filter((v) => v.impact === 'serious' || v.impact === 'critical')
+    .map((v) => `${v.id} (${v.impact}, ${v.nodes}×, first ${v.first}): ${v.help}. ${v.summary}`);
+}
+
+for (const scheme of ['light', 'dark']) {
+  await check(`accessibility: no serious or critical axe-core violation on any page or the home page (${scheme})`, async () => {
+    const ctx = await newContext({ colorScheme: scheme });
+    try {
+      const page = await ctx.newPage();
+      const found = [];
+      await page.goto(BASE);
+      await page.locator('.cards .card').first().waitFor({ state: 'visible', timeout: 15000 });
+      for (const p of await axeProblems(page)) found.push(`home: ${p}`);
+      for (const [name, view] of PAGE_VIEWS) {
+        await page.goto(pageAt(name));
+        await page.locator(view).waitFor({ state: 'visible', timeout: 15000 });
+        // Some way in, with messages and narration on the page.
+        for (let i = 0; i < 12; i++) await page.keyboard.press('ArrowRight');
+        await page.waitForTimeout(300);
+        for (const p of await axeProblems(page)) found.push(`${name}: ${p}`);
+      }
+      assert(found.length === 0, `${found.length} violation(s): ${found.slice(0, 6).join(' || ')}`);
+    } finally {
+      await ctx.close();
+    }
+  });
+}
+
 await check('offline: every request went to the local server', async () => {
   assert(requests.length > 0, 'no request was recorded');
   const foreign = requests.filter((u) => {

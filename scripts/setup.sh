@@ -5,7 +5,7 @@
 #     it provides wasm-bindgen (used by `cargo xtask dist`) and wasm-bindgen-test-runner
 #     (cargo test on wasm32)
 #   - Chromium and ChromeDriver (Debian packages chromium, chromium-driver) for browser tests
-#   - npm packages from package-lock.json: binaryen (wasm-opt, used by `cargo xtask dist`) and
+#   - npm packages from package-lock.json: binaryen (wasm-opt, used by `cargo xtask dist`), axe-core and
 #     playwright-core
 # Idempotent: when everything is present it only checks versions and takes a few seconds.
 # Other scripts source nothing from here; they call it and then put the same PATH in place.

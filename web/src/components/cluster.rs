@@ -137,7 +137,7 @@ pub fn cluster_view(props: &ClusterProps) -> Html {
     });
 
     html! {
-        <svg class="cluster" viewBox="0 0 1000 640" role="img" data-view=""
+        <svg class="cluster" viewBox="0 0 1000 640" role="group" data-view=""
             aria-label={format!("{} nodes and {} messages in flight", names.len(), msgs.len())}>
             <g class="cuts">{ for cuts }</g>
             <g class="nodes">{ for nodes }</g>

@@ -909,7 +909,7 @@ pub fn spacetime_component() -> Html {
     html! {
         <div class="spacetime-box" ref={boxed} style={min_h}>
             <span class="st-em" ref={probe} aria-hidden="true"></span>
-            <svg class="spacetime" role="img" aria-label={aria} {onclick} {onkeydown}
+            <svg class="spacetime" role="group" aria-label={aria} {onclick} {onkeydown}
                 width={f(w)} height={f(h)} viewBox={format!("0 0 {} {}", f(w), f(h))}>
                 <g class="st-gutter">{ for gutter }</g>
                 <g class="st-lanes">{ for lanes }</g>

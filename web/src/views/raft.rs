@@ -609,7 +609,7 @@ pub fn raft_view() -> Html {
         flags.push("conflict hint");
     }
     html! {
-        <svg class="raft cluster" viewBox="0 0 1000 640" role="img" data-view=""
+        <svg class="raft cluster" viewBox="0 0 1000 640" role="group" data-view=""
             aria-label={format!("{n} Raft servers, {status}, {} messages in flight", msgs.len())}>
             <text class="cluster-status" x="12" y="30">{ status }</text>
             if params.unsafe_commit_old_terms {

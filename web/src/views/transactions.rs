@@ -525,7 +525,7 @@ pub fn transactions_view() -> Html {
                     { for alerts.iter().map(|(t, c)| html! { <li class={*c}>{ t.clone() }</li> }) }
                 </ul>
             }
-            <svg class="txn" viewBox={format!("0 0 {} {}", f(W), dsplay_core::decimal::fixed(height, 0))} role="img" data-view=""
+            <svg class="txn" viewBox={format!("0 0 {} {}", f(W), dsplay_core::decimal::fixed(height, 0))} role="group" data-view=""
                 aria-label={format!("State of T{tx} at each process over time, and the protocol's state diagram")}>
                 <text class="col-head" x="0" y="16">{ "process" }</text>
                 <text class="col-head" x={f(T0_X)} y="16">{ if started { format!("state of T{tx} over time (ms)") } else { "state over time (ms)".to_string() } }</text>

@@ -767,7 +767,7 @@ pub(super) fn hashring_view() -> Html {
 
     html! {
         <div class="hashring-stack">
-        <svg class="hashring" viewBox={VIEW_BOX} role="img" ref={svg_ref} data-view=""
+        <svg class="hashring" viewBox={VIEW_BOX} role="group" ref={svg_ref} data-view=""
             aria-label={format!("Hash ring of {} nodes and {} keys; {} messages in flight",
                 drawing.members.len(), drawing.keys, in_flight)}>
             <RingLayer drawing={drawing.clone()} />

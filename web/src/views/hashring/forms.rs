@@ -645,7 +645,7 @@ pub(super) fn hashring_panel() -> Html {
             <h2>{ "Ring" }</h2>
             { for node_actions }
             <h3>{ "Keys per node" }</h3>
-            <ul class="load-chart" aria-label="Keys per node">{ for bars }</ul>
+            <ul class="load-chart" aria-label="Keys per node" tabindex="0">{ for bars }</ul>
             <p class="load-stats">{ format!("mean {} (dashed line) · std dev {} ({}% of mean) · max/mean {}",
                 fixed(d.mean, 1), fixed(d.std_dev, 1), fixed(sd_rel, 0), fixed(d.max_over_mean, 2)) }</p>
             if d.replicas > 1 {

@@ -575,7 +575,7 @@ pub fn locks_view() -> Html {
     });
 
     html! {
-        <svg class="locks" viewBox={VIEW_BOX} role="img" data-view=""
+        <svg class="locks" viewBox={VIEW_BOX} role="group" data-view=""
             aria-label={format!("{}: {} clients; {}", p.variant.title(), n,
                 if violations.is_empty() {
                     "no violation so far".to_string()

@@ -927,7 +927,7 @@ pub fn paxos_view() -> Html {
         }
     };
     html! {
-        <svg class="paxos cluster" viewBox="0 0 1150 590" role="img" data-view=""
+        <svg class="paxos cluster" viewBox="0 0 1150 590" role="group" data-view=""
             aria-label={format!("Paxos: {} proposers, {} acceptors, {} learners; {status}; {} messages in flight",
                 params.proposers, params.acceptors, params.learners, msgs.len())}>
             <text class="cluster-status" x="12" y="30">{ status }</text>
