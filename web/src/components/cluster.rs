@@ -345,3 +345,49 @@ pub fn select_message(store: &super::Shell, id: u64) -> Callback<MouseEvent> {
         store.dispatch(ShellMsg::SelectMessage(Some(id)))
     })
 }
+
+/// A message's outline, one per kind of message on a page (Raft: RequestVote and its reply
+/// are round and pointed, AppendEntries and its reply square and triangular, a redirected
+/// client request a hexagon). Together with the colour and the label, a kind is told at a
+/// glance.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Shape {
+    Circle,
+    Diamond,
+    Square,
+    Triangle,
+    Hexagon,
+}
+
+/// The outline of `shape` centred on (x, y), `r` about its radius.
+pub fn shape_html(shape: Shape, x: f64, y: f64, r: f64) -> Html {
+    let poly = |pts: &[(f64, f64)]| {
+        let mut d = String::new();
+        for (k, (px, py)) in pts.iter().enumerate() {
+            d.push_str(&format!(
+                "{}{} {} ",
+                if k == 0 { "M" } else { "L" },
+                f(x + px * r),
+                f(y + py * r)
+            ));
+        }
+        d.push('Z');
+        html! { <path class="shape" d={d} /> }
+    };
+    match shape {
+        Shape::Circle => html! { <circle class="shape" cx={f(x)} cy={f(y)} r={f(r * 0.85)} /> },
+        Shape::Diamond => poly(&[(0.0, -1.05), (1.05, 0.0), (0.0, 1.05), (-1.05, 0.0)]),
+        Shape::Square => html! {
+            <rect class="shape" x={f(x - r * 0.8)} y={f(y - r * 0.8)} width={f(r * 1.6)} height={f(r * 1.6)} rx={f(r * 0.15)} />
+        },
+        Shape::Triangle => poly(&[(0.0, -1.1), (1.1, 0.8), (-1.1, 0.8)]),
+        Shape::Hexagon => poly(&[
+            (0.0, -1.0),
+            (0.87, -0.5),
+            (0.87, 0.5),
+            (0.0, 1.0),
+            (-0.87, 0.5),
+            (-0.87, -0.5),
+        ]),
+    }
+}

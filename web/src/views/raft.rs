@@ -6,7 +6,7 @@
 //! server clicked and on the whole cluster.
 
 use crate::components::cluster::{
-    f, message_title, select_message, status_badge, status_marks, Flight, NODE_R,
+    f, message_title, select_message, shape_html, status_badge, status_marks, Flight, Shape, NODE_R,
 };
 use crate::components::{unique_keys, use_clock, use_shell, use_typed, Shell};
 use crate::math;
@@ -75,18 +75,6 @@ pub fn position(i: usize, n: usize) -> (f64, f64) {
     (CX + R_RING * math::cos(a), CY + R_RING * math::sin(a))
 }
 
-/// A message's shape: RequestVote and its reply are round and pointed (circle, diamond),
-/// AppendEntries and its reply are square and triangular, a redirected client request a
-/// hexagon. Together with the colour and the label, a kind is told at a glance.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Shape {
-    Circle,
-    Diamond,
-    Square,
-    Triangle,
-    Hexagon,
-}
-
 /// What a message is, for its colour class and shape, and whether it is a reply that
 /// grants or refuses (drawn with ✓ or ✗ inside, so the answer is not told by colour alone).
 pub fn kind_of(label: &str) -> (&'static str, Shape, Option<bool>) {
@@ -100,39 +88,6 @@ pub fn kind_of(label: &str) -> (&'static str, Shape, Option<bool>) {
         "OK" => ("k-ok", Shape::Triangle, Some(true)),
         "NACK" => ("k-nack", Shape::Triangle, Some(false)),
         _ => ("k-client", Shape::Hexagon, None),
-    }
-}
-
-/// The outline of `shape` centred on (x, y), `r` about its radius.
-fn shape_html(shape: Shape, x: f64, y: f64, r: f64) -> Html {
-    let poly = |pts: &[(f64, f64)]| {
-        let mut d = String::new();
-        for (k, (px, py)) in pts.iter().enumerate() {
-            d.push_str(&format!(
-                "{}{} {} ",
-                if k == 0 { "M" } else { "L" },
-                f(x + px * r),
-                f(y + py * r)
-            ));
-        }
-        d.push('Z');
-        html! { <path class="shape" d={d} /> }
-    };
-    match shape {
-        Shape::Circle => html! { <circle class="shape" cx={f(x)} cy={f(y)} r={f(r * 0.85)} /> },
-        Shape::Diamond => poly(&[(0.0, -1.05), (1.05, 0.0), (0.0, 1.05), (-1.05, 0.0)]),
-        Shape::Square => html! {
-            <rect class="shape" x={f(x - r * 0.8)} y={f(y - r * 0.8)} width={f(r * 1.6)} height={f(r * 1.6)} rx={f(r * 0.15)} />
-        },
-        Shape::Triangle => poly(&[(0.0, -1.1), (1.1, 0.8), (-1.1, 0.8)]),
-        Shape::Hexagon => poly(&[
-            (0.0, -1.0),
-            (0.87, -0.5),
-            (0.87, 0.5),
-            (0.0, 1.0),
-            (-0.87, 0.5),
-            (-0.87, -0.5),
-        ]),
     }
 }
 

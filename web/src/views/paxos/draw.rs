@@ -1,11 +1,9 @@
 //! The Paxos view: the nodes by role with the messages in flight, the slot grid with what
 //! was chosen when, and the proposers' state.
 
-use super::{
-    adoption_words, ballot_text, clip, kind_of, livelock_words, phase_short, value_text, Shape,
-};
+use super::{adoption_words, ballot_text, clip, kind_of, livelock_words, phase_short, value_text};
 use crate::components::cluster::{
-    f, message_title, select_message, status_badge, status_marks, Flight, NODE_R,
+    f, message_title, select_message, shape_html, status_badge, status_marks, Flight, Shape, NODE_R,
 };
 use crate::components::{unique_keys, use_clock, use_shell, use_typed, Shell};
 use crate::math;
@@ -247,39 +245,6 @@ fn node_html(
                 <text class="detail" x={f(x)} y={f(y + NODE_R + 22.0)} text-anchor="middle">{ under }</text>
             }
         </g>
-    }
-}
-
-/// The outline of a message's `shape` centred on (x, y), `r` about its radius.
-pub fn shape_html(shape: Shape, x: f64, y: f64, r: f64) -> Html {
-    let poly = |pts: &[(f64, f64)]| {
-        let mut d = String::new();
-        for (k, (px, py)) in pts.iter().enumerate() {
-            d.push_str(&format!(
-                "{}{} {} ",
-                if k == 0 { "M" } else { "L" },
-                f(x + px * r),
-                f(y + py * r)
-            ));
-        }
-        d.push('Z');
-        html! { <path class="shape" d={d} /> }
-    };
-    match shape {
-        Shape::Circle => html! { <circle class="shape" cx={f(x)} cy={f(y)} r={f(r * 0.85)} /> },
-        Shape::Diamond => poly(&[(0.0, -1.05), (1.05, 0.0), (0.0, 1.05), (-1.05, 0.0)]),
-        Shape::Square => html! {
-            <rect class="shape" x={f(x - r * 0.8)} y={f(y - r * 0.8)} width={f(r * 1.6)} height={f(r * 1.6)} rx={f(r * 0.15)} />
-        },
-        Shape::Triangle => poly(&[(0.0, -1.1), (1.1, 0.8), (-1.1, 0.8)]),
-        Shape::Hexagon => poly(&[
-            (0.0, -1.0),
-            (0.87, -0.5),
-            (0.87, 0.5),
-            (0.0, 1.0),
-            (-0.87, 0.5),
-            (-0.87, -0.5),
-        ]),
     }
 }
 

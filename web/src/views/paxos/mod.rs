@@ -15,6 +15,7 @@
 mod draw;
 mod panel;
 
+use crate::components::cluster::Shape;
 use crate::page::Page;
 use dsplay_core::algo::paxos::{Ballot, Livelock, Paxos, Phase, ProposerMem, Value};
 use yew::prelude::*;
@@ -236,16 +237,6 @@ pub fn kind_of(label: &str) -> (&'static str, Shape, &'static str, Option<bool>)
         "CATCHUP" => ("k-catch", Shape::Circle, "CATCH", None),
         _ => ("k-fwd", Shape::Hexagon, "FWD", None),
     }
-}
-
-/// A message's outline.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Shape {
-    Circle,
-    Diamond,
-    Square,
-    Triangle,
-    Hexagon,
 }
 
 /// The message kinds, for the legend: the core's label and what it is.

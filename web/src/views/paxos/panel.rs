@@ -2,8 +2,8 @@
 //! Multi-Paxos), running phase 1 now and back-off per proposer, what a livelock is and what
 //! ends it, every parameter by its scenario name, and the legend.
 
-use super::draw::shape_html;
 use super::{adoption_words, ballot_text, kind_of, livelock_words, phase_short, Shape, KINDS};
+use crate::components::cluster::shape_html;
 use crate::components::{use_shell, use_typed};
 use dsplay_core::algo::paxos::{Cmd, Node, Params, Paxos, MAX_VALUE_CHARS};
 use dsplay_core::session::Session;
