@@ -174,6 +174,9 @@ fn use_playback(dispatch: Callback<ShellMsg>, playing: bool, seeking: bool) {
     });
 }
 
+/// How often the event log is drawn again while playing, in ms of real time.
+const LOG_EVERY_MS: f64 = 250.0;
+
 #[derive(Properties, PartialEq)]
 struct ShellViewProps {
     /// The algorithm's drawing.
@@ -213,6 +216,18 @@ fn shell_view(props: &ShellViewProps) -> Html {
     let custom_text = use_state(String::new);
     let log_filter = use_state(|| None::<u32>);
     let log_shown = use_state(|| crate::components::log::FIRST);
+    // While playing, the log is written again at most LOG_EVERY_MS apart: several steps a
+    // frame would each add an entry and move the others down, for text nobody can read at
+    // that speed. Stopped, it follows every step at once.
+    let log_cache = use_mut_ref(|| (f64::NEG_INFINITY, Html::default()));
+    let log_html = {
+        let now = browser::now_ms();
+        let mut cache = log_cache.borrow_mut();
+        if !shell.playing || now - cache.0 >= LOG_EVERY_MS {
+            *cache = (now, event_log(&shell, &log_filter, &log_shown));
+        }
+        cache.1.clone()
+    };
 
     let banners = html! {
         <>
@@ -291,7 +306,7 @@ fn shell_view(props: &ShellViewProps) -> Html {
                 <SpaceTime />
             </section>
             <section class="log-panel">
-                { event_log(&shell, &log_filter, &log_shown) }
+                { log_html }
             </section>
             { footer }
         </div>
