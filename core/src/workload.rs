@@ -112,8 +112,8 @@ fn median_worst(mut ms: Vec<f64>) -> (f64, f64) {
 
 /// The speed figures, timed with `now` (ms): Raft under load on the bare kernel and as a
 /// whole session (trace, checkpoints and the five checkers), and seeks on a
-/// [`LONG`]-step messaging timeline (`seeks` of them between far targets, then one before
-/// each of the first checkpoints, the worst place).
+/// [`LONG`]-step messaging timeline (`seeks` of them between far targets, then eight just
+/// before a checkpoint, spread over the run: the worst place, with the longest replay).
 pub fn speed_report(now: &dyn Fn() -> f64, seeks: usize) -> Vec<Figure> {
     let mut out = Vec::new();
     let mut probe = raft_under_load();

@@ -1,7 +1,7 @@
 //! The cluster drawing every message-passing page uses: nodes at given positions, cut
 //! links, and the messages travelling between them at the displayed time.
 
-use super::{unique_keys, use_clock, use_shell};
+use super::{unique_keys, use_clock, use_shell, Shell};
 use crate::store::ShellMsg;
 use dsplay_core::session::MsgView;
 use dsplay_core::trace::Fate;
@@ -252,9 +252,84 @@ impl Flight {
     /// Where a label sits `gap` units beside the message, on the outer side of its curve
     /// (`drop` moves it down to centre text on the point).
     pub fn label_at(&self, gap: f64, drop: f64) -> (String, String) {
-        let (nx, ny) = self.path.normal();
-        (f(self.at.0 + nx * gap), f(self.at.1 + ny * gap + drop))
+        let (dx, dy) = self.label_offset(gap, drop);
+        (f(self.at.0 + dx), f(self.at.1 + dy))
     }
+
+    /// [`Flight::label_at`] from the message's own position.
+    pub fn label_offset(&self, gap: f64, drop: f64) -> (f64, f64) {
+        let (nx, ny) = self.path.normal();
+        (nx * gap, ny * gap + drop)
+    }
+}
+
+/// How a page draws one kind of message in flight.
+pub struct MsgLook {
+    /// The page's class for its messages ("rmsg").
+    pub page: &'static str,
+    /// The kind's class (its colour).
+    pub kind: &'static str,
+    pub shape: Shape,
+    pub label: &'static str,
+    /// A reply that grants (✓) or refuses (✗): the answer is not told by colour alone.
+    pub verdict: Option<bool>,
+    /// Whether its label is shown (a crowded view labels only some).
+    pub labelled: bool,
+}
+
+/// A message in flight at time `t` between the points `from` and `to`: its trail, and its
+/// shape, verdict and label drawn around (0, 0) and moved by one transform, so that a frame
+/// writes two attributes per message (where it is, and its trail) rather than every
+/// shape's coordinates. `fresh`: sent by the step just taken. `None` once a lost message
+/// has faded out.
+#[allow(clippy::too_many_arguments)]
+pub fn flying_message(
+    m: &MsgView,
+    from: (f64, f64),
+    to: (f64, f64),
+    t: f64,
+    names: &[String],
+    shell: &Shell,
+    fresh: bool,
+    look: MsgLook,
+) -> Option<Html> {
+    let fl = Flight::of(m, from, to, t)?;
+    let (px, py) = fl.at;
+    let class = classes!(
+        "msg",
+        look.page,
+        look.kind,
+        fl.lost.then_some("lost"),
+        m.duplicate.then_some("dup"),
+        fresh.then_some("fresh"),
+        (shell.selected_msg == Some(m.id)).then_some("selected")
+    );
+    let onclick = select_message(shell, m.id);
+    // Granted or refused, inside the shape (a lost message shows its ✕ there instead).
+    let verdict = look.verdict.filter(|_| !(fl.lost && fl.frac > 0.4)).map(|ok| {
+        let dy = if look.shape == Shape::Triangle { "7" } else { "5" };
+        html! {
+            <text class="verdict" y={dy} text-anchor="middle">{ if ok { "✓" } else { "✗" } }</text>
+        }
+    });
+    let (lx, ly) = fl.label_offset(24.0, 6.0);
+    Some(html! {
+        <g {class} key={format!("m{}", m.id)} {onclick}>
+            <title>{ message_title(m, names) }</title>
+            <path class="trail" d={fl.path.partial_d(fl.frac)} />
+            <g transform={format!("translate({} {})", f(px), f(py))}>
+                <circle class="hit" r="18" />
+                { shape_html(look.shape, 0.0, 0.0, 12.0) }
+                { for verdict }
+                if (fl.frac > 0.15 || fl.lost) && look.labelled {
+                    <text class="msg-label" x={f(lx)} y={f(ly)} text-anchor="middle">{ look.label }</text>
+                }
+                if fl.lost && fl.frac > 0.4 {
+                    <text class="lost-mark" y="8" text-anchor="middle">{ "✕" }</text>
+                }
+            </g>
+        </g>
+    })
 }
 
 /// The tooltip of a message: its id, what it says, who sent it to whom and when.

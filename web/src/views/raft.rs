@@ -6,7 +6,7 @@
 //! server clicked and on the whole cluster.
 
 use crate::components::cluster::{
-    f, message_title, select_message, shape_html, status_badge, status_marks, Flight, Shape, NODE_R,
+    f, flying_message, shape_html, status_badge, status_marks, MsgLook, Shape, NODE_R,
 };
 use crate::components::{unique_keys, use_clock, use_shell, use_typed, Shell};
 use crate::math;
@@ -270,57 +270,17 @@ fn message(
     shell: &Shell,
     fresh: bool,
 ) -> Option<Html> {
-    let fl = Flight::of(
-        m,
-        position(m.from as usize, n),
-        position(m.to as usize, n),
-        t,
-    )?;
-    let (px, py) = fl.at;
     let (kind, shape, verdict) = kind_of(m.label);
-    let class = classes!(
-        "msg",
-        "rmsg",
+    let look = MsgLook {
+        page: "rmsg",
         kind,
-        fl.lost.then_some("lost"),
-        m.duplicate.then_some("dup"),
-        fresh.then_some("fresh"),
-        (shell.selected_msg == Some(m.id)).then_some("selected")
-    );
-    let onclick = select_message(shell, m.id);
-    // Drawn around (0, 0) and moved by one transform: a frame writes two attributes per
-    // message (where it is, and its trail) rather than every shape's coordinates.
-    let shape = shape_html(shape, 0.0, 0.0, 12.0);
-    // Granted or refused, inside the shape (a lost message shows its ✕ there instead).
-    let verdict = verdict.filter(|_| !(fl.lost && fl.frac > 0.4)).map(|ok| {
-        let dy = if matches!(kind_of(m.label).1, Shape::Triangle) {
-            "7"
-        } else {
-            "5"
-        };
-        html! {
-            <text class="verdict" y={dy} text-anchor="middle">{ if ok { "✓" } else { "✗" } }</text>
-        }
-    });
-    let (nx, ny) = fl.path.normal();
-    let (lx, ly) = (f(nx * 24.0), f(ny * 24.0 + 6.0));
-    Some(html! {
-        <g {class} key={format!("m{}", m.id)} {onclick}>
-            <title>{ message_title(m, names) }</title>
-            <path class="trail" d={fl.path.partial_d(fl.frac)} />
-            <g transform={format!("translate({} {})", f(px), f(py))}>
-                <circle class="hit" r="18" />
-                { shape }
-                { for verdict }
-                if fl.frac > 0.15 || fl.lost {
-                    <text class="msg-label" x={lx} y={ly} text-anchor="middle">{ m.label }</text>
-                }
-                if fl.lost && fl.frac > 0.4 {
-                    <text class="lost-mark" y="8" text-anchor="middle">{ "✕" }</text>
-                }
-            </g>
-        </g>
-    })
+        shape,
+        label: m.label,
+        verdict,
+        labelled: true,
+    };
+    let (from, to) = (position(m.from as usize, n), position(m.to as usize, n));
+    flying_message(m, from, to, t, names, shell, fresh, look)
 }
 
 /// The log grid: one row per server.

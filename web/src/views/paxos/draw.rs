@@ -2,9 +2,7 @@
 //! was chosen when, and the proposers' state.
 
 use super::{adoption_words, ballot_text, clip, kind_of, livelock_words, phase_short, value_text};
-use crate::components::cluster::{
-    f, message_title, select_message, shape_html, status_badge, status_marks, Flight, Shape, NODE_R,
-};
+use crate::components::cluster::{f, flying_message, status_badge, status_marks, MsgLook, NODE_R};
 use crate::components::{unique_keys, use_clock, use_shell, use_typed, Shell};
 use crate::math;
 use crate::store::ShellMsg;
@@ -259,41 +257,16 @@ fn message(
     crowded: bool,
 ) -> Option<Html> {
     let at = |i: u32| pos.get(i as usize).copied().unwrap_or((0.0, 0.0));
-    let fl = Flight::of(m, at(m.from), at(m.to), t)?;
-    let (px, py) = fl.at;
-    let (kind, shape, short, verdict) = kind_of(m.label);
-    let class = classes!(
-        "msg",
-        "pmsg",
+    let (kind, shape, label, verdict) = kind_of(m.label);
+    let look = MsgLook {
+        page: "pmsg",
         kind,
-        fl.lost.then_some("lost"),
-        m.duplicate.then_some("dup"),
-        fresh.then_some("fresh"),
-        (shell.selected_msg == Some(m.id)).then_some("selected")
-    );
-    let onclick = select_message(shell, m.id);
-    let verdict = verdict.filter(|_| !(fl.lost && fl.frac > 0.4)).map(|ok| {
-        let dy = if shape == Shape::Triangle { 7.0 } else { 5.0 };
-        html! {
-            <text class="verdict" x={f(px)} y={f(py + dy)} text-anchor="middle">{ if ok { "✓" } else { "✗" } }</text>
-        }
-    });
-    let (lx, ly) = fl.label_at(24.0, 6.0);
-    Some(html! {
-        <g {class} key={format!("m{}", m.id)} {onclick}>
-            <title>{ message_title(m, names) }</title>
-            <path class="trail" d={fl.path.partial_d(fl.frac)} />
-            <circle class="hit" cx={f(px)} cy={f(py)} r="18" />
-            { shape_html(shape, px, py, 12.0) }
-            { for verdict }
-            if (fl.frac > 0.15 || fl.lost) && (!crowded || fresh || shell.selected_msg == Some(m.id)) {
-                <text class="msg-label" x={lx} y={ly} text-anchor="middle">{ short }</text>
-            }
-            if fl.lost && fl.frac > 0.4 {
-                <text class="lost-mark" x={f(px)} y={f(py + 8.0)} text-anchor="middle">{ "✕" }</text>
-            }
-        </g>
-    })
+        shape,
+        label,
+        verdict,
+        labelled: !crowded || fresh || shell.selected_msg == Some(m.id),
+    };
+    flying_message(m, at(m.from), at(m.to), t, names, shell, fresh, look)
 }
 
 /// The highest slot anything is known of.

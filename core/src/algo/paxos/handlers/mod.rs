@@ -96,6 +96,12 @@ impl Paxos {
         ctx.set_timer(Timer::Election, lo..=hi);
     }
 
+    /// The proposer's phase timer: if its phase has not ended by then, it tries again.
+    fn arm_retry(&self, ctx: &mut Ctx<Self>) {
+        let t = self.params.phase_timeout;
+        ctx.set_timer(Timer::Retry, t..=t);
+    }
+
     /// A client command reaching this node (from a client, or passed on), in
     /// Multi-Paxos.
     fn client_command(&self, node: &mut Node, value: Arc<str>, hops: u32, ctx: &mut Ctx<Self>) {

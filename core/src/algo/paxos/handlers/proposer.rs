@@ -73,8 +73,7 @@ impl Paxos {
             needed: self.majority(),
         });
         ctx.send_all(self.acceptor_ids(), Msg::Prepare { ballot, from_slot });
-        let t = self.params.phase_timeout;
-        ctx.set_timer(Timer::Retry, t..=t);
+        self.arm_retry(ctx);
     }
 
     /// Phase 1b reaches the proposer.
@@ -197,8 +196,7 @@ impl Paxos {
                 value,
             },
         );
-        let t = self.params.phase_timeout;
-        ctx.set_timer(Timer::Retry, t..=t);
+        self.arm_retry(ctx);
     }
 
     /// Multi-Paxos: phase 1 done for every slot from the first it has not seen chosen.
@@ -277,8 +275,7 @@ impl Paxos {
         if !any {
             ctx.cancel_timer(Timer::Retry);
         } else {
-            let t = self.params.phase_timeout;
-            ctx.set_timer(Timer::Retry, t..=t);
+            self.arm_retry(ctx);
         }
         if self.params.leader_election {
             self.send_heartbeats(node, ctx);
@@ -315,8 +312,7 @@ impl Paxos {
                 value: Value::Cmd(value),
             },
         );
-        let t = self.params.phase_timeout;
-        ctx.set_timer(Timer::Retry, t..=t);
+        self.arm_retry(ctx);
     }
 
     /// Phase 2b reaches the proposer whose ballot it is.
@@ -536,8 +532,7 @@ impl Paxos {
                         },
                     );
                 }
-                let t = self.params.phase_timeout;
-                ctx.set_timer(Timer::Retry, t..=t);
+                self.arm_retry(ctx);
             }
             Phase::Idle | Phase::Following | Phase::Done => {}
         }
