@@ -9,6 +9,7 @@
 #   bash e2e/run.sh            # after `cargo xtask dist` (and `cargo xtask dist --dev --out dist-dev`)
 #   E2E_PORT=8094 bash e2e/run.sh   # a fixed port instead of a free one (the debug build: the next one)
 #   MONKEY_ACTIONS=3000 MONKEY_SEED=7 bash e2e/run.sh   # a longer monkey run, a given seed
+#   E2E_ONLY='keyboard|accessibility' node e2e/test.mjs http://127.0.0.1:8094/   # some checks only
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"

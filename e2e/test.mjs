@@ -87,6 +87,7 @@ function short(e) {
  * this check fails at once with that reason instead of timing out on a page that is not there.
  */
 async function check(name, fn, { needs = [] } = {}) {
+  if (ONLY && !ONLY.test(name)) return;
   const missing = needs.filter((n) => !done.has(n));
   if (missing.length) {
     failed += 1;
@@ -117,6 +118,9 @@ async function check(name, fn, { needs = [] } = {}) {
     console.log(`ok   ${name} (${ms} ms)`);
   }
 }
+
+/** E2E_ONLY=regex runs only the checks whose names match (while working on one part). */
+const ONLY = process.env.E2E_ONLY ? new RegExp(process.env.E2E_ONLY) : null;
 
 function assert(cond, message) {
   if (!cond) throw new Error(message);
@@ -1540,9 +1544,12 @@ await story.close();
 /** axe-core's own script (npm, package.json), injected into each page. */
 const AXE = path.join(HERE, '..', 'node_modules', 'axe-core', 'axe.min.js');
 
-/** The serious and critical axe-core violations on the page now, one line each. */
+/**
+ * The axe-core violations on the page now, one line each: `serious` (impact serious or
+ * critical, which fail the run) and `moderate` (moderate or minor, which are printed).
+ */
 async function axeProblems(page) {
-  await page.addScriptTag({ path: AXE });
+  if (!(await page.evaluate(() => typeof window.axe !== 'undefined'))) await page.addScriptTag({ path: AXE });
   const found = await page.evaluate(async () => {
     // eslint-disable-next-line no-undef
     const r = await axe.run(document, { resultTypes: ['violations'] });
@@ -1555,33 +1562,133 @@ async function axeProblems(page) {
       summary: (v.nodes[0]?.failureSummary ?? '').split('\n').slice(0, 2).join(' '),
     }));
   });
-  return found
-    .filter((v) => v.impact === 'serious' || v.impact === 'critical')
-    .map((v) => `${v.id} (${v.impact}, ${v.nodes}×, first ${v.first}): ${v.help}. ${v.summary}`);
+  const line = (v) => `${v.id} (${v.impact}, ${v.nodes}×, first ${v.first}): ${v.help}. ${v.summary}`;
+  const grave = (v) => v.impact === 'serious' || v.impact === 'critical';
+  return { serious: found.filter(grave).map(line), moderate: found.filter((v) => !grave(v)).map(line) };
 }
 
+// Each page, in each theme: at its first scenario some steps in, after a crash, in presenter
+// mode, and embedded.
 for (const scheme of ['light', 'dark']) {
-  await check(`accessibility: no serious or critical axe-core violation on any page or the home page (${scheme})`, async () => {
+  await check(`accessibility: no serious or critical axe-core violation on any page or the home page (${scheme}; first scenario, after a fault, presenter, embedded)`, async () => {
     const ctx = await newContext({ colorScheme: scheme });
     try {
       const page = await ctx.newPage();
       const found = [];
+      const moderate = new Set();
+      const audit = async (where) => {
+        const { serious, moderate: m } = await axeProblems(page);
+        for (const p of serious) found.push(`${where}: ${p}`);
+        for (const p of m) moderate.add(`${where.split(' ')[0]}: ${p}`);
+      };
       await page.goto(BASE);
       await page.locator('.cards .card').first().waitFor({ state: 'visible', timeout: 15000 });
-      for (const p of await axeProblems(page)) found.push(`home: ${p}`);
+      await audit('home');
       for (const [name, view] of PAGE_VIEWS) {
         await page.goto(pageAt(name));
         await page.locator(view).waitFor({ state: 'visible', timeout: 15000 });
         // Some way in, with messages and narration on the page.
         for (let i = 0; i < 12; i++) await page.keyboard.press('ArrowRight');
-        await page.waitForTimeout(300);
-        for (const p of await axeProblems(page)) found.push(`${name}: ${p}`);
+        await sleep(300);
+        await audit(`${name} (first scenario)`);
+        const crash = page.locator('.faults .node-row button', { hasText: /^Crash / }).first();
+        await crash.click();
+        for (let i = 0; i < 6; i++) await page.keyboard.press('ArrowRight');
+        await sleep(300);
+        assert(await page.locator('.faults .node-row button', { hasText: /^Restart / }).count() > 0, `${name}: the crash did not take`);
+        await audit(`${name} (after a crash)`);
+        const presenter = page.locator('.app-header button', { hasText: /^Presenter$/ });
+        await presenter.click();
+        await poll(() => page.evaluate(() => document.documentElement.classList.contains('presenter')), (v) => v);
+        await audit(`${name} (presenter)`);
+        await presenter.click();
+        await page.goto(pageAt(name, 'step=12&embed'));
+        await page.locator(`.app-shell.embed ${view}`).waitFor({ state: 'visible', timeout: 15000 });
+        await audit(`${name} (embedded)`);
       }
+      for (const m of moderate) console.log(`     moderate (${scheme}) ${m}`);
       assert(found.length === 0, `${found.length} violation(s): ${found.slice(0, 6).join(' || ')}`);
     } finally {
       await ctx.close();
     }
   });
+}
+
+// Keyboard only: Tab reaches every control of each page, in the order of the page's regions
+// (header, view, side panel, diagram, log, control bar), shows where the focus is on each,
+// and comes back round to the start (nothing traps the focus).
+{
+  const REGIONS = ['app-header', 'app-view', 'side-panel', 'diagram-panel', 'log-panel', 'control-bar'];
+  for (const [name, view] of PAGE_VIEWS) {
+    await check(`keyboard: Tab walks ${name} in order, every control reachable, the focus always visible, no trap`, async () => {
+      const ctx = await newContext({ viewport: { width: 1280, height: 720 } });
+      try {
+        const page = await ctx.newPage();
+        await page.goto(pageAt(name, 'step=12'));
+        await page.locator(view).waitFor({ state: 'visible', timeout: 15000 });
+        await sleep(300);
+        // What each stop is, where it is, and a key to know it again.
+        const here = () =>
+          page.evaluate((regions) => {
+            const e = document.activeElement;
+            if (!e || e === document.body) return null;
+            if (!e.dataset.tabKey) e.dataset.tabKey = String(Math.random()).slice(2);
+            const r = e.getBoundingClientRect();
+            const region = regions.find((c) => e.closest(`.${c}`)) ?? 'elsewhere';
+            const what = `${e.tagName.toLowerCase()} "${(e.getAttribute('aria-label') || e.textContent || '').trim().slice(0, 40)}"`;
+            return { key: e.dataset.tabKey, region, what, box: { x: r.x, y: r.y, width: r.width, height: r.height } };
+          }, REGIONS);
+        const stops = [];
+        const unseen = [];
+        let closed = false;
+        for (let i = 0; i < 400; i++) {
+          await page.keyboard.press('Tab');
+          const at = await here();
+          if (at && stops.length && at.key === stops[0].key) {
+            closed = true;
+            break;
+          }
+          if (!at) continue; // the document itself, between the last control and the first
+          stops.push(at);
+          // Focused and not: the element, with room for its focus ring, must look different.
+          const pad = 8;
+          const x = Math.max(0, at.box.x - pad);
+          const y = Math.max(0, at.box.y - pad);
+          const clip = {
+            x, y,
+            width: Math.max(1, Math.min(1280, at.box.x + at.box.width + pad) - x),
+            height: Math.max(1, Math.min(720, at.box.y + at.box.height + pad) - y),
+          };
+          const focused = await page.screenshot({ clip });
+          await page.evaluate(() => document.activeElement.blur());
+          const plain = await page.screenshot({ clip });
+          if (focused.equals(plain)) unseen.push(`${at.region} ${at.what}`);
+          await page.evaluate((k) => document.querySelector(`[data-tab-key="${k}"]`)?.focus(), at.key);
+        }
+        assert(closed, `after 400 presses of Tab the focus had not come back to the first control (${stops.length} stops; last: ${stops.at(-1)?.what})`);
+        // The regions in page order, each visited in one run.
+        const runs = stops.map((s) => s.region).filter((r, i, a) => i === 0 || a[i - 1] !== r);
+        const expected = REGIONS.filter((r) => runs.includes(r));
+        assert(JSON.stringify(runs) === JSON.stringify(expected), `regions in the order ${runs.join(' > ')}`);
+        for (const r of ['app-header', 'app-view', 'side-panel', 'control-bar']) assert(runs.includes(r), `Tab never reached the ${r}`);
+        assert(unseen.length === 0, `${unseen.length} stop(s) show no focus: ${unseen.slice(0, 5).join('; ')}`);
+        // Every control a mouse can use is a stop.
+        const missed = await page.evaluate(() => {
+          const seen = (e) => e.dataset.tabKey !== undefined;
+          return [...document.querySelectorAll('button, select, input, textarea, a[href], [tabindex]')]
+            // Shown: not in a closed <details>, not hidden, not inert.
+            .filter((e) => !e.disabled && e.tabIndex >= 0 && !e.closest('[inert]'))
+            .filter((e) => e.checkVisibility({ visibilityProperty: true }))
+            .filter((e) => !seen(e))
+            .map((e) => `${e.tagName.toLowerCase()} "${(e.getAttribute('aria-label') || e.textContent || '').trim().slice(0, 40)}"`);
+        });
+        assert(missed.length === 0, `${missed.length} control(s) Tab never reached: ${missed.slice(0, 5).join('; ')}`);
+        console.log(`     ${name}: ${stops.length} stops, ${runs.join(' > ')}`);
+      } finally {
+        await ctx.close();
+      }
+    });
+  }
 }
 
 await check('offline: every request went to the local server', async () => {

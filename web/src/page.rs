@@ -14,7 +14,7 @@ use crate::components::help::shortcut_sheet;
 use crate::components::inspector::inspector;
 use crate::components::invariants::invariant_panel;
 use crate::components::keys::use_keyboard;
-use crate::components::log::event_log;
+use crate::components::log::{announcer, event_log};
 use crate::components::share::{self, export_menu, share_button, use_popovers};
 use crate::components::spacetime::SpaceTime;
 use crate::components::{use_shell, Shell};
@@ -247,6 +247,7 @@ fn shell_view(props: &ShellViewProps) -> Html {
     let footer = html! {
         <>
             { control_bar(&shell, props.seek) }
+            { announcer(&shell) }
             { shortcut_sheet(&shell) }
             if !shell.embed {
                 { custom_scenario(&shell, &custom_text) }
@@ -258,6 +259,7 @@ fn shell_view(props: &ShellViewProps) -> Html {
         return html! {
             <div class="app-shell embed">
                 <main class="app-view">
+                    <h1 class="visually-hidden">{ shell.page.title }</h1>
                     { banners }
                     <a class="open-full" href={full} target="_blank" rel="noopener">{ "Open in dsplay" }</a>
                     { props.view.clone() }
@@ -302,10 +304,10 @@ fn shell_view(props: &ShellViewProps) -> Html {
                 { fault_palette(&shell, &delay) }
                 { props.panel.clone() }
             </aside>
-            <section class="diagram-panel">
+            <section class="diagram-panel" aria-label="Space-time diagram">
                 <SpaceTime />
             </section>
-            <section class="log-panel">
+            <section class="log-panel" aria-label="Event log">
                 { log_html }
             </section>
             { footer }

@@ -484,3 +484,82 @@ async fn the_log_lists_the_last_steps_and_more_on_request() {
     handle.destroy();
     root.remove();
 }
+
+fn text_of(root: &web_sys::Element, selector: &str) -> String {
+    root.query_selector(selector)
+        .unwrap()
+        .unwrap_or_else(|| panic!("nothing matches {selector}"))
+        .text_content()
+        .unwrap_or_default()
+}
+
+#[wasm_bindgen_test]
+async fn a_screen_reader_hears_each_step_and_the_first_violation() {
+    use dsplay_web::views::paxos::PaxosPage;
+    let id = "paxos-unsafe-ignore-promises";
+    // Where the run first breaks a property, from the run itself.
+    let st = Rc::new(State::<dsplay_core::algo::paxos::Paxos>::new(Some(id)));
+    let st = st.reduce(Msg::Shell(ShellMsg::End));
+    let first = st.run.borrow().violations().first().cloned();
+    let first = first.expect("the unsafe scenario breaks a property");
+    let before = first.step; // the position just before the violating step
+    let narration = st.run.borrow().step_view(before - 1).unwrap().narration;
+    let query = UrlState {
+        scenario: Some(id.into()),
+        step: Some(before),
+        ..UrlState::default()
+    }
+    .to_query();
+    let root = gloo::utils::document().create_element("div").unwrap();
+    gloo::utils::body().append_child(&root).unwrap();
+    let handle = mount::<PaxosPage>(root.clone(), &query);
+    settle().await;
+    let said = || text_of(&root, ".announcer");
+    let alert = || text_of(&root, ".invariants [role=alert]");
+    assert!(
+        said().starts_with(&format!("Step {before} at ")),
+        "{}",
+        said()
+    );
+    assert!(
+        said().contains(&narration[0]),
+        "{} / {:?}",
+        said(),
+        narration
+    );
+    assert_eq!(alert(), "", "nothing is violated yet");
+
+    let click = |label: &str| {
+        let el: web_sys::HtmlElement = root
+            .query_selector(&format!("button[aria-label=\"{label}\"]"))
+            .unwrap()
+            .unwrap_or_else(|| panic!("a button labelled {label}"))
+            .unchecked_into();
+        el.click();
+    };
+    click("Step forward");
+    settle().await;
+    let step = before + 1;
+    assert!(
+        said().starts_with(&format!("Step {step} at ")),
+        "{}",
+        said()
+    );
+    assert!(
+        said().contains(&format!("Violated: {}", first.property)),
+        "{}",
+        said()
+    );
+    assert!(alert().contains(first.property), "{}", alert());
+    assert!(alert().contains(&format!("at step {step}")), "{}", alert());
+
+    // Playing: steps are not read out one by one; stopping reads the step it stopped at.
+    click("Play");
+    settle().await;
+    assert_eq!(said(), "", "nothing is announced while playing");
+    click("Pause");
+    settle().await;
+    assert!(said().starts_with("Step "), "{}", said());
+    handle.destroy();
+    root.remove();
+}

@@ -35,7 +35,7 @@ pub fn control_bar(store: &Shell, seek: Option<Seek>) -> Html {
     let at_end = ended && pos == horizon;
     let play_label = if store.playing { "Pause" } else { "Play" };
     html! {
-        <div class="control-bar" role="toolbar" aria-label="Playback">
+        <section class="control-bar" aria-label="Playback">
             <button class="ctl" onclick={send(ShellMsg::Home)} disabled={pos == 0}
                 title="Go to the start (Home)" aria-label="Go to the start">{ icon("first") }</button>
             <button class="ctl" onclick={send(ShellMsg::StepBack)} disabled={pos == 0}
@@ -83,12 +83,12 @@ pub fn control_bar(store: &Shell, seek: Option<Seek>) -> Html {
             if let Some(seek) = seek {
                 { seek_progress(store, seek) }
             } else {
-                <span class="clock" aria-live="polite">
+                <span class="clock">
                     { format!("step {pos} / {horizon}") }
                     <span class="time">{ format!("t={} ms", time) }</span>
                 </span>
             }
-        </div>
+        </section>
     }
 }
 

@@ -38,8 +38,30 @@ pub fn invariant_panel(store: &Shell) -> Html {
             </li>
         }
     });
+    // Read out at once when the run reaches a violation (stepping or playing): the
+    // properties violated by now, each with the step and why. It stays the same text while
+    // the run goes on, so it is said once.
+    let alert = s
+        .properties()
+        .into_iter()
+        .filter_map(|p| {
+            violations
+                .iter()
+                .find(|v| v.property == p.name && v.step < pos)
+        })
+        .map(|v| {
+            format!(
+                "Safety property {} violated at step {}: {}.",
+                v.property,
+                v.step + 1,
+                v.explanation
+            )
+        })
+        .collect::<Vec<_>>()
+        .join(" ");
     html! {
         <section class="panel invariants" aria-label="Safety properties">
+            <div class="visually-hidden" role="alert" aria-atomic="true">{ alert }</div>
             <h2>{ "Safety properties" }</h2>
             <ul class="prop-list">{ for rows }</ul>
         </section>

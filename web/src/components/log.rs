@@ -63,7 +63,7 @@ pub fn event_log(
         })
         .collect();
     html! {
-        <section class="panel event-log" aria-label="Event log">
+        <div class="panel event-log">
             <div class="log-head-row">
                 <h2>{ "What happened" }</h2>
                 <label class="log-filter">
@@ -86,7 +86,7 @@ pub fn event_log(
                     { "Show earlier steps" }
                 </button>
             }
-        </section>
+        </div>
     }
 }
 
@@ -142,4 +142,40 @@ fn log_entry(p: &LogEntryProps) -> Html {
             </div>
         </li>
     }
+}
+
+/// What a screen reader says after a step: the narration of the step just taken, in a
+/// polite live region beside the log. Stopped, every step (a key, a button, a click in the
+/// log or on the scrubber) is announced; while playing or computing a long seek, nothing
+/// is, since steps would queue faster than anyone can hear them, and when playback stops
+/// the step it stopped at is.
+pub fn announcer(store: &Shell) -> Html {
+    let text = if store.playing || store.seeking.is_some() {
+        String::new()
+    } else {
+        let s = store.session.borrow();
+        let pos = s.pos();
+        match pos.checked_sub(1).and_then(|i| s.step_view(i)) {
+            Some(v) => spoken(&v, s.names()),
+            None => String::new(),
+        }
+    };
+    html! {
+        <div class="visually-hidden announcer" role="status" aria-live="polite" aria-atomic="true">{ text }</div>
+    }
+}
+
+/// A step as one sentence to be read out: its number, time and node, then its narration.
+pub fn spoken(v: &StepView, names: &[String]) -> String {
+    let who = v
+        .node
+        .and_then(|n| names.get(n as usize))
+        .map(|n| format!(", {n}"))
+        .unwrap_or_default();
+    let mut text = format!("Step {} at {} ms{who}: ", v.index + 1, v.time);
+    text.push_str(&v.narration.join(". "));
+    for violation in &v.violations {
+        text.push_str(&format!(". Violated: {}", violation.property));
+    }
+    text
 }
