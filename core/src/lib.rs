@@ -22,6 +22,7 @@ pub mod protocol;
 pub mod scenario;
 pub mod session;
 pub mod sim;
+pub mod text;
 pub mod timeline;
 pub mod trace;
 pub mod workload;

@@ -7,6 +7,7 @@
 
 mod clock;
 mod net;
+mod queue;
 mod wire;
 
 pub use net::{check_latency, check_probability, DefaultChange, LinkParams, Network, MAX_LATENCY};
@@ -20,10 +21,10 @@ use crate::trace::{
     StepRecord,
 };
 use clock::{thousandths, Clock, Holds};
+use queue::Queue;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeMap;
 use std::sync::Arc;
 
 /// Simulated time in milliseconds.
@@ -511,7 +512,7 @@ pub struct Sim<P: Protocol> {
     steps: u64,
     seq: u64,
     next_msg: MsgId,
-    queue: BTreeMap<EvKey, Event<P>>,
+    queue: Queue<EvKey, Event<P>>,
     /// Scripted actions, by time (stable). Shared by every clone of the simulation, so a
     /// long script costs nothing per checkpoint; `script_done` marks what has run.
     script: Arc<Vec<(Time, Action<P::Cmd>)>>,
@@ -545,7 +546,7 @@ impl<P: Protocol> Sim<P> {
             steps: 0,
             seq: 0,
             next_msg: 0,
-            queue: BTreeMap::new(),
+            queue: Queue::new(),
             script: Arc::new(Vec::new()),
             script_done: Vec::new(),
             script_from: 0,

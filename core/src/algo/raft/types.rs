@@ -4,6 +4,7 @@
 use crate::collections::{VecMap, VecSet};
 use crate::protocol::NodeState;
 use crate::sim::{NodeId, Time};
+use crate::text::Text;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeSet;
 use std::sync::Arc;
@@ -48,10 +49,10 @@ impl Default for Params {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Entry {
     pub term: u64,
-    /// Shared, not copied: an entry is in every server's log, in the messages that carry
-    /// it, and in every checkpoint of the run.
-    pub key: Arc<str>,
-    pub value: Arc<str>,
+    /// Copied cheaply ([`Text`]): an entry is in every server's log, in the messages that
+    /// carry it, and in every checkpoint of the run.
+    pub key: Text,
+    pub value: Text,
     /// The server the client sent the request to, and its number there.
     pub client: NodeId,
     pub seq: u32,
@@ -150,7 +151,7 @@ pub struct RaftMem {
     pub commit_index: u64,
     pub last_applied: u64,
     /// The key-value state machine.
-    pub kv: VecMap<Arc<str>, Arc<str>>,
+    pub kv: VecMap<Text, Text>,
     /// The client requests (server, number) the state machine has applied, so a request
     /// that reached the log twice changes it once.
     pub applied_requests: BTreeSet<(NodeId, u32)>,
@@ -419,8 +420,8 @@ pub enum Note {
         term: u64,
         client: NodeId,
         seq: u32,
-        key: Arc<str>,
-        value: Arc<str>,
+        key: Text,
+        value: Text,
     },
     AnswersClient {
         client: NodeId,

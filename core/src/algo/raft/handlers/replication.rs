@@ -58,7 +58,7 @@ impl Raft {
     fn apply(&self, node: &mut Node, ctx: &mut Ctx<Self>) {
         while node.mem.last_applied < node.mem.commit_index {
             node.mem.last_applied += 1;
-            let Some(e) = node.disk.entry(node.mem.last_applied).cloned() else {
+            let Some(e) = node.disk.entry(node.mem.last_applied) else {
                 break;
             };
             if !node.mem.applied_requests.insert((e.client, e.seq)) {
@@ -75,8 +75,8 @@ impl Raft {
                 term: e.term,
                 client: e.client,
                 seq: e.seq,
-                key: e.key,
-                value: e.value,
+                key: e.key.clone(),
+                value: e.value.clone(),
             });
             if node.mem.role == Role::Leader && e.term == node.disk.current_term {
                 ctx.note(Note::AnswersClient {
@@ -230,7 +230,7 @@ impl Raft {
         }
         let last_new = prev_log_index + entries.len() as u64;
         let mut first_appended = None;
-        for (k, e) in entries.iter().cloned().enumerate() {
+        for (k, e) in entries.iter().enumerate() {
             let index = prev_log_index + 1 + k as u64;
             match node.disk.term_at(index) {
                 Some(t) if t == e.term => continue,
@@ -247,7 +247,7 @@ impl Raft {
                 None => {}
             }
             first_appended.get_or_insert(index);
-            node.disk.log.push(e);
+            node.disk.log.push(e.clone());
         }
         match first_appended {
             Some(first) => ctx.note(Note::Appends {
