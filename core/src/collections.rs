@@ -704,3 +704,142 @@ mod tests {
         assert_eq!(a.get("x"), Some(&2));
     }
 }
+
+/// A set of (key, number) pairs where each key's numbers mostly come in order from 1 (a
+/// client's requests, say): per key, the run 1..=n is kept as n alone and only the
+/// numbers beyond it one by one. Cloning it copies a few words per key, where a set of
+/// pairs copied every pair: a Raft server's applied requests, thousands of them, were a
+/// good part of every checkpoint. Written as the set of pairs in order (as a
+/// `BTreeSet<(K, u32)>` is).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SeqSet<K> {
+    keys: VecMap<K, Seqs>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+struct Seqs {
+    /// 1..=run are all in.
+    run: u32,
+    /// Those in beside the run: 0, and numbers past `run + 1`.
+    rest: VecSet<u32>,
+}
+
+impl<K> Default for SeqSet<K> {
+    fn default() -> Self {
+        SeqSet {
+            keys: VecMap::new(),
+        }
+    }
+}
+
+impl<K: Ord + Copy> SeqSet<K> {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    pub fn contains(&self, &(key, n): &(K, u32)) -> bool {
+        self.keys
+            .get(&key)
+            .is_some_and(|s| (1..=s.run).contains(&n) || s.rest.contains(&n))
+    }
+
+    /// Add the pair; whether it was not in yet.
+    pub fn insert(&mut self, (key, n): (K, u32)) -> bool {
+        if self.contains(&(key, n)) {
+            return false;
+        }
+        let s = self.keys.entry(key).or_default();
+        if n == s.run + 1 {
+            s.run = n;
+            while s.rest.remove(&(s.run + 1)) {
+                s.run += 1;
+            }
+        } else {
+            s.rest.insert(n);
+        }
+        true
+    }
+
+    /// The pairs in order.
+    pub fn iter(&self) -> impl Iterator<Item = (K, u32)> + '_ {
+        self.keys.iter().flat_map(|(&k, s)| {
+            // 0 (never part of a run), the run, then those beyond it.
+            let zero = s.rest.contains(&0).then_some(0);
+            let beyond = s.rest.iter().copied().filter(|&n| n > 0);
+            zero.into_iter()
+                .chain(1..=s.run)
+                .chain(beyond)
+                .map(move |n| (k, n))
+        })
+    }
+
+    pub fn len(&self) -> usize {
+        self.keys
+            .iter()
+            .map(|(_, s)| s.run as usize + s.rest.len())
+            .sum()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+impl<K: Serialize + Ord + Copy> Serialize for SeqSet<K> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_seq(self.iter())
+    }
+}
+
+#[cfg(test)]
+mod seq_set_tests {
+    use super::SeqSet;
+    use std::collections::BTreeSet;
+
+    #[test]
+    fn it_is_the_set_of_pairs_whatever_the_order() {
+        // In order, with gaps, out of order, repeated, a zero, and several keys.
+        let pairs = [
+            (2u8, 1u32),
+            (1, 1),
+            (1, 2),
+            (1, 4),
+            (1, 2),
+            (2, 3),
+            (1, 3),
+            (1, 0),
+            (2, 2),
+            (1, 9),
+            (3, 5),
+            (1, 5),
+        ];
+        let mut ours = SeqSet::new();
+        let mut reference = BTreeSet::new();
+        for p in pairs {
+            assert_eq!(ours.insert(p), reference.insert(p), "insert {p:?}");
+            assert_eq!(
+                ours.iter().collect::<BTreeSet<_>>(),
+                reference,
+                "after {p:?}"
+            );
+            assert_eq!(
+                ours.iter().collect::<Vec<_>>(),
+                reference.iter().copied().collect::<Vec<_>>()
+            );
+            assert_eq!(ours.len(), reference.len());
+        }
+        for k in 0..4u8 {
+            for n in 0..11u32 {
+                assert_eq!(
+                    ours.contains(&(k, n)),
+                    reference.contains(&(k, n)),
+                    "{k} {n}"
+                );
+            }
+        }
+        assert_eq!(
+            serde_json::to_string(&ours).unwrap(),
+            serde_json::to_string(&reference).unwrap()
+        );
+    }
+}

@@ -500,8 +500,11 @@ fn liveness_after_faults_stop() {
         checked += 1;
         let leader = final_leader(&l);
         let lead = sim.node(leader);
-        let committed: Vec<_> = lead.disk.log[..lead.mem.commit_index as usize]
+        let committed: Vec<_> = lead
+            .disk
+            .log
             .iter()
+            .take(lead.mem.commit_index as usize)
             .filter(|e| &*e.key == "live")
             .collect();
         assert_eq!(

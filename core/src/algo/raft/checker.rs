@@ -2,7 +2,7 @@
 //! server that acted.
 
 use super::narration::name;
-use super::types::{Entry, EntryId, Node, Role};
+use super::types::{Entry, EntryId, Node, RaftLog, Role};
 use super::Raft;
 use crate::collections::{VecMap, VecSet};
 use crate::invariant::{Checker, Property, Violation};
@@ -78,7 +78,7 @@ pub struct RaftChecker {
     leaders: VecMap<u64, NodeId>,
     /// Per server while it leads: its term, how many cuts its log had, and its log as seen
     /// then (entries are shared, so keeping them costs a pointer each).
-    leader_log: Vec<Option<(u64, u64, Vec<Entry>)>>,
+    leader_log: Vec<Option<(u64, u64, RaftLog)>>,
     /// Per server: its log as last read (for Log Matching).
     log_seen: Vec<Option<LogSeen>>,
     /// (index, term) -> every (entry, term before it) any server's log has had there.
@@ -92,7 +92,7 @@ pub struct RaftChecker {
     committed: VecMap<u64, Seen>,
     /// term -> its leader and that leader's log when it was elected (a leader only
     /// appends, so an entry missing then is missing for the whole term).
-    elected: VecMap<u64, (NodeId, Vec<Entry>)>,
+    elected: VecMap<u64, (NodeId, RaftLog)>,
     /// index -> the first entry any server applied there.
     applied: VecMap<u64, Seen>,
     /// (property, term or index, server) already reported, so each problem is said once.
@@ -202,13 +202,14 @@ impl RaftChecker {
                     }
                     (cut, old)
                 }
-                _ => (true, Vec::new()),
+                _ => (true, RaftLog::default()),
             };
             if cut {
-                snapshot.clear();
+                snapshot = RaftLog::default();
             }
-            let from = snapshot.len();
-            snapshot.extend_from_slice(&log[from..]);
+            for e in log.iter_from(snapshot.len()) {
+                snapshot.push(e.clone());
+            }
             self.leader_log[i] = Some((node.disk.current_term, log.cuts(), snapshot));
         } else {
             self.leader_log[i] = None;
@@ -306,7 +307,7 @@ impl RaftChecker {
             }
             self.elected
                 .entry(term)
-                .or_insert_with(|| (me, node.disk.log.to_vec()));
+                .or_insert_with(|| (me, node.disk.log.clone()));
         }
         self.was_leader[i] = (node.mem.role == Role::Leader).then_some(node.disk.current_term);
 

@@ -1,12 +1,11 @@
 //! Raft's data: parameters, log entries, a server's persistent and volatile state,
 //! messages, timers, commands and narration notes.
 
-use crate::collections::{VecMap, VecSet};
+use crate::collections::{SeqSet, VecMap, VecSet};
 use crate::protocol::NodeState;
 use crate::sim::{NodeId, Time};
 use crate::text::Text;
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeSet;
 use std::sync::Arc;
 
 /// The longest election timer a person can set by hand (ms).
@@ -100,25 +99,41 @@ pub struct RaftDisk {
 
 /// A server's log: entries are appended, or the log is cut short, and nothing else; it
 /// counts its cuts, so the checker reads only what was appended since it last looked
-/// (everything after a cut). Read it as a slice of entries. Written as its entries.
-#[derive(Clone, Debug, Default, PartialEq, Serialize)]
-#[serde(transparent)]
+/// (everything after a cut). Written as its entries.
+///
+/// Kept in chunks of [`LOG_CHUNK`] entries shared between copies, so a copy (a timeline
+/// checkpoint, the checker's record of a leader's log) costs a pointer per chunk rather
+/// than every entry: only the chunk written to is copied, on the first write after.
+#[derive(Clone, Default)]
 pub struct RaftLog {
-    entries: Vec<Entry>,
-    #[serde(skip)]
+    chunks: Vec<Arc<Vec<Entry>>>,
+    len: usize,
     cuts: u64,
 }
 
+/// Entries per chunk of a [`RaftLog`].
+pub const LOG_CHUNK: usize = 256;
+
 impl RaftLog {
     pub fn push(&mut self, e: Entry) {
-        self.entries.push(e);
+        if self.len % LOG_CHUNK == 0 {
+            self.chunks.push(Arc::new(Vec::with_capacity(LOG_CHUNK)));
+        }
+        let last = self.chunks.last_mut().expect("a chunk with room");
+        Arc::make_mut(last).push(e);
+        self.len += 1;
     }
 
     /// Keep the first `len` entries (a follower dropping a suffix that conflicts with its
     /// leader's log).
     pub fn truncate(&mut self, len: usize) {
-        if len < self.entries.len() {
-            self.entries.truncate(len);
+        if len < self.len {
+            self.chunks.truncate(len.div_ceil(LOG_CHUNK));
+            if len % LOG_CHUNK != 0 {
+                let last = self.chunks.last_mut().expect("the chunk of the new end");
+                Arc::make_mut(last).truncate(len % LOG_CHUNK);
+            }
+            self.len = len;
             self.cuts += 1;
         }
     }
@@ -127,18 +142,103 @@ impl RaftLog {
     pub fn cuts(&self) -> u64 {
         self.cuts
     }
+
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// The entry at position `k` (index `k + 1`).
+    pub fn get(&self, k: usize) -> Option<&Entry> {
+        (k < self.len).then(|| &self.chunks[k / LOG_CHUNK][k % LOG_CHUNK])
+    }
+
+    pub fn last(&self) -> Option<&Entry> {
+        self.len.checked_sub(1).and_then(|k| self.get(k))
+    }
+
+    pub fn iter(&self) -> impl DoubleEndedIterator<Item = &Entry> + '_ {
+        self.iter_from(0)
+    }
+
+    /// The entries from position `k` on (none if `k` is past the end).
+    pub fn iter_from(&self, k: usize) -> impl DoubleEndedIterator<Item = &Entry> + '_ {
+        let first = k / LOG_CHUNK;
+        self.chunks
+            .get(first..)
+            .unwrap_or_default()
+            .iter()
+            .enumerate()
+            .flat_map(move |(c, chunk)| chunk[if c == 0 { k % LOG_CHUNK } else { 0 }..].iter())
+    }
+
+    /// The entries from position `k` on, as one shared slice (what an AppendEntries
+    /// carries): made in one allocation when they lie in one chunk, as they mostly do.
+    pub fn shared_from(&self, k: usize) -> Arc<[Entry]> {
+        match self.chunks.get(k / LOG_CHUNK..) {
+            Some([one]) => one
+                .get(k % LOG_CHUNK..)
+                .unwrap_or_default()
+                .iter()
+                .cloned()
+                .collect(),
+            _ => self.iter_from(k).cloned().collect::<Vec<_>>().into(),
+        }
+    }
+
+    pub fn to_vec(&self) -> Vec<Entry> {
+        self.iter().cloned().collect()
+    }
+}
+
+impl std::ops::Index<usize> for RaftLog {
+    type Output = Entry;
+
+    fn index(&self, k: usize) -> &Entry {
+        self.get(k)
+            .unwrap_or_else(|| panic!("entry {k} of a log of {}", self.len))
+    }
 }
 
 impl From<Vec<Entry>> for RaftLog {
     fn from(entries: Vec<Entry>) -> Self {
-        RaftLog { entries, cuts: 0 }
+        entries.into_iter().collect()
     }
 }
 
-impl std::ops::Deref for RaftLog {
-    type Target = [Entry];
-    fn deref(&self) -> &[Entry] {
-        &self.entries
+impl FromIterator<Entry> for RaftLog {
+    fn from_iter<I: IntoIterator<Item = Entry>>(entries: I) -> Self {
+        let mut log = RaftLog::default();
+        for e in entries {
+            log.push(e);
+        }
+        log
+    }
+}
+
+/// The same entries and the same count of cuts (as the derived comparison had it).
+impl PartialEq for RaftLog {
+    fn eq(&self, other: &Self) -> bool {
+        self.len == other.len && self.cuts == other.cuts && self.iter().eq(other.iter())
+    }
+}
+
+/// As its entries and its cuts (what the derived form printed for a vector).
+impl std::fmt::Debug for RaftLog {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RaftLog")
+            .field("entries", &self.to_vec())
+            .field("cuts", &self.cuts)
+            .finish()
+    }
+}
+
+impl Serialize for RaftLog {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_seq(self.iter())
     }
 }
 
@@ -154,7 +254,7 @@ pub struct RaftMem {
     pub kv: VecMap<Text, Text>,
     /// The client requests (server, number) the state machine has applied, so a request
     /// that reached the log twice changes it once.
-    pub applied_requests: BTreeSet<(NodeId, u32)>,
+    pub applied_requests: SeqSet<NodeId>,
     /// Votes (or pre-votes) received in the current election.
     pub votes: VecSet<NodeId>,
     /// Leader only: per server, the next index to send (index by server id).
@@ -501,3 +601,75 @@ pub enum Note {
 
 /// An entry's identity: term, client and request number.
 pub type EntryId = (u64, NodeId, u32);
+
+#[cfg(test)]
+mod log_tests {
+    use super::{Entry, RaftLog, LOG_CHUNK};
+    use crate::sim::NodeId;
+
+    fn entry(k: usize) -> Entry {
+        Entry {
+            term: k as u64 / 7,
+            key: "x".into(),
+            value: k.to_string().into(),
+            client: NodeId(0),
+            seq: k as u32,
+        }
+    }
+
+    #[test]
+    fn it_reads_as_the_vector_of_its_entries_across_chunks_cuts_and_copies() {
+        let mut log = RaftLog::default();
+        let mut reference: Vec<Entry> = Vec::new();
+        for k in 0..(2 * LOG_CHUNK + 10) {
+            log.push(entry(k));
+            reference.push(entry(k));
+        }
+        let copy = log.clone();
+        let same = |log: &RaftLog, reference: &[Entry]| {
+            assert_eq!(log.len(), reference.len());
+            assert_eq!(log.to_vec(), reference);
+            assert_eq!(log.last(), reference.last());
+            for k in [
+                0,
+                1,
+                LOG_CHUNK - 1,
+                LOG_CHUNK,
+                LOG_CHUNK + 1,
+                reference.len(),
+            ] {
+                assert_eq!(log.get(k), reference.get(k), "entry {k}");
+                let tail: Vec<&Entry> = log.iter_from(k).collect();
+                let want: Vec<&Entry> = reference.get(k..).unwrap_or_default().iter().collect();
+                assert_eq!(tail, want, "from {k}");
+            }
+            assert!(log.iter_from(reference.len() + LOG_CHUNK).next().is_none());
+            for k in [0, LOG_CHUNK + 1, reference.len() - 1, reference.len() + 1] {
+                let want: Vec<Entry> = reference.get(k..).unwrap_or_default().to_vec();
+                assert_eq!(&*log.shared_from(k), &want[..], "shared from {k}");
+            }
+        };
+        same(&log, &reference);
+        // Cut mid-chunk, at a chunk's end, then grow again: the copy keeps what it had.
+        for cut in [LOG_CHUNK + 3, LOG_CHUNK] {
+            log.truncate(cut);
+            reference.truncate(cut);
+            same(&log, &reference);
+        }
+        assert_eq!(log.cuts(), 2);
+        for k in 0..5 {
+            log.push(entry(1000 + k));
+            reference.push(entry(1000 + k));
+        }
+        same(&log, &reference);
+        same(
+            &copy,
+            &(0..(2 * LOG_CHUNK + 10)).map(entry).collect::<Vec<_>>(),
+        );
+        assert_ne!(log, copy);
+        assert_eq!(
+            serde_json::to_string(&log).unwrap(),
+            serde_json::to_string(&reference).unwrap()
+        );
+    }
+}

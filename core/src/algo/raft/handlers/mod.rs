@@ -89,8 +89,10 @@ impl Raft {
                 node.mem.last_applied as usize
             };
             let same = |e: &Entry| e.client == client && e.seq == seq;
-            if let Some(k) = node.disk.log[from.min(node.disk.log.len())..]
-                .iter()
+            if let Some(k) = node
+                .disk
+                .log
+                .iter_from(from)
                 .position(same)
                 .map(|k| k + from)
             {

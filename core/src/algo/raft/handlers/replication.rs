@@ -17,7 +17,7 @@ impl Raft {
             term: node.disk.current_term,
             prev_log_index: prev,
             prev_log_term: node.disk.term_at(prev).unwrap_or(0),
-            entries: node.disk.log[prev as usize..].into(),
+            entries: node.disk.log.shared_from(prev as usize),
             leader_commit: node.mem.commit_index,
         }
     }
