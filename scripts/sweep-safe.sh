@@ -34,4 +34,9 @@ run transactions '{"protocol": "2pc"}'
 run raft '{}'
 run raft '{"servers": 3, "pre_vote": true}'
 run raft '{"servers": 7, "conflict_hint": true}'
+# Chord keeps Zave's ring invariants within its failure bound: crash faults that fail a
+# node's whole successor list at once (r adjacent nodes, or a ring shrunk below r + 1)
+# break the ring, and the explanation says so ("has no live member").
+run chord '{}'
+run chord '{"replicate": true, "successors": 5}'
 rm -rf "$out"

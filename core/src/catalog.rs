@@ -5,6 +5,7 @@
 //! Adding an algorithm: its folder under `algo/` with an [`Algorithm`] impl, then one line
 //! in [`CATALOG`].
 
+use crate::algo::chord::Chord;
 use crate::algo::hashring::Hashring;
 use crate::algo::locks::Locks;
 use crate::algo::messaging::Messaging;
@@ -26,6 +27,7 @@ pub const CATALOG: &[Entry] = &[
     Entry::page::<Transactions>(),
     Entry::page::<Raft>(),
     Entry::page::<Paxos>(),
+    Entry::core_only::<Chord>(),
 ];
 
 /// The names of [`CATALOG`]'s algorithms, in its order: what a page, which runs one of
@@ -38,6 +40,7 @@ pub const NAMES: &[&str] = &[
     <Transactions as Protocol>::NAME,
     <Raft as Protocol>::NAME,
     <Paxos as Protocol>::NAME,
+    <Chord as Protocol>::NAME,
 ];
 
 type LoadFn = fn(&str) -> Result<Box<dyn Runner>, ScenarioError>;

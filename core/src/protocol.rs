@@ -98,6 +98,14 @@ pub trait Protocol: Clone + Debug + Sized + 'static {
         None
     }
 
+    /// The message a crashed node's host sends back when `msg` reaches the node (as a
+    /// connection is refused once the process behind it is gone), or `None` (the default):
+    /// the message is lost silently. A message cut by a partition is always lost silently.
+    fn refusal(&self, msg: &Self::Msg) -> Option<Self::Msg> {
+        let _ = msg;
+        None
+    }
+
     /// Short label drawn on a message (`REQ`, `AE`).
     fn msg_label(&self, msg: &Self::Msg) -> &'static str;
     /// One line describing a message ("Request #3 'hello'").

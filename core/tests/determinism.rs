@@ -153,6 +153,7 @@ fn shared_actions_reproduce_the_trace() {
             "paxos" => {
                 r#"{ "command": { "node": "n1", "cmd": { "propose": { "value": "k7" } } } }"#
             }
+            "chord" => r#"{ "command": { "node": "n1", "cmd": { "lookup": { "key": "k7" } } } }"#,
             other => panic!("no test command for {other}"),
         };
         s.apply_json(command).unwrap();

@@ -370,6 +370,7 @@ fn to_json_round_trips() {
             "locks" => round_trip::<dsplay_core::algo::locks::Locks>(b),
             "raft" => round_trip::<dsplay_core::algo::raft::Raft>(b),
             "paxos" => round_trip::<dsplay_core::algo::paxos::Paxos>(b),
+            "chord" => round_trip::<dsplay_core::algo::chord::Chord>(b),
             other => panic!("no round trip for {other}"),
         }
     }

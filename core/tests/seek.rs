@@ -14,6 +14,7 @@
 //! at the default interval about 3 s; the whole file about 12 s of CPU, 10 to 18 s of
 //! wall time on two shared cores.
 
+use dsplay_core::algo::chord::Chord;
 use dsplay_core::algo::hashring::Hashring;
 use dsplay_core::algo::locks::Locks;
 use dsplay_core::algo::messaging::Messaging;
@@ -420,6 +421,7 @@ fn case_of(
         "transactions" => case::<Transactions>(setup, interval, seed, moves, limit),
         "raft" => case::<Raft>(setup, interval, seed, moves, limit),
         "paxos" => case::<Paxos>(setup, interval, seed, moves, limit),
+        "chord" => case::<Chord>(setup, interval, seed, moves, limit),
         other => panic!("add the algorithm `{other}` of the catalogue to this test"),
     }
 }

@@ -1,5 +1,6 @@
 //! The algorithms, one module per family.
 
+pub mod chord;
 pub mod hashring;
 pub mod locks;
 pub mod messaging;

@@ -879,6 +879,15 @@ impl<P: Protocol> Sim<P> {
                             id,
                             fate: Fate::Dropped { reason },
                         });
+                        // A crashed node's host refuses the message: the sender is told
+                        // (if the protocol asks for it), by a message that travels back.
+                        let crashed =
+                            matches!(self.slots[to.index()].status, NodeStatus::Crashed { .. });
+                        if let (DropReason::NodeDown, true, Some(reply)) =
+                            (reason, crashed, self.proto.refusal(&msg))
+                        {
+                            self.transmit(to, from, reply, &mut b, None);
+                        }
                         (
                             Some(to),
                             StepKind::Drop {
