@@ -18,8 +18,8 @@ use yew::prelude::*;
 
 /// The circle, left of the view box (1150 x 620).
 const CX: f64 = 300.0;
-const CY: f64 = 340.0;
-const R: f64 = 200.0;
+const CY: f64 = 352.0;
+const R: f64 = 188.0;
 /// The tables and the chart, right of the circle.
 const RX: f64 = 650.0;
 const RW: f64 = 490.0;
@@ -306,7 +306,7 @@ fn finger_table(l: &Loaded<Chord>, n: NodeId, report: &RingReport, top: f64, bot
         if member { "" } else { ": not in the ring" }
     );
     let row_h = ((bottom - top - 56.0) / rows.len().max(1) as f64).min(30.0);
-    let cols = [RX + 6.0, RX + 80.0, RX + 220.0, RX + 330.0];
+    let cols = [RX + 6.0, RX + 50.0, RX + 230.0, RX + 345.0];
     let body = rows.iter().enumerate().map(|(k, &(i0, i1, start, has, should))| {
         let y = top + 56.0 + k as f64 * row_h;
         let ok = !member || has == should;
@@ -339,7 +339,7 @@ fn finger_table(l: &Loaded<Chord>, n: NodeId, report: &RingReport, top: f64, bot
                 succ.join(", "), node.mem.pred.map_or("none", |x| name_of(names, x))) }</text>
             <g class="fhead">
                 <text x={f(cols[0])} y={f(top + 50.0)}>{ "i" }</text>
-                <text x={f(cols[1])} y={f(top + 50.0)}>{ "start n+2^(i-1)" }</text>
+                <text x={f(cols[1])} y={f(top + 50.0)}>{ "start = n+2^(i-1)" }</text>
                 <text x={f(cols[2])} y={f(top + 50.0)}>{ "finger" }</text>
             </g>
             { for body }
@@ -373,16 +373,16 @@ fn stabilisation(
                 .map_or(String::new(), |(s, _)| format!(" (since step {})", s + 1))
         )
     };
-    let lines = wrong.iter().take(3).enumerate().map(|(k, w)| {
+    let lines = wrong.iter().take(2).enumerate().map(|(k, w)| {
         html! { <text class="wrong-line" key={k} x={f(RX + 10.0)} y={f(top + 50.0 + k as f64 * 24.0)}>{ format!("✗ {}", wrong_words(w, names)) }</text> }
     });
-    let more = wrong.len().saturating_sub(3);
+    let more = wrong.len().saturating_sub(2);
     html! {
         <g class={classes!("stab-state", (!wrong.is_empty()).then_some("wrong"))} role="status" aria-label={head.clone()}>
             <text class="box-head" x={f(RX)} y={f(top + 22.0)}>{ head }</text>
             { for lines }
             if more > 0 {
-                <text class="wrong-line" x={f(RX + 10.0)} y={f(top + 50.0 + 3.0 * 24.0)}>{ format!("… and {more} more (stabilize and fix_fingers repair them)") }</text>
+                <text class="wrong-line" x={f(RX + 10.0)} y={f(top + 50.0 + 2.0 * 24.0)}>{ format!("… and {more} more (stabilize and fix_fingers repair them)") }</text>
             }
         </g>
     }
@@ -692,7 +692,7 @@ pub fn chord_view() -> Html {
     }
     let shown_words = shown.map(|(k, r)| {
         format!(
-            "lookup {} of key {}: {} → {} in {} hop{}",
+            "lookup {} of {}: {} → {} in {} hop{}",
             k + 1,
             key_text(proto, r.key),
             name_of(&names, r.origin),
