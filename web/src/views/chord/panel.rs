@@ -128,7 +128,8 @@ pub fn check_key(key: &str, size: u64) -> Result<u64, String> {
     } else if k.chars().count() > MAX_KEY_CHARS {
         Err(format!("a key has at most {MAX_KEY_CHARS} characters"))
     } else {
-        key_pos(k, size).ok_or_else(|| format!("a position is below {size} (2^bits)"))
+        // A number is its own position (modulo 2^bits), a name is hashed.
+        key_pos(k, size).ok_or_else(|| "type a key".to_string())
     }
 }
 
