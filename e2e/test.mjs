@@ -54,6 +54,7 @@ const PAGE_VIEWS = [
   ['transactions', 'svg.txn'],
   ['raft', 'svg.raft'],
   ['paxos', 'svg.paxos'],
+  ['chord', 'svg.chord'],
 ];
 
 // ---------- the check runner -------------------------------------------------------------
@@ -1369,6 +1370,83 @@ await story.close();
   await ctx.close();
 }
 
+// Chord: the home card opens the page and the circle renders; the lookups scenario shows the
+// same lookup in 7 hops along successors, then in a few by fingers; failing a node from the
+// fault palette changes the run; a share link reopens the same state.
+{
+  const ctx = await newContext();
+  const xp = await ctx.newPage();
+  const CARD = 'chord: the home card opens the page and the circle renders';
+  await check(CARD, async () => {
+    await xp.goto(BASE);
+    await xp.locator('.cards .card', { hasText: 'Chord' }).first().locator('a').first().click();
+    await xp.locator('svg.chord').waitFor({ state: 'visible', timeout: 15000 });
+    const { page: name } = hashState(xp.url());
+    assert(name === 'chord', `the card went to ${xp.url()}`);
+    const nodes = await xp.locator('svg.chord .cnode').count();
+    assert(nodes >= 2, `${nodes} nodes drawn`);
+  });
+  await check(
+    'chord: a lookup along successors takes 7 hops, the same one by fingers far fewer, in the hop chart',
+    async () => {
+      await openFresh(xp, pageAt('chord', 'scenario=chord-lookups&step=0'));
+      await xp.locator('svg.chord').waitFor({ state: 'visible' });
+      assert((await xp.locator('svg.chord .hop-chart .bar').count()) === 0, 'a lookup has ended at step 0');
+      await xp.locator('.control-bar button', { hasText: /Play/ }).first().click();
+      await poll(() => xp.locator('svg.chord .hop-chart .bar').count(), (n) => n >= 1, 15000);
+      await pressOnBody(xp, 'End');
+      await sleep(300);
+      const hops = await xp.locator('svg.chord .hop-chart .bar .n').allTextContents();
+      assert(hops.length === 7, `the chart has ${hops.length} lookups, not 7`);
+      assert(hops.slice(0, 3).includes('7'), `the lookups along successors took ${hops.slice(0, 3)} hops (key 54 from n2: 7)`);
+      assert(hops.slice(3).every((h) => Number(h) <= 3), `the lookups by fingers took ${hops.slice(3)} hops`);
+      const words = await xp.locator('svg.chord .path-words').textContent();
+      assert(/lookup 7 of .*24.*→ n\d+ in \d+ hops?/.test(words ?? ''), `the path reads "${words}"`);
+      assert((await xp.locator('svg.chord .lookup-path .hop').count()) >= 1, 'no hop of the path is drawn');
+      await shot(xp, '12-chord.png');
+    },
+    { needs: [CARD] },
+  );
+  await check(
+    'chord: failing a node from the fault palette takes it out of the ring',
+    async () => {
+      await openFresh(xp, pageAt('chord', 'scenario=chord-lookups&step=2'));
+      await xp.locator('svg.chord').waitFor({ state: 'visible' });
+      const before = await xp.locator('svg.chord .cluster-status').textContent();
+      assert(/^10 nodes in the ring/.test(before ?? ''), `before: "${before}"`);
+      await xp.locator('.faults .node-row button', { hasText: /^Crash n6$/ }).first().click();
+      await xp.locator('button[aria-label="Step forward"]').click();
+      await xp.locator('svg.chord .cnode.crashed').first().waitFor({ state: 'visible' });
+      await pressOnBody(xp, 'End');
+      await sleep(300);
+      const after = await xp.locator('svg.chord .cluster-status').textContent();
+      assert(/^9 nodes in the ring · one ring/.test(after ?? ''), `after the failure: "${after}"`);
+    },
+    { needs: [CARD] },
+  );
+  await check(
+    'chord: a share link reopens the same state',
+    async () => {
+      await openFresh(xp, pageAt('chord', 'scenario=chord-join&step=300'));
+      await xp.locator('svg.chord').waitFor({ state: 'visible' });
+      await button(xp, 'Share').first().click();
+      const link = await xp.locator('input[aria-label="Link to this step"]').inputValue();
+      await xp.keyboard.press('Escape');
+      const state = (p) => Promise.all([pos(p), p.locator('svg.chord .finger-table').textContent(), p.locator('svg.chord .stab-state').textContent()]);
+      const before = await state(xp);
+      const other = await ctx.newPage();
+      await other.goto(link);
+      await other.locator('svg.chord').waitFor({ state: 'visible', timeout: 15000 });
+      await expectStep(other, await pos(xp), 'the reopened link');
+      const after = await state(other);
+      assert(JSON.stringify(before) === JSON.stringify(after), `the link shows another state: ${JSON.stringify(after).slice(0, 200)}`);
+      await other.close();
+    },
+    { needs: [CARD] },
+  );
+  await ctx.close();
+}
+
 // 7. Every page as a lecturer projects it and as a documentation author embeds it: at
 // 1280x720 and in presenter mode at 1920x1080 the view is drawn, nothing is wider than the
 // window and the type is large enough; embedded at 800x520 only the view and the control bar
@@ -1382,6 +1460,7 @@ await story.close();
     ['transactions', 'txn-3pc-partition', 25, 'svg.txn'],
     ['raft', 'raft-partition', 80, 'svg.raft'],
     ['paxos', 'paxos-multi-failover', 130, 'svg.paxos'],
+    ['chord', 'chord-failure', 250, 'svg.chord'],
   ];
   /** How far the page is wider than the window (px); 0 when nothing scrolls sideways. */
   const overflow = (page) =>
@@ -1455,6 +1534,7 @@ await story.close();
     ['transactions', 'txn-2pc-happy', 14],
     ['raft', 'raft-first-election', 15],
     ['paxos', 'paxos-happy', 16],
+    ['chord', 'chord-lookups', 17],
   ];
   const ctx = await newContext();
   const page = await ctx.newPage();

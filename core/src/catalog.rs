@@ -27,7 +27,7 @@ pub const CATALOG: &[Entry] = &[
     Entry::page::<Transactions>(),
     Entry::page::<Raft>(),
     Entry::page::<Paxos>(),
-    Entry::core_only::<Chord>(),
+    Entry::page::<Chord>(),
 ];
 
 /// The names of [`CATALOG`]'s algorithms, in its order: what a page, which runs one of

@@ -17,7 +17,7 @@
 mod fuzzgen;
 
 use dsplay_core::algo::{
-    hashring::Hashring, locks::Locks, messaging::Messaging, paxos::Paxos, raft::Raft,
+    chord::Chord, hashring::Hashring, locks::Locks, messaging::Messaging, paxos::Paxos, raft::Raft,
     transactions::Transactions,
 };
 use dsplay_core::catalog::{self, CATALOG};
@@ -257,6 +257,7 @@ fn check(link: &Link, rng: &mut Rng) -> Option<String> {
         "transactions" => open::<Transactions>(&link.query, rng),
         "raft" => open::<Raft>(&link.query, rng),
         "paxos" => open::<Paxos>(&link.query, rng),
+        "chord" => open::<Chord>(&link.query, rng),
         other => panic!("a page without a case here: {other}"),
     }
 }

@@ -16,6 +16,7 @@ pub mod inspector;
 pub mod invariants;
 pub mod keys;
 pub mod log;
+pub mod ring;
 pub mod share;
 pub mod spacetime;
 
