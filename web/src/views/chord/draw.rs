@@ -204,11 +204,17 @@ fn node_html(
         "middle"
     };
     let below = math::cos(a) < -0.35;
+    // Above the node, the lines end next to it: as many as there are, so a node with its
+    // id alone keeps clear of what is drawn above the ring.
+    let last = [!keys.is_empty(), !state.is_empty()]
+        .iter()
+        .filter(|&&b| b)
+        .count() as f64;
     let line = |k: f64| {
         let dy = if below {
             6.0 + k * 21.0
         } else {
-            -(2.0 - k) * 21.0 + 6.0
+            -(last - k) * 21.0 + 6.0
         };
         f(ly + dy)
     };
