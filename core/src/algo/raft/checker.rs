@@ -7,6 +7,7 @@ use super::Raft;
 use crate::collections::{VecMap, VecSet};
 use crate::invariant::{Checker, Property, Violation};
 use crate::sim::{NodeId, Sim};
+use crate::text::Text;
 use crate::trace::StepOutcome;
 
 pub const ELECTION_SAFETY: &str = "Election Safety";
@@ -41,14 +42,28 @@ pub(super) fn properties() -> Vec<Property> {
     ]
 }
 
-/// What the checker remembers of an entry: its term and command.
+/// What the checker remembers of an entry: its term and command (key and value, which
+/// copy without allocating: the ledger is copied with every checkpoint of the run).
 #[derive(Clone, Debug, PartialEq, Eq)]
 struct Seen {
     term: u64,
-    command: String,
+    key: Text,
+    value: Text,
     /// The server, and its term, that committed or applied it.
     by: NodeId,
     in_term: u64,
+}
+
+impl Seen {
+    /// The command in short (`x=3`), as [`Entry::command`] writes it.
+    fn command(&self) -> String {
+        format!("{}={}", self.key, self.value)
+    }
+
+    /// Whether `e` is this entry: the same term and command.
+    fn is(&self, e: &Entry) -> bool {
+        e.term == self.term && e.key == self.key && e.value == self.value
+    }
 }
 
 /// What the checker read of a server's log last time: its length and how many times it
@@ -237,7 +252,8 @@ impl RaftChecker {
                 if !self.committed.contains_key(&index) {
                     let seen = Seen {
                         term: e.term,
-                        command: e.command(),
+                        key: e.key.clone(),
+                        value: e.value.clone(),
                         by: me,
                         in_term: node.disk.current_term,
                     };
@@ -254,10 +270,7 @@ impl RaftChecker {
             let lacking = self
                 .elected
                 .range(s.in_term + 1..)
-                .find(|(_, (_, log))| {
-                    log.get(*index as usize - 1)
-                        .is_none_or(|e| e.term != s.term || e.command() != s.command)
-                })
+                .find(|(_, (_, log))| log.get(*index as usize - 1).is_none_or(|e| !s.is(e)))
                 .map(|(&t, (l, log))| (t, *l, log.get(*index as usize - 1).cloned()));
             if let Some((term, leader, has)) = lacking {
                 let has = match has {
@@ -267,7 +280,7 @@ impl RaftChecker {
                 let e = format!(
                     "{} committed entry {index} ({}, term {}) in term {}, but {} was already leader of term {term} without it; it has {has}",
                     nm(s.by),
-                    s.command,
+                    s.command(),
                     s.term,
                     s.in_term,
                     nm(leader)
@@ -283,11 +296,7 @@ impl RaftChecker {
                 .committed
                 .iter()
                 .find(|(&index, s)| {
-                    s.in_term < term
-                        && node
-                            .disk
-                            .entry(index)
-                            .is_none_or(|e| e.term != s.term || e.command() != s.command)
+                    s.in_term < term && node.disk.entry(index).is_none_or(|e| !s.is(e))
                 })
                 .map(|(&index, s)| (index, s.clone()));
             if let Some((index, s)) = missing {
@@ -298,7 +307,7 @@ impl RaftChecker {
                 let e = format!(
                     "{} became leader of term {term} without entry {index} ({}, term {}), which {} committed in term {}; it has {has}",
                     nm(me),
-                    s.command,
+                    s.command(),
                     s.term,
                     nm(s.by),
                     s.in_term
@@ -321,7 +330,8 @@ impl RaftChecker {
             };
             let mine = Seen {
                 term: e.term,
-                command: e.command(),
+                key: e.key.clone(),
+                value: e.value.clone(),
                 by: me,
                 in_term: node.disk.current_term,
             };
@@ -329,14 +339,14 @@ impl RaftChecker {
                 None => {
                     self.applied.insert(index, mine);
                 }
-                Some(s) if s.term != mine.term || s.command != mine.command => {
+                Some(s) if (s.term, &s.key, &s.value) != (mine.term, &mine.key, &mine.value) => {
                     let e = format!(
                         "{} applied {} (term {}) at index {index}, but {} had applied {} (term {}) there",
                         nm(me),
-                        mine.command,
+                        mine.command(),
                         mine.term,
                         nm(s.by),
-                        s.command,
+                        s.command(),
                         s.term
                     );
                     self.report(out, STATE_MACHINE_SAFETY, (index, me.0), e);
