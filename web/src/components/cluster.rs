@@ -466,3 +466,47 @@ pub fn shape_html(shape: Shape, x: f64, y: f64, r: f64) -> Html {
         ]),
     }
 }
+
+/// A boolean parameter as a checkbox named by its scenario-file key, with its meaning as
+/// the tooltip (or why it cannot be changed now, when `why_not` says so: then it is
+/// disabled); an unsafe teaching option is marked as such.
+pub fn param_toggle(
+    key: &'static str,
+    on: bool,
+    help: &str,
+    why_not: Option<&str>,
+    unsafe_option: bool,
+    onchange: Callback<Event>,
+) -> Html {
+    let title = why_not.unwrap_or(help).to_string();
+    html! {
+        <label key={key} class={classes!("check", unsafe_option.then_some("unsafe-option"))} {title}>
+            <input type="checkbox" checked={on} disabled={why_not.is_some()} {onchange} />
+            <code>{ key }</code>
+        </label>
+    }
+}
+
+/// What a message kind looks like in a view: its CSS class, its shape, its short label,
+/// and whether it says yes (✓) or no (✗), if it says either.
+pub type KindLook = (&'static str, Shape, &'static str, Option<bool>);
+
+/// The legend of message kinds: each kind's swatch (shape, colour and verdict, as the
+/// view draws it), its short label and what it means.
+pub fn kind_legend(kinds: &[(&'static str, &'static str)], look: fn(&str) -> KindLook) -> Html {
+    let items = kinds.iter().map(|&(label, meaning)| {
+        let (class, shape, short, verdict) = look(label);
+        html! {
+            <li key={label}>
+                <svg class={classes!("swatch", class)} viewBox="0 0 28 28" aria-hidden="true">
+                    { shape_html(shape, 14.0, 14.0, 11.0) }
+                    if let Some(ok) = verdict {
+                        <text class="verdict" x="14" y={if shape == Shape::Triangle { "22" } else { "19" }} text-anchor="middle">{ if ok { "✓" } else { "✗" } }</text>
+                    }
+                </svg>
+                <strong>{ short }</strong>{ format!(" {meaning}") }
+            </li>
+        }
+    });
+    html! { <ul class="kinds">{ for items }</ul> }
+}

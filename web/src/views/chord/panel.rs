@@ -3,7 +3,7 @@
 //! name, and the legend.
 
 use super::{kind_of, name_of, phase_word, KINDS};
-use crate::components::cluster::{shape_html, Shape};
+use crate::components::cluster::{kind_legend, param_toggle};
 use crate::components::{use_shell, use_typed};
 use dsplay_core::algo::chord::ring::key_pos;
 use dsplay_core::algo::chord::{Chord, Cmd, Params, Phase, MAX_KEY_CHARS, MAX_NODES};
@@ -377,7 +377,7 @@ pub fn chord_panel() -> Html {
             </label>
         }
     });
-    type Toggle<'a> = (&'a str, bool, fn(&mut Params), &'a str, bool);
+    type Toggle<'a> = (&'static str, bool, fn(&mut Params), &'a str, bool);
     let toggles: [Toggle; 4] = [
         ("fingers", params.fingers, |p| p.fingers = !p.fingers,
             "Route lookups by the finger table (closest preceding finger: about ½·log2 N hops); off: along successors only, one node per hop (N/2 hops)", false),
@@ -388,28 +388,8 @@ pub fn chord_panel() -> Html {
         ("unsafe_original_join", params.unsafe_original_join, |p| p.unsafe_original_join = !p.unsafe_original_join,
             "UNSAFE, for teaching: the original paper's join and stabilize without Zave's fixes (a joining node takes its successor alone; stabilize adopts a successor without checking it is alive)", true),
     ];
-    let toggle_inputs = toggles.iter().map(|(name, on, flip, help, danger)| {
-        html! {
-            <label key={*name} class={classes!("check", danger.then_some("unsafe-option"))} title={*help}>
-                <input type="checkbox" checked={*on} onchange={restart_with(*flip)} />
-                <code>{ *name }</code>
-            </label>
-        }
-    });
-
-    let legend = KINDS.iter().map(|(label, meaning)| {
-        let (class, shape, short, verdict) = kind_of(label);
-        html! {
-            <li key={*label}>
-                <svg class={classes!("swatch", class)} viewBox="0 0 28 28" aria-hidden="true">
-                    { shape_html(shape, 14.0, 14.0, 11.0) }
-                    if let Some(ok) = verdict {
-                        <text class="verdict" x="14" y={if shape == Shape::Triangle { "22" } else { "19" }} text-anchor="middle">{ if ok { "✓" } else { "✗" } }</text>
-                    }
-                </svg>
-                <strong>{ short }</strong>{ format!(" {meaning}") }
-            </li>
-        }
+    let toggle_inputs = toggles.iter().map(|&(name, on, flip, help, danger)| {
+        param_toggle(name, on, help, None, danger, restart_with(flip))
     });
 
     html! {
@@ -466,7 +446,7 @@ pub fn chord_panel() -> Html {
             }
             <details class="legend" open=true>
                 <summary>{ "Legend" }</summary>
-                <ul class="kinds">{ for legend }</ul>
+                { kind_legend(&KINDS, kind_of) }
                 <p class="muted">{ "Circle: node ids clockwise from 0 at the top. Outside arrows → successor, dashed inside arrows → predecessor; a wrong pointer is red and dashed with ✗. Chords f1… are the fingers of the node whose table is shown (finger i = successor(n + 2^(i-1))). ◆ keys at their position, ⚷ the keys a node stores, ✕ a lost key. A lookup's path is numbered hop by hop. Dashed circle: outside the ring; grey with a cross: failed." }</p>
             </details>
         </section>

@@ -2,8 +2,8 @@
 //! Multi-Paxos), running phase 1 now and back-off per proposer, what a livelock is and what
 //! ends it, every parameter by its scenario name, and the legend.
 
-use super::{adoption_words, ballot_text, kind_of, livelock_words, phase_short, Shape, KINDS};
-use crate::components::cluster::shape_html;
+use super::{adoption_words, ballot_text, kind_of, livelock_words, phase_short, KINDS};
+use crate::components::cluster::{kind_legend, param_toggle};
 use crate::components::{use_shell, use_typed};
 use dsplay_core::algo::paxos::{Cmd, Node, Params, Paxos, MAX_VALUE_CHARS};
 use dsplay_core::session::Session;
@@ -464,34 +464,18 @@ pub fn paxos_panel() -> Html {
             true,
         ),
     ];
-    let toggle_inputs = toggles.iter().map(|(key, on, flip, help, why_not, danger)| {
-        let title = match why_not {
-            Some(w) => w.to_string(),
-            None => help.to_string(),
-        };
-        html! {
-            <label key={*key} class={classes!("check", danger.then_some("unsafe-option"))} {title}>
-                <input type="checkbox" checked={*on} disabled={why_not.is_some()}
-                    onchange={restart_with(*flip)} />
-                <code>{ *key }</code>
-            </label>
-        }
-    });
-
-    let legend = KINDS.iter().map(|(label, meaning)| {
-        let (class, shape, short, verdict) = kind_of(label);
-        html! {
-            <li key={*label}>
-                <svg class={classes!("swatch", class)} viewBox="0 0 28 28" aria-hidden="true">
-                    { shape_html(shape, 14.0, 14.0, 11.0) }
-                    if let Some(ok) = verdict {
-                        <text class="verdict" x="14" y={if shape == Shape::Triangle { "22" } else { "19" }} text-anchor="middle">{ if ok { "✓" } else { "✗" } }</text>
-                    }
-                </svg>
-                <strong>{ short }</strong>{ format!(" {meaning}") }
-            </li>
-        }
-    });
+    let toggle_inputs = toggles
+        .iter()
+        .map(|(key, on, flip, help, why_not, danger)| {
+            param_toggle(
+                key,
+                *on,
+                help,
+                why_not.as_deref(),
+                *danger,
+                restart_with(*flip),
+            )
+        });
 
     html! {
         <section class="panel commands paxos-panel" aria-label="Paxos actions">
@@ -547,7 +531,7 @@ pub fn paxos_panel() -> Html {
             }
             <details class="legend" open=true>
                 <summary>{ "Legend" }</summary>
-                <ul class="kinds">{ for legend }</ul>
+                { kind_legend(&KINDS, kind_of) }
                 <p class="muted">{ "Nodes: proposer ● round, acceptor ■ square, learner ⬢ hexagon (colocated: one circle with its roles P A L); ♛ L the Multi-Paxos leader. Ballots are round.proposer (7.n2). Grid cells: dashed = accepted by a minority (not chosen, can be replaced); solid with ✓ = chosen (a majority accepted it in one ballot); ● applied, ○ learned but waiting for a hole. The chosen row names the step: click it to go there. ⟳ Livelock is a liveness observation, not a violation." }</p>
             </details>
         </section>
