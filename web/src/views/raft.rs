@@ -6,7 +6,7 @@
 //! server clicked and on the whole cluster.
 
 use crate::components::cluster::{
-    f, flying_message, shape_html, status_badge, status_marks, MsgLook, Shape, NODE_R,
+    f, flying_message, kind_legend, status_badge, status_marks, KindLook, MsgLook, Shape, NODE_R,
 };
 use crate::components::{unique_keys, use_clock, use_shell, use_typed, Shell};
 use crate::math;
@@ -77,31 +77,31 @@ pub fn position(i: usize, n: usize) -> (f64, f64) {
 
 /// What a message is, for its colour class and shape, and whether it is a reply that
 /// grants or refuses (drawn with ✓ or ✗ inside, so the answer is not told by colour alone).
-pub fn kind_of(label: &str) -> (&'static str, Shape, Option<bool>) {
+pub fn kind_of(label: &str) -> KindLook {
     match label {
-        "RV" => ("k-rv", Shape::Circle, None),
-        "PRE" => ("k-pre", Shape::Circle, None),
-        "VOTE" => ("k-vote", Shape::Diamond, Some(true)),
-        "NOVOTE" => ("k-novote", Shape::Diamond, Some(false)),
-        "AE" => ("k-ae", Shape::Square, None),
-        "HB" => ("k-hb", Shape::Square, None),
-        "OK" => ("k-ok", Shape::Triangle, Some(true)),
-        "NACK" => ("k-nack", Shape::Triangle, Some(false)),
-        _ => ("k-client", Shape::Hexagon, None),
+        "RV" => ("k-rv", Shape::Circle, "RV", None),
+        "PRE" => ("k-pre", Shape::Circle, "PRE", None),
+        "VOTE" => ("k-vote", Shape::Diamond, "VOTE", Some(true)),
+        "NOVOTE" => ("k-novote", Shape::Diamond, "NOVOTE", Some(false)),
+        "AE" => ("k-ae", Shape::Square, "AE", None),
+        "HB" => ("k-hb", Shape::Square, "HB", None),
+        "OK" => ("k-ok", Shape::Triangle, "OK", Some(true)),
+        "NACK" => ("k-nack", Shape::Triangle, "NACK", Some(false)),
+        _ => ("k-client", Shape::Hexagon, "CLIENT", None),
     }
 }
 
-/// The message kinds, for the legend: label, class, meaning.
-const KINDS: [(&str, &str, &str); 9] = [
-    ("RV", "k-rv", "RequestVote"),
-    ("PRE", "k-pre", "pre-vote request"),
-    ("VOTE", "k-vote", "vote granted"),
-    ("NOVOTE", "k-novote", "vote refused"),
-    ("AE", "k-ae", "AppendEntries + entries"),
-    ("HB", "k-hb", "heartbeat (empty AE)"),
-    ("OK", "k-ok", "append succeeded"),
-    ("NACK", "k-nack", "append failed"),
-    ("CLIENT", "k-client", "redirected request"),
+/// The message kinds, for the legend: label and meaning.
+const KINDS: [(&str, &str); 9] = [
+    ("RV", "RequestVote"),
+    ("PRE", "pre-vote request"),
+    ("VOTE", "vote granted"),
+    ("NOVOTE", "vote refused"),
+    ("AE", "AppendEntries + entries"),
+    ("HB", "heartbeat (empty AE)"),
+    ("OK", "append succeeded"),
+    ("NACK", "append failed"),
+    ("CLIENT", "redirected request"),
 ];
 
 fn role_class(role: Role) -> &'static str {
@@ -270,7 +270,7 @@ fn message(
     shell: &Shell,
     fresh: bool,
 ) -> Option<Html> {
-    let (kind, shape, verdict) = kind_of(m.label);
+    let (kind, shape, _, verdict) = kind_of(m.label);
     let look = MsgLook {
         page: "rmsg",
         kind,
@@ -783,22 +783,7 @@ pub fn raft_panel() -> Html {
             </div>
             <details class="legend" open=true>
                 <summary>{ "Legend" }</summary>
-                <ul class="kinds">
-                    { for KINDS.iter().map(|(label, class, meaning)| {
-                        let (_, shape, verdict) = kind_of(label);
-                        html! {
-                            <li>
-                                <svg class={classes!("swatch", *class)} viewBox="0 0 28 28" aria-hidden="true">
-                                    { shape_html(shape, 14.0, 14.0, 11.0) }
-                                    if let Some(ok) = verdict {
-                                        <text class="verdict" x="14" y={if shape == Shape::Triangle { "22" } else { "19" }} text-anchor="middle">{ if ok { "✓" } else { "✗" } }</text>
-                                    }
-                                </svg>
-                                <strong>{ *label }</strong>{ format!(" {meaning}") }
-                            </li>
-                        }
-                    }) }
-                </ul>
+                { kind_legend(&KINDS, kind_of) }
                 <p class="muted">{ "Servers: ♛ L leader (bold), candidate (dashed ring), follower. The ring around a server is its election timer, draining until it fires. Messages: RequestVote ● and its reply ◆, AppendEntries ■ (hollow: heartbeat) and its reply ▲, ✓ granted or succeeded, ✗ refused or failed. Log cells: colour = term, solid = committed, dashed = not yet committed." }</p>
             </details>
         </section>
@@ -920,10 +905,13 @@ mod tests {
         let mut labels: Vec<&str> = msgs.iter().map(|m| p.msg_label(m)).collect();
         for label in &labels {
             assert!(
-                KINDS
-                    .iter()
-                    .any(|(l, c, _)| l == label && *c == kind_of(label).0),
+                KINDS.iter().any(|(l, _)| l == label),
                 "{label} has no legend entry"
+            );
+            assert_eq!(
+                kind_of(label).2,
+                *label,
+                "the legend names {label} as the view does"
             );
             if *label != "CLIENT" {
                 assert_ne!(
@@ -941,8 +929,8 @@ mod tests {
         for a in &labels {
             for b in &labels {
                 if a != b {
-                    let (ka, sa, _) = kind_of(a);
-                    let (kb, sb, _) = kind_of(b);
+                    let (ka, sa, _, _) = kind_of(a);
+                    let (kb, sb, _, _) = kind_of(b);
                     assert_ne!((ka, sa), (kb, sb), "{a} and {b} look the same");
                 }
             }
@@ -954,7 +942,7 @@ mod tests {
         // A heartbeat and AppendEntries with entries differ by class (hollow vs filled).
         assert_ne!(kind_of("HB").0, kind_of("AE").0);
         // Granted and refused replies carry ✓ / ✗, not colour alone.
-        assert_eq!(kind_of("VOTE").2, Some(true));
-        assert_eq!(kind_of("NACK").2, Some(false));
+        assert_eq!(kind_of("VOTE").3, Some(true));
+        assert_eq!(kind_of("NACK").3, Some(false));
     }
 }
