@@ -510,3 +510,48 @@ pub fn kind_legend(kinds: &[(&'static str, &'static str)], look: fn(&str) -> Kin
     });
     html! { <ul class="kinds">{ for items }</ul> }
 }
+
+/// A parameter form of text fields: typing into field `k` keeps the texts as typed (the
+/// run is untouched until Apply).
+pub fn param_text_input(
+    texts: &UseStateHandle<Option<Vec<String>>>,
+    shown: &[String],
+    k: usize,
+) -> Callback<InputEvent> {
+    let texts = texts.clone();
+    let shown = shown.to_vec();
+    Callback::from(move |e: InputEvent| {
+        let el: web_sys::HtmlInputElement = e.target_unchecked_into();
+        let mut next = shown.clone();
+        next[k] = el.value();
+        texts.set(Some(next));
+    })
+}
+
+/// Reads a form's texts into parameters, from the current ones; or says what is wrong.
+pub type ReadParams<T> = fn(&T, &[String]) -> Result<T, String>;
+
+/// Apply of a parameter form of text fields: `apply` reads the texts into parameters; the
+/// run restarts with them, or the form shows why not and the run stays as it was.
+pub fn param_form_apply<P: dsplay_core::Algorithm>(
+    typed: &crate::components::Typed<P>,
+    params: &P::Params,
+    shown: &[String],
+    texts: &UseStateHandle<Option<Vec<String>>>,
+    form_error: &UseStateHandle<Option<String>>,
+    apply: ReadParams<P::Params>,
+) -> Callback<SubmitEvent> {
+    let (typed, params, shown) = (typed.clone(), params.clone(), shown.to_vec());
+    let (texts, form_error) = (texts.clone(), form_error.clone());
+    Callback::from(move |e: SubmitEvent| {
+        e.prevent_default();
+        match apply(&params, &shown) {
+            Ok(next) => {
+                form_error.set(None);
+                texts.set(None);
+                typed.restart(next);
+            }
+            Err(m) => form_error.set(Some(m)),
+        }
+    })
+}

@@ -3,7 +3,7 @@
 //! name, and the legend.
 
 use super::{kind_of, name_of, phase_word, KINDS};
-use crate::components::cluster::{kind_legend, param_toggle};
+use crate::components::cluster::{kind_legend, param_form_apply, param_text_input, param_toggle};
 use crate::components::{use_shell, use_typed};
 use dsplay_core::algo::chord::ring::key_pos;
 use dsplay_core::algo::chord::{Chord, Cmd, Params, Phase, MAX_KEY_CHARS, MAX_NODES};
@@ -338,34 +338,8 @@ pub fn chord_panel() -> Html {
             ])
             .collect(),
     };
-    let on_apply = {
-        let typed = typed.clone();
-        let params = params.clone();
-        let shown = shown.clone();
-        let texts = texts.clone();
-        let form_error = form_error.clone();
-        Callback::from(move |e: SubmitEvent| {
-            e.prevent_default();
-            match apply_fields(&params, &shown) {
-                Ok(next) => {
-                    form_error.set(None);
-                    texts.set(None);
-                    typed.restart(next);
-                }
-                Err(m) => form_error.set(Some(m)),
-            }
-        })
-    };
-    let set_text = |k: usize| {
-        let texts = texts.clone();
-        let shown = shown.clone();
-        Callback::from(move |e: InputEvent| {
-            let el: HtmlInputElement = e.target_unchecked_into();
-            let mut next = shown.clone();
-            next[k] = el.value();
-            texts.set(Some(next));
-        })
-    };
+    let on_apply = param_form_apply(&typed, &params, &shown, &texts, &form_error, apply_fields);
+    let set_text = |k: usize| param_text_input(&texts, &shown, k);
     let field_inputs = FIELDS.iter().enumerate().map(|(k, (name, lo, hi, _, _, help))| {
         let text = shown[k].clone();
         let bad = !matches!(text.trim().parse::<u64>(), Ok(v) if (*lo..=*hi).contains(&v));

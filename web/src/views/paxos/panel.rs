@@ -3,7 +3,7 @@
 //! ends it, every parameter by its scenario name, and the legend.
 
 use super::{adoption_words, ballot_text, kind_of, livelock_words, phase_short, KINDS};
-use crate::components::cluster::{kind_legend, param_toggle};
+use crate::components::cluster::{kind_legend, param_form_apply, param_text_input, param_toggle};
 use crate::components::{use_shell, use_typed};
 use dsplay_core::algo::paxos::{Cmd, Node, Params, Paxos, MAX_VALUE_CHARS};
 use dsplay_core::session::Session;
@@ -362,40 +362,14 @@ pub fn paxos_panel() -> Html {
             .map(|(_, _, _, get, _, _)| get(&params).to_string())
             .collect(),
     };
-    let on_apply = {
-        let typed = typed.clone();
-        let params = params.clone();
-        let shown = shown.clone();
-        let texts = texts.clone();
-        let form_error = form_error.clone();
-        Callback::from(move |e: SubmitEvent| {
-            e.prevent_default();
-            match apply_fields(&params, &shown) {
-                Ok(next) => {
-                    form_error.set(None);
-                    texts.set(None);
-                    typed.restart(next);
-                }
-                Err(m) => form_error.set(Some(m)),
-            }
-        })
-    };
+    let on_apply = param_form_apply(&typed, &params, &shown, &texts, &form_error, apply_fields);
     let field_inputs = FIELDS
         .iter()
         .enumerate()
         .map(|(k, (key, lo, hi, _, _, help))| {
             let text = shown[k].clone();
             let bad = !matches!(text.trim().parse::<u64>(), Ok(v) if (*lo..=*hi).contains(&v));
-            let oninput = {
-                let texts = texts.clone();
-                let shown = shown.clone();
-                Callback::from(move |e: InputEvent| {
-                    let el: HtmlInputElement = e.target_unchecked_into();
-                    let mut next = shown.clone();
-                    next[k] = el.value();
-                    texts.set(Some(next));
-                })
-            };
+            let oninput = param_text_input(&texts, &shown, k);
             html! {
                 <label key={*key} title={format!("{help} ({lo} to {hi})")}>
                     <code>{ *key }</code>
