@@ -66,21 +66,7 @@ pub fn cluster_view(props: &ClusterProps) -> Html {
         if store.selected == Some(i) {
             class.push("selected");
         }
-        // A click, Enter or Space selects the node, or clears the selection if it was selected.
-        let toggle = if store.selected == Some(i) { None } else { Some(i) };
-        let onclick = {
-            let store = store.clone();
-            Callback::from(move |_: MouseEvent| store.dispatch(ShellMsg::Select(toggle)))
-        };
-        let onkeydown = {
-            let store = store.clone();
-            Callback::from(move |e: KeyboardEvent| {
-                if e.key() == "Enter" || e.key() == " " {
-                    e.prevent_default();
-                    store.dispatch(ShellMsg::Select(toggle));
-                }
-            })
-        };
+        let (onclick, onkeydown) = node_select_handlers(&store, i);
         let detail = props.details.get(i as usize).cloned().unwrap_or_default();
         let label = format!("{name}{}", badge.map(|b| format!(", {b}")).unwrap_or_default());
         html! {
@@ -554,4 +540,31 @@ pub fn param_form_apply<P: dsplay_core::Algorithm>(
             Err(m) => form_error.set(Some(m)),
         }
     })
+}
+
+/// What a click, Enter or Space on node `i` does: select it, or clear the selection if it
+/// was selected. The key is handled here, so the page's Space (play/pause) does not act too.
+pub fn node_select_handlers(
+    store: &Shell,
+    i: u32,
+) -> (Callback<MouseEvent>, Callback<KeyboardEvent>) {
+    let toggle = if store.selected == Some(i) {
+        None
+    } else {
+        Some(i)
+    };
+    let onclick = {
+        let store = store.clone();
+        Callback::from(move |_: MouseEvent| store.dispatch(ShellMsg::Select(toggle)))
+    };
+    let onkeydown = {
+        let store = store.clone();
+        Callback::from(move |e: KeyboardEvent| {
+            if e.key() == "Enter" || e.key() == " " {
+                e.prevent_default();
+                store.dispatch(ShellMsg::Select(toggle));
+            }
+        })
+    };
+    (onclick, onkeydown)
 }

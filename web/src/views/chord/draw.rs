@@ -2,11 +2,12 @@
 //! the left; the finger table, the stabilisation state and the hop chart on the right.
 
 use super::{half_log2, key_text, keys_short, kind_of, name_of, phase_word, wrong_words};
-use crate::components::cluster::{f, flying_message, status_badge, status_marks, MsgLook};
+use crate::components::cluster::{
+    f, flying_message, node_select_handlers, status_badge, status_marks, MsgLook,
+};
 use crate::components::ring::{polar_at, spread};
 use crate::components::{use_clock, use_shell, use_typed, Shell};
 use crate::math;
-use crate::store::ShellMsg;
 use dsplay_core::algo::chord::ring::{successor_of, wrong_pointers};
 use dsplay_core::algo::chord::{
     ring_now, Chord, ChordChecker, LookupRecord, Node, Phase, RingReport, Wrong,
@@ -160,21 +161,7 @@ fn node_html(
     if selected {
         class.push("selected");
     }
-    let toggle = if selected { None } else { Some(i) };
-    let onclick = {
-        let shell = shell.clone();
-        Callback::from(move |_: MouseEvent| shell.dispatch(ShellMsg::Select(toggle)))
-    };
-    let onkeydown = {
-        let shell = shell.clone();
-        Callback::from(move |e: KeyboardEvent| {
-            if e.key() == "Enter" || e.key() == " " {
-                // Handled here: the page's Space (play/pause) must not act as well.
-                e.prevent_default();
-                shell.dispatch(ShellMsg::Select(toggle));
-            }
-        })
-    };
+    let (onclick, onkeydown) = node_select_handlers(shell, i);
     let keys = keys_short(node, 3);
     let state = match badge {
         Some(b) => b.to_string(),

@@ -2,7 +2,9 @@
 //! was chosen when, and the proposers' state.
 
 use super::{adoption_words, ballot_text, clip, kind_of, livelock_words, phase_short, value_text};
-use crate::components::cluster::{f, flying_message, status_badge, status_marks, MsgLook, NODE_R};
+use crate::components::cluster::{
+    f, flying_message, node_select_handlers, status_badge, status_marks, MsgLook, NODE_R,
+};
 use crate::components::{unique_keys, use_clock, use_shell, use_typed, Shell};
 use crate::math;
 use crate::store::ShellMsg;
@@ -168,21 +170,7 @@ fn node_html(
     if selected {
         class.push("selected");
     }
-    let toggle = if selected { None } else { Some(i as u32) };
-    let onclick = {
-        let shell = shell.clone();
-        Callback::from(move |_: MouseEvent| shell.dispatch(ShellMsg::Select(toggle)))
-    };
-    let onkeydown = {
-        let shell = shell.clone();
-        Callback::from(move |e: KeyboardEvent| {
-            if e.key() == "Enter" || e.key() == " " {
-                // Handled here: the page's Space (play/pause) must not act as well.
-                e.prevent_default();
-                shell.dispatch(ShellMsg::Select(toggle));
-            }
-        })
-    };
+    let (onclick, onkeydown) = node_select_handlers(shell, i as u32);
     let under = match badge {
         Some(b) => b.to_string(),
         None => detail(node, names, multi),
