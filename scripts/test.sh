@@ -21,6 +21,11 @@ export CHROMEDRIVER="${CHROMEDRIVER:-/usr/bin/chromedriver}"
 
 WASM_TARGET="wasm32-unknown-unknown"
 TEST_LOG="$(mktemp -t dsplay-test.XXXXXX)"
+# Every browser this run starts (chromedriver's for the wasm tests, playwright's for e2e) keeps
+# its profile in TMPDIR, and a browser that is stopped rather than closed leaves it behind
+# (~90 MB each): all of them go into one directory of this run, removed at the end.
+RUN_TMP="$(mktemp -d -t dsplay-run.XXXXXX)"
+export TMPDIR="$RUN_TMP"
 TIMINGS=()
 total_start=$SECONDS
 current=""
@@ -43,6 +48,7 @@ summary() {
   passed=$(sed -n -E 's/^test result: [A-Za-z]+\. ([0-9]+) passed; ([0-9]+) failed.*/\1/p; s/^([A-Za-z0-9-]+: )?([0-9]+) passed, ([0-9]+) failed.*/\2/p' "$TEST_LOG" | awk '{s+=$1} END {print s+0}')
   failed=$(sed -n -E 's/^test result: [A-Za-z]+\. ([0-9]+) passed; ([0-9]+) failed.*/\2/p; s/^([A-Za-z0-9-]+: )?([0-9]+) passed, ([0-9]+) failed.*/\3/p' "$TEST_LOG" | awk '{s+=$1} END {print s+0}')
   rm -f "$TEST_LOG"
+  rm -rf "$RUN_TMP"
   if [ "$status" -eq 0 ]; then
     echo "test.sh: all stages passed"
   else
