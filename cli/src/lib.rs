@@ -318,12 +318,20 @@ pub fn one_line(s: &str) -> String {
 /// The longest argument an error message quotes whole, in characters (longer ones are
 /// cut in the middle).
 pub const QUOTE_CHARS: usize = 80;
+/// The longest file path an error message quotes whole, in characters: a path is shown whole
+/// as far as it reasonably can be, since its end and its start both say where it is.
+pub const PATH_CHARS: usize = 400;
 /// The longest `error:` line, in characters.
-pub const ERROR_CHARS: usize = 600;
+pub const ERROR_CHARS: usize = 1000;
 
 /// What someone typed, to quote in a message: cut in the middle when long.
 pub fn quote(s: &str) -> String {
     dsplay_core::scenario::clip(s, QUOTE_CHARS)
+}
+
+/// A file path someone gave, to quote in a message: whole unless far too long.
+pub fn quote_path(s: &str) -> String {
+    dsplay_core::scenario::clip(s, PATH_CHARS)
 }
 
 /// Print `error: MSG` as one line (ignoring a closed stderr), cut in the middle if long.

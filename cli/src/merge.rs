@@ -3,7 +3,7 @@
 
 use crate::args::{Arg, Parser};
 use crate::sweep::{internal_error, scenario_pattern, seed_line, write_summary, Totals};
-use crate::{err_line, quote, Failure, Io};
+use crate::{err_line, quote_path, Failure, Io};
 use serde_json::Value;
 use std::io::{BufRead, BufReader};
 use std::path::Path;
@@ -275,13 +275,19 @@ pub fn main(args: Vec<String>, io: &mut Io) -> Result<ExitCode, Failure> {
             return Err(p.usage(if f == "-" {
                 "`-` (standard input) is given twice".to_string()
             } else {
-                format!("{} is given twice", quote(f))
+                format!("{} is given twice", quote_path(f))
             }));
         }
     }
     let names: Vec<String> = files
         .iter()
-        .map(|f| if f == "-" { "<stdin>".into() } else { quote(f) })
+        .map(|f| {
+            if f == "-" {
+                "<stdin>".into()
+            } else {
+                quote_path(f)
+            }
+        })
         .collect();
 
     let mut merged = Merged {

@@ -1,7 +1,7 @@
 //! `dsplay run`: run one scenario and summarize it.
 
 use crate::args::{Arg, Parser};
-use crate::{catch, quote, Failure, Files, Io};
+use crate::{catch, quote_path, Failure, Files, Io};
 use dsplay_core::catalog;
 use dsplay_core::hash::hex;
 use dsplay_core::scenario::{RunSpec, MAX_STEPS};
@@ -101,7 +101,7 @@ pub fn read_scenario(
             };
             Err(Failure::Input(format!(
                 "cannot read {}: {e}{hint}",
-                quote(arg)
+                quote_path(arg)
             )))
         }
     }
@@ -122,15 +122,15 @@ pub fn main(args: Vec<String>, io: &mut Io) -> Result<ExitCode, Failure> {
     let mut session: Box<dyn Runner> =
         catch(|| catalog::load(&json))
             .map_err(Failure::Internal)?
-            .map_err(|e| Failure::Input(format!("{}: {e}", quote(&label))))?;
+            .map_err(|e| Failure::Input(format!("{}: {e}", quote_path(&label))))?;
     if let Some(path) = &o.actions {
         let text = io
             .files
             .read(std::path::Path::new(path))
-            .map_err(|e| Failure::Input(format!("cannot read {}: {e}", quote(path))))?;
+            .map_err(|e| Failure::Input(format!("cannot read {}: {e}", quote_path(path))))?;
         catch(|| session.set_user_actions_json(&text))
             .map_err(Failure::Internal)?
-            .map_err(|e| Failure::Input(format!("{}: {e}", quote(path))))?;
+            .map_err(|e| Failure::Input(format!("{}: {e}", quote_path(path))))?;
     }
     let spec = run_spec(&json);
     let start = session.pos();
@@ -143,7 +143,7 @@ pub fn main(args: Vec<String>, io: &mut Io) -> Result<ExitCode, Failure> {
                 std::path::Path::new(path),
                 &(dsplay_core::json::pretty_json(&trace) + "\n"),
             )
-            .map_err(|e| Failure::Input(format!("cannot write {}: {e}", quote(path))))?;
+            .map_err(|e| Failure::Input(format!("cannot write {}: {e}", quote_path(path))))?;
     }
 
     let out = &mut *io.out;

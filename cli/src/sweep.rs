@@ -12,7 +12,7 @@
 //! `--format jsonl` writes one JSON object per seed, which `dsplay merge` combines.
 
 use crate::args::{parse_u64, Arg, Parser};
-use crate::{catch, err_line, one_line, quote, Failure, Files, Io};
+use crate::{catch, err_line, one_line, quote, quote_path, Failure, Files, Io};
 use dsplay_core::catalog;
 use dsplay_core::faults::FaultMix;
 use dsplay_core::invariant::Violation;
@@ -314,7 +314,7 @@ fn check_inputs(o: &Options, files: &dyn Files) -> Result<(), Failure> {
     if files.exists(&o.out) && !files.is_dir(&o.out) {
         return Err(Failure::Input(format!(
             "--out {}: exists and is not a directory",
-            quote(&o.out.display().to_string())
+            quote_path(&o.out.display().to_string())
         )));
     }
     Ok(())
@@ -527,7 +527,7 @@ fn save(
                 *dir = OutDir::Failed;
                 return Err(Some(format!(
                     "cannot create {}: {e}",
-                    quote(&o.out.display().to_string())
+                    quote_path(&o.out.display().to_string())
                 )));
             }
             *dir = OutDir::Made;

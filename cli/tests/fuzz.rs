@@ -687,7 +687,9 @@ fn an_error_line_quotes_a_long_argument_cut_short() {
         assert_eq!(status, 2, "{err}");
         assert_eq!(err.lines().count(), 1, "{err}");
         assert!(
-            err.starts_with("error: ") && err.chars().count() <= 300 && err.contains("left out"),
+            err.starts_with("error: ")
+                && err.chars().count() <= dsplay_cli::PATH_CHARS + 120
+                && err.contains("left out"),
             "{} characters: {}",
             err.chars().count(),
             err.chars().take(400).collect::<String>()
