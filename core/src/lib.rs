@@ -14,6 +14,7 @@ pub mod collections;
 pub mod decimal;
 pub mod faults;
 pub mod hash;
+pub mod history;
 pub mod invariant;
 pub mod json;
 pub mod names;
