@@ -382,6 +382,18 @@ async function act(page, r, name, ids) {
  * Runs one page: returns { failure (null or why), slowest answer }. `files` are the page's
  * scenario files ({ id, text }), for the Import button and for addresses.
  */
+/**
+ * An error's first line and, for a Playwright action that timed out, the last lines of its
+ * call log (what it was waiting for: "element is not stable", "... intercepts pointer
+ * events").
+ */
+function explain(e) {
+  const lines = String(e?.message ?? e).split('\n');
+  const log = lines.findIndex((l) => /call log/i.test(l));
+  const tail = log < 0 ? [] : lines.slice(log + 1).map((l) => l.trim()).filter(Boolean).slice(-6);
+  return [lines[0], ...tail].join(' | ');
+}
+
 async function monkey(browser, name, seed, files) {
   const r = rng(seed);
   // The files given to the Import button come from their own generator: the file chooser
@@ -426,8 +438,8 @@ async function monkey(browser, name, seed, files) {
     try {
       what = await within(act(page, r, name, ids), ACTION_TIMEOUT, `action ${i}`);
     } catch (e) {
-      done.push(`${i}: (failed) ${String(e.message ?? e).split('\n')[0]}`);
-      return { failure: await fail(`action ${i} did not finish: ${String(e.message ?? e).split('\n')[0]}`), slowest };
+      done.push(`${i}: (failed) ${explain(e)}`);
+      return { failure: await fail(`action ${i} did not finish: ${explain(e)}`), slowest };
     }
     if (what) done.push(`${i}: ${what}`);
     if (what && VERBOSE) console.log(`  ${name} ${i}: ${what}`);
@@ -440,7 +452,7 @@ async function monkey(browser, name, seed, files) {
     try {
       seen = await look(page);
     } catch (e) {
-      return { failure: await fail(`after action ${i}: ${String(e.message ?? e).split('\n')[0]} (a hang)`), slowest };
+      return { failure: await fail(`after action ${i}: ${explain(e)} (a hang)`), slowest };
     }
     if (seen.ms > slowest.ms) slowest = { ms: seen.ms, after: `action ${i}` };
     if (problems.length) return { failure: await fail(`after action ${i}: ${problems.slice(0, 3).join(' || ')}`), slowest };
@@ -450,14 +462,18 @@ async function monkey(browser, name, seed, files) {
   }
 
   // Still answering: close what is open, stop playing or seeking, and step forward.
+  let closing = 'pressing Escape';
   try {
     for (let k = 0; k < 3; k++) await page.keyboard.press('Escape');
+    closing = 'clicking Stop computing';
     const stop = page.locator('button[aria-label="Stop computing"]');
     if (await stop.count()) await stop.click();
+    closing = 'clicking Pause';
     const pause = page.locator('.control-bar button[aria-label="Pause"]');
     if (await pause.count()) await pause.click();
     const forward = page.locator('.control-bar button[aria-label="Step forward"]');
     if (await forward.isDisabled()) {
+      closing = 'clicking Go to the start';
       await page.locator('.control-bar button[aria-label="Go to the start"]').click();
     }
     if (await forward.isDisabled()) {
@@ -471,8 +487,10 @@ async function monkey(browser, name, seed, files) {
       const m = /^step (\d+) \/ (\d+)/.exec((await look(page)).clock ?? '');
       return m ? Number(m[1]) : null;
     };
+    closing = 'reading the clock';
     const before = await clockOf();
     if (before === null) return { failure: await fail('at the end: the clock does not show a step'), slowest };
+    closing = 'clicking Step forward';
     await forward.click({ timeout: 5000 });
     const end = Date.now() + 5000;
     let after = before;
@@ -485,7 +503,7 @@ async function monkey(browser, name, seed, files) {
       return { failure: await fail(`at the end: a step forward from step ${before} shows step ${after}`), slowest };
     }
   } catch (e) {
-    return { failure: await fail(`at the end: the page does not answer: ${String(e.message ?? e).split('\n')[0]}`), slowest };
+    return { failure: await fail(`at the end: the page does not answer (${closing}): ${explain(e)}`), slowest };
   }
   if (problems.length) return { failure: await fail(`at the end: ${problems.slice(0, 3).join(' || ')}`), slowest };
   await within(ctx.close(), 10_000, 'closing the page').catch(() => {});
@@ -517,7 +535,7 @@ for (const name of PAGES) {
   try {
     result = await monkey(browser, name, seed, mine);
   } catch (e) {
-    result = { failure: `the run stopped: ${String(e.message ?? e).split('\n')[0]}`, slowest: { ms: 0, after: '-' } };
+    result = { failure: `the run stopped: ${explain(e)}`, slowest: { ms: 0, after: '-' } };
   }
   const secs = ((Date.now() - t0) / 1000).toFixed(1);
   if (result.failure) {
