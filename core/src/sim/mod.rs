@@ -21,7 +21,7 @@ use crate::trace::{
     StepRecord,
 };
 use clock::{thousandths, Clock, Holds};
-use queue::Queue;
+use queue::{EvKey, Queue};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
@@ -409,17 +409,6 @@ impl<C: Clone> Action<C> {
     }
 }
 
-/// Key of the event queue, ordered by its fields in turn. Actions a person injects get
-/// priority 0 and the current time, so they are the very next step (even before events
-/// that waited for a node that just resumed); everything else has priority 1 and runs in
-/// time order, ties by sequence.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
-struct EvKey {
-    prio: u8,
-    time: Time,
-    seq: u64,
-}
-
 #[derive(Clone, Debug)]
 enum Event<P: Protocol> {
     Deliver {
@@ -512,7 +501,7 @@ pub struct Sim<P: Protocol> {
     steps: u64,
     seq: u64,
     next_msg: MsgId,
-    queue: Queue<EvKey, Event<P>>,
+    queue: Queue<Event<P>>,
     /// Scripted actions, by time (stable). Shared by every clone of the simulation, so a
     /// long script costs nothing per checkpoint; `script_done` marks what has run.
     script: Arc<Vec<(Time, Action<P::Cmd>)>>,
@@ -676,7 +665,8 @@ impl<P: Protocol> Sim<P> {
             .collect();
         let queue: Vec<String> = self
             .queue
-            .iter()
+            .sorted()
+            .into_iter()
             .map(|(k, ev)| format!("{k:?} {ev:?}"))
             .collect();
         SimSnapshot {
@@ -728,11 +718,17 @@ impl<P: Protocol> Sim<P> {
     /// node's events stay where they are, so they run in their order, at once, when it
     /// resumes; looking for the next event changes nothing.
     fn next_event(&self) -> Option<Next> {
-        let queued = self
-            .queue
-            .iter()
-            .find(|(_, ev)| self.runnable(ev.target()))
-            .map(|(k, _)| *k);
+        let queued = match self.queue.first() {
+            Some(k) if self.runnable(self.queue.get(k).target()) => Some(*k),
+            // The least event waits for a paused node: the least of those that can run.
+            Some(_) => self
+                .queue
+                .iter()
+                .filter(|(_, ev)| self.runnable(ev.target()))
+                .map(|(k, _)| *k)
+                .min(),
+            None => None,
+        };
         let scripted = (self.script_from..self.script.len()).find(|&i| {
             self.script_done[i / 64] & (1 << (i % 64)) == 0
                 && self.runnable(
@@ -751,13 +747,8 @@ impl<P: Protocol> Sim<P> {
     }
 
     fn push(&mut self, time: Time, prio: u8, ev: Event<P>) -> EvKey {
-        let key = EvKey {
-            time,
-            prio,
-            seq: self.seq,
-        };
+        let key = self.queue.insert(prio, time, self.seq, ev);
         self.seq += 1;
-        self.queue.insert(key, ev);
         key
     }
 
