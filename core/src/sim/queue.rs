@@ -15,12 +15,35 @@ use std::fmt;
 /// a person injects get priority 0 and the current time, so they are the very next step
 /// (even before events that waited for a node that just resumed); everything else has
 /// priority 1 and runs in time order, ties by sequence.
+///
+/// The three are packed into one number compared at once: the priority (0 or 1) in the top
+/// bit, the time in the 64 below, the sequence number (below 2^63) in the rest.
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub(super) struct EvKey {
-    pub(super) prio: u8,
-    pub(super) time: Time,
-    pub(super) seq: u64,
+    order: u128,
     slot: u32,
+}
+
+impl EvKey {
+    fn new(prio: u8, time: Time, seq: u64, slot: u32) -> Self {
+        debug_assert!(prio <= 1 && seq < 1 << 63, "a key out of range");
+        EvKey {
+            order: (u128::from(prio) << 127) | (u128::from(time) << 63) | u128::from(seq),
+            slot,
+        }
+    }
+
+    pub(super) fn prio(&self) -> u8 {
+        (self.order >> 127) as u8
+    }
+
+    pub(super) fn time(&self) -> Time {
+        (self.order >> 63) as Time
+    }
+
+    pub(super) fn seq(&self) -> u64 {
+        (self.order as u64) & !(1 << 63)
+    }
 }
 
 /// As the key's order: its priority, time and sequence number (the slot is the queue's
@@ -28,9 +51,9 @@ pub(super) struct EvKey {
 impl fmt::Debug for EvKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("EvKey")
-            .field("prio", &self.prio)
-            .field("time", &self.time)
-            .field("seq", &self.seq)
+            .field("prio", &self.prio())
+            .field("time", &self.time())
+            .field("seq", &self.seq())
             .finish()
     }
 }
@@ -81,12 +104,7 @@ impl<E> Queue<E> {
                 (self.slots.len() - 1) as u32
             }
         };
-        let key = EvKey {
-            prio,
-            time,
-            seq,
-            slot,
-        };
+        let key = EvKey::new(prio, time, seq, slot);
         self.heap.push(key);
         self.sift_up(pos as usize);
         key
@@ -200,7 +218,7 @@ mod tests {
     use super::{EvKey, Queue};
 
     fn keys(q: &Queue<String>) -> Vec<u64> {
-        q.sorted().iter().map(|(k, _)| k.time).collect()
+        q.sorted().iter().map(|(k, _)| k.time()).collect()
     }
 
     #[test]
@@ -216,8 +234,8 @@ mod tests {
         assert_eq!(q.remove(&at[2]), None, "a slot reused is not the old key's");
         q.insert(1, 10, 6, "e10".to_string());
         assert_eq!(keys(&q), [1, 3, 4, 5, 7, 10]);
-        assert_eq!(q.first().map(|k| k.time), Some(1));
-        assert!(q.iter().all(|(k, e)| *e == format!("e{}", k.time)));
+        assert_eq!(q.first().map(|k| k.time()), Some(1));
+        assert!(q.iter().all(|(k, e)| *e == format!("e{}", k.time())));
         assert_eq!(q.len(), 6);
         assert_eq!(q.get(&four), "e4");
         let copy = q.clone();
