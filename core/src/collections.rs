@@ -21,6 +21,7 @@ use std::borrow::Borrow;
 use std::fmt;
 use std::marker::PhantomData;
 use std::ops::{Bound, RangeBounds};
+use std::sync::Arc;
 
 /// Where `key` is among `items` (sorted by `key_of`): `Ok` at it, `Err` where it would go.
 fn search<T, K: Borrow<Q>, Q: Ord + ?Sized>(
@@ -592,6 +593,57 @@ impl<'de, T: Deserialize<'de> + Ord> Deserialize<'de> for VecSet<T> {
         }
 
         deserializer.deserialize_seq(SetVisitor(PhantomData))
+    }
+}
+
+/// Items per chunk of a [`ChunkVec`].
+pub const CHUNK: usize = 256;
+
+/// A vector of items by position, grown with default items, kept in chunks of [`CHUNK`]
+/// shared between copies: a copy (a timeline checkpoint of a checker that remembers
+/// something per log index) costs a pointer per chunk rather than every item, and a write
+/// copies only the chunk written to, the first time after a copy.
+#[derive(Clone)]
+pub struct ChunkVec<T> {
+    chunks: Vec<Arc<Vec<T>>>,
+}
+
+impl<T> Default for ChunkVec<T> {
+    fn default() -> Self {
+        ChunkVec { chunks: Vec::new() }
+    }
+}
+
+impl<T: Clone + Default> ChunkVec<T> {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// The item at `k`, if the vector reaches that far.
+    pub fn get(&self, k: usize) -> Option<&T> {
+        self.chunks.get(k / CHUNK).map(|c| &c[k % CHUNK])
+    }
+
+    /// The item at `k`, writable, growing the vector with default items to reach it.
+    pub fn get_mut(&mut self, k: usize) -> &mut T {
+        while self.chunks.len() <= k / CHUNK {
+            self.chunks.push(Arc::new(vec![T::default(); CHUNK]));
+        }
+        &mut Arc::make_mut(&mut self.chunks[k / CHUNK])[k % CHUNK]
+    }
+
+    /// The items with their positions, in order.
+    pub fn iter(&self) -> impl Iterator<Item = (usize, &T)> + '_ {
+        self.chunks.iter().flat_map(|c| c.iter()).enumerate()
+    }
+}
+
+/// As a list of its items.
+impl<T: fmt::Debug> fmt::Debug for ChunkVec<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_list()
+            .entries(self.chunks.iter().flat_map(|c| c.iter()))
+            .finish()
     }
 }
 

@@ -21,7 +21,7 @@ use crate::trace::{
     StepRecord,
 };
 use clock::{thousandths, Clock, Holds};
-use queue::Queue;
+use queue::{EvKey, Queue};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
@@ -409,17 +409,6 @@ impl<C: Clone> Action<C> {
     }
 }
 
-/// Key of the event queue, ordered by its fields in turn. Actions a person injects get
-/// priority 0 and the current time, so they are the very next step (even before events
-/// that waited for a node that just resumed); everything else has priority 1 and runs in
-/// time order, ties by sequence.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
-struct EvKey {
-    prio: u8,
-    time: Time,
-    seq: u64,
-}
-
 #[derive(Clone, Debug)]
 enum Event<P: Protocol> {
     Deliver {
@@ -512,7 +501,7 @@ pub struct Sim<P: Protocol> {
     steps: u64,
     seq: u64,
     next_msg: MsgId,
-    queue: Queue<EvKey, Event<P>>,
+    queue: Queue<Event<P>>,
     /// Scripted actions, by time (stable). Shared by every clone of the simulation, so a
     /// long script costs nothing per checkpoint; `script_done` marks what has run.
     script: Arc<Vec<(Time, Action<P::Cmd>)>>,
@@ -531,6 +520,9 @@ pub struct Sim<P: Protocol> {
     checker: Option<P::Checker>,
     /// Scratch buffer for handler effects (empty between steps).
     effects: Vec<Effect<P>>,
+    /// Scratch buffers a step collects its record in (empty between steps): kept from
+    /// step to step, so a step allocates only its record's lists, each to its length.
+    scratch: Builder<P>,
 }
 
 impl<P: Protocol> Sim<P> {
@@ -558,6 +550,7 @@ impl<P: Protocol> Sim<P> {
             windows: VecSet::new(),
             checker: Some(checker),
             effects: Vec::new(),
+            scratch: Builder::new(0),
         };
         for i in 0..n {
             let mut effects = std::mem::take(&mut sim.effects);
@@ -658,7 +651,7 @@ impl<P: Protocol> Sim<P> {
         self.slots[n.index()]
             .timers
             .iter()
-            .map(|t| (&t.timer, Some(t.key.time)))
+            .map(|t| (&t.timer, Some(t.key.time())))
     }
 
     /// Everything the simulation holds, for comparing two simulations (see
@@ -676,7 +669,8 @@ impl<P: Protocol> Sim<P> {
             .collect();
         let queue: Vec<String> = self
             .queue
-            .iter()
+            .sorted()
+            .into_iter()
             .map(|(k, ev)| format!("{k:?} {ev:?}"))
             .collect();
         SimSnapshot {
@@ -713,7 +707,7 @@ impl<P: Protocol> Sim<P> {
     /// Time of the next step, if any.
     pub fn next_time(&self) -> Option<Time> {
         let t = match self.next_event()? {
-            Next::Queue(k) => k.time,
+            Next::Queue(k) => k.time(),
             Next::Script(i) => self.script[i].0,
         };
         Some(t.max(self.time))
@@ -728,11 +722,17 @@ impl<P: Protocol> Sim<P> {
     /// node's events stay where they are, so they run in their order, at once, when it
     /// resumes; looking for the next event changes nothing.
     fn next_event(&self) -> Option<Next> {
-        let queued = self
-            .queue
-            .iter()
-            .find(|(_, ev)| self.runnable(ev.target()))
-            .map(|(k, _)| *k);
+        let queued = match self.queue.first() {
+            Some(k) if self.runnable(self.queue.get(k).target()) => Some(*k),
+            // The least event waits for a paused node: the least of those that can run.
+            Some(_) => self
+                .queue
+                .iter()
+                .filter(|(_, ev)| self.runnable(ev.target()))
+                .map(|(k, _)| *k)
+                .min(),
+            None => None,
+        };
         let scripted = (self.script_from..self.script.len()).find(|&i| {
             self.script_done[i / 64] & (1 << (i % 64)) == 0
                 && self.runnable(
@@ -743,7 +743,9 @@ impl<P: Protocol> Sim<P> {
                 )
         });
         match (queued, scripted) {
-            (Some(k), Some(i)) if (k.prio, k.time) < (1, self.script[i].0) => Some(Next::Queue(k)),
+            (Some(k), Some(i)) if (k.prio(), k.time()) < (1, self.script[i].0) => {
+                Some(Next::Queue(k))
+            }
             (_, Some(i)) => Some(Next::Script(i)),
             (Some(k), None) => Some(Next::Queue(k)),
             (None, None) => None,
@@ -751,13 +753,8 @@ impl<P: Protocol> Sim<P> {
     }
 
     fn push(&mut self, time: Time, prio: u8, ev: Event<P>) -> EvKey {
-        let key = EvKey {
-            time,
-            prio,
-            seq: self.seq,
-        };
+        let key = self.queue.insert(prio, time, self.seq, ev);
         self.seq += 1;
-        self.queue.insert(key, ev);
         key
     }
 
@@ -832,7 +829,7 @@ impl<P: Protocol> Sim<P> {
         let (due, ev) = match self.next_event()? {
             Next::Queue(key) => {
                 let ev = self.queue.remove(&key)?;
-                (key.time, ev)
+                (key.time(), ev)
             }
             Next::Script(i) => {
                 self.script_done[i / 64] |= 1 << (i % 64);
@@ -857,7 +854,8 @@ impl<P: Protocol> Sim<P> {
         self.time = self.time.max(due);
         let index = self.steps;
         self.steps += 1;
-        let mut b = Builder::new(index);
+        let mut b = std::mem::take(&mut self.scratch);
+        b.index = index;
         if let (true, Event::Deliver { id, .. }) = (late, &ev) {
             b.updates.push(MsgUpdate::Rescheduled {
                 id: *id,
@@ -946,15 +944,16 @@ impl<P: Protocol> Sim<P> {
                 time: self.time,
                 node,
                 kind,
-                notes: b.notes,
-                kernel: b.kernel,
-                status: b.status,
-                sent: b.sent,
-                updates: b.updates,
+                notes: take_exact(&mut b.notes),
+                kernel: b.kernel.take(),
+                status: std::mem::take(&mut b.status),
+                sent: take_exact(&mut b.sent),
+                updates: take_exact(&mut b.updates),
                 violations: Vec::new(),
             },
-            messages: b.msgs,
+            messages: take_exact(&mut b.msgs),
         };
+        self.scratch = b;
         let mut violations: Vec<Violation> = Vec::new();
         if let Some(mut checker) = self.checker.take() {
             checker.check(self, &outcome, &mut violations);
@@ -1077,12 +1076,18 @@ impl<P: Protocol> Sim<P> {
         } else {
             Fate::InFlight
         };
+        // The record keeps the message; one in flight is queued too.
+        let (body, queued) = if fate == Fate::InFlight {
+            (msg.clone(), Some(msg))
+        } else {
+            (msg, None)
+        };
         let record = MsgRecord {
             id,
             from,
             to,
-            label: self.proto.msg_label(&msg),
-            body: msg.clone(),
+            label: self.proto.msg_label(&body),
+            body,
             sent_step: b.index,
             sent_at: self.time,
             deliver_at,
@@ -1093,21 +1098,13 @@ impl<P: Protocol> Sim<P> {
         };
         b.msgs.push(record);
         b.sent.push(id);
-        if fate == Fate::InFlight {
+        if let Some(msg) = queued {
             let dup = duplicate_of.is_none()
                 && link.duplicate > 0.0
                 && chance(&mut self.rng, link.duplicate);
-            self.push(
-                deliver_at,
-                1,
-                Event::Deliver {
-                    id,
-                    from,
-                    to,
-                    msg: msg.clone(),
-                },
-            );
-            if dup {
+            let copy = dup.then(|| msg.clone());
+            self.push(deliver_at, 1, Event::Deliver { id, from, to, msg });
+            if let Some(msg) = copy {
                 self.transmit(from, to, msg, b, Some(id));
             }
         }
@@ -1293,7 +1290,7 @@ impl<P: Protocol> Sim<P> {
         let mut timers = std::mem::take(&mut self.slots[node.index()].timers);
         for t in &mut timers {
             let real = self.slots[node.index()].clock.real_at(t.local_due, now);
-            if real != t.key.time {
+            if real != t.key.time() {
                 if let Some(ev) = self.queue.remove(&t.key) {
                     t.key = self.push(real, 1, ev);
                 }
@@ -1314,7 +1311,7 @@ impl<P: Protocol> Sim<P> {
     /// Take a message in flight out of the queue, with the time it was due.
     fn take_in_flight(&mut self, id: MsgId) -> Option<(Time, Event<P>)> {
         let key = self.in_flight_key(id)?;
-        self.queue.remove(&key).map(|ev| (key.time, ev))
+        self.queue.remove(&key).map(|ev| (key.time(), ev))
     }
 
     /// Whether the given message is still waiting to be delivered.
@@ -1330,7 +1327,16 @@ enum Next {
     Script(usize),
 }
 
+/// The items of `v`, moved out into a vector of just their number (none allocated when
+/// empty); `v` keeps its room for the next step.
+fn take_exact<T>(v: &mut Vec<T>) -> Vec<T> {
+    let mut out = Vec::with_capacity(v.len());
+    out.append(v);
+    out
+}
+
 /// What a step collects while it runs; becomes its [`StepRecord`].
+#[derive(Clone, Debug)]
 struct Builder<P: Protocol> {
     index: u64,
     notes: Vec<P::Note>,
@@ -1339,6 +1345,12 @@ struct Builder<P: Protocol> {
     sent: Vec<MsgId>,
     updates: Vec<MsgUpdate>,
     msgs: Vec<MsgRecord<P>>,
+}
+
+impl<P: Protocol> Default for Builder<P> {
+    fn default() -> Self {
+        Builder::new(0)
+    }
 }
 
 impl<P: Protocol> Builder<P> {

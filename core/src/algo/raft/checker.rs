@@ -4,7 +4,7 @@
 use super::narration::name;
 use super::types::{Entry, EntryId, Node, RaftLog, Role};
 use super::Raft;
-use crate::collections::{VecMap, VecSet};
+use crate::collections::{ChunkVec, VecMap, VecSet};
 use crate::invariant::{Checker, Property, Violation};
 use crate::sim::{NodeId, Sim};
 use crate::text::Text;
@@ -82,6 +82,40 @@ struct Variants {
     more: Vec<(EntryId, u64)>,
 }
 
+/// The [`Variants`] at one index, by term: the first term inline (no allocation, as where
+/// the logs agree), any other in `more`.
+#[derive(Clone, Debug, Default)]
+struct AtIndex {
+    first: Option<(u64, Variants)>,
+    more: Vec<(u64, Variants)>,
+}
+
+impl AtIndex {
+    /// The variants of `term` here, made with `mine` as the first if there were none.
+    fn of_term(&mut self, term: u64, mine: (EntryId, u64)) -> &mut Variants {
+        let new = || Variants {
+            first: mine,
+            more: Vec::new(),
+        };
+        if self.first.is_none() {
+            self.first = Some((term, new()));
+        }
+        match &mut self.first {
+            Some((t, v)) if *t == term => v,
+            _ => {
+                let k = match self.more.iter().position(|(t, _)| *t == term) {
+                    Some(k) => k,
+                    None => {
+                        self.more.push((term, new()));
+                        self.more.len() - 1
+                    }
+                };
+                &mut self.more[k].1
+            }
+        }
+    }
+}
+
 /// Checks the five properties of Figure 3 after every step, from the server that acted.
 ///
 /// Each step reads only what changed: the entries a server appended since its last step
@@ -96,20 +130,21 @@ pub struct RaftChecker {
     leader_log: Vec<Option<(u64, u64, RaftLog)>>,
     /// Per server: its log as last read (for Log Matching).
     log_seen: Vec<Option<LogSeen>>,
-    /// (index, term) -> every (entry, term before it) any server's log has had there.
-    /// One element while the logs agree; a second is what Log Matching looks into.
-    at: std::collections::HashMap<(u64, u64), Variants>,
+    /// Index - 1 -> per term, every (entry, term before it) any server's log has had
+    /// there. One element while the logs agree; a second is what Log Matching looks into.
+    /// In shared chunks, as the two ledgers below: a checkpoint copies a pointer per chunk.
+    at: ChunkVec<AtIndex>,
     /// Per server: the term it was last seen leading.
     was_leader: Vec<Option<u64>>,
     seen_commit: Vec<u64>,
     seen_applied: Vec<u64>,
-    /// index -> the first entry any server marked committed there.
-    committed: VecMap<u64, Seen>,
+    /// Index - 1 -> the first entry any server marked committed there.
+    committed: ChunkVec<Option<Seen>>,
     /// term -> its leader and that leader's log when it was elected (a leader only
     /// appends, so an entry missing then is missing for the whole term).
     elected: VecMap<u64, (NodeId, RaftLog)>,
-    /// index -> the first entry any server applied there.
-    applied: VecMap<u64, Seen>,
+    /// Index - 1 -> the first entry any server applied there.
+    applied: ChunkVec<Option<Seen>>,
     /// (property, term or index, server) already reported, so each problem is said once.
     reported: VecSet<(&'static str, u64, u32)>,
 }
@@ -121,13 +156,13 @@ impl RaftChecker {
             leaders: VecMap::new(),
             leader_log: vec![None; n],
             log_seen: vec![None; n],
-            at: std::collections::HashMap::new(),
+            at: ChunkVec::new(),
             was_leader: vec![None; n],
             seen_commit: vec![0; n],
             seen_applied: vec![0; n],
-            committed: VecMap::new(),
+            committed: ChunkVec::new(),
             elected: VecMap::new(),
-            applied: VecMap::new(),
+            applied: ChunkVec::new(),
             reported: VecSet::new(),
         }
     }
@@ -150,8 +185,19 @@ impl Checker<Raft> for RaftChecker {
         let Some(me) = step.record.node else {
             return;
         };
-        let nodes: Vec<&Node> = sim.node_ids().map(|n| sim.node(n)).collect();
-        self.check_servers(&nodes, sim.names(), me, out);
+        // Every server's state, on the stack for a cluster of up to 9 (all a scenario may
+        // have).
+        let count = sim.node_count() as usize;
+        let mut nodes = [sim.node(me); 9];
+        if count <= nodes.len() {
+            for (i, n) in nodes.iter_mut().enumerate().take(count) {
+                *n = sim.node(NodeId(i as u32));
+            }
+            self.check_servers(&nodes[..count], sim.names(), me, out);
+        } else {
+            let nodes: Vec<&Node> = sim.node_ids().map(|n| sim.node(n)).collect();
+            self.check_servers(&nodes, sim.names(), me, out);
+        }
     }
 }
 
@@ -249,7 +295,11 @@ impl RaftChecker {
         let mut newly = Vec::new();
         for index in self.seen_commit[i] + 1..=node.mem.commit_index {
             if let Some(e) = node.disk.entry(index) {
-                if !self.committed.contains_key(&index) {
+                if self
+                    .committed
+                    .get(index as usize - 1)
+                    .is_none_or(Option::is_none)
+                {
                     let seen = Seen {
                         term: e.term,
                         key: e.key.clone(),
@@ -258,7 +308,7 @@ impl RaftChecker {
                         in_term: node.disk.current_term,
                     };
                     newly.push((index, seen.clone()));
-                    self.committed.insert(index, seen);
+                    *self.committed.get_mut(index as usize - 1) = Some(seen);
                 }
             }
         }
@@ -295,10 +345,11 @@ impl RaftChecker {
             let missing = self
                 .committed
                 .iter()
-                .find(|(&index, s)| {
+                .filter_map(|(k, s)| Some((k as u64 + 1, s.as_ref()?)))
+                .find(|&(index, s)| {
                     s.in_term < term && node.disk.entry(index).is_none_or(|e| !s.is(e))
                 })
-                .map(|(&index, s)| (index, s.clone()));
+                .map(|(index, s)| (index, s.clone()));
             if let Some((index, s)) = missing {
                 let has = match node.disk.entry(index) {
                     Some(e) => format!("{} (term {}) there", e.command(), e.term),
@@ -335,9 +386,13 @@ impl RaftChecker {
                 by: me,
                 in_term: node.disk.current_term,
             };
-            match self.applied.get(&index) {
+            match self
+                .applied
+                .get(index as usize - 1)
+                .and_then(Option::as_ref)
+            {
                 None => {
-                    self.applied.insert(index, mine);
+                    *self.applied.get_mut(index as usize - 1) = Some(mine);
                 }
                 Some(s) if (s.term, &s.key, &s.value) != (mine.term, &mine.key, &mine.value) => {
                     let e = format!(
@@ -379,10 +434,7 @@ impl RaftChecker {
             let e = &log[k];
             let prev = if k == 0 { 0 } else { log[k - 1].term };
             let mine = (e.id(), prev);
-            let variants = self.at.entry((k as u64 + 1, e.term)).or_insert(Variants {
-                first: mine,
-                more: Vec::new(),
-            });
+            let variants = self.at.get_mut(k).of_term(e.term, mine);
             if variants.first != mine && !variants.more.contains(&mine) {
                 variants.more.push(mine);
             }

@@ -338,8 +338,8 @@ pub enum Msg {
     },
     /// A client request a follower passes on to the leader it knows.
     ClientRequest {
-        key: String,
-        value: String,
+        key: Text,
+        value: Text,
         client: NodeId,
         seq: u32,
         hops: u32,
@@ -563,8 +563,8 @@ pub enum Note {
     },
     ClientAppended {
         index: u64,
-        key: String,
-        value: String,
+        key: Text,
+        value: Text,
     },
     ClientRedirected {
         leader: NodeId,

@@ -11,6 +11,7 @@ use super::{Raft, NAME};
 use crate::invariant::Property;
 use crate::protocol::{Ctx, NodeFault, ParamError, Protocol};
 use crate::sim::{NodeId, Time};
+use crate::text::Text;
 use rand::Rng;
 use rand_chacha::ChaCha8Rng;
 
@@ -70,8 +71,8 @@ impl Raft {
     fn client_request(
         &self,
         node: &mut Node,
-        key: String,
-        value: String,
+        key: Text,
+        value: Text,
         client: NodeId,
         seq: u32,
         hops: u32,
@@ -105,8 +106,8 @@ impl Raft {
             }
             node.disk.log.push(Entry {
                 term: node.disk.current_term,
-                key: key.as_str().into(),
-                value: value.as_str().into(),
+                key: key.clone(),
+                value: value.clone(),
                 client,
                 seq,
             });
@@ -198,7 +199,7 @@ impl Protocol for Raft {
                 }
                 node.disk.next_seq += 1;
                 let seq = node.disk.next_seq;
-                self.client_request(node, key, value, me, seq, 0, ctx);
+                self.client_request(node, key.into(), value.into(), me, seq, 0, ctx);
             }
             Cmd::Timeout => {
                 if node.mem.role == Role::Leader {

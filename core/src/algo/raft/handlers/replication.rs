@@ -9,15 +9,25 @@ use crate::sim::NodeId;
 use std::sync::Arc;
 
 impl Raft {
-    /// The AppendEntries a leader sends `to` now, from its `next_index`.
-    fn append_for(&self, node: &Node, to: NodeId) -> Msg {
+    /// The AppendEntries a leader sends `to` now, from its `next_index`. `shared` is the
+    /// entries of the last one made in the same broadcast, with its `prev_log_index`: a
+    /// follower as far along gets the same slice (the leader's log has not changed).
+    fn append_for(&self, node: &Node, to: NodeId, shared: &mut Option<(u64, Arc<[Entry]>)>) -> Msg {
         let next = node.mem.next_index[to.index()].clamp(1, node.disk.last_index() + 1);
         let prev = next - 1;
+        let entries = match shared {
+            Some((p, entries)) if *p == prev => entries.clone(),
+            _ => {
+                let entries = node.disk.log.shared_from(prev as usize);
+                *shared = Some((prev, entries.clone()));
+                entries
+            }
+        };
         Msg::AppendEntries {
             term: node.disk.current_term,
             prev_log_index: prev,
             prev_log_term: node.disk.term_at(prev).unwrap_or(0),
-            entries: node.disk.log.shared_from(prev as usize),
+            entries,
             leader_commit: node.mem.commit_index,
         }
     }
@@ -27,8 +37,9 @@ impl Raft {
     pub(super) fn broadcast_append(&self, node: &mut Node, ctx: &mut Ctx<Self>) {
         let me = ctx.me();
         let mut with_entries = Vec::new();
+        let mut shared = None;
         for p in self.peers(me) {
-            if self.send_append(node, p, ctx) {
+            if self.send_append(node, p, &mut shared, ctx) {
                 with_entries.push(p);
             }
         }
@@ -42,8 +53,14 @@ impl Raft {
     }
 
     /// Send `to` its AppendEntries now (from its `nextIndex`); whether it carries entries.
-    fn send_append(&self, node: &mut Node, to: NodeId, ctx: &mut Ctx<Self>) -> bool {
-        let m = self.append_for(node, to);
+    fn send_append(
+        &self,
+        node: &mut Node,
+        to: NodeId,
+        shared: &mut Option<(u64, Arc<[Entry]>)>,
+        ctx: &mut Ctx<Self>,
+    ) -> bool {
+        let m = self.append_for(node, to, shared);
         let carries = matches!(&m, Msg::AppendEntries { entries, .. } if !entries.is_empty());
         let last = node.disk.last_index();
         if let Some(s) = node.mem.sent_up_to.get_mut(to.index()) {
@@ -92,8 +109,19 @@ impl Raft {
     /// unless the unsafe rule is on).
     fn advance_commit(&self, node: &mut Node, ctx: &mut Ctx<Self>) {
         // Highest first: an insertion sort, for a handful of servers (a library sort would
-        // add its own code to the page for this one list).
-        let mut sorted = node.mem.match_index.clone();
+        // add its own code to the page for this one list), on the stack (at most 9).
+        let mut buf = [0u64; 9];
+        let mut heap;
+        let sorted: &mut [u64] = match buf.get_mut(..node.mem.match_index.len()) {
+            Some(b) => {
+                b.copy_from_slice(&node.mem.match_index);
+                b
+            }
+            None => {
+                heap = node.mem.match_index.clone();
+                &mut heap
+            }
+        };
         for i in 1..sorted.len() {
             let mut j = i;
             while j > 0 && sorted[j - 1] < sorted[j] {
@@ -307,7 +335,7 @@ impl Raft {
             let last = node.disk.last_index();
             let unsent = node.mem.sent_up_to.get(f).is_none_or(|&s| s < last);
             if node.mem.next_index[f] <= last && unsent {
-                self.send_append(node, from, ctx);
+                self.send_append(node, from, &mut None, ctx);
             }
         } else {
             if index + 1 != node.mem.next_index[f] || index <= node.mem.match_index[f] {
@@ -337,7 +365,7 @@ impl Raft {
                 next,
                 hint: hinted.is_some(),
             });
-            self.send_append(node, from, ctx);
+            self.send_append(node, from, &mut None, ctx);
         }
     }
 }
