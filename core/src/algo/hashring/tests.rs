@@ -249,7 +249,7 @@ fn a_crash_keeps_the_disk_and_loses_the_memory() {
     );
 
     let disk = StorageDisk {
-        stored: stored[0].clone(),
+        stored: stored[0].clone().into(),
         epoch: 4,
     };
     let sending = Outgoing {
