@@ -171,7 +171,39 @@ impl Ring {
 
     /// Index of the first virtual node clockwise from `h` (position >= h, wrapping).
     pub fn successor(&self, h: u64) -> usize {
-        let i = self.vnodes.partition_point(|v| v.pos < h);
+        let v = &self.vnodes;
+        let n = v.len();
+        if n == 0 {
+            return 0;
+        }
+        // Positions are hashes, spread evenly over the ring: start where `h` would be if
+        // they were evenly spaced, widen the range by doubling steps until it holds the
+        // first position >= h, and search it by halves (the same index as a binary search
+        // over the whole ring, in a few steps).
+        let guess = ((u128::from(h) * n as u128) >> 64) as usize;
+        let first_in = |lo: usize, hi: usize| lo + v[lo..hi].partition_point(|x| x.pos < h);
+        let mut step = 1;
+        let i = if v[guess].pos < h {
+            let mut lo = guess + 1;
+            loop {
+                let hi = (lo + step).min(n);
+                if hi == n || v[hi].pos >= h {
+                    break first_in(lo, hi);
+                }
+                lo = hi + 1;
+                step *= 2;
+            }
+        } else {
+            let mut hi = guess;
+            loop {
+                let lo = hi.saturating_sub(step);
+                if lo == 0 || v[lo].pos < h {
+                    break first_in(lo, hi);
+                }
+                hi = lo;
+                step *= 2;
+            }
+        };
         if i == self.vnodes.len() {
             0
         } else {
