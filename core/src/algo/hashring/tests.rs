@@ -298,7 +298,7 @@ fn ring_shortcuts_match_the_definitions() {
         for v in &ring.vnodes {
             hs.extend([v.pos, v.pos.wrapping_add(1), v.pos.wrapping_sub(1)]);
         }
-        hs.extend((0..2000u64).map(|i| mix64(i)));
+        hs.extend((0..2000u64).map(mix64));
         for h in hs {
             assert_eq!(
                 ring.successor(h),
