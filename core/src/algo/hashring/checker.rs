@@ -3,7 +3,6 @@
 use super::narration::name;
 use super::types::{Coord, Note, Op};
 use super::Hashring;
-use crate::collections::{VecMap, VecSet};
 use crate::invariant::{Checker, Property, Violation};
 use crate::sim::{NodeId, Sim};
 use crate::trace::StepOutcome;
@@ -44,14 +43,18 @@ impl HashringChecker {
     fn replica_placement(&self, c: &Coord, names: &[String]) -> Option<String> {
         let want = (self.replicas as usize).min(c.members.len());
         let mut bad = Vec::new();
-        for k in &c.keys {
-            let why = match c.owners.get(k) {
+        // Both in key order: walked side by side.
+        let mut owners = c.owners.iter().peekable();
+        for k in c.keys.iter() {
+            while owners.next_if(|(o, _)| *o < k).is_some() {}
+            let why = match owners.next_if(|(o, _)| *o == k).map(|(_, o)| o) {
                 None => "has no owner".to_string(),
                 Some(o) => {
-                    let distinct: VecSet<&NodeId> = o.iter().collect();
+                    // A few owners (R <= 5): pairs compared, no set built per key.
+                    let repeated = o.iter().enumerate().any(|(i, x)| o[..i].contains(x));
                     if o.len() != want {
                         format!("has {} owners instead of {want}", o.len())
-                    } else if distinct.len() != o.len() {
+                    } else if repeated {
                         "has the same node twice among its owners".to_string()
                     } else if let Some(x) = o.iter().find(|x| !c.members.contains_key(x)) {
                         format!("is owned by {}, which is not in the ring", name(names, *x))
@@ -77,29 +80,55 @@ impl HashringChecker {
         nodes: &[NodeId],
         out: &mut Vec<Violation>,
     ) {
-        let mut expected: VecMap<NodeId, VecSet<&str>> =
-            nodes.iter().map(|&n| (n, VecSet::new())).collect();
-        for (k, o) in &c.owners {
+        // What each node checked should store, in key order (the owners map is).
+        let mut expected: Vec<Option<Vec<&str>>> = Vec::new();
+        for &n in nodes {
+            if expected.len() <= n.index() {
+                expected.resize_with(n.index() + 1, || None);
+            }
+            expected[n.index()] = Some(Vec::new());
+        }
+        for (k, o) in c.owners.iter() {
             for n in o {
-                if let Some(set) = expected.get_mut(n) {
-                    set.insert(k.as_str());
+                if let Some(Some(list)) = expected.get_mut(n.index()) {
+                    if list.last() != Some(&k.as_str()) {
+                        list.push(k.as_str());
+                    }
                 }
             }
         }
-        for (&n, want) in &expected {
+        for &n in nodes {
+            let want = expected
+                .get(n.index())
+                .and_then(|w| w.as_deref())
+                .unwrap_or_default();
             let have = stored(n);
-            let missing: Vec<&str> = want
-                .iter()
-                .copied()
-                .filter(|k| !have.contains(*k))
-                .take(3)
-                .collect();
-            let extra: Vec<&str> = have
-                .iter()
-                .map(|k| k.as_str())
-                .filter(|k| !want.contains(k))
-                .take(3)
-                .collect();
+            // Both sorted: one merge finds the keys missing and the keys extra, in order.
+            let (mut missing, mut extra): (Vec<&str>, Vec<&str>) = (Vec::new(), Vec::new());
+            let (mut w, mut h) = (want.iter().copied().peekable(), have.iter().peekable());
+            loop {
+                match (w.peek(), h.peek()) {
+                    (Some(a), Some(b)) if *a == b.as_str() => {
+                        w.next();
+                        h.next();
+                    }
+                    (Some(a), Some(b)) if *a < b.as_str() => {
+                        missing.push(a);
+                        w.next();
+                    }
+                    (_, Some(b)) => {
+                        extra.push(b.as_str());
+                        h.next();
+                    }
+                    (Some(a), None) => {
+                        missing.push(a);
+                        w.next();
+                    }
+                    (None, None) => break,
+                }
+            }
+            missing.truncate(3);
+            extra.truncate(3);
             if !missing.is_empty() {
                 out.push(Violation::new(
                     PLACEMENT,

@@ -29,11 +29,11 @@ impl Hashring {
         Coord {
             members,
             vnodes: self.params.vnodes,
-            keys,
+            keys: keys.into(),
             next_key: self.params.keys,
             epoch: 0,
-            ring,
-            owners,
+            ring: ring.into(),
+            owners: owners.into(),
             tasks: Vec::new(),
             cleanup: Vec::new(),
             queue: VecDeque::new(),
@@ -214,12 +214,20 @@ impl Hashring {
         c.epoch += 1;
         let epoch = c.epoch;
         let r = self.replicas();
-        if matches!(
-            op,
-            Op::AddNode { .. } | Op::RemoveNode { .. } | Op::SetVnodes { .. }
-        ) {
-            c.ring = Ring::build(&c.members, c.vnodes);
+        // The ring of the new membership: a node's positions merged in or filtered out
+        // (the same ring as built anew, sorted), or built anew for another count.
+        match op {
+            Op::AddNode { node, weight } => {
+                c.ring = c
+                    .ring
+                    .with_node(node, weight.saturating_mul(c.vnodes))
+                    .into();
+            }
+            Op::RemoveNode { node } => c.ring = c.ring.without_node(node).into(),
+            Op::SetVnodes { .. } => c.ring = Ring::build(&c.members, c.vnodes).into(),
+            _ => {}
         }
+        debug_assert!(*c.ring == Ring::build(&c.members, c.vnodes));
         let mut owners = std::mem::take(&mut c.owners);
         // Keys that left: their old owners drop them.
         let mut drops: VecMap<NodeId, Vec<String>> = VecMap::new();
@@ -636,10 +644,24 @@ fn stats(
     owners: &BTreeMap<String, Vec<NodeId>>,
     mod_n: u32,
 ) -> Stats {
-    let mut load: VecMap<NodeId, u32> = members.keys().map(|&n| (n, 0)).collect();
+    // Counted by node number, then listed for the members (and any other owner).
+    let mut count: Vec<u32> = Vec::new();
     for o in owners.values() {
         for n in o {
-            *load.entry(*n).or_insert(0) += 1;
+            if count.len() <= n.index() {
+                count.resize(n.index() + 1, 0);
+            }
+            count[n.index()] += 1;
+        }
+    }
+    let mut load: VecMap<NodeId, u32> = members
+        .keys()
+        .map(|&n| (n, count.get(n.index()).copied().unwrap_or(0)))
+        .collect();
+    for (i, &x) in count.iter().enumerate() {
+        let n = NodeId(i as u32);
+        if x > 0 && !load.contains_key(&n) {
+            load.insert(n, x);
         }
     }
     let (mean, std_dev, max_over_mean) = balance(load.values().copied());

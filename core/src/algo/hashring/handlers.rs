@@ -4,7 +4,7 @@
 use super::checker::{self, HashringChecker};
 use super::narration;
 use super::ring::key_name;
-use super::types::{Cmd, Msg, Node, Note, Params, StorageDisk, Timer, MAX_KEYS};
+use super::types::{Cmd, Msg, Node, Note, Params, Shared, StorageDisk, Timer, MAX_KEYS};
 use super::{Hashring, Initial, NAME};
 use crate::invariant::Property;
 use crate::protocol::{Ctx, NodeState, ParamError, Protocol};
@@ -112,6 +112,7 @@ impl Protocol for Hashring {
                     }
                 }
             }
+            let stored = stored.into_iter().map(Shared::from).collect();
             std::sync::Arc::new(Initial { coord, stored })
         });
         if id == self.coord() {

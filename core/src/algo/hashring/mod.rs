@@ -81,7 +81,7 @@ pub struct Hashring {
 #[derive(Debug)]
 struct Initial {
     coord: Coord,
-    stored: Vec<BTreeSet<String>>,
+    stored: Vec<Shared<BTreeSet<String>>>,
 }
 
 impl crate::algorithm::Algorithm for Hashring {

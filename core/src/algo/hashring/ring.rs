@@ -42,7 +42,6 @@ use crate::hash::Fnv64;
 use crate::sim::NodeId;
 use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet};
-use std::fmt::Write as _;
 
 /// splitmix64's finalizer: spreads the bits of `z`.
 pub fn mix64(mut z: u64) -> u64 {
@@ -65,9 +64,41 @@ pub fn hash_key(key: &str) -> u64 {
 
 /// The ring position of virtual node `i` of physical node `n` (`hash("n3#7")`).
 pub fn vnode_hash(n: NodeId, i: u32) -> u64 {
-    let mut buf = String::with_capacity(12);
-    let _ = write!(buf, "n{}#{i}", n.0 + 1);
-    hash_key(&buf)
+    let mut h = vnode_prefix(n);
+    h.update(decimal(i).as_ref());
+    mix64(h.finish())
+}
+
+/// FNV-1a over a virtual node's name up to its number (`n3#`): each of the node's names
+/// goes on from there.
+fn vnode_prefix(n: NodeId) -> Fnv64 {
+    let mut h = Fnv64::default();
+    h.update(b"n");
+    h.update(decimal(n.0.saturating_add(1)).as_ref());
+    h.update(b"#");
+    h
+}
+
+/// The decimal digits of `x`, without padding (what `{x}` writes).
+fn decimal(mut x: u32) -> Digits {
+    let mut d = Digits([0; 10], 10);
+    loop {
+        d.1 -= 1;
+        d.0[d.1] = b'0' + (x % 10) as u8;
+        x /= 10;
+        if x == 0 {
+            return d;
+        }
+    }
+}
+
+/// Up to ten digits, the first at `.1`.
+struct Digits([u8; 10], usize);
+
+impl AsRef<[u8]> for Digits {
+    fn as_ref(&self) -> &[u8] {
+        &self.0[self.1..]
+    }
 }
 
 /// The name of the `i`-th key (from 1): `k0001`, `k0002`, ...
@@ -99,25 +130,80 @@ impl Ring {
             .map(|w| u64::from(*w) * u64::from(vnodes))
             .sum();
         let mut v = Vec::with_capacity(total.min(u64::from(MAX_PHYSICAL * 8 * 500)) as usize);
-        let mut buf = String::with_capacity(12);
         for (&node, &w) in members {
-            for index in 0..w.saturating_mul(vnodes) {
-                buf.clear();
-                let _ = write!(buf, "n{}#{index}", node.0 + 1);
-                v.push(VNode {
-                    pos: hash_key(&buf),
-                    node,
-                    index,
-                });
-            }
+            push_vnodes(&mut v, node, w.saturating_mul(vnodes));
         }
         v.sort_unstable();
         Ring { vnodes: v }
     }
 
+    /// This ring with `count` virtual nodes of `node` (not yet on it) added: the same ring
+    /// as [`Ring::build`] of the members with `node`, its new positions merged in.
+    pub fn with_node(&self, node: NodeId, count: u32) -> Ring {
+        let mut new = Vec::with_capacity(count.min(8 * 500) as usize);
+        push_vnodes(&mut new, node, count);
+        new.sort_unstable();
+        let mut v = Vec::with_capacity(self.vnodes.len() + new.len());
+        let (mut a, mut b) = (self.vnodes.iter().peekable(), new.into_iter().peekable());
+        loop {
+            let next = match (a.peek(), b.peek()) {
+                (Some(x), Some(y)) if **x <= *y => a.next().copied(),
+                (_, Some(_)) => b.next(),
+                (Some(_), None) => a.next().copied(),
+                (None, None) => break,
+            };
+            v.extend(next);
+        }
+        Ring { vnodes: v }
+    }
+
+    /// This ring without `node`'s virtual nodes.
+    pub fn without_node(&self, node: NodeId) -> Ring {
+        Ring {
+            vnodes: self
+                .vnodes
+                .iter()
+                .filter(|v| v.node != node)
+                .copied()
+                .collect(),
+        }
+    }
+
     /// Index of the first virtual node clockwise from `h` (position >= h, wrapping).
     pub fn successor(&self, h: u64) -> usize {
-        let i = self.vnodes.partition_point(|v| v.pos < h);
+        let v = &self.vnodes;
+        let n = v.len();
+        if n == 0 {
+            return 0;
+        }
+        // Positions are hashes, spread evenly over the ring: start where `h` would be if
+        // they were evenly spaced, widen the range by doubling steps until it holds the
+        // first position >= h, and search it by halves (the same index as a binary search
+        // over the whole ring, in a few steps).
+        let guess = ((u128::from(h) * n as u128) >> 64) as usize;
+        let first_in = |lo: usize, hi: usize| lo + v[lo..hi].partition_point(|x| x.pos < h);
+        let mut step = 1;
+        let i = if v[guess].pos < h {
+            let mut lo = guess + 1;
+            loop {
+                let hi = (lo + step).min(n);
+                if hi == n || v[hi].pos >= h {
+                    break first_in(lo, hi);
+                }
+                lo = hi + 1;
+                step *= 2;
+            }
+        } else {
+            let mut hi = guess;
+            loop {
+                let lo = hi.saturating_sub(step);
+                if lo == 0 || v[lo].pos < h {
+                    break first_in(lo, hi);
+                }
+                hi = lo;
+                step *= 2;
+            }
+        };
         if i == self.vnodes.len() {
             0
         } else {
@@ -153,6 +239,20 @@ impl Ring {
             self.preference(hash_key(k), r, &mut buf);
             (k.clone(), buf.clone())
         }))
+    }
+}
+
+/// Virtual nodes `#0` to `#(count - 1)` of `node`, in number order, onto `v`.
+fn push_vnodes(v: &mut Vec<VNode>, node: NodeId, count: u32) {
+    let prefix = vnode_prefix(node);
+    for index in 0..count {
+        let mut h = prefix.clone();
+        h.update(decimal(index).as_ref());
+        v.push(VNode {
+            pos: mix64(h.finish()),
+            node,
+            index,
+        });
     }
 }
 

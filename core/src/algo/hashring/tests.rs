@@ -249,7 +249,7 @@ fn a_crash_keeps_the_disk_and_loses_the_memory() {
     );
 
     let disk = StorageDisk {
-        stored: stored[0].clone(),
+        stored: stored[0].clone().into(),
         epoch: 4,
     };
     let sending = Outgoing {
@@ -275,4 +275,45 @@ fn a_crash_keeps_the_disk_and_loses_the_memory() {
         StorageMem::default(),
         "transfers being sent are lost"
     );
+}
+
+/// The ring's shortcuts give what the plain definitions give: the successor found from a
+/// guess is the first position >= h (binary search over the whole ring), and a node merged
+/// in or filtered out leaves the ring built anew from the members.
+#[test]
+fn ring_shortcuts_match_the_definitions() {
+    use crate::collections::VecMap;
+    for (nodes, vnodes) in [(1u32, 1u32), (2, 1), (3, 7), (10, 50), (64, 200)] {
+        let members: VecMap<NodeId, u32> = (0..nodes).map(|i| (NodeId(i), 1 + i % 3)).collect();
+        let ring = Ring::build(&members, vnodes);
+        let plain = |h: u64| {
+            let i = ring.vnodes.partition_point(|v| v.pos < h);
+            if i == ring.vnodes.len() {
+                0
+            } else {
+                i
+            }
+        };
+        let mut hs = vec![0, 1, u64::MAX, u64::MAX - 1, 1 << 63];
+        for v in &ring.vnodes {
+            hs.extend([v.pos, v.pos.wrapping_add(1), v.pos.wrapping_sub(1)]);
+        }
+        hs.extend((0..2000u64).map(mix64));
+        for h in hs {
+            assert_eq!(
+                ring.successor(h),
+                plain(h),
+                "h = {h:#x}, {nodes} x {vnodes}"
+            );
+        }
+        let new = NodeId(nodes);
+        let mut more = members.clone();
+        more.insert(new, 2);
+        assert_eq!(ring.with_node(new, 2 * vnodes), Ring::build(&more, vnodes));
+        assert_eq!(
+            Ring::build(&more, vnodes).without_node(new),
+            ring,
+            "{nodes} x {vnodes}"
+        );
+    }
 }

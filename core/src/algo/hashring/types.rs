@@ -7,6 +7,7 @@ use crate::protocol::{Durable, NodeState};
 use crate::sim::{NodeId, Time};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use std::sync::Arc;
 
 /// Largest key set.
 pub const MAX_KEYS: u32 = 20_000;
@@ -45,6 +46,68 @@ impl Default for Params {
             keys: 200,
             transfer_timeout: 300,
         }
+    }
+}
+
+/// A large collection shared between copies of a state until one of them changes it (copy
+/// on write): the timeline's checkpoints clone every node's state, and the key sets, the
+/// owners and the ring are the bulk of it (tens of thousands of keys). Read through `Deref`;
+/// writing through `DerefMut` copies the collection first if another state still shares it.
+/// Compared, printed and written out as the collection itself.
+#[derive(Default)]
+pub struct Shared<T>(Arc<T>);
+
+impl<T> Clone for Shared<T> {
+    fn clone(&self) -> Self {
+        Shared(Arc::clone(&self.0))
+    }
+}
+
+impl<T> From<T> for Shared<T> {
+    fn from(value: T) -> Self {
+        Shared(Arc::new(value))
+    }
+}
+
+impl<T> std::ops::Deref for Shared<T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        &self.0
+    }
+}
+
+impl<T: Clone> std::ops::DerefMut for Shared<T> {
+    fn deref_mut(&mut self) -> &mut T {
+        Arc::make_mut(&mut self.0)
+    }
+}
+
+impl<T: PartialEq> PartialEq for Shared<T> {
+    fn eq(&self, other: &Self) -> bool {
+        Arc::ptr_eq(&self.0, &other.0) || *self.0 == *other.0
+    }
+}
+
+impl<T: std::fmt::Debug> std::fmt::Debug for Shared<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+impl<T: Serialize> Serialize for Shared<T> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        self.0.serialize(s)
+    }
+}
+
+impl<'a, T> IntoIterator for &'a Shared<T>
+where
+    &'a T: IntoIterator,
+{
+    type Item = <&'a T as IntoIterator>::Item;
+    type IntoIter = <&'a T as IntoIterator>::IntoIter;
+    fn into_iter(self) -> Self::IntoIter {
+        self.0.as_ref().into_iter()
     }
 }
 
@@ -162,17 +225,17 @@ pub struct Coord {
     /// Nodes in the ring -> weight.
     pub members: VecMap<NodeId, u32>,
     pub vnodes: u32,
-    pub keys: BTreeSet<String>,
+    pub keys: Shared<BTreeSet<String>>,
     /// Number of the last key created.
     pub next_key: u32,
     /// Number of the current operation.
     pub epoch: u64,
     /// The ring of `members` with `vnodes` (derived from them, not written out).
     #[serde(skip)]
-    pub ring: Ring,
+    pub ring: Shared<Ring>,
     /// Key -> its preference list (owners), for the current ring.
     #[serde(skip)]
-    pub owners: BTreeMap<String, Vec<NodeId>>,
+    pub owners: Shared<BTreeMap<String, Vec<NodeId>>>,
     /// Instructions of the current operation not yet reported done.
     pub tasks: Vec<Task>,
     /// Nodes that left the ring while a surviving replica handed their keys over: the
@@ -204,7 +267,7 @@ pub struct CoordMem {
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct StorageDisk {
     /// The keys this node stores.
-    pub stored: BTreeSet<String>,
+    pub stored: Shared<BTreeSet<String>>,
     /// The newest operation this node has heard of.
     pub epoch: u64,
 }

@@ -321,37 +321,27 @@ fn plural(n: u32) -> &'static str {
     }
 }
 
-#[function_component(HashringPanel)]
-pub(super) fn hashring_panel() -> Html {
-    let typed = use_typed::<Hashring>();
-    let shell = use_shell();
-    let fp = fingerprint(&typed.run.borrow(), shell.session.id());
-    let data = {
-        let run = typed.run.clone();
-        use_memo(fp, move |_| panel_data(&run.borrow()))
-    };
-    let vnodes_text = use_state(|| None::<String>);
-    let weight_text = use_state(String::new);
-    let spare_pick = use_state(|| None::<u32>);
-    let keys_text = use_state(|| "100".to_string());
-    let remove_text = use_state(|| "50".to_string());
-    let lookup_text = use_state(|| "k0001".to_string());
+/// The panel's data, compared by pointer: it is made again only when the coordinator's
+/// state changes (see `fingerprint`).
+#[derive(Properties)]
+struct LoadProps {
+    data: std::rc::Rc<Option<PanelData>>,
+}
 
-    let Some(d) = (*data).clone() else {
+impl PartialEq for LoadProps {
+    fn eq(&self, other: &Self) -> bool {
+        std::rc::Rc::ptr_eq(&self.data, &other.data)
+    }
+}
+
+/// The keys per node and the keys the last operation moved: drawn again only when the
+/// coordinator's state changes, not on every step of a migration (a row per node).
+#[function_component(LoadAndMoved)]
+fn load_and_moved(props: &LoadProps) -> Html {
+    let Some(d) = props.data.as_ref() else {
         return html! {};
     };
-    let send = |cmd: Cmd| {
-        let typed = typed.clone();
-        let node = d.coord;
-        move || {
-            typed.act(Action::Command {
-                node,
-                cmd: cmd.clone(),
-            })
-        }
-    };
     let nm = |i: u32| d.names.get(i as usize).cloned().unwrap_or_default();
-
     // Load chart.
     let max = d.load.iter().map(|(_, l)| *l).max().unwrap_or(0).max(1);
     let mean_pct = d.mean / f64::from(max) * 100.0;
@@ -406,6 +396,58 @@ pub(super) fn hashring_panel() -> Html {
                 }
             </div>
         }
+    };
+
+    html! {
+        <>
+            <h3>{ "Keys per node" }</h3>
+            <ul class="load-chart" aria-label="Keys per node" tabindex="0">{ for bars }</ul>
+            <p class="load-stats">{ format!("mean {} (dashed line) · std dev {} ({}% of mean) · max/mean {}",
+                fixed(d.mean, 1), fixed(d.std_dev, 1), fixed(sd_rel, 0), fixed(d.max_over_mean, 2)) }</p>
+            if d.replicas > 1 {
+                <p class="muted">{ format!("each key counts on its {} replicas", d.replicas) }</p>
+            }
+            <h3>{ "Keys moved" }</h3>
+            { moved }
+        </>
+    }
+}
+
+#[function_component(HashringPanel)]
+pub(super) fn hashring_panel() -> Html {
+    let typed = use_typed::<Hashring>();
+    let shell = use_shell();
+    let fp = fingerprint(&typed.run.borrow(), shell.session.id());
+    let data = {
+        let run = typed.run.clone();
+        use_memo(fp, move |_| panel_data(&run.borrow()))
+    };
+    let vnodes_text = use_state(|| None::<String>);
+    let weight_text = use_state(String::new);
+    let spare_pick = use_state(|| None::<u32>);
+    let keys_text = use_state(|| "100".to_string());
+    let remove_text = use_state(|| "50".to_string());
+    let lookup_text = use_state(|| "k0001".to_string());
+
+    let Some(d) = data.as_ref().as_ref() else {
+        return html! {};
+    };
+    let send = |cmd: Cmd| {
+        let typed = typed.clone();
+        let node = d.coord;
+        move || {
+            typed.act(Action::Command {
+                node,
+                cmd: cmd.clone(),
+            })
+        }
+    };
+    let nm = |i: u32| d.names.get(i as usize).cloned().unwrap_or_default();
+
+    let sd_rel = if d.mean > 0.0 {
+        d.std_dev / d.mean * 100.0
+    } else {
+        0.0
     };
 
     // Virtual nodes.
@@ -644,15 +686,7 @@ pub(super) fn hashring_panel() -> Html {
         <section class="panel hr-panel" aria-label="Consistent hashing">
             <h2>{ "Ring" }</h2>
             { for node_actions }
-            <h3>{ "Keys per node" }</h3>
-            <ul class="load-chart" aria-label="Keys per node" tabindex="0">{ for bars }</ul>
-            <p class="load-stats">{ format!("mean {} (dashed line) · std dev {} ({}% of mean) · max/mean {}",
-                fixed(d.mean, 1), fixed(d.std_dev, 1), fixed(sd_rel, 0), fixed(d.max_over_mean, 2)) }</p>
-            if d.replicas > 1 {
-                <p class="muted">{ format!("each key counts on its {} replicas", d.replicas) }</p>
-            }
-            <h3>{ "Keys moved" }</h3>
-            { moved }
+            <LoadAndMoved data={data.clone()} />
             <h3>{ "Commands to coord" }</h3>
             <form class="command-form" onsubmit={on_vset}>
                 <label>{ "Virtual nodes per node" }
