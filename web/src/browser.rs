@@ -169,3 +169,52 @@ pub fn now_ms() -> f64 {
 pub fn random_seed() -> u64 {
     (js_sys::Math::random() * 1_000_000.0) as u64
 }
+
+/// A frame callback, kept where it can schedule itself again.
+type FrameSlot =
+    std::rc::Rc<std::cell::RefCell<Option<wasm_bindgen::closure::Closure<dyn FnMut(f64)>>>>;
+
+/// Calls a function on every animation frame, with the frame's time in ms, until dropped.
+/// Playback draws once per frame this way: a timer of its own would sometimes fire twice
+/// between two frames (two renders, one never shown) and drift against the display.
+pub struct FrameLoop {
+    id: std::rc::Rc<std::cell::Cell<i32>>,
+    /// Keeps the callback alive; it schedules itself again from inside.
+    _cb: FrameSlot,
+}
+
+impl FrameLoop {
+    pub fn new(mut f: impl FnMut(f64) + 'static) -> FrameLoop {
+        use std::cell::{Cell, RefCell};
+        use std::rc::Rc;
+        use wasm_bindgen::closure::Closure;
+        let id = Rc::new(Cell::new(0));
+        let slot: FrameSlot = Rc::new(RefCell::new(None));
+        let (weak, id2) = (Rc::downgrade(&slot), id.clone());
+        *slot.borrow_mut() = Some(Closure::new(move |now: f64| {
+            f(now);
+            // Dropped meanwhile (the callback ended playback): the loop ends.
+            if let Some(slot) = weak.upgrade() {
+                if let Some(cb) = slot.borrow().as_ref() {
+                    id2.set(request_frame(cb));
+                }
+            }
+        }));
+        if let Some(cb) = slot.borrow().as_ref() {
+            id.set(request_frame(cb));
+        }
+        FrameLoop { id, _cb: slot }
+    }
+}
+
+fn request_frame(cb: &wasm_bindgen::closure::Closure<dyn FnMut(f64)>) -> i32 {
+    gloo::utils::window()
+        .request_animation_frame(cb.as_ref().unchecked_ref())
+        .unwrap_or(0)
+}
+
+impl Drop for FrameLoop {
+    fn drop(&mut self) {
+        let _ = gloo::utils::window().cancel_animation_frame(self.id.get());
+    }
+}

@@ -35,8 +35,6 @@ pub trait Page: 'static {
     fn panel() -> Html;
 }
 
-/// Milliseconds between playback frames.
-const FRAME_MS: u32 = 16;
 /// How long the page stays still before the URL is brought up to date (ms).
 const URL_DELAY_MS: u32 = 150;
 
@@ -146,18 +144,21 @@ pub fn playground<A: Page>(props: &PlaygroundProps) -> Html {
     }
 }
 
-/// Playback: one frame per animation frame while playing, with the real time elapsed. A
+/// Playback: one tick per animation frame while playing, with the real time elapsed. A
 /// long seek: one slice per turn of the event loop while it lasts, so the page draws its
 /// progress and answers keys and clicks (Stop) between slices (it stops playback).
 #[hook]
 fn use_playback(dispatch: Callback<ShellMsg>, playing: bool, seeking: bool) {
     use_effect_with((playing, seeking), move |&(playing, seeking)| {
-        let handle = if seeking {
-            Some(Interval::new(0, move || dispatch.emit(ShellMsg::SeekSlice)))
+        // What drives the seek or playback (a timer, a frame loop): it stops when dropped.
+        let handle: Option<Box<dyn std::any::Any>> = if seeking {
+            Some(Box::new(Interval::new(0, move || {
+                dispatch.emit(ShellMsg::SeekSlice)
+            })))
         } else if playing {
             let reduced = browser::prefers_reduced_motion();
             let last = std::rc::Rc::new(std::cell::Cell::new(browser::now_ms()));
-            Some(Interval::new(FRAME_MS, move || {
+            Some(Box::new(browser::FrameLoop::new(move |_| {
                 let now = browser::now_ms();
                 // A hidden tab or a long frame must not jump the simulation far ahead.
                 let dt = (now - last.replace(now)).clamp(0.0, 100.0);
@@ -166,7 +167,7 @@ fn use_playback(dispatch: Callback<ShellMsg>, playing: bool, seeking: bool) {
                 } else {
                     ShellMsg::Tick(dt)
                 });
-            }))
+            })))
         } else {
             None
         };

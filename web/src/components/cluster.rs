@@ -318,6 +318,182 @@ pub fn flying_message(
     })
 }
 
+/// Messages in flight while playing, drawn in few elements: the messages that look alike
+/// (kind and state) share one group, whose trails are one path and whose shapes are
+/// another; only their texts (label, verdict, lost mark) are elements of their own. A
+/// frame then writes a few long attributes instead of several per message, and the page
+/// keeps a tenth of the elements. No tooltip and no click target per message: those are
+/// drawn when playback stops ([`flying_message`]); the message selected is drawn that way
+/// throughout. Each item: the message, its ends, whether it is fresh, its look.
+pub fn moving_messages<'a>(
+    items: impl Iterator<Item = (&'a MsgView, (f64, f64), (f64, f64), bool, MsgLook)>,
+    t: f64,
+    names: &[String],
+    shell: &Shell,
+) -> Html {
+    use std::fmt::Write as _;
+    struct Group {
+        key: (&'static str, &'static str, u8),
+        shape: Shape,
+        trails: String,
+        shapes: String,
+        /// Each message's texts (verdict, label, lost mark), drawn around (0, 0) and moved
+        /// by one transform: one attribute to write per message and frame.
+        texts: Vec<Html>,
+    }
+    let mut groups: Vec<Group> = Vec::new();
+    let mut alone: Vec<Html> = Vec::new();
+    for (m, from, to, fresh, look) in items {
+        if shell.selected_msg == Some(m.id) {
+            alone.extend(flying_message(m, from, to, t, names, shell, fresh, look));
+            continue;
+        }
+        let Some(fl) = Flight::of(m, from, to, t) else {
+            continue;
+        };
+        let flags = u8::from(fl.lost) | u8::from(m.duplicate) << 1 | u8::from(fresh) << 2;
+        let key = (look.page, look.kind, flags);
+        // Kept in order (a keyed group that moves is written again): found or put in place.
+        let i = match groups.binary_search_by_key(&key, |g| g.key) {
+            Ok(i) => i,
+            Err(i) => {
+                groups.insert(
+                    i,
+                    Group {
+                        key,
+                        shape: look.shape,
+                        trails: String::new(),
+                        shapes: String::new(),
+                        texts: Vec::new(),
+                    },
+                );
+                i
+            }
+        };
+        let g = &mut groups[i];
+        g.trails.push_str(&fl.path.partial_d(fl.frac));
+        let (px, py) = fl.at;
+        shape_d(&mut g.shapes, look.shape, px, py, 12.0);
+        let verdict = look.verdict.filter(|_| !(fl.lost && fl.frac > 0.4));
+        let labelled = (fl.frac > 0.15 || fl.lost) && look.labelled;
+        let cross = fl.lost && fl.frac > 0.4;
+        if verdict.is_some() || labelled || cross {
+            let dy = if look.shape == Shape::Triangle {
+                "7"
+            } else {
+                "5"
+            };
+            let (lx, ly) = fl.label_offset(24.0, 6.0);
+            g.texts.push(html! {
+                <g key={m.id} transform={format!("translate({} {})", f(px), f(py))}>
+                    if let Some(ok) = verdict {
+                        <text class="verdict" y={dy} text-anchor="middle">{ if ok { "✓" } else { "✗" } }</text>
+                    }
+                    if labelled {
+                        <text class="msg-label" x={f(lx)} y={f(ly)} text-anchor="middle">{ look.label }</text>
+                    }
+                    if cross {
+                        <text class="lost-mark" y="8" text-anchor="middle">{ "✕" }</text>
+                    }
+                </g>
+            });
+        }
+    }
+    let drawn = groups.into_iter().map(|g| {
+        let (page, kind, flags) = g.key;
+        let mut class = String::with_capacity(40);
+        let _ = write!(class, "msg {page} {kind}");
+        for (bit, word) in [(1, " lost"), (2, " dup"), (4, " fresh")] {
+            if flags & bit != 0 {
+                class.push_str(word);
+            }
+        }
+        let key = class.clone();
+        let shape = if g.shape == Shape::Circle {
+            "shape round"
+        } else {
+            "shape"
+        };
+        html! {
+            <g {class} {key}>
+                <path class="trail" d={g.trails} />
+                <path class={shape} d={g.shapes} />
+                // Keyed by message, apart from the paths: a message keeps its texts.
+                <g>{ for g.texts }</g>
+            </g>
+        }
+    });
+    html! { <>{ for drawn }{ for alone }</> }
+}
+
+/// Appends the outline of `shape` centred on (x, y), `r` about its radius, as path data:
+/// the same outline as [`shape_html`] draws.
+fn shape_d(d: &mut String, shape: Shape, x: f64, y: f64, r: f64) {
+    use dsplay_core::decimal::fixed;
+    use std::fmt::Write as _;
+    let v = |x: f64| fixed(x, 1);
+    let poly = |d: &mut String, pts: &[(f64, f64)]| {
+        for (k, (px, py)) in pts.iter().enumerate() {
+            let _ = write!(
+                d,
+                "{}{} {}",
+                if k == 0 { "M" } else { "L" },
+                v(x + px * r),
+                v(y + py * r)
+            );
+        }
+        d.push('Z');
+    };
+    let _ = match shape {
+        Shape::Circle => {
+            let c = r * 0.85;
+            write!(
+                d,
+                "M{} {}a{c} {c} 0 1 0 {} 0a{c} {c} 0 1 0 {} 0Z",
+                v(x - c),
+                v(y),
+                v(2.0 * c),
+                v(-2.0 * c),
+                c = v(c)
+            )
+        }
+        Shape::Square => {
+            // A rounded square: sides 1.6 r, corners of radius 0.15 r.
+            let (h, c) = (r * 0.8, r * 0.15);
+            let side = v(2.0 * (h - c));
+            write!(
+                d,
+                "M{} {}h{side}a{c} {c} 0 0 1 {c} {c}v{side}a{c} {c} 0 0 1 -{c} {c}h-{side}a{c} {c} 0 0 1 -{c} -{c}v-{side}a{c} {c} 0 0 1 {c} -{c}Z",
+                v(x - h + c),
+                v(y - h),
+                c = v(c),
+            )
+        }
+        Shape::Diamond => {
+            poly(d, &[(0.0, -1.05), (1.05, 0.0), (0.0, 1.05), (-1.05, 0.0)]);
+            Ok(())
+        }
+        Shape::Triangle => {
+            poly(d, &[(0.0, -1.1), (1.1, 0.8), (-1.1, 0.8)]);
+            Ok(())
+        }
+        Shape::Hexagon => {
+            poly(
+                d,
+                &[
+                    (0.0, -1.0),
+                    (0.87, -0.5),
+                    (0.87, 0.5),
+                    (0.0, 1.0),
+                    (-0.87, 0.5),
+                    (-0.87, -0.5),
+                ],
+            );
+            Ok(())
+        }
+    };
+}
+
 /// The tooltip of a message: its id, what it says, who sent it to whom and when.
 pub fn message_title(m: &MsgView, names: &[String]) -> String {
     let name = |i: u32| names.get(i as usize).map_or("?", |s| s.as_str());

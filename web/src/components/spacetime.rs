@@ -189,6 +189,10 @@ impl RecentSteps {
     }
 }
 
+/// The fate and resolving step of each message in flight, by id, for one state of one
+/// session (`key`: the session and its version).
+type FlyingFates = ((usize, u64), Rc<HashMap<u64, (Fate, Option<u64>)>>);
+
 /// Every message of the run (up to the computed horizon), from the cache when it is valid
 /// for the current step.
 fn cached_messages(
@@ -444,6 +448,7 @@ pub fn spacetime_component() -> Html {
     let zoom = use_state(|| 0i32);
     let cache = use_mut_ref(|| None::<MsgCache>);
     let recent_cache = use_mut_ref(|| None::<RecentSteps>);
+    let flying_cache = use_mut_ref(|| None::<FlyingFates>);
 
     // Measure when the box or the text size changes (observing the box and the 1em probe),
     // never during a render: reading sizes then would force a layout on every frame.
@@ -696,7 +701,24 @@ pub fn spacetime_component() -> Html {
 
     // Messages sent before the current step that show in the window, with the fate known now.
     let all = cached_messages(&cache, &store.session, &*s);
-    let flying: HashMap<u64, MsgView> = s.in_flight().into_iter().map(|m| (m.id, m)).collect();
+    // The fates known at this step, made once per state (not on every frame of playback:
+    // each message in flight is described in words on the way).
+    let flying = {
+        let mut c = flying_cache.borrow_mut();
+        match c.as_ref().filter(|(k, _)| *k == key) {
+            Some((_, m)) => m.clone(),
+            None => {
+                let m: Rc<HashMap<u64, (Fate, Option<u64>)>> = Rc::new(
+                    s.in_flight()
+                        .into_iter()
+                        .map(|m| (m.id, (m.fate, m.resolved_step)))
+                        .collect(),
+                );
+                *c = Some((key, m.clone()));
+                m
+            }
+        }
+    };
     let all = &all[..all.partition_point(|m| m.sent_step < pos)];
     let lane_names: Vec<Rc<str>> = names.iter().map(|x| Rc::from(x.as_str())).collect();
     let lane_name = |i: u32| {
@@ -708,9 +730,10 @@ pub fn spacetime_component() -> Html {
     let selected = store.selected_msg;
     let mut labels: Vec<(f64, f64, f64, f64)> = Vec::new();
     let mut arrows: Vec<ArrowProps> = Vec::new();
+    let mut moving = Moving::default();
     for m in all.iter().rev() {
         let (fate, resolved) = match flying.get(&m.id) {
-            Some(v) => (v.fate, v.resolved_step),
+            Some(&v) => v,
             None => (m.fate, m.resolved_step),
         };
         let (ts, td) = (m.sent_at as f64, m.deliver_at as f64);
@@ -771,6 +794,12 @@ pub fn spacetime_component() -> Html {
         if room {
             labels.push(rect);
         }
+        // While playing, a message on its way joins the others of its colour: their lines
+        // are one path and their dots another, written once per frame.
+        if store.playing && fate == Fate::InFlight && selected != Some(m.id) {
+            moving.add(m, &path, room.then_some((lx, ly)), g.em);
+            continue;
+        }
         arrows.push(ArrowProps {
             id: m.id,
             label: m.label,
@@ -792,7 +821,7 @@ pub fn spacetime_component() -> Html {
             text: m.text.clone(),
         });
     }
-    let shown = arrows.len();
+    let shown = arrows.len() + moving.count;
     let msg_html = arrows.into_iter().rev().map(|p| {
         let key = p.id;
         html! { <Arrow {key} ..p /> }
@@ -919,7 +948,7 @@ pub fn spacetime_component() -> Html {
                         <g class="st-bands">{ for band_html }</g>
                         <g class="st-down">{ for down_html }</g>
                         <g class="st-paused">{ for paused_html }</g>
-                        <g class="st-msgs">{ for msg_html }</g>
+                        <g class="st-msgs">{ for msg_html.chain(moving.html()) }</g>
                         <g class="st-steps">{ for step_html }</g>
                         <g class="st-violations">{ for violation_html }</g>
                         <g class="st-now">
@@ -941,6 +970,66 @@ pub fn spacetime_component() -> Html {
 
 fn name_of(names: &[String], i: u32) -> &str {
     names.get(i as usize).map_or("?", String::as_str)
+}
+
+/// Colour and duplicate or not; lines, dots, labels.
+type MovingGroup = ((usize, bool), String, String, Vec<Html>);
+
+/// The messages on their way while playing, drawn together by colour (and duplicate or
+/// not): one path for their lines, one for their dots, and their labels. Nothing there to
+/// point at or click until playback stops, when each is an [`Arrow`] again.
+#[derive(Default)]
+struct Moving {
+    groups: Vec<MovingGroup>,
+    count: usize,
+}
+
+impl Moving {
+    fn add(&mut self, m: &MsgView, path: &Curve, label_at: Option<(f64, f64)>, em: f64) {
+        use std::fmt::Write as _;
+        let key = (label_colour(m.label), m.duplicate);
+        // Kept in order (a keyed group that moves is written again): found or put in place.
+        let i = match self.groups.binary_search_by_key(&key, |g| g.0) {
+            Ok(i) => i,
+            Err(i) => {
+                self.groups
+                    .insert(i, (key, String::new(), String::new(), Vec::new()));
+                i
+            }
+        };
+        let (_, lines, dots, texts) = &mut self.groups[i];
+        lines.push_str(&path.d());
+        let r = em * 0.28;
+        let _ = write!(
+            dots,
+            "M{} {}a{r} {r} 0 1 0 {} 0a{r} {r} 0 1 0 {} 0Z",
+            f(path.e.0 - r),
+            f(path.e.1),
+            f(2.0 * r),
+            f(-2.0 * r),
+            r = f(r)
+        );
+        if let Some((x, y)) = label_at {
+            texts.push(html! { <text class="st-label" x={f(x)} y={f(y)}>{ m.label }</text> });
+        }
+        self.count += 1;
+    }
+
+    /// The groups, keyed: they share a keyed list with the arrows.
+    fn html(self) -> impl Iterator<Item = Html> {
+        self.groups
+            .into_iter()
+            .map(|((c, dup), lines, dots, texts)| {
+                html! {
+                    <g class={format!("st-msg flying moving m{c}{}", if dup { " dup" } else { "" })}
+                        key={format!("moving-{c}-{dup}")}>
+                        <path class="st-line" d={lines} />
+                        <path class="st-dot" d={dots} />
+                        { for texts }
+                    </g>
+                }
+            })
+    }
 }
 
 /// One message arrow, as plain data so that an unchanged arrow is not drawn again.
@@ -982,40 +1071,19 @@ fn arrow(p: &ArrowProps) -> Html {
         p.full.until(p.frac)
     };
     let lost = matches!(p.fate, Fate::Dropped { .. });
-    let class = classes!(
-        "st-msg",
-        format!("m{}", label_colour(p.label)),
+    // One string, not a set of classes: an arrow in flight is drawn on every frame.
+    let class = format!(
+        "st-msg m{} {}{}{}",
+        label_colour(p.label),
         match p.fate {
             Fate::Delivered => "delivered",
             Fate::InFlight => "flying",
             Fate::Dropped { .. } => "dropped",
         },
-        p.dup.then_some("dup"),
-        p.selected.then_some("selected")
+        if p.dup { " dup" } else { "" },
+        if p.selected { " selected" } else { "" }
     );
-    let fate = match p.fate {
-        Fate::Delivered => format!("delivered t={} ms", short(p.td)),
-        Fate::InFlight => format!("in flight, due t={} ms", short(p.td)),
-        Fate::Dropped { reason } if p.lost_on_way && !p.ended => {
-            format!("will not arrive: {}", reason.describe())
-        }
-        Fate::Dropped { reason } => format!(
-            "dropped t={} ms: {}",
-            fixed(p.drop_at.unwrap_or(p.td), 0),
-            reason.describe()
-        ),
-    };
-    let dup = if p.dup { " (duplicate)" } else { "" };
-    let tip = format!(
-        "m{} {} {} → {}, sent t={} ms, {fate}{dup}\n{}\nClick: go to the step that sent it",
-        p.id,
-        p.label,
-        p.from,
-        p.to,
-        short(p.ts),
-        p.text
-    );
-    let aria = format!("m{} {} {} to {}, {fate}{dup}", p.id, p.label, p.from, p.to);
+    let (tip, aria) = arrow_words(p);
     let d = path.d();
     // The whole way, not the part drawn: it holds still while the message travels (one
     // attribute fewer to write on every frame), and points at where it is going.
@@ -1045,6 +1113,34 @@ fn arrow(p: &ArrowProps) -> Html {
             }
         </g>
     }
+}
+
+/// An arrow's tooltip and its accessible name.
+fn arrow_words(p: &ArrowProps) -> (String, String) {
+    let fate = match p.fate {
+        Fate::Delivered => format!("delivered t={} ms", short(p.td)),
+        Fate::InFlight => format!("in flight, due t={} ms", short(p.td)),
+        Fate::Dropped { reason } if p.lost_on_way && !p.ended => {
+            format!("will not arrive: {}", reason.describe())
+        }
+        Fate::Dropped { reason } => format!(
+            "dropped t={} ms: {}",
+            fixed(p.drop_at.unwrap_or(p.td), 0),
+            reason.describe()
+        ),
+    };
+    let dup = if p.dup { " (duplicate)" } else { "" };
+    let tip = format!(
+        "m{} {} {} → {}, sent t={} ms, {fate}{dup}\n{}\nClick: go to the step that sent it",
+        p.id,
+        p.label,
+        p.from,
+        p.to,
+        short(p.ts),
+        p.text
+    );
+    let aria = format!("m{} {} {} to {}, {fate}{dup}", p.id, p.label, p.from, p.to);
+    (tip, aria)
 }
 
 #[derive(Properties, PartialEq)]

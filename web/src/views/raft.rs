@@ -6,12 +6,13 @@
 //! server clicked and on the whole cluster.
 
 use crate::components::cluster::{
-    f, flying_message, kind_legend, status_badge, status_marks, KindLook, MsgLook, Shape, NODE_R,
+    f, flying_message, kind_legend, moving_messages, status_badge, status_marks, KindLook, MsgLook,
+    Shape, NODE_R,
 };
 use crate::components::{unique_keys, use_clock, use_shell, use_typed, Shell};
 use crate::math;
 use crate::page::Page;
-use crate::store::ShellMsg;
+use crate::store::{Run, ShellMsg};
 use dsplay_core::algo::raft::{Cmd, Node, Params, Raft, Role};
 use dsplay_core::session::{Loaded, MsgView, Session};
 use dsplay_core::{Action, NodeId, NodeStatus};
@@ -261,6 +262,19 @@ fn server(
     }
 }
 
+/// How a message in flight is drawn.
+fn look(m: &MsgView) -> MsgLook {
+    let (kind, shape, _, verdict) = kind_of(m.label);
+    MsgLook {
+        page: "rmsg",
+        kind,
+        shape,
+        label: m.label,
+        verdict,
+        labelled: true,
+    }
+}
+
 /// A message in flight at time `t`.
 fn message(
     m: &MsgView,
@@ -270,17 +284,23 @@ fn message(
     shell: &Shell,
     fresh: bool,
 ) -> Option<Html> {
-    let (kind, shape, _, verdict) = kind_of(m.label);
-    let look = MsgLook {
-        page: "rmsg",
-        kind,
-        shape,
-        label: m.label,
-        verdict,
-        labelled: true,
-    };
     let (from, to) = (position(m.from as usize, n), position(m.to as usize, n));
-    flying_message(m, from, to, t, names, shell, fresh, look)
+    flying_message(m, from, to, t, names, shell, fresh, look(m))
+}
+
+#[derive(Properties, PartialEq)]
+struct LogGridProps {
+    run: Run<Raft>,
+    selected: Option<u32>,
+}
+
+/// The log grid as a component of its own: it changes only with the run and the selection,
+/// so it is not drawn again on every frame of playback as the ring is.
+#[function_component(LogGrid)]
+fn log_grid_component(p: &LogGridProps) -> Html {
+    let l = p.run.borrow();
+    let names = l.names().to_vec();
+    log_grid(&l, &names, p.selected)
 }
 
 /// The log grid: one row per server.
@@ -493,11 +513,22 @@ pub fn raft_view() -> Html {
             </g>
         }
     });
-    let msgs = l.in_flight();
+    // Made once per step, not on every frame of playback (each is described in words).
+    let msgs = use_memo(typed.run.clone(), |run| run.borrow().in_flight());
     let just_sent = l.pos().checked_sub(1);
-    let dots = msgs
-        .iter()
-        .filter_map(|m| message(m, n, &names, t, &shell, Some(m.sent_step) == just_sent));
+    // While playing, the messages that look alike are drawn together (few elements, one
+    // write each per frame); stopped, each is its own element, to point at and click.
+    let dots = if shell.playing {
+        let items = msgs.iter().map(|m| {
+            let (from, to) = (position(m.from as usize, n), position(m.to as usize, n));
+            (m, from, to, Some(m.sent_step) == just_sent, look(m))
+        });
+        moving_messages(items, t, &names, &shell)
+    } else {
+        msgs.iter()
+            .filter_map(|m| message(m, n, &names, t, &shell, Some(m.sent_step) == just_sent))
+            .collect()
+    };
     let leader = sim
         .node_ids()
         .filter(|&i| sim.is_up(i) && sim.node(i).mem.role == Role::Leader)
@@ -535,8 +566,8 @@ pub fn raft_view() -> Html {
             <circle class="ring-line" cx={f(CX)} cy={f(CY)} r={f(R_RING)} />
             <g class="cuts">{ for cuts }</g>
             <g class="nodes">{ for servers }</g>
-            <g class="msgs">{ for dots }</g>
-            { log_grid(&l, &names, shell.selected) }
+            <g class={classes!("msgs", shell.playing.then_some("moving"))} data-count={msgs.len().to_string()}>{ dots }</g>
+            <LogGrid run={typed.run.clone()} selected={shell.selected} />
         </svg>
     }
 }
