@@ -205,7 +205,7 @@ pub struct KvChecker {
     stamps: VecMap<Value, u64>,
     leaders: VecMap<(u32, u64), NodeId>,
     /// Per partition: acknowledged writes (value, key, by, epoch).
-    acked: Vec<Vec<(Value, u32, NodeId)>>,
+    acked: Vec<Vec<(Value, u32, NodeId, u64)>>,
     /// Leaderless: key -> newest acknowledged (version, value).
     acked_versions: VecMap<u32, (u64, Value)>,
     reported: VecSet<(&'static str, u64)>,
@@ -259,7 +259,7 @@ impl KvChecker {
         &self.history
     }
 
-    /// The history process of each operation's client node, by operation.
+    /// Guarantees broken where they are not promised, in order.
     pub fn observations(&self) -> &[Observation] {
         &self.observations
     }
@@ -434,17 +434,14 @@ impl KvChecker {
             }
             Note::Restarts => {
                 if let Some(s) = self.session_of(actor) {
+                    // A restarted client is a new session (its open operation stays
+                    // pending).
                     let sess = &mut self.sessions[s];
-                    if sess.open.take().is_some() {
-                        sess.stuck = true;
-                    } else {
-                        // A restarted client is a new session.
-                        sess.stuck = true;
-                    }
+                    sess.open = None;
+                    sess.stuck = true;
                 }
             }
             Note::Appends {
-                part,
                 value,
                 epoch,
                 index,
@@ -452,16 +449,17 @@ impl KvChecker {
             } => {
                 self.stamps
                     .insert(*value, super::types::stamp(*epoch, *index));
-                if let Some(w) = self.writes_per_partition.get_mut(*part as usize) {
-                    let _ = w;
-                }
             }
             Note::AcksWrite {
-                part, key, value, ..
+                part,
+                epoch,
+                key,
+                value,
+                ..
             } => {
                 if let Some(a) = self.acked.get_mut(*part as usize) {
                     if !a.iter().any(|x| x.0 == *value) {
-                        a.push((*value, *key, actor));
+                        a.push((*value, *key, actor, *epoch));
                     }
                 }
             }
@@ -691,12 +689,15 @@ impl KvChecker {
                     .filter(|e| e.key.is_some())
                     .map(|e| e.value)
                     .collect();
-                let lost: Vec<(Value, u32, NodeId)> = self.acked[p]
+                // A write acknowledged in this epoch or an earlier one (a deposed
+                // leader that has not yet heard of a newer epoch is not checked against
+                // writes of that epoch).
+                let lost: Vec<(Value, u32, NodeId, u64)> = self.acked[p]
                     .iter()
-                    .filter(|a| !values.contains(&a.0))
+                    .filter(|a| a.3 <= lr.epoch && !values.contains(&a.0))
                     .copied()
                     .collect();
-                for (v, k, by) in lost {
+                for (v, k, by, _) in lost {
                     let e = format!(
                         "{}, leader of p{part} in epoch {}, does not have {}={v}, which {} acknowledged: the write is lost",
                         self.nm(l),

@@ -442,6 +442,7 @@ impl Kvstore {
             ),
             Note::AcksWrite {
                 part,
+                epoch: _,
                 client,
                 key,
                 value,

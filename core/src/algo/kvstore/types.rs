@@ -693,6 +693,8 @@ pub enum Note {
     /// A leader acknowledges a client's write.
     AcksWrite {
         part: u32,
+        /// The epoch it leads in.
+        epoch: u64,
         client: NodeId,
         key: u32,
         value: Value,

@@ -312,6 +312,7 @@ impl Kvstore {
         for w in done {
             ctx.note(Note::AcksWrite {
                 part: p,
+                epoch: rep.epoch,
                 client: w.client,
                 key: w.key,
                 value: w.value,
@@ -497,6 +498,17 @@ impl Kvstore {
         if rep.holding == Holding::Incoming {
             return;
         }
+        if rep.holding == Holding::Handing {
+            // A copy being handed over takes nothing any more: it is fenced as it is, and
+            // keeps the move's epoch, so that the failover's configuration ends the move.
+            let answer = Msg::Fenced {
+                part: p,
+                epoch,
+                last_epoch: rep.last_epoch(),
+                len: rep.len(),
+            };
+            return ctx.send(from, answer);
+        }
         if epoch > rep.epoch {
             let was_leader = rep.leader == Some(me);
             rep.epoch = epoch;
@@ -551,6 +563,11 @@ impl Kvstore {
             return;
         }
         if rep.holding != Holding::Active {
+            // A copy being handed over (or received) serves again only under a newer
+            // configuration that names it: the move was called off (or committed).
+            if !new_epoch {
+                return;
+            }
             rep.holding = Holding::Active;
             ctx.note(Note::Activates {
                 part: p,
@@ -603,11 +620,14 @@ impl Kvstore {
             return;
         };
         match rep.holding {
-            Holding::Active if rep.epoch >= epoch => {
+            Holding::Active if rep.epoch <= epoch => {
+                // It takes the move's epoch: only a newer configuration (the move called
+                // off, or committed) ends the hand-over.
                 rep.holding = Holding::Handing;
+                rep.epoch = epoch;
                 s.mem.leads.remove(&p);
             }
-            Holding::Handing => {}
+            Holding::Handing => rep.epoch = rep.epoch.max(epoch),
             _ => return,
         }
         let rep = &s.disk.parts[&p];
