@@ -544,6 +544,11 @@ impl Kvstore {
             return;
         }
         if !cfg.replicas.contains(&me) {
+            if cfg.epoch == rep.epoch {
+                // The configuration the copy was moved under (a late copy of it): only
+                // the next one says whether the move took place.
+                return;
+            }
             // Moved away (or a copy received for a move that was called off).
             ctx.note(Note::Drops {
                 part: p,
@@ -671,7 +676,7 @@ impl Kvstore {
         if s.disk
             .parts
             .get(&p)
-            .is_some_and(|r| r.holding == Holding::Active)
+            .is_some_and(|r| r.holding != Holding::Incoming || r.epoch > epoch)
         {
             return;
         }
