@@ -197,6 +197,10 @@ impl Replica {
     pub fn len(&self) -> u64 {
         self.log.len() as u64
     }
+
+    pub fn is_empty(&self) -> bool {
+        self.log.is_empty()
+    }
 }
 
 /// The order of a leader-follower write: its epoch, then its place in the log.

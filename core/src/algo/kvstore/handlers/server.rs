@@ -59,17 +59,13 @@ impl Kvstore {
                 hint_for,
             } => self.on_put(s, from, op, key, v, hint_for, ctx),
             Msg::Get { op, key } => self.on_get(s, from, op, key, ctx),
-            Msg::Hand { key, v } => {
-                if self.store(s, key, v, None, ctx) {
-                    ctx.send(
-                        from,
-                        Msg::HandAck {
-                            key,
-                            version: v.version,
-                        },
-                    );
-                }
-            }
+            Msg::Hand { key, v } if self.store(s, key, v, None, ctx) => ctx.send(
+                from,
+                Msg::HandAck {
+                    key,
+                    version: v.version,
+                },
+            ),
             Msg::HandAck { key, version } => {
                 let before = s.disk.hints.len();
                 s.disk
