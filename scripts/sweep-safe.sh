@@ -39,4 +39,9 @@ run raft '{"servers": 7, "conflict_hint": true}'
 # break the ring, and the explanation says so ("has no live member").
 run chord '{}'
 run chord '{"replicate": true, "successors": 5}'
+# The key-value store's safe modes keep durability and the guarantees they promise;
+# async (the unsafe variant) loses acknowledged writes at a failover.
+run kvstore '{}'
+run kvstore '{"replication": "semi_sync"}'
+run kvstore '{"replication": "leaderless", "w": 2, "r": 2}'
 rm -rf "$out"

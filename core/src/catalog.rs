@@ -7,6 +7,7 @@
 
 use crate::algo::chord::Chord;
 use crate::algo::hashring::Hashring;
+use crate::algo::kvstore::Kvstore;
 use crate::algo::locks::Locks;
 use crate::algo::messaging::Messaging;
 use crate::algo::paxos::Paxos;
@@ -28,6 +29,7 @@ pub const CATALOG: &[Entry] = &[
     Entry::page::<Raft>(),
     Entry::page::<Paxos>(),
     Entry::page::<Chord>(),
+    Entry::core_only::<Kvstore>(),
 ];
 
 /// The names of [`CATALOG`]'s algorithms, in its order: what a page, which runs one of
@@ -41,6 +43,7 @@ pub const NAMES: &[&str] = &[
     <Raft as Protocol>::NAME,
     <Paxos as Protocol>::NAME,
     <Chord as Protocol>::NAME,
+    <Kvstore as Protocol>::NAME,
 ];
 
 type LoadFn = fn(&str) -> Result<Box<dyn Runner>, ScenarioError>;

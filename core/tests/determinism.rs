@@ -154,6 +154,7 @@ fn shared_actions_reproduce_the_trace() {
                 r#"{ "command": { "node": "n1", "cmd": { "propose": { "value": "k7" } } } }"#
             }
             "chord" => r#"{ "command": { "node": "n1", "cmd": { "lookup": { "key": "k7" } } } }"#,
+            "kvstore" => r#"{ "command": { "node": "c1", "cmd": { "write": { "key": 1 } } } }"#,
             other => panic!("no test command for {other}"),
         };
         s.apply_json(command).unwrap();

@@ -371,6 +371,7 @@ fn to_json_round_trips() {
             "raft" => round_trip::<dsplay_core::algo::raft::Raft>(b),
             "paxos" => round_trip::<dsplay_core::algo::paxos::Paxos>(b),
             "chord" => round_trip::<dsplay_core::algo::chord::Chord>(b),
+            "kvstore" => round_trip::<dsplay_core::algo::kvstore::Kvstore>(b),
             other => panic!("no round trip for {other}"),
         }
     }

@@ -16,6 +16,7 @@
 
 use dsplay_core::algo::chord::Chord;
 use dsplay_core::algo::hashring::Hashring;
+use dsplay_core::algo::kvstore::Kvstore;
 use dsplay_core::algo::locks::Locks;
 use dsplay_core::algo::messaging::Messaging;
 use dsplay_core::algo::paxos::Paxos;
@@ -422,6 +423,7 @@ fn case_of(
         "raft" => case::<Raft>(setup, interval, seed, moves, limit),
         "paxos" => case::<Paxos>(setup, interval, seed, moves, limit),
         "chord" => case::<Chord>(setup, interval, seed, moves, limit),
+        "kvstore" => case::<Kvstore>(setup, interval, seed, moves, limit),
         other => panic!("add the algorithm `{other}` of the catalogue to this test"),
     }
 }
