@@ -1,0 +1,263 @@
+//! Causal consistency as causal memory (Ahamad et al. 1995): each client has a legal order
+//! of all writes and of its own operations that respects the causal order.
+//!
+//! The causal order is the clients' own orders and "a read comes after the write whose
+//! value it returned", closed transitively. With unique values the writes a client's view
+//! must order are forced, which makes the check polynomial (Bouajjani, Enea, Guerraoui and
+//! Hamza, POPL 2017): for each client, start from the causal order and add, until nothing
+//! changes, the orders every legal view of that client must have, for each of its reads
+//! `r` of key `x` that returned the value of write `w`, and every other write `w'` to `x`:
+//!
+//! - if `w'` comes before `r`, it comes before `w` (else `r` would have read `w'`, or
+//!   something later);
+//! - if `w'` comes after `w`, it comes after `r` (same reason);
+//! - if `r` returned nil, it comes before `w'`.
+//!
+//! The client has a legal view exactly when the result has no cycle; a cycle found is the
+//! explanation. Every edge is necessary, so a cycle is a real violation; the rules cover
+//! the bad patterns of Bouajjani et al. for causal memory (a cyclic causal order, a write
+//! causally before a read that returned nil or an older value of its key, and their
+//! happens-before closures per client), so no cycle means there is a view.
+
+use super::prep::Prepared;
+use super::{Explanation, Verdict};
+use crate::history::OpId;
+use std::collections::VecDeque;
+
+/// Why one operation must come before another.
+#[derive(Clone, Copy, Debug)]
+enum Why {
+    /// The same client did them in this order.
+    Program,
+    /// The second read the value the first wrote.
+    ReadsFrom,
+    /// (`w'` before `w`) a read after `w'` returned `w`'s value.
+    Overwritten { read: OpId },
+    /// (`r` before `w'`) `r` returned the value of a write that `w'` comes after (or nil).
+    Later { write: Option<OpId> },
+}
+
+type Graph = Vec<Vec<(usize, Why)>>;
+
+fn base_graph(p: &Prepared) -> Graph {
+    let n = p.h.ops.len();
+    let mut g: Graph = vec![Vec::new(); n];
+    for ops in &p.per_client {
+        for w in ops.windows(2) {
+            g[w[0]].push((w[1], Why::Program));
+        }
+    }
+    for r in 0..n {
+        if let Some(w) = p.source[r] {
+            if p.live[r] {
+                g[w].push((r, Why::ReadsFrom));
+            }
+        }
+    }
+    g
+}
+
+/// A topological order of the live operations, or the nodes left on or after a cycle.
+fn topo(p: &Prepared, g: &Graph) -> Result<Vec<usize>, Vec<bool>> {
+    let n = g.len();
+    let mut indeg = vec![0usize; n];
+    for edges in g {
+        for &(to, _) in edges {
+            indeg[to] += 1;
+        }
+    }
+    let mut queue: VecDeque<usize> = (0..n).filter(|&v| p.live[v] && indeg[v] == 0).collect();
+    let mut order = Vec::with_capacity(n);
+    while let Some(v) = queue.pop_front() {
+        order.push(v);
+        for &(to, _) in &g[v] {
+            indeg[to] -= 1;
+            if indeg[to] == 0 {
+                queue.push_back(to);
+            }
+        }
+    }
+    if order.len() == p.live.iter().filter(|&&l| l).count() {
+        Ok(order)
+    } else {
+        Err((0..n).map(|v| indeg[v] > 0).collect())
+    }
+}
+
+/// A shortest cycle among the `left` nodes (each has a predecessor among them): the
+/// nodes in order, each with the reason it comes before the next.
+fn cycle(g: &Graph, left: &[bool]) -> Vec<(usize, Why)> {
+    let n = g.len();
+    let mut preds: Vec<Option<usize>> = vec![None; n];
+    for (v, edges) in g.iter().enumerate() {
+        if left[v] {
+            for &(to, _) in edges {
+                if left[to] && preds[to].is_none() {
+                    preds[to] = Some(v);
+                }
+            }
+        }
+    }
+    // Walk back from a left node until a node repeats: it is on a cycle.
+    let mut v = left.iter().position(|&l| l).expect("a cycle");
+    let mut visited = vec![false; n];
+    while !visited[v] {
+        visited[v] = true;
+        v = preds[v].expect("every node left has a predecessor left");
+    }
+    // The shortest way back from `v` to itself.
+    let mut from: Vec<Option<(usize, Why)>> = vec![None; n];
+    let mut queue = VecDeque::from([v]);
+    let mut seen = vec![false; n];
+    seen[v] = true;
+    'bfs: while let Some(u) = queue.pop_front() {
+        for &(to, why) in &g[u] {
+            if !left[to] {
+                continue;
+            }
+            if to == v {
+                from[v] = Some((u, why));
+                break 'bfs;
+            }
+            if !seen[to] {
+                seen[to] = true;
+                from[to] = Some((u, why));
+                queue.push_back(to);
+            }
+        }
+    }
+    let mut out = Vec::new();
+    let mut at = v;
+    loop {
+        let (u, why) = from[at].expect("the way back");
+        out.push((u, why));
+        at = u;
+        if at == v {
+            break;
+        }
+    }
+    out.reverse();
+    out
+}
+
+fn has(reach: &[u64], words: usize, from: usize, to: usize) -> bool {
+    reach[from * words + to / 64] & (1 << (to % 64)) != 0
+}
+
+pub(crate) fn check(p: &Prepared) -> Verdict {
+    let base = base_graph(p);
+    if let Err(left) = topo(p, &base) {
+        return Verdict::Violated(explain(p, None, &cycle(&base, &left)));
+    }
+    let n = base.len();
+    let words = n.div_ceil(64);
+    for (c, mine) in p.per_client.iter().enumerate() {
+        let reads: Vec<OpId> = mine.iter().copied().filter(|&i| p.is_read(i)).collect();
+        if reads.is_empty() {
+            continue;
+        }
+        let mut g = base.clone();
+        loop {
+            let order = match topo(p, &g) {
+                Ok(order) => order,
+                Err(left) => return Verdict::Violated(explain(p, Some(c), &cycle(&g, &left))),
+            };
+            // reach[v]: what comes after v.
+            let mut reach = vec![0u64; n * words];
+            for &v in order.iter().rev() {
+                for &(to, _) in &g[v] {
+                    let (a, b) = if v < to {
+                        let (lo, hi) = reach.split_at_mut(to * words);
+                        (&mut lo[v * words..(v + 1) * words], &hi[..words])
+                    } else {
+                        let (lo, hi) = reach.split_at_mut(v * words);
+                        (&mut hi[..words], &lo[to * words..(to + 1) * words])
+                    };
+                    for (x, y) in a.iter_mut().zip(b) {
+                        *x |= y;
+                    }
+                    a[to / 64] |= 1 << (to % 64);
+                }
+            }
+            let mut added = false;
+            for &r in &reads {
+                let w = p.source[r];
+                for &o in &p.writes[p.key[r]] {
+                    if Some(o) == w {
+                        continue;
+                    }
+                    match w {
+                        None => {
+                            if !has(&reach, words, r, o) {
+                                g[r].push((o, Why::Later { write: None }));
+                                added = true;
+                            }
+                        }
+                        Some(w) => {
+                            if has(&reach, words, o, r) && !has(&reach, words, o, w) {
+                                g[o].push((w, Why::Overwritten { read: r }));
+                                added = true;
+                            }
+                            if has(&reach, words, w, o) && !has(&reach, words, r, o) {
+                                g[r].push((o, Why::Later { write: Some(w) }));
+                                added = true;
+                            }
+                        }
+                    }
+                }
+            }
+            if !added {
+                break;
+            }
+        }
+    }
+    Verdict::Holds
+}
+
+fn explain(p: &Prepared, client: Option<usize>, cycle: &[(usize, Why)]) -> Explanation {
+    let ops: Vec<OpId> = cycle.iter().map(|&(v, _)| v).collect();
+    let mut steps = Vec::new();
+    for (k, &(v, why)) in cycle.iter().enumerate() {
+        let to = cycle[(k + 1) % cycle.len()].0;
+        let reason = match why {
+            Why::Program => "same client, earlier".to_string(),
+            Why::ReadsFrom => format!("#{to} read the value it wrote"),
+            Why::Overwritten { read } => format!(
+                "#{read}, which comes after #{v}, read the value #{to} wrote, so #{v} was overwritten by #{to}"
+            ),
+            Why::Later { write: Some(w) } => format!(
+                "#{v} read the value of #{w}, which #{to} overwrites, so #{to} comes after #{v}"
+            ),
+            Why::Later { write: None } => {
+                format!("#{v} read nil, so every write of its key comes after it")
+            }
+        };
+        steps.push(format!("{} before #{to} ({reason})", p.describe(v)));
+    }
+    let whose = match client {
+        Some(c) => {
+            let client = p.clients[c];
+            let name = p
+                .names
+                .get(&client)
+                .cloned()
+                .unwrap_or_else(|| format!("client {client}"));
+            format!("{name} can see the operations in no order respecting causality")
+        }
+        None => "the causal order has a cycle".to_string(),
+    };
+    let keys: Vec<usize> = ops.iter().map(|&i| p.key[i]).collect();
+    let key = keys
+        .iter()
+        .all(|&k| k == keys[0])
+        .then(|| p.keys[keys[0]].clone());
+    Explanation {
+        ops,
+        prefix: Vec::new(),
+        key,
+        message: format!(
+            "Not causal: {whose}; each of these must come before the next, in a cycle: {}.",
+            steps.join("; ")
+        ),
+    }
+}
