@@ -225,7 +225,10 @@ pub fn parse_text(text: &str) -> Result<Imported, ImportError> {
         let (kind, key, value) = match verb.to_ascii_lowercase().as_str() {
             "write" | "w" => {
                 let (k, v) = target.split_once('=').ok_or_else(|| {
-                    at(line, format!("a write is `write KEY=VALUE`, got `{target}`"))
+                    at(
+                        line,
+                        format!("a write is `write KEY=VALUE`, got `{target}`"),
+                    )
                 })?;
                 (OpKind::Write, k, Some(number(v, "the value")?))
             }
@@ -234,12 +237,7 @@ pub fn parse_text(text: &str) -> Result<Imported, ImportError> {
                 Some((k, v)) => (OpKind::Read, k, Some(number(v, "the value")?)),
                 None => (OpKind::Read, target, None),
             },
-            _ => {
-                return Err(at(
-                    line,
-                    format!("`{verb}` is neither `write` nor `read`"),
-                ))
-            }
+            _ => return Err(at(line, format!("`{verb}` is neither `write` nor `read`"))),
         };
         if key.is_empty() {
             return Err(at(line, "the key is missing"));
@@ -441,7 +439,10 @@ fn parse_map(line: &str) -> Result<Vec<(Edn, Edn)>, String> {
     }
     match v {
         Edn::Map(items) => Ok(items),
-        other => Err(format!("expected a map `{{:process ...}}`, got {}", other.show())),
+        other => Err(format!(
+            "expected a map `{{:process ...}}`, got {}",
+            other.show()
+        )),
     }
 }
 
@@ -477,7 +478,9 @@ fn key_value(map: &[(Edn, Edn)]) -> Result<(Option<Text>, Option<u64>), String> 
     let value = get(map, "value").unwrap_or(&Edn::Nil);
     let key = get(map, "key").map(key_text).transpose()?;
     match (key, value) {
-        (None, Edn::Vector(kv)) if kv.len() == 2 => Ok((Some(key_text(&kv[0])?), value_of(&kv[1])?)),
+        (None, Edn::Vector(kv)) if kv.len() == 2 => {
+            Ok((Some(key_text(&kv[0])?), value_of(&kv[1])?))
+        }
         (None, Edn::Vector(_)) => Err(format!(
             "a vector :value is `[KEY VALUE]`, got {}",
             value.show()
@@ -501,7 +504,11 @@ pub fn parse_edn(text: &str) -> Result<Imported, ImportError> {
     }
     let mut lines = Vec::new();
     for (n, raw) in text.lines().enumerate() {
-        let t = raw.trim().trim_start_matches('[').trim_end_matches(']').trim();
+        let t = raw
+            .trim()
+            .trim_start_matches('[')
+            .trim_end_matches(']')
+            .trim();
         if t.is_empty() || t.starts_with(';') {
             continue;
         }
@@ -589,9 +596,17 @@ pub fn parse_edn(text: &str) -> Result<Imported, ImportError> {
                 if op.kind != kind {
                     return Err(err(format!(
                         "process {process} invoked a {} (line {}) but completes a {}",
-                        if op.kind == OpKind::Write { "write" } else { "read" },
+                        if op.kind == OpKind::Write {
+                            "write"
+                        } else {
+                            "read"
+                        },
                         ops[i].1,
-                        if kind == OpKind::Write { "write" } else { "read" },
+                        if kind == OpKind::Write {
+                            "write"
+                        } else {
+                            "read"
+                        },
                     )));
                 }
                 if let Some(k) = key {

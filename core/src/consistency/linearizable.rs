@@ -4,7 +4,8 @@
 //!
 //! The events are sorted by time, an invocation before a response at the same time (real
 //! time orders two operations only when one completed strictly before the other was
-//! invoked). Walking the list from its head, an operation whose invocation comes before the
+//! invoked), except a *chained* invocation (its client's previous operation completed at
+//! that instant), which comes after the responses. Walking the list from its head, an operation whose invocation comes before the
 //! first response still in the list can take effect next; if it can (a write always can, a
 //! read when the register holds what it returned) and the configuration it leads to
 //! (operations linearized, register value) was never explored, both its events are taken
@@ -45,6 +46,9 @@ pub(crate) struct KeyOp {
     pub invoke: u64,
     /// `u64::MAX` for a pending write.
     pub complete: u64,
+    /// Invoked at the instant its client's previous operation completed: after every
+    /// completion at that instant.
+    pub chained: bool,
 }
 
 /// Search one key's operations for a linearization, within `budget` steps (operations
@@ -55,8 +59,11 @@ pub(crate) fn search(ops: &[KeyOp], budget: u64) -> Search {
     let end = 2 * m + 1;
     let mut events: Vec<(u64, u8, usize)> = Vec::with_capacity(2 * m);
     for (j, o) in ops.iter().enumerate() {
-        events.push((o.invoke, 0, j));
-        events.push((o.complete, 1, j));
+        // See `prep::chained`: a chained invocation comes after the other responses of
+        // its instant, and its own response (if at the same instant) after it.
+        events.push((o.invoke, if o.chained { 2 } else { 0 }, j));
+        let own = o.chained && o.complete == o.invoke;
+        events.push((o.complete, if own { 3 } else { 1 }, j));
     }
     events.sort_unstable();
     let mut next: Vec<usize> = (1..=end + 1).collect();
@@ -69,8 +76,8 @@ pub(crate) fn search(ops: &[KeyOp], budget: u64) -> Search {
     for (pos, &(_, kind, j)) in events.iter().enumerate() {
         let node = pos + 1;
         op_of[node] = j;
-        is_call[node] = kind == 0;
-        if kind == 1 {
+        is_call[node] = kind % 2 == 0;
+        if kind % 2 == 1 {
             ret_of_op[j] = node;
         }
     }
@@ -156,6 +163,7 @@ fn key_ops(p: &Prepared, ids: &[OpId]) -> Vec<KeyOp> {
                 value: o.value,
                 invoke: o.invoke,
                 complete: o.complete.unwrap_or(u64::MAX),
+                chained: p.chained[i],
             }
         })
         .collect()

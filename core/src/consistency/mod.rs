@@ -5,7 +5,9 @@
 //!
 //! - **Linearizable** (Herlihy and Wing 1990): there is one total order of the operations that
 //!   respects real time (an operation that completed before another was invoked comes
-//!   first) in which every read returns the last value written. Linearizability is *local*
+//!   first; an operation invoked at the instant its own client's previous one completed
+//!   counts as invoked just after every completion at that instant, see [`chained`]) in
+//!   which every read returns the last value written. Linearizability is *local*
 //!   (P-compositional): a history is linearizable exactly when each key's sub-history is,
 //!   so each key is checked alone, as Porcupine does (Horn and Kroening 2015). Per key the
 //!   search is Wing and Gong's (1993) with Lowe's (2017) memoisation: depth first over
@@ -65,7 +67,7 @@ mod prep;
 pub mod sequential;
 pub mod session;
 
-pub use prep::describe;
+pub use prep::{chained, describe, real_time};
 
 /// A consistency model the checker knows.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
@@ -352,7 +354,11 @@ pub fn check_all(h: &History, options: &Options) -> Result<Report, HistoryError>
     let sequential = if causal.is_violated() {
         finding(Model::Sequential, causal.clone(), Some(Model::Causal))
     } else {
-        finding(Model::Sequential, sequential::check(&p, options.budget), None)
+        finding(
+            Model::Sequential,
+            sequential::check(&p, options.budget),
+            None,
+        )
     };
     // Linearizability's own search may have run out of budget where a weaker model
     // shows the history is not even that.

@@ -25,6 +25,9 @@ pub(crate) struct Prepared<'a> {
     pub per_client: Vec<Vec<OpId>>,
     /// The writes that count, per key, in history order.
     pub writes: Vec<Vec<OpId>>,
+    /// Whether each operation was invoked at the very instant its client's previous
+    /// operation completed (see [`chained`]).
+    pub chained: Vec<bool>,
 }
 
 impl<'a> Prepared<'a> {
@@ -45,6 +48,7 @@ impl<'a> Prepared<'a> {
             clients: Vec::new(),
             per_client: Vec::new(),
             writes: Vec::new(),
+            chained: chained(h),
         };
         let mut written: HashMap<u64, OpId> = HashMap::new();
         for (i, op) in h.ops.iter().enumerate() {
@@ -88,10 +92,9 @@ impl<'a> Prepared<'a> {
                     "{v} was written only by {}, which failed (it took no effect)",
                     p.describe(w)
                 ),
-                Some(&w) if p.key[w] != p.key[i] => format!(
-                    "{v} was written to another key, by {}",
-                    p.describe(w)
-                ),
+                Some(&w) if p.key[w] != p.key[i] => {
+                    format!("{v} was written to another key, by {}", p.describe(w))
+                }
                 Some(&w) => {
                     p.source[i] = Some(w);
                     continue;
@@ -130,6 +133,39 @@ impl<'a> Prepared<'a> {
     /// What a read returned, or what a write wrote, as text (`1`, `nil`).
     pub fn value(&self, i: OpId) -> String {
         value_text(self.h.ops[i].value)
+    }
+}
+
+/// For each operation: whether its client's previous operation completed at the very
+/// instant it was invoked. Such an operation is taken to be invoked just after every
+/// completion at that instant (and, if it completes at that instant too, to complete just
+/// after that): a client's operations are ordered, and real time stays an interval order
+/// (otherwise per-key checks could miss a cross-key cycle that the tie hides). Everywhere
+/// else an operation completing at `t` and one invoked at `t` overlap. [`real_time`] says
+/// which operation precedes which.
+pub fn chained(h: &History) -> Vec<bool> {
+    let mut last: HashMap<Client, Option<u64>> = HashMap::new();
+    h.ops
+        .iter()
+        .map(|op| {
+            let before = last.insert(op.client, op.complete);
+            before == Some(Some(op.invoke))
+        })
+        .collect()
+}
+
+/// Whether operation `a` precedes `b` in real time, as the linearizability check sees it:
+/// `a` completed (ok) strictly before `b` was invoked, or at that instant when `b` is
+/// [`chained`] (and `a` is not itself a chained operation that completed at its
+/// invocation instant, which counts as just after that instant).
+pub fn real_time(h: &History, chained: &[bool], a: OpId, b: OpId) -> bool {
+    let (x, y) = (&h.ops[a], &h.ops[b]);
+    match (x.outcome, x.complete) {
+        (Outcome::Ok, Some(c)) => {
+            c < y.invoke
+                || (c == y.invoke && chained[b] && !(chained[a] && x.invoke == c && a != b))
+        }
+        _ => false,
     }
 }
 

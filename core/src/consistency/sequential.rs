@@ -4,17 +4,18 @@
 //! The problem is NP-complete (Gibbons and Korach 1997), so the search has a budget and
 //! may answer "unknown". It is a depth-first search over configurations (each client's
 //! position, each register's value), memoised on a 128-bit fingerprint of the
-//! configuration (so a configuration found to lead nowhere is not searched again). Two
+//! configuration (so a configuration found to lead nowhere is not searched again). Three
 //! things keep it small: a read that can run (the register holds what it returned) is
 //! taken at once, which never loses a solution (it changes no register and only lets its
-//! client go on); and the writes are tried first where a blocked read waits for their
-//! value, then in invocation order. A pending write is an ordinary write here: when the
+//! client go on); a write never overwrites a value that a read still to come returned
+//! (values are unique, so that value would never come back); and the writes are tried
+//! first where a blocked read waits for their value, then in invocation order. A pending write is an ordinary write here: when the
 //! rest is ordered it can always come last, which is the same as never.
 
 use super::prep::{value_text, Prepared};
 use super::{Explanation, Verdict};
 use crate::history::OpId;
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 fn mix(mut z: u64) -> u64 {
     z = z.wrapping_add(0x9E37_79B9_7F4A_7C15);
@@ -40,6 +41,10 @@ struct State<'p, 'h> {
     pos: Vec<usize>,
     regs: Vec<Option<u64>>,
     fingerprint: u128,
+    /// Reads not yet taken, by the value they returned.
+    want: HashMap<u64, u32>,
+    /// Reads of nil not yet taken, by key.
+    want_nil: Vec<u32>,
 }
 
 impl State<'_, '_> {
@@ -53,7 +58,9 @@ impl State<'_, '_> {
         let k = self.p.key[i];
         let before = self.regs[k];
         self.set_pos(c, self.pos[c] + 1);
-        if !self.p.is_read(i) {
+        if self.p.is_read(i) {
+            *self.wanted(i) -= 1;
+        } else {
             self.set_reg(k, self.p.h.ops[i].value);
         }
         before
@@ -62,7 +69,28 @@ impl State<'_, '_> {
     fn undo(&mut self, c: usize, before: Option<u64>) {
         self.set_pos(c, self.pos[c] - 1);
         let i = self.p.per_client[c][self.pos[c]];
-        self.set_reg(self.p.key[i], before);
+        if self.p.is_read(i) {
+            *self.wanted(i) += 1;
+        } else {
+            self.set_reg(self.p.key[i], before);
+        }
+    }
+
+    /// The count of reads not yet taken that returned what read `i` returned.
+    fn wanted(&mut self, i: OpId) -> &mut u32 {
+        match self.p.h.ops[i].value {
+            Some(v) => self.want.entry(v).or_default(),
+            None => &mut self.want_nil[self.p.key[i]],
+        }
+    }
+
+    /// Whether a write to key `k` may run now: values are unique, so once overwritten a
+    /// value never comes back, and no read still to come may want the current one.
+    fn may_overwrite(&self, k: usize) -> bool {
+        match self.regs[k] {
+            Some(v) => self.want.get(&v).is_none_or(|&n| n == 0),
+            None => self.want_nil[k] == 0,
+        }
     }
 
     fn set_pos(&mut self, c: usize, to: usize) {
@@ -103,7 +131,16 @@ pub(crate) fn check(p: &Prepared, budget: u64) -> Verdict {
         pos: vec![0; clients],
         regs: vec![None; p.keys.len()],
         fingerprint: 0,
+        want: HashMap::new(),
+        want_nil: vec![0; p.keys.len()],
     };
+    for ops in &p.per_client {
+        for &i in ops {
+            if p.is_read(i) {
+                *s.wanted(i) += 1;
+            }
+        }
+    }
     for c in 0..clients {
         s.fingerprint = s.fingerprint.wrapping_add(part(1, c, 0));
     }
@@ -155,7 +192,10 @@ pub(crate) fn check(p: &Prepared, budget: u64) -> Verdict {
                     .filter_map(|i| p.h.ops[i].value)
                     .collect();
                 choices = (0..clients)
-                    .filter(|&c| s.next_op(c).is_some_and(|i| !p.is_read(i)))
+                    .filter(|&c| {
+                        s.next_op(c)
+                            .is_some_and(|i| !p.is_read(i) && s.may_overwrite(p.key[i]))
+                    })
                     .collect();
                 choices.sort_by_key(|&c| {
                     let i = s.next_op(c).unwrap_or(0);

@@ -196,11 +196,17 @@ fn monotonic_reads(p: &Prepared, clocks: &Clocks) -> Option<Explanation> {
             }
             let k = p.key[o];
             if let Some((s, earlier)) = seen.get(&k) {
-                if misses_seen(p, clocks, o, s) {
-                    let a = *earlier
-                        .iter()
-                        .find(|&&a| misses(p, clocks, o, p.source[a].expect("a value")))
-                        .expect("the earlier read that saw more");
+                // The union is a quick test; the read that saw more confirms it (they
+                // differ only on a causal cycle, where a write is in its own past).
+                let a = misses_seen(p, clocks, o, s)
+                    .then(|| {
+                        earlier
+                            .iter()
+                            .copied()
+                            .find(|&a| misses(p, clocks, o, p.source[a].expect("a value")))
+                    })
+                    .flatten();
+                if let Some(a) = a {
                     return Some(explanation(
                         p,
                         vec![a, o],
