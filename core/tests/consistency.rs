@@ -384,10 +384,10 @@ fn brute_sequential(h: &History) -> bool {
 fn causal_order(h: &History) -> Vec<Vec<bool>> {
     let n = h.ops.len();
     let mut co = vec![vec![false; n]; n];
-    for a in 0..n {
-        for b in 0..n {
+    for (a, row) in co.iter_mut().enumerate() {
+        for (b, cell) in row.iter_mut().enumerate() {
             if live(h, a) && live(h, b) {
-                co[a][b] = program_order(h, a, b)
+                *cell = program_order(h, a, b)
                     || (h.ops[b].kind == OpKind::Read && source(h, b) == Some(Some(a)));
             }
         }
@@ -514,7 +514,7 @@ fn tiny(rng: &mut ChaCha8Rng, n: usize) -> History {
         let invoke = free[c as usize] + rng.random_range(0..4u64);
         let complete = invoke + rng.random_range(0..6u64);
         let write = rng.random_bool(0.5);
-        let key = format!("{}", ["x", "y"][rng.random_range(0..keys) as usize]);
+        let key = ["x", "y"][rng.random_range(0..keys) as usize].to_string();
         let outcome = match rng.random_range(0..12) {
             0 => Outcome::Pending,
             1 => Outcome::Fail,

@@ -151,6 +151,23 @@ pub(crate) fn check(p: &Prepared) -> Verdict {
     }
     let n = base.len();
     let words = n.div_ceil(64);
+    // Per key, per client: the client's writes to the key, in its order.
+    let by_client: Vec<Vec<Vec<OpId>>> = p
+        .writes
+        .iter()
+        .map(|ws| {
+            let mut groups: Vec<Vec<OpId>> = Vec::new();
+            let mut at: std::collections::HashMap<usize, usize> = Default::default();
+            for &o in ws {
+                let g = *at.entry(p.client[o]).or_insert_with(|| {
+                    groups.push(Vec::new());
+                    groups.len() - 1
+                });
+                groups[g].push(o);
+            }
+            groups
+        })
+        .collect();
     for (c, mine) in p.per_client.iter().enumerate() {
         let reads: Vec<OpId> = mine.iter().copied().filter(|&i| p.is_read(i)).collect();
         if reads.is_empty() {
@@ -182,26 +199,30 @@ pub(crate) fn check(p: &Prepared) -> Verdict {
             let mut added = false;
             for &r in &reads {
                 let w = p.source[r];
-                for &o in &p.writes[p.key[r]] {
-                    if Some(o) == w {
-                        continue;
-                    }
-                    match w {
-                        None => {
-                            if !has(&reach, words, r, o) {
-                                g[r].push((o, Why::Later { write: None }));
-                                added = true;
-                            }
+                // Per client, its writes to the key: those before `r` are a prefix and
+                // those after `w` a suffix (same-client order), so one edge to the last
+                // of the prefix and one from the first of the suffix imply the others.
+                for mine in &by_client[p.key[r]] {
+                    let last_before = mine
+                        .partition_point(|&o| has(&reach, words, o, r))
+                        .checked_sub(1)
+                        .map(|k| mine[k]);
+                    let first_after = match w {
+                        None => mine.first().copied(),
+                        Some(w) => mine
+                            .get(mine.partition_point(|&o| !has(&reach, words, w, o)))
+                            .copied(),
+                    };
+                    if let (Some(o), Some(w)) = (last_before, w) {
+                        if o != w && !has(&reach, words, o, w) {
+                            g[o].push((w, Why::Overwritten { read: r }));
+                            added = true;
                         }
-                        Some(w) => {
-                            if has(&reach, words, o, r) && !has(&reach, words, o, w) {
-                                g[o].push((w, Why::Overwritten { read: r }));
-                                added = true;
-                            }
-                            if has(&reach, words, w, o) && !has(&reach, words, r, o) {
-                                g[r].push((o, Why::Later { write: Some(w) }));
-                                added = true;
-                            }
+                    }
+                    if let Some(o) = first_after {
+                        if Some(o) != w && !has(&reach, words, r, o) {
+                            g[r].push((o, Why::Later { write: w }));
+                            added = true;
                         }
                     }
                 }
