@@ -4,7 +4,6 @@ use crate::args::{Arg, Parser};
 use crate::{catch, quote, quote_path, Failure, Io};
 use dsplay_core::consistency::import::{self, Format};
 use dsplay_core::consistency::{self, Model, Options, Verdict, DEFAULT_BUDGET};
-use std::io::Read;
 use std::process::ExitCode;
 
 pub const HELP: &str = "\
@@ -24,7 +23,7 @@ Options:
                     (lines like `A: write x=1 0..10`); default: by the file's extension
                     (.json, .edn, .txt), else by its contents
   --budget N        Search steps allowed for linearizability (per key) and sequential
-                    consistency (default 2000000); past it the verdict is unknown
+                    consistency (default 500000); past it the verdict is unknown
   --json            Print the report as one JSON object instead
   -h, --help        Show this help
 

@@ -42,6 +42,15 @@ fn benches(c: &mut Criterion) {
         let v = check(&h, m, &options).unwrap();
         println!("  {m}: {} in {:?}", v.word(), start.elapsed());
     }
+    let stale = generate::history(1, &shape(0.01));
+    let start = Instant::now();
+    let report = check_all(&stale, &options).unwrap();
+    println!(
+        "check_all on {} operations with 1% stale reads: {:?}, strongest: {:?}",
+        stale.ops.len(),
+        start.elapsed(),
+        report.strongest()
+    );
     c.bench_function("consistency_check_all_10k", |b| {
         b.iter(|| black_box(check_all(black_box(&h), &options).unwrap()))
     });
@@ -52,7 +61,6 @@ fn benches(c: &mut Criterion) {
             b.iter(|| black_box(check(black_box(&h), m, &options).unwrap()))
         });
     }
-    let stale = generate::history(1, &shape(0.01));
     group.bench_function("linearizable_stale_10k", |b| {
         b.iter(|| black_box(check(black_box(&stale), Model::Linearizable, &options).unwrap()))
     });

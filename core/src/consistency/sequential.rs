@@ -8,8 +8,11 @@
 //! things keep it small: a read that can run (the register holds what it returned) is
 //! taken at once, which never loses a solution (it changes no register and only lets its
 //! client go on); a write never overwrites a value that a read still to come returned
-//! (values are unique, so that value would never come back); and the writes are tried
-//! first where a blocked read waits for their value, then in invocation order. A pending write is an ordinary write here: when the
+//! (values are unique, so that value would never come back); and the writes are tried in
+//! an order that follows real time where it can (first those invoked before every
+//! client's next operation completes, as a linearization would take them; among them
+//! first those a blocked read waits for), so a history that is close to linearizable is
+//! ordered with little backtracking. A pending write is an ordinary write here: when the
 //! rest is ordered it can always come last, which is the same as never.
 
 use super::prep::{value_text, Prepared};
@@ -185,7 +188,8 @@ pub(crate) fn check(p: &Prepared, budget: u64) -> Verdict {
             }
             let mut choices = Vec::new();
             if seen.insert(s.fingerprint) {
-                // Writes whose value a blocked read waits for first, then by invocation.
+                // Writes that real time allows next first (see below), among them those
+                // whose value a blocked read waits for, then by invocation.
                 let wanted: HashSet<u64> = (0..clients)
                     .filter_map(|c| s.next_op(c))
                     .filter(|&i| p.is_read(i))
@@ -197,10 +201,17 @@ pub(crate) fn check(p: &Prepared, budget: u64) -> Verdict {
                             .is_some_and(|i| !p.is_read(i) && s.may_overwrite(p.key[i]))
                     })
                     .collect();
+                // Real time as a guide: the earliest completion among the clients'
+                // next operations; writes invoked after it come last.
+                let horizon = (0..clients)
+                    .filter_map(|c| s.next_op(c))
+                    .map(|i| p.h.ops[i].complete.unwrap_or(u64::MAX))
+                    .min()
+                    .unwrap_or(u64::MAX);
                 choices.sort_by_key(|&c| {
                     let i = s.next_op(c).unwrap_or(0);
                     let v = p.h.ops[i].value.unwrap_or(0);
-                    (!wanted.contains(&v), i)
+                    (p.h.ops[i].invoke > horizon, !wanted.contains(&v), i)
                 });
                 if choices.is_empty() && best.as_ref().is_none_or(|b| done > b.0.len()) {
                     let order: Vec<OpId> = stack
