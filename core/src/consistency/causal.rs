@@ -39,26 +39,93 @@ enum Why {
 
 type Graph = Vec<Vec<(usize, Why)>>;
 
-fn base_graph(p: &Prepared) -> Graph {
-    let n = p.h.ops.len();
-    let mut g: Graph = vec![Vec::new(); n];
-    for ops in &p.per_client {
-        for w in ops.windows(2) {
-            g[w[0]].push((w[1], Why::Program));
-        }
-    }
-    for r in 0..n {
-        if let Some(w) = p.source[r] {
-            if p.live[r] {
-                g[w].push((r, Why::ReadsFrom));
-            }
-        }
-    }
-    g
+/// The operations a client's view is checked on, renumbered `0..ops.len()`, with the
+/// orders between them.
+struct View {
+    ops: Vec<OpId>,
+    /// Each operation's number here (`u32::MAX`: not in the view).
+    local: Vec<u32>,
+    g: Graph,
 }
 
-/// A topological order of the live operations, or the nodes left on or after a cycle.
-fn topo(p: &Prepared, g: &Graph) -> Result<Vec<usize>, Vec<bool>> {
+impl View {
+    fn new(p: &Prepared, ops: Vec<OpId>) -> View {
+        let mut local = vec![u32::MAX; p.h.ops.len()];
+        for (k, &i) in ops.iter().enumerate() {
+            local[i] = k as u32;
+        }
+        let g = vec![Vec::new(); ops.len()];
+        View { ops, local, g }
+    }
+
+    fn at(&self, i: OpId) -> usize {
+        self.local[i] as usize
+    }
+
+    fn edge(&mut self, from: OpId, to: OpId, why: Why) {
+        let (a, b) = (self.at(from), self.at(to));
+        self.g[a].push((b, why));
+    }
+
+    /// Every live operation, with the causal order's edges (same client, reads-from):
+    /// the view explanations are drawn from.
+    fn whole(p: &Prepared) -> View {
+        let ops = (0..p.h.ops.len()).filter(|&i| p.live[i]).collect();
+        let mut v = View::new(p, ops);
+        for mine in &p.per_client {
+            for w in mine.windows(2) {
+                v.edge(w[0], w[1], Why::Program);
+            }
+        }
+        for r in 0..p.h.ops.len() {
+            if let (true, Some(w)) = (p.live[r], p.source[r]) {
+                v.edge(w, r, Why::ReadsFrom);
+            }
+        }
+        v
+    }
+
+    /// What client `c`'s view needs: every write and `c`'s own operations. Another
+    /// client's reads are left out, their orders kept: each of its writes comes after its
+    /// previous write and after the writes its reads since then returned. (Reachability
+    /// between the operations kept is the same; the reasons are not, so a cycle found here
+    /// is explained on the whole view.)
+    fn client(p: &Prepared, c: usize) -> View {
+        let ops = (0..p.h.ops.len())
+            .filter(|&i| p.live[i] && (!p.is_read(i) || p.client[i] == c))
+            .collect();
+        let mut v = View::new(p, ops);
+        for (q, mine) in p.per_client.iter().enumerate() {
+            if q == c {
+                for w in mine.windows(2) {
+                    v.edge(w[0], w[1], Why::Program);
+                }
+                for &r in mine {
+                    if let Some(w) = p.source[r] {
+                        v.edge(w, r, Why::ReadsFrom);
+                    }
+                }
+                continue;
+            }
+            let mut before: Vec<OpId> = Vec::new();
+            for &o in mine {
+                if p.is_read(o) {
+                    before.extend(p.source[o]);
+                } else {
+                    for &b in &before {
+                        v.edge(b, o, Why::Program);
+                    }
+                    before.clear();
+                    before.push(o);
+                }
+            }
+        }
+        v
+    }
+}
+
+/// A topological order of the graph, or the nodes left on or after a cycle.
+fn topo(g: &Graph) -> Result<Vec<usize>, Vec<bool>> {
     let n = g.len();
     let mut indeg = vec![0usize; n];
     for edges in g {
@@ -66,7 +133,7 @@ fn topo(p: &Prepared, g: &Graph) -> Result<Vec<usize>, Vec<bool>> {
             indeg[to] += 1;
         }
     }
-    let mut queue: VecDeque<usize> = (0..n).filter(|&v| p.live[v] && indeg[v] == 0).collect();
+    let mut queue: VecDeque<usize> = (0..n).filter(|&v| indeg[v] == 0).collect();
     let mut order = Vec::with_capacity(n);
     while let Some(v) = queue.pop_front() {
         order.push(v);
@@ -77,7 +144,7 @@ fn topo(p: &Prepared, g: &Graph) -> Result<Vec<usize>, Vec<bool>> {
             }
         }
     }
-    if order.len() == p.live.iter().filter(|&&l| l).count() {
+    if order.len() == n {
         Ok(order)
     } else {
         Err((0..n).map(|v| indeg[v] > 0).collect())
@@ -144,13 +211,89 @@ fn has(reach: &[u64], words: usize, from: usize, to: usize) -> bool {
     reach[from * words + to / 64] & (1 << (to % 64)) != 0
 }
 
-pub(crate) fn check(p: &Prepared) -> Verdict {
-    let base = base_graph(p);
-    if let Err(left) = topo(p, &base) {
-        return Verdict::Violated(explain(p, None, &cycle(&base, &left)));
-    }
-    let n = base.len();
+/// Saturate client `c`'s view (its `reads`, `by_client`: per key, per client, the writes
+/// in order) until nothing changes. Fails with a cycle (operations and reasons).
+fn saturate(
+    p: &Prepared,
+    v: &mut View,
+    reads: &[OpId],
+    by_client: &[Vec<Vec<OpId>>],
+) -> Result<(), Vec<(OpId, Why)>> {
+    let n = v.ops.len();
     let words = n.div_ceil(64);
+    loop {
+        let order = match topo(&v.g) {
+            Ok(order) => order,
+            Err(left) => {
+                return Err(cycle(&v.g, &left)
+                    .into_iter()
+                    .map(|(k, why)| (v.ops[k], why))
+                    .collect())
+            }
+        };
+        // reach[x]: what comes after x.
+        let mut reach = vec![0u64; n * words];
+        for &x in order.iter().rev() {
+            for &(to, _) in &v.g[x] {
+                let (a, b) = if x < to {
+                    let (lo, hi) = reach.split_at_mut(to * words);
+                    (&mut lo[x * words..(x + 1) * words], &hi[..words])
+                } else {
+                    let (lo, hi) = reach.split_at_mut(x * words);
+                    (&mut hi[..words], &lo[to * words..(to + 1) * words])
+                };
+                for (x, y) in a.iter_mut().zip(b) {
+                    *x |= y;
+                }
+                a[to / 64] |= 1 << (to % 64);
+            }
+        }
+        let reaches = |a: OpId, b: OpId| has(&reach, words, v.at(a), v.at(b));
+        let mut added: Vec<(OpId, OpId, Why)> = Vec::new();
+        for &r in reads {
+            let w = p.source[r];
+            // Per client, its writes to the key: those before `r` are a prefix and
+            // those after `w` a suffix (same-client order), so one edge to the last
+            // of the prefix and one from the first of the suffix imply the others.
+            for mine in &by_client[p.key[r]] {
+                let last_before = mine
+                    .partition_point(|&o| reaches(o, r))
+                    .checked_sub(1)
+                    .map(|k| mine[k]);
+                let first_after = match w {
+                    None => mine.first().copied(),
+                    Some(w) => mine.get(mine.partition_point(|&o| !reaches(w, o))).copied(),
+                };
+                if let (Some(o), Some(w)) = (last_before, w) {
+                    if o != w && !reaches(o, w) {
+                        added.push((o, w, Why::Overwritten { read: r }));
+                    }
+                }
+                if let Some(o) = first_after {
+                    if Some(o) != w && !reaches(r, o) {
+                        added.push((r, o, Why::Later { write: w }));
+                    }
+                }
+            }
+        }
+        if added.is_empty() {
+            return Ok(());
+        }
+        for (a, b, why) in added {
+            v.edge(a, b, why);
+        }
+    }
+}
+
+pub(crate) fn check(p: &Prepared) -> Verdict {
+    let whole = View::whole(p);
+    if let Err(left) = topo(&whole.g) {
+        let cycle: Vec<(OpId, Why)> = cycle(&whole.g, &left)
+            .into_iter()
+            .map(|(k, why)| (whole.ops[k], why))
+            .collect();
+        return Verdict::Violated(explain(p, None, &cycle));
+    }
     // Per key, per client: the client's writes to the key, in its order.
     let by_client: Vec<Vec<Vec<OpId>>> = p
         .writes
@@ -173,63 +316,13 @@ pub(crate) fn check(p: &Prepared) -> Verdict {
         if reads.is_empty() {
             continue;
         }
-        let mut g = base.clone();
-        loop {
-            let order = match topo(p, &g) {
-                Ok(order) => order,
-                Err(left) => return Verdict::Violated(explain(p, Some(c), &cycle(&g, &left))),
-            };
-            // reach[v]: what comes after v.
-            let mut reach = vec![0u64; n * words];
-            for &v in order.iter().rev() {
-                for &(to, _) in &g[v] {
-                    let (a, b) = if v < to {
-                        let (lo, hi) = reach.split_at_mut(to * words);
-                        (&mut lo[v * words..(v + 1) * words], &hi[..words])
-                    } else {
-                        let (lo, hi) = reach.split_at_mut(v * words);
-                        (&mut hi[..words], &lo[to * words..(to + 1) * words])
-                    };
-                    for (x, y) in a.iter_mut().zip(b) {
-                        *x |= y;
-                    }
-                    a[to / 64] |= 1 << (to % 64);
-                }
-            }
-            let mut added = false;
-            for &r in &reads {
-                let w = p.source[r];
-                // Per client, its writes to the key: those before `r` are a prefix and
-                // those after `w` a suffix (same-client order), so one edge to the last
-                // of the prefix and one from the first of the suffix imply the others.
-                for mine in &by_client[p.key[r]] {
-                    let last_before = mine
-                        .partition_point(|&o| has(&reach, words, o, r))
-                        .checked_sub(1)
-                        .map(|k| mine[k]);
-                    let first_after = match w {
-                        None => mine.first().copied(),
-                        Some(w) => mine
-                            .get(mine.partition_point(|&o| !has(&reach, words, w, o)))
-                            .copied(),
-                    };
-                    if let (Some(o), Some(w)) = (last_before, w) {
-                        if o != w && !has(&reach, words, o, w) {
-                            g[o].push((w, Why::Overwritten { read: r }));
-                            added = true;
-                        }
-                    }
-                    if let Some(o) = first_after {
-                        if Some(o) != w && !has(&reach, words, r, o) {
-                            g[r].push((o, Why::Later { write: w }));
-                            added = true;
-                        }
-                    }
-                }
-            }
-            if !added {
-                break;
-            }
+        let mut small = View::client(p, c);
+        if saturate(p, &mut small, &reads, &by_client).is_err() {
+            // Again on the whole view, for the reasons of each step of the cycle.
+            let mut v = View::whole(p);
+            let cycle = saturate(p, &mut v, &reads, &by_client)
+                .expect_err("the whole view has the same cycle");
+            return Verdict::Violated(explain(p, Some(c), &cycle));
         }
     }
     Verdict::Holds
