@@ -85,7 +85,10 @@ fn causal_but_not_sequential() {
         panic!()
     };
     assert!(
-        e.message.contains("every client is blocked"),
+        e.message.contains(
+            "#0 client 0: write x=1 (0..1) would overwrite x=nil, which #3 client 1: \
+             read x->nil (2..3) has yet to return"
+        ),
         "{}",
         e.message
     );

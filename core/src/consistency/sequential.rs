@@ -278,13 +278,30 @@ fn explain(p: &Prepared, best: Option<DeadEnd>) -> Explanation {
     let reasons: Vec<String> = stuck
         .iter()
         .map(|&i| {
-            format!(
-                "{} returned {} but {} holds {}",
-                p.describe(i),
-                p.value(i),
-                p.keys[p.key[i]],
-                value_text(regs[p.key[i]])
-            )
+            let k = p.key[i];
+            if p.is_read(i) {
+                return format!(
+                    "{} returned {} but {} holds {}",
+                    p.describe(i),
+                    p.value(i),
+                    p.keys[k],
+                    value_text(regs[k])
+                );
+            }
+            // A write is blocked by a read still to come of the value it would overwrite.
+            let reader = (0..p.per_client.len())
+                .flat_map(|c| p.per_client[c][pos[c]..].iter().copied())
+                .find(|&j| p.is_read(j) && p.key[j] == k && p.h.ops[j].value == regs[k]);
+            match reader {
+                Some(j) => format!(
+                    "{} would overwrite {}={}, which {} has yet to return",
+                    p.describe(i),
+                    p.keys[k],
+                    value_text(regs[k]),
+                    p.describe(j)
+                ),
+                None => format!("{} leads to no order of the rest", p.describe(i)),
+            }
         })
         .collect();
     let after = if prefix.is_empty() {
@@ -298,7 +315,7 @@ fn explain(p: &Prepared, best: Option<DeadEnd>) -> Explanation {
         key: None,
         message: format!(
             "No order of all operations keeps each client's order and every read's value: \
-             {after}, every client is blocked: {}.",
+             {after}, no client can go on: {}.",
             reasons.join("; ")
         ),
     }
