@@ -1,7 +1,7 @@
 //! `dsplay`: run and sweep dsplay scenarios from the command line.
 //!
 //! Exit status: 0 on success (for `sweep` and `merge`: no invariant violated), 1 when a
-//! sweep found a violation, 2 for usage and input errors, 3 for an internal error (a bug).
+//! sweep found a violation (or `check-history` found its `--model` violated), 2 for usage and input errors, 3 for an internal error (a bug).
 //!
 //! The commands read and write through [`Io`], so that the binary (src/main.rs) gives them
 //! the process's streams and the disk, and tests give them buffers and files in memory
@@ -9,6 +9,7 @@
 //! whole command line).
 
 mod args;
+mod check;
 mod list;
 mod merge;
 mod run;
@@ -186,6 +187,7 @@ Usage:
   dsplay sweep --algo NAME --seeds A..B [--faults random|none|KIND,...] [--span MS]
                [--params JSON] [--out DIR] [--jobs N] [--shard K/N] [--format jsonl]
   dsplay merge FILE...
+  dsplay check-history FILE [--model NAME] [--format json|edn|text] [--budget N] [--json]
   dsplay list
   dsplay help [COMMAND]
   dsplay --version
@@ -194,10 +196,14 @@ Commands:
   run     Run one scenario (a file, or a built-in scenario by name) and summarize it
   sweep   Run many seeds with random workloads and faults; report invariant violations
   merge   Combine the JSON lines of a sweep run in shards into one summary
+  check-history
+          Check a register history against consistency models (linearizable, sequential,
+          causal, session guarantees) and name the strongest it satisfies
   list    List the algorithms and the built-in scenarios
 
 Exit status: 0 success, 1 a sweep (or the merged shards of one) found an invariant
-violation, 2 usage or input error, 3 internal error.
+violation, or check-history found its --model violated; 2 usage or input error, 3
+internal error.
 See `dsplay COMMAND --help` for a command's options.";
 
 fn command_help(cmd: &str) -> Option<&'static str> {
@@ -205,6 +211,7 @@ fn command_help(cmd: &str) -> Option<&'static str> {
         "run" => Some(run::HELP),
         "sweep" => Some(sweep::HELP),
         "merge" => Some(merge::HELP),
+        "check-history" => Some(check::HELP),
         "list" => Some(list::HELP),
         "help" => {
             Some("Usage: dsplay help [COMMAND]\n\nShow the usage of dsplay or of one command.")
@@ -213,7 +220,7 @@ fn command_help(cmd: &str) -> Option<&'static str> {
     }
 }
 
-const COMMANDS: &str = "run, sweep, merge, list, help";
+const COMMANDS: &str = "run, sweep, merge, check-history, list, help";
 
 /// Whether the arguments ask for a command's help.
 pub fn wants_help(args: &[String]) -> bool {
@@ -253,7 +260,7 @@ fn dispatch(argv: Vec<String>, io: &mut Io) -> Result<ExitCode, Failure> {
             }
             Ok(ExitCode::SUCCESS)
         }
-        c @ ("run" | "sweep" | "merge" | "list") => {
+        c @ ("run" | "sweep" | "merge" | "check-history" | "list") => {
             if wants_help(&rest) {
                 writeln!(out, "{}", command_help(c).unwrap_or(USAGE))?;
                 return Ok(ExitCode::SUCCESS);
@@ -262,6 +269,7 @@ fn dispatch(argv: Vec<String>, io: &mut Io) -> Result<ExitCode, Failure> {
                 "run" => run::main(rest, io),
                 "sweep" => sweep::main(rest, io),
                 "merge" => merge::main(rest, io),
+                "check-history" => check::main(rest, io),
                 _ => list::main(rest, io),
             }
         }

@@ -664,11 +664,17 @@ fn help_version_and_list() {
         let o = dsplay(args);
         assert_eq!(o.status.code(), Some(0));
         let out = stdout(&o);
-        for cmd in ["dsplay run", "dsplay sweep", "dsplay merge", "dsplay list"] {
+        for cmd in [
+            "dsplay run",
+            "dsplay sweep",
+            "dsplay merge",
+            "dsplay check-history",
+            "dsplay list",
+        ] {
             assert!(out.contains(cmd), "{args:?}: {out}");
         }
     }
-    for cmd in ["run", "sweep", "merge", "list"] {
+    for cmd in ["run", "sweep", "merge", "check-history", "list"] {
         let a = dsplay(&[cmd, "--help"]);
         let b = dsplay(&["help", cmd]);
         assert_eq!(a.status.code(), Some(0));
@@ -1296,4 +1302,124 @@ fn a_closed_output_stops_the_sweep() {
     };
     // A closed pipe ends the sweep quietly.
     assert_eq!(status.code(), Some(0));
+}
+
+#[test]
+fn check_history_prints_each_verdict_and_the_strongest_model() {
+    let tmp = TempDir::new("history");
+    // Sequentially consistent, not linearizable: B reads nil after A's write completed.
+    let seq = tmp.write(
+        "seq.txt",
+        "# a stale read\nA: write x=1 0..10\nB: read x->nil 20..30\n",
+    );
+    let o = dsplay(&["check-history", &seq]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    // The explanation's lines are indented under their model.
+    let out: String = stdout(&o)
+        .lines()
+        .map(|l| l.trim_start().to_string() + "\n")
+        .collect();
+    assert!(field(&out, "history").ends_with("(text)"), "{out}");
+    assert!(
+        field(&out, "operations").starts_with("2 operations"),
+        "{out}"
+    );
+    assert_eq!(field(&out, "linearizable"), "violated", "{out}");
+    assert!(
+        field(&out, "why").contains("#1 B: read x->nil (20..30)"),
+        "{out}"
+    );
+    assert_eq!(field(&out, "ops"), "#1");
+    assert_eq!(field(&out, "order"), "#0");
+    assert_eq!(field(&out, "sequential"), "holds");
+    assert_eq!(field(&out, "causal"), "holds");
+    assert_eq!(field(&out, "monotonic-reads"), "holds (implied by causal)");
+    assert_eq!(field(&out, "strongest"), "sequential");
+    // --model sets the exit status.
+    assert_eq!(
+        dsplay(&["check-history", &seq, "--model", "linearizable"])
+            .status
+            .code(),
+        Some(1)
+    );
+    assert_eq!(
+        dsplay(&["check-history", &seq, "--model=sc"]).status.code(),
+        Some(0)
+    );
+
+    // Jepsen EDN lines, found by their contents (no extension), and JSON by extension;
+    // the same history either way.
+    let edn = tmp.write(
+        "history",
+        "{:process 0, :type :invoke, :f :write, :value [:x 1]}\n\
+         {:process 0, :type :ok, :f :write, :value [:x 1]}\n\
+         {:process 1, :type :invoke, :f :read, :value [:x nil]}\n\
+         {:process 1, :type :ok, :f :read, :value [:x 1]}\n\
+         {:process 0, :type :invoke, :f :write, :value [:y 2]}\n",
+    );
+    let o = dsplay(&["check-history", &edn, "--json"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let report: serde_json::Value = serde_json::from_str(stdout(&o).trim()).unwrap();
+    assert_eq!(report["format"], "edn");
+    assert_eq!(report["operations"], 3);
+    assert_eq!(report["strongest"], serde_json::json!(["linearizable"]));
+    let parsed =
+        dsplay_core::consistency::import::parse_edn(&std::fs::read_to_string(&edn).unwrap())
+            .unwrap();
+    let json = tmp.write("h.json", &serde_json::to_string(&parsed.history).unwrap());
+    let o = dsplay(&["check-history", &json]);
+    assert_eq!(field(&stdout(&o), "strongest"), "linearizable");
+    assert!(field(&stdout(&o), "history").ends_with("(json)"));
+
+    // Read your writes broken: several incomparable models are the strongest.
+    let ryw = tmp.write("ryw.txt", "A: write x=1 0..1\nA: read x->nil 2..3\n");
+    let o = dsplay(&["check-history", &ryw, "--model", "ryw"]);
+    assert_eq!(o.status.code(), Some(1));
+    let out = stdout(&o);
+    assert_eq!(field(&out, "read-your-writes"), "violated");
+    assert_eq!(
+        field(&out, "strongest"),
+        "monotonic-reads, monotonic-writes, writes-follow-reads"
+    );
+    // A budget too small to decide.
+    let o = dsplay(&[
+        "check-history",
+        &seq,
+        "--budget",
+        "1",
+        "--model",
+        "sequential",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
+}
+
+#[test]
+fn check_history_refuses_bad_input_with_one_line() {
+    let tmp = TempDir::new("history-bad");
+    let missing = tmp.path("missing.txt");
+    let missing = missing.to_str().unwrap();
+    refused(&["check-history", missing], &["cannot read", missing]);
+    refused(&["check-history"], &["missing the history FILE"]);
+    let bad = tmp.write("bad.txt", "A: write x=1 0..1\nB: reed x->1 2..3\n");
+    refused(&["check-history", &bad], &["bad.txt", "line 2", "reed"]);
+    let dup = tmp.write("dup.txt", "A: write x=1 0..1\nB: write x=1 2..3\n");
+    refused(&["check-history", &dup], &["line 2", "unique"]);
+    refused(
+        &["check-history", &bad, "--model", "strict"],
+        &["unknown model", "strict", "causal"],
+    );
+    refused(
+        &["check-history", &bad, "--format", "yaml"],
+        &["unknown format", "yaml"],
+    );
+    refused(&["check-history", &bad, "--budget", "0"], &["--budget"]);
+    let edn = tmp.write(
+        "h.edn",
+        "{:process 0, :type :invoke, :f :cas, :value [1 2]}\n",
+    );
+    refused(&["check-history", &edn], &["line 1", ":cas"]);
+    refused(
+        &["check-history", &bad, "--format", "json"],
+        &["as json", "line 1"],
+    );
 }

@@ -11,6 +11,7 @@ pub mod algo;
 pub mod algorithm;
 pub mod catalog;
 pub mod collections;
+pub mod consistency;
 pub mod decimal;
 pub mod faults;
 pub mod hash;
