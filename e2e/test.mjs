@@ -55,6 +55,7 @@ const PAGE_VIEWS = [
   ['raft', 'svg.raft'],
   ['paxos', 'svg.paxos'],
   ['chord', 'svg.chord'],
+  ['kvstore', 'svg.kvstore'],
 ];
 
 // ---------- the check runner -------------------------------------------------------------
@@ -1461,6 +1462,7 @@ await story.close();
     ['raft', 'raft-partition', 80, 'svg.raft'],
     ['paxos', 'paxos-multi-failover', 130, 'svg.paxos'],
     ['chord', 'chord-failure', 250, 'svg.chord'],
+    ['kvstore', 'kv-async-failover', 200, 'svg.kvstore'],
   ];
   /** How far the page is wider than the window (px); 0 when nothing scrolls sideways. */
   const overflow = (page) =>
@@ -1535,6 +1537,7 @@ await story.close();
     ['raft', 'raft-first-election', 15],
     ['paxos', 'paxos-happy', 16],
     ['chord', 'chord-lookups', 17],
+    ['kvstore', 'kv-quorum', 18],
   ];
   const ctx = await newContext();
   const page = await ctx.newPage();
