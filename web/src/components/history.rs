@@ -31,7 +31,7 @@ pub struct Lanes<'a> {
     /// The name of each lane (history process), by process number; a process past the
     /// end is named `p<number>`.
     pub names: &'a [String],
-    /// The time of the right edge (now): pending operations run to it.
+    /// The time now: with no operation, the axis ends here.
     pub now: Time,
     /// The box: left, top, width, height (the lane names take `NAME_W` of the width).
     pub x: f64,
@@ -90,20 +90,24 @@ pub fn lane_count(history: &History) -> usize {
 
 /// The lanes as an SVG group.
 pub fn history_lanes(l: &Lanes) -> Html {
-    let lanes = lane_count(l.history);
+    let lanes = lane_count(l.history).max(l.names.len());
     let lane_h = (l.h / lanes as f64).min(MAX_LANE);
     let bar_h = (lane_h * 0.32).clamp(8.0, 18.0);
-    let end = l
+    // The axis spans the operations, not the whole run: from the first invocation to the
+    // last answer or invocation, with a margin; a pending operation runs to the right edge.
+    let start = l.history.ops.iter().map(|o| o.invoke).min().unwrap_or(0);
+    let last = l
         .history
         .ops
         .iter()
-        .filter_map(|o| o.complete)
-        .chain([l.now, 1])
+        .map(|o| o.complete.unwrap_or(o.invoke))
         .max()
-        .unwrap_or(1);
+        .unwrap_or(l.now)
+        .max(start + 1);
+    let end = last + ((last - start) / 12).max(20);
     let x0 = l.x + NAME_W;
     let w = l.w - NAME_W - 8.0;
-    let tx = |t: Time| x0 + w * (t as f64 / end as f64);
+    let tx = |t: Time| x0 + w * (t.saturating_sub(start) as f64 / (end - start) as f64);
     let name = |p: u32| {
         l.names
             .get(p as usize)
@@ -173,7 +177,7 @@ pub fn history_lanes(l: &Lanes) -> Html {
     html! {
         <g class="history-lanes" role="group" aria-label={format!("History: {} operations in {} lanes", l.history.ops.len(), lanes)}>
             <line class="axis" x1={f(x0)} x2={f(x0 + w)} y1={f(l.y + l.h)} y2={f(l.y + l.h)} />
-            <text class="axis-words" x={f(x0)} y={f(l.y + l.h + 20.0)}>{ "t=0" }</text>
+            <text class="axis-words" x={f(x0)} y={f(l.y + l.h + 20.0)}>{ format!("t={start} ms") }</text>
             <text class="axis-words end" x={f(x0 + w)} y={f(l.y + l.h + 20.0)} text-anchor="end">{ format!("t={end} ms") }</text>
             { for lane_rows }
             { for bars }

@@ -67,7 +67,8 @@ pub fn lag_of(sim: &Sim<Kvstore>, p: u32, cfg: &PartCfg) -> Vec<(NodeId, Option<
 }
 
 /// The name of each history lane: the clients first (`c1` is process 0), then the
-/// sessions a client began after an operation stayed pending (`s5`: process 5).
+/// sessions a client began after an operation stayed pending, which the history
+/// component names by process (`p5`).
 pub fn lane_names(l: &Loaded<Kvstore>) -> Vec<String> {
     let proto = l.timeline.sim().proto();
     let names = l.names();
@@ -85,9 +86,9 @@ fn keys_short(proto: &Kvstore, p: u32) -> String {
         (Partitioning::Range, Some(a), Some(b)) if a == b => format!("k{a}"),
         (Partitioning::Range, Some(a), Some(b)) => format!("k{a}–k{b}"),
         (Partitioning::Hash, _, _) => {
-            let mut s: Vec<String> = keys.iter().take(4).map(|k| format!("k{k}")).collect();
-            if keys.len() > 4 {
-                s.push(format!("+{}", keys.len() - 4));
+            let mut s: Vec<String> = keys.iter().take(3).map(|k| format!("k{k}")).collect();
+            if keys.len() > 3 {
+                s.push(format!("+{}", keys.len() - 3));
             }
             s.join(" ")
         }
@@ -132,11 +133,11 @@ pub fn kv_view() -> Html {
         <g class="kv-head">
             <text x={f(TX)} y={f(TY + 20.0)}>{ "part" }</text>
             <text x={f(TX + 66.0)} y={f(TY + 20.0)}>{ "keys" }</text>
-            <text x={f(TX + 236.0)} y={f(TY + 20.0)}>{ "epoch" }</text>
-            <text x={f(TX + 306.0)} y={f(TY + 20.0)}>{
-                if leaderless { "replicas (−n: keys behind)" } else { "replicas (L leader, −n: entries behind)" }
+            <text x={f(TX + 250.0)} y={f(TY + 20.0)}>{ "epoch" }</text>
+            <text x={f(TX + 326.0)} y={f(TY + 20.0)}>{
+                if leaderless { "replicas (−n: keys behind)" } else { "replicas (L leader, −n behind)" }
             }</text>
-            <text x={f(TX + TW - 8.0)} y={f(TY + 20.0)} text-anchor="end">{ "writes" }</text>
+            <text x={f(TX + TW)} y={f(TY + 20.0)} text-anchor="end">{ "writes" }</text>
         </g>
     };
     let rows = table.iter().enumerate().map(|(p, cfg)| {
@@ -146,7 +147,7 @@ pub fn kv_view() -> Html {
         let lags = lag_of(sim, p, cfg);
         let chip_w = 70.0;
         let chips = lags.iter().enumerate().map(|(k, &(n, lag))| {
-            let x = TX + 306.0 + k as f64 * (chip_w + 6.0);
+            let x = TX + 326.0 + k as f64 * (chip_w + 6.0);
             let lead = cfg.leader == Some(n);
             let status = sim.status(n);
             let down = !matches!(status, NodeStatus::Up);
@@ -200,18 +201,18 @@ pub fn kv_view() -> Html {
         let moving = moves.iter().filter(|m| m.part == p).map(|m| {
             format!("{}→{}", name_of(&names, m.from), name_of(&names, m.to))
         }).collect::<Vec<_>>();
-        let x_after = TX + 306.0 + lags.len() as f64 * (chip_w + 6.0);
+        let x_after = TX + 326.0 + lags.len() as f64 * (chip_w + 6.0);
         html! {
             <g key={format!("p{p}")} class={classes!("kv-row", (p % 2 == 1).then_some("odd"))} data-part={p.to_string()}>
                 <rect class="row-bg" x={f(TX)} y={f(y)} width={f(TW)} height={f(row_h)} />
                 <text class="part" x={f(TX + 4.0)} y={f(cy + 7.0)}>{ format!("p{p}") }</text>
                 <text class="keys" x={f(TX + 66.0)} y={f(cy + 7.0)}>{ keys_short(proto, p) }</text>
-                <text class="epoch" x={f(TX + 250.0)} y={f(cy + 7.0)}>{ cfg.epoch.to_string() }</text>
+                <text class="epoch" x={f(TX + 264.0)} y={f(cy + 7.0)}>{ cfg.epoch.to_string() }</text>
                 { for chips }
                 if !moving.is_empty() {
                     <text class="moving" x={f(x_after + 4.0)} y={f(cy + 7.0)}>{ format!("moving {}", moving.join(" ")) }</text>
                 }
-                <text class="writes" x={f(TX + TW - 8.0)} y={f(cy + 7.0)} text-anchor="end">{ writes.get(p as usize).copied().unwrap_or(0).to_string() }</text>
+                <text class="writes" x={f(TX + TW)} y={f(cy + 7.0)} text-anchor="end">{ writes.get(p as usize).copied().unwrap_or(0).to_string() }</text>
             </g>
         }
     });
@@ -262,15 +263,13 @@ pub fn kv_view() -> Html {
         None => vec!["no join or leave yet".into()],
         Some(r) => vec![
             format!(
-                "{} {} at t={} ms: {} partitions move",
+                "{} {} at t={} ms",
                 name_of(&names, r.node),
                 if r.leave { "leaves" } else { "joins" },
-                r.time,
-                r.partitions
+                r.time
             ),
-            format!("fixed partitions: {} key copies", r.fixed),
-            format!("hash mod N would move: {}", r.mod_n),
-            format!("(of {} key copies)", r.keys),
+            format!("{} partitions move: {} key copies", r.partitions, r.fixed),
+            format!("hash mod N: {} of {} copies", r.mod_n, r.keys),
         ],
     };
     let promise_lines: Vec<(String, bool, bool)> = checker
@@ -320,7 +319,7 @@ pub fn kv_view() -> Html {
     for (c, ryw, mr) in promise_lines {
         line(
             "line",
-            format!("{c}: read-your-writes {}, monotonic {}", yes(ryw), yes(mr)),
+            format!("{c}  own writes {}  monotonic {}", yes(ryw), yes(mr)),
             &mut ry,
             24.0,
         );

@@ -2,7 +2,7 @@
 //! or a member leaves, a partition's leader is crashed, the replication mode, N, R, W and
 //! every other parameter by its scenario name, and the legend.
 
-use super::{kind_of, mode_key, mode_words, name_of, KINDS};
+use super::{kind_of, mode_key, mode_words, name_of, promised_by, KINDS};
 use crate::components::cluster::{kind_legend, param_form_apply, param_text_input, param_toggle};
 use crate::components::{use_shell, use_typed};
 use dsplay_core::algo::kvstore::{
@@ -53,10 +53,12 @@ pub fn apply_fields(params: &Params, texts: &[String]) -> Result<Params, String>
     for ((key, lo, hi, _, set, _), text) in FIELDS.iter().zip(texts) {
         match text.trim().parse::<u64>() {
             Ok(v) if (*lo..=*hi).contains(&v) => set(&mut next, v),
-            _ => return Err(format!(
+            _ => {
+                return Err(format!(
                 "{key} must be a whole number from {lo} to {hi} (got `{}`); nothing was changed",
                 text.trim()
-            )),
+            ))
+            }
         }
     }
     if let Some(splits) = texts.get(FIELDS.len()) {
@@ -330,6 +332,24 @@ pub fn kv_panel() -> Html {
         Replication::Leaderless,
     ];
 
+    // ---- Observations: guarantees the mode does not promise, seen broken ----
+    let now = sim.time();
+    let observations: Vec<(String, String)> = sim
+        .checker()
+        .map(|c| {
+            c.observations()
+                .iter()
+                .filter(|o| o.time <= now)
+                .map(|o| {
+                    (
+                        format!("{} (t={} ms, step {})", o.property, o.time, o.step + 1),
+                        format!("{} — {}.", o.explanation, promised_by(o.property)),
+                    )
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+
     html! {
         <section class="panel commands kvstore-panel" aria-label="Key-value store actions">
             <h2>{ "Client operation" }</h2>
@@ -350,6 +370,19 @@ pub fn kv_panel() -> Html {
             </div>
             if let Some(w) = &op_why {
                 <p class="muted small">{ w.clone() }</p>
+            }
+            <h2>{ format!("Observations ({})", observations.len()) }</h2>
+            if observations.is_empty() {
+                <p class="muted small">{ "No guarantee this mode does not promise has been seen broken yet (a broken promise is a violation, in the properties panel)." }</p>
+            } else {
+                <ul class="kv-observations" aria-label="Observations">
+                    { for observations.iter().rev().take(4).enumerate().map(|(k, (head, why))| html! {
+                        <li key={k}><strong>{ format!("⚠ {head}") }</strong>{ format!(": {why}") }</li>
+                    }) }
+                </ul>
+                if observations.len() > 4 {
+                    <p class="muted small">{ format!("and {} earlier", observations.len() - 4) }</p>
+                }
             }
             <h2>{ "Servers" }</h2>
             <div class="button-row">
