@@ -169,7 +169,11 @@ pub fn history_lanes(l: &Lanes) -> Html {
                 }
                 <text class="op-words" x={f(a)} y={f(ly)}>{ words }</text>
                 if let Some(m) = mark {
-                    <text class="op-mark" x={f(b + 4.0)} y={f(cy + 6.0)}>{ format!("⚠ {}", m.label) }</text>
+                    if b > x0 + w * 0.7 {
+                        <text class="op-mark" x={f(a - 4.0)} y={f(cy + 6.0)} text-anchor="end">{ format!("⚠ {}", m.label) }</text>
+                    } else {
+                        <text class="op-mark" x={f(b + 4.0)} y={f(cy + 6.0)}>{ format!("⚠ {}", m.label) }</text>
+                    }
                 }
             </g>
         }
