@@ -1467,7 +1467,7 @@ await story.close();
   await check(
     'kvstore: playing a scenario fills the history lanes, one bar per operation',
     async () => {
-      await openFresh(xp, pageAt('kvstore', 'scenario=kv-async-failover&step=0'));
+      await openFresh(xp, pageAt('kvstore', 'scenario=kv-async-failover&seed=3&step=0'));
       await xp.locator('svg.kvstore').waitFor({ state: 'visible' });
       await xp.locator('.control-bar button', { hasText: /Play/ }).first().click();
       await poll(() => xp.locator('svg.kvstore .history-lanes .op').count(), (n) => n >= 1, 15000);
@@ -1483,7 +1483,7 @@ await story.close();
   await check(
     'kvstore: crashing a leader from the fault palette marks it crashed in the partition table',
     async () => {
-      await openFresh(xp, pageAt('kvstore', 'scenario=kv-async-failover&step=2'));
+      await openFresh(xp, pageAt('kvstore', 'scenario=kv-async-failover&seed=3&step=2'));
       await xp.locator('svg.kvstore').waitFor({ state: 'visible' });
       const leader = await xp.locator('svg.kvstore .chip.leader').first().getAttribute('data-node');
       await xp.locator('.faults .node-row button', { hasText: new RegExp(`^Crash ${leader}$`) }).first().click();
@@ -1495,7 +1495,7 @@ await story.close();
   await check(
     'kvstore: a share link reopens the same state',
     async () => {
-      await openFresh(xp, pageAt('kvstore', 'scenario=kv-quorum&step=200'));
+      await openFresh(xp, pageAt('kvstore', 'scenario=kv-quorum&seed=4&step=200'));
       await xp.locator('svg.kvstore').waitFor({ state: 'visible' });
       await button(xp, 'Share').first().click();
       const link = await xp.locator('input[aria-label="Link to this step"]').inputValue();

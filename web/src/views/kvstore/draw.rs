@@ -2,7 +2,7 @@
 //! last rebalancing and each client's promises top right, the history lanes below.
 
 use super::{mode_key, name_of, stale_marks};
-use crate::components::cluster::f;
+use crate::components::cluster::{f, node_select_handlers};
 use crate::components::history::{history_lanes, Lanes};
 use crate::components::{use_shell, use_typed};
 use dsplay_core::algo::kvstore::{Holding, Kvstore, Node, PartCfg, Partitioning};
@@ -187,8 +187,10 @@ pub fn kv_view() -> Html {
                 down.then_some("down"),
                 (selected == Some(n)).then_some("selected"),
             );
+            let (onclick, onkeydown) = node_select_handlers(&shell, n.0);
             html! {
-                <g key={format!("c{}", n.0)} class={class} data-node={name_of(&names, n).to_string()}>
+                <g key={format!("c{}", n.0)} class={class} data-node={name_of(&names, n).to_string()}
+                    tabindex="0" role="button" aria-label={format!("{} of p{p}: select", name_of(&names, n))} {onclick} {onkeydown}>
                     <title>{ title }</title>
                     <rect x={f(x)} y={f(y + 3.0)} width={f(chip_w)} height={f(row_h - 6.0)} rx="6" />
                     <text x={f(x + chip_w / 2.0)} y={f(cy + 7.0)} text-anchor="middle">{ words }</text>
