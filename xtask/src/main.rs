@@ -151,10 +151,15 @@ fn parse(args: &[String], root: &Path, serving: bool) -> Result<CliOptions, Stri
     Ok(opts)
 }
 
-/// The workspace root: the parent of this crate's folder.
+/// The workspace root: the parent of this crate's folder. `cargo run` (the `cargo xtask`
+/// alias) says where that folder is when it starts the program; the folder it was compiled
+/// in is only the fallback, since a binary built in one checkout and found up to date in
+/// another would otherwise build and write the first checkout's pages.
 fn workspace_root() -> PathBuf {
-    let manifest = Path::new(env!("CARGO_MANIFEST_DIR"));
-    manifest.parent().unwrap_or(manifest).to_path_buf()
+    let manifest = std::env::var_os("CARGO_MANIFEST_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")));
+    manifest.parent().unwrap_or(&manifest).to_path_buf()
 }
 
 /// `1 page is` / `2 pages are`.

@@ -382,14 +382,17 @@ pub fn summary(h: &History) -> String {
     let mut clients: Vec<Client> = h.ops.iter().map(|o| o.client).collect();
     clients.sort_unstable();
     clients.dedup();
+    let n = |count: usize, one: &str, many: &str| {
+        format!("{count} {}", if count == 1 { one } else { many })
+    };
     format!(
-        "{} operations ({} writes, {} reads; {} pending, {} failed), {} clients, {} keys",
-        h.ops.len(),
-        count(&|o| o.kind == OpKind::Write),
-        count(&|o| o.kind == OpKind::Read),
+        "{} ({}, {}; {} pending, {} failed), {}, {}",
+        n(h.ops.len(), "operation", "operations"),
+        n(count(&|o| o.kind == OpKind::Write), "write", "writes"),
+        n(count(&|o| o.kind == OpKind::Read), "read", "reads"),
         count(&|o| o.outcome == Outcome::Pending),
         count(&|o| o.outcome == Outcome::Fail),
-        clients.len(),
-        h.keys().len()
+        n(clients.len(), "client", "clients"),
+        n(h.keys().len(), "key", "keys")
     )
 }

@@ -886,25 +886,6 @@ fn messages_section(store: &Shell, snap: &Snapshot, delay: &UseStateHandle<Strin
             <p class="muted">{ "Pick a message below (or click its dot in the view) to drop or delay it." }</p>
         },
     };
-    let list = flying.iter().map(|m| {
-        let id = m.id;
-        let sel = store.selected_msg == Some(id);
-        let onclick = {
-            let store = store.clone();
-            Callback::from(move |_: MouseEvent| store.dispatch(ShellMsg::SelectMessage(Some(id))))
-        };
-        html! {
-            <li key={id}>
-                <button type="button" class={classes!("msg-pick", sel.then_some("selected"))}
-                    {onclick} aria-pressed={sel.to_string()}
-                    title={format!("{} (sent t={} ms, due t={} ms)", m.text, m.sent_at, m.deliver_at)}>
-                    <span class={format!("msg-dot m{}", label_colour(m.label))} aria-hidden="true"></span>
-                    <span class="msg-name">{ msg_title(m, names) }</span>
-                    <span class="muted due">{ format!("t={}", m.deliver_at) }</span>
-                </button>
-            </li>
-        }
-    });
     let summary = match flying.len() {
         0 => "Messages: none in flight".to_string(),
         1 => "Messages: 1 in flight".to_string(),
@@ -917,9 +898,87 @@ fn messages_section(store: &Shell, snap: &Snapshot, delay: &UseStateHandle<Strin
             if flying.is_empty() {
                 <p class="muted">{ "No message is in flight at this step." }</p>
             } else {
-                <ul class="msg-list" aria-label="Messages in flight">{ for list }</ul>
+                { msg_list(store, flying, names) }
             }
         </details>
+    }
+}
+
+/// Rows of the list of messages in flight drawn beyond those in sight, above and below.
+const MSG_OVERSCAN: usize = 4;
+/// Rows drawn while playing before the list has been scrolled: more than its height shows.
+const MSG_FIRST: usize = 12;
+
+thread_local! {
+    /// The list of messages in flight as last scrolled: its scroll offset, its height and
+    /// the height of a row (px); all 0 until it is scrolled.
+    static MSG_SCROLL: std::cell::Cell<(f64, f64, f64)> = const { std::cell::Cell::new((0.0, 0.0, 0.0)) };
+    /// How many rows the list has, as last drawn.
+    static MSG_ROWS: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+}
+
+/// The messages in flight, one button each. With a busy network there are hundreds, most
+/// changing every frame while playing: then only the rows in or near the list's scroll
+/// window are drawn, between two empty rows as tall as those left out, so the scroll
+/// height and what is in sight stay as if all were drawn. Stopped, all are drawn.
+fn msg_list(store: &Shell, flying: &[MsgView], names: &[String]) -> Html {
+    let n = flying.len();
+    MSG_ROWS.with(|c| c.set(n));
+    let (top, height, row) = MSG_SCROLL.with(|c| c.get());
+    let (first, last) = if !store.playing {
+        (0, n)
+    } else if row > 0.0 {
+        let first = ((top / row) as usize).saturating_sub(MSG_OVERSCAN).min(n);
+        let last = (((top + height) / row).ceil() as usize + MSG_OVERSCAN).min(n);
+        (first, last.max(first))
+    } else {
+        (0, MSG_FIRST.min(n))
+    };
+    let onscroll = Callback::from(|e: Event| {
+        let el: web_sys::Element = e.target_unchecked_into();
+        let rows = MSG_ROWS.with(|c| c.get()).max(1);
+        let row = f64::from(el.scroll_height()) / rows as f64;
+        let now = (
+            f64::from(el.scroll_top()),
+            f64::from(el.client_height()),
+            row,
+        );
+        MSG_SCROLL.with(|c| c.set(now));
+    });
+    // Before the list is scrolled, rows are guessed as tall as the style sheet makes them.
+    let gap = |rows: usize| {
+        let h = if row > 0.0 {
+            format!("height:{}px", (rows as f64 * row).round() as u64)
+        } else {
+            format!("height:calc({rows} * 1.71em + {rows}px)")
+        };
+        html! { <li class="msg-gap" aria-hidden="true" style={h}></li> }
+    };
+    let rows = flying[first..last].iter().enumerate().map(|(i, m)| {
+        let id = m.id;
+        let sel = store.selected_msg == Some(id);
+        let onclick = {
+            let store = store.clone();
+            Callback::from(move |_: MouseEvent| store.dispatch(ShellMsg::SelectMessage(Some(id))))
+        };
+        html! {
+            <li key={id} aria-setsize={n.to_string()} aria-posinset={(first + i + 1).to_string()}>
+                <button type="button" class={classes!("msg-pick", sel.then_some("selected"))}
+                    {onclick} aria-pressed={sel.to_string()}
+                    title={format!("{} (sent t={} ms, due t={} ms)", m.text, m.sent_at, m.deliver_at)}>
+                    <span class={format!("msg-dot m{}", label_colour(m.label))} aria-hidden="true"></span>
+                    <span class="msg-name">{ msg_title(m, names) }</span>
+                    <span class="muted due">{ format!("t={}", m.deliver_at) }</span>
+                </button>
+            </li>
+        }
+    });
+    html! {
+        <ul class="msg-list" aria-label="Messages in flight" {onscroll}>
+            if first > 0 { { gap(first) } }
+            { for rows }
+            if last < n { { gap(n - last) } }
+        </ul>
     }
 }
 

@@ -14,6 +14,21 @@ const MORE: usize = 100;
 const MOST: usize = 2_000;
 /// How far back a filtered log looks for entries.
 const SCAN: u64 = 20_000;
+/// The least height of an entry (px): while playing, the log draws as many of the newest
+/// entries as this many would take to fill its panel down to a screenful below sight.
+const LEAST_PX: f64 = 36.0;
+/// The height of an entry left out, as the style sheet guesses it for `content-visibility`.
+const GUESS: &str = "4.5em";
+
+/// How many of the newest entries may come in sight of the log panel before it is written
+/// again: those down to its scroll window's bottom and a screenful more.
+fn in_sight() -> Option<usize> {
+    let panel = gloo::utils::document()
+        .query_selector(".log-panel")
+        .ok()??;
+    let below = f64::from(panel.scroll_top()) + 2.0 * f64::from(panel.client_height());
+    Some((below / LEAST_PX).ceil() as usize + 1)
+}
 
 /// The log; `filter` is the node whose steps it shows (all of them when `None`), `shown`
 /// how many entries it lists.
@@ -34,9 +49,19 @@ pub fn event_log(
         .collect();
     // One more step than listed means there are earlier ones to show.
     let earlier = steps.len() > limit && limit < MOST;
+    // While playing, the log is written again every few frames with entries that all moved
+    // down: those out of sight below are left out, as an empty entry as tall as they would
+    // be guessed, so the scroll height stays. Stopped, all are drawn.
+    let listed = steps.len().min(limit);
+    let drawn = if store.playing {
+        in_sight().map_or(listed, |n| n.min(listed))
+    } else {
+        listed
+    };
+    let left_out = listed - drawn;
     let mut views: Vec<_> = steps
         .into_iter()
-        .take(limit)
+        .take(drawn)
         .filter_map(|i| s.step_view(i))
         .collect();
     views.reverse();
@@ -79,7 +104,13 @@ pub fn event_log(
             if pos == 0 {
                 <p class="muted">{ "Nothing yet: press Play or step forward." }</p>
             }
-            <ol class="log-list" reversed=true>{ for items.into_iter().rev() }</ol>
+            <ol class="log-list" reversed=true>
+                { for items.into_iter().rev() }
+                if left_out > 0 {
+                    <li class="log-gap" aria-hidden="true"
+                        style={format!("height:calc({left_out} * {GUESS})")}></li>
+                }
+            </ol>
             if earlier {
                 <button class="ctl log-more" onclick={show_more}
                     title={format!("List up to {} earlier steps too", MORE.min(MOST - limit))}>
