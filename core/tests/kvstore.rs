@@ -155,6 +155,51 @@ fn w1_r1_reads_a_stale_value_and_w2_r2_does_not() {
         .any(|n| matches!(n, Note::ReadRepair { .. })));
 }
 
+/// Each stale read names its operation in the history: a completed read of the key its
+/// words name, by the client they name, that returned an older value than the one its
+/// session wrote or read before. (None of these modes promises the guarantee, so none is
+/// also a violation.)
+#[test]
+fn each_stale_read_names_its_read_operation() {
+    for id in ["kv-quorum", "kv-lagging-follower", "kv-async-failover"] {
+        let l = run_builtin(id);
+        let c = l.timeline.sim().checker().unwrap();
+        let h = c.history();
+        let stale = c.stale_reads();
+        assert_eq!(
+            stale.len(),
+            c.observations().len(),
+            "{id}: one per observation here"
+        );
+        assert!(!stale.is_empty(), "{id}: the scenario has a stale read");
+        for r in stale {
+            let op = &h.ops[r.op];
+            assert_eq!(op.kind, OpKind::Read, "{id}: {r:?}");
+            assert_eq!(
+                op.complete,
+                Some(r.time),
+                "{id}: completes when it is found"
+            );
+            let client = format!("c{} ", op.client + 1);
+            assert!(
+                r.explanation.starts_with(&client),
+                "{id}: {} by {client}",
+                r.explanation
+            );
+            assert!(
+                r.explanation.contains(&format!("{}=", op.key)),
+                "{id}: {}",
+                r.explanation
+            );
+            assert!(
+                !r.promised,
+                "{id}: these modes do not promise {}",
+                r.property
+            );
+        }
+    }
+}
+
 #[test]
 fn a_sloppy_quorum_writes_through_substitutes_and_hands_the_hints_over() {
     let l = run_builtin("kv-sloppy-quorum");

@@ -11,16 +11,27 @@ use dsplay_core::sim::Sim;
 use dsplay_core::{NodeId, NodeStatus, Protocol};
 use yew::prelude::*;
 
-/// The table's box (the view box is 1150 x 620).
-const TX: f64 = 16.0;
-const TY: f64 = 16.0;
-const TW: f64 = 760.0;
-const TH: f64 = 300.0;
+/// The view box: about as wide for its height as the page's view area, so that the
+/// drawing is scaled as little as possible.
+const VW: f64 = 1060.0;
+const VH: f64 = 500.0;
+/// The table's box: left, top, width (its last column, the writes, ends there).
+const TX: f64 = 12.0;
+const TY: f64 = 4.0;
+const TW: f64 = 700.0;
+/// The tallest table row.
+const MAX_ROW: f64 = 34.0;
 /// The right column.
-const RX: f64 = 800.0;
-/// The history's box.
-const HY: f64 = 340.0;
-const HH: f64 = 240.0;
+const RX: f64 = 738.0;
+/// The least height kept for the history lanes, and the room below them for the axis.
+const MIN_HISTORY: f64 = 150.0;
+const AXIS_ROOM: f64 = 26.0;
+/// The columns of the table, from its left edge.
+const COL_KEYS: f64 = 56.0;
+const COL_EPOCH: f64 = 236.0;
+const COL_REPLICAS: f64 = 280.0;
+/// The writes per partition: a bar this wide at most, then the count.
+const WRITES_BAR: f64 = 60.0;
 
 /// Each replica of partition `p` in its configuration, with how far behind it is: for
 /// leader-follower, the entries the leader has that it lacks (the leader itself `Some(0)`);
@@ -124,17 +135,18 @@ pub fn kv_view() -> Html {
         .map(|c| c.writes_per_partition().to_vec())
         .unwrap_or_default();
     let parts = table.len().max(1);
-    let row_h = ((TH - 40.0) / parts as f64).min(36.0);
+    let row_h = ((VH - TY - 30.0 - MIN_HISTORY - AXIS_ROOM - 40.0) / parts as f64).min(MAX_ROW);
     let dense = row_h < 28.0;
+    let most_writes = writes.iter().copied().max().unwrap_or(0).max(1);
     let selected = shell.selected.map(NodeId);
 
     // ---- The partition table ----
     let header = html! {
         <g class="kv-head">
             <text x={f(TX)} y={f(TY + 20.0)}>{ "part" }</text>
-            <text x={f(TX + 66.0)} y={f(TY + 20.0)}>{ "keys" }</text>
-            <text x={f(TX + 250.0)} y={f(TY + 20.0)}>{ "epoch" }</text>
-            <text x={f(TX + 326.0)} y={f(TY + 20.0)}>{
+            <text x={f(TX + COL_KEYS)} y={f(TY + 20.0)}>{ "keys" }</text>
+            <text x={f(TX + COL_EPOCH)} y={f(TY + 20.0)} text-anchor="middle">{ "epoch" }</text>
+            <text x={f(TX + COL_REPLICAS)} y={f(TY + 20.0)}>{
                 if leaderless { "replicas (−n: keys behind)" } else { "replicas (L leader, −n behind)" }
             }</text>
             <text x={f(TX + TW)} y={f(TY + 20.0)} text-anchor="end">{ "writes" }</text>
@@ -142,12 +154,12 @@ pub fn kv_view() -> Html {
     };
     let rows = table.iter().enumerate().map(|(p, cfg)| {
         let p = p as u32;
-        let y = TY + 34.0 + row_h * p as f64;
+        let y = TY + 30.0 + row_h * p as f64;
         let cy = y + row_h / 2.0;
         let lags = lag_of(sim, p, cfg);
-        let chip_w = 70.0;
+        let chip_w = if lags.len() > 3 { 62.0 } else { 74.0 };
         let chips = lags.iter().enumerate().map(|(k, &(n, lag))| {
-            let x = TX + 326.0 + k as f64 * (chip_w + 6.0);
+            let x = TX + COL_REPLICAS + k as f64 * (chip_w + 6.0);
             let lead = cfg.leader == Some(n);
             let status = sim.status(n);
             let down = !matches!(status, NodeStatus::Up);
@@ -203,18 +215,23 @@ pub fn kv_view() -> Html {
         let moving = moves.iter().filter(|m| m.part == p).map(|m| {
             format!("{}→{}", name_of(&names, m.from), name_of(&names, m.to))
         }).collect::<Vec<_>>();
-        let x_after = TX + 326.0 + lags.len() as f64 * (chip_w + 6.0);
+        let x_after = TX + COL_REPLICAS + lags.len() as f64 * (chip_w + 6.0);
+        let count = writes.get(p as usize).copied().unwrap_or(0);
+        let bar_w = WRITES_BAR * count as f64 / most_writes as f64;
         html! {
             <g key={format!("p{p}")} class={classes!("kv-row", (p % 2 == 1).then_some("odd"))} data-part={p.to_string()}>
                 <rect class="row-bg" x={f(TX)} y={f(y)} width={f(TW)} height={f(row_h)} />
                 <text class="part" x={f(TX + 4.0)} y={f(cy + 7.0)}>{ format!("p{p}") }</text>
-                <text class="keys" x={f(TX + 66.0)} y={f(cy + 7.0)}>{ keys_short(proto, p) }</text>
-                <text class="epoch" x={f(TX + 264.0)} y={f(cy + 7.0)}>{ cfg.epoch.to_string() }</text>
+                <text class="keys" x={f(TX + COL_KEYS)} y={f(cy + 7.0)}>{ keys_short(proto, p) }</text>
+                <text class="epoch" x={f(TX + COL_EPOCH)} y={f(cy + 7.0)} text-anchor="middle">{ cfg.epoch.to_string() }</text>
                 { for chips }
                 if !moving.is_empty() {
                     <text class="moving" x={f(x_after + 4.0)} y={f(cy + 7.0)}>{ format!("moving {}", moving.join(" ")) }</text>
                 }
-                <text class="writes" x={f(TX + TW)} y={f(cy + 7.0)} text-anchor="end">{ writes.get(p as usize).copied().unwrap_or(0).to_string() }</text>
+                if count > 0 {
+                    <rect class="writes-bar" x={f(TX + TW - 44.0 - WRITES_BAR)} y={f(cy - 6.0)} width={f(bar_w.max(2.0))} height="12" />
+                }
+                <text class="writes" x={f(TX + TW)} y={f(cy + 7.0)} text-anchor="end">{ count.to_string() }</text>
             </g>
         }
     });
@@ -250,9 +267,14 @@ pub fn kv_view() -> Html {
             });
             for (p, fence) in c.mem.fencing.iter() {
                 v.push(format!(
-                    "failover of p{p}: epoch {}, {} answers",
+                    "p{p} to epoch {}: {} {}",
                     fence.epoch,
-                    fence.answers.len()
+                    fence.answers.len(),
+                    if fence.answers.len() == 1 {
+                        "answer"
+                    } else {
+                        "answers"
+                    }
                 ));
             }
             v
@@ -270,11 +292,12 @@ pub fn kv_view() -> Html {
                 if r.leave { "leaves" } else { "joins" },
                 r.time
             ),
-            format!("{} partitions move: {} key copies", r.partitions, r.fixed),
+            format!("moves {} partitions, {} copies", r.partitions, r.fixed),
             format!("hash mod N: {} of {} copies", r.mod_n, r.keys),
         ],
     };
-    let promise_lines: Vec<(String, bool, bool)> = checker
+    // Each guarantee once: ✓ or ✗ when every client has the same, else per client.
+    let promises: Vec<(String, bool, bool)> = checker
         .map(|c| {
             c.promises()
                 .iter()
@@ -290,6 +313,18 @@ pub fn kv_view() -> Html {
         })
         .unwrap_or_default();
     let yes = |b: bool| if b { "✓" } else { "✗" };
+    let promise_line = |label: &str, pick: fn(&(String, bool, bool)) -> bool| {
+        let first = promises.first().map(pick);
+        if promises.iter().all(|p| Some(pick(p)) == first) {
+            format!("{label} {}", first.map_or("–", yes))
+        } else {
+            let each: Vec<String> = promises
+                .iter()
+                .map(|p| format!("{} {}", p.0, yes(pick(p))))
+                .collect();
+            format!("{label}: {}", each.join(" "))
+        }
+    };
     let mut ry = TY + 20.0;
     let mut right = Vec::new();
     let mut line = |class: &'static str, text: String, ry: &mut f64, step: f64| {
@@ -304,12 +339,12 @@ pub fn kv_view() -> Html {
         26.0,
     );
     for s in cfg_lines {
-        line("line", s, &mut ry, 24.0);
+        line("line", s, &mut ry, 23.0);
     }
     ry += 6.0;
     line("title", "Rebalancing".into(), &mut ry, 26.0);
     for s in rebalance_lines {
-        line("line", s, &mut ry, 24.0);
+        line("line", s, &mut ry, 23.0);
     }
     ry += 6.0;
     line(
@@ -318,27 +353,35 @@ pub fn kv_view() -> Html {
         &mut ry,
         26.0,
     );
-    for (c, ryw, mr) in promise_lines {
-        line(
-            "line",
-            format!("{c}  own writes {}  monotonic {}", yes(ryw), yes(mr)),
-            &mut ry,
-            24.0,
-        );
-    }
+    line(
+        "line",
+        promise_line("read your writes", |p| p.1),
+        &mut ry,
+        23.0,
+    );
+    line(
+        "line",
+        promise_line("monotonic reads", |p| p.2),
+        &mut ry,
+        23.0,
+    );
+    // The history below whichever of the table and the right column ends lower.
+    let table_end = TY + 30.0 + row_h * parts as f64;
+    let hy = (table_end.max(ry - 20.0) + 44.0).min(VH - AXIS_ROOM - MIN_HISTORY);
+    let hh = VH - AXIS_ROOM - hy;
 
     // ---- The history ----
     let history = checker.map(|c| c.history().clone()).unwrap_or_default();
-    let marks = stale_marks(&l, &history);
+    let marks = stale_marks(&l);
     let lanes = lane_names(&l);
     let drawn = history_lanes(&Lanes {
         history: &history,
         names: &lanes,
         now,
         x: TX,
-        y: HY,
-        w: 1150.0 - 2.0 * TX,
-        h: HH,
+        y: hy,
+        w: VW - 2.0 * TX,
+        h: hh,
         marks: &marks,
         selected: None,
     });
@@ -352,11 +395,11 @@ pub fn kv_view() -> Html {
         marks.len()
     );
     html! {
-        <svg class={classes!("kvstore", dense.then_some("dense"))} viewBox="0 0 1150 620" role="group" data-view="" aria-label={aria}>
+        <svg class={classes!("kvstore", dense.then_some("dense"))} viewBox={format!("0 0 {VW} {VH}")} role="group" data-view="" aria-label={aria}>
             { header }
             { for rows }
             { for right }
-            <text class="history-title" x={f(TX)} y={f(HY - 8.0)}>{
+            <text class="history-title" x={f(TX)} y={f(hy - 8.0)}>{
                 format!("History: {} operations, {} pending, {} stale reads", history.ops.len(), pending, marks.len())
             }</text>
             { drawn }

@@ -15,9 +15,8 @@ use crate::components::cluster::Shape;
 use crate::components::history::OpMark;
 use crate::page::Page;
 use dsplay_core::algo::kvstore::{Kvstore, Replication, MONOTONIC_READS, READ_YOUR_WRITES};
-use dsplay_core::history::{History, OpKind};
-use dsplay_core::session::{Loaded, Session};
-use dsplay_core::{NodeId, Protocol};
+use dsplay_core::session::Loaded;
+use dsplay_core::NodeId;
 use yew::prelude::*;
 
 pub use draw::{lag_of, lane_names};
@@ -76,54 +75,40 @@ pub fn promised_by(property: &str) -> &'static str {
     }
 }
 
-/// The stale reads of the history up to now: a read whose completion is where the checker
-/// recorded a broken session guarantee of its client and key, as an observation (not
-/// promised in this mode) or a violation (promised).
-pub fn stale_marks(l: &Loaded<Kvstore>, history: &History) -> Vec<OpMark> {
+/// The stale reads of the history up to now, as the checker recorded them with their
+/// operation: a broken session guarantee this mode promised (a violation) or did not
+/// (an observation).
+pub fn stale_marks(l: &Loaded<Kvstore>) -> Vec<OpMark> {
     let sim = l.timeline.sim();
     let now = sim.time();
-    let names = l.names();
-    let proto = sim.proto();
-    let clients = proto.params().clients;
-    let mut found: Vec<(u64, &'static str, String, bool)> = Vec::new();
-    if let Some(c) = sim.checker() {
-        for o in c.observations().iter().filter(|o| o.time <= now) {
-            found.push((o.time, o.property, o.explanation.clone(), false));
-        }
-    }
-    for v in l.timeline.violations().filter(|v| v.time <= now) {
-        if v.property == READ_YOUR_WRITES || v.property == MONOTONIC_READS {
-            found.push((v.time, v.property, v.explanation.clone(), true));
-        }
-    }
-    let mut marks = Vec::new();
-    for (id, op) in history.ops.iter().enumerate() {
-        if op.kind != OpKind::Read || op.complete.is_none() {
+    let Some(c) = sim.checker() else {
+        return Vec::new();
+    };
+    let mut marks: Vec<OpMark> = Vec::new();
+    for r in c.stale_reads().iter().filter(|r| r.time <= now) {
+        // One mark per read: a read that breaks both guarantees is marked by the first.
+        if marks.iter().any(|m| m.op == r.op) {
             continue;
         }
-        // The explanation starts with the client's name and names the key (`k3=`).
-        let client =
-            (op.client < clients).then(|| name_of(names, proto.client_id(op.client)).to_string());
-        let key_eq = format!("{}=", op.key);
-        let hit = found.iter().find(|(t, _, e, _)| {
-            Some(*t) == op.complete
-                && e.contains(&key_eq)
-                && client
-                    .as_ref()
-                    .is_none_or(|c| e.starts_with(&format!("{c} ")))
+        marks.push(OpMark {
+            op: r.op,
+            label: if r.property == READ_YOUR_WRITES {
+                "stale: misses own write".into()
+            } else {
+                "stale: older than last read".into()
+            },
+            why: if r.promised {
+                format!("{}: {}", r.property, r.explanation)
+            } else {
+                format!(
+                    "{}: {} (not promised here; {})",
+                    r.property,
+                    r.explanation,
+                    promised_by(r.property)
+                )
+            },
+            violation: r.promised,
         });
-        if let Some((_, property, e, violation)) = hit {
-            marks.push(OpMark {
-                op: id,
-                label: if *property == READ_YOUR_WRITES {
-                    "stale: misses own write".into()
-                } else {
-                    "stale: older than last read".into()
-                },
-                why: format!("{property}: {e}"),
-                violation: *violation,
-            });
-        }
     }
     marks
 }

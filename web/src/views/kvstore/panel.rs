@@ -349,6 +349,16 @@ pub fn kv_panel() -> Html {
                 .collect()
         })
         .unwrap_or_default();
+    // Convergence, observed: whether the replicas of every partition hold the same data.
+    let convergence = sim.checker().map(|c| c.convergence()).map(|c| match (c.diverged, c.since, c.converged) {
+        (0, _, Some((_, at, took))) => format!("Replicas agree again since t={at} ms (after {took} ms apart)"),
+        (0, _, None) => "Replicas agree: every partition's replicas hold the same data".to_string(),
+        (d, Some((_, at)), _) => format!(
+            "Replicas differ in {d} {} since t={at} ms: they converge once writes stop and the network heals",
+            if d == 1 { "partition" } else { "partitions" }
+        ),
+        (d, None, _) => format!("Replicas differ in {d} {}", if d == 1 { "partition" } else { "partitions" }),
+    });
 
     html! {
         <section class="panel commands kvstore-panel" aria-label="Key-value store actions">
@@ -372,6 +382,9 @@ pub fn kv_panel() -> Html {
                 <p class="muted small">{ w.clone() }</p>
             }
             <h2>{ format!("Observations ({})", observations.len()) }</h2>
+            if let Some(c) = &convergence {
+                <p class="kv-convergence small">{ c.clone() }</p>
+            }
             if observations.is_empty() {
                 <p class="muted small">{ "No guarantee this mode does not promise has been seen broken yet (a broken promise is a violation, in the properties panel)." }</p>
             } else {
