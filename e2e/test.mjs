@@ -33,7 +33,7 @@ const ACTION_TIMEOUT = 5000;
 /// How long a key press has to show its effect.
 const KEY_TIMEOUT = 1000;
 /// The whole run, after which it stops and reports what it has.
-const WATCHDOG_MS = 300_000;
+const WATCHDOG_MS = 600_000;
 
 const baseArg = process.argv[2];
 if (!baseArg) {

@@ -108,6 +108,19 @@ fn asynchronous_failover_loses_acknowledged_writes() {
     assert_eq!(v.len(), 2, "{v:?}");
     assert!(v.iter().all(|v| v.property == DURABILITY));
     assert!(v[0].explanation.contains("k1=3"), "{}", v[0].explanation);
+    // The lost writes are the operations that wrote k1=3 and k2=5, found when n2 leads.
+    let c = l.timeline.sim().checker().unwrap();
+    let lost: Vec<String> = c
+        .lost_writes()
+        .iter()
+        .map(|w| {
+            let op = &c.history().ops[w.op];
+            assert_eq!(op.kind, OpKind::Write);
+            assert_eq!(op.outcome, Outcome::Ok, "an acknowledged write");
+            format!("{}={}", op.key, op.value.unwrap())
+        })
+        .collect();
+    assert_eq!(lost, vec!["k1=3", "k2=5"]);
     // c1 reads 1 after its own 3: an observation, async promises nothing.
     assert_eq!(observed(&l), vec![READ_YOUR_WRITES]);
     assert_eq!(reads(&l)[0], Some(1));

@@ -160,6 +160,14 @@ pub struct StaleRead {
     pub explanation: String,
 }
 
+/// An acknowledged write found lost (the durability violation's write), by its operation.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub struct LostWrite {
+    pub op: OpId,
+    pub step: u64,
+    pub time: Time,
+}
+
 /// A join or leave: what moved, and what `hash mod N` would have moved.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct RebalanceRecord {
@@ -224,6 +232,9 @@ pub struct KvChecker {
     reported: VecSet<(&'static str, u64)>,
     observations: Vec<Observation>,
     stale_reads: Vec<StaleRead>,
+    lost_writes: Vec<LostWrite>,
+    /// Values of writes found lost in this step, for `lost_writes`.
+    lost_now: Vec<Value>,
     convergence: Convergence,
     rebalances: Vec<RebalanceRecord>,
     writes_per_partition: Vec<u32>,
@@ -258,6 +269,8 @@ impl KvChecker {
             reported: VecSet::new(),
             observations: Vec::new(),
             stale_reads: Vec::new(),
+            lost_writes: Vec::new(),
+            lost_now: Vec::new(),
             convergence: Convergence::default(),
             rebalances: Vec::new(),
             writes_per_partition: vec![0; p.partitions as usize],
@@ -284,6 +297,11 @@ impl KvChecker {
         &self.stale_reads
     }
 
+    /// Every acknowledged write found lost so far (each once), with its operation.
+    pub fn lost_writes(&self) -> &[LostWrite] {
+        &self.lost_writes
+    }
+
     pub fn convergence(&self) -> Convergence {
         self.convergence
     }
@@ -308,6 +326,9 @@ impl KvChecker {
 
     fn once(&mut self, out: &mut Vec<Violation>, property: &'static str, key: u64, e: String) {
         if self.reported.insert((property, key)) {
+            if property == DURABILITY {
+                self.lost_now.push(key);
+            }
             out.push(Violation::new(property, e));
         }
     }
@@ -749,6 +770,16 @@ impl KvChecker {
             }
         }
         let _ = up;
+        for v in std::mem::take(&mut self.lost_now) {
+            let op = self
+                .history
+                .ops
+                .iter()
+                .position(|o| o.kind == OpKind::Write && o.value == Some(v));
+            if let Some(op) = op {
+                self.lost_writes.push(LostWrite { op, step, time });
+            }
+        }
         let c = &mut self.convergence;
         if diverged > 0 && c.diverged == 0 {
             c.since = Some((step, time));

@@ -49,8 +49,8 @@ pub mod partition;
 mod types;
 
 pub use checker::{
-    promises, KvChecker, Observation, Promise, RebalanceRecord, StaleRead, DURABILITY, LOG_PREFIX,
-    MONOTONIC_READS, ONE_LEADER, OWNERSHIP, READ_YOUR_WRITES,
+    promises, KvChecker, LostWrite, Observation, Promise, RebalanceRecord, StaleRead, DURABILITY,
+    LOG_PREFIX, MONOTONIC_READS, ONE_LEADER, OWNERSHIP, READ_YOUR_WRITES,
 };
 pub use types::{
     Client, ClientDisk, ClientMem, ClientOp, Cmd, CmdRefused, ConfigDisk, ConfigMem, ConfigNode,

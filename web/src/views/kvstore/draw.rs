@@ -386,21 +386,34 @@ pub fn kv_view() -> Html {
         selected: None,
     });
     let pending = history.ops.iter().filter(|o| o.complete.is_none()).count();
+    let lost = marks
+        .iter()
+        .filter(|m| history.ops[m.op].is_write())
+        .count();
+    let stale = marks.len() - lost;
+    let mut title = format!(
+        "History: {} operations, {pending} pending, {stale} stale {}",
+        history.ops.len(),
+        if stale == 1 { "read" } else { "reads" }
+    );
+    if lost > 0 {
+        title.push_str(&format!(
+            ", {lost} acknowledged {} lost",
+            if lost == 1 { "write" } else { "writes" }
+        ));
+    }
     let aria = format!(
-        "Key-value store, {}: {} partitions; history of {} operations, {} pending, {} stale reads marked",
+        "Key-value store, {}: {} partitions; {title}",
         mode_key(params.replication),
         table.len(),
-        history.ops.len(),
-        pending,
-        marks.len()
     );
     html! {
-        <svg class={classes!("kvstore", dense.then_some("dense"))} viewBox={format!("0 0 {VW} {VH}")} role="group" data-view="" aria-label={aria}>
+        <svg class={classes!("kvstore", dense.then_some("dense"))} viewBox={format!("0 0 {} {}", f(VW), f(VH))} role="group" data-view="" aria-label={aria}>
             { header }
             { for rows }
             { for right }
             <text class="history-title" x={f(TX)} y={f(hy - 8.0)}>{
-                format!("History: {} operations, {} pending, {} stale reads", history.ops.len(), pending, marks.len())
+                title
             }</text>
             { drawn }
         </svg>

@@ -14,7 +14,9 @@ mod panel;
 use crate::components::cluster::Shape;
 use crate::components::history::OpMark;
 use crate::page::Page;
-use dsplay_core::algo::kvstore::{Kvstore, Replication, MONOTONIC_READS, READ_YOUR_WRITES};
+use dsplay_core::algo::kvstore::{
+    Kvstore, Replication, DURABILITY, MONOTONIC_READS, READ_YOUR_WRITES,
+};
 use dsplay_core::session::Loaded;
 use dsplay_core::NodeId;
 use yew::prelude::*;
@@ -75,9 +77,9 @@ pub fn promised_by(property: &str) -> &'static str {
     }
 }
 
-/// The stale reads of the history up to now, as the checker recorded them with their
-/// operation: a broken session guarantee this mode promised (a violation) or did not
-/// (an observation).
+/// The marks on the history up to now, each at the operation the checker names: a stale
+/// read (a broken session guarantee this mode promised, a violation, or did not, an
+/// observation) and an acknowledged write that was lost (a durability violation).
 pub fn stale_marks(l: &Loaded<Kvstore>) -> Vec<OpMark> {
     let sim = l.timeline.sim();
     let now = sim.time();
@@ -108,6 +110,19 @@ pub fn stale_marks(l: &Loaded<Kvstore>) -> Vec<OpMark> {
                 )
             },
             violation: r.promised,
+        });
+    }
+    // Acknowledged writes found lost: the durability violation, at its write.
+    for w in c.lost_writes().iter().filter(|w| w.time <= now) {
+        marks.push(OpMark {
+            op: w.op,
+            label: "lost".into(),
+            why: format!(
+                "{DURABILITY}: acknowledged, then lost at t={} ms (step {}): the leader elected then does not have it",
+                w.time,
+                w.step + 1
+            ),
+            violation: true,
         });
     }
     marks
