@@ -76,6 +76,17 @@ fn check_drawn(root: &Element, l: &Loaded<Kvstore>, at: &str) {
     };
     let rows = all(root, "svg.kvstore .kv-row");
     assert_eq!(rows.len(), table.len(), "{at}: partition rows");
+    // Hints a sloppy quorum left with substitutes are counted in the right column.
+    let hints: usize = (0..proto.server_total())
+        .filter_map(|i| sim.node(dsplay_core::NodeId(i)).server())
+        .map(|s| s.disk.hints.len())
+        .sum();
+    let said = root.text_content().unwrap_or_default();
+    assert_eq!(
+        said.contains(&format!("Hints ({hints})")),
+        hints > 0,
+        "{at}: {hints} hints held"
+    );
     for (p, (row, cfg)) in rows.iter().zip(&table).enumerate() {
         let chips = all(row, ".chip");
         assert_eq!(chips.len(), cfg.replicas.len(), "{at}: replicas of p{p}");
@@ -276,4 +287,50 @@ fn parameters_by_name_and_refusals() {
     let e = apply_fields(&p, &bad).unwrap_err();
     assert!(e.starts_with("servers must be a whole number"), "{e}");
     let _ = Kvstore::new(next).unwrap();
+}
+
+#[wasm_bindgen_test]
+async fn a_sloppy_quorums_hints_are_listed_until_handed_over() {
+    // The first step at which a substitute holds a hint, found by running the scenario.
+    let hints_at = |l: &Loaded<Kvstore>| -> Vec<(String, String)> {
+        let sim = l.timeline.sim();
+        let names = l.names();
+        (0..sim.proto().server_total())
+            .filter_map(|i| {
+                let n = dsplay_core::NodeId(i);
+                sim.node(n).server().map(|s| (n, s))
+            })
+            .flat_map(|(n, s)| {
+                s.disk
+                    .hints
+                    .iter()
+                    .map(move |h| (names[n.index()].clone(), names[h.for_node.index()].clone()))
+            })
+            .collect()
+    };
+    let mut l = run_of("kv-sloppy-quorum", Some(0));
+    let mut step = 0;
+    while hints_at(&l).is_empty() {
+        assert!(l.step_forward(), "the scenario ended with no hint held");
+        step += 1;
+    }
+    let held = hints_at(&l);
+    let (root, handle) = open(&format!("scenario=kv-sloppy-quorum&step={step}")).await;
+    let said = root.text_content().unwrap_or_default();
+    assert!(said.contains(&format!("Hints ({})", held.len())), "{said}");
+    let (by, to) = &held[0];
+    assert!(
+        said.contains(&format!("{by} keeps k")) && said.contains(&format!(" for {to}")),
+        "{said}"
+    );
+    handle.destroy();
+    root.remove();
+    // At the end every hint has been handed over.
+    let l = run_of("kv-sloppy-quorum", None);
+    assert!(hints_at(&l).is_empty());
+    let end = l.timeline.pos();
+    let (root, handle) = open(&format!("scenario=kv-sloppy-quorum&step={end}")).await;
+    assert!(!root.text_content().unwrap_or_default().contains("Hints ("));
+    handle.destroy();
+    root.remove();
 }

@@ -341,6 +341,39 @@ pub fn kv_view() -> Html {
     for s in cfg_lines {
         line("line", s, &mut ry, 23.0);
     }
+    // Hints a sloppy quorum left with substitutes, until they are handed over.
+    let hints: Vec<String> = (0..proto.server_total())
+        .map(NodeId)
+        .filter_map(|n| sim.node(n).server().map(|s| (n, s)))
+        .flat_map(|(n, s)| {
+            s.disk
+                .hints
+                .iter()
+                .map(move |h| (n, h.for_node, h.key, h.v.value))
+        })
+        .map(|(n, to, k, v)| {
+            format!(
+                "{} keeps k{k}={v} for {}",
+                name_of(&names, n),
+                name_of(&names, to)
+            )
+        })
+        .collect();
+    if !hints.is_empty() {
+        ry += 6.0;
+        line("title", format!("Hints ({})", hints.len()), &mut ry, 26.0);
+        for s in hints.iter().take(2) {
+            line("line", s.clone(), &mut ry, 23.0);
+        }
+        if hints.len() > 2 {
+            line(
+                "line",
+                format!("and {} more", hints.len() - 2),
+                &mut ry,
+                23.0,
+            );
+        }
+    }
     ry += 6.0;
     line("title", "Rebalancing".into(), &mut ry, 26.0);
     for s in rebalance_lines {
