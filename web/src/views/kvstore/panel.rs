@@ -3,7 +3,10 @@
 //! every other parameter by its scenario name, and the legend.
 
 use super::{kind_of, mode_key, mode_words, name_of, promised_by, KINDS};
-use crate::components::cluster::{kind_legend, param_form_apply, param_text_input, param_toggle};
+use crate::components::cluster::{
+    apply_numbers, field_texts, kind_legend, number_inputs, param_form_apply, param_text_input,
+    param_toggle, restart_changed, try_restart, NumField,
+};
 use crate::components::{use_shell, use_typed};
 use dsplay_core::algo::kvstore::{
     Cmd, Kvstore, Node, Params, Partitioning, Replication, MAX_CLIENTS, MAX_KEYS, MAX_PARTITIONS,
@@ -14,13 +17,10 @@ use dsplay_core::{Action, NodeId, Protocol};
 use web_sys::{HtmlInputElement, HtmlSelectElement};
 use yew::prelude::*;
 
-type Get = fn(&Params) -> u64;
-type Set = fn(&mut Params, u64);
-
 /// The numeric parameters: the name in a scenario file, the range the page offers (the
 /// core checks the rest, e.g. `replicas` at most `servers`), how to read and write it, and
 /// what it means.
-pub const FIELDS: [(&str, u64, u64, Get, Set, &str); 11] = [
+pub const FIELDS: [NumField<Params>; 11] = [
     ("servers", 1, MAX_SERVERS as u64, |p| u64::from(p.servers), |p, v| p.servers = v as u32,
         "Servers in the cluster at the start, n1.."),
     ("spare", 0, MAX_SERVERS as u64 - 1, |p| u64::from(p.spare), |p, v| p.spare = v as u32,
@@ -50,17 +50,7 @@ pub const FIELDS: [(&str, u64, u64, Get, Set, &str); 11] = [
 /// on a refusal.
 pub fn apply_fields(params: &Params, texts: &[String]) -> Result<Params, String> {
     let mut next = params.clone();
-    for ((key, lo, hi, _, set, _), text) in FIELDS.iter().zip(texts) {
-        match text.trim().parse::<u64>() {
-            Ok(v) if (*lo..=*hi).contains(&v) => set(&mut next, v),
-            _ => {
-                return Err(format!(
-                "{key} must be a whole number from {lo} to {hi} (got `{}`); nothing was changed",
-                text.trim()
-            ))
-            }
-        }
-    }
+    apply_numbers(&FIELDS, &mut next, texts)?;
     if let Some(splits) = texts.get(FIELDS.len()) {
         next.splits = splits
             .split(',')
@@ -220,17 +210,6 @@ pub fn kv_panel() -> Html {
     };
 
     // ---- Parameters ----
-    let restart_with = |changed: Params| {
-        let typed = typed.clone();
-        let form_error = form_error.clone();
-        Callback::from(move |_: Event| match Kvstore::new(changed.clone()) {
-            Ok(_) => {
-                form_error.set(None);
-                typed.restart(changed.clone())
-            }
-            Err(e) => form_error.set(Some(format!("{e}; nothing was changed"))),
-        })
-    };
     let on_mode = {
         let typed = typed.clone();
         let form_error = form_error.clone();
@@ -249,13 +228,7 @@ pub fn kv_panel() -> Html {
             }
             next.w = next.w.min(next.replicas);
             next.r = next.r.min(next.replicas);
-            match Kvstore::new(next.clone()) {
-                Ok(_) => {
-                    form_error.set(None);
-                    typed.restart(next)
-                }
-                Err(e) => form_error.set(Some(format!("{e}; nothing was changed"))),
-            }
+            try_restart(&typed, &form_error, next);
         })
     };
     let on_partitioning = {
@@ -273,21 +246,15 @@ pub fn kv_panel() -> Html {
             if next.partitioning == Partitioning::Hash {
                 next.splits.clear();
             }
-            match Kvstore::new(next.clone()) {
-                Ok(_) => {
-                    form_error.set(None);
-                    typed.restart(next)
-                }
-                Err(e) => form_error.set(Some(format!("{e}; nothing was changed"))),
-            }
+            try_restart(&typed, &form_error, next);
         })
     };
     let shown: Vec<String> = match &*texts {
         Some(t) => t.clone(),
-        None => FIELDS
-            .iter()
-            .map(|(_, _, _, get, _, _)| get(&params).to_string())
-            .chain([
+        None => field_texts(
+            &FIELDS,
+            &params,
+            [
                 params
                     .splits
                     .iter()
@@ -295,27 +262,13 @@ pub fn kv_panel() -> Html {
                     .collect::<Vec<_>>()
                     .join(", "),
                 params.pin.join(", "),
-            ])
-            .collect(),
+            ],
+        ),
     };
     let on_apply = param_form_apply(&typed, &params, &shown, &texts, &form_error, apply_fields);
     let set_text = |k: usize| param_text_input(&texts, &shown, k);
-    let field_inputs = FIELDS.iter().enumerate().map(|(k, (name, lo, hi, _, _, help))| {
-        let text = shown[k].clone();
-        let bad = !matches!(text.trim().parse::<u64>(), Ok(v) if (*lo..=*hi).contains(&v));
-        html! {
-            <label key={*name} title={format!("{help} ({lo} to {hi})")}>
-                <code>{ *name }</code>
-                <input type="text" inputmode="numeric" size="5" value={text} oninput={set_text(k)}
-                    aria-label={*name} aria-invalid={bad.to_string()} />
-            </label>
-        }
-    });
-    let flip = |f: fn(&mut Params)| {
-        let mut next = params.clone();
-        f(&mut next);
-        restart_with(next)
-    };
+    let field_inputs = number_inputs(&FIELDS, &shown, &texts);
+    let flip = |f: fn(&mut Params)| restart_changed(&typed, &form_error, &params, f);
     let not_leaderless = (!leaderless).then_some("Only for leaderless replication");
     let toggles = [
         param_toggle("read_repair", params.read_repair,
@@ -454,7 +407,7 @@ pub fn kv_panel() -> Html {
             <h2>{ "Parameters" }</h2>
             <p class="muted small">{ "The names are those of the scenario file. A change runs the scenario again with it: the same script and what you did, at this step." }</p>
             <form class="kv-params" onsubmit={on_apply}>
-                { for field_inputs }
+                { field_inputs }
                 <label class="wide" title="Range partitioning: the first key of each partition but the first, increasing, separated by commas (empty: equal ranges)">
                     <code>{ "splits" }</code>
                     <input type="text" size="14" value={shown[FIELDS.len()].clone()} oninput={set_text(FIELDS.len())} aria-label="splits" />
