@@ -6,6 +6,26 @@ use dsplay_core::algo::kvstore::{
     Kvstore, Note, Replication, DURABILITY, MONOTONIC_READS, READ_YOUR_WRITES,
 };
 use dsplay_core::catalog::{builtin, load, sweep as sweep_one};
+
+mod common;
+
+/// The seeds of a sweep whose runs broke a property; every run's history is checked to be
+/// well formed on the way.
+fn sweep(
+    seeds: std::ops::Range<u64>,
+    mix: FaultMix,
+    params: &serde_json::Value,
+) -> Vec<(u64, Vec<String>)> {
+    common::broken_seeds("kvstore", seeds, mix, 2000, params, |out| {
+        let mut l = load(&out.scenario).unwrap();
+        l.run(None, None);
+        let kv = l.as_any().downcast_ref::<Loaded<Kvstore>>().unwrap();
+        let history = kv.timeline.sim().checker().unwrap().history();
+        history
+            .validate()
+            .unwrap_or_else(|e| panic!("seed {}: {e}", out.seed));
+    })
+}
 use dsplay_core::faults::{random_schedule, FaultMix};
 use dsplay_core::history::{OpKind, Outcome};
 use dsplay_core::scenario::Scenario;
@@ -235,38 +255,6 @@ fn a_sloppy_quorum_writes_through_substitutes_and_hands_the_hints_over() {
     let s = again(&l, |p| p.sloppy = false);
     let h = s.timeline.sim().checker().unwrap().history().clone();
     assert_eq!(h.ops[0].outcome, Outcome::Pending);
-}
-
-/// The seeds whose sweep with `params` under `mix` shows a violation.
-fn sweep(
-    seeds: std::ops::Range<u64>,
-    mix: FaultMix,
-    params: &serde_json::Value,
-) -> Vec<(u64, Vec<String>)> {
-    seeds
-        .filter_map(|seed| {
-            let out = sweep_one("kvstore", seed, mix, 2000, Some(params)).unwrap();
-            let mut l = load(&out.scenario).unwrap();
-            l.run(None, None);
-            let kv = l.as_any().downcast_ref::<Loaded<Kvstore>>().unwrap();
-            kv.timeline
-                .sim()
-                .checker()
-                .unwrap()
-                .history()
-                .validate()
-                .unwrap_or_else(|e| panic!("seed {seed}: {e}"));
-            (!out.violations.is_empty()).then(|| {
-                (
-                    seed,
-                    out.violations
-                        .iter()
-                        .map(|v| format!("{}: {}", v.property, v.explanation))
-                        .collect(),
-                )
-            })
-        })
-        .collect()
 }
 
 /// Every property is checked at every step of every seed: 300 seeds over the safe modes
