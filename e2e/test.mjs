@@ -33,7 +33,7 @@ const ACTION_TIMEOUT = 5000;
 /// How long a key press has to show its effect.
 const KEY_TIMEOUT = 1000;
 /// The whole run, after which it stops and reports what it has.
-const WATCHDOG_MS = 300_000;
+const WATCHDOG_MS = 360_000;
 
 const baseArg = process.argv[2];
 if (!baseArg) {
@@ -1953,23 +1953,26 @@ for (const scheme of ['light', 'dark']) {
         for (let i = 0; i < 12; i++) await page.keyboard.press('ArrowRight');
         await sleep(300);
         await audit(`${name} (first scenario)`);
-        // A node selected (the inspector shows it), with each header popover open in turn,
-        // then the keyboard shortcuts.
+        // A node selected (the inspector shows it) with the Share popover open; on the first
+        // page also the Files popover and the keyboard shortcuts (the shell's, the same on
+        // every page).
         const node = page.locator(`${view} [role="button"][aria-pressed]`).first();
         await node.click();
         await poll(() => node.getAttribute('aria-pressed'), (v) => v === 'true');
-        for (const label of ['Share', 'Files']) {
+        for (const label of name === PAGE_VIEWS[0][0] ? ['Share', 'Files'] : ['Share']) {
           const button = page.locator('.app-header button', { hasText: new RegExp(`^${label}$`) });
           await button.click();
           await page.locator(`.popover[aria-label="${label}"]`).waitFor({ state: 'visible' });
           await audit(`${name} (a node selected, ${label} open)`);
           await page.locator(`.popover[aria-label="${label}"] button`, { hasText: 'Close' }).click();
         }
-        await page.locator('.app-header button[aria-label="Keyboard shortcuts"]').click();
-        await page.locator('.modal[role="dialog"]').waitFor({ state: 'visible' });
-        await audit(`${name} (a node selected, shortcuts open)`);
-        await page.keyboard.press('Escape');
-        await page.locator('.modal[role="dialog"]').waitFor({ state: 'hidden' });
+        if (name === PAGE_VIEWS[0][0]) {
+          await page.locator('.app-header button[aria-label="Keyboard shortcuts"]').click();
+          await page.locator('.modal[role="dialog"]').waitFor({ state: 'visible' });
+          await audit(`${name} (a node selected, shortcuts open)`);
+          await page.keyboard.press('Escape');
+          await page.locator('.modal[role="dialog"]').waitFor({ state: 'hidden' });
+        }
         await node.click();
         const crash = page.locator('.faults .node-row button', { hasText: /^Crash / }).first();
         await crash.click();
