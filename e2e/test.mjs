@@ -1635,11 +1635,14 @@ const AXE_OPTIONS = {
   resultTypes: ['violations', 'incomplete'],
 };
 
+/** Rules whose violations fail the check whatever impact axe gives them. */
+const ALWAYS_GRAVE = ['region', 'nested-interactive', 'label-content-name-mismatch'];
+
 /**
  * The axe-core violations on the page now, one line each: `serious` (impact serious or
- * critical, which fail the run) and `moderate` (moderate or minor, which are printed); how
- * many results axe could not decide (`incomplete`, by rule), and the HTML elements whose
- * colour contrast axe left undecided (for `contrastProblems`).
+ * critical, or a rule in ALWAYS_GRAVE: these fail the run) and `moderate` (moderate or
+ * minor, which are printed); how many results axe could not decide (`incomplete`, by rule),
+ * and the HTML elements whose colour contrast axe left undecided (for `contrastProblems`).
  */
 async function axeProblems(page) {
   if (!(await page.evaluate(() => typeof window.axe !== 'undefined'))) await page.addScriptTag({ path: AXE });
@@ -1669,7 +1672,9 @@ async function axeProblems(page) {
   const missing = ['label-content-name-mismatch', 'color-contrast', 'region', 'nested-interactive'].filter((id) => !found.ran.includes(id));
   assert(missing.length === 0, `axe-core did not run ${missing.join(', ')}`);
   const line = (v) => `${v.id} (${v.impact}, ${v.nodes}×, first ${v.first}): ${v.help}. ${v.summary}`;
-  const grave = (v) => v.impact === 'serious' || v.impact === 'critical';
+  // Serious and critical fail; so do content outside every landmark (axe says moderate) and
+  // the two rules this check turns on or relies on, whatever axe rates them.
+  const grave = (v) => v.impact === 'serious' || v.impact === 'critical' || ALWAYS_GRAVE.includes(v.id);
   return {
     serious: found.violations.filter(grave).map(line),
     moderate: found.violations.filter((v) => !grave(v)).map(line),
