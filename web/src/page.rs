@@ -286,7 +286,7 @@ fn shell_view(props: &ShellViewProps) -> Html {
                 { share_button(&shell, &popovers) }
                 { export_menu(&shell, &popovers) }
                 { view_toggles(presenter, theme) }
-                <button class="ctl" onclick={shell.on(ShellMsg::ToggleHelp)} aria-label="Keyboard shortcuts" title="Keyboard shortcuts (?)">{ "?" }</button>
+                <button class="ctl" onclick={shell.on(ShellMsg::ToggleHelp)} aria-label="Keyboard shortcuts" title="Keyboard shortcuts (?)"><span aria-hidden="true">{ "?" }</span></button>
             </header>
             <main class="app-view">
                 { banners }
@@ -425,7 +425,7 @@ fn view_toggles(
             <button class="ctl" onclick={toggle_presenter} aria-pressed={presenter.to_string()}
                 title="Large type and thick lines for a projector">{ "Presenter" }</button>
             <button class="ctl" onclick={next_theme} title={theme_label} aria-label={theme_label}>
-                { match *theme { None => "◐", Some("dark") => "●", _ => "○" } }
+                <span aria-hidden="true">{ match *theme { None => "◐", Some("dark") => "●", _ => "○" } }</span>
             </button>
         </>
     }

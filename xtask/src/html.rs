@@ -52,7 +52,9 @@ pub fn page(page: &Page, css: &[&Asset], js: &Asset, wasm: &Asset) -> String {
     )
 }
 
-/// `index.html`: plain HTML and CSS, one card per page with its static preview. The one
+/// `index.html`: plain HTML and CSS, one card per page with its static preview. The link is
+/// the title (its name is the text it shows, WCAG 2.5.3); it covers the whole card (home.css),
+/// and the summary and the number of scenarios describe it. The one
 /// script sends old addresses (`#/NAME?QUERY`, from before each page had its own
 /// document) to `NAME.html#QUERY`, and says so when NAME is no page.
 pub fn home(pages: &[Page], previews: &[String], css: &Asset) -> String {
@@ -63,16 +65,14 @@ pub fn home(pages: &[Page], previews: &[String], css: &Asset) -> String {
             let n = p.scenarios;
             format!(
                 r#"        <li class="card">
-          <a href="{name}.html" aria-labelledby="card-{name}" aria-describedby="card-{name}-about card-{name}-count">
-            {svg}
-            <h2 id="card-{name}">{title}</h2>
-            <p id="card-{name}-about">{summary}</p>
-            <span class="muted" id="card-{name}-count">{n} {scenarios}</span>
-          </a>
+          {svg}
+          <h2><a href="{name}.html" aria-describedby="card-{name}-about card-{name}-count">{title}</a></h2>
+          <p id="card-{name}-about">{summary}</p>
+          <span class="muted" id="card-{name}-count">{n} {scenarios}</span>
         </li>
 "#,
                 name = p.name,
-                svg = svg.trim().replace('\n', "\n            "),
+                svg = svg.trim().replace('\n', "\n          "),
                 title = esc(p.title),
                 summary = esc(p.summary),
                 scenarios = if n == 1 { "scenario" } else { "scenarios" },

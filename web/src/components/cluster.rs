@@ -68,7 +68,12 @@ pub fn cluster_view(props: &ClusterProps) -> Html {
         }
         let (onclick, onkeydown) = node_select_handlers(&store, i);
         let detail = props.details.get(i as usize).cloned().unwrap_or_default();
-        let label = format!("{name}{}", badge.map(|b| format!(", {b}")).unwrap_or_default());
+        // What is drawn, in order (label in name): the name, then the badge or the detail.
+        let label = match (badge, detail.is_empty()) {
+            (Some(b), _) => format!("{name}, {b}"),
+            (None, false) => format!("{name}, {}", spoken(&detail)),
+            (None, true) => name.clone(),
+        };
         html! {
             <g {class} key={name.clone()} {onclick} {onkeydown} tabindex="0" role="button"
                 aria-label={label} aria-pressed={(store.selected == Some(i)).to_string()}>
@@ -79,7 +84,7 @@ pub fn cluster_view(props: &ClusterProps) -> Html {
                 if let Some(b) = badge {
                     <text class="badge" x={f(x)} y={f(y + NODE_R + 24.0)} text-anchor="middle">{ b }</text>
                 } else if !detail.is_empty() {
-                    <text class="detail" x={f(x)} y={f(y + NODE_R + 24.0)} text-anchor="middle">{ detail }</text>
+                    <text class="detail" x={f(x)} y={f(y + NODE_R + 24.0)} text-anchor="middle">{ dotted(&detail) }</text>
                 }
             </g>
         }
@@ -523,6 +528,23 @@ pub fn status_badge(status: NodeStatus, class: &mut Classes) -> Option<&'static 
     };
     class.push(word);
     Some(word)
+}
+
+/// Text drawn with ` · ` between its parts. The dots are not words: they are hidden from
+/// assistive technology, so the words drawn are the words of an accessible name made with
+/// [`spoken`] (WCAG 2.5.3, label in name).
+pub fn dotted(text: &str) -> Html {
+    let mut parts = text.split(" · ");
+    let first = parts.next().unwrap_or_default().to_string();
+    let rest = parts.map(|p| {
+        html! { <>{ " " }<tspan aria-hidden="true">{ "·" }</tspan>{ format!(" {p}") }</> }
+    });
+    html! { <>{ first }{ for rest }</> }
+}
+
+/// The words of a text drawn with [`dotted`], for an accessible name: commas for the dots.
+pub fn spoken(text: &str) -> String {
+    text.replace(" · ", ", ")
 }
 
 /// What a node's status draws over it: a cross of half-size `cross` over a crashed node

@@ -960,9 +960,9 @@ pub fn spacetime_component() -> Html {
             </svg>
             <div class="st-zoom" role="group" aria-label="Time axis zoom">
                 <button type="button" onclick={zoom_by(1)} disabled={*zoom >= MAX_ZOOM}
-                    title={format!("Show more time (now {} ms across)", span as i64)} aria-label="Zoom out the time axis">{ "−" }</button>
+                    title={format!("Show more time (now {} ms across)", span as i64)} aria-label="Zoom out the time axis"><span aria-hidden="true">{ "−" }</span></button>
                 <button type="button" onclick={zoom_by(-1)} disabled={*zoom <= -MAX_ZOOM || level <= 0}
-                    title={format!("Show less time (now {} ms across)", span as i64)} aria-label="Zoom in the time axis">{ "+" }</button>
+                    title={format!("Show less time (now {} ms across)", span as i64)} aria-label="Zoom in the time axis"><span aria-hidden="true">{ "+" }</span></button>
             </div>
         </div>
     }
@@ -1088,10 +1088,13 @@ fn arrow(p: &ArrowProps) -> Html {
     // The whole way, not the part drawn: it holds still while the message travels (one
     // attribute fewer to write on every frame), and points at where it is going.
     let hit = if p.frac >= 1.0 { d.clone() } else { p.full.d() };
+    // The tooltip says more than the name (when it was sent, what it carries): it is the
+    // description, and not taken for text drawn in the arrow (label in name).
+    let tip_id = format!("st-msg-tip-{}", p.id);
     html! {
-        <g {class} tabindex="0" role="button" aria-label={aria}
+        <g {class} tabindex="0" role="button" aria-label={aria} aria-describedby={tip_id.clone()}
             data-seek={(p.sent_step + 1).to_string()} data-msg={p.id.to_string()}>
-            <title>{ tip }</title>
+            <title id={tip_id} aria-hidden="true">{ tip }</title>
             <path class="st-hit" d={hit} />
             if p.selected {
                 <path class="st-sel" d={d.clone()} />

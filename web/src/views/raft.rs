@@ -6,8 +6,8 @@
 //! server clicked and on the whole cluster.
 
 use crate::components::cluster::{
-    f, flying_message, kind_legend, moving_messages, status_badge, status_marks, KindLook, MsgLook,
-    Shape, NODE_R,
+    dotted, f, flying_message, kind_legend, moving_messages, spoken, status_badge, status_marks,
+    KindLook, MsgLook, Shape, NODE_R,
 };
 use crate::components::{unique_keys, use_clock, use_shell, use_typed, Shell};
 use crate::math;
@@ -196,7 +196,8 @@ fn server(
             };
             Some(html! {
                 <path class="timer" d={d}>
-                    <title>{ when }</title>
+                    // A tooltip for the pointer, not text drawn in the server (label in name).
+                    <title aria-hidden="true">{ when }</title>
                 </path>
             })
         }
@@ -230,11 +231,6 @@ fn server(
     } else {
         badge.unwrap_or("")
     };
-    let label = format!(
-        "{name}: {role_word}, term {}, voted for {vote}{}",
-        node.disk.current_term,
-        if selected { ", selected" } else { "" }
-    );
     // The line under the server: its role, or its state when down.
     let under = if n > 6 {
         // Nine servers leave no room for the role word: colour, border and crown say it.
@@ -244,6 +240,19 @@ fn server(
     } else {
         format!("{} · voted {vote}", badge.unwrap_or(""))
     };
+    // The words drawn, in order (label in name): the name and the line under it; then what
+    // the term ("T2") and the crown say in words.
+    let label = format!(
+        "{name}: {}{}, term {}{}",
+        spoken(&under),
+        if n > 6 {
+            format!(", {role_word}")
+        } else {
+            String::new()
+        },
+        node.disk.current_term,
+        if selected { ", selected" } else { "" }
+    );
     html! {
         <g {class} key={name.to_string()} {onclick} {onkeydown} tabindex="0" role="button"
             aria-label={label} aria-pressed={selected.to_string()}>
@@ -252,12 +261,12 @@ fn server(
             { for timer }
             <circle class="body" cx={f(x)} cy={f(y)} r={f(NODE_R)} />
             <text class="name" x={f(x)} y={f(y - 2.0)} text-anchor="middle">{ name }</text>
-            <text class="term" x={f(x)} y={f(y + 22.0)} text-anchor="middle">{ format!("T{}", node.disk.current_term) }</text>
+            <text class="term" x={f(x)} y={f(y + 22.0)} text-anchor="middle" aria-hidden="true">{ format!("T{}", node.disk.current_term) }</text>
             if node.mem.role == Role::Leader && up {
-                <text class="crown" x={f(x)} y={f(y - NODE_R - 16.0)} text-anchor="middle">{ "♛ L" }</text>
+                <text class="crown" x={f(x)} y={f(y - NODE_R - 16.0)} text-anchor="middle" aria-hidden="true">{ "♛ L" }</text>
             }
             { status_marks(status, (x, y), 26.0, (x + 30.0, y - 56.0)) }
-            <text class="detail" x={f(x)} y={f(y + NODE_R + 34.0)} text-anchor="middle">{ under }</text>
+            <text class="detail" x={f(x)} y={f(y + NODE_R + 34.0)} text-anchor="middle">{ dotted(&under) }</text>
         </g>
     }
 }
@@ -453,7 +462,7 @@ fn log_grid(l: &Loaded<Raft>, names: &[String], selected: Option<u32>) -> Html {
         <text class="col-index" x={f(GRID_X + LABEL_W - 6.0)} y={f(GRID_Y - 10.0)} text-anchor="end">{ "…" }</text>
     });
     html! {
-        <g class="log-grid" aria-label="Log of each server">
+        <g class="log-grid" role="group" aria-label="Log of each server">
             <text class="grid-title" x={f(GRID_X)} y={f(GRID_Y - 34.0)}>{ "Logs (index →)" }</text>
             <text class="col-index" x={f(GRID_X + GRID_W - KV_W + 8.0)} y={f(GRID_Y - 10.0)}>{ "kv store" }</text>
             { for more }

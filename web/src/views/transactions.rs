@@ -441,7 +441,8 @@ pub fn transactions_view() -> Html {
                 <rect class="lane-bg" x="0" y={f(y)} width={f(W)} height={f(lane_h)} />
                 <g class="lane-label" onclick={select(i as u32)} onkeydown={keysel(i as u32)} tabindex="0"
                     role="button" aria-label={aria.clone()} aria-pressed={(shell.selected == Some(i as u32)).to_string()}>
-                    <title>{ aria }</title>
+                    // The tooltip is the name: not read twice, nor taken for text drawn.
+                    <title aria-hidden="true">{ aria }</title>
                     <rect class="hit" x="0" y={f(y)} width={f(LABEL_W)} height={f(lane_h)} />
                     <circle class="dot" cx="14" cy={f(if compact { mid } else { mid - 8.0 })} r="7" />
                     <text class="name" x="28" y={f(if compact { mid + 7.0 } else { mid - 2.0 })}>{ names[i].clone() }</text>
@@ -449,7 +450,8 @@ pub fn transactions_view() -> Html {
                         <text class={classes!("state-word", state.map(state_class))} x="28" y={f(mid + 18.0)}>{ state_word }</text>
                     }
                     if let Some((word, cls)) = shown_vote {
-                        <g class={classes!("vote", cls)}>
+                        // The name says it in words ("voted YES", "set to vote NO").
+                        <g class={classes!("vote", cls)} aria-hidden="true">
                             <rect x="96" y={f(if compact { mid - 11.0 } else { mid - 22.0 })} width="50" height="22" rx="11" />
                             <text x="121" y={f(if compact { mid + 5.0 } else { mid - 6.0 })} text-anchor="middle">{ word }</text>
                         </g>

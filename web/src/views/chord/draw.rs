@@ -168,11 +168,21 @@ fn node_html(
         None if member => String::new(),
         None => phase_word(node.mem.phase).to_string(),
     };
+    // What is drawn, in order (label in name): the name, the id, the state; then the phase
+    // (when the state is not it) and the keys (drawn as ⚷ and the keys, hidden below).
     let label = format!(
-        "{name}, id {}: {}{}, keys {}{}{}",
+        "{name}, id {}{}{}, keys {}{}{}",
         node.disk.pos,
-        phase_word(node.mem.phase),
-        badge.map(|b| format!(", {b}")).unwrap_or_default(),
+        if state.is_empty() {
+            String::new()
+        } else {
+            format!(", {state}")
+        },
+        if state == phase_word(node.mem.phase) {
+            String::new()
+        } else {
+            format!(": {}", phase_word(node.mem.phase))
+        },
         if keys.is_empty() { "none" } else { &keys },
         if wrong > 0 {
             format!(", {wrong} pointer(s) wrong")
@@ -214,7 +224,7 @@ fn node_html(
             { status_marks(status, (x, y), r * 0.8, (x + r, y - r - 14.0)) }
             <text class="id" x={f(lx)} y={line(0.0)} text-anchor={anchor}>{ format!("id {}", node.disk.pos) }</text>
             if !keys.is_empty() {
-                <text class="keys" x={f(lx)} y={line(1.0)} text-anchor={anchor}>{ format!("⚷ {keys}") }</text>
+                <text class="keys" x={f(lx)} y={line(1.0)} text-anchor={anchor} aria-hidden="true">{ format!("⚷ {keys}") }</text>
             }
             if !state.is_empty() {
                 <text class="state" x={f(lx)} y={line(if keys.is_empty() { 1.0 } else { 2.0 })} text-anchor={anchor}>{ state }</text>
@@ -444,7 +454,8 @@ fn hop_chart(
         let class = classes!("bar", (!ok).then_some("failed"), (shown == Some(idx)).then_some("shown"));
         html! {
             <g {class} key={idx} {onclick} {onkeydown} tabindex="0" role="button" aria-label={title.clone()}>
-                <title>{ title }</title>
+                // The tooltip is the name: not read twice, nor taken for text drawn.
+                <title aria-hidden="true">{ title }</title>
                 <rect class="hit" x={f(x)} y={f(top)} width={f(bw)} height={f(base - top)} />
                 <rect class="fill" x={f(x + 3.0)} y={f(yv(h))} width={f(bw - 6.0)} height={f(base - yv(h))} />
                 <line class="expect" x1={f(x)} x2={f(x + bw)} y1={f(yv(expect))} y2={f(yv(expect))} />

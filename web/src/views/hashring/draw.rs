@@ -551,13 +551,18 @@ fn nodes_layer(props: &NodesProps) -> Html {
         }
         let name = props.names[i as usize].clone();
         let load = props.loads.get(i as usize).copied().flatten();
-        let label = match (is_coord, member, load) {
-            (true, _, _) => format!("{name}: the coordinator, holds the ring"),
-            (false, true, Some(l)) => format!("{name}: {l} key{}", if l == 1 { "" } else { "s" }),
-            (false, true, None) => name.clone(),
-            (false, false, _) => format!("{name}: spare, not in the ring"),
+        let what = match (is_coord, member, load) {
+            (true, _, _) => Some("the coordinator, holds the ring".to_string()),
+            (false, true, Some(l)) => Some(format!("{l} key{}", if l == 1 { "" } else { "s" })),
+            (false, true, None) => None,
+            (false, false, _) => Some("spare, not in the ring".to_string()),
         };
-        let label = format!("{label}{}", badge.map(|b| format!(", {b}")).unwrap_or_default());
+        // The name and the badge first, in the order they are drawn (label in name).
+        let label = format!(
+            "{name}{}{}",
+            badge.map(|b| format!(", {b}")).unwrap_or_default(),
+            what.map(|w| format!(": {w}")).unwrap_or_default()
+        );
         // Enter and Space do what a click does (toggle the selection); the default is
         // prevented so that Space does not also start or stop playback.
         let onkeydown = {
@@ -583,7 +588,8 @@ fn nodes_layer(props: &NodesProps) -> Html {
         html! {
             <g {class} key={name.clone()} onclick={shell.on(toggle(i))} {onkeydown} tabindex="0" role="button"
                 aria-label={label.clone()} aria-pressed={(selected == Some(i)).to_string()}>
-                <title>{ label }</title>
+                // The tooltip says what the name says: not read twice, nor taken for text.
+                <title aria-hidden="true">{ label }</title>
                 <circle class="halo" cx={f(x)} cy={f(y)} r={f(r + 7.0)} />
                 <circle class="body" cx={f(x)} cy={f(y)} r={f(r)} />
                 <text class={classes!(font.split(' ').collect::<Vec<_>>(), (!inside).then_some("outside"))}

@@ -499,7 +499,8 @@ pub fn locks_view() -> Html {
             <g {class} key={format!("chip{i}")} {onclick} {onkeydown} tabindex="0" role="button"
                 aria-label={label}
                 aria-pressed={(shell.selected == Some(i as u32)).to_string()}>
-                <title>{ format!("{}: {text}. Click (or Enter, Space) to select it and see its state", names[i]) }</title>
+                // A tooltip for the pointer; the name already says it (label in name).
+                <title aria-hidden="true">{ format!("{}: {text}. Click (or Enter, Space) to select it and see its state", names[i]) }</title>
                 <circle class="halo" cx={f(CX)} cy={f(y)} r={f(r + 6.0)} />
                 <circle class="body" cx={f(CX)} cy={f(y)} r={f(r)} />
                 <text class="chip-name" x={f(CX)} y={f(y + 6.0)} text-anchor="middle">{ names[i].clone() }</text>

@@ -3,7 +3,8 @@
 
 use super::{adoption_words, ballot_text, clip, kind_of, livelock_words, phase_short, value_text};
 use crate::components::cluster::{
-    f, flying_message, node_select_handlers, status_badge, status_marks, MsgLook, NODE_R,
+    dotted, f, flying_message, node_select_handlers, spoken, status_badge, status_marks, MsgLook,
+    NODE_R,
 };
 use crate::components::{unique_keys, use_clock, use_shell, use_typed, Shell};
 use crate::math;
@@ -175,12 +176,23 @@ fn node_html(
         Some(b) => b.to_string(),
         None => detail(node, names, multi),
     };
+    // The words drawn, in order (label in name): the name and the line under it; then the
+    // roles and the lead, which the letters and the crown show.
+    let more = detail(node, names, multi);
     let label = format!(
-        "{name}: {}{}{}, {}{}",
+        "{name}{}: {}{}{}{}",
+        if under.is_empty() {
+            String::new()
+        } else {
+            format!(", {}", spoken(&under))
+        },
         r.words(),
         if leader { ", leader" } else { "" },
-        badge.map(|b| format!(", {b}")).unwrap_or_default(),
-        detail(node, names, multi),
+        if badge.is_some() && !more.is_empty() {
+            format!(", {}", spoken(&more))
+        } else {
+            String::new()
+        },
         if selected { ", selected" } else { "" }
     );
     // The outline tells the role: proposer round, acceptor square, learner hexagon.
@@ -221,14 +233,14 @@ fn node_html(
             { body }
             <text class="name" x={f(x)} y={f(y + if roles.is_some() { 0.0 } else { 8.0 })} text-anchor="middle">{ name }</text>
             if let Some(roles) = roles {
-                <text class="roles" x={f(x)} y={f(y + 22.0)} text-anchor="middle">{ roles }</text>
+                <text class="roles" x={f(x)} y={f(y + 22.0)} text-anchor="middle" aria-hidden="true">{ roles }</text>
             }
             if leader {
-                <text class="crown" x={f(x)} y={f(y - NODE_R - 10.0)} text-anchor="middle">{ "♛ L" }</text>
+                <text class="crown" x={f(x)} y={f(y - NODE_R - 10.0)} text-anchor="middle" aria-hidden="true">{ "♛ L" }</text>
             }
             { status_marks(status, (x, y), 26.0, (x + 28.0, y - 50.0)) }
             if roomy || badge.is_some() {
-                <text class="detail" x={f(x)} y={f(y + NODE_R + 22.0)} text-anchor="middle">{ under }</text>
+                <text class="detail" x={f(x)} y={f(y + NODE_R + 22.0)} text-anchor="middle">{ dotted(&under) }</text>
             }
         </g>
     }
@@ -556,11 +568,17 @@ fn grid(
                 format!("{} was chosen in slot {slot} at step {step} (t={} ms): {} accepted it in ballot {}, a majority. Click to go to that step.", c.value.show(), c.time, by.join(", "), c.ballot.show(names)),
             )
         };
+        // The name: the two lines drawn, in order (label in name; the ✓ and ✗ are for the
+        // eye, the words say it), then the tooltip's sentence.
+        let aria = format!(
+            "{}, {bottom_line}: {title}",
+            top_line.trim_start_matches(['✓', '✗']).trim()
+        );
         html! {
             <g class={classes!("cell", "chosen-mark", conflict.then_some("conflict"), (!wide).then_some("narrow"))} key={format!("c{slot}")}
                 onclick={seek} {onkeydown} tabindex="0" role="button"
-                aria-label={title.clone()}>
-                <title>{ title.clone() }</title>
+                aria-label={aria}>
+                <title aria-hidden="true">{ title.clone() }</title>
                 <rect x={f(x + 3.0)} y={f(y)} width={f(cell_w - 6.0)} height={f(cell_h)} rx="5" />
                 { cell_text(x, y, cell_w, cell_h, top_line, bottom_line) }
             </g>
@@ -569,7 +587,7 @@ fn grid(
     let sep_y = y0 + acceptors.len() as f64 * row_h - 3.0;
     let sep2_y = y - 3.0;
     html! {
-        <g class="slot-grid" aria-label="What each acceptor accepted and each learner learned">
+        <g class="slot-grid" role="group" aria-label="What each acceptor accepted and each learner learned">
             <text class="grid-title" x={f(GX)} y={f(top)}>
                 { if multi { "Slots (→): accepted (ballot, value), learned, chosen" } else { "Accepted (ballot, value), learned, chosen" } }
             </text>
@@ -679,7 +697,7 @@ fn proposers_box(l: &Loaded<Paxos>, top: f64, lines_each: usize) -> Html {
         });
     }
     html! {
-        <g class="proposers-box" aria-label="Proposers">
+        <g class="proposers-box" role="group" aria-label="Proposers">
             <text class="grid-title" x={f(GX)} y={f(top)}>{ "Proposers: phase · ballot · promises · bound to" }</text>
             { for out }
         </g>
