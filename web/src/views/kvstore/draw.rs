@@ -202,8 +202,9 @@ pub fn kv_view() -> Html {
             let (onclick, onkeydown) = node_select_handlers(&shell, n.0);
             html! {
                 <g key={format!("c{}", n.0)} class={class} data-node={name_of(&names, n).to_string()}
-                    tabindex="0" role="button" aria-label={format!("{} of p{p}: select", name_of(&names, n))} {onclick} {onkeydown}>
-                    <title>{ title }</title>
+                    tabindex="0" role="button" aria-pressed={(selected == Some(n)).to_string()}
+                    aria-label={format!("{words}: {title}")} {onclick} {onkeydown}>
+                    <title aria-hidden="true">{ title }</title>
                     <rect x={f(x)} y={f(y + 3.0)} width={f(chip_w)} height={f(row_h - 6.0)} rx="6" />
                     <text x={f(x + chip_w / 2.0)} y={f(cy + 7.0)} text-anchor="middle">{ words }</text>
                     if down {
