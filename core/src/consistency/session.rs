@@ -159,13 +159,13 @@ fn explanation(p: &Prepared, ops: Vec<OpId>, message: String) -> Explanation {
 
 fn read_your_writes(p: &Prepared, clocks: &Clocks) -> Option<Explanation> {
     for mine in &p.per_client {
-        let mut last_write: HashMap<usize, OpId> = HashMap::new();
+        let mut last_write = super::prep::IdMap::new();
         for &o in mine {
             if !p.is_read(o) {
-                last_write.insert(p.key[o], o);
+                last_write.insert(p.key[o] as u64, o);
                 continue;
             }
-            if let Some(&w) = last_write.get(&p.key[o]) {
+            if let Some(&w) = last_write.get(&(p.key[o] as u64)) {
                 if misses(p, clocks, o, w) {
                     return Some(explanation(
                         p,
