@@ -11,6 +11,29 @@ use std::collections::{BTreeMap, HashMap};
 /// table's code in every program that links the checkers.
 pub(crate) type IdMap = HashMap<u64, usize>;
 
+/// Lists of operations by a `u64` key (a client and a key index, say), through the shared
+/// [`IdMap`].
+#[derive(Default)]
+pub(crate) struct Lists {
+    at: IdMap,
+    lists: Vec<Vec<OpId>>,
+}
+
+impl Lists {
+    pub fn push(&mut self, key: u64, o: OpId) {
+        let lists = &mut self.lists;
+        let i = *self.at.entry(key).or_insert_with(|| {
+            lists.push(Vec::new());
+            lists.len() - 1
+        });
+        lists[i].push(o);
+    }
+
+    pub fn get(&self, key: u64) -> Option<&Vec<OpId>> {
+        self.at.get(&key).map(|&i| &self.lists[i])
+    }
+}
+
 /// A history read for the checkers.
 pub(crate) struct Prepared<'a> {
     pub h: &'a History,

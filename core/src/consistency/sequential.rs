@@ -211,12 +211,19 @@ pub(crate) fn check(p: &Prepared, budget: u64) -> Verdict {
                     .min()
                     .unwrap_or(u64::MAX);
                 // The keys are distinct (each ends with the client's own next operation),
-                // so an unstable sort gives the same order.
-                choices.sort_unstable_by_key(|&c| {
-                    let i = s.next_op(c).unwrap_or(0);
-                    let v = p.h.ops[i].value.unwrap_or(0);
-                    (p.h.ops[i].invoke > horizon, !wanted.contains(&v), i)
-                });
+                // so an unstable sort gives the same order; sorted as the linearizability
+                // search sorts its events (one sort in the program, not two).
+                let mut keyed: Vec<(u64, u8, usize)> = choices
+                    .iter()
+                    .map(|&c| {
+                        let i = s.next_op(c).unwrap_or(0);
+                        let v = p.h.ops[i].value.unwrap_or(0);
+                        let late = p.h.ops[i].invoke > horizon;
+                        (u64::from(late), u8::from(!wanted.contains(&v)), i)
+                    })
+                    .collect();
+                keyed.sort_unstable();
+                choices = keyed.into_iter().map(|(_, _, i)| p.client[i]).collect();
                 if choices.is_empty() && best.as_ref().is_none_or(|b| done > b.0.len()) {
                     let order: Vec<OpId> = stack
                         .iter()
