@@ -190,8 +190,10 @@ impl RecentSteps {
 
 /// The fate and resolving step of each message in flight, by id, for one state of one
 /// session (`key`: the session and its version).
-/// The fates of the messages in flight, by message id (a short list: a scan finds one).
-type FlyingFates = ((usize, u64), Rc<Vec<(u64, (Fate, Option<u64>))>>);
+/// The fates of the messages in flight (fate and resolving step), by message id (a short
+/// list: a scan finds one).
+type Fates = Vec<(u64, (Fate, Option<u64>))>;
+type FlyingFates = ((usize, u64), Rc<Fates>);
 
 /// Every message of the run (up to the computed horizon), from the cache when it is valid
 /// for the current step.
@@ -707,7 +709,7 @@ pub fn spacetime_component() -> Html {
         match c.as_ref().filter(|(k, _)| *k == key) {
             Some((_, m)) => m.clone(),
             None => {
-                let m: Rc<Vec<(u64, (Fate, Option<u64>))>> = Rc::new(
+                let m: Rc<Fates> = Rc::new(
                     s.in_flight()
                         .into_iter()
                         .map(|m| (m.id, (m.fate, m.resolved_step)))
