@@ -769,9 +769,11 @@ impl<P: Algorithm> State<P> {
     }
 }
 
-/// A built-in scenario's session (they load: a test checks every one).
+/// A built-in scenario's session (they load: a test checks every one). The error, should
+/// one come, is told as the page tells errors, not with `Debug` (whose derived code and
+/// formatting machinery would be in every page for this one line).
 fn builtin_run<P: Algorithm>(json: &str) -> Loaded<P> {
-    Loaded::<P>::parse(json).expect("built-in scenarios load")
+    Loaded::<P>::parse(json).unwrap_or_else(|e| panic!("built-in scenarios load: {e}"))
 }
 
 /// The most problems of a link the banner lists one by one.

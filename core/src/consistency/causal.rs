@@ -300,9 +300,9 @@ pub(crate) fn check(p: &Prepared) -> Verdict {
         .iter()
         .map(|ws| {
             let mut groups: Vec<Vec<OpId>> = Vec::new();
-            let mut at: std::collections::HashMap<usize, usize> = Default::default();
+            let mut at = super::prep::IdMap::new();
             for &o in ws {
-                let g = *at.entry(p.client[o]).or_insert_with(|| {
+                let g = *at.entry(p.client[o] as u64).or_insert_with(|| {
                     groups.push(Vec::new());
                     groups.len() - 1
                 });

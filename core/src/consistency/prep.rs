@@ -6,6 +6,34 @@ use crate::history::{Client, History, OpId, OpKind, Outcome};
 use crate::text::Text;
 use std::collections::{BTreeMap, HashMap};
 
+/// The one hash map the checkers share for small lookups (a client, a key index or a value
+/// to an index or a count): each other key or value type would be its own copy of the hash
+/// table's code in every program that links the checkers.
+pub(crate) type IdMap = HashMap<u64, usize>;
+
+/// Lists of operations by a `u64` key (a client and a key index, say), through the shared
+/// [`IdMap`].
+#[derive(Default)]
+pub(crate) struct Lists {
+    at: IdMap,
+    lists: Vec<Vec<OpId>>,
+}
+
+impl Lists {
+    pub fn push(&mut self, key: u64, o: OpId) {
+        let lists = &mut self.lists;
+        let i = *self.at.entry(key).or_insert_with(|| {
+            lists.push(Vec::new());
+            lists.len() - 1
+        });
+        lists[i].push(o);
+    }
+
+    pub fn get(&self, key: u64) -> Option<&Vec<OpId>> {
+        self.at.get(&key).map(|&i| &self.lists[i])
+    }
+}
+
 /// A history read for the checkers.
 pub(crate) struct Prepared<'a> {
     pub h: &'a History,
@@ -36,7 +64,7 @@ impl<'a> Prepared<'a> {
     pub fn new(h: &'a History, options: &'a Options) -> Result<Self, Explanation> {
         let n = h.ops.len();
         let mut key_index: HashMap<&str, usize> = HashMap::new();
-        let mut client_index: HashMap<Client, usize> = HashMap::new();
+        let mut client_index = IdMap::new();
         let mut p = Prepared {
             h,
             names: &options.names,
@@ -50,14 +78,14 @@ impl<'a> Prepared<'a> {
             writes: Vec::new(),
             chained: chained(h),
         };
-        let mut written: HashMap<u64, OpId> = HashMap::new();
+        let mut written = IdMap::new();
         for (i, op) in h.ops.iter().enumerate() {
             let k = *key_index.entry(op.key.as_str()).or_insert_with(|| {
                 p.keys.push(op.key.clone());
                 p.writes.push(Vec::new());
                 p.keys.len() - 1
             });
-            let c = *client_index.entry(op.client).or_insert_with(|| {
+            let c = *client_index.entry(u64::from(op.client)).or_insert_with(|| {
                 p.clients.push(op.client);
                 p.per_client.push(Vec::new());
                 p.clients.len() - 1
@@ -144,12 +172,14 @@ impl<'a> Prepared<'a> {
 /// else an operation completing at `t` and one invoked at `t` overlap. [`real_time`] says
 /// which operation precedes which.
 pub fn chained(h: &History) -> Vec<bool> {
-    let mut last: HashMap<Client, Option<u64>> = HashMap::new();
+    // Each client's latest operation so far.
+    let mut last = IdMap::new();
     h.ops
         .iter()
-        .map(|op| {
-            let before = last.insert(op.client, op.complete);
-            before == Some(Some(op.invoke))
+        .enumerate()
+        .map(|(i, op)| {
+            let before = last.insert(u64::from(op.client), i);
+            before.is_some_and(|j| h.ops[j].complete == Some(op.invoke))
         })
         .collect()
 }

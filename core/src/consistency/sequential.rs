@@ -15,10 +15,11 @@
 //! ordered with little backtracking. A pending write is an ordinary write here: when the
 //! rest is ordered it can always come last, which is the same as never.
 
+use super::prep::IdMap;
 use super::prep::{value_text, Prepared};
 use super::{Explanation, Verdict};
 use crate::history::OpId;
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 
 fn mix(mut z: u64) -> u64 {
     z = z.wrapping_add(0x9E37_79B9_7F4A_7C15);
@@ -45,9 +46,9 @@ struct State<'p, 'h> {
     regs: Vec<Option<u64>>,
     fingerprint: u128,
     /// Reads not yet taken, by the value they returned.
-    want: HashMap<u64, u32>,
+    want: IdMap,
     /// Reads of nil not yet taken, by key.
-    want_nil: Vec<u32>,
+    want_nil: Vec<usize>,
 }
 
 impl State<'_, '_> {
@@ -80,7 +81,7 @@ impl State<'_, '_> {
     }
 
     /// The count of reads not yet taken that returned what read `i` returned.
-    fn wanted(&mut self, i: OpId) -> &mut u32 {
+    fn wanted(&mut self, i: OpId) -> &mut usize {
         match self.p.h.ops[i].value {
             Some(v) => self.want.entry(v).or_default(),
             None => &mut self.want_nil[self.p.key[i]],
@@ -134,7 +135,7 @@ pub(crate) fn check(p: &Prepared, budget: u64) -> Verdict {
         pos: vec![0; clients],
         regs: vec![None; p.keys.len()],
         fingerprint: 0,
-        want: HashMap::new(),
+        want: IdMap::new(),
         want_nil: vec![0; p.keys.len()],
     };
     for ops in &p.per_client {
@@ -190,7 +191,8 @@ pub(crate) fn check(p: &Prepared, budget: u64) -> Verdict {
             if seen.insert(s.fingerprint) {
                 // Writes that real time allows next first (see below), among them those
                 // whose value a blocked read waits for, then by invocation.
-                let wanted: HashSet<u64> = (0..clients)
+                // A few values at most (one a client): a list will do.
+                let wanted: Vec<u64> = (0..clients)
                     .filter_map(|c| s.next_op(c))
                     .filter(|&i| p.is_read(i))
                     .filter_map(|i| p.h.ops[i].value)
@@ -208,11 +210,20 @@ pub(crate) fn check(p: &Prepared, budget: u64) -> Verdict {
                     .map(|i| p.h.ops[i].complete.unwrap_or(u64::MAX))
                     .min()
                     .unwrap_or(u64::MAX);
-                choices.sort_by_key(|&c| {
-                    let i = s.next_op(c).unwrap_or(0);
-                    let v = p.h.ops[i].value.unwrap_or(0);
-                    (p.h.ops[i].invoke > horizon, !wanted.contains(&v), i)
-                });
+                // The keys are distinct (each ends with the client's own next operation),
+                // so an unstable sort gives the same order; sorted as the linearizability
+                // search sorts its events (one sort in the program, not two).
+                let mut keyed: Vec<(u64, u8, usize)> = choices
+                    .iter()
+                    .map(|&c| {
+                        let i = s.next_op(c).unwrap_or(0);
+                        let v = p.h.ops[i].value.unwrap_or(0);
+                        let late = p.h.ops[i].invoke > horizon;
+                        (u64::from(late), u8::from(!wanted.contains(&v)), i)
+                    })
+                    .collect();
+                keyed.sort_unstable();
+                choices = keyed.into_iter().map(|(_, _, i)| p.client[i]).collect();
                 if choices.is_empty() && best.as_ref().is_none_or(|b| done > b.0.len()) {
                     let order: Vec<OpId> = stack
                         .iter()

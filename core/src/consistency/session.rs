@@ -18,10 +18,10 @@
 //! (per operation, how many operations of each client are in its past), so each check is
 //! linear in the operations times the clients.
 
-use super::prep::Prepared;
+use super::prep::{IdMap, Lists, Prepared};
 use super::{Explanation, Model, Verdict};
 use crate::history::OpId;
-use std::collections::{HashMap, VecDeque};
+use std::collections::VecDeque;
 
 /// Vector clocks of the strict causal past of every live operation.
 struct Clocks {
@@ -159,13 +159,13 @@ fn explanation(p: &Prepared, ops: Vec<OpId>, message: String) -> Explanation {
 
 fn read_your_writes(p: &Prepared, clocks: &Clocks) -> Option<Explanation> {
     for mine in &p.per_client {
-        let mut last_write: HashMap<usize, OpId> = HashMap::new();
+        let mut last_write = super::prep::IdMap::new();
         for &o in mine {
             if !p.is_read(o) {
-                last_write.insert(p.key[o], o);
+                last_write.insert(p.key[o] as u64, o);
                 continue;
             }
-            if let Some(&w) = last_write.get(&p.key[o]) {
+            if let Some(&w) = last_write.get(&(p.key[o] as u64)) {
                 if misses(p, clocks, o, w) {
                     return Some(explanation(
                         p,
@@ -189,13 +189,15 @@ fn monotonic_reads(p: &Prepared, clocks: &Clocks) -> Option<Explanation> {
     let width = clocks.width;
     for mine in &p.per_client {
         // Per key: the union of the strict pasts of the writes read, and those reads.
-        let mut seen: HashMap<usize, (Seen, Vec<OpId>)> = HashMap::new();
+        // (by key index, through the shared map: an index into `seen_at`).
+        let mut seen = IdMap::new();
+        let mut seen_at: Vec<(Seen, Vec<OpId>)> = Vec::new();
         for &o in mine {
             if !p.is_read(o) {
                 continue;
             }
             let k = p.key[o];
-            if let Some((s, earlier)) = seen.get(&k) {
+            if let Some((s, earlier)) = seen.get(&(k as u64)).map(|&j| &seen_at[j]) {
                 // The union is a quick test; the read that saw more confirms it (they
                 // differ only on a causal cycle, where a write is in its own past).
                 let a = misses_seen(p, clocks, o, s)
@@ -222,14 +224,16 @@ fn monotonic_reads(p: &Prepared, clocks: &Clocks) -> Option<Explanation> {
                 }
             }
             if let Some(w) = p.source[o] {
-                let entry = seen.entry(k).or_insert_with(|| {
-                    (
+                let j = *seen.entry(k as u64).or_insert_with(|| {
+                    seen_at.push((
                         Seen {
                             clock: vec![0; width],
                         },
                         Vec::new(),
-                    )
+                    ));
+                    seen_at.len() - 1
                 });
+                let entry = &mut seen_at[j];
                 entry.0.add(clocks.row(w));
                 // Only the write's strict past: reading the same write again is no miss.
                 entry.1.push(o);
@@ -244,9 +248,10 @@ fn monotonic_reads(p: &Prepared, clocks: &Clocks) -> Option<Explanation> {
 fn across_clients(p: &Prepared, clocks: &Clocks, model: Model) -> Option<Explanation> {
     let clients = p.clients.len();
     // Per (client, key): the client's writes to the key, by position.
-    let mut writes: HashMap<(usize, usize), Vec<OpId>> = HashMap::new();
+    let mut writes = Lists::default();
     // Per (client, key): the client's reads of the key that returned a value.
-    let mut reads: HashMap<(usize, usize), Vec<OpId>> = HashMap::new();
+    let mut reads = Lists::default();
+    let pair = |c: usize, k: usize| (c as u64) << 32 | k as u64;
     for (c, mine) in p.per_client.iter().enumerate() {
         for &o in mine {
             let list = if p.is_read(o) {
@@ -257,7 +262,7 @@ fn across_clients(p: &Prepared, clocks: &Clocks, model: Model) -> Option<Explana
             } else {
                 &mut writes
             };
-            list.entry((c, p.key[o])).or_default().push(o);
+            list.push(pair(c, p.key[o]), o);
         }
     }
     for (d, mine) in p.per_client.iter().enumerate() {
@@ -273,7 +278,7 @@ fn across_clients(p: &Prepared, clocks: &Clocks, model: Model) -> Option<Explana
                 let before_w2 = |list| upto(list, &clocks.pos, clocks.pos[w2]);
                 if model == Model::MonotonicWrites {
                     // The latest write of c to k before w2 covers the earlier ones.
-                    let Some(&w1) = before_w2(writes.get(&(c, k))).last() else {
+                    let Some(&w1) = before_w2(writes.get(pair(c, k))).last() else {
                         continue;
                     };
                     if misses(p, clocks, o, w1) {
@@ -293,7 +298,7 @@ fn across_clients(p: &Prepared, clocks: &Clocks, model: Model) -> Option<Explana
                         ));
                     }
                 } else {
-                    let read_by_c = before_w2(reads.get(&(c, k)));
+                    let read_by_c = before_w2(reads.get(pair(c, k)));
                     if let Some(&rc) = read_by_c.iter().find(|&&rc| {
                         let w1 = p.source[rc].expect("a value");
                         misses(p, clocks, o, w1)

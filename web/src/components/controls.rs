@@ -36,20 +36,16 @@ pub fn control_bar(store: &Shell, seek: Option<Seek>) -> Html {
     let play_label = if store.playing { "Pause" } else { "Play" };
     html! {
         <section class="control-bar" aria-label="Playback">
-            <button class="ctl" onclick={send(ShellMsg::Home)} disabled={pos == 0}
-                title="Go to the start (Home)" aria-label="Go to the start">{ icon("first") }</button>
-            <button class="ctl" onclick={send(ShellMsg::StepBack)} disabled={pos == 0}
-                title="Step back (Left)" aria-label="Step back">{ icon("back") }</button>
+            { step_button(send(ShellMsg::Home), pos == 0, "Go to the start (Home)", "Go to the start", "first") }
+            { step_button(send(ShellMsg::StepBack), pos == 0, "Step back (Left)", "Step back", "back") }
             <button class="ctl play" onclick={send(ShellMsg::TogglePlay)} disabled={at_end && !store.playing}
                 title={format!("{play_label} (Space)")} aria-label={play_label}
                 aria-pressed={store.playing.to_string()}>
                 { icon(if store.playing { "pause" } else { "play" }) }
                 <span>{ play_label }</span>
             </button>
-            <button class="ctl" onclick={send(ShellMsg::StepForward)} disabled={at_end}
-                title="Step forward (Right)" aria-label="Step forward">{ icon("forward") }</button>
-            <button class="ctl" onclick={send(ShellMsg::End)} disabled={pos == horizon}
-                title="Go to the last computed step (End)" aria-label="Go to the end">{ icon("last") }</button>
+            { step_button(send(ShellMsg::StepForward), at_end, "Step forward (Right)", "Step forward", "forward") }
+            { step_button(send(ShellMsg::End), pos == horizon, "Go to the last computed step (End)", "Go to the end", "last") }
             <label class="speed">
                 <span>{ "Speed" }</span>
                 <select onchange={on_speed} aria-label="Playback speed">
@@ -89,6 +85,20 @@ pub fn control_bar(store: &Shell, seek: Option<Seek>) -> Html {
                 </span>
             }
         </section>
+    }
+}
+
+/// One of the bar's four step buttons (written once: each `html!` element is code of its own).
+#[inline(never)]
+fn step_button(
+    onclick: Callback<MouseEvent>,
+    disabled: bool,
+    title: &'static str,
+    label: &'static str,
+    icon_name: &'static str,
+) -> Html {
+    html! {
+        <button class="ctl" {onclick} {disabled} {title} aria-label={label}>{ icon(icon_name) }</button>
     }
 }
 

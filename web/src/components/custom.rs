@@ -52,8 +52,8 @@ pub fn custom_scenario(store: &Shell, text: &UseStateHandle<String>) -> Html {
                 <textarea class="scenario-editor" rows="18" spellcheck="false" value={shown}
                     oninput={on_input} aria-label="Scenario JSON" />
                 <div class="modal-buttons">
-                    <button class="primary" onclick={apply}>{ "Load this scenario" }</button>
-                    <button class="ctl" onclick={close}>{ "Close" }</button>
+                    { super::button("primary", apply, "Load this scenario") }
+                    { super::button("ctl", close, "Close") }
                 </div>
             </div>
         </div>

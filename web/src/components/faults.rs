@@ -201,6 +201,24 @@ fn node_picker(
 }
 
 /// An inline message about the field or button it follows.
+/// A fault or heal button (written once for the palette's many: each `html!` element is
+/// code of its own). `described_by`: the id of the message saying why it is disabled.
+#[inline(never)]
+fn fault_button(
+    class: &'static str,
+    onclick: Callback<MouseEvent>,
+    disabled: bool,
+    described_by: Option<&'static str>,
+    title: AttrValue,
+    text: AttrValue,
+) -> Html {
+    html! {
+        <button type="button" {class} {onclick} {disabled} aria-describedby={described_by} {title}>
+            { text }
+        </button>
+    }
+}
+
 fn field_error(id: Option<&str>, text: &str) -> Html {
     html! { <p class="field-error" id={id.map(str::to_string)} role="alert">{ text.to_string() }</p> }
 }
@@ -256,10 +274,8 @@ fn nodes_section(store: &Shell, names: &[String], status: &[NodeStatus]) -> Html
             // Restart and resume undo a fault.
             let class = if matches!(*key, "restart" | "resume") { "heal" } else { "fault" };
             html! {
-                <button type="button" {class} onclick={apply(store, node_fault(key, NodeId(i as u32)))}
-                    title={format!("{verb} {name} now: {what}")}>
-                    { format!("{verb} {name}") }
-                </button>
+                { fault_button(class, apply(store, node_fault(key, NodeId(i as u32))), false, None,
+                    format!("{verb} {name} now: {what}").into(), format!("{verb} {name}").into()) }
             }
         });
         html! {
@@ -344,12 +360,9 @@ fn cut_fieldset(
                     <input type="checkbox" checked={ow} onchange={on_one_way} />
                     { "one way" }
                 </label>
-                <button type="button" class="fault" onclick={apply(store, fault)}
-                    disabled={problem.is_some()}
-                    aria-describedby={problem.is_some().then_some("fp-cut-error")}
-                    title={what}>
-                    { format!("Cut {an} {arrow} {bn}") }
-                </button>
+                { fault_button("fault", apply(store, fault), problem.is_some(),
+                    problem.is_some().then_some("fp-cut-error"), what.into(),
+                    format!("Cut {an} {arrow} {bn}").into()) }
                 if let Some(p) = problem {
                     { field_error(Some("fp-cut-error"), &p) }
                 }
@@ -407,10 +420,9 @@ fn clock_fieldset(
                         <option selected={j == k}>{ *w }</option>
                     }) }
                 </select>
-                <button type="button" class="fault" onclick={apply(store, fault)}
-                    title={format!("From now on {name}'s clock {words}: it reads the time from it, and its timers fire by it")}>
-                    { format!("Apply to {name}") }
-                </button>
+                { fault_button("fault", apply(store, fault), false, None,
+                    format!("From now on {name}'s clock {words}: it reads the time from it, and its timers fire by it").into(),
+                    format!("Apply to {name}").into()) }
             </div>
             <p class="muted">{ format!("{name}'s clock: {}× real time, {off} ms from it.", dsplay_core::decimal::short(r)) }</p>
         </fieldset>
@@ -476,12 +488,10 @@ fn partition_fieldset(
             <legend>{ "Split into two groups" }</legend>
             <p class="hint muted">{ "Tick group A; the rest is group B." }</p>
             <div class="ticks">{ for boxes }</div>
-            <button type="button" class="fault" onclick={apply(store, split)}
-                disabled={problem.is_some()}
-                aria-describedby={problem.is_some().then_some("fp-part-error")}
-                title="Split the network: nodes in different groups cannot reach each other (this replaces any cuts)">
-                { label }
-            </button>
+            { fault_button("fault", apply(store, split), problem.is_some(),
+                problem.is_some().then_some("fp-part-error"),
+                "Split the network: nodes in different groups cannot reach each other (this replaces any cuts)".into(),
+                label.into()) }
             if let Some(p) = problem {
                 { field_error(Some("fp-part-error"), p) }
             }
@@ -511,8 +521,8 @@ fn heal_row(store: &Shell, names: &[String], net: &NetView, cuts: &[(u32, u32)])
     };
     html! {
         <div class="fault-row heal-row">
-            <button type="button" class="heal" onclick={apply(store, Fault::Heal)}
-                disabled={cuts.is_empty()} {title}>{ "Heal network" }</button>
+            { fault_button("heal", apply(store, Fault::Heal), cuts.is_empty(), None, title.into(),
+                "Heal network".into()) }
             <span class="muted" title={pairs.join(", ")}>{ status }</span>
         </div>
     }
@@ -786,9 +796,7 @@ fn params_editor(
                 { field("dup", "Duplication", "%", &form.dup, &errors.dup, |f, v| f.dup = v) }
             </div>
             <div class="params-actions">
-                <button type="button" class="fault" {onclick} disabled={action.is_none()} {title}>
-                    { button }
-                </button>
+                { fault_button("fault", onclick, action.is_none(), None, title.into(), button.into()) }
                 if dirty {
                     <button type="button" class="link-like" onclick={reset}
                         title="Show the values in force now again">{ "Undo edits" }</button>
@@ -1015,10 +1023,9 @@ fn selected_message(
                 <p class="msg-text muted">{ m.text.clone() }</p>
             }
             <div class="fault-row msg-actions">
-                <button type="button" class="fault" onclick={apply(store, Fault::DropMessage { id })}
-                    title={format!("Drop m{id} now: it never arrives (the log says it was dropped by hand)")}>
-                    { format!("Drop m{id}") }
-                </button>
+                { fault_button("fault", apply(store, Fault::DropMessage { id }), false, None,
+                    format!("Drop m{id} now: it never arrives (the log says it was dropped by hand)").into(),
+                    format!("Drop m{id}").into()) }
                 <span class="delay-group">
                     <button type="button" class="fault" onclick={on_delay} disabled={by.is_err()}
                         aria-label={format!("Delay m{id} by {by_text} ms")}

@@ -34,7 +34,7 @@ pub fn shortcut_sheet(store: &Shell) -> Html {
                     }) }
                 </table>
                 <p class="muted">{ "A presenter's clicker (Page Down / Page Up) steps through the run. Keys do nothing while you type in a field." }</p>
-                <button class="ctl" onclick={close}>{ "Close" }</button>
+                { super::button("ctl", close, "Close") }
             </div>
         </div>
     }

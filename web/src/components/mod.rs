@@ -110,6 +110,13 @@ impl Shell {
     }
 }
 
+/// A button with a class, a click handler and a fixed text: written once for the many the
+/// shell draws (each `html!` element is code of its own in every page).
+#[inline(never)]
+pub fn button(class: &'static str, onclick: Callback<MouseEvent>, text: &'static str) -> Html {
+    html! { <button {class} {onclick}>{ text }</button> }
+}
+
 /// The shell's context; every shell component sits under one.
 #[hook]
 pub fn use_shell() -> Shell {

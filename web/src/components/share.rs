@@ -1,9 +1,10 @@
 //! Share, embed, export and import: the header's tools.
 
-use super::Shell;
+use super::{button, Shell};
 use crate::browser;
 use crate::store::ShellMsg;
 use crate::url::UrlState;
+use dsplay_core::session::Session;
 use wasm_bindgen::JsCast;
 use web_sys::HtmlInputElement;
 use yew::prelude::*;
@@ -79,15 +80,15 @@ pub fn share_button(store: &Shell, popovers: &Popovers) -> Html {
                 <label class="field">{ "Link to this step" }
                     <input type="text" readonly=true value={link.clone()} aria-label="Link to this step" />
                 </label>
-                <button class="ctl" onclick={copy(link, "Link")}>{ "Copy link" }</button>
+                { button("ctl", copy(link, "Link"), "Copy link") }
                 <label class="field">{ "Embed in a page" }
                     <textarea readonly=true rows="3" aria-label="Embed code" value={code.clone()} />
                 </label>
-                <button class="ctl" onclick={copy(code, "Embed code")}>{ "Copy embed code" }</button>
+                { button("ctl", copy(code, "Embed code"), "Copy embed code") }
                 if let Some(n) = &*note {
                     <p class="note" role="status">{ n.clone() }</p>
                 }
-                <button class="ctl" onclick={toggle.clone()}>{ "Close" }</button>
+                { button("ctl", toggle.clone(), "Close") }
             </div>
         }
     });
@@ -123,28 +124,20 @@ pub fn export_menu(store: &Shell, popovers: &Popovers) -> Html {
         let s = store.session.borrow();
         format!("dsplay-{}-step{}", s.algorithm(), s.pos())
     };
-    let trace = {
+    // One closure for both JSON files (each closure is code of its own).
+    let json = |suffix: &'static str, get: fn(&dyn Session) -> String| {
         let (store, fail, name) = (store.clone(), fail.clone(), name.clone());
         Callback::from(move |_: MouseEvent| {
-            let json = dsplay_core::json::pretty_json(&store.session.borrow().trace_json());
+            let json = dsplay_core::json::pretty_json(&get(&*store.session.borrow()));
             fail(browser::download(
-                &format!("{name}-trace.json"),
+                &format!("{name}-{suffix}.json"),
                 "application/json",
                 &json,
             ));
         })
     };
-    let scenario = {
-        let (store, fail, name) = (store.clone(), fail.clone(), name.clone());
-        Callback::from(move |_: MouseEvent| {
-            let json = dsplay_core::json::pretty_json(&store.session.borrow().scenario_json());
-            fail(browser::download(
-                &format!("{name}-scenario.json"),
-                "application/json",
-                &json,
-            ));
-        })
-    };
+    let trace = json("trace", |s| s.trace_json());
+    let scenario = json("scenario", |s| s.scenario_json());
     let svg = |selector: &'static str, suffix: &'static str| {
         let (fail, name) = (fail.clone(), name.clone());
         Callback::from(move |_: MouseEvent| {
@@ -189,14 +182,14 @@ pub fn export_menu(store: &Shell, popovers: &Popovers) -> Html {
                 title="Save the trace, the scenario or the drawings; load a scenario file">{ "Files" }</button>
             if *open {
                 <div class="popover" role="dialog" aria-label="Files">
-                    <button class="ctl" onclick={trace}>{ "Export trace (JSON)" }</button>
-                    <button class="ctl" onclick={scenario}>{ "Export scenario (JSON)" }</button>
-                    <button class="ctl" onclick={svg(".app-view svg[data-view]", "view")}>{ "Export view (SVG)" }</button>
-                    <button class="ctl" onclick={svg("svg.spacetime", "diagram")}>{ "Export diagram (SVG)" }</button>
-                    <button class="ctl" onclick={pick_file}>{ "Import scenario file…" }</button>
+                    { button("ctl", trace, "Export trace (JSON)") }
+                    { button("ctl", scenario, "Export scenario (JSON)") }
+                    { button("ctl", svg(".app-view svg[data-view]", "view"), "Export view (SVG)") }
+                    { button("ctl", svg("svg.spacetime", "diagram"), "Export diagram (SVG)") }
+                    { button("ctl", pick_file, "Import scenario file…") }
                     <input id="import-file" type="file" accept=".json,application/json" class="visually-hidden"
                         onchange={on_file} aria-label="Scenario file to import" />
-                    <button class="ctl" onclick={toggle}>{ "Close" }</button>
+                    { button("ctl", toggle, "Close") }
                 </div>
             }
         </div>

@@ -22,7 +22,6 @@ use dsplay_core::session::{MsgView, Session, StepView};
 use dsplay_core::trace::{DropReason, Fate};
 use dsplay_core::{NodeStatus, Time};
 use std::cell::RefCell;
-use std::collections::HashMap;
 use std::rc::{Rc, Weak};
 use web_sys::js_sys::{self, Array, Function, Reflect};
 use web_sys::wasm_bindgen::closure::Closure;
@@ -191,7 +190,10 @@ impl RecentSteps {
 
 /// The fate and resolving step of each message in flight, by id, for one state of one
 /// session (`key`: the session and its version).
-type FlyingFates = ((usize, u64), Rc<HashMap<u64, (Fate, Option<u64>)>>);
+/// The fates of the messages in flight (fate and resolving step), by message id (a short
+/// list: a scan finds one).
+type Fates = Vec<(u64, (Fate, Option<u64>))>;
+type FlyingFates = ((usize, u64), Rc<Fates>);
 
 /// Every message of the run (up to the computed horizon), from the cache when it is valid
 /// for the current step.
@@ -535,7 +537,6 @@ pub fn spacetime_component() -> Html {
     let views: &[StepView] = &kept[first..];
     // Before this, nothing is known: stretches already going start off-screen.
     let before = g.t0 - 0.05 * span;
-    let step_time: HashMap<u64, f64> = views.iter().map(|v| (v.index, v.time as f64)).collect();
 
     // Crashes, pauses and cuts, from the fault steps in the window and the current status.
     let mut down: Vec<Stretch> = Vec::new();
@@ -708,7 +709,7 @@ pub fn spacetime_component() -> Html {
         match c.as_ref().filter(|(k, _)| *k == key) {
             Some((_, m)) => m.clone(),
             None => {
-                let m: Rc<HashMap<u64, (Fate, Option<u64>)>> = Rc::new(
+                let m: Rc<Fates> = Rc::new(
                     s.in_flight()
                         .into_iter()
                         .map(|m| (m.id, (m.fate, m.resolved_step)))
@@ -732,7 +733,7 @@ pub fn spacetime_component() -> Html {
     let mut arrows: Vec<ArrowProps> = Vec::new();
     let mut moving = Moving::default();
     for m in all.iter().rev() {
-        let (fate, resolved) = match flying.get(&m.id) {
+        let (fate, resolved) = match flying.iter().find(|(id, _)| *id == m.id).map(|(_, f)| f) {
             Some(&v) => v,
             None => (m.fate, m.resolved_step),
         };
@@ -743,9 +744,10 @@ pub fn spacetime_component() -> Html {
             Fate::Dropped {
                 reason: DropReason::User,
             } => resolved.map(|r| {
-                step_time
-                    .get(&r)
-                    .copied()
+                views
+                    .iter()
+                    .find(|v| v.index == r)
+                    .map(|v| v.time as f64)
                     .or_else(|| s.step_view(r).map(|v| v.time as f64))
                     .unwrap_or(td)
             }),
