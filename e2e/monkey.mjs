@@ -37,7 +37,7 @@ const ACTIONS = Number(process.env.MONKEY_ACTIONS ?? 100);
 const SEED = Number(process.env.MONKEY_SEED ?? Math.floor(Math.random() * 2 ** 31));
 const ANSWER_MS = Number(process.env.MONKEY_ANSWER_MS ?? 5000);
 const VERBOSE = Boolean(process.env.MONKEY_VERBOSE);
-const ALL_PAGES = ['messaging', 'hashring', 'locks', 'transactions', 'raft', 'paxos', 'chord'];
+const ALL_PAGES = ['messaging', 'hashring', 'locks', 'transactions', 'raft', 'paxos', 'chord', 'kvstore'];
 const PAGES = ALL_PAGES.filter(
   (p) => !process.env.MONKEY_PAGES || process.env.MONKEY_PAGES.split(',').includes(p),
 );

@@ -29,7 +29,7 @@ pub const CATALOG: &[Entry] = &[
     Entry::page::<Raft>(),
     Entry::page::<Paxos>(),
     Entry::page::<Chord>(),
-    Entry::core_only::<Kvstore>(),
+    Entry::page::<Kvstore>(),
 ];
 
 /// The names of [`CATALOG`]'s algorithms, in its order: what a page, which runs one of

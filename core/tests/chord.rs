@@ -6,6 +6,17 @@ use dsplay_core::algo::chord::{
     ring_now, Chord, Cmd, Note, Outcome, Purpose, Refused, AT_LEAST_ONE_RING, CONNECTED_APPENDAGES,
 };
 use dsplay_core::catalog::{builtin, load, sweep as sweep_one};
+
+mod common;
+
+/// The seeds of a sweep whose runs broke a property, with the violations.
+fn sweep(
+    seeds: std::ops::Range<u64>,
+    mix: FaultMix,
+    params: &serde_json::Value,
+) -> Vec<(u64, Vec<String>)> {
+    common::broken_seeds("chord", seeds, mix, 2000, params, |_| {})
+}
 use dsplay_core::faults::{random_schedule, FaultMix};
 use dsplay_core::protocol::Protocol;
 use dsplay_core::scenario::Scenario;
@@ -233,29 +244,6 @@ fn the_original_join_leaves_a_node_with_a_dead_successor() {
         })
         .unwrap();
     assert_eq!(joined, vec![id("n5"), id("n6"), id("n7")]);
-}
-
-/// The seeds (of `seeds`) whose sweep under `mix` with `params` shows a violation, with
-/// what it was.
-fn sweep(
-    seeds: std::ops::Range<u64>,
-    mix: FaultMix,
-    params: &serde_json::Value,
-) -> Vec<(u64, Vec<String>)> {
-    seeds
-        .filter_map(|seed| {
-            let out = sweep_one("chord", seed, mix, 2000, Some(params)).unwrap();
-            (!out.violations.is_empty()).then(|| {
-                (
-                    seed,
-                    out.violations
-                        .iter()
-                        .map(|v| format!("{}: {}", v.property, v.explanation))
-                        .collect(),
-                )
-            })
-        })
-        .collect()
 }
 
 #[test]

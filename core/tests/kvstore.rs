@@ -6,6 +6,26 @@ use dsplay_core::algo::kvstore::{
     Kvstore, Note, Replication, DURABILITY, MONOTONIC_READS, READ_YOUR_WRITES,
 };
 use dsplay_core::catalog::{builtin, load, sweep as sweep_one};
+
+mod common;
+
+/// The seeds of a sweep whose runs broke a property; every run's history is checked to be
+/// well formed on the way.
+fn sweep(
+    seeds: std::ops::Range<u64>,
+    mix: FaultMix,
+    params: &serde_json::Value,
+) -> Vec<(u64, Vec<String>)> {
+    common::broken_seeds("kvstore", seeds, mix, 2000, params, |out| {
+        let mut l = load(&out.scenario).unwrap();
+        l.run(None, None);
+        let kv = l.as_any().downcast_ref::<Loaded<Kvstore>>().unwrap();
+        let history = kv.timeline.sim().checker().unwrap().history();
+        history
+            .validate()
+            .unwrap_or_else(|e| panic!("seed {}: {e}", out.seed));
+    })
+}
 use dsplay_core::faults::{random_schedule, FaultMix};
 use dsplay_core::history::{OpKind, Outcome};
 use dsplay_core::scenario::Scenario;
@@ -108,6 +128,19 @@ fn asynchronous_failover_loses_acknowledged_writes() {
     assert_eq!(v.len(), 2, "{v:?}");
     assert!(v.iter().all(|v| v.property == DURABILITY));
     assert!(v[0].explanation.contains("k1=3"), "{}", v[0].explanation);
+    // The lost writes are the operations that wrote k1=3 and k2=5, found when n2 leads.
+    let c = l.timeline.sim().checker().unwrap();
+    let lost: Vec<String> = c
+        .lost_writes()
+        .iter()
+        .map(|w| {
+            let op = &c.history().ops[w.op];
+            assert_eq!(op.kind, OpKind::Write);
+            assert_eq!(op.outcome, Outcome::Ok, "an acknowledged write");
+            format!("{}={}", op.key, op.value.unwrap())
+        })
+        .collect();
+    assert_eq!(lost, vec!["k1=3", "k2=5"]);
     // c1 reads 1 after its own 3: an observation, async promises nothing.
     assert_eq!(observed(&l), vec![READ_YOUR_WRITES]);
     assert_eq!(reads(&l)[0], Some(1));
@@ -155,6 +188,51 @@ fn w1_r1_reads_a_stale_value_and_w2_r2_does_not() {
         .any(|n| matches!(n, Note::ReadRepair { .. })));
 }
 
+/// Each stale read names its operation in the history: a completed read of the key its
+/// words name, by the client they name, that returned an older value than the one its
+/// session wrote or read before. (None of these modes promises the guarantee, so none is
+/// also a violation.)
+#[test]
+fn each_stale_read_names_its_read_operation() {
+    for id in ["kv-quorum", "kv-lagging-follower", "kv-async-failover"] {
+        let l = run_builtin(id);
+        let c = l.timeline.sim().checker().unwrap();
+        let h = c.history();
+        let stale = c.stale_reads();
+        assert_eq!(
+            stale.len(),
+            c.observations().len(),
+            "{id}: one per observation here"
+        );
+        assert!(!stale.is_empty(), "{id}: the scenario has a stale read");
+        for r in stale {
+            let op = &h.ops[r.op];
+            assert_eq!(op.kind, OpKind::Read, "{id}: {r:?}");
+            assert_eq!(
+                op.complete,
+                Some(r.time),
+                "{id}: completes when it is found"
+            );
+            let client = format!("c{} ", op.client + 1);
+            assert!(
+                r.explanation.starts_with(&client),
+                "{id}: {} by {client}",
+                r.explanation
+            );
+            assert!(
+                r.explanation.contains(&format!("{}=", op.key)),
+                "{id}: {}",
+                r.explanation
+            );
+            assert!(
+                !r.promised,
+                "{id}: these modes do not promise {}",
+                r.property
+            );
+        }
+    }
+}
+
 #[test]
 fn a_sloppy_quorum_writes_through_substitutes_and_hands_the_hints_over() {
     let l = run_builtin("kv-sloppy-quorum");
@@ -177,38 +255,6 @@ fn a_sloppy_quorum_writes_through_substitutes_and_hands_the_hints_over() {
     let s = again(&l, |p| p.sloppy = false);
     let h = s.timeline.sim().checker().unwrap().history().clone();
     assert_eq!(h.ops[0].outcome, Outcome::Pending);
-}
-
-/// The seeds whose sweep with `params` under `mix` shows a violation.
-fn sweep(
-    seeds: std::ops::Range<u64>,
-    mix: FaultMix,
-    params: &serde_json::Value,
-) -> Vec<(u64, Vec<String>)> {
-    seeds
-        .filter_map(|seed| {
-            let out = sweep_one("kvstore", seed, mix, 2000, Some(params)).unwrap();
-            let mut l = load(&out.scenario).unwrap();
-            l.run(None, None);
-            let kv = l.as_any().downcast_ref::<Loaded<Kvstore>>().unwrap();
-            kv.timeline
-                .sim()
-                .checker()
-                .unwrap()
-                .history()
-                .validate()
-                .unwrap_or_else(|e| panic!("seed {seed}: {e}"));
-            (!out.violations.is_empty()).then(|| {
-                (
-                    seed,
-                    out.violations
-                        .iter()
-                        .map(|v| format!("{}: {}", v.property, v.explanation))
-                        .collect(),
-                )
-            })
-        })
-        .collect()
 }
 
 /// Every property is checked at every step of every seed: 300 seeds over the safe modes

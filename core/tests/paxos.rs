@@ -8,6 +8,21 @@ use dsplay_core::algo::paxos::{
     PROMISE_NEVER_DECREASES,
 };
 use dsplay_core::catalog::{builtin, load, sweep as sweep_one};
+
+mod common;
+
+/// The seeds of a sweep whose runs broke a property.
+fn sweep(
+    seeds: std::ops::Range<u64>,
+    mix: FaultMix,
+    span: Time,
+    params: serde_json::Value,
+) -> Vec<u64> {
+    common::broken_seeds("paxos", seeds, mix, span, &params, |_| {})
+        .into_iter()
+        .map(|(seed, _)| seed)
+        .collect()
+}
 use dsplay_core::faults::{random_schedule, FaultMix};
 use dsplay_core::protocol::Protocol;
 use dsplay_core::scenario::{Scenario, ScriptedAction};
@@ -346,21 +361,6 @@ fn crash_keeps_acceptor_state_and_loses_proposer_memory() {
     l.run(Some(l.timeline.pos() + 60), None);
     assert!(l.violations().is_empty(), "{:?}", l.violations());
     assert!(chosen(&l).contains(&(1, cmd("x"), ballot(2, "n1"), chosen(&l)[1].3)));
-}
-
-/// A sweep of seeds under one fault mix and parameters: the seeds with violations.
-fn sweep(
-    seeds: std::ops::Range<u64>,
-    mix: FaultMix,
-    span: Time,
-    params: serde_json::Value,
-) -> Vec<u64> {
-    seeds
-        .filter(|&seed| {
-            let out = sweep_one("paxos", seed, mix, span, Some(&params)).unwrap();
-            !out.violations.is_empty()
-        })
-        .collect()
 }
 
 #[test]

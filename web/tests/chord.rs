@@ -137,7 +137,12 @@ async fn wrong_pointers_after_a_join_are_listed_then_converge() {
     let end = l.timeline.pos();
     let (root, handle) = open(&format!("scenario=chord-join&step={end}")).await;
     let head = text(&root, "svg.chord .stab-state .box-head");
-    assert!(head.starts_with("✓ every pointer correct"), "{head}");
+    assert_eq!(head, "✓ every pointer correct");
+    let healed = text(&root, "svg.chord .stab-state .healed-line");
+    assert!(
+        healed.contains("healed in") && healed.ends_with(" ms"),
+        "{healed}"
+    );
     assert!(all(&root, "svg.chord .succ.wrong, svg.chord .pred.wrong").is_empty());
     handle.destroy();
     root.remove();

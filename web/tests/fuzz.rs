@@ -17,8 +17,8 @@
 mod fuzzgen;
 
 use dsplay_core::algo::{
-    chord::Chord, hashring::Hashring, locks::Locks, messaging::Messaging, paxos::Paxos, raft::Raft,
-    transactions::Transactions,
+    chord::Chord, hashring::Hashring, kvstore::Kvstore, locks::Locks, messaging::Messaging,
+    paxos::Paxos, raft::Raft, transactions::Transactions,
 };
 use dsplay_core::catalog::{self, CATALOG};
 use dsplay_core::session::Session;
@@ -258,6 +258,7 @@ fn check(link: &Link, rng: &mut Rng) -> Option<String> {
         "raft" => open::<Raft>(&link.query, rng),
         "paxos" => open::<Paxos>(&link.query, rng),
         "chord" => open::<Chord>(&link.query, rng),
+        "kvstore" => open::<Kvstore>(&link.query, rng),
         other => panic!("a page without a case here: {other}"),
     }
 }

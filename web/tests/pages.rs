@@ -8,8 +8,8 @@ use dsplay_core::{Algorithm, Protocol};
 use dsplay_web::page::{mount, Page};
 use dsplay_web::store::State;
 use dsplay_web::views::{
-    chord::ChordPage, hashring::HashringPage, locks::LocksPage, messaging::MessagingPage,
-    paxos::PaxosPage, raft::RaftPage, transactions::TransactionsPage,
+    chord::ChordPage, hashring::HashringPage, kvstore::KvstorePage, locks::LocksPage,
+    messaging::MessagingPage, paxos::PaxosPage, raft::RaftPage, transactions::TransactionsPage,
 };
 use std::time::Duration;
 use wasm_bindgen_test::*;
@@ -83,6 +83,7 @@ async fn every_builtin_scenario_renders_mid_run_and_at_the_end() {
         every_scenario_of::<RaftPage>().await,
         every_scenario_of::<PaxosPage>().await,
         every_scenario_of::<ChordPage>().await,
+        every_scenario_of::<KvstorePage>().await,
     ];
     // Every page of the catalogue is here.
     let pages: Vec<&str> = CATALOG.iter().filter(|e| e.page).map(|e| e.name).collect();

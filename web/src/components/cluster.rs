@@ -695,6 +695,73 @@ pub fn kind_legend(kinds: &[(&'static str, &'static str)], look: fn(&str) -> Kin
     html! { <ul class="kinds">{ for items }</ul> }
 }
 
+/// A whole-number parameter of a panel's form: its name in scenario files, the range the
+/// page offers (the core checks the rest), how to read and write it, and what it means.
+pub type NumField<T> = (
+    &'static str,
+    u64,
+    u64,
+    fn(&T) -> u64,
+    fn(&mut T, u64),
+    &'static str,
+);
+
+/// The texts a parameter form shows before anything is typed: each numeric field's value,
+/// then `extra` (the fields that are not numbers).
+pub fn field_texts<T>(
+    fields: &[NumField<T>],
+    params: &T,
+    extra: impl IntoIterator<Item = String>,
+) -> Vec<String> {
+    fields
+        .iter()
+        .map(|f| (f.3)(params).to_string())
+        .chain(extra)
+        .collect()
+}
+
+/// Set the numeric fields of `next` from the first `fields.len()` texts, or say which one
+/// is out of range (nothing is set then that the caller keeps).
+pub fn apply_numbers<T>(
+    fields: &[NumField<T>],
+    next: &mut T,
+    texts: &[String],
+) -> Result<(), String> {
+    for ((key, lo, hi, _, set, _), text) in fields.iter().zip(texts) {
+        match text.trim().parse::<u64>() {
+            Ok(v) if (*lo..=*hi).contains(&v) => set(next, v),
+            _ => {
+                return Err(format!(
+                "{key} must be a whole number from {lo} to {hi} (got `{}`); nothing was changed",
+                text.trim()
+            ))
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The numeric fields' inputs, each with its range in the tooltip and marked invalid while
+/// what is typed is out of range.
+pub fn number_inputs<T>(
+    fields: &[NumField<T>],
+    shown: &[String],
+    texts: &UseStateHandle<Option<Vec<String>>>,
+) -> Html {
+    let inputs = fields.iter().enumerate().map(|(k, (key, lo, hi, _, _, help))| {
+        let text = shown[k].clone();
+        let bad = !matches!(text.trim().parse::<u64>(), Ok(v) if (*lo..=*hi).contains(&v));
+        html! {
+            <label key={*key} title={format!("{help} ({lo} to {hi})")}>
+                <code>{ *key }</code>
+                <input type="text" inputmode="numeric" size="5" value={text} oninput={param_text_input(texts, shown, k)}
+                    aria-label={*key} aria-invalid={bad.to_string()} />
+            </label>
+        }
+    });
+    html! { <>{ for inputs }</> }
+}
+
 /// A parameter form of text fields: typing into field `k` keeps the texts as typed (the
 /// run is untouched until Apply).
 pub fn param_text_input(
@@ -710,6 +777,36 @@ pub fn param_text_input(
         next[k] = el.value();
         texts.set(Some(next));
     })
+}
+
+/// Run again with `next` when the protocol takes it; else the form says why and the run
+/// stays as it was.
+pub fn try_restart<P: dsplay_core::Algorithm>(
+    typed: &crate::components::Typed<P>,
+    form_error: &UseStateHandle<Option<String>>,
+    next: P::Params,
+) {
+    match P::new(next.clone()) {
+        Ok(_) => {
+            form_error.set(None);
+            typed.restart(next)
+        }
+        Err(e) => form_error.set(Some(format!("{e}; nothing was changed"))),
+    }
+}
+
+/// A control that runs again with the parameters `change` makes of `params` (a checkbox's
+/// flip), through [`try_restart`].
+pub fn restart_changed<P: dsplay_core::Algorithm>(
+    typed: &crate::components::Typed<P>,
+    form_error: &UseStateHandle<Option<String>>,
+    params: &P::Params,
+    change: impl FnOnce(&mut P::Params),
+) -> Callback<Event> {
+    let mut changed = params.clone();
+    change(&mut changed);
+    let (typed, form_error) = (typed.clone(), form_error.clone());
+    Callback::from(move |_: Event| try_restart(&typed, &form_error, changed.clone()))
 }
 
 /// Reads a form's texts into parameters, from the current ones; or says what is wrong.

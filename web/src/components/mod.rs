@@ -12,6 +12,7 @@ pub mod controls;
 pub mod custom;
 pub mod faults;
 pub mod help;
+pub mod history;
 pub mod inspector;
 pub mod invariants;
 pub mod keys;

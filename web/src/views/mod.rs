@@ -3,6 +3,7 @@
 
 pub mod chord;
 pub mod hashring;
+pub mod kvstore;
 pub mod locks;
 pub mod messaging;
 pub mod paxos;

@@ -147,6 +147,27 @@ pub struct Observation {
     pub explanation: String,
 }
 
+/// A read that returned an older value than its session had seen: the operation in the
+/// history, the session guarantee it broke, and whether this mode promised it (then the
+/// same words are also a violation).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct StaleRead {
+    pub op: OpId,
+    pub step: u64,
+    pub time: Time,
+    pub property: &'static str,
+    pub promised: bool,
+    pub explanation: String,
+}
+
+/// An acknowledged write found lost (the durability violation's write), by its operation.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub struct LostWrite {
+    pub op: OpId,
+    pub step: u64,
+    pub time: Time,
+}
+
 /// A join or leave: what moved, and what `hash mod N` would have moved.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct RebalanceRecord {
@@ -210,6 +231,10 @@ pub struct KvChecker {
     acked_versions: VecMap<u32, (u64, Value)>,
     reported: VecSet<(&'static str, u64)>,
     observations: Vec<Observation>,
+    stale_reads: Vec<StaleRead>,
+    lost_writes: Vec<LostWrite>,
+    /// Values of writes found lost in this step, for `lost_writes`.
+    lost_now: Vec<Value>,
     convergence: Convergence,
     rebalances: Vec<RebalanceRecord>,
     writes_per_partition: Vec<u32>,
@@ -243,6 +268,9 @@ impl KvChecker {
             acked_versions: VecMap::new(),
             reported: VecSet::new(),
             observations: Vec::new(),
+            stale_reads: Vec::new(),
+            lost_writes: Vec::new(),
+            lost_now: Vec::new(),
             convergence: Convergence::default(),
             rebalances: Vec::new(),
             writes_per_partition: vec![0; p.partitions as usize],
@@ -262,6 +290,16 @@ impl KvChecker {
     /// Guarantees broken where they are not promised, in order.
     pub fn observations(&self) -> &[Observation] {
         &self.observations
+    }
+
+    /// Every stale read so far, promised or not, with its operation, in order.
+    pub fn stale_reads(&self) -> &[StaleRead] {
+        &self.stale_reads
+    }
+
+    /// Every acknowledged write found lost so far (each once), with its operation.
+    pub fn lost_writes(&self) -> &[LostWrite] {
+        &self.lost_writes
     }
 
     pub fn convergence(&self) -> Convergence {
@@ -288,6 +326,9 @@ impl KvChecker {
 
     fn once(&mut self, out: &mut Vec<Violation>, property: &'static str, key: u64, e: String) {
         if self.reported.insert((property, key)) {
+            if property == DURABILITY {
+                self.lost_now.push(key);
+            }
             out.push(Violation::new(property, e));
         }
     }
@@ -428,7 +469,7 @@ impl KvChecker {
                             None => 0,
                             Some(v) => stamp.or_else(|| self.stamps.get(v).copied()).unwrap_or(0),
                         };
-                        self.session_read(s, *key, st, *value, step, time, out);
+                        self.session_read(id, s, *key, st, *value, step, time, out);
                     }
                 }
             }
@@ -509,6 +550,7 @@ impl KvChecker {
     #[allow(clippy::too_many_arguments)]
     fn session_read(
         &mut self,
+        op: OpId,
         s: usize,
         key: u32,
         st: u64,
@@ -554,6 +596,14 @@ impl KvChecker {
             sess.read.insert(key, (st, value));
         }
         for (property, promised, e) in found {
+            self.stale_reads.push(StaleRead {
+                op,
+                step,
+                time,
+                property,
+                promised,
+                explanation: e.clone(),
+            });
             if promised {
                 let k = (u64::from(s as u32) << 48) | (u64::from(key) << 32) | (step & 0xffff_ffff);
                 self.once(out, property, k, e);
@@ -720,6 +770,16 @@ impl KvChecker {
             }
         }
         let _ = up;
+        for v in std::mem::take(&mut self.lost_now) {
+            let op = self
+                .history
+                .ops
+                .iter()
+                .position(|o| o.kind == OpKind::Write && o.value == Some(v));
+            if let Some(op) = op {
+                self.lost_writes.push(LostWrite { op, step, time });
+            }
+        }
         let c = &mut self.convergence;
         if diverged > 0 && c.diverged == 0 {
             c.since = Some((step, time));

@@ -49,8 +49,8 @@ pub mod partition;
 mod types;
 
 pub use checker::{
-    promises, KvChecker, Observation, Promise, RebalanceRecord, DURABILITY, LOG_PREFIX,
-    MONOTONIC_READS, ONE_LEADER, OWNERSHIP, READ_YOUR_WRITES,
+    promises, KvChecker, LostWrite, Observation, Promise, RebalanceRecord, StaleRead, DURABILITY,
+    LOG_PREFIX, MONOTONIC_READS, ONE_LEADER, OWNERSHIP, READ_YOUR_WRITES,
 };
 pub use types::{
     Client, ClientDisk, ClientMem, ClientOp, Cmd, CmdRefused, ConfigDisk, ConfigMem, ConfigNode,
@@ -76,7 +76,7 @@ pub struct Kvstore {
 }
 
 impl crate::algorithm::Algorithm for Kvstore {
-    const TITLE: &'static str = "Replicated key-value store";
+    const TITLE: &'static str = "Key-value store";
     const SUMMARY: &'static str = "Partitioning by key range or hash, rebalancing by moving whole partitions, leader-follower replication (synchronous, semi-synchronous, asynchronous) with failover, and leaderless quorums with read repair and hinted hand-off; durability and session guarantees checked per mode.";
     const BUILTINS: &'static [crate::algorithm::Builtin] = crate::algorithm::builtins!(
         NAME;

@@ -359,14 +359,16 @@ fn stabilisation(
 ) -> Html {
     let names = l.names();
     let conv = checker.map(|c| c.convergence()).unwrap_or_default();
-    let head = if wrong.is_empty() {
-        match conv.converged {
-            Some((step, _, took)) => format!(
-                "✓ every pointer correct (since step {}, healed in {took} ms)",
-                step + 1
-            ),
-            None => "✓ every pointer correct".to_string(),
+    // When healed, when and how long it took go on a line of their own: the head stays
+    // short enough for the column.
+    let healed = match (wrong.is_empty(), conv.converged) {
+        (true, Some((step, _, took))) => {
+            Some(format!("since step {}: healed in {took} ms", step + 1))
         }
+        _ => None,
+    };
+    let head = if wrong.is_empty() {
+        "✓ every pointer correct".to_string()
     } else {
         format!(
             "✗ {} pointer{} still wrong{}",
@@ -381,8 +383,12 @@ fn stabilisation(
     });
     let more = wrong.len().saturating_sub(2);
     html! {
-        <g class={classes!("stab-state", (!wrong.is_empty()).then_some("wrong"))} role="status" aria-label={head.clone()}>
+        <g class={classes!("stab-state", (!wrong.is_empty()).then_some("wrong"))} role="status"
+            aria-label={healed.as_ref().map_or(head.clone(), |h| format!("{head} ({h})"))}>
             <text class="box-head" x={f(RX)} y={f(top + 22.0)}>{ head }</text>
+            if let Some(h) = &healed {
+                <text class="healed-line" x={f(RX + 10.0)} y={f(top + 50.0)}>{ h.clone() }</text>
+            }
             { for lines }
             if more > 0 {
                 <text class="wrong-line" x={f(RX + 10.0)} y={f(top + 50.0 + 2.0 * 24.0)}>{ format!("… and {more} more (stabilize and fix_fingers repair them)") }</text>

@@ -3,7 +3,10 @@
 //! name, and the legend.
 
 use super::{kind_of, name_of, phase_word, KINDS};
-use crate::components::cluster::{kind_legend, param_form_apply, param_text_input, param_toggle};
+use crate::components::cluster::{
+    apply_numbers, field_texts, kind_legend, number_inputs, param_form_apply, param_text_input,
+    param_toggle, restart_changed, NumField,
+};
 use crate::components::{use_shell, use_typed};
 use dsplay_core::algo::chord::ring::key_pos;
 use dsplay_core::algo::chord::{Chord, Cmd, Params, Phase, MAX_KEY_CHARS, MAX_NODES};
@@ -12,12 +15,9 @@ use dsplay_core::{Action, NodeId, NodeStatus, Protocol};
 use web_sys::{HtmlInputElement, HtmlSelectElement};
 use yew::prelude::*;
 
-type Get = fn(&Params) -> u64;
-type Set = fn(&mut Params, u64);
-
 /// The numeric parameters: the name in a scenario file, the range the core accepts, how
 /// to read and write it, and what it means.
-pub const FIELDS: [(&str, u64, u64, Get, Set, &str); 7] = [
+pub const FIELDS: [NumField<Params>; 7] = [
     (
         "bits",
         4,
@@ -93,17 +93,7 @@ pub fn parse_ids(text: &str) -> Result<Vec<u64>, String> {
 /// on a refusal.
 pub fn apply_fields(params: &Params, texts: &[String]) -> Result<Params, String> {
     let mut next = params.clone();
-    for ((key, lo, hi, _, set, _), text) in FIELDS.iter().zip(texts) {
-        match text.trim().parse::<u64>() {
-            Ok(v) if (*lo..=*hi).contains(&v) => set(&mut next, v),
-            _ => {
-                return Err(format!(
-                "{key} must be a whole number from {lo} to {hi} (got `{}`); nothing was changed",
-                text.trim()
-            ))
-            }
-        }
-    }
+    apply_numbers(&FIELDS, &mut next, texts)?;
     if let Some(ids) = texts.get(FIELDS.len()) {
         next.ids = parse_ids(ids)?;
     }
@@ -309,25 +299,14 @@ pub fn chord_panel() -> Html {
     };
 
     // ---- Parameters ----
-    let restart_with = |change: fn(&mut Params)| {
-        let typed = typed.clone();
-        let form_error = form_error.clone();
-        let mut changed = params.clone();
-        change(&mut changed);
-        Callback::from(move |_: Event| match Chord::new(changed.clone()) {
-            Ok(_) => {
-                form_error.set(None);
-                typed.restart(changed.clone())
-            }
-            Err(e) => form_error.set(Some(format!("{e}; nothing was changed"))),
-        })
-    };
+    let restart_with =
+        |change: fn(&mut Params)| restart_changed(&typed, &form_error, &params, change);
     let shown: Vec<String> = match &*texts {
         Some(t) => t.clone(),
-        None => FIELDS
-            .iter()
-            .map(|(_, _, _, get, _, _)| get(&params).to_string())
-            .chain([
+        None => field_texts(
+            &FIELDS,
+            &params,
+            [
                 params
                     .ids
                     .iter()
@@ -335,22 +314,12 @@ pub fn chord_panel() -> Html {
                     .collect::<Vec<_>>()
                     .join(", "),
                 params.keys.join(", "),
-            ])
-            .collect(),
+            ],
+        ),
     };
     let on_apply = param_form_apply(&typed, &params, &shown, &texts, &form_error, apply_fields);
     let set_text = |k: usize| param_text_input(&texts, &shown, k);
-    let field_inputs = FIELDS.iter().enumerate().map(|(k, (name, lo, hi, _, _, help))| {
-        let text = shown[k].clone();
-        let bad = !matches!(text.trim().parse::<u64>(), Ok(v) if (*lo..=*hi).contains(&v));
-        html! {
-            <label key={*name} title={format!("{help} ({lo} to {hi})")}>
-                <code>{ *name }</code>
-                <input type="text" inputmode="numeric" size="5" value={text} oninput={set_text(k)}
-                    aria-label={*name} aria-invalid={bad.to_string()} />
-            </label>
-        }
-    });
+    let field_inputs = number_inputs(&FIELDS, &shown, &texts);
     type Toggle<'a> = (&'static str, bool, fn(&mut Params), &'a str, bool);
     let toggles: [Toggle; 4] = [
         ("fingers", params.fingers, |p| p.fingers = !p.fingers,
@@ -403,7 +372,7 @@ pub fn chord_panel() -> Html {
             <p class="muted small">{ "The names are those of the scenario file. A change runs the scenario again with it: the same script and what you did, at this step." }</p>
             <div class="options">{ for toggle_inputs }</div>
             <form class="chord-params" onsubmit={on_apply}>
-                { for field_inputs }
+                { field_inputs }
                 <label class="wide" title="Typed positions of the nodes, one per node in order, separated by commas (empty: by hash)">
                     <code>{ "ids" }</code>
                     <input type="text" size="18" value={shown[FIELDS.len()].clone()} oninput={set_text(FIELDS.len())} aria-label="ids" />

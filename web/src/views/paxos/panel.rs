@@ -3,7 +3,10 @@
 //! ends it, every parameter by its scenario name, and the legend.
 
 use super::{adoption_words, ballot_text, kind_of, livelock_words, phase_short, KINDS};
-use crate::components::cluster::{kind_legend, param_form_apply, param_text_input, param_toggle};
+use crate::components::cluster::{
+    apply_numbers, field_texts, kind_legend, number_inputs, param_form_apply, param_toggle,
+    restart_changed, NumField,
+};
 use crate::components::{use_shell, use_typed};
 use dsplay_core::algo::paxos::{Cmd, Node, Params, Paxos, MAX_VALUE_CHARS};
 use dsplay_core::session::Session;
@@ -11,12 +14,9 @@ use dsplay_core::{Action, NodeId, NodeStatus, Protocol};
 use web_sys::{HtmlInputElement, HtmlSelectElement};
 use yew::prelude::*;
 
-type Get = fn(&Params) -> u64;
-type Set = fn(&mut Params, u64);
-
 /// The numeric parameters: the name in a scenario file, the range the core accepts, how
 /// to read and write it, and what it means.
-pub const FIELDS: [(&str, u64, u64, Get, Set, &str); 8] = [
+pub const FIELDS: [NumField<Params>; 8] = [
     (
         "proposers",
         1,
@@ -87,17 +87,7 @@ pub const FIELDS: [(&str, u64, u64, Get, Set, &str); 8] = [
 /// the field named, as the core names it; nothing changes on a refusal.
 pub fn apply_fields(params: &Params, texts: &[String]) -> Result<Params, String> {
     let mut next = params.clone();
-    for ((key, lo, hi, _, set, _), text) in FIELDS.iter().zip(texts) {
-        match text.trim().parse::<u64>() {
-            Ok(v) if (*lo..=*hi).contains(&v) => set(&mut next, v),
-            _ => {
-                return Err(format!(
-                "{key} must be a whole number from {lo} to {hi} (got `{}`); nothing was changed",
-                text.trim()
-            ))
-            }
-        }
-    }
+    apply_numbers(&FIELDS, &mut next, texts)?;
     Paxos::new(next.clone())
         .map(|_| next)
         .map_err(|e| format!("{e}; nothing was changed"))
@@ -345,39 +335,14 @@ pub fn paxos_panel() -> Html {
     };
 
     // ---- Options ----
-    let restart_with = |change: fn(&mut Params)| {
-        let typed = typed.clone();
-        let form_error = form_error.clone();
-        let mut changed = params.clone();
-        change(&mut changed);
-        Callback::from(move |_: Event| {
-            form_error.set(None);
-            typed.restart(changed.clone())
-        })
-    };
+    let restart_with =
+        |change: fn(&mut Params)| restart_changed(&typed, &form_error, &params, change);
     let shown: Vec<String> = match &*texts {
         Some(t) => t.clone(),
-        None => FIELDS
-            .iter()
-            .map(|(_, _, _, get, _, _)| get(&params).to_string())
-            .collect(),
+        None => field_texts(&FIELDS, &params, []),
     };
     let on_apply = param_form_apply(&typed, &params, &shown, &texts, &form_error, apply_fields);
-    let field_inputs = FIELDS
-        .iter()
-        .enumerate()
-        .map(|(k, (key, lo, hi, _, _, help))| {
-            let text = shown[k].clone();
-            let bad = !matches!(text.trim().parse::<u64>(), Ok(v) if (*lo..=*hi).contains(&v));
-            let oninput = param_text_input(&texts, &shown, k);
-            html! {
-                <label key={*key} title={format!("{help} ({lo} to {hi})")}>
-                    <code>{ *key }</code>
-                    <input type="text" inputmode="numeric" size="5" value={text} {oninput}
-                        aria-label={*key} aria-invalid={bad.to_string()} />
-                </label>
-            }
-        });
+    let field_inputs = number_inputs(&FIELDS, &shown, &texts);
     /// An option: its name, whether it is on, how to flip it, what it does, why it cannot
     /// be changed now, and whether it breaks Paxos.
     type Toggle<'a> = (
@@ -496,7 +461,7 @@ pub fn paxos_panel() -> Html {
             <p class="muted small">{ "The names are those of the scenario file. A change runs the scenario again with it: the same script and what you did, at this step." }</p>
             <div class="options">{ for toggle_inputs }</div>
             <form class="paxos-params" onsubmit={on_apply}>
-                { for field_inputs }
+                { field_inputs }
                 <button type="submit" class="ctl"
                     title="Run the scenario again with these numbers (a value out of range is refused and nothing changes)">{ "Apply" }</button>
             </form>
