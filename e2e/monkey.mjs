@@ -452,7 +452,20 @@ async function monkey(browser, name, seed, files) {
     try {
       seen = await look(page);
     } catch (e) {
-      return { failure: await fail(`after action ${i}: ${explain(e)} (a hang)`), slowest };
+      // A link followed (Enter on a focused link, a click on one) starts a navigation after
+      // the action returned: the page is left, not hung. Wait for it, and come back.
+      if (!/Execution context was destroyed|navigation/i.test(String(e?.message ?? e))) {
+        return { failure: await fail(`after action ${i}: ${explain(e)} (a hang)`), slowest };
+      }
+      await page.waitForURL((u) => !u.href.startsWith(url), { timeout: 3000 }).catch(() => {});
+      await page.waitForLoadState('domcontentloaded').catch(() => {});
+      done.push(`${i}: ${page.url().startsWith(url) ? 'the page reloaded' : `left for ${page.url()}`}; back`);
+      await load();
+      try {
+        seen = await look(page);
+      } catch (e2) {
+        return { failure: await fail(`after action ${i}, back on the page: ${explain(e2)} (a hang)`), slowest };
+      }
     }
     if (seen.ms > slowest.ms) slowest = { ms: seen.ms, after: `action ${i}` };
     if (problems.length) return { failure: await fail(`after action ${i}: ${problems.slice(0, 3).join(' || ')}`), slowest };
