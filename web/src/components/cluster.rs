@@ -762,6 +762,48 @@ pub fn number_inputs<T>(
     html! { <>{ for inputs }</> }
 }
 
+/// A panel's parameter section: the heading and what a change does, the options
+/// (checkboxes), then a form of `fields` (the numeric inputs and any text fields) with its
+/// Apply, and why the last Apply was refused.
+pub fn param_section(
+    class: &'static str,
+    options: Html,
+    fields: Html,
+    on_apply: Callback<SubmitEvent>,
+    form_error: Option<&str>,
+) -> Html {
+    html! {
+        <>
+            <h2>{ "Parameters" }</h2>
+            <p class="muted small">{ "The names are those of the scenario file. A change runs the scenario again with it: the same script and what you did, at this step." }</p>
+            { options }
+            <form class={class} onsubmit={on_apply}>
+                { fields }
+                <button type="submit" class="ctl"
+                    title="Run the scenario again with these values (a value out of range is refused and nothing changes)">{ "Apply" }</button>
+            </form>
+            if let Some(e) = form_error {
+                <p class="form-error" role="alert">{ e.to_string() }</p>
+            }
+        </>
+    }
+}
+
+/// A panel's legend: the message kinds, then what the view's marks mean.
+pub fn panel_legend(
+    kinds: &[(&'static str, &'static str)],
+    look: fn(&str) -> KindLook,
+    marks: &'static str,
+) -> Html {
+    html! {
+        <details class="legend" open=true>
+            <summary>{ "Legend" }</summary>
+            { kind_legend(kinds, look) }
+            <p class="muted">{ marks }</p>
+        </details>
+    }
+}
+
 /// A parameter form of text fields: typing into field `k` keeps the texts as typed (the
 /// run is untouched until Apply).
 pub fn param_text_input(

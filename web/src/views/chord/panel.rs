@@ -4,8 +4,8 @@
 
 use super::{kind_of, name_of, phase_word, KINDS};
 use crate::components::cluster::{
-    apply_numbers, field_texts, kind_legend, number_inputs, param_form_apply, param_text_input,
-    param_toggle, restart_changed, NumField,
+    apply_numbers, field_texts, number_inputs, panel_legend, param_form_apply, param_section,
+    param_text_input, param_toggle, restart_changed, NumField,
 };
 use crate::components::{use_shell, use_typed};
 use dsplay_core::algo::chord::ring::key_pos;
@@ -144,6 +144,9 @@ fn node_select(
         </select>
     }
 }
+
+/// What the view's marks mean, for the legend.
+const LEGEND: &str = "Circle: node ids clockwise from 0 at the top. Outside arrows → successor, dashed inside arrows → predecessor; a wrong pointer is red and dashed with ✗. Chords f1… are the fingers of the node whose table is shown (finger i = successor(n + 2^(i-1))). ◆ keys at their position, ⚷ the keys a node stores, ✕ a lost key. A lookup's path is numbered hop by hop. Dashed circle: outside the ring; grey with a cross: failed.";
 
 /// The side panel.
 #[function_component(ChordPanel)]
@@ -368,30 +371,20 @@ pub fn chord_panel() -> Html {
             }
             <h2>{ match sel { Some(i) => format!("Node {}", name_of(&names, i)), None => "Leave or fail a node".to_string() } }</h2>
             { node_section }
-            <h2>{ "Parameters" }</h2>
-            <p class="muted small">{ "The names are those of the scenario file. A change runs the scenario again with it: the same script and what you did, at this step." }</p>
-            <div class="options">{ for toggle_inputs }</div>
-            <form class="chord-params" onsubmit={on_apply}>
-                { field_inputs }
-                <label class="wide" title="Typed positions of the nodes, one per node in order, separated by commas (empty: by hash)">
-                    <code>{ "ids" }</code>
-                    <input type="text" size="18" value={shown[FIELDS.len()].clone()} oninput={set_text(FIELDS.len())} aria-label="ids" />
-                </label>
-                <label class="wide" title="The keys stored at the start, separated by commas: a name is hashed onto the circle, a number is its own position">
-                    <code>{ "keys" }</code>
-                    <input type="text" size="18" value={shown[FIELDS.len() + 1].clone()} oninput={set_text(FIELDS.len() + 1)} aria-label="keys" />
-                </label>
-                <button type="submit" class="ctl"
-                    title="Run the scenario again with these values (a value out of range is refused and nothing changes)">{ "Apply" }</button>
-            </form>
-            if let Some(e) = &*form_error {
-                <p class="form-error" role="alert">{ e.clone() }</p>
-            }
-            <details class="legend" open=true>
-                <summary>{ "Legend" }</summary>
-                { kind_legend(&KINDS, kind_of) }
-                <p class="muted">{ "Circle: node ids clockwise from 0 at the top. Outside arrows → successor, dashed inside arrows → predecessor; a wrong pointer is red and dashed with ✗. Chords f1… are the fingers of the node whose table is shown (finger i = successor(n + 2^(i-1))). ◆ keys at their position, ⚷ the keys a node stores, ✕ a lost key. A lookup's path is numbered hop by hop. Dashed circle: outside the ring; grey with a cross: failed." }</p>
-            </details>
+            { param_section("chord-params", html! { <div class="options">{ for toggle_inputs }</div> }, html! {
+                <>
+                    { field_inputs }
+                    <label class="wide" title="Typed positions of the nodes, one per node in order, separated by commas (empty: by hash)">
+                        <code>{ "ids" }</code>
+                        <input type="text" size="18" value={shown[FIELDS.len()].clone()} oninput={set_text(FIELDS.len())} aria-label="ids" />
+                    </label>
+                    <label class="wide" title="The keys stored at the start, separated by commas: a name is hashed onto the circle, a number is its own position">
+                        <code>{ "keys" }</code>
+                        <input type="text" size="18" value={shown[FIELDS.len() + 1].clone()} oninput={set_text(FIELDS.len() + 1)} aria-label="keys" />
+                    </label>
+                </>
+            }, on_apply, form_error.as_deref()) }
+            { panel_legend(&KINDS, kind_of, LEGEND) }
         </section>
     }
 }

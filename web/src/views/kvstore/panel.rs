@@ -4,8 +4,8 @@
 
 use super::{kind_of, mode_key, mode_words, name_of, promised_by, KINDS};
 use crate::components::cluster::{
-    apply_numbers, field_texts, kind_legend, number_inputs, param_form_apply, param_text_input,
-    param_toggle, restart_changed, try_restart, NumField,
+    apply_numbers, field_texts, number_inputs, panel_legend, param_form_apply, param_section,
+    param_text_input, param_toggle, restart_changed, try_restart, NumField,
 };
 use crate::components::{use_shell, use_typed};
 use dsplay_core::algo::kvstore::{
@@ -98,6 +98,9 @@ fn node_select(
         </select>
     }
 }
+
+/// What the view's marks mean, for the legend.
+const LEGEND: &str = "Table: one row per partition with its keys, epoch and replicas; L marks the leader, −n how many entries (leaderless: keys) a replica is behind, ✓ up to date, ∅ holds nothing; a crashed server is grey and struck through. History: one lane per client, a bar from invocation to answer; W k=v writes, R k→v reads (∅: empty); a dashed bar with … is pending; ⚠ marks a stale read (an observation where the mode does not promise the guarantee, a violation where it does) or an acknowledged write that was lost.";
 
 /// The side panel.
 #[function_component(KvPanel)]
@@ -404,29 +407,20 @@ pub fn kv_panel() -> Html {
                 if leaderless { { format!(" — N = {}, W = {}, R = {}: R + W {} N", params.replicas, params.w, params.r,
                     if params.r + params.w > params.replicas { ">" } else { "≤" }) } }
             </p>
-            <h2>{ "Parameters" }</h2>
-            <p class="muted small">{ "The names are those of the scenario file. A change runs the scenario again with it: the same script and what you did, at this step." }</p>
-            <form class="kv-params" onsubmit={on_apply}>
-                { field_inputs }
-                <label class="wide" title="Range partitioning: the first key of each partition but the first, increasing, separated by commas (empty: equal ranges)">
-                    <code>{ "splits" }</code>
-                    <input type="text" size="14" value={shown[FIELDS.len()].clone()} oninput={set_text(FIELDS.len())} aria-label="splits" />
-                </label>
-                <label class="wide" title="Per client, c1 first: `leader` (or empty) reads from the leader; a server's name reads from that server">
-                    <code>{ "pin" }</code>
-                    <input type="text" size="14" value={shown[FIELDS.len() + 1].clone()} oninput={set_text(FIELDS.len() + 1)} aria-label="pin" />
-                </label>
-                <button type="submit" class="ctl"
-                    title="Run the scenario again with these values (a value out of range is refused and nothing changes)">{ "Apply" }</button>
-            </form>
-            if let Some(e) = &*form_error {
-                <p class="form-error" role="alert">{ e.clone() }</p>
-            }
-            <details class="legend" open=true>
-                <summary>{ "Legend" }</summary>
-                { kind_legend(&KINDS, kind_of) }
-                <p class="muted">{ "Table: one row per partition with its keys, epoch and replicas; L marks the leader, −n how many entries (leaderless: keys) a replica is behind, ✓ up to date, ∅ holds nothing; a crashed server is grey and struck through. History: one lane per client, a bar from invocation to answer; W k=v writes, R k→v reads (∅: empty); a dashed bar with … is pending; ⚠ marks a stale read (an observation where the mode does not promise the guarantee, a violation where it does)." }</p>
-            </details>
+            { param_section("kv-params", html! {}, html! {
+                <>
+                    { field_inputs }
+                    <label class="wide" title="Range partitioning: the first key of each partition but the first, increasing, separated by commas (empty: equal ranges)">
+                        <code>{ "splits" }</code>
+                        <input type="text" size="14" value={shown[FIELDS.len()].clone()} oninput={set_text(FIELDS.len())} aria-label="splits" />
+                    </label>
+                    <label class="wide" title="Per client, c1 first: `leader` (or empty) reads from the leader; a server's name reads from that server">
+                        <code>{ "pin" }</code>
+                        <input type="text" size="14" value={shown[FIELDS.len() + 1].clone()} oninput={set_text(FIELDS.len() + 1)} aria-label="pin" />
+                    </label>
+                </>
+            }, on_apply, form_error.as_deref()) }
+            { panel_legend(&KINDS, kind_of, LEGEND) }
         </section>
     }
 }

@@ -4,8 +4,8 @@
 
 use super::{adoption_words, ballot_text, kind_of, livelock_words, phase_short, KINDS};
 use crate::components::cluster::{
-    apply_numbers, field_texts, kind_legend, number_inputs, param_form_apply, param_toggle,
-    restart_changed, NumField,
+    apply_numbers, field_texts, number_inputs, panel_legend, param_form_apply, param_section,
+    param_toggle, restart_changed, NumField,
 };
 use crate::components::{use_shell, use_typed};
 use dsplay_core::algo::paxos::{Cmd, Node, Params, Paxos, MAX_VALUE_CHARS};
@@ -164,6 +164,9 @@ fn summary(node: &Node, names: &[String], params: &Params) -> String {
     }
     parts.join("; ")
 }
+
+/// What the view's marks mean, for the legend.
+const LEGEND: &str = "Nodes: proposer ● round, acceptor ■ square, learner ⬢ hexagon (colocated: one circle with its roles P A L); ♛ L the Multi-Paxos leader. Ballots are round.proposer (7.n2). Grid cells: dashed = accepted by a minority (not chosen, can be replaced); solid with ✓ = chosen (a majority accepted it in one ballot); ● applied, ○ learned but waiting for a hole. The chosen row names the step: click it to go there. ⟳ Livelock is a liveness observation, not a violation.";
 
 /// The side panel.
 #[function_component(PaxosPanel)]
@@ -457,22 +460,9 @@ pub fn paxos_panel() -> Html {
             }
             <h2>{ match sel { Some(i) => format!("Node {}", names[i as usize]), None => "Nodes".to_string() } }</h2>
             { node_section }
-            <h2>{ "Parameters" }</h2>
-            <p class="muted small">{ "The names are those of the scenario file. A change runs the scenario again with it: the same script and what you did, at this step." }</p>
-            <div class="options">{ for toggle_inputs }</div>
-            <form class="paxos-params" onsubmit={on_apply}>
-                { field_inputs }
-                <button type="submit" class="ctl"
-                    title="Run the scenario again with these numbers (a value out of range is refused and nothing changes)">{ "Apply" }</button>
-            </form>
-            if let Some(e) = &*form_error {
-                <p class="form-error" role="alert">{ e.clone() }</p>
-            }
-            <details class="legend" open=true>
-                <summary>{ "Legend" }</summary>
-                { kind_legend(&KINDS, kind_of) }
-                <p class="muted">{ "Nodes: proposer ● round, acceptor ■ square, learner ⬢ hexagon (colocated: one circle with its roles P A L); ♛ L the Multi-Paxos leader. Ballots are round.proposer (7.n2). Grid cells: dashed = accepted by a minority (not chosen, can be replaced); solid with ✓ = chosen (a majority accepted it in one ballot); ● applied, ○ learned but waiting for a hole. The chosen row names the step: click it to go there. ⟳ Livelock is a liveness observation, not a violation." }</p>
-            </details>
+            { param_section("paxos-params", html! { <div class="options">{ for toggle_inputs }</div> },
+                field_inputs, on_apply, form_error.as_deref()) }
+            { panel_legend(&KINDS, kind_of, LEGEND) }
         </section>
     }
 }
