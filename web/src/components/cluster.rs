@@ -706,18 +706,22 @@ pub type NumField<T> = (
     &'static str,
 );
 
-/// The texts a parameter form shows before anything is typed: each numeric field's value,
-/// then `extra` (the fields that are not numbers).
+/// The texts a parameter form shows: those typed since the last Apply, else each numeric
+/// field's value, then `extra` (the fields that are not numbers).
 pub fn field_texts<T>(
+    typed: &Option<Vec<String>>,
     fields: &[NumField<T>],
     params: &T,
     extra: impl IntoIterator<Item = String>,
 ) -> Vec<String> {
-    fields
-        .iter()
-        .map(|f| (f.3)(params).to_string())
-        .chain(extra)
-        .collect()
+    match typed {
+        Some(t) => t.clone(),
+        None => fields
+            .iter()
+            .map(|f| (f.3)(params).to_string())
+            .chain(extra)
+            .collect(),
+    }
 }
 
 /// Set the numeric fields of `next` from the first `fields.len()` texts, or say which one
@@ -849,6 +853,23 @@ pub fn restart_changed<P: dsplay_core::Algorithm>(
     change(&mut changed);
     let (typed, form_error) = (typed.clone(), form_error.clone());
     Callback::from(move |_: Event| try_restart(&typed, &form_error, changed.clone()))
+}
+
+/// A select that runs again with the parameters `change` makes of `params` and the chosen
+/// option's value, through [`try_restart`].
+pub fn restart_on_select<P: dsplay_core::Algorithm>(
+    typed: &crate::components::Typed<P>,
+    form_error: &UseStateHandle<Option<String>>,
+    params: &P::Params,
+    change: fn(&mut P::Params, &str),
+) -> Callback<Event> {
+    let (typed, form_error, params) = (typed.clone(), form_error.clone(), params.clone());
+    Callback::from(move |e: Event| {
+        let el: web_sys::HtmlSelectElement = e.target_unchecked_into();
+        let mut next = params.clone();
+        change(&mut next, &el.value());
+        try_restart(&typed, &form_error, next);
+    })
 }
 
 /// Reads a form's texts into parameters, from the current ones; or says what is wrong.

@@ -304,22 +304,20 @@ pub fn chord_panel() -> Html {
     // ---- Parameters ----
     let restart_with =
         |change: fn(&mut Params)| restart_changed(&typed, &form_error, &params, change);
-    let shown: Vec<String> = match &*texts {
-        Some(t) => t.clone(),
-        None => field_texts(
-            &FIELDS,
-            &params,
-            [
-                params
-                    .ids
-                    .iter()
-                    .map(|x| x.to_string())
-                    .collect::<Vec<_>>()
-                    .join(", "),
-                params.keys.join(", "),
-            ],
-        ),
-    };
+    let shown: Vec<String> = field_texts(
+        &texts,
+        &FIELDS,
+        &params,
+        [
+            params
+                .ids
+                .iter()
+                .map(|x| x.to_string())
+                .collect::<Vec<_>>()
+                .join(", "),
+            params.keys.join(", "),
+        ],
+    );
     let on_apply = param_form_apply(&typed, &params, &shown, &texts, &form_error, apply_fields);
     let set_text = |k: usize| param_text_input(&texts, &shown, k);
     let field_inputs = number_inputs(&FIELDS, &shown, &texts);

@@ -5,7 +5,7 @@
 use super::{kind_of, mode_key, mode_words, name_of, promised_by, KINDS};
 use crate::components::cluster::{
     apply_numbers, field_texts, number_inputs, panel_legend, param_form_apply, param_section,
-    param_text_input, param_toggle, restart_changed, try_restart, NumField,
+    param_text_input, param_toggle, restart_changed, restart_on_select, NumField,
 };
 use crate::components::{use_shell, use_typed};
 use dsplay_core::algo::kvstore::{
@@ -213,61 +213,43 @@ pub fn kv_panel() -> Html {
     };
 
     // ---- Parameters ----
-    let on_mode = {
-        let typed = typed.clone();
-        let form_error = form_error.clone();
-        let params = params.clone();
-        Callback::from(move |e: Event| {
-            let el: HtmlSelectElement = e.target_unchecked_into();
-            let mut next = params.clone();
-            next.replication = match el.value().as_str() {
-                "semi_sync" => Replication::SemiSync,
-                "async" => Replication::Async,
-                "leaderless" => Replication::Leaderless,
-                _ => Replication::Sync,
-            };
-            if !next.replication.leaderless() {
-                next.sloppy = false;
-            }
-            next.w = next.w.min(next.replicas);
-            next.r = next.r.min(next.replicas);
-            try_restart(&typed, &form_error, next);
-        })
-    };
-    let on_partitioning = {
-        let typed = typed.clone();
-        let form_error = form_error.clone();
-        let params = params.clone();
-        Callback::from(move |e: Event| {
-            let el: HtmlSelectElement = e.target_unchecked_into();
-            let mut next = params.clone();
-            next.partitioning = if el.value() == "range" {
-                Partitioning::Range
-            } else {
-                Partitioning::Hash
-            };
-            if next.partitioning == Partitioning::Hash {
-                next.splits.clear();
-            }
-            try_restart(&typed, &form_error, next);
-        })
-    };
-    let shown: Vec<String> = match &*texts {
-        Some(t) => t.clone(),
-        None => field_texts(
-            &FIELDS,
-            &params,
-            [
-                params
-                    .splits
-                    .iter()
-                    .map(|x| x.to_string())
-                    .collect::<Vec<_>>()
-                    .join(", "),
-                params.pin.join(", "),
-            ],
-        ),
-    };
+    let on_mode = restart_on_select(&typed, &form_error, &params, |next, value| {
+        next.replication = match value {
+            "semi_sync" => Replication::SemiSync,
+            "async" => Replication::Async,
+            "leaderless" => Replication::Leaderless,
+            _ => Replication::Sync,
+        };
+        if !next.replication.leaderless() {
+            next.sloppy = false;
+        }
+        next.w = next.w.min(next.replicas);
+        next.r = next.r.min(next.replicas);
+    });
+    let on_partitioning = restart_on_select(&typed, &form_error, &params, |next, value| {
+        next.partitioning = if value == "range" {
+            Partitioning::Range
+        } else {
+            Partitioning::Hash
+        };
+        if next.partitioning == Partitioning::Hash {
+            next.splits.clear();
+        }
+    });
+    let shown: Vec<String> = field_texts(
+        &texts,
+        &FIELDS,
+        &params,
+        [
+            params
+                .splits
+                .iter()
+                .map(|x| x.to_string())
+                .collect::<Vec<_>>()
+                .join(", "),
+            params.pin.join(", "),
+        ],
+    );
     let on_apply = param_form_apply(&typed, &params, &shown, &texts, &form_error, apply_fields);
     let set_text = |k: usize| param_text_input(&texts, &shown, k);
     let field_inputs = number_inputs(&FIELDS, &shown, &texts);

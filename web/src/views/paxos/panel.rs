@@ -340,10 +340,7 @@ pub fn paxos_panel() -> Html {
     // ---- Options ----
     let restart_with =
         |change: fn(&mut Params)| restart_changed(&typed, &form_error, &params, change);
-    let shown: Vec<String> = match &*texts {
-        Some(t) => t.clone(),
-        None => field_texts(&FIELDS, &params, []),
-    };
+    let shown: Vec<String> = field_texts(&texts, &FIELDS, &params, []);
     let on_apply = param_form_apply(&typed, &params, &shown, &texts, &form_error, apply_fields);
     let field_inputs = number_inputs(&FIELDS, &shown, &texts);
     /// An option: its name, whether it is on, how to flip it, what it does, why it cannot
