@@ -6,18 +6,15 @@
 
 use dsplay_core::algo::chord::{Chord, ChordChecker};
 use dsplay_core::session::Loaded;
-use dsplay_web::page::mount;
 use dsplay_web::views::chord::{apply_fields, check_key, parse_ids, ChordPage, FIELDS};
-use std::time::Duration;
-use wasm_bindgen::JsCast;
 use wasm_bindgen_test::*;
 use web_sys::{Element, HtmlElement};
 
 wasm_bindgen_test_configure!(run_in_browser);
 
-async fn settle() {
-    yew::platform::time::sleep(Duration::from_millis(30)).await;
-}
+mod common;
+
+use common::{all, click, no_banner, settle, text};
 
 async fn open(
     query: &str,
@@ -25,49 +22,12 @@ async fn open(
     Element,
     yew::AppHandle<dsplay_web::page::Playground<ChordPage>>,
 ) {
-    let root = gloo::utils::document().create_element("div").unwrap();
-    gloo::utils::body().append_child(&root).unwrap();
-    let handle = mount::<ChordPage>(root.clone(), query);
-    settle().await;
-    (root, handle)
+    common::open::<ChordPage>(query).await
 }
 
-fn all(root: &Element, sel: &str) -> Vec<Element> {
-    let list = root.query_selector_all(sel).unwrap();
-    (0..list.length())
-        .filter_map(|k| list.get(k))
-        .filter_map(|n| n.dyn_into::<Element>().ok())
-        .collect()
-}
-
-fn text(root: &Element, sel: &str) -> String {
-    root.query_selector(sel)
-        .unwrap()
-        .and_then(|e| e.text_content())
-        .unwrap_or_default()
-}
-
+/// The panel's button whose text starts with `label`.
 fn button(root: &Element, label: &str) -> HtmlElement {
-    all(root, ".chord-panel button")
-        .into_iter()
-        .filter_map(|n| n.dyn_into::<HtmlElement>().ok())
-        .find(|b| b.text_content().unwrap_or_default().starts_with(label))
-        .unwrap_or_else(|| panic!("no button {label}"))
-}
-
-/// A click on an element that is not a button (a node, a bar of the chart).
-async fn click(el: &Element) {
-    let init = web_sys::EventInit::new();
-    init.set_bubbles(true);
-    let e = web_sys::Event::new_with_event_init_dict("click", &init).unwrap();
-    el.dispatch_event(&e).unwrap();
-    settle().await;
-}
-
-fn no_banner(root: &Element) {
-    if let Some(b) = root.query_selector(".error-banner").unwrap() {
-        panic!("error banner: {}", b.text_content().unwrap_or_default());
-    }
+    common::button_in(root, ".chord-panel button", label)
 }
 
 fn run_of(id: &str, to: Option<u64>) -> Loaded<Chord> {

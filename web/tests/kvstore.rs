@@ -8,18 +8,15 @@
 use dsplay_core::algo::kvstore::{KvChecker, Kvstore, Node, Params, Replication};
 use dsplay_core::session::{Loaded, Session};
 use dsplay_core::{Algorithm, NodeStatus, Protocol};
-use dsplay_web::page::mount;
 use dsplay_web::views::kvstore::{apply_fields, lag_of, KvstorePage, FIELDS};
-use std::time::Duration;
-use wasm_bindgen::JsCast;
 use wasm_bindgen_test::*;
 use web_sys::{Element, HtmlElement};
 
 wasm_bindgen_test_configure!(run_in_browser);
 
-async fn settle() {
-    yew::platform::time::sleep(Duration::from_millis(30)).await;
-}
+mod common;
+
+use common::{all, no_banner, settle};
 
 async fn open(
     query: &str,
@@ -27,33 +24,12 @@ async fn open(
     Element,
     yew::AppHandle<dsplay_web::page::Playground<KvstorePage>>,
 ) {
-    let root = gloo::utils::document().create_element("div").unwrap();
-    gloo::utils::body().append_child(&root).unwrap();
-    let handle = mount::<KvstorePage>(root.clone(), query);
-    settle().await;
-    (root, handle)
+    common::open::<KvstorePage>(query).await
 }
 
-fn all(root: &Element, sel: &str) -> Vec<Element> {
-    let list = root.query_selector_all(sel).unwrap();
-    (0..list.length())
-        .filter_map(|k| list.get(k))
-        .filter_map(|n| n.dyn_into::<Element>().ok())
-        .collect()
-}
-
+/// The panel's button whose text starts with `label`.
 fn button(root: &Element, label: &str) -> HtmlElement {
-    all(root, ".kvstore-panel button")
-        .into_iter()
-        .filter_map(|n| n.dyn_into::<HtmlElement>().ok())
-        .find(|b| b.text_content().unwrap_or_default().starts_with(label))
-        .unwrap_or_else(|| panic!("no button {label}"))
-}
-
-fn no_banner(root: &Element) {
-    if let Some(b) = root.query_selector(".error-banner").unwrap() {
-        panic!("error banner: {}", b.text_content().unwrap_or_default());
-    }
+    common::button_in(root, ".kvstore-panel button", label)
 }
 
 fn run_of(id: &str, to: Option<u64>) -> Loaded<Kvstore> {

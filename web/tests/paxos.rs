@@ -8,18 +8,16 @@
 
 use dsplay_core::algo::paxos::Paxos;
 use dsplay_core::session::Loaded;
-use dsplay_web::page::mount;
 use dsplay_web::views::paxos::{apply_fields, check_value, PaxosPage, FIELDS};
-use std::time::Duration;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_test::*;
 use web_sys::{Element, HtmlElement, HtmlInputElement};
 
 wasm_bindgen_test_configure!(run_in_browser);
 
-async fn settle() {
-    yew::platform::time::sleep(Duration::from_millis(30)).await;
-}
+mod common;
+
+use common::{all, no_banner, settle, text};
 
 async fn open(
     query: &str,
@@ -27,53 +25,25 @@ async fn open(
     Element,
     yew::AppHandle<dsplay_web::page::Playground<PaxosPage>>,
 ) {
-    let root = gloo::utils::document().create_element("div").unwrap();
-    gloo::utils::body().append_child(&root).unwrap();
-    let handle = mount::<PaxosPage>(root.clone(), query);
-    settle().await;
-    (root, handle)
+    common::open::<PaxosPage>(query).await
+}
+
+/// The panel's button whose text starts with `label`.
+fn button(root: &Element, label: &str) -> HtmlElement {
+    common::button_in(root, ".paxos-panel button", label)
 }
 
 fn q(root: &Element, sel: &str) -> Option<Element> {
     root.query_selector(sel).unwrap()
 }
 
-fn all(root: &Element, sel: &str) -> Vec<Element> {
-    let list = root.query_selector_all(sel).unwrap();
-    (0..list.length())
-        .filter_map(|k| list.get(k))
-        .filter_map(|n| n.dyn_into::<Element>().ok())
-        .collect()
-}
-
-fn text(root: &Element, sel: &str) -> String {
-    q(root, sel)
-        .and_then(|e| e.text_content())
-        .unwrap_or_default()
-}
-
 fn clock(root: &Element) -> String {
     text(root, ".control-bar .clock")
-}
-
-/// The panel's button whose text starts with `label`.
-fn button(root: &Element, label: &str) -> HtmlElement {
-    all(root, ".paxos-panel button")
-        .into_iter()
-        .filter_map(|n| n.dyn_into::<HtmlElement>().ok())
-        .find(|b| b.text_content().unwrap_or_default().starts_with(label))
-        .unwrap_or_else(|| panic!("no button {label}"))
 }
 
 async fn click(el: &HtmlElement) {
     el.click();
     settle().await;
-}
-
-fn no_banner(root: &Element) {
-    if let Some(b) = q(root, ".error-banner") {
-        panic!("error banner: {}", b.text_content().unwrap_or_default());
-    }
 }
 
 /// A built-in scenario run to its end, natively in this test.
