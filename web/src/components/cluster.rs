@@ -530,6 +530,11 @@ pub fn status_badge(status: NodeStatus, class: &mut Classes) -> Option<&'static 
     Some(word)
 }
 
+/// A node's name, or `?` for an id the names do not reach.
+pub fn name_of(names: &[String], n: dsplay_core::NodeId) -> &str {
+    names.get(n.index()).map_or("?", |s| s.as_str())
+}
+
 /// Text drawn with ` · ` between its parts. The dots are not words: they are hidden from
 /// assistive technology, so the words drawn are the words of an accessible name made with
 /// [`spoken`] (WCAG 2.5.3, label in name).

@@ -36,10 +36,7 @@ impl Page for ChordPage {
     }
 }
 
-/// A node's name, or `?`.
-pub fn name_of(names: &[String], n: NodeId) -> &str {
-    names.get(n.index()).map_or("?", |s| s.as_str())
-}
+pub use crate::components::cluster::name_of;
 
 /// A key in words: its name and position (`'apple' (37)`), or its position.
 pub fn key_text(proto: &Chord, k: u64) -> String {

@@ -108,7 +108,7 @@ fn keys_short(proto: &Kvstore, p: u32) -> String {
 
 /// The configuration node's table (the authority), or the table at the start when its
 /// node is missing.
-fn table_of(sim: &Sim<Kvstore>) -> Vec<PartCfg> {
+pub fn table_of(sim: &Sim<Kvstore>) -> Vec<PartCfg> {
     let proto = sim.proto();
     match sim.node(proto.cfg_id()) {
         Node::Config(c) => c.disk.table.clone(),

@@ -18,7 +18,6 @@ use dsplay_core::algo::kvstore::{
     Kvstore, Replication, DURABILITY, MONOTONIC_READS, READ_YOUR_WRITES,
 };
 use dsplay_core::session::Loaded;
-use dsplay_core::NodeId;
 use yew::prelude::*;
 
 pub use draw::{lag_of, lane_names};
@@ -39,10 +38,7 @@ impl Page for KvstorePage {
     }
 }
 
-/// A node's name, or `?`.
-pub fn name_of(names: &[String], n: NodeId) -> &str {
-    names.get(n.index()).map_or("?", |s| s.as_str())
-}
+pub use crate::components::cluster::name_of;
 
 /// The replication mode as the scenario file names it.
 pub fn mode_key(r: Replication) -> &'static str {

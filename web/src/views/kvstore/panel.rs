@@ -184,10 +184,7 @@ pub fn kv_panel() -> Html {
     let too_few = (members.len() as u32) <= params.replicas;
 
     // ---- Crash a partition's leader ----
-    let table: Vec<_> = match sim.node(proto.cfg_id()) {
-        Node::Config(c) => c.disk.table.clone(),
-        _ => proto.initial_table().to_vec(),
-    };
+    let table = super::draw::table_of(sim);
     let p_now = (*part).min(table.len().saturating_sub(1) as u32);
     let leader = table.get(p_now as usize).and_then(|c| c.leader);
     let crash_why = if leaderless {
